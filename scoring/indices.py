@@ -1,0 +1,479 @@
+"""Item, factor, part and SIPAS indices with 95 % intervals (METHOD.md §4).
+
+Formulas, for one group, with ``S_j`` answers 4–5 and ``R_j`` answers 1–5 to item ``j``:
+
+* item index ``p_j = S_j / R_j`` (Wilson interval);
+* factor index ``θ_f = mean of p_j over the factor's items with R_j > 0``;
+* part index = mean of its factors present; SIPAS = mean of the parts present;
+* expectation index = share of answers 3–4 (scale 1–4); integrity rate = share of
+  answers 2–3 (scale 1–3), both with Wilson intervals.
+
+Every factor, part and SIPAS index is a linear combination ``θ = Σ_j w_j p_j`` of item
+ratios, so its linearised (Taylor) variance over respondents is
+
+.. math::
+
+    \\hat V(θ) = \\frac{n}{n-1} \\sum_i z_i^2, \\quad
+    z_i = \\sum_j \\frac{w_j}{R_j}(s_{ij} - p_j r_{ij}) = a^\\top v_i, \\quad
+    \\sum_i z_i^2 = a^\\top \\Big(\\sum_i v_i v_i^\\top\\Big) a
+
+with ``a = [w/R, −w p/R]`` and ``v_i = [s_i, r_i]`` (Woodruff 1971; Wolter, *Introduction to
+Variance Estimation*, ch. 6) — it only needs the cross-product matrix kept in
+:class:`~scoring.SufficientStats`, and it accounts for one respondent answering several
+items. Mixed questionnaire versions (independent respondents) add their variances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .intervals import LevelInterval, _validate_confidence, _validate_method, _wilson, z_value
+from .intervals import level_interval as _level_interval
+from .stats import StatsBatch, SufficientStats, _validate_answers
+from .structure import Structure
+
+__all__ = [
+    "BatchScores",
+    "Estimate",
+    "GroupScore",
+    "LevelArrays",
+    "score",
+    "score_answers",
+    "score_batch",
+    "score_versions",
+    "score_versions_batch",
+]
+
+FloatArray = NDArray[np.float64]
+Int64Array = NDArray[np.int64]
+SIPAS_CODE = "SIPAS"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One index of one group, in percent (0–100); ``None`` when there is no data.
+
+    Attributes
+    ----------
+    n : int
+        Valid answers (items, expectation, integrity); respondents who answered ≥ 1 item
+        (factors); the largest such count among the components (parts, SIPAS).
+    index, ci_low, ci_high : float or None
+        Point estimate and interval bounds.
+    se : float or None
+        Standard error (percentage points), used to compare periods.
+    """
+
+    n: int
+    index: float | None
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class LevelArrays:
+    """Estimates of one level for ``G`` groups: arrays shaped ``(G, K)``, NaN = no data.
+
+    ``index``, ``ci_low``, ``ci_high`` and ``se`` are in percent; ``codes`` name the ``K``
+    columns.
+    """
+
+    codes: tuple[str, ...]
+    n: Int64Array
+    index: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+    se: FloatArray
+
+    def __post_init__(self) -> None:
+        for name in ("n", "index", "ci_low", "ci_high", "se"):
+            value = np.array(getattr(self, name), copy=True)
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+
+    def estimate(self, g: int, k: int) -> Estimate:
+        """The estimate of group ``g``, column ``k``."""
+        if np.isnan(self.index[g, k]):
+            return Estimate(int(self.n[g, k]), None, None, None, None)
+        return Estimate(
+            int(self.n[g, k]),
+            float(self.index[g, k]),
+            float(self.ci_low[g, k]),
+            float(self.ci_high[g, k]),
+            float(self.se[g, k]),
+        )
+
+    def mapping(self, g: int) -> Mapping[str, Estimate]:
+        """Read-only ``{code: Estimate}`` of group ``g``."""
+        return MappingProxyType({c: self.estimate(g, k) for k, c in enumerate(self.codes)})
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    """All indices of one group (see :func:`score`).
+
+    ``sipas`` has ``index=None`` when no satisfaction item was answered.
+    """
+
+    n: int
+    items: Mapping[str, Estimate]
+    factors: Mapping[str, Estimate]
+    parts: Mapping[str, Estimate]
+    sipas: Estimate
+    expectation: Mapping[str, Estimate]
+    integrity: Mapping[str, Estimate]
+
+
+@dataclass(frozen=True, eq=False)
+class BatchScores:
+    """Indices of ``G`` groups at once; ``group(g)`` gives the :class:`GroupScore`."""
+
+    n: Int64Array
+    items: LevelArrays
+    factors: LevelArrays
+    parts: LevelArrays
+    sipas: LevelArrays
+    expectation: LevelArrays
+    integrity: LevelArrays
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups ``G``."""
+        return int(self.n.shape[0])
+
+    def group(self, g: int) -> GroupScore:
+        """Scores of group ``g`` as Python objects."""
+        if not 0 <= g < self.n_groups:
+            raise ValueError(f"g: expected 0 ≤ g < {self.n_groups}, got {g}")
+        return GroupScore(
+            n=int(self.n[g]),
+            items=self.items.mapping(g),
+            factors=self.factors.mapping(g),
+            parts=self.parts.mapping(g),
+            sipas=self.sipas.estimate(g, 0),
+            expectation=self.expectation.mapping(g),
+            integrity=self.integrity.mapping(g),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+def score(
+    stats: SufficientStats,
+    *,
+    interval: LevelInterval = LevelInterval.WILSON_EFFECTIVE,
+    confidence: float = 0.95,
+) -> GroupScore:
+    """Score one group from its sufficient statistics.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+        Statistics of the group (they carry their :class:`~scoring.Structure`).
+    interval : LevelInterval
+        Interval for factor, part and SIPAS indices (items always use Wilson).
+    confidence : float
+        Two-sided confidence level, default 0.95.
+
+    Returns
+    -------
+    GroupScore
+
+    Examples
+    --------
+    Two respondents, factor A = (A1, A2): answers (5, 4) and (3, 0).
+    A1: 1 of 2 answers are 4–5 → 50 %; A2: 1 of 1 → 100 %; A = (50 + 100)/2 = 75 %.
+
+    >>> s = Structure(factors={"A": ("A1", "A2")}, parts={"DV": ("A",)})
+    >>> result = score(SufficientStats.from_answers(s, np.array([[5, 4], [3, 0]])))
+    >>> result.items["A1"].index, result.items["A2"].index, result.factors["A"].index
+    (50.0, 100.0, 75.0)
+    >>> result.sipas.index
+    75.0
+    """
+    if not isinstance(stats, SufficientStats):
+        raise ValueError("stats: expected SufficientStats")
+    return score_batch(StatsBatch.stack([stats]), interval=interval, confidence=confidence).group(0)
+
+
+def score_batch(
+    stats: StatsBatch,
+    *,
+    interval: LevelInterval = LevelInterval.WILSON_EFFECTIVE,
+    confidence: float = 0.95,
+) -> BatchScores:
+    """Score ``G`` groups at once (vectorised over groups, items and levels).
+
+    Same parameters as :func:`score`, with a :class:`~scoring.StatsBatch`. The work is a
+    fixed number of array operations on ``(G, J, 5)`` and ``(G, 2J, 2J)`` arrays, whatever
+    ``G``.
+    """
+    return score_versions_batch([stats], interval=interval, confidence=confidence)
+
+
+def score_versions(
+    versions: Sequence[SufficientStats],
+    *,
+    interval: LevelInterval = LevelInterval.WILSON_EFFECTIVE,
+    confidence: float = 0.95,
+) -> GroupScore:
+    """Score one group whose responses answered several questionnaire versions.
+
+    Per METHOD.md §4: each factor index is computed per version, then the versions' factor
+    indices are averaged with weights = respondents of that version who answered the
+    factor (``factor_n``). Parts and SIPAS are means of the combined factors / parts. Items,
+    expectation and integrity items with the same code are pooled across versions. The
+    variance is the sum of the versions' linearised variances (disjoint respondents).
+
+    Parameters
+    ----------
+    versions : sequence of SufficientStats
+        One statistics object per questionnaire version (structures may differ; a part code
+        present in several structures must list the same factors).
+
+    Examples
+    --------
+    Version 1 (A = A1, A2): 2 respondents, A1 answers 5, 5, A2 answers 5, 3 → A = (100+50)/2
+    = 75 %. Version 2 (quick form, A = A0): 1 respondent answering 3 → A = 0 %. Combined
+    A = (2·75 + 1·0)/3 = 50 %.
+
+    >>> full = Structure(factors={"A": ("A1", "A2")}, parts={"DV": ("A",)})
+    >>> quick = Structure(factors={"A": ("A0",)}, parts={"DV": ("A",)})
+    >>> v1 = SufficientStats.from_answers(full, np.array([[5, 5], [5, 3]]))
+    >>> v2 = SufficientStats.from_answers(quick, np.array([[3]]))
+    >>> result = score_versions([v1, v2])
+    >>> result.factors["A"].index, result.n
+    (50.0, 3)
+    """
+    if not isinstance(versions, Sequence) or not versions:
+        raise ValueError("versions: expected a non-empty sequence of SufficientStats")
+    for one in versions:
+        if not isinstance(one, SufficientStats):
+            raise ValueError("versions: every element must be SufficientStats")
+    batches = [StatsBatch.stack([one]) for one in versions]
+    return score_versions_batch(batches, interval=interval, confidence=confidence).group(0)
+
+
+def score_versions_batch(
+    versions: Sequence[StatsBatch],
+    *,
+    interval: LevelInterval = LevelInterval.WILSON_EFFECTIVE,
+    confidence: float = 0.95,
+) -> BatchScores:
+    """Vectorised :func:`score_versions`: one :class:`~scoring.StatsBatch` per version, all
+    with the same ``G`` groups in the same order."""
+    batches = _validate_versions(versions)
+    interval = _validate_method(interval)
+    _validate_confidence(confidence)
+    return _score(batches, interval, confidence, variances=None)
+
+
+def score_answers(
+    structure: Structure,
+    answers: NDArray[np.integer],
+    *,
+    interval: LevelInterval = LevelInterval.WILSON_EFFECTIVE,
+    confidence: float = 0.95,
+) -> GroupScore:
+    """Score one group directly from its ``(n, C)`` answers (reference path).
+
+    Computes the respondent influence values ``z_i`` explicitly instead of going through
+    the cross-product matrix; used to check that the sufficient-statistics path is exact.
+    Columns follow ``structure.columns``; 0 = missing.
+    """
+    array = _validate_answers(structure, answers)
+    interval = _validate_method(interval)
+    _validate_confidence(confidence)
+    batch = StatsBatch.from_answers(structure, array, np.zeros(array.shape[0], np.intp), 1)
+    satisfaction = array[:, : len(structure.items)]
+    s = (satisfaction >= 4).astype(np.float64)
+    r = (satisfaction > 0).astype(np.float64)
+    successes, valid = s.sum(axis=0), r.sum(axis=0)
+    p = np.divide(successes, valid, out=np.zeros_like(successes), where=valid > 0)
+    weights = _level_weights([batch])[0][0][0]  # (L, J) of the only group
+    safe = np.where(valid > 0, valid, 1.0)
+    z = (s - p * r) @ (weights / safe).T  # (n, L) influence values
+    n = array.shape[0]
+    correction = n / (n - 1) if n > 1 else 1.0
+    variance = correction * (z**2).sum(axis=0)
+    return _score([batch], interval, confidence, variances=variance[None, :]).group(0)
+
+
+# ---------------------------------------------------------------------------------------------
+def _validate_versions(versions: object) -> list[StatsBatch]:
+    if not isinstance(versions, Sequence) or not versions:
+        raise ValueError("versions: expected a non-empty sequence of StatsBatch")
+    batches = list(versions)
+    for one in batches:
+        if not isinstance(one, StatsBatch):
+            raise ValueError("versions: every element must be a StatsBatch")
+    sizes = {one.n_groups for one in batches}
+    if len(sizes) != 1:
+        raise ValueError(f"versions: all batches must have the same number of groups, got {sizes}")
+    parts: dict[str, tuple[str, ...]] = {}
+    for one in batches:
+        for code, factors in one.structure.parts.items():
+            if parts.setdefault(code, factors) != factors:
+                raise ValueError(f"versions: part {code!r} lists different factors in two versions")
+    return batches
+
+
+def _union(codes: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for group in codes for c in group))
+
+
+def _level_weights(
+    batches: Sequence[StatsBatch],
+) -> tuple[list[FloatArray], tuple[str, ...], tuple[str, ...], Int64Array, Int64Array]:
+    """Item weights ``W_v`` of every factor, part and SIPAS index, per version.
+
+    Returns ``([W_v per version], factor codes, part codes, factor n, part n)`` with
+    ``W_v`` shaped ``(G, F + P + 1, J_v)`` and rows in the order factors, parts, SIPAS.
+    """
+    g = batches[0].n_groups
+    factor_codes = _union([b.structure.factor_codes for b in batches])
+    part_map: dict[str, tuple[str, ...]] = {}
+    for b in batches:
+        part_map.update(b.structure.parts)
+    part_codes = tuple(part_map)
+    position = {code: k for k, code in enumerate(factor_codes)}
+    n_factors = len(factor_codes)
+
+    within: list[tuple[FloatArray, NDArray[np.intp]]] = []
+    total_n = np.zeros((g, n_factors), dtype=np.int64)
+    version_n: list[Int64Array] = []
+    for b in batches:
+        valid = b.counts.sum(axis=-1)  # (G, J)
+        present = (valid > 0).astype(np.float64)
+        membership = b.structure.membership  # (F_v, J)
+        answered = present @ membership.T  # items with data per factor, (G, F_v)
+        c = membership[None, :, :] * present[:, None, :]
+        c = c / np.where(answered > 0, answered, 1.0)[:, :, None]
+        columns = np.array([position[code] for code in b.structure.factor_codes], dtype=np.intp)
+        respondents = np.where(answered > 0, b.factor_n, 0)
+        total_n[:, columns] += respondents
+        within.append((c, columns))
+        version_n.append(respondents)
+
+    part_matrix = np.zeros((len(part_codes), n_factors))
+    for k, code in enumerate(part_codes):
+        part_matrix[k, [position[f] for f in part_map[code]]] = 1.0
+    factor_present = (total_n > 0).astype(np.float64)
+    part_count = factor_present @ part_matrix.T  # (G, P)
+    u = part_matrix[None, :, :] * factor_present[:, None, :]
+    u = u / np.where(part_count > 0, part_count, 1.0)[:, :, None]  # (G, P, F)
+    part_present = (part_count > 0).astype(np.float64)
+    sipas = part_present / np.maximum(part_present.sum(axis=1, keepdims=True), 1.0)  # (G, P)
+    part_n = np.max(
+        np.where(part_matrix[None, :, :] > 0, total_n[:, None, :], 0), axis=2, initial=0
+    )
+
+    weights: list[FloatArray] = []
+    for (c, columns), respondents in zip(within, version_n, strict=True):
+        share = respondents / np.where(total_n[:, columns] > 0, total_n[:, columns], 1)
+        factor_w = np.zeros((g, n_factors, c.shape[2]))
+        factor_w[:, columns, :] = share[:, :, None] * c
+        part_w = u @ factor_w
+        sipas_w = sipas[:, None, :] @ part_w
+        weights.append(np.concatenate([factor_w, part_w, sipas_w], axis=1))
+    return weights, factor_codes, part_codes, total_n, part_n
+
+
+def _score(
+    batches: Sequence[StatsBatch],
+    interval: LevelInterval,
+    confidence: float,
+    variances: FloatArray | None,
+) -> BatchScores:
+    z = z_value(confidence)
+    g = batches[0].n_groups
+    weights, factor_codes, part_codes, factor_n, part_n = _level_weights(batches)
+    n_levels = len(factor_codes) + len(part_codes) + 1
+    theta = np.zeros((g, n_levels))
+    variance = np.zeros((g, n_levels))
+    weight_total = np.zeros((g, n_levels))
+    for w, b in zip(weights, batches, strict=True):
+        successes = (b.counts[..., 3] + b.counts[..., 4]).astype(np.float64)
+        valid = b.counts.sum(axis=-1).astype(np.float64)
+        safe = np.where(valid > 0, valid, 1.0)
+        p = successes / safe  # 0 where no answer; its weight is 0 there
+        theta += np.einsum("glj,gj->gl", w, p)
+        weight_total += w.sum(axis=2)
+        a = np.concatenate([w / safe[:, None, :], -w * (p / safe)[:, None, :]], axis=2)
+        quadratic = np.einsum("gli,gli->gl", a @ b.cross.astype(np.float64), a)
+        n = b.n.astype(np.float64)
+        correction = np.where(n > 1, n / np.maximum(n - 1, 1), 1.0)
+        variance += correction[:, None] * quadratic
+    if variances is not None:
+        variance = variances
+    variance = np.maximum(variance, 0.0)  # rounding can leave -1e-18
+    present = weight_total > 0.5
+    theta = np.where(present, np.clip(theta, 0.0, 1.0), np.nan)
+    level_n = np.concatenate([factor_n, part_n, part_n.max(axis=1, keepdims=True, initial=0)], 1)
+    respondents = sum((b.n for b in batches), np.zeros(g, dtype=np.int64))
+    df = np.maximum(respondents - 1, 1).astype(np.float64)[:, None]
+    low, high = _level_interval(theta, variance, level_n, interval, confidence, df)
+    se = np.where(present, np.sqrt(variance), np.nan)
+    n_f, n_p = len(factor_codes), len(part_codes)
+
+    def level(codes: tuple[str, ...], cols: slice) -> LevelArrays:
+        return LevelArrays(
+            codes,
+            level_n[:, cols],
+            100 * theta[:, cols],
+            100 * low[:, cols],
+            100 * high[:, cols],
+            100 * se[:, cols],
+        )
+
+    items = _pooled_proportions(
+        batches, lambda b: b.structure.items, lambda b: b.counts, (3, 4), z
+    )
+    expectation = _pooled_proportions(
+        batches, lambda b: b.structure.expectation, lambda b: b.expectation_counts, (2, 3), z
+    )
+    integrity = _pooled_proportions(
+        batches, lambda b: b.structure.integrity, lambda b: b.integrity_counts, (1, 2), z
+    )
+    return BatchScores(
+        n=respondents,
+        items=items,
+        factors=level(factor_codes, slice(0, n_f)),
+        parts=level(part_codes, slice(n_f, n_f + n_p)),
+        sipas=level((SIPAS_CODE,), slice(n_f + n_p, n_f + n_p + 1)),
+        expectation=expectation,
+        integrity=integrity,
+    )
+
+
+def _pooled_proportions(
+    batches: Sequence[StatsBatch],
+    codes_of: Callable[[StatsBatch], tuple[str, ...]],
+    counts_of: Callable[[StatsBatch], Int64Array],
+    success_levels: tuple[int, ...],
+    z: float,
+) -> LevelArrays:
+    """Wilson estimates of ``share of answers in success_levels``, pooled by code."""
+    codes = _union([codes_of(b) for b in batches])
+    position = {code: k for k, code in enumerate(codes)}
+    g = batches[0].n_groups
+    successes = np.zeros((g, len(codes)))
+    valid = np.zeros((g, len(codes)))
+    for b in batches:
+        columns = np.array([position[c] for c in codes_of(b)], dtype=np.intp)
+        counts = counts_of(b)
+        successes[:, columns] += counts[..., list(success_levels)].sum(axis=-1)
+        valid[:, columns] += counts.sum(axis=-1)
+    present = valid > 0
+    p = np.where(present, successes / np.where(present, valid, 1.0), np.nan)
+    low, high = _wilson(np.nan_to_num(p), valid, z)
+    se = np.sqrt(np.where(present, p * (1 - p) / np.where(present, valid, 1.0), np.nan))
+    nan = np.where(present, 1.0, np.nan)
+    return LevelArrays(
+        codes, valid.astype(np.int64), 100 * p, 100 * low * nan, 100 * high * nan, 100 * se
+    )

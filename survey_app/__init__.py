@@ -1,0 +1,75 @@
+"""sipas: SIPAS satisfaction feedback for Vietnamese one-stop offices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config
+from .api import bp as api_bp
+from .commands import register_commands
+from .errors import register_error_handlers
+from .extensions import babel, csrf, db, migrate
+from .i18n import select_locale
+from .public import bp as public_bp
+from .services.database import configure_engine_events
+from .services.ratelimit import init_rate_limiter
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory: defaults, then ``SIPAS_*`` variables, then ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config.FLASK_DEFAULTS)
+    app.config.update(config.DEFAULTS)
+    app.config.update(config.load_instance_secrets(app.instance_path))
+    app.config.from_prefixed_env("SIPAS")
+    if test_config is not None:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config, app.instance_path)
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    _register_extensions(app)
+    _register_proxy(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_errorhandlers(app)
+    return app
+
+
+def _register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    with app.app_context():
+        configure_engine_events(db.engine)
+    init_rate_limiter(app)
+
+
+def _register_proxy(app: Flask) -> None:
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+
+
+def _register_blueprints(app: Flask) -> None:
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    register_commands(app)
+
+
+def _register_errorhandlers(app: Flask) -> None:
+    register_error_handlers(app)

@@ -1,0 +1,102 @@
+"""API views: authenticate the counter token, call the response service, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import text
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from forms import get as get_questionnaire
+
+from ..extensions import csrf, db
+from ..services import org, responses
+from ..services.ratelimit import hit
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+_FIELDS = {"questionnaire", "answers", "procedure_code", "channel", "comment",
+           "transaction_ref", "idempotency_key", "source"}
+_STRINGS = _FIELDS - {"answers"}
+
+Reply = tuple[WerkzeugResponse, int]
+
+
+def _error(status: int, message: str, errors: dict[str, Any] | None = None) -> Reply:
+    body: dict[str, Any] = {"error": message}
+    if errors:
+        body["errors"] = {k: str(v) for k, v in errors.items()}
+    resp = jsonify(body)
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="sipas"'
+    return resp, status
+
+
+@bp.post("/api/v1/responses")
+def create_response() -> Reply:
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    counter = org.counter_by_token(token)
+    if counter is None:
+        return _error(401, _("Thiếu hoặc sai mã quầy (Authorization: Bearer <token>)."))
+    if not hit("api", counter.id):
+        return _error(429, _("Quá nhiều yêu cầu; vui lòng thử lại sau."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, _("Nội dung phải là một đối tượng JSON."))
+    problems = _shape_errors(body)
+    if problems:
+        return _error(400, _("Dữ liệu không hợp lệ."), problems)
+    q_id = body.get("questionnaire") or counter.unit.questionnaire_id
+    try:
+        q = get_questionnaire(q_id)
+    except KeyError:
+        return _error(400, _("Dữ liệu không hợp lệ."),
+                      {"questionnaire": _("Phiên bản phiếu không tồn tại.")})
+    sub = responses.Submission(
+        answers=body["answers"], procedure=body.get("procedure_code"),
+        channel=body.get("channel"), comment=body.get("comment"),
+        transaction_ref=body.get("transaction_ref"),
+        idempotency_key=body.get("idempotency_key"), source=body.get("source") or "api",
+    )
+    try:
+        stored = responses.submit(counter, q, sub)
+    except responses.SubmissionError as exc:
+        return _error(400, _("Dữ liệu không hợp lệ."), exc.errors)
+    except responses.ReceiptReused:
+        return _error(409, _("Số biên nhận này đã được dùng để đánh giá."),
+                      {"transaction_ref": _("Đã được dùng.")})
+    return jsonify({"id": stored.response_id}), 201 if stored.created else 200
+
+
+def _shape_errors(body: dict[str, Any]) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for key in body.keys() - _FIELDS:
+        problems[key] = _("Trường không được hỗ trợ.")
+    if not isinstance(body.get("answers"), dict):
+        problems["answers"] = _("Bắt buộc: một đối tượng {mã câu hỏi: giá trị}.")
+    for key in _STRINGS & body.keys():
+        if body[key] is not None and not isinstance(body[key], str):
+            problems[key] = _("Phải là chuỗi ký tự.")
+    if isinstance(body.get("source"), str) and body["source"] not in ("api", "kiosk"):
+        problems["source"] = _("Chỉ nhận 'api' hoặc 'kiosk'.")
+    return problems
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi() -> WerkzeugResponse:
+    return jsonify(openapi_document())
+
+
+@bp.get("/healthz")
+def healthz() -> Reply:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - report any database failure as unhealthy
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"}), 200

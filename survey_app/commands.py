@@ -1,0 +1,174 @@
+"""The ``sipas`` command-line tool (each command's docstring is its ``--help``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import select
+
+import forms
+
+from .config import require_secrets, write_instance_secrets
+from .extensions import db
+from .models import QuestionnaireVersion
+from .services import demo as demo_service
+from .services import exchange, org
+from .services.qrcards import Card, write_cards
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init, demo, serve, links, qr, export):
+        app.cli.add_command(command)
+
+
+def _migrate() -> None:
+    """Upgrade the schema to the newest migration and register the shipped questionnaires."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    known = set(db.session.scalars(select(QuestionnaireVersion.id)))
+    for qid, q in forms.load_all().items():
+        if qid not in known:
+            db.session.add(QuestionnaireVersion(id=qid, title=q.title.vi))
+    db.session.commit()
+
+
+def _ensure_secrets() -> None:
+    if not (current_app.config.get("SECRET_KEY") and current_app.config.get("HASH_KEY")):
+        path = write_instance_secrets(current_app.instance_path)
+        click.echo(f"Wrote random SECRET_KEY and HASH_KEY to {path}")
+
+
+def _unit_ids(code: str | None) -> list[int] | None:
+    if code is None:
+        return None
+    ids = org.unit_subtree_ids(code)
+    if ids is None:
+        raise click.BadParameter(f"no unit has the code {code!r}", param_hint="--unit")
+    return ids
+
+
+@click.command()
+@with_appcontext
+def init() -> None:
+    """Create or upgrade the database and write the instance secrets (safe to repeat)."""
+    _ensure_secrets()
+    _migrate()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command()
+@click.option("--responses", "n", type=click.IntRange(0, 50_000_000), default=3000,
+              show_default=True, help="Synthetic responses to add over the last 120 days.")
+@click.option("--seed", type=int, default=2024, show_default=True,
+              help="Random seed, for reproducible data.")
+@with_appcontext
+def demo(n: int, seed: int) -> None:
+    """Create a demo province (units, counters, procedures) with synthetic responses.
+
+    If the demo organisation exists already, nothing is added.
+    """
+    _ensure_secrets()
+    _migrate()
+    if demo_service.exists():
+        click.echo("The demo organisation exists already; nothing added.")
+    else:
+        demo_service.create_organisation()
+        added = demo_service.generate_responses(n, seed)
+        click.echo(f"Created the demo province with {added} responses.")
+    click.echo("Counter links (open one on a phone, or print the QR cards with `sipas qr`):")
+    for link in org.links(org.unit_subtree_ids(demo_service.DEMO_ROOT)):
+        click.echo(f"  {link.unit_name} · {link.counter_name}: {link.url}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes (use Redis for rate limits when more than one).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads per worker.")
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the application with gunicorn (a production WSGI server)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    require_secrets(app)
+    if workers > 1 and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory"):
+        click.echo("Note: rate limits are per worker with memory:// storage; set "
+                   "SIPAS_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 to share them.")
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"sipas is serving on http://{host}:{port}/ (public base URL "
+               f"{app.config['BASE_URL']}); stop with Ctrl+C")
+    _Server().run()
+
+
+@click.command()
+@click.option("--unit", "unit_code", help="Only this unit and the units under it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@with_appcontext
+def links(unit_code: str | None, fmt: str) -> None:
+    """Print each counter's public form URL (what its QR code encodes)."""
+    found = org.links(_unit_ids(unit_code))
+    if fmt == "json":
+        click.echo(json.dumps([{"unit": x.unit_code, "counter": x.counter_code, "url": x.url}
+                               for x in found], ensure_ascii=False, indent=2))
+        return
+    for x in found:
+        click.echo(f"{x.unit_code}\t{x.counter_code}\t{x.url}\t{x.unit_name} · {x.counter_name}")
+
+
+@click.command()
+@click.option("--unit", "unit_code", help="Only this unit and the units under it.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Folder for the cards (created if missing).")
+@with_appcontext
+def qr(unit_code: str | None, out_dir: Path) -> None:
+    """Write a printable A6 card (PDF and SVG) with the QR code for each counter."""
+    cards = [Card(x.unit_code, x.unit_name, x.counter_code, x.counter_name, x.url)
+             for x in org.links(_unit_ids(unit_code))]
+    if not cards:
+        raise click.UsageError("no active counter to print a card for")
+    paths = write_cards(cards, out_dir)
+    click.echo(f"Wrote {len(paths)} files for {len(cards)} counters to {out_dir}")
+
+
+@click.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
+              help="First local day (YYYY-MM-DD), inclusive.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last local day (YYYY-MM-DD), inclusive.")
+@click.option("--unit", "unit_code", help="Only this unit and the units under it.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write ('-' for standard output).")
+@with_appcontext
+def export(start: Any, end: Any, unit_code: str | None, out: Path) -> None:
+    """Export responses as the METHOD §7 response file (UTF-8 CSV with BOM)."""
+    first: date | None = start.date() if start else None
+    last: date | None = end.date() if end else None
+    if first and last and first > last:
+        raise click.BadParameter("--from is after --to", param_hint="--from")
+    ids = _unit_ids(unit_code)
+    if str(out) == "-":
+        count = exchange.write_csv(sys.stdout, first, last, ids)
+    else:
+        count = exchange.export_file(out, first, last, ids)
+    click.echo(f"Exported {count} responses to {out}", err=True)

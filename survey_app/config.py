@@ -1,0 +1,92 @@
+"""Configuration: defaults here, then ``SIPAS_*`` environment variables, then the instance folder.
+
+Every setting is documented in README.md (a test checks that).  Environment variables drop the
+``SIPAS_`` prefix: ``SIPAS_BASE_URL`` → ``app.config["BASE_URL"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Where the public form lives, as printed in QR codes (no trailing slash).
+    "BASE_URL": "http://127.0.0.1:8000",
+    # SQLAlchemy URL; empty means the SQLite file instance/sipas.sqlite.
+    "DATABASE_URL": "",
+    # Rate limits (syntax of the `limits` library: "N per minute", "N/hour;M/day").
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_FORM": "20/hour",  # per client address hash, per counter, public form
+    "RATELIMIT_API": "600/minute",  # per client address hash, per counter, kiosk/API
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://127.0.0.1:6379/0 with several workers
+    # Number of reverse proxies in front whose X-Forwarded-For is trusted (0 = none).
+    "TRUSTED_PROXIES": 0,
+    "MAX_COMMENT_LENGTH": 2000,
+    "DEFAULT_LOCALE": "vi",
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+}
+
+FLASK_DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # a citizen may leave the form open a while
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # a response is small; refuse big bodies early
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "JSON_SORT_KEYS": False,
+}
+
+SECRETS_FILE = "secrets.json"
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with this configuration; the message says what to do."""
+
+
+def require_secrets(app: Any) -> None:
+    """Fail fast when the keys are missing (checked before serving; `sipas init` writes them)."""
+    missing = [k for k in ("SECRET_KEY", "HASH_KEY") if not app.config.get(k)]
+    if missing:
+        raise ConfigurationError(
+            f"{', '.join(missing)} not set: run `sipas init` (writes random keys into "
+            f"{app.instance_path}) or set SIPAS_SECRET_KEY and SIPAS_HASH_KEY."
+        )
+
+
+def load_instance_secrets(instance_path: str) -> dict[str, str]:
+    """Secrets written by ``sipas init`` into the instance folder (never into the repo)."""
+    path = Path(instance_path) / SECRETS_FILE
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if k in ("SECRET_KEY", "HASH_KEY")}
+
+
+def write_instance_secrets(instance_path: str) -> Path:
+    """Create the instance secrets file with fresh random keys if it does not exist yet."""
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SECRETS_FILE
+    if not path.exists():
+        path.write_text(
+            json.dumps({"SECRET_KEY": secrets.token_urlsafe(48),
+                        "HASH_KEY": secrets.token_urlsafe(48)}),
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+    return path
+
+
+def database_url(config: dict[str, Any], instance_path: str) -> str:
+    url = str(config.get("DATABASE_URL") or "")
+    if url:
+        # Accept the common postgres:// spelling; use psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return f"sqlite:///{Path(instance_path) / 'sipas.sqlite'}"

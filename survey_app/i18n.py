@@ -1,0 +1,18 @@
+"""Locale choice: Vietnamese by default; ``?lang=en`` switches and is remembered in the session."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+LOCALES = ("vi", "en")
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang") or request.form.get("lang")
+    if wanted in LOCALES:
+        session["lang"] = wanted
+        return wanted
+    remembered = session.get("lang")
+    if remembered in LOCALES:
+        return str(remembered)
+    return str(current_app.config.get("DEFAULT_LOCALE", "vi"))

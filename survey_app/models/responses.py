@@ -1,0 +1,111 @@
+"""Responses and the per-day counts kept beside them.
+
+Scoring never reads answers one by one: every insert also adds to :class:`DailyCount`
+(answers per day × unit × counter × target group × channel × questionnaire × item × value) and
+:class:`DailyRespondents` (respondents per the same cell) in the same transaction.  The counts
+carry no foreign keys (``counter_id`` 0 means "no counter", ``channel`` "" means unknown) so the
+cells can be upserted with one statement on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .org import Counter, Procedure, Unit
+
+SOURCES = ("qr", "kiosk", "api", "paper")
+
+
+class QuestionnaireVersion(Base):
+    """A questionnaire version that responses may reference (definitions live in ``forms/``)."""
+
+    __tablename__ = "questionnaire_versions"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Response(Base):
+    """One citizen's answers. No name, phone or identity number is ever stored."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"))
+    target_group: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(40))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    local_day: Mapped[date] = mapped_column(Date)  # the day in Asia/Ho_Chi_Minh
+    answers: Mapped[dict[str, int]] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
+
+    unit: Mapped[Unit] = relationship()
+    counter: Mapped[Counter | None] = relationship()
+    procedure: Mapped[Procedure | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("counter_id", "idempotency_key"),
+        UniqueConstraint("unit_id", "receipt_hash"),
+        Index("ix_responses_unit_day", "unit_id", "local_day"),
+        Index("ix_responses_local_day", "local_day"),
+    )
+
+    def public_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "questionnaire": self.questionnaire_id}
+
+
+_CELL = ("day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id")
+
+
+class DailyRespondents(Base):
+    """Respondents per day and cell."""
+
+    __tablename__ = "daily_respondents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    counter_id: Mapped[int] = mapped_column(Integer)
+    target_group: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(40))
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint(*_CELL, name="uq_daily_respondents_cell"),
+        Index("ix_daily_respondents_unit_day", "unit_id", "day"),
+    )
+
+
+class DailyCount(Base):
+    """Answers per day, cell, item and answer value."""
+
+    __tablename__ = "daily_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    counter_id: Mapped[int] = mapped_column(Integer)
+    target_group: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(40))
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    item: Mapped[str] = mapped_column(String(8))
+    value: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint(*_CELL, "item", "value", name="uq_daily_counts_cell"),
+        Index("ix_daily_counts_unit_day", "unit_id", "day"),
+    )

@@ -1,0 +1,76 @@
+"""Public form views: parse, call the service, render or redirect."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..services import org, responses
+from ..services.ratelimit import hit
+from .formbuilder import NO_OPINION, build_form_class
+
+bp = Blueprint("public", __name__)
+
+
+def _counter_or_404(token: str):  # type: ignore[no-untyped-def]
+    counter = org.counter_by_token(token)
+    if counter is None:
+        abort(404)
+    return counter
+
+
+@bp.route("/f/<token>", methods=["GET", "POST"])
+def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
+    counter = _counter_or_404(token)
+    q = responses.questionnaire_for(counter.unit)
+    locale = str(get_locale() or "vi")
+    form = build_form_class(q, locale)()
+    if form.is_submitted() and not hit("form", counter.id):
+        return render_template("public/limited.html", counter=counter), 429
+    status = 200
+    if form.validate_on_submit():
+        sub = responses.Submission(
+            answers={item.code: form[item.code].data for item in q.items
+                     if form[item.code].data not in (None, NO_OPINION)},
+            procedure=form.procedure.data, channel=form.channel.data,
+            comment=form.comment.data, transaction_ref=form.transaction_ref.data,
+            idempotency_key=form.idempotency_key.data, source="qr",
+        )
+        try:
+            responses.submit(counter, q, sub)
+            return redirect(url_for("public.thanks", token=token), code=303)
+        except responses.SubmissionError as exc:
+            _attach_errors(form, exc.errors)
+            status = 400
+        except responses.ReceiptReused:
+            form.transaction_ref.errors = [_("Số biên nhận này đã được dùng để đánh giá.")]
+            status = 409
+    elif form.is_submitted():
+        status = 400
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = uuid.uuid4().hex
+    return render_template("public/form.html", form=form, q=q, counter=counter, locale=locale,
+                           place=counter.unit.place_name or counter.unit.name,
+                           procedures=counter.unit.procedures[:40]), status
+
+
+@bp.route("/f/<token>/cam-on")
+def thanks(token: str) -> str:
+    counter = _counter_or_404(token)
+    return render_template("public/thanks.html", counter=counter, token=token)
+
+
+def _attach_errors(form, errors: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    form.form_errors = []
+    for key, message in errors.items():
+        name = key.removeprefix("answers.")
+        if name == "idempotency_key":
+            form.idempotency_key.data = None  # a tampered key is replaced, not kept
+        elif name in form:
+            form[name].errors = [str(message)]
+        else:
+            form.form_errors.append(str(message))

@@ -1,0 +1,1 @@
+"""Service layer: queries and transactions live here, views stay thin."""

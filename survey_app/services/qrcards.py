@@ -1,0 +1,242 @@
+"""Printable A6 QR cards for one-stop office counters.
+
+A card tells citizens which unit and counter they are rating and carries a large QR code
+pointing at the feedback form.  Both renderers share one layout (in millimetres), so the
+SVG and the PDF look the same.  Pure module: no Flask, no database.
+"""
+
+import html
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import groupby
+from pathlib import Path
+
+import segno
+
+PAGE_W, PAGE_H, MARGIN = 105.0, 148.0, 8.0  # A6 portrait, mm
+TEXT_W = PAGE_W - 2 * MARGIN
+FONT_FAMILY = "DejaVu Sans, Arial, sans-serif"
+TITLE = "Đánh giá sự hài lòng"
+INSTRUCTIONS = ("Quét mã QR bằng điện thoại để đánh giá", "Không cần đăng nhập, không hỏi tên.")
+QR_BORDER, QR_MAX, QR_MIN = 4, 78.0, 60.0  # quiet zone (modules); QR size incl. it (mm)
+PT_PER_MM, RULE_X0 = 72 / 25.4, PAGE_W / 2 - 15
+_BOLD = ' font-weight="bold"'
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One counter card: which unit/counter it belongs to and the feedback URL."""
+
+    unit_code: str
+    unit_name: str
+    counter_code: str
+    counter_name: str
+    url: str
+
+
+_Text = tuple[str, float, float, bool]  # text (centred), baseline y, em size (mm), bold
+
+
+@dataclass(frozen=True)
+class _Layout:
+    texts: list[_Text]
+    qr_x: float
+    qr_y: float
+    qr_module: float  # mm per module
+    qr_rows: list[tuple[int, ...]]  # matrix including the quiet zone
+    rule_y: float  # short horizontal rule under the title
+
+
+def _clean(text: str) -> str:
+    """NFC-normalise (precomposed Vietnamese glyphs) and drop XML-invalid control chars."""
+    return _XML_INVALID.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
+@lru_cache(maxsize=4096)
+def _width(text: str, size: float, bold: bool) -> float:
+    """Rendered width in mm of ``text`` in DejaVu Sans at em size ``size`` mm."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=10)
+    width, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
+    return width * size / 10
+
+
+def _wrap(text: str, size: float, bold: bool, *, chars: bool = False) -> list[str]:
+    """Greedy wrap into lines fitting TEXT_W; by words (over-long words by characters)."""
+    sep, lines = "" if chars else " ", list[str]()
+    for token in list(text) if chars else text.split():
+        candidate = f"{lines[-1]}{sep}{token}" if lines else token
+        if lines and _width(candidate, size, bold) <= TEXT_W:
+            lines[-1] = candidate
+        elif not chars and _width(token, size, bold) > TEXT_W:
+            lines += _wrap(token, size, bold, chars=True)
+        else:
+            lines.append(token)
+    return lines or [""]
+
+
+def _fit(
+    text: str, size: float, min_size: float, max_lines: int, bold: bool, *, chars: bool = False
+) -> tuple[list[str], float]:
+    """Largest size down to ``min_size`` fitting ``max_lines`` lines; else truncate with '…'."""
+    while len(lines := _wrap(text, size, bold, chars=chars)) > max_lines and size > min_size:
+        size = max(min_size, round(size - 0.2, 2))
+    if len(lines) <= max_lines:
+        return lines, size
+    if chars:
+        raise ValueError(f"text too long for a card: {text[:60]!r}…")
+    lines, last = lines[:max_lines], lines[max_lines - 1]
+    while last and _width(f"{last}…", size, bold) > TEXT_W:
+        last = last[:-1]
+    lines[-1] = f"{last.rstrip()}…"
+    return lines, size
+
+
+def _layout(card: Card) -> _Layout:
+    """Compute every element's position on the card (mm, origin top-left)."""
+    url = _clean(card.url)
+    if not url:
+        raise ValueError("card URL must not be empty")
+    texts: list[_Text] = []
+
+    def block(lines: list[str], size: float, y: float, bold: bool, lead: float = 1.25) -> float:
+        for i, line in enumerate(lines):
+            texts.append((line, y + i * size * lead, size, bold))
+        return y + (len(lines) - 1) * size * lead
+
+    rule_y = block([TITLE], 6.5, MARGIN + 6.5, True) + 3.5  # TITLE, INSTRUCTIONS fit as-is
+    unit, u_size = _fit(_clean(card.unit_name), 4.4, 3.0, 3, False)
+    y = block(unit, u_size, rule_y + 6.5, False)
+    name = _clean(card.counter_name)  # big on one line, else smaller on two
+    one_line = len(_wrap(name, 5.0, True)) == 1
+    counter, c_size = _fit(name, 7.5, 5.0, 1, True) if one_line else _fit(name, 5.0, 4.0, 2, True)
+    top = block(counter, c_size, y + 10.5, True) + 2.0  # below descenders; quiet zone follows
+
+    one_line = len(_wrap(url, 2.0, False, chars=True)) == 1  # URL: never truncated
+    sizes = (2.6, 2.0, 1) if one_line else (2.4, 1.6, 3)
+    link, l_size = _fit(url, *sizes, False, chars=True)
+    link_y = PAGE_H - MARGIN - 1.0 - (len(link) - 1) * l_size * 1.25
+    instr_y = link_y - 5.5 - (len(INSTRUCTIONS) - 1) * 3.6 * 1.3
+    bottom = instr_y - 1.2 * 3.6  # above stacked diacritics
+    block(list(INSTRUCTIONS), 3.6, instr_y, False, 1.3)
+    block(link, l_size, link_y, False)
+
+    qr = segno.make(url, error="q", micro=False, boost_error=False)
+    rows = [tuple(r) for r in qr.matrix_iter(scale=1, border=QR_BORDER)]
+    size = min(QR_MAX, bottom - top, TEXT_W)
+    if size < QR_MIN:  # cannot happen with the line limits above; guard the quiet zone anyway
+        raise ValueError("card text leaves too little room for the QR code")
+    qr_y = top + max(0.0, (bottom - top - size) / 2)
+    return _Layout(texts, (PAGE_W - size) / 2, qr_y, size / len(rows), rows, rule_y)
+
+
+def _runs(rows: list[tuple[int, ...]]) -> Iterable[tuple[int, int, int]]:
+    """Yield (x, y, width) of each horizontal run of dark modules."""
+    for y, row in enumerate(rows):
+        x = 0
+        for dark, group in groupby(row):
+            width = len(list(group))
+            if dark:
+                yield x, y, width
+            x += width
+
+
+def _title(card: Card) -> str:
+    return f"{TITLE} – {_clean(card.unit_name)} – {_clean(card.counter_name)}"
+
+
+def _n(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def render_svg(card: Card) -> str:
+    """Return a standalone SVG document (A6 portrait, mm units) of the card."""
+    lay = _layout(card)
+    esc = html.escape
+    qr_path = "".join(f"M{x},{y}h{w}v1h-{w}z" for x, y, w in _runs(lay.qr_rows))
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" xml:lang="vi" width="{_n(PAGE_W)}mm" '
+        f'height="{_n(PAGE_H)}mm" viewBox="0 0 {_n(PAGE_W)} {_n(PAGE_H)}">',
+        f"<title>{esc(_title(card))}</title>",
+        f'<rect width="{_n(PAGE_W)}" height="{_n(PAGE_H)}" fill="#fff"/>',
+        f'<rect x="3" y="3" width="{_n(PAGE_W - 6)}" height="{_n(PAGE_H - 6)}" rx="3" '
+        'fill="none" stroke="#000" stroke-width="0.3"/>',
+        f'<line x1="{_n(RULE_X0)}" x2="{_n(PAGE_W - RULE_X0)}" y1="{_n(lay.rule_y)}" '
+        f'y2="{_n(lay.rule_y)}" stroke="#000" stroke-width="0.4"/>',
+        f'<g font-family="{FONT_FAMILY}" fill="#000" text-anchor="middle">',
+        *(
+            f'<text x="{_n(PAGE_W / 2)}" y="{_n(y)}" font-size="{_n(size)}"'
+            f"{_BOLD * bold}>{esc(text)}</text>"
+            for text, y, size, bold in lay.texts
+        ),
+        "</g>",
+        f'<path id="qr" transform="translate({_n(lay.qr_x)} {_n(lay.qr_y)}) '
+        f'scale({_n(lay.qr_module)})" fill="#000" shape-rendering="crispEdges" d="{qr_path}"/>',
+        "</svg>",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def render_pdf(card: Card) -> bytes:
+    """Return the card as a one-page A6 PDF (vector QR, DejaVu Sans embedded as TrueType)."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch, PathPatch
+    from matplotlib.path import Path as MplPath
+
+    lay = _layout(card)
+    rc = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.usetex": False}
+    with rc_context(rc):  # TrueType embedding: Vietnamese extracts and prints correctly
+        fig = Figure(figsize=(PAGE_W / 25.4, PAGE_H / 25.4))
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set(xlim=(0, PAGE_W), ylim=(PAGE_H, 0))  # mm, origin top-left like SVG
+        ax.set_axis_off()
+        box = FancyBboxPatch((3, 3), PAGE_W - 6, PAGE_H - 6, "round,pad=0,rounding_size=3")
+        box.set(fill=False, edgecolor="black", linewidth=0.3 * PT_PER_MM)
+        ax.add_patch(box)
+        ax.plot((RULE_X0, PAGE_W - RULE_X0), (lay.rule_y,) * 2, color="black", lw=0.4 * PT_PER_MM)
+        for text, y, size, bold in lay.texts:
+            weight = "bold" if bold else "normal"
+            label = ax.text(PAGE_W / 2, y, text, ha="center", va="baseline", parse_math=False)
+            label.set(color="black", fontsize=size * PT_PER_MM, fontweight=weight)
+        m, verts, codes = lay.qr_module, [], []
+        for x, y, w in _runs(lay.qr_rows):
+            x0, y0 = lay.qr_x + x * m, lay.qr_y + y * m
+            verts += [(x0, y0), (x0 + w * m, y0), (x0 + w * m, y0 + m), (x0, y0 + m), (x0, y0)]
+            codes += [MplPath.MOVETO, *[MplPath.LINETO] * 3, MplPath.CLOSEPOLY]
+        ax.add_patch(PathPatch(MplPath(verts, codes), facecolor="black", edgecolor="none", lw=0))
+        buf = io.BytesIO()
+        meta = {"Title": _title(card), "Creator": "sipas", "Producer": None, "CreationDate": None}
+        fig.savefig(buf, format="pdf", facecolor="white", metadata=meta)
+    return buf.getvalue()
+
+
+def _safe_name(value: str) -> str:
+    """ASCII file-name fragment: strip diacritics (Đ→D), map the rest to [A-Za-z0-9._-]."""
+    folded = unicodedata.normalize("NFKD", value.replace("Đ", "D").replace("đ", "d"))
+    ascii_ = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_).strip("._") or "x"
+
+
+def write_cards(cards: Iterable[Card], out_dir: Path) -> list[Path]:
+    """Write ``<unit_code>_<counter_code>.svg`` and ``.pdf`` per card; return paths sorted."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for card in cards:
+        stem = f"{_safe_name(card.unit_code)}_{_safe_name(card.counter_code)}"
+        svg, pdf = out_dir / f"{stem}.svg", out_dir / f"{stem}.pdf"
+        if svg in written:
+            raise ValueError(f"two cards map to the same file name {stem!r}")
+        svg.write_text(render_svg(card), encoding="utf-8")
+        pdf.write_bytes(render_pdf(card))
+        written += [svg, pdf]
+    return sorted(written)

@@ -1,0 +1,234 @@
+"""Storing a response: validation against the questionnaire, idempotency, receipts, counts.
+
+One call, one transaction: the response row and the per-day counts it adds to are written
+together, so the counts always equal what a full recount of the responses would give.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import forms
+from forms import CHANNELS, Questionnaire
+
+from ..extensions import db
+from ..models import Counter, DailyCount, DailyRespondents, Procedure, Response, Unit
+from .database import upsert_add
+from .ratelimit import keyed_hash
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_CELL_KEYS = ["day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id"]
+
+
+class SubmissionError(Exception):
+    """Input that cannot be stored; ``errors`` maps a field name to a readable message."""
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+class ReceiptReused(Exception):
+    """The receipt/transaction number was already used for a response at this unit."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a citizen (or a kiosk) sent, before validation."""
+
+    answers: Mapping[str, Any]
+    procedure: str | None = None
+    channel: str | None = None
+    comment: str | None = None
+    transaction_ref: str | None = None
+    idempotency_key: str | None = None
+    source: str = "qr"
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    response_id: int
+    created: bool  # False when the idempotency key matched an earlier response
+
+
+@dataclass
+class _Clean:
+    answers: dict[str, int] = field(default_factory=dict)
+    procedure: Procedure | None = None
+    channel: str | None = None
+    comment: str | None = None
+    receipt_hash: str | None = None
+    idempotency_key: str | None = None
+
+
+def local_day(moment: datetime) -> date:
+    """The Vietnamese calendar day a moment belongs to (METHOD §7)."""
+    return moment.astimezone(VN_TZ).date()
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics, for forgiving matching ("đất" → "dat")."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def resolve_procedure(unit: Unit, text: str) -> Procedure | None:
+    """Find the unit's procedure from what was typed: its code, "code — name", or a name."""
+    wanted = text.strip()
+    if not wanted:
+        return None
+    code = wanted.split(" ", 1)[0]
+    procedures = [p for p in unit.procedures if p.active]
+    for p in procedures:
+        if p.code == code or p.code == wanted:
+            return p
+    folded = fold(wanted)
+    exact = [p for p in procedures if fold(p.name) == folded]
+    if len(exact) == 1:
+        return exact[0]
+    words = folded.split()
+    partial = [p for p in procedures if all(w in fold(p.name) for w in words)]
+    return partial[0] if len(partial) == 1 else None
+
+
+def validate(q: Questionnaire, unit: Unit, sub: Submission) -> _Clean:
+    """Check every field against the questionnaire; raise :class:`SubmissionError`."""
+    errors: dict[str, Any] = {}
+    clean = _Clean()
+    if not isinstance(sub.answers, Mapping):
+        raise SubmissionError({"answers": _l("Câu trả lời phải là một bảng mã câu hỏi → giá trị.")})
+    known = {item.code: item for item in q.items}
+    for code, raw in sub.answers.items():
+        item = known.get(str(code))
+        if item is None:
+            errors[f"answers.{code}"] = _l("Mã câu hỏi không có trong phiếu này.")
+            continue
+        if raw in (None, "", 0, "0"):
+            continue  # "Không có ý kiến" is stored as missing
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = -1
+        if isinstance(raw, bool) or value not in item.scale.values or str(raw).strip() != str(value):
+            errors[f"answers.{code}"] = _l("Câu trả lời không nằm trong các lựa chọn của câu hỏi.")
+            continue
+        clean.answers[item.code] = value
+    if not clean.answers and not errors:
+        errors["answers"] = _l("Vui lòng trả lời ít nhất một câu hỏi.")
+
+    if sub.procedure:
+        clean.procedure = resolve_procedure(unit, sub.procedure)
+        if clean.procedure is None:
+            errors["procedure"] = _l("Không tìm thấy thủ tục nào của cơ quan khớp với nội dung đã nhập.")
+    if sub.channel:
+        if sub.channel not in CHANNELS:
+            errors["channel"] = _l("Hình thức nộp hồ sơ không hợp lệ.")
+        clean.channel = sub.channel
+    if sub.comment:
+        comment = sub.comment.replace("\r\n", "\n").strip()
+        limit = int(current_app.config["MAX_COMMENT_LENGTH"])
+        if len(comment) > limit:
+            errors["comment"] = _l("Ý kiến dài quá %(n)d ký tự.", n=limit)
+        clean.comment = comment or None
+    if sub.transaction_ref:
+        ref = re.sub(r"\s+", "", sub.transaction_ref).upper()
+        if not 1 <= len(ref) <= 64:
+            errors["transaction_ref"] = _l("Số biên nhận quá dài.")
+        clean.receipt_hash = keyed_hash("receipt", ref)
+    if sub.idempotency_key:
+        if not _IDEMPOTENCY.match(sub.idempotency_key):
+            errors["idempotency_key"] = _l("Mã chống gửi trùng không hợp lệ.")
+        clean.idempotency_key = sub.idempotency_key
+    if errors:
+        raise SubmissionError(errors)
+    return clean
+
+
+def submit(counter: Counter, q: Questionnaire, sub: Submission) -> Stored:
+    """Validate and store one response with its per-day counts, in one transaction.
+
+    A repeated idempotency key returns the first response (``created=False``); a receipt
+    number already used at the unit raises :class:`ReceiptReused`; nothing is stored on error.
+    """
+    unit = counter.unit
+    clean = validate(q, unit, sub)
+    if clean.idempotency_key:
+        earlier = _by_idempotency(counter.id, clean.idempotency_key)
+        if earlier is not None:
+            return Stored(earlier, created=False)
+    moment = sub.submitted_at or datetime.now(UTC)
+    response = Response(
+        questionnaire_id=q.id, unit_id=unit.id, counter_id=counter.id,
+        procedure_id=clean.procedure.id if clean.procedure else None,
+        target_group=clean.procedure.target_group if clean.procedure else unit.target_group,
+        channel=clean.channel, submitted_at=moment, local_day=local_day(moment),
+        answers=clean.answers, comment=clean.comment, source=sub.source,
+        idempotency_key=clean.idempotency_key, receipt_hash=clean.receipt_hash,
+    )
+    try:
+        db.session.add(response)
+        db.session.flush()
+        add_to_counts([response])
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if clean.idempotency_key:
+            earlier = _by_idempotency(counter.id, clean.idempotency_key)
+            if earlier is not None:  # a concurrent double tap won the race
+                return Stored(earlier, created=False)
+        if clean.receipt_hash and _receipt_used(unit.id, clean.receipt_hash):
+            raise ReceiptReused() from None
+        raise
+    return Stored(response.id, created=True)
+
+
+def add_to_counts(responses: Iterable[Response]) -> None:
+    """Add responses to the per-day counts (call inside the transaction that stores them)."""
+    cells: Tally[tuple[Any, ...]] = Tally()
+    answers: Tally[tuple[Any, ...]] = Tally()
+    for r in responses:
+        cell = (r.local_day, r.unit_id, r.counter_id or 0, r.target_group, r.channel or "",
+                r.questionnaire_id)
+        cells[cell] += 1
+        for code, value in r.answers.items():
+            answers[(*cell, code, value)] += 1
+    upsert_add(db.session, DailyRespondents.__table__,
+               [dict(zip(_CELL_KEYS, k, strict=True), n=n) for k, n in sorted(cells.items())],
+               _CELL_KEYS)
+    keys = [*_CELL_KEYS, "item", "value"]
+    upsert_add(db.session, DailyCount.__table__,
+               [dict(zip(keys, k, strict=True), n=n) for k, n in sorted(answers.items())], keys)
+
+
+def _by_idempotency(counter_id: int, key: str) -> int | None:
+    return db.session.scalar(
+        select(Response.id).where(Response.counter_id == counter_id,
+                                  Response.idempotency_key == key)
+    )
+
+
+def _receipt_used(unit_id: int, receipt_hash: str) -> bool:
+    found = db.session.scalar(
+        select(Response.id).where(Response.unit_id == unit_id,
+                                  Response.receipt_hash == receipt_hash)
+    )
+    return found is not None
+
+
+def questionnaire_for(unit: Unit) -> Questionnaire:
+    return forms.get(unit.questionnaire_id)
