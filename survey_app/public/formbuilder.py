@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from forms import CHANNELS, Questionnaire
@@ -25,10 +26,16 @@ CHANNEL_LABELS = {
 class ChoiceRadio(RadioField):
     """A radio group whose unknown values get a friendly, translated message."""
 
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self._several = len(valuelist) > 1  # a radio group sends one value, never more
+        super().process_formdata(valuelist)
+
     def pre_validate(self, form: Any) -> None:
+        if getattr(self, "_several", False):
+            raise ValidationError(_("Câu trả lời không nằm trong các lựa chọn của câu hỏi."))
         if self.data in (None, ""):
             return
-        if not any(str(value) == str(self.data) for value, *_rest in self.iter_choices()):
+        if not any(str(choice.value) == str(self.data) for choice in self.iter_choices()):
             raise ValidationError(_("Câu trả lời không nằm trong các lựa chọn của câu hỏi."))
 
 
@@ -39,7 +46,7 @@ class PublicFormBase(FlaskForm):
     procedure = StringField(_l("Thủ tục đã làm"), validators=[Optional(), Length(max=600)])
     channel = ChoiceRadio(
         _l("Hình thức nộp hồ sơ"),
-        choices=[(c, CHANNEL_LABELS[c]) for c in CHANNELS],
+        choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
         validators=[Optional()],
     )
     transaction_ref = StringField(_l("Số biên nhận (nếu có)"),
@@ -54,9 +61,9 @@ def build_form_class(q: Questionnaire, locale: str) -> type[PublicFormBase]:
         pass
 
     for item in q.items:
-        choices = [(str(o.value), o.label.get(locale)) for o in item.scale.options]
+        choices = [SelectChoice(str(o.value), o.label.get(locale)) for o in item.scale.options]
         if item.scale.no_opinion:
-            choices.append((NO_OPINION, _("Không có ý kiến")))
+            choices.append(SelectChoice(NO_OPINION, _("Không có ý kiến")))
         setattr(QuestionnaireForm, item.code,
                 ChoiceRadio(item.text.get(locale), choices=choices, validators=[Optional()]))
     return QuestionnaireForm

@@ -193,8 +193,8 @@ def render_pdf(card: Card) -> bytes:
     from matplotlib.path import Path as MplPath
 
     lay = _layout(card)
-    rc = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.usetex": False}
-    with rc_context(rc):  # TrueType embedding: Vietnamese extracts and prints correctly
+    # TrueType (type 42) embedding so Vietnamese prints and extracts correctly
+    with rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.usetex": False}):
         fig = Figure(figsize=(PAGE_W / 25.4, PAGE_H / 25.4))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set(xlim=(0, PAGE_W), ylim=(PAGE_H, 0))  # mm, origin top-left like SVG

@@ -1,0 +1,72 @@
+"""Small data factories for tests (call inside an app context)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+import forms
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, QuestionnaireVersion, Response, Unit
+from survey_app.services import org
+
+
+def seed_questionnaires() -> None:
+    for qid, q in forms.load_all().items():
+        if db.session.get(QuestionnaireVersion, qid) is None:
+            db.session.add(QuestionnaireVersion(id=qid, title=q.title.vi))
+    db.session.commit()
+
+
+def make_unit(code: str = "U1", name: str = "Trung tâm Phục vụ hành chính công huyện Thử",
+              parent: Unit | None = None, **kw: Any) -> Unit:
+    unit = Unit(code=code, name=name, parent=parent, place_name=kw.pop("place_name", "Trung tâm"),
+                **kw)
+    db.session.add(unit)
+    db.session.commit()
+    return unit
+
+
+def make_counter(unit: Unit, code: str = "Q1", name: str = "Quầy số 1",
+                 active: bool = True) -> Counter:
+    counter = Counter(unit=unit, code=code, name=name, active=active)
+    org.issue_token(counter)
+    db.session.add(counter)
+    db.session.commit()
+    return counter
+
+
+def make_procedure(unit: Unit, code: str = "1.004227",
+                   name: str = "Đăng ký đất đai lần đầu",
+                   target_group: str = "dat_dai_xay_dung_dau_tu") -> Procedure:
+    proc = Procedure(code=code, name=name, field="Đất đai", target_group=target_group)
+    unit.procedures.append(proc)
+    db.session.commit()
+    return proc
+
+
+def token_of(counter: Counter) -> str:
+    live = org.live_token(counter)
+    assert live is not None
+    return live.token
+
+
+def open_form(client: FlaskClient, token: str) -> dict[str, str]:
+    """GET the public form; return its hidden fields (CSRF token and idempotency key)."""
+    # The test holds an app context across requests, so Flask-WTF's per-context cache of the
+    # CSRF token would leak from one client's session to another's: drop it.
+    g.pop("csrf_token", None)
+    html = client.get(f"/f/{token}").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|idempotency_key)" type="hidden" value="([^"]*)"',
+                             html))
+    assert set(fields) == {"csrf_token", "idempotency_key"}, html[:500]
+    return fields
+
+
+def all_responses() -> list[Response]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Response).order_by(Response.id)))
