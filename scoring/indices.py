@@ -404,20 +404,10 @@ def _score(
         p = successes / safe  # 0 where no answer; its weight is 0 there
         theta += np.einsum("glj,gj->gl", w, p)
         weight_total += w.sum(axis=2)
-        import os
-        mode = os.environ.get("VARMODE", "linear")
-        n = b.n.astype(np.float64)
-        if mode == "linear":
-            scale = safe
-            correction = np.where(n > 1, n / np.maximum(n - 1, 1), 1.0)
-        elif mode == "itemdf":
-            scale = np.where(valid > 1, np.sqrt(valid * np.maximum(valid - 1, 1)), 1.0)
-            correction = np.ones_like(n)
-        else:
-            scale = np.where(valid > 1, valid - 1, 1.0)
-            correction = np.where(n > 1, (n - 1) / n, 1.0)
-        a = np.concatenate([w / scale[:, None, :], -w * (p / scale)[:, None, :]], axis=2)
+        a = np.concatenate([w / safe[:, None, :], -w * (p / safe)[:, None, :]], axis=2)
         quadratic = np.einsum("gli,gli->gl", a @ b.cross.astype(np.float64), a)
+        n = b.n.astype(np.float64)
+        correction = np.where(n > 1, n / np.maximum(n - 1, 1), 1.0)
         variance += correction[:, None] * quadratic
     if variances is not None:
         variance = variances

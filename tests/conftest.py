@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from survey_app import create_app
+from flask_migrate import upgrade
+
+from survey_app import MIGRATIONS_DIR, create_app
 from survey_app.extensions import db
 from survey_app.models import Base
 
@@ -68,7 +70,7 @@ def make_app(database_url: str, **extra: Any) -> Flask:
         "HASH_KEY": "test-hash-key",
         "DATABASE_URL": database_url,
         "BASE_URL": "https://sipas.test",
-        "RATELIMIT_STORAGE_URI": f"memory://",
+        "RATELIMIT_STORAGE_URI": "memory://",
         **extra,
     }
     return create_app(config)
@@ -91,7 +93,7 @@ def app_config() -> dict[str, Any]:
 def app(db_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(db_url, **app_config)
     with app.app_context():
-        Base.metadata.create_all(db.engine)
+        upgrade(directory=str(MIGRATIONS_DIR))  # the real migrations, not create_all
         seed_questionnaires()
         yield app
         db.session.remove()
