@@ -270,7 +270,7 @@ def score_versions_batch(
     batches = _validate_versions(versions)
     interval = _validate_method(interval)
     _validate_confidence(confidence)
-    return _score(batches, interval, confidence, variances=None)
+    return _score(batches, interval, confidence, covariance=None)
 
 
 def score_answers(
@@ -293,15 +293,13 @@ def score_answers(
     satisfaction = array[:, : len(structure.items)]
     s = (satisfaction >= 4).astype(np.float64)
     r = (satisfaction > 0).astype(np.float64)
-    successes, valid = s.sum(axis=0), r.sum(axis=0)
-    p = np.divide(successes, valid, out=np.zeros_like(successes), where=valid > 0)
-    weights = _level_weights([batch])[0][0][0]  # (L, J) of the only group
-    safe = np.where(valid > 0, valid, 1.0)
-    z = (s - p * r) @ (weights / safe).T  # (n, L) influence values
+    weights = _level_weights([batch]).per_version[0][0]  # (L, J) of the only group
+    a = _influence_coefficients(weights, s.sum(axis=0), r.sum(axis=0))  # (L, 2J)
+    influence = np.concatenate([s, r], axis=1) @ a.T  # z_i for every level, (n, L)
     n = array.shape[0]
-    correction = n / (n - 1) if n > 1 else 1.0
-    variance = correction * (z**2).sum(axis=0)
-    return _score([batch], interval, confidence, variances=variance[None, :]).group(0)
+    factor = (n - 1) / n if n > 1 else 1.0
+    covariance = factor * (influence.T @ influence)
+    return _score([batch], interval, confidence, covariance=covariance[None]).group(0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,14 +325,20 @@ def _union(codes: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for group in codes for c in group))
 
 
-def _level_weights(
-    batches: Sequence[StatsBatch],
-) -> tuple[list[FloatArray], tuple[str, ...], tuple[str, ...], Int64Array, Int64Array]:
-    """Item weights ``W_v`` of every factor, part and SIPAS index, per version.
+@dataclass(frozen=True)
+class _Weights:
+    """Item weights of every factor, part and SIPAS index (rows: factors, parts, SIPAS)."""
 
-    Returns ``([W_v per version], factor codes, part codes, factor n, part n)`` with
-    ``W_v`` shaped ``(G, F + P + 1, J_v)`` and rows in the order factors, parts, SIPAS.
-    """
+    per_version: list[FloatArray]  # (G, F + P + 1, J_v) per version
+    factor_codes: tuple[str, ...]
+    part_codes: tuple[str, ...]
+    factor_n: Int64Array  # (G, F) respondents who answered the factor
+    part_n: Int64Array  # (G, P) largest factor_n among the part's factors
+    part_of_factors: FloatArray  # (G, P, F) part index = Σ_f u_pf θ_f
+    sipas_of_parts: FloatArray  # (G, 1, P) SIPAS = Σ_p u_p θ_p
+
+
+def _level_weights(batches: Sequence[StatsBatch]) -> _Weights:
     g = batches[0].n_groups
     factor_codes = _union([b.structure.factor_codes for b in batches])
     part_map: dict[str, tuple[str, ...]] = {}
@@ -344,12 +348,10 @@ def _level_weights(
     position = {code: k for k, code in enumerate(factor_codes)}
     n_factors = len(factor_codes)
 
-    within: list[tuple[FloatArray, NDArray[np.intp]]] = []
+    within: list[tuple[FloatArray, NDArray[np.intp], Int64Array]] = []
     total_n = np.zeros((g, n_factors), dtype=np.int64)
-    version_n: list[Int64Array] = []
     for b in batches:
-        valid = b.counts.sum(axis=-1)  # (G, J)
-        present = (valid > 0).astype(np.float64)
+        present = (b.counts.sum(axis=-1) > 0).astype(np.float64)  # (G, J)
         membership = b.structure.membership  # (F_v, J)
         answered = present @ membership.T  # items with data per factor, (G, F_v)
         c = membership[None, :, :] * present[:, None, :]
@@ -357,8 +359,7 @@ def _level_weights(
         columns = np.array([position[code] for code in b.structure.factor_codes], dtype=np.intp)
         respondents = np.where(answered > 0, b.factor_n, 0)
         total_n[:, columns] += respondents
-        within.append((c, columns))
-        version_n.append(respondents)
+        within.append((c, columns, respondents))
 
     part_matrix = np.zeros((len(part_codes), n_factors))
     for k, code in enumerate(part_codes):
@@ -368,58 +369,92 @@ def _level_weights(
     u = part_matrix[None, :, :] * factor_present[:, None, :]
     u = u / np.where(part_count > 0, part_count, 1.0)[:, :, None]  # (G, P, F)
     part_present = (part_count > 0).astype(np.float64)
-    sipas = part_present / np.maximum(part_present.sum(axis=1, keepdims=True), 1.0)  # (G, P)
+    sipas = part_present / np.maximum(part_present.sum(axis=1, keepdims=True), 1.0)
     part_n = np.max(
         np.where(part_matrix[None, :, :] > 0, total_n[:, None, :], 0), axis=2, initial=0
     )
 
     weights: list[FloatArray] = []
-    for (c, columns), respondents in zip(within, version_n, strict=True):
+    for c, columns, respondents in within:
         share = respondents / np.where(total_n[:, columns] > 0, total_n[:, columns], 1)
         factor_w = np.zeros((g, n_factors, c.shape[2]))
         factor_w[:, columns, :] = share[:, :, None] * c
         part_w = u @ factor_w
         sipas_w = sipas[:, None, :] @ part_w
         weights.append(np.concatenate([factor_w, part_w, sipas_w], axis=1))
-    return weights, factor_codes, part_codes, total_n, part_n
+    return _Weights(weights, factor_codes, part_codes, total_n, part_n, u, sipas[:, None, :])
+
+
+def _influence_coefficients(
+    weights: FloatArray, successes: FloatArray, valid: FloatArray
+) -> FloatArray:
+    """``a`` with ``z_i = a·v_i``: ``[w/(R−1), −w p/(R−1)]``, shape ``(..., L, 2J)``."""
+    p = successes / np.where(valid > 0, valid, 1.0)
+    # Leave-one-out denominators R_j − 1 (first-order jackknife). Where R_j ≤ 1 every
+    # residual s_ij − p_j r_ij is 0, so any finite scale gives the correct 0.
+    scale = np.where(valid > 1, valid - 1, 1.0)
+    return np.concatenate(
+        [weights / scale[..., None, :], -weights * (p / scale)[..., None, :]], axis=-1
+    )
 
 
 def _score(
     batches: Sequence[StatsBatch],
     interval: LevelInterval,
     confidence: float,
-    variances: FloatArray | None,
+    covariance: FloatArray | None,
 ) -> BatchScores:
     z = z_value(confidence)
     g = batches[0].n_groups
-    weights, factor_codes, part_codes, factor_n, part_n = _level_weights(batches)
-    n_levels = len(factor_codes) + len(part_codes) + 1
+    weights = _level_weights(batches)
+    n_f, n_p = len(weights.factor_codes), len(weights.part_codes)
+    n_levels = n_f + n_p + 1
     theta = np.zeros((g, n_levels))
-    variance = np.zeros((g, n_levels))
     weight_total = np.zeros((g, n_levels))
-    for w, b in zip(weights, batches, strict=True):
+    cov = np.zeros((g, n_levels, n_levels))
+    for w, b in zip(weights.per_version, batches, strict=True):
         successes = (b.counts[..., 3] + b.counts[..., 4]).astype(np.float64)
         valid = b.counts.sum(axis=-1).astype(np.float64)
-        safe = np.where(valid > 0, valid, 1.0)
-        p = successes / safe  # 0 where no answer; its weight is 0 there
-        theta += np.einsum("glj,gj->gl", w, p)
+        theta += np.einsum("glj,gj->gl", w, successes / np.where(valid > 0, valid, 1.0))
         weight_total += w.sum(axis=2)
-        a = np.concatenate([w / safe[:, None, :], -w * (p / safe)[:, None, :]], axis=2)
-        quadratic = np.einsum("gli,gli->gl", a @ b.cross.astype(np.float64), a)
+        a = _influence_coefficients(w, successes, valid)
         n = b.n.astype(np.float64)
-        correction = np.where(n > 1, n / np.maximum(n - 1, 1), 1.0)
-        variance += correction[:, None] * quadratic
-    if variances is not None:
-        variance = variances
-    variance = np.maximum(variance, 0.0)  # rounding can leave -1e-18
+        factor = np.where(n > 1, (n - 1) / np.maximum(n, 1), 1.0)[:, None, None]
+        cov += factor * (a @ b.cross.astype(np.float64) @ np.swapaxes(a, 1, 2))
+    if covariance is not None:
+        cov = covariance
+    variance = np.maximum(np.einsum("gll->gl", cov), 0.0)  # rounding can leave -1e-18
     present = weight_total > 0.5
     theta = np.where(present, np.clip(theta, 0.0, 1.0), np.nan)
-    level_n = np.concatenate([factor_n, part_n, part_n.max(axis=1, keepdims=True, initial=0)], 1)
     respondents = sum((b.n for b in batches), np.zeros(g, dtype=np.int64))
     df = np.maximum(respondents - 1, 1).astype(np.float64)[:, None]
-    low, high = _level_interval(theta, variance, level_n, interval, confidence, df)
+
+    factors = slice(0, n_f)
+    parts = slice(n_f, n_f + n_p)
+    low = np.full((g, n_levels), np.nan)
+    high = np.full((g, n_levels), np.nan)
+    low[:, factors], high[:, factors] = _level_interval(
+        theta[:, factors], variance[:, factors], weights.factor_n, interval, confidence, df
+    )
+    correlation = _correlation(cov)
+    low[:, parts], high[:, parts] = _mover(
+        theta[:, factors],
+        low[:, factors],
+        high[:, factors],
+        weights.part_of_factors,
+        correlation[:, factors, factors],
+    )
+    low[:, -1:], high[:, -1:] = _mover(
+        theta[:, parts], low[:, parts], high[:, parts], weights.sipas_of_parts,
+        correlation[:, parts, parts],
+    )
+    low = np.where(present, low, np.nan)
+    high = np.where(present, high, np.nan)
     se = np.where(present, np.sqrt(variance), np.nan)
-    n_f, n_p = len(factor_codes), len(part_codes)
+    level_n = np.concatenate(
+        [weights.factor_n, weights.part_n, weights.part_n.max(axis=1, keepdims=True, initial=0)],
+        axis=1,
+    )
 
     def level(codes: tuple[str, ...], cols: slice) -> LevelArrays:
         return LevelArrays(
@@ -443,12 +478,46 @@ def _score(
     return BatchScores(
         n=respondents,
         items=items,
-        factors=level(factor_codes, slice(0, n_f)),
-        parts=level(part_codes, slice(n_f, n_f + n_p)),
-        sipas=level((SIPAS_CODE,), slice(n_f + n_p, n_f + n_p + 1)),
+        factors=level(weights.factor_codes, factors),
+        parts=level(weights.part_codes, parts),
+        sipas=level((SIPAS_CODE,), slice(n_levels - 1, n_levels)),
         expectation=expectation,
         integrity=integrity,
     )
+
+
+def _correlation(cov: FloatArray) -> FloatArray:
+    """Correlation matrices; pairs involving a zero-variance estimate get 1 (conservative)."""
+    sd = np.sqrt(np.maximum(np.einsum("gll->gl", cov), 0.0))
+    outer = sd[:, :, None] * sd[:, None, :]
+    defined = outer > 0
+    corr = np.where(defined, cov / np.where(defined, outer, 1.0), 1.0)
+    return np.clip(corr, -1.0, 1.0)
+
+
+def _mover(
+    theta: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    coefficients: FloatArray,
+    correlation: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """MOVER interval of ``Σ_k c_k θ_k`` (``c ≥ 0``) from the components' intervals.
+
+    ``L = θ̂ − √(Σ_jk c_j c_k r_jk (θ̂_j − l_j)(θ̂_k − l_k))`` and the same with ``u_k − θ̂_k``
+    for ``U`` (Zou & Donner 2008, *Comput. Stat. Data Anal.* 52:3222; Newcombe 2011). With
+    symmetric normal component intervals it is the normal interval of the combination.
+    """
+    usable = ~np.isnan(theta)
+    t = np.where(usable, theta, 0.0)
+    down = np.where(usable, t - np.nan_to_num(low), 0.0)[:, None, :] * coefficients
+    up = np.where(usable, np.nan_to_num(high) - t, 0.0)[:, None, :] * coefficients
+    centre = np.einsum("gmk,gk->gm", coefficients, t)
+    spread_down = np.einsum("gmj,gjk,gmk->gm", down, correlation, down)
+    spread_up = np.einsum("gmj,gjk,gmk->gm", up, correlation, up)
+    lower = np.clip(centre - np.sqrt(np.maximum(spread_down, 0.0)), 0.0, 1.0)
+    upper = np.clip(centre + np.sqrt(np.maximum(spread_up, 0.0)), 0.0, 1.0)
+    return lower, upper
 
 
 def _pooled_proportions(

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install sipas with its test tools and run the whole suite (SQLite and PostgreSQL), then lint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: chromium (browser tests), zbar-tools (QR decoding), poppler-utils (PDF).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  elif command -v sudo >/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  else
+    echo "note: ${missing[*]} not installed and no root: the tests that need them will skip" >&2
+  fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+# PostgreSQL tests use this server (they skip, saying why, when it is unreachable; under CI
+# they fail instead).
+export SIPAS_TEST_POSTGRES_URL="${SIPAS_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+
+.venv/bin/pytest -n 2 "$@"
+.venv/bin/ruff check survey_app scoring forms tests benchmarks
+.venv/bin/mypy --strict scoring forms
+echo "lint: ruff and mypy clean"
