@@ -33,7 +33,7 @@ def measure(url: str) -> tuple[list[tuple[str, str, int, int]], list[str]]:
             context = browser.new_context(**_bench.PHONE)
             page = context.new_page()
             page.on("request", lambda r: requested.append(r.url))
-            page.on("response", responses.append)
+            page.on("response", lambda r: responses.append(r))
             page.goto(url, wait_until="load")
             page.wait_for_load_state("networkidle")
             rows = []

@@ -14,7 +14,7 @@ from .api import bp as api_bp
 from .commands import register_commands
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, migrate
-from .i18n import select_locale
+from .i18n import inject_locale, select_locale
 from .public import bp as public_bp
 from .services.database import configure_engine_events
 from .services.ratelimit import init_rate_limiter
@@ -49,6 +49,7 @@ def _register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(inject_locale)
     with app.app_context():
         configure_engine_events(db.engine)
     init_rate_limiter(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, session
+from flask_babel import get_locale
 
 LOCALES = ("vi", "en")
 
@@ -16,3 +17,8 @@ def select_locale() -> str:
     if remembered in LOCALES:
         return str(remembered)
     return str(current_app.config.get("DEFAULT_LOCALE", "vi"))
+
+
+def inject_locale() -> dict[str, str]:
+    """Templates get ``locale`` (for ``<html lang>`` and the language switch)."""
+    return {"locale": str(get_locale() or "vi")}

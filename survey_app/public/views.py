@@ -23,6 +23,11 @@ def _counter_or_404(token: str):  # type: ignore[no-untyped-def]
     return counter
 
 
+@bp.get("/")
+def index() -> str:
+    return render_template("public/index.html")
+
+
 @bp.route("/f/<token>", methods=["GET", "POST"])
 def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
     counter = _counter_or_404(token)
