@@ -504,21 +504,20 @@ def _cross_products(
     if satisfaction.shape[0] == 0:
         return cross
     if n_groups == 1 or np.all(groups[1:] >= groups[:-1]):
-        order: NDArray[np.intp] | None = None
         sorted_groups = groups
     else:
-        order = np.argsort(groups, kind="stable")
+        small_type = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int32
+        keys = groups.astype(small_type) if n_groups <= np.iinfo(np.int32).max else groups
+        order = np.argsort(keys, kind="stable")  # radix sort for 16/32-bit keys
         sorted_groups = groups[order]
+        satisfaction = satisfaction[order]
     bounds = np.searchsorted(sorted_groups, np.arange(n_groups + 1))
     sizes = np.diff(bounds)
-
-    def rows_of(lo: int, hi: int) -> NDArray[np.int8]:
-        return satisfaction[lo:hi] if order is None else satisfaction[order[lo:hi]]
 
     for g in np.flatnonzero(sizes >= _SMALL_GROUP):  # large groups: one BLAS product each
         for lo in range(int(bounds[g]), int(bounds[g + 1]), _EXACT_ROWS):
             hi = min(lo + _EXACT_ROWS, int(bounds[g + 1]))
-            v = _indicators(rows_of(lo, hi)).astype(np.float32)
+            v = _indicators(satisfaction[lo:hi]).astype(np.float32)
             cross[g] += (v.T @ v).astype(np.int64)
     small = np.flatnonzero((sizes > 0) & (sizes < _SMALL_GROUP))
     if small.size:  # small groups: summed outer products, many groups per chunk
@@ -530,7 +529,7 @@ def _cross_products(
             last = int(np.searchsorted(cumulative, cumulative[first] + _SMALL_CHUNK, "right")) - 1
             last = min(max(last, first + 1), small.size)
             index = positions[int(cumulative[first]) : int(cumulative[last])]
-            v = _indicators(satisfaction[index] if order is None else satisfaction[order[index]])
+            v = _indicators(satisfaction[index])
             outer = (v[:, :, None] & v[:, None, :]).reshape(v.shape[0], -1)
             offsets = (cumulative[first:last] - cumulative[first]).astype(np.intp)
             sums = np.add.reduceat(outer, offsets, axis=0, dtype=np.int64)
