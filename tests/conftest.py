@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-
 from flask_migrate import upgrade
 
 from survey_app import MIGRATIONS_DIR, create_app

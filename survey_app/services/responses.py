@@ -75,6 +75,21 @@ class _Clean:
     idempotency_key: str | None = None
 
 
+NOT_A_CHOICE = _l("Câu trả lời không nằm trong các lựa chọn của câu hỏi.")
+NO_SUCH_PROCEDURE = _l("Không tìm thấy thủ tục nào của cơ quan khớp với nội dung đã nhập.")
+
+
+def _answer_value(raw: Any) -> int | None:
+    """An answer code given as an int or a string of digits; ``None`` for anything else."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return int(raw.strip())
+    return None
+
+
 def local_day(moment: datetime) -> date:
     """The Vietnamese calendar day a moment belongs to (METHOD §7)."""
     return moment.astimezone(VN_TZ).date()
@@ -120,12 +135,9 @@ def validate(q: Questionnaire, unit: Unit, sub: Submission) -> _Clean:
             continue
         if raw in (None, "", 0, "0"):
             continue  # "Không có ý kiến" is stored as missing
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            value = -1
-        if isinstance(raw, bool) or value not in item.scale.values or str(raw).strip() != str(value):
-            errors[f"answers.{code}"] = _l("Câu trả lời không nằm trong các lựa chọn của câu hỏi.")
+        value = _answer_value(raw)
+        if value not in item.scale.values:
+            errors[f"answers.{code}"] = NOT_A_CHOICE
             continue
         clean.answers[item.code] = value
     if not clean.answers and not errors:
@@ -134,7 +146,7 @@ def validate(q: Questionnaire, unit: Unit, sub: Submission) -> _Clean:
     if sub.procedure:
         clean.procedure = resolve_procedure(unit, sub.procedure)
         if clean.procedure is None:
-            errors["procedure"] = _l("Không tìm thấy thủ tục nào của cơ quan khớp với nội dung đã nhập.")
+            errors["procedure"] = NO_SUCH_PROCEDURE
     if sub.channel:
         if sub.channel not in CHANNELS:
             errors["channel"] = _l("Hình thức nộp hồ sơ không hợp lệ.")
