@@ -98,7 +98,7 @@ def demo_database(db_path: Path, responses: int, port: int | None = None) -> dic
 
 def counter_links(env: dict[str, str]) -> list[dict[str, str]]:
     """``sipas links --format json``, each link with its token and its unit's questionnaire."""
-    links = json.loads(run_sipas(["links", "--format", "json"], env))
+    links: list[dict[str, str]] = json.loads(run_sipas(["links", "--format", "json"], env))
     db_path = env["SIPAS_DATABASE_URL"].removeprefix("sqlite:///")
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         questionnaires = dict(conn.execute("SELECT code, questionnaire_id FROM units"))

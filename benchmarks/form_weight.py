@@ -14,9 +14,8 @@ from __future__ import annotations
 import sys
 from urllib.parse import urlsplit
 
-from playwright.sync_api import sync_playwright
-
 import _bench
+from playwright.sync_api import Response, sync_playwright
 
 TARGET = 30 * 1024
 QUESTIONNAIRE = "sipas-2024-dv"
@@ -26,7 +25,7 @@ def measure(url: str) -> tuple[list[tuple[str, str, int, int]], list[str]]:
     """Load ``url``; return (url, resource type, status, body bytes) per response, and
     every requested URL."""
     requested: list[str] = []
-    responses: list[object] = []
+    responses: list[Response] = []
     with sync_playwright() as pw:
         browser = _bench.launch_chromium(pw)
         try:

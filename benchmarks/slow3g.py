@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import sys
 
-from playwright.sync_api import sync_playwright
-
 import _bench
+from playwright.sync_api import sync_playwright
 
 RUNS = 5
 TARGET_MS = 2500.0

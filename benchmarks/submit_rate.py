@@ -113,7 +113,8 @@ def bare_app() -> Any:
                "source": body.get("source") or "api",
                "idempotency_key": body.get("idempotency_key"), "receipt_hash": None}
         with engine.begin() as conn:
-            new_id = conn.execute(sa.insert(responses), row).inserted_primary_key[0]
+            result = conn.execute(sa.insert(responses), row)
+        new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         return jsonify({"id": new_id}), 201
 
     @app.get("/healthz")

@@ -63,9 +63,12 @@ def compare(before: Estimate, after: Estimate) -> Change:
         if not isinstance(value, Estimate):
             raise ValueError(f"{name}: expected an Estimate")
     if (
-        before.index is None or after.index is None
-        or before.ci_low is None or before.ci_high is None
-        or after.ci_low is None or after.ci_high is None
+        before.index is None
+        or after.index is None
+        or before.ci_low is None
+        or before.ci_high is None
+        or after.ci_low is None
+        or after.ci_high is None
     ):
         return Change(None, None, None, False)
     d = after.index - before.index

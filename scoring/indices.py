@@ -445,7 +445,10 @@ def _score(
         correlation[:, factors, factors],
     )
     low[:, -1:], high[:, -1:] = _mover(
-        theta[:, parts], low[:, parts], high[:, parts], weights.sipas_of_parts,
+        theta[:, parts],
+        low[:, parts],
+        high[:, parts],
+        weights.sipas_of_parts,
         correlation[:, parts, parts],
     )
     low = np.where(present, low, np.nan)
@@ -466,9 +469,7 @@ def _score(
             100 * se[:, cols],
         )
 
-    items = _pooled_proportions(
-        batches, lambda b: b.structure.items, lambda b: b.counts, (3, 4), z
-    )
+    items = _pooled_proportions(batches, lambda b: b.structure.items, lambda b: b.counts, (3, 4), z)
     expectation = _pooled_proportions(
         batches, lambda b: b.structure.expectation, lambda b: b.expectation_counts, (2, 3), z
     )

@@ -82,8 +82,11 @@ def wilson_interval(
     total = np.asarray(n, dtype=np.float64)
     if np.any(total < 0) or np.any(s < 0) or np.any(s > total):
         raise ValueError("successes: must satisfy 0 ≤ successes ≤ n")
-    return _wilson(np.divide(s, total, out=np.zeros_like(s * total), where=total > 0), total,
-                   z_value(confidence))
+    return _wilson(
+        np.divide(s, total, out=np.zeros_like(s * total), where=total > 0),
+        total,
+        z_value(confidence),
+    )
 
 
 def level_interval(
@@ -156,9 +159,7 @@ def level_interval(
     return np.where(missing, np.nan, low), np.where(missing, np.nan, high)
 
 
-def _wilson(
-    p: FloatArray, n: FloatArray, z: float | FloatArray
-) -> tuple[FloatArray, FloatArray]:
+def _wilson(p: FloatArray, n: FloatArray, z: float | FloatArray) -> tuple[FloatArray, FloatArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         z2n = np.where(n > 0, z * z / n, np.nan)
         denominator = 1 + z2n
@@ -169,12 +170,14 @@ def _wilson(
 
 def _validate_confidence(confidence: object) -> None:
     if not isinstance(confidence, float | int) or not 0 < float(confidence) < 1:
-        raise ValueError(f"confidence: expected a number strictly between 0 and 1, got {confidence!r}")
+        raise ValueError(
+            f"confidence: expected a number strictly between 0 and 1, got {confidence!r}"
+        )
 
 
 def _validate_method(method: object) -> LevelInterval:
     try:
-        return LevelInterval(method)
+        return LevelInterval(str(method))
     except ValueError:
         choices = ", ".join(m.value for m in LevelInterval)
         raise ValueError(f"method: expected one of {choices}, got {method!r}") from None

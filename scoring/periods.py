@@ -142,6 +142,6 @@ def _next_month_start(year: int, month: int) -> date:
 
 def _validate_cutoff(cutoff: object) -> Cutoff:
     try:
-        return Cutoff(cutoff)
+        return Cutoff(str(cutoff))
     except ValueError:
         raise ValueError(f"cutoff: expected 'calendar' or 'report', got {cutoff!r}") from None

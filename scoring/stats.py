@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +47,7 @@ _SMALL_CHUNK = 8192
 
 
 def stats_length(structure: Structure) -> int:
-    """Length of the flat additive int64 vector of one group (see :meth:`SufficientStats.to_vector`).
+    """Length of the flat additive int64 vector of one group (:meth:`SufficientStats.to_vector`).
 
     ``1 + 5J + 2J(2J+1)/2 + F + 4Kx + 3Kq``; 644 for the 16-item SIPAS service form with
     5 factors, 6 expectation and 2 integrity items.
@@ -196,12 +197,13 @@ class StatsBatch:
         """Rebuild a batch from a ``(G, L)`` int64 array of :meth:`to_vectors` rows."""
         length = stats_length(structure)
         array = np.asarray(vectors)
-        if array.ndim != 2 or array.shape[1] != length or not np.issubdtype(array.dtype, np.integer):
+        shape_ok = array.ndim == 2 and array.shape[1] == length
+        if not shape_ok or not np.issubdtype(array.dtype, np.integer):
             raise ValueError(f"vectors: expected an integer array of shape (G, {length})")
         return cls(structure, *_unflatten(structure, array.astype(np.int64)))
 
     def to_vectors(self) -> Int64Array:
-        """``(G, L)`` int64 array, one additive row per group (see :meth:`SufficientStats.to_vector`)."""
+        """``(G, L)`` int64 array, one additive row per group (as ``to_vector``)."""
         return _flatten(self)
 
     def total(self) -> SufficientStats:
@@ -274,7 +276,8 @@ class SufficientStats:
         (row-major ``Kx × 4``), ``integrity_counts`` (row-major ``Kq × 3``). Element-wise sums
         of vectors are the vectors of the union.
         """
-        return _flatten(StatsBatch.stack([self]))[0]
+        vector: Int64Array = _flatten(StatsBatch.stack([self]))[0]
+        return vector
 
     def to_bytes(self) -> bytes:
         """Compact bytes: int64 header ``[magic, format, structure fingerprint, L]`` + vector.
@@ -363,9 +366,7 @@ def _validate_arrays(stats: StatsBatch | SufficientStats, *, batch: bool) -> Non
         object.__setattr__(stats, name, value if value.ndim else int(value))
 
 
-def _sum_fields(
-    a: StatsBatch | SufficientStats, b: StatsBatch | SufficientStats
-) -> list[Int64Array]:
+def _sum_fields(a: StatsBatch | SufficientStats, b: StatsBatch | SufficientStats) -> list[Any]:
     return [np.add(getattr(a, name), getattr(b, name)) for name in _FIELDS]
 
 
@@ -517,8 +518,8 @@ def _cross_products(
     for g in np.flatnonzero(sizes >= _SMALL_GROUP):  # large groups: one BLAS product each
         for lo in range(int(bounds[g]), int(bounds[g + 1]), _EXACT_ROWS):
             hi = min(lo + _EXACT_ROWS, int(bounds[g + 1]))
-            v = _indicators(satisfaction[lo:hi]).astype(np.float32)
-            cross[g] += (v.T @ v).astype(np.int64)
+            block = _indicators(satisfaction[lo:hi]).astype(np.float32)
+            cross[g] += (block.T @ block).astype(np.int64)
     small = np.flatnonzero((sizes > 0) & (sizes < _SMALL_GROUP))
     if small.size:  # small groups: summed outer products, many groups per chunk
         cumulative = np.concatenate([[0], np.cumsum(sizes[small])])

@@ -145,9 +145,7 @@ def target_for(land_only: bool, target_set: TargetSet = TARGETS_90_85) -> float:
     return target_set.target(target_group_for(land_only))
 
 
-def flag_for(
-    n: int, estimate: Estimate, target: float, min_n: int = DEFAULT_MIN_N
-) -> Flag:
+def flag_for(n: int, estimate: Estimate, target: float, min_n: int = DEFAULT_MIN_N) -> Flag:
     """Flag an index against its target.
 
     ``insufficient_data`` when ``n < min_n`` (or the index has no data); else
@@ -224,7 +222,7 @@ def _validate_flag_inputs(n: object, target: object, min_n: object) -> None:
 
 def _validate_group(group: object) -> TargetGroup:
     try:
-        return TargetGroup(group)
+        return TargetGroup(str(group))
     except ValueError:
         choices = ", ".join(g.value for g in TargetGroup)
         raise ValueError(f"group: expected one of {choices}, got {group!r}") from None

@@ -16,6 +16,7 @@ from .errors import register_error_handlers
 from .extensions import babel, csrf, db, migrate
 from .i18n import inject_locale, select_locale
 from .public import bp as public_bp
+from .security import register_security_headers
 from .services.database import configure_engine_events
 from .services.ratelimit import init_rate_limiter
 
@@ -41,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _register_errorhandlers(app)
+    register_security_headers(app)
     return app
 
 

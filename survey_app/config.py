@@ -36,7 +36,7 @@ FLASK_DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,  # a response is small; refuse big bodies early
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
-    "JSON_SORT_KEYS": False,
+    "SEND_FILE_MAX_AGE_DEFAULT": 86400,  # static files: a day in the phone's cache
 }
 
 SECRETS_FILE = "secrets.json"

@@ -131,7 +131,8 @@ def _tab_until(page: Any, predicate_js: str, limit: int = 120) -> int:
     """Press Tab until ``predicate_js(document.activeElement)`` holds; return the count."""
     for n in range(1, limit + 1):
         page.keyboard.press("Tab")
-        if page.evaluate(f"() => {{ const e = document.activeElement; return !!({predicate_js}); }}"):
+        script = f"() => {{ const e = document.activeElement; return !!({predicate_js}); }}"
+        if page.evaluate(script):
             return n
     raise AssertionError(f"not reached with {limit} Tab presses: {predicate_js}")
 
