@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import UTC, date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
@@ -14,6 +15,7 @@ import forms
 
 from ..extensions import db
 from ..models import Counter, Procedure, Response, Unit
+from .responses import VN_TZ
 
 META_COLUMNS = ("response_id", "submitted_at", "unit_code", "counter_code", "procedure_code",
                 "target_group", "channel", "questionnaire", "source")
@@ -66,3 +68,145 @@ def export_file(path: Path, start: date | None = None, end: date | None = None,
     """Export to a UTF-8 CSV file with a BOM (so Excel shows Vietnamese correctly)."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         return write_csv(fh, start, end, unit_ids)
+
+
+# --- reading the response file (sipas score --input, and later sipas import) ----------------
+
+TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """One problem in a response file, located by line (1 = header) and column name."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"dòng {self.line}" + (f", cột {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class ResponseFileError(ValueError):
+    """The file cannot be used; ``problems`` lists every bad cell found."""
+
+    def __init__(self, problems: list[FileProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems[:50]))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class FileResponse:
+    line: int
+    response_id: str
+    submitted_at: datetime
+    local_day: date
+    unit_code: str
+    counter_code: str
+    procedure_code: str
+    target_group: str
+    channel: str
+    questionnaire: str
+    source: str
+    answers: dict[str, int]
+    comment: str
+
+
+def read_response_file(path: Path, max_problems: int = 200) -> list[FileResponse]:
+    """Read and check a METHOD §7 response file; raise :class:`ResponseFileError` listing
+    every problem (up to ``max_problems``) with its line and column.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ResponseFileError([FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]) \
+            from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise ResponseFileError([FileProblem(1, "", "tệp rỗng, thiếu dòng tiêu đề")])
+    header = [h.strip() for h in header]
+    missing = [c for c in META_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in columns()]
+    problems = [FileProblem(1, c, "thiếu cột bắt buộc") for c in missing]
+    problems += [FileProblem(1, c, "cột không có trong định dạng tệp") for c in unknown]
+    if problems:
+        raise ResponseFileError(problems)
+    item_cols = [c for c in header if c in forms.all_item_codes()]
+    questionnaires = forms.load_all()
+    rows: list[FileResponse] = []
+    for line, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(FileProblem(line, "", f"có {len(cells)} ô, cần {len(header)}"))
+            continue
+        row = dict(zip(header, (c.strip() for c in cells), strict=True))
+        parsed = _parse_row(line, row, item_cols, questionnaires, problems)
+        if parsed is not None:
+            rows.append(parsed)
+        if len(problems) >= max_problems:
+            break
+    if problems:
+        raise ResponseFileError(problems)
+    return rows
+
+
+def _parse_row(line: int, row: dict[str, str], item_cols: list[str],
+               questionnaires: dict[str, forms.Questionnaire],
+               problems: list[FileProblem]) -> FileResponse | None:
+    before = len(problems)
+
+    def bad(column: str, message: str) -> None:
+        problems.append(FileProblem(line, column, message))
+
+    moment = _parse_time(row["submitted_at"])
+    if moment is None:
+        bad("submitted_at", "thời điểm không đúng dạng ISO 8601 (ví dụ 2026-03-01T08:30:00Z)")
+    if not row["unit_code"]:
+        bad("unit_code", "thiếu mã đơn vị")
+    if row["target_group"] not in TARGET_GROUPS:
+        bad("target_group", f"phải là một trong {', '.join(TARGET_GROUPS)}")
+    if row["channel"] and row["channel"] not in forms.CHANNELS:
+        bad("channel", f"phải để trống hoặc là một trong {', '.join(forms.CHANNELS)}")
+    q = questionnaires.get(row["questionnaire"])
+    if q is None:
+        bad("questionnaire", f"phiên bản phiếu không có: {row['questionnaire']!r}")
+    answers: dict[str, int] = {}
+    for code in item_cols:
+        raw = row[code]
+        if not raw:
+            continue
+        if q is not None and code not in q.item_codes:
+            bad(code, f"phiếu {q.id} không có câu {code}; ô phải để trống")
+            continue
+        value = int(raw) if raw.isdigit() else None
+        allowed = q.item(code).scale.values if q is not None else frozenset()
+        if value is None or (q is not None and value not in allowed):
+            bad(code, f"giá trị {raw!r} không hợp lệ"
+                + (f" (chọn {min(allowed)}–{max(allowed)} hoặc để trống)" if allowed else ""))
+            continue
+        answers[code] = value
+    if len(problems) > before or moment is None:
+        return None
+    if not answers:
+        bad("", "không có câu trả lời nào")
+        return None
+    return FileResponse(
+        line=line, response_id=row["response_id"], submitted_at=moment,
+        local_day=moment.astimezone(VN_TZ).date(), unit_code=row["unit_code"],
+        counter_code=row["counter_code"], procedure_code=row["procedure_code"],
+        target_group=row["target_group"], channel=row["channel"],
+        questionnaire=row["questionnaire"], source=row["source"], answers=answers,
+        comment=row.get("comment", ""),
+    )
+
+
+def _parse_time(raw: str) -> datetime | None:
+    """ISO 8601; ``Z`` or an offset; no offset means Vietnam local time (METHOD §7)."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment

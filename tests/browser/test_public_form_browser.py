@@ -158,7 +158,7 @@ def test_keyboard_only(live_server: LiveServer, page: Any) -> None:
     assert stored["answers"] == {"A1": 5, "A2": 3, "A3": 4}
 
 
-def test_english_switch(live_server: LiveServer, page: Any) -> None:
+def test_english_switch(live_server: LiveServer, page: Any, shots: list[Path]) -> None:
     """(d) "English" shows the questionnaire in English; submitting still works."""
     page.goto(live_server.form_url("Q4"))
     assert page.locator("html").get_attribute("lang") == "vi"
@@ -170,6 +170,8 @@ def test_english_switch(live_server: LiveServer, page: Any) -> None:
     assert legend.startswith("Trung tâm Phục vụ hành chính công has clear signs"), legend
     assert "Very satisfied" in page.locator("#q-A1").inner_text()
     assert page.get_by_role("link", name="Tiếng Việt").count() == 1
+    save_shot(page, shots, "form-en-360.png")
+    assert_no_horizontal_scroll(page)
     choose(page, "A1", 5)
     choose(page, "B3", 4)
     page.fill("#comment", "Clear signs, thank you.")
