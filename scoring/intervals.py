@@ -17,20 +17,25 @@ FloatArray = NDArray[np.float64]
 
 
 class LevelInterval(StrEnum):
-    """Interval for factor, part and SIPAS indices (means of item proportions).
+    """Interval for a factor index (a mean of item proportions).
 
-    All three start from the same linearised respondent-level variance ``v`` of the index.
+    All three start from the respondent-level (jackknife-linearised) variance ``v`` of the
+    index; parts and SIPAS then combine their factors' intervals by MOVER, so the choice
+    applies to them as well. ``t`` is the Student quantile on ``n − 1`` degrees of freedom
+    (``n`` respondents), a small-sample correction that tends to ``z`` for large groups.
 
     ``WILSON_EFFECTIVE``
-        Wilson score interval with the effective sample size ``n* = θ(1−θ)/v`` (design
-        effect; Kish 1965, Korn & Graubard 1998). Stays inside [0, 100] and is well defined
-        at 0 and 100 % (then ``n*`` falls back to the respondent count). The default: it was
-        the best calibrated of the three in ``benchmarks/scoring_calibration.py``.
+        Wilson score interval at the effective sample size ``n* = θ(1−θ)/v`` (design
+        effect: Kish 1965; Korn & Graubard 1998, *Survey Methodology* 24:193). Stays inside
+        [0, 100] and is defined at 0 and 100 % (then ``n*`` falls back to the respondents
+        who answered). The default: the best calibrated in
+        ``benchmarks/scoring_calibration.py``.
     ``LOGIT``
-        Normal interval on the logit scale, ``logit θ ± z √v / (θ(1−θ))``; Wilson fallback
-        at 0 and 100 %.
+        ``expit(logit θ ± t √v / (θ(1−θ)))``; Wilson fallback at 0 and 100 %. Slightly
+        conservative for factors.
     ``NORMAL``
-        Plain ``θ ± z √v`` clipped to [0, 100] (Wald); under-covers for small groups.
+        Plain ``θ ± t √v`` clipped to [0, 100] (Wald); under-covers for small groups
+        (≈ 92.5 % at n = 30).
     """
 
     WILSON_EFFECTIVE = "wilson_effective"
@@ -70,7 +75,7 @@ def wilson_interval(
 
     Examples
     --------
-    8 successes out of 10: p̂ = 0.8, z² = 3.8415, centre = (0.8 + 0.19207)/1.38415 = 0.71678,
+    8 successes out of 10: p̂ = 0.8, z² = 3.8415, centre = (0.8 + 0.19207)/1.38415 = 0.71674,
     half-width = 1.95996·√(0.016 + 0.0096037)/1.38415 = 0.22658:
 
     >>> low, high = wilson_interval(8, 10)
@@ -112,6 +117,9 @@ def level_interval(
         See :class:`LevelInterval`.
     confidence : float
         Two-sided level.
+    df : array_like, optional
+        Degrees of freedom of the ``t`` quantile used instead of ``z`` (``n − 1`` in the
+        scoring functions); ``None`` uses the normal quantile.
 
     Returns
     -------

@@ -55,7 +55,7 @@ UNIT_CODE = "BT"
 UNIT_NAME = "Trung tâm Phục vụ hành chính công huyện Bình Thử"
 PLACE_NAME = "Trung tâm Phục vụ hành chính công"
 # One counter per test, so each test looks only at its own responses.
-COUNTERS = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7")
+COUNTERS = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6")
 PROCEDURES = (
     ("2.000889", "Đăng ký khai sinh", "chung"),
     ("2.000815", "Chứng thực bản sao từ bản chính", "chung"),
@@ -64,7 +64,7 @@ PROCEDURES = (
 SHOTS_DIR = Path("/tmp/sipas-shots")
 
 
-def _missing(reason: str) -> None:
+def missing(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: browser tests must run in CI)")
     pytest.skip(reason)
@@ -149,12 +149,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
-        _missing("chromium is not installed (apt-get install chromium); "
+        missing("chromium is not installed (apt-get install chromium); "
                  "browser tests use the system chromium, never `playwright install`")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("the playwright package is not installed (pip install -e '.[test]')")
+        missing("the playwright package is not installed (pip install -e '.[test]')")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=executable, headless=True,
                                       args=CHROMIUM_ARGS)
@@ -164,20 +164,35 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+def watch_page(page: Any, problems: list[str]) -> Any:
+    """Record script errors and Content-Security-Policy violations of ``page``."""
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    return page
+
+
 @pytest.fixture
-def phone_context(browser: Any) -> Iterator[Any]:
+def page_problems() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def phone_context(browser: Any, page_problems: list[str]) -> Iterator[Any]:
     context = browser.new_context(**PHONE)
     context.set_default_timeout(10_000)
     try:
         yield context
     finally:
         context.close()
+    assert page_problems == [], "the page had script errors or CSP violations"
 
 
 @pytest.fixture
-def page(phone_context: Any) -> Any:
-    """A phone-sized page (360×740, mobile, touch, vi-VN)."""
-    return phone_context.new_page()
+def page(phone_context: Any, page_problems: list[str]) -> Any:
+    """A phone-sized page (360×740, mobile, touch, vi-VN); script errors and CSP violations
+    fail the test."""
+    return watch_page(phone_context.new_page(), page_problems)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from helpers_scoring import QUICK, SMALL
 
 from scoring import (
     Flag,
@@ -16,6 +15,8 @@ from scoring import (
     to_json_dict,
 )
 from scoring.structure import Structure
+
+from .helpers_scoring import QUICK, SMALL
 
 # columns: A1 A2 B1 B2 E1 X5 Q5 (0 = missing / no opinion)
 ANSWERS = np.array(
@@ -92,7 +93,15 @@ def test_group_below_min_n_is_insufficient_data(small_result):
 def test_json_dict_shape_and_none_for_missing(small_result):
     out = to_json_dict(small_result, target=90.0)
     assert set(out) == {
-        "n", "items", "factors", "parts", "sipas", "target", "flag", "expectation", "integrity",
+        "n",
+        "items",
+        "factors",
+        "parts",
+        "sipas",
+        "target",
+        "flag",
+        "expectation",
+        "integrity",
     }
     assert set(out["items"]["A1"]) == {"n", "index", "ci_low", "ci_high"}
     assert set(out["factors"]["A"]) == {"index", "ci_low", "ci_high"}
