@@ -33,6 +33,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config, app.instance_path)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -29,7 +29,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # a citizen may leave the form open a while
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -90,3 +89,8 @@ def database_url(config: dict[str, Any], instance_path: str) -> str:
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
         return url
     return f"sqlite:///{Path(instance_path) / 'sipas.sqlite'}"
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """A server database may drop idle connections: ping before use. SQLite never does."""
+    return {} if url.startswith("sqlite") else {"pool_pre_ping": True}

@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 import forms
 from survey_app.extensions import db
-from survey_app.models import Counter, Procedure, QuestionnaireVersion, Response, Unit
+from survey_app.models import (
+    Counter,
+    CounterToken,
+    Procedure,
+    QuestionnaireVersion,
+    Response,
+    Unit,
+)
 from survey_app.services import org
 
 
@@ -70,3 +77,11 @@ def open_form(client: FlaskClient, token: str) -> dict[str, str]:
 def all_responses() -> list[Response]:
     db.session.expire_all()
     return list(db.session.scalars(select(Response).order_by(Response.id)))
+
+
+def counter_of(token: str) -> Counter:
+    """The ORM counter a token belongs to (for tests that change it)."""
+    counter = db.session.scalar(select(Counter).join(CounterToken)
+                                .where(CounterToken.token == token))
+    assert counter is not None
+    return counter

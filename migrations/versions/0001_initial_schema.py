@@ -35,21 +35,6 @@ def upgrade():
     with op.batch_alter_table('daily_counts', schema=None) as batch_op:
         batch_op.create_index('ix_daily_counts_unit_day', ['unit_id', 'day'], unique=False)
 
-    op.create_table('daily_respondents',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('counter_id', sa.Integer(), nullable=False),
-    sa.Column('target_group', sa.String(length=40), nullable=False),
-    sa.Column('channel', sa.String(length=40), nullable=False),
-    sa.Column('questionnaire_id', sa.String(length=60), nullable=False),
-    sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_respondents')),
-    sa.UniqueConstraint('day', 'unit_id', 'counter_id', 'target_group', 'channel', 'questionnaire_id', name='uq_daily_respondents_cell')
-    )
-    with op.batch_alter_table('daily_respondents', schema=None) as batch_op:
-        batch_op.create_index('ix_daily_respondents_unit_day', ['unit_id', 'day'], unique=False)
-
     op.create_table('procedures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -173,10 +158,6 @@ def downgrade():
     op.drop_table('units')
     op.drop_table('questionnaire_versions')
     op.drop_table('procedures')
-    with op.batch_alter_table('daily_respondents', schema=None) as batch_op:
-        batch_op.drop_index('ix_daily_respondents_unit_day')
-
-    op.drop_table('daily_respondents')
     with op.batch_alter_table('daily_counts', schema=None) as batch_op:
         batch_op.drop_index('ix_daily_counts_unit_day')
 

@@ -43,7 +43,7 @@ def create_response() -> Reply:
     counter = org.counter_by_token(token)
     if counter is None:
         return _error(401, _("Thiếu hoặc sai mã quầy (Authorization: Bearer <token>)."))
-    if not hit("api", counter.id):
+    if not hit("api", counter.counter_id):
         return _error(429, _("Quá nhiều yêu cầu; vui lòng thử lại sau."))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -51,7 +51,7 @@ def create_response() -> Reply:
     problems = _shape_errors(body)
     if problems:
         return _error(400, _("Dữ liệu không hợp lệ."), problems)
-    q_id = body.get("questionnaire") or counter.unit.questionnaire_id
+    q_id = body.get("questionnaire") or counter.questionnaire_id
     try:
         q = get_questionnaire(q_id)
     except KeyError:

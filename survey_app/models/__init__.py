@@ -2,9 +2,9 @@
 
 from .base import Base, UTCDateTime, utcnow
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures
-from .responses import DailyCount, DailyRespondents, QuestionnaireVersion, Response
+from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response
 
 __all__ = [
-    "Base", "Counter", "CounterToken", "DailyCount", "DailyRespondents", "Procedure",
+    "Base", "Counter", "CounterToken", "DailyCount", "Procedure", "RESPONDENTS",
     "QuestionnaireVersion", "Response", "UTCDateTime", "Unit", "unit_procedures", "utcnow",
 ]

@@ -1,10 +1,10 @@
 """Responses and the per-day counts kept beside them.
 
 Scoring never reads answers one by one: every insert also adds to :class:`DailyCount`
-(answers per day × unit × counter × target group × channel × questionnaire × item × value) and
-:class:`DailyRespondents` (respondents per the same cell) in the same transaction.  The counts
-carry no foreign keys (``counter_id`` 0 means "no counter", ``channel`` "" means unknown) so the
-cells can be upserted with one statement on SQLite and PostgreSQL alike.
+(answers per day × unit × counter × target group × channel × questionnaire × item × value, and
+respondents per the same cell under the item ``RESPONDENTS``) in the same transaction, with one
+upsert statement.  The counts carry no foreign keys (``counter_id`` 0 means "no counter",
+``channel`` "" means unknown) so the cells upsert alike on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -69,28 +69,11 @@ class Response(Base):
 _CELL = ("day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id")
 
 
-class DailyRespondents(Base):
-    """Respondents per day and cell."""
-
-    __tablename__ = "daily_respondents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    unit_id: Mapped[int] = mapped_column(Integer)
-    counter_id: Mapped[int] = mapped_column(Integer)
-    target_group: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(40))
-    questionnaire_id: Mapped[str] = mapped_column(String(60))
-    n: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (
-        UniqueConstraint(*_CELL, name="uq_daily_respondents_cell"),
-        Index("ix_daily_respondents_unit_day", "unit_id", "day"),
-    )
+RESPONDENTS = ""  # the item code under which a cell's respondents are counted (value 0)
 
 
 class DailyCount(Base):
-    """Answers per day, cell, item and answer value."""
+    """Answers per day, cell, item and answer value; respondents per cell as item ``""``."""
 
     __tablename__ = "daily_counts"
 

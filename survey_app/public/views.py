@@ -16,7 +16,7 @@ from .formbuilder import NO_OPINION, build_form_class
 bp = Blueprint("public", __name__)
 
 
-def _counter_or_404(token: str):  # type: ignore[no-untyped-def]
+def _counter_or_404(token: str) -> org.CounterInfo:
     counter = org.counter_by_token(token)
     if counter is None:
         abort(404)
@@ -31,10 +31,10 @@ def index() -> str:
 @bp.route("/f/<token>", methods=["GET", "POST"])
 def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
     counter = _counter_or_404(token)
-    q = responses.questionnaire_for(counter.unit)
+    q = responses.questionnaire_for(counter)
     locale = str(get_locale() or "vi")
     form = build_form_class(q, locale)()
-    if form.is_submitted() and not hit("form", counter.id):
+    if form.is_submitted() and not hit("form", counter.counter_id):
         return render_template("public/limited.html", counter=counter), 429
     status = 200
     if form.validate_on_submit():
@@ -59,8 +59,8 @@ def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
     if not form.idempotency_key.data:
         form.idempotency_key.data = uuid.uuid4().hex
     return render_template("public/form.html", form=form, q=q, counter=counter, locale=locale,
-                           place=counter.unit.place_name or counter.unit.name,
-                           procedures=counter.unit.procedures[:40]), status
+                           place=counter.place_name or counter.unit_name,
+                           procedures=counter.procedures[:40]), status
 
 
 @bp.route("/f/<token>/cam-on")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.expression import Insert
 
 
@@ -25,15 +29,59 @@ def configure_engine_events(engine: Engine) -> None:
         cur.close()
 
 
-def upsert_add(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str],
-               add: str = "n") -> None:
+class _WriteQueue:
+    """An exclusive lock shared by the threads of this process (``threading.Lock``) and by
+    every server process (``flock`` on a file beside the SQLite database)."""
+
+    def __init__(self, path: str) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
+_queues: dict[str, _WriteQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def write_queue(database_path: str) -> _WriteQueue:
+    """The write queue of one SQLite database file (one per process and file)."""
+    with _queues_lock:
+        queue = _queues.get(database_path)
+        if queue is None:
+            queue = _queues[database_path] = _WriteQueue(database_path + ".writelock")
+        return queue
+
+
+def upsert_add(target: Connection | Session | scoped_session[Session], table: Any,
+               rows: list[dict[str, Any]],
+               keys: list[str], add: str = "n") -> None:
     """Insert ``rows``; where a row's ``keys`` exist already, add its ``add`` column instead."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    dialect = target.dialect.name if isinstance(target, Connection) else \
+        target.get_bind().dialect.name
+    target.execute(_upsert_statement(dialect, table, tuple(keys), add), rows)
+
+
+@cache
+def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], add: str) -> Insert:
     module = postgresql if dialect == "postgresql" else sqlite
-    stmt: Insert = module.insert(table)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-        index_elements=keys, set_={add: table.c[add] + stmt.excluded[add]}  # type: ignore[attr-defined]
+    stmt = module.insert(table)
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(keys), set_={add: table.c[add] + stmt.excluded[add]}
     )
-    session.execute(stmt, rows)

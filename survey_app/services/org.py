@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Counter, CounterToken, Unit
+from ..models import Counter, CounterToken, Procedure, Unit, unit_procedures
 
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: not guessable, short in a QR code
 
@@ -20,19 +22,93 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def counter_by_token(token: str) -> Counter | None:
+@dataclass(frozen=True, slots=True)
+class ProcedureInfo:
+    id: int
+    code: str
+    name: str
+    target_group: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterInfo:
+    """What serving a counter's form needs, read once and cached briefly per process."""
+
+    counter_id: int
+    counter_code: str
+    counter_name: str
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    place_name: str
+    questionnaire_id: str
+    target_group: str  # of responses that name no procedure
+    procedures: tuple[ProcedureInfo, ...]  # the unit's active procedures, by code
+
+
+class _TokenCache:
+    """token → CounterInfo for ``TOKEN_CACHE_SECONDS``; revoking in this process clears it.
+
+    Other server processes see a revocation when their entry expires, so a revoked token
+    stops working everywhere within that many seconds.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, CounterInfo | None]] = {}
+
+    def get(self, token: str) -> tuple[bool, CounterInfo | None]:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, token: str, info: CounterInfo | None, seconds: float) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token] = (time.monotonic() + seconds, info)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_cache = _TokenCache()
+
+
+def counter_by_token(token: str) -> CounterInfo | None:
     """The active counter a live token belongs to, or ``None`` (revoked, unknown, inactive)."""
     if not token or len(token) > 64:
         return None
+    seconds = float(current_app.config.get("TOKEN_CACHE_SECONDS", 10))
+    hit, info = _cache.get(token) if seconds > 0 else (False, None)
+    if hit:
+        return info
+    info = _load_counter(token)
+    if seconds > 0:
+        _cache.put(token, info, seconds)
+    return info
+
+
+def _load_counter(token: str) -> CounterInfo | None:
     row = db.session.execute(
-        select(Counter)
+        select(Counter.id, Counter.code, Counter.name, Unit.id, Unit.code, Unit.name,
+               Unit.place_name, Unit.questionnaire_id, Unit.target_group)
         .join(CounterToken, CounterToken.counter_id == Counter.id)
         .join(Unit, Unit.id == Counter.unit_id)
-        .options(joinedload(Counter.unit))
         .where(CounterToken.token == token, CounterToken.revoked_at.is_(None),
                Counter.active.is_(True), Unit.active.is_(True))
-    ).scalar_one_or_none()
-    return row
+    ).one_or_none()
+    if row is None:
+        return None
+    procedures = tuple(
+        ProcedureInfo(*p) for p in db.session.execute(
+            select(Procedure.id, Procedure.code, Procedure.name, Procedure.target_group)
+            .join(unit_procedures, unit_procedures.c.procedure_id == Procedure.id)
+            .where(unit_procedures.c.unit_id == row[3], Procedure.active.is_(True))
+            .order_by(Procedure.code)))
+    return CounterInfo(*row, procedures=procedures)
 
 
 def issue_token(counter: Counter) -> CounterToken:
@@ -48,7 +124,13 @@ def revoke_tokens(counter: Counter) -> int:
     live = [t for t in counter.tokens if t.revoked_at is None]
     for t in live:
         t.revoked_at = now
+    _cache.clear()
     return len(live)
+
+
+def forget_cached_counters() -> None:
+    """Call after changing a counter, unit or procedure so this process re-reads them."""
+    _cache.clear()
 
 
 def rotate_token(counter: Counter) -> CounterToken:

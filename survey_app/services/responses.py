@@ -10,27 +10,31 @@ import re
 import unicodedata
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 import forms
 from forms import CHANNELS, Questionnaire
 
 from ..extensions import db
-from ..models import Counter, DailyCount, DailyRespondents, Procedure, Response, Unit
-from .database import upsert_add
+from ..models import RESPONDENTS, DailyCount, Response, Unit
+from .database import upsert_add, write_queue
+from .org import CounterInfo, ProcedureInfo
 from .ratelimit import keyed_hash
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_CELL_KEYS = ["day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id"]
+_COUNT_KEYS = ["day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id",
+               "item", "value"]
 
 
 class SubmissionError(Exception):
@@ -68,7 +72,7 @@ class Stored:
 @dataclass
 class _Clean:
     answers: dict[str, int] = field(default_factory=dict)
-    procedure: Procedure | None = None
+    procedure: ProcedureInfo | None = None
     channel: str | None = None
     comment: str | None = None
     receipt_hash: str | None = None
@@ -102,26 +106,28 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
-def resolve_procedure(unit: Unit, text: str) -> Procedure | None:
-    """Find the unit's procedure from what was typed: its code, "code — name", or a name."""
+def resolve_procedure(procedures: Iterable[ProcedureInfo], text: str) -> ProcedureInfo | None:
+    """Find a procedure from what was typed: its code, "code name", or words of its name
+    (case and diacritics ignored); ``None`` when nothing or more than one matches.
+    """
     wanted = text.strip()
     if not wanted:
         return None
     code = wanted.split(" ", 1)[0]
-    procedures = [p for p in unit.procedures if p.active]
-    for p in procedures:
-        if p.code == code or p.code == wanted:
+    candidates = list(procedures)
+    for p in candidates:
+        if p.code in (code, wanted):
             return p
     folded = fold(wanted)
-    exact = [p for p in procedures if fold(p.name) == folded]
+    exact = [p for p in candidates if fold(p.name) == folded]
     if len(exact) == 1:
         return exact[0]
     words = folded.split()
-    partial = [p for p in procedures if all(w in fold(p.name) for w in words)]
+    partial = [p for p in candidates if all(w in fold(p.name) for w in words)]
     return partial[0] if len(partial) == 1 else None
 
 
-def validate(q: Questionnaire, unit: Unit, sub: Submission) -> _Clean:
+def validate(q: Questionnaire, info: CounterInfo, sub: Submission) -> _Clean:
     """Check every field against the questionnaire; raise :class:`SubmissionError`."""
     errors: dict[str, Any] = {}
     clean = _Clean()
@@ -144,7 +150,7 @@ def validate(q: Questionnaire, unit: Unit, sub: Submission) -> _Clean:
         errors["answers"] = _l("Vui lòng trả lời ít nhất một câu hỏi.")
 
     if sub.procedure:
-        clean.procedure = resolve_procedure(unit, sub.procedure)
+        clean.procedure = resolve_procedure(info.procedures, sub.procedure)
         if clean.procedure is None:
             errors["procedure"] = NO_SUCH_PROCEDURE
     if sub.channel:
@@ -171,60 +177,73 @@ def validate(q: Questionnaire, unit: Unit, sub: Submission) -> _Clean:
     return clean
 
 
-def submit(counter: Counter, q: Questionnaire, sub: Submission) -> Stored:
+def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
     """Validate and store one response with its per-day counts, in one transaction.
 
     A repeated idempotency key returns the first response (``created=False``); a receipt
     number already used at the unit raises :class:`ReceiptReused`; nothing is stored on error.
+    The common path is one INSERT … RETURNING and two upserts: duplicates are found by the
+    unique constraints, not by looking first.
     """
-    unit = counter.unit
-    clean = validate(q, unit, sub)
-    if clean.idempotency_key:
-        earlier = _by_idempotency(counter.id, clean.idempotency_key)
-        if earlier is not None:
-            return Stored(earlier, created=False)
+    clean = validate(q, info, sub)
     moment = sub.submitted_at or datetime.now(UTC)
-    response = Response(
-        questionnaire_id=q.id, unit_id=unit.id, counter_id=counter.id,
-        procedure_id=clean.procedure.id if clean.procedure else None,
-        target_group=clean.procedure.target_group if clean.procedure else unit.target_group,
-        channel=clean.channel, submitted_at=moment, local_day=local_day(moment),
-        answers=clean.answers, comment=clean.comment, source=sub.source,
-        idempotency_key=clean.idempotency_key, receipt_hash=clean.receipt_hash,
-    )
+    row = {
+        "questionnaire_id": q.id, "unit_id": info.unit_id, "counter_id": info.counter_id,
+        "procedure_id": clean.procedure.id if clean.procedure else None,
+        "target_group": clean.procedure.target_group if clean.procedure else info.target_group,
+        "channel": clean.channel, "submitted_at": moment, "local_day": local_day(moment),
+        "answers": clean.answers, "comment": clean.comment, "source": sub.source,
+        "idempotency_key": clean.idempotency_key, "receipt_hash": clean.receipt_hash,
+    }
+    counts = count_rows([SimpleNamespace(**row)])  # prepared before taking the write lock
     try:
-        db.session.add(response)
-        db.session.flush()
-        add_to_counts([response])
-        db.session.commit()
+        # A Core transaction of its own, kept short: SQLite has one writer at a time, and a
+        # writer that waits for the lock sleeps in steps of milliseconds.
+        with _writer(), db.engine.begin() as conn:
+            response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
+            upsert_add(conn, DailyCount.__table__, counts, _COUNT_KEYS)
     except IntegrityError:
-        db.session.rollback()
         if clean.idempotency_key:
-            earlier = _by_idempotency(counter.id, clean.idempotency_key)
-            if earlier is not None:  # a concurrent double tap won the race
+            earlier = _by_idempotency(info.counter_id, clean.idempotency_key)
+            if earlier is not None:  # a resend, or a double tap that lost the race
                 return Stored(earlier, created=False)
-        if clean.receipt_hash and _receipt_used(unit.id, clean.receipt_hash):
+        if clean.receipt_hash and _receipt_used(info.unit_id, clean.receipt_hash):
             raise ReceiptReused() from None
         raise
-    return Stored(response.id, created=True)
+    return Stored(response_id, created=True)
 
 
-def add_to_counts(responses: Iterable[Response]) -> None:
-    """Add responses to the per-day counts (call inside the transaction that stores them)."""
-    cells: Tally[tuple[Any, ...]] = Tally()
-    answers: Tally[tuple[Any, ...]] = Tally()
+_RESPONSES = Response.__table__
+_INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)  # Core: no ORM bookkeeping
+
+
+def count_rows(responses: Iterable[Any]) -> list[dict[str, Any]]:
+    """The per-day count rows that ``responses`` add: 1 per answer to its (cell, item, value)
+    and 1 per response to its cell's respondents row (item ``RESPONDENTS``, value 0).
+    """
+    tally: Tally[tuple[Any, ...]] = Tally()
     for r in responses:
         cell = (r.local_day, r.unit_id, r.counter_id or 0, r.target_group, r.channel or "",
                 r.questionnaire_id)
-        cells[cell] += 1
+        tally[(*cell, RESPONDENTS, 0)] += 1
         for code, value in r.answers.items():
-            answers[(*cell, code, value)] += 1
-    upsert_add(db.session, DailyRespondents.__table__,
-               [dict(zip(_CELL_KEYS, k, strict=True), n=n) for k, n in sorted(cells.items())],
-               _CELL_KEYS)
-    keys = [*_CELL_KEYS, "item", "value"]
-    upsert_add(db.session, DailyCount.__table__,
-               [dict(zip(keys, k, strict=True), n=n) for k, n in sorted(answers.items())], keys)
+            tally[(*cell, code, value)] += 1
+    return [dict(zip(_COUNT_KEYS, k, strict=True), n=n) for k, n in sorted(tally.items())]
+
+
+def add_to_counts(responses: Iterable[Any]) -> None:
+    """Add responses to the per-day counts inside the session's transaction (bulk loads)."""
+    upsert_add(db.session, DailyCount.__table__, count_rows(responses), _COUNT_KEYS)
+
+
+def _writer() -> AbstractContextManager[Any]:
+    """SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps
+    of milliseconds; queueing the server's writers on a kernel lock first wakes them at once.
+    Other databases need no queue."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return nullcontext()
+    return write_queue(engine.url.database)
 
 
 def _by_idempotency(counter_id: int, key: str) -> int | None:
@@ -242,5 +261,5 @@ def _receipt_used(unit_id: int, receipt_hash: str) -> bool:
     return found is not None
 
 
-def questionnaire_for(unit: Unit) -> Questionnaire:
-    return forms.get(unit.questionnaire_id)
+def questionnaire_for(info: CounterInfo | Unit) -> Questionnaire:
+    return forms.get(info.questionnaire_id)

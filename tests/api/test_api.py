@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 from survey_app.extensions import db
 from survey_app.services import org
 
-from ..factories import all_responses, make_counter, make_procedure, make_unit, token_of
+from ..factories import all_responses, counter_of, make_counter, make_procedure, make_unit, token_of
 
 
 @pytest.fixture
@@ -100,8 +100,7 @@ def test_not_json_is_400(client: FlaskClient, token: str) -> None:
 
 def test_missing_or_revoked_token_is_401(client: FlaskClient, token: str) -> None:
     assert client.post("/api/v1/responses", json={"answers": {"A1": 5}}).status_code == 401
-    counter = org.counter_by_token(token)
-    assert counter is not None
+    counter = counter_of(token)
     org.revoke_tokens(counter)
     db.session.commit()
     assert send(client, token, {"answers": {"A1": 5}}).status_code == 401
