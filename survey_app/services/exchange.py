@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 
 import forms
 
@@ -29,26 +30,37 @@ def columns() -> tuple[str, ...]:
 def _rows(start: date | None, end: date | None,
           unit_ids: list[int] | None) -> Iterator[list[object]]:
     codes = forms.all_item_codes()
+    r = Response.__table__.c
+    # Raw column values (no per-row type processing): this loop is what an export costs.
     query = (
-        select(Response.id, Response.submitted_at, Unit.code, Counter.code, Procedure.code,
-               Response.target_group, Response.channel, Response.questionnaire_id,
-               Response.source, Response.answers, Response.comment)
-        .join(Unit, Unit.id == Response.unit_id)
-        .outerjoin(Counter, Counter.id == Response.counter_id)
-        .outerjoin(Procedure, Procedure.id == Response.procedure_id)
-        .order_by(Response.id)
+        select(r.id, type_coerce(r.submitted_at, Text), Unit.code, Counter.code, Procedure.code,
+               r.target_group, r.channel, r.questionnaire_id, r.source,
+               type_coerce(r.answers, Text), r.comment)
+        .join(Unit, Unit.id == r.unit_id)
+        .outerjoin(Counter, Counter.id == r.counter_id)
+        .outerjoin(Procedure, Procedure.id == r.procedure_id)
+        .order_by(r.id)
     )
     if start is not None:
-        query = query.where(Response.local_day >= start)
+        query = query.where(r.local_day >= start)
     if end is not None:
-        query = query.where(Response.local_day <= end)
+        query = query.where(r.local_day <= end)
     if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(unit_ids))
+        query = query.where(r.unit_id.in_(unit_ids))
+    loads = json.loads
     for (rid, at, unit, counter, proc, group, channel, qid, source, answers,
          comment) in db.session.execute(query.execution_options(yield_per=5000)):
-        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        yield [rid, stamp, unit, counter or "", proc or "", group, channel or "", qid, source,
-               *(answers.get(c, "") for c in codes), comment or ""]
+        if isinstance(answers, str):
+            answers = loads(answers)
+        yield [rid, _utc_stamp(at), unit, counter or "", proc or "", group, channel or "", qid,
+               source, *[answers.get(c, "") for c in codes], comment or ""]
+
+
+def _utc_stamp(value: str | datetime) -> str:
+    """ISO 8601 UTC with ``Z`` from a stored timestamp (SQLite: naive UTC text)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{value[:10]}T{value[11:19]}Z"
 
 
 def write_csv(out: IO[str], start: date | None = None, end: date | None = None,
