@@ -27,6 +27,6 @@ python3 -m venv .venv
 export SIPAS_TEST_POSTGRES_URL="${SIPAS_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 
 .venv/bin/pytest -n 2 "$@"
-.venv/bin/ruff check survey_app scoring forms tests benchmarks
+.venv/bin/ruff check survey_app scoring forms tests benchmarks migrations
 .venv/bin/mypy --strict scoring forms
 echo "lint: ruff and mypy clean"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -13,14 +12,14 @@ from . import config
 from .api import bp as api_bp
 from .commands import register_commands
 from .errors import register_error_handlers
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db
 from .i18n import inject_locale, select_locale
 from .public import bp as public_bp
 from .security import register_security_headers
 from .services.database import configure_engine_events
 from .services.ratelimit import init_rate_limiter
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+__all__ = ["create_app"]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -50,7 +49,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(inject_locale)

@@ -11,33 +11,16 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
-from sqlalchemy import select
-
-import forms
 
 from .config import require_secrets, write_instance_secrets
 from .extensions import db
-from .models import QuestionnaireVersion
-from .services import demo as demo_service
-from .services import exchange, org
-from .services.qrcards import Card, write_cards
+from .services import exchange, org, schema
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, links, qr, export):
+    for command in (init, demo, serve, links, qr, export, db_group):
         app.cli.add_command(command)
-
-
-def _migrate() -> None:
-    """Upgrade the schema to the newest migration and register the shipped questionnaires."""
-    upgrade(directory=current_app.extensions["migrate"].directory)
-    known = set(db.session.scalars(select(QuestionnaireVersion.id)))
-    for qid, q in forms.load_all().items():
-        if qid not in known:
-            db.session.add(QuestionnaireVersion(id=qid, title=q.title.vi))
-    db.session.commit()
 
 
 def _ensure_secrets() -> None:
@@ -60,7 +43,7 @@ def _unit_ids(code: str | None) -> list[int] | None:
 def init() -> None:
     """Create or upgrade the database and write the instance secrets (safe to repeat)."""
     _ensure_secrets()
-    _migrate()
+    schema.upgrade_database()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -75,8 +58,10 @@ def demo(n: int, seed: int) -> None:
 
     If the demo organisation exists already, nothing is added.
     """
+    from .services import demo as demo_service  # numpy: loaded only for this command
+
     _ensure_secrets()
-    _migrate()
+    schema.upgrade_database()
     if demo_service.exists():
         click.echo("The demo organisation exists already; nothing added.")
     else:
@@ -143,6 +128,8 @@ def links(unit_code: str | None, fmt: str) -> None:
 @with_appcontext
 def qr(unit_code: str | None, out_dir: Path) -> None:
     """Write a printable A6 card (PDF and SVG) with the QR code for each counter."""
+    from .services.qrcards import Card, write_cards  # segno, matplotlib: only for this command
+
     cards = [Card(x.unit_code, x.unit_name, x.counter_code, x.counter_name, x.url)
              for x in org.links(_unit_ids(unit_code))]
     if not cards:
@@ -172,3 +159,30 @@ def export(start: Any, end: Any, unit_code: str | None, out: Path) -> None:
     else:
         count = exchange.export_file(out, first, last, ids)
     click.echo(f"Exported {count} responses to {out}", err=True)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema migrations for developers (Alembic)."""
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    script = schema.new_revision(message)
+    click.echo(f"Wrote {getattr(script, 'path', script)}: review it by hand before committing.")
+
+
+@db_group.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Fail when the models have changes that no migration holds."""
+    from alembic.util import CommandError
+
+    try:
+        schema.check()
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("The migrations match the models.")

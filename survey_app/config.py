@@ -39,6 +39,7 @@ FLASK_DEFAULTS: dict[str, Any] = {
 }
 
 SECRETS_FILE = "secrets.json"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 class ConfigurationError(RuntimeError):

@@ -1,13 +1,11 @@
 """Unbound Flask extensions; bound to the app in :func:`survey_app.create_app`."""
 
 from flask_babel import Babel
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from .models.base import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

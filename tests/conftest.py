@@ -16,13 +16,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from flask_migrate import upgrade
 
-from survey_app import MIGRATIONS_DIR, create_app
+from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.models import Base
-
-from .factories import seed_questionnaires
+from survey_app.services.schema import upgrade_database
 
 PG_ADMIN_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -92,8 +90,7 @@ def app_config() -> dict[str, Any]:
 def app(db_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(db_url, **app_config)
     with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIR))  # the real migrations, not create_all
-        seed_questionnaires()
+        upgrade_database()  # the real migrations, not create_all
         yield app
         db.session.remove()
         if db.engine.dialect.name == "postgresql":

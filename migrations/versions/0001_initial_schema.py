@@ -1,13 +1,12 @@
 """Initial schema: units, counters, tokens, procedures, questionnaires, responses, daily counts
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 02:11:47.059072
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -17,7 +16,7 @@ depends_on = None
 
 
 def upgrade():
-    
+
     op.create_table('daily_counts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -133,11 +132,11 @@ def upgrade():
         batch_op.create_index('ix_responses_local_day', ['local_day'], unique=False)
         batch_op.create_index('ix_responses_unit_day', ['unit_id', 'local_day'], unique=False)
 
-    
+
 
 
 def downgrade():
-    
+
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.drop_index('ix_responses_unit_day')
         batch_op.drop_index('ix_responses_local_day')
@@ -162,4 +161,4 @@ def downgrade():
         batch_op.drop_index('ix_daily_counts_unit_day')
 
     op.drop_table('daily_counts')
-    
+

@@ -1,0 +1,51 @@
+"""Database schema: Alembic migrations and the questionnaire versions they must know.
+
+Alembic is imported inside these functions: every ``sipas`` command and server start would
+otherwise pay for importing it, and only ``init``, ``demo`` and ``db`` use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+import forms
+
+from ..config import MIGRATIONS_DIR
+from ..extensions import db
+from ..models import QuestionnaireVersion
+
+
+def alembic_config() -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def upgrade_database() -> None:
+    """Apply every migration not yet applied, then register the shipped questionnaires."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), "head")
+    known = set(db.session.scalars(select(QuestionnaireVersion.id)))
+    for qid, q in forms.load_all().items():
+        if qid not in known:
+            db.session.add(QuestionnaireVersion(id=qid, title=q.title.vi))
+    db.session.commit()
+
+
+def new_revision(message: str) -> Any:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    return command.revision(alembic_config(), message=message, autogenerate=True)
+
+
+def check() -> None:
+    """Raise when the models have changes that no migration holds."""
+    from alembic import command
+
+    command.check(alembic_config())
