@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import threading
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -85,3 +87,54 @@ def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], add: str)
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=list(keys), set_={add: table.c[add] + stmt.excluded[add]}
     )
+
+
+class SqliteInserts:
+    """The response insert and its count upsert as plain SQL on the DB-API connection.
+
+    With SQLite every write waits for the one write lock, so throughput is set by how long a
+    writer holds it: parameters are converted to SQLite's storage formats (as SQLAlchemy
+    writes them) before the lock is taken, and the locked part is two C calls and a commit.
+    """
+
+    def __init__(self, responses: Any, counts: Any, count_keys: list[str]) -> None:
+        dialect = sqlite.dialect(paramstyle="qmark")
+        columns = [c.name for c in responses.columns if c.name != "id"]
+        insert = sqlite.insert(responses).returning(responses.c.id)
+        compiled = insert.compile(dialect=dialect, column_keys=columns)
+        self.insert_sql, self.columns = compiled.string, list(compiled.positiontup or ())
+        upsert = _upsert_statement("sqlite", counts, tuple(count_keys), "n")
+        compiled = upsert.compile(dialect=dialect, column_keys=[*count_keys, "n"])
+        self.upsert_sql, self.count_keys = compiled.string, list(compiled.positiontup or ())
+
+    def params(self, row: dict[str, Any],
+               counts: list[dict[str, Any]]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        values = []
+        for name in self.columns:
+            value = row[name]
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            elif isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, dict):
+                value = json.dumps(value)
+            values.append(value)
+        count_rows = [tuple(c[k].isoformat() if isinstance(c[k], date) else c[k]
+                            for k in self.count_keys) for c in counts]
+        return tuple(values), count_rows
+
+    def write(self, dbapi_conn: Any, params: tuple[Any, ...],
+              count_rows: list[tuple[Any, ...]]) -> int:
+        """Insert and count in one transaction; returns the new response id."""
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(self.insert_sql, params)
+            new_id = int(cur.fetchone()[0])
+            cur.executemany(self.upsert_sql, count_rows)
+            dbapi_conn.commit()
+        except BaseException:
+            dbapi_conn.rollback()
+            raise
+        finally:
+            cur.close()
+        return new_id

@@ -7,10 +7,10 @@ together, so the counts always equal what a full recount of the responses would 
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -27,7 +27,7 @@ from forms import CHANNELS, Questionnaire
 
 from ..extensions import db
 from ..models import RESPONDENTS, DailyCount, Response, Unit
-from .database import upsert_add, write_queue
+from .database import SqliteInserts, upsert_add, write_queue
 from .org import CounterInfo, ProcedureInfo
 from .ratelimit import keyed_hash
 
@@ -35,6 +35,7 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _COUNT_KEYS = ["day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id",
                "item", "value"]
+_SQLITE = SqliteInserts(Response.__table__, DailyCount.__table__, _COUNT_KEYS)
 
 
 class SubmissionError(Exception):
@@ -197,12 +198,8 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
     }
     counts = count_rows([SimpleNamespace(**row)])  # prepared before taking the write lock
     try:
-        # A Core transaction of its own, kept short: SQLite has one writer at a time, and a
-        # writer that waits for the lock sleeps in steps of milliseconds.
-        with _writer(), db.engine.begin() as conn:
-            response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
-            upsert_add(conn, DailyCount.__table__, counts, _COUNT_KEYS)
-    except IntegrityError:
+        response_id = _store(row, counts)
+    except (IntegrityError, sqlite3.IntegrityError):
         if clean.idempotency_key:
             earlier = _by_idempotency(info.counter_id, clean.idempotency_key)
             if earlier is not None:  # a resend, or a double tap that lost the race
@@ -236,14 +233,22 @@ def add_to_counts(responses: Iterable[Any]) -> None:
     upsert_add(db.session, DailyCount.__table__, count_rows(responses), _COUNT_KEYS)
 
 
-def _writer() -> AbstractContextManager[Any]:
-    """SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps
-    of milliseconds; queueing the server's writers on a kernel lock first wakes them at once.
-    Other databases need no queue."""
+def _store(row: dict[str, Any], counts: list[dict[str, Any]]) -> int:
+    """One transaction: the response and its counts. Returns the response's id.
+
+    SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps of
+    milliseconds: writers queue on a kernel lock instead (which wakes them at once) and hold it
+    only for the two statements and the commit. Other databases take concurrent writers.
+    """
     engine = db.engine
     if engine.dialect.name != "sqlite" or not engine.url.database:
-        return nullcontext()
-    return write_queue(engine.url.database)
+        with engine.begin() as conn:
+            response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
+            upsert_add(conn, DailyCount.__table__, counts, _COUNT_KEYS)
+        return int(response_id)
+    params, count_params = _SQLITE.params(row, counts)
+    with engine.connect() as conn, write_queue(engine.url.database):
+        return _SQLITE.write(conn.connection.dbapi_connection, params, count_params)
 
 
 def _by_idempotency(counter_id: int, key: str) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from openapi_spec_validator import validate
 
 from survey_app.extensions import db
 from survey_app.services import org
+from survey_app.services.responses import local_day
 
 from ..factories import all_responses, counter_of, make_counter, make_procedure, make_unit, token_of
 
@@ -38,6 +40,16 @@ def test_created_with_every_field(client: FlaskClient, token: str) -> None:
     assert stored.answers == {"A1": 5, "Q6": 1, "X8": 4}
     assert stored.source == "kiosk" and stored.channel == "truc_tuyen_mot_phan"
     assert stored.procedure is not None and stored.procedure.code == "1.004227"
+
+
+def test_stored_time_and_day_read_back_exactly(client: FlaskClient, token: str) -> None:
+    before = datetime.now(UTC)
+    assert send(client, token, {"answers": {"A1": 4}}).status_code == 201
+    [stored] = all_responses()
+    assert before <= stored.submitted_at <= datetime.now(UTC)
+    assert stored.submitted_at.tzinfo is not None
+    assert stored.local_day == local_day(stored.submitted_at)
+    assert stored.answers == {"A1": 4} and stored.comment is None
 
 
 def test_same_idempotency_key_returns_first_id(client: FlaskClient, token: str) -> None:
