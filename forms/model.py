@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from scoring import Structure
+
 
 class SectionKind(StrEnum):
     """What a section's items measure (METHOD §3)."""
@@ -115,3 +117,12 @@ class Questionnaire:
 
     def codes_of(self, kind: SectionKind) -> tuple[str, ...]:
         return tuple(i.code for s in self.sections if s.kind is kind for i in s.items)
+
+    def scoring_structure(self) -> Structure:
+        """The items → factors → parts structure the scoring library works on."""
+        return Structure(
+            factors=self.factors(),
+            parts=self.parts(),
+            expectation=self.codes_of(SectionKind.EXPECTATION),
+            integrity=self.codes_of(SectionKind.INTEGRITY),
+        )

@@ -19,7 +19,7 @@ from .services import exchange, org, schema
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, links, qr, export, db_group):
+    for command in (init, demo, serve, links, qr, export, score, db_group):
         app.cli.add_command(command)
 
 
@@ -186,3 +186,79 @@ def db_check() -> None:
     except CommandError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("The migrations match the models.")
+
+
+@click.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
+              help="First local day (YYYY-MM-DD), inclusive.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last local day (YYYY-MM-DD), inclusive.")
+@click.option("--period", help="A period instead of --from/--to: 2026, 2026-H1, 2026-Q1, "
+                               "2026-03 or a day 2026-03-05.")
+@click.option("--cutoff", type=click.Choice(["calendar", "report"]), default="calendar",
+              show_default=True, help="Calendar periods, or the government reporting periods "
+                                      "that run from the 15th to the 14th.")
+@click.option("--by", "by", multiple=True,
+              help="Group by unit, counter, procedure, target_group, channel, day, month or "
+                   "quarter (repeat, or separate with commas).")
+@click.option("--unit", "unit_code", help="Only this unit and the units under it.")
+@click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Score a response file (the `sipas export` format) instead of the "
+                   "database.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--min-n", type=click.IntRange(1, 100000), default=30, show_default=True,
+              help="Fewest respondents for a flag other than insufficient_data.")
+@click.option("--targets", type=click.Choice(["90-85", "2030"]), default="90-85",
+              show_default=True, help="Target set: 90 % (85 % land, construction, "
+                                      "investment), or the 2030 preset 95 % (90 %).")
+@with_appcontext
+def score(start: Any, end: Any, period: str | None, cutoff: str, by: tuple[str, ...],
+          unit_code: str | None, input_file: Path | None, fmt: str, min_n: int,
+          targets: str) -> None:
+    """SIPAS indices with 95 % intervals and target flags, per group (METHOD §4).
+
+    Reads the database, or with --input a response file (no database needed).
+    """
+    from scoring import Cutoff, parse_period  # numpy, scipy: loaded only for this command
+
+    from .services import score_output, scores
+
+    dims = tuple(d.strip() for part in by for d in part.split(",") if d.strip())
+    first: date | None = start.date() if start else None
+    last: date | None = end.date() if end else None
+    if period:
+        if first or last:
+            raise click.UsageError("use either --period or --from/--to, not both")
+        try:
+            first, last = parse_period(period, cutoff)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--period") from None
+    try:
+        query = scores.Slice(start=first, end=last, by=dims, cutoff=Cutoff(cutoff),
+                             unit_code=unit_code, min_n=min_n, targets=targets)
+        if input_file is not None:
+            if unit_code:
+                raise click.UsageError("--unit needs the database; filter the file instead")
+            rows = scores.rows_from_file(input_file)
+            groups = scores.score_rows(rows, query)
+        else:
+            groups = scores.score_database(query)
+    except scores.ScoreError as exc:
+        raise click.UsageError(str(exc)) from None
+    except exchange.ResponseFileError as exc:
+        problems = exc.problems
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  … và {len(problems) - 20} lỗi khác" if len(problems) > 20 else ""
+        raise click.UsageError(f"tệp {input_file} có {len(problems)} lỗi, không tính điểm:\n"
+                               f"{shown}{more}") from None
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {input_file}: {exc.strerror}") from None
+    dims = query.dimensions
+    if fmt == "json":
+        click.echo(score_output.as_json(groups))
+    elif fmt == "csv":
+        click.echo(score_output.as_csv(groups, dims), nl=False)
+    else:
+        names = None if input_file is not None else org.unit_names()
+        click.echo(score_output.as_table(groups, dims, names), nl=False)

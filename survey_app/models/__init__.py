@@ -2,9 +2,10 @@
 
 from .base import Base, UTCDateTime, utcnow
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures
-from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response
+from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [
     "Base", "Counter", "CounterToken", "DailyCount", "Procedure", "RESPONDENTS",
-    "QuestionnaireVersion", "Response", "UTCDateTime", "Unit", "unit_procedures", "utcnow",
+    "QuestionnaireVersion", "Response", "StatsBucket", "UTCDateTime", "Unit",
+    "unit_procedures", "utcnow",
 ]

@@ -12,7 +12,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -91,4 +101,32 @@ class DailyCount(Base):
     __table_args__ = (
         UniqueConstraint(*_CELL, "item", "value", name="uq_daily_counts_cell"),
         Index("ix_daily_counts_unit_day", "unit_id", "day"),
+    )
+
+
+class StatsBucket(Base):
+    """Sufficient statistics (``scoring.SufficientStats``) of a closed half-month.
+
+    Half-months (the 1st–14th and the 15th–last day) tile both calendar periods and the
+    government reporting periods with their 15th cut-off, so any month, quarter, half or year
+    of either kind is a sum of buckets.  Buckets are computed from the responses once the
+    half-month is over and stored as an int32 vector; a bulk load into a past half-month
+    deletes the buckets it touches so they are computed again.
+    """
+
+    __tablename__ = "stats_buckets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    target_group: Mapped[str] = mapped_column(String(40))
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    n: Mapped[int] = mapped_column(Integer)
+    stats: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("period_start", "unit_id", "target_group", "questionnaire_id",
+                         name="uq_stats_buckets_cell"),
+        Index("ix_stats_buckets_unit", "unit_id", "period_start"),
     )

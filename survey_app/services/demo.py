@@ -55,18 +55,18 @@ UNITS = [
     DemoUnit(DEMO_ROOT, "Tỉnh Minh Châu (dữ liệu mẫu)", "Tỉnh", "", None, 0, ()),
     DemoUnit("MC.TTHCC", "Trung tâm Phục vụ hành chính công tỉnh Minh Châu", "Trung tâm",
              "Trung tâm Phục vụ hành chính công", DEMO_ROOT, 3,
-             ("2.001612", "1.009645", "2.001827", "1.009972"), level=0.9),
+             ("2.001612", "1.009645", "2.001827", "1.009972"), level=1.0),
     DemoUnit("MC.VPDK", "Văn phòng Đăng ký đất đai tỉnh Minh Châu", "Văn phòng đăng ký",
              "Văn phòng Đăng ký đất đai", DEMO_ROOT, 2, ("1.004227", "1.003010"),
-             target_group="dat_dai_xay_dung_dau_tu", level=-0.35),
+             target_group="dat_dai_xay_dung_dau_tu", level=0.1),
     DemoUnit("MC.BH", "Phường Bến Hải", "Phường", "", DEMO_ROOT, 0, ()),
     DemoUnit("MC.BH.MC", "Bộ phận Một cửa phường Bến Hải", "Bộ phận Một cửa",
              "Bộ phận Một cửa phường", "MC.BH", 2,
-             ("2.000889", "1.001193", "2.000815", "1.004227", "1.003010"), level=0.45),
+             ("2.000889", "1.001193", "2.000815", "1.004227", "1.003010"), level=0.7),
     DemoUnit("MC.AT", "Xã An Thịnh", "Xã", "", DEMO_ROOT, 0, ()),
     DemoUnit("MC.AT.MC", "Bộ phận Một cửa xã An Thịnh", "Bộ phận Một cửa",
              "Bộ phận Một cửa xã", "MC.AT", 1,
-             ("2.000889", "1.001193", "2.000815", "1.004227"), level=-0.1),
+             ("2.000889", "1.001193", "2.000815", "1.004227"), level=0.15),
 ]
 
 COMMENTS = [

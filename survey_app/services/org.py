@@ -185,3 +185,8 @@ def links(unit_ids: list[int] | None = None) -> list[Link]:
     if issued:
         db.session.commit()
     return result
+
+
+def unit_names() -> dict[str, str]:
+    """Unit code → name, for every unit."""
+    return {code: name for code, name in db.session.execute(select(Unit.code, Unit.name))}

@@ -10,7 +10,7 @@ import re
 import sqlite3
 import unicodedata
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -27,6 +27,7 @@ from forms import CHANNELS, Questionnaire
 
 from ..extensions import db
 from ..models import RESPONDENTS, DailyCount, Response, Unit
+from . import buckets
 from .database import SqliteInserts, upsert_add, write_queue
 from .org import CounterInfo, ProcedureInfo
 from .ratelimit import keyed_hash
@@ -228,9 +229,11 @@ def count_rows(responses: Iterable[Any]) -> list[dict[str, Any]]:
     return [dict(zip(_COUNT_KEYS, k, strict=True), n=n) for k, n in sorted(tally.items())]
 
 
-def add_to_counts(responses: Iterable[Any]) -> None:
-    """Add responses to the per-day counts inside the session's transaction (bulk loads)."""
+def add_to_counts(responses: Sequence[Any]) -> None:
+    """Add responses to the per-day counts inside the session's transaction (bulk loads,
+    which may reach into past days: their stored half-month statistics are dropped)."""
     upsert_add(db.session, DailyCount.__table__, count_rows(responses), _COUNT_KEYS)
+    buckets.forget(r.local_day for r in responses)
 
 
 def _store(row: dict[str, Any], counts: list[dict[str, Any]]) -> int:

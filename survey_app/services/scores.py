@@ -1,0 +1,450 @@
+"""SIPAS scores for any slice of responses, from the database or from a response file.
+
+The data arrive as *columns* (:class:`Rows`: one entry per response) and, for the database,
+as stored half-month statistics (:class:`~survey_app.models.StatsBucket`).  Both are turned
+into additive statistics vectors per group and questionnaire version (``scoring``'s layout),
+summed — over half-months, and over the unit tree when grouping by unit — and scored in one
+vectorised call.  Answers are read one by one only for what no stored bucket covers: the
+current half-month, the edges of a range that does not start or end on a half-month
+boundary, and groupings (counter, procedure, channel, day) that buckets do not keep.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import forms
+from scoring import (
+    TARGETS_90_85,
+    TARGETS_2030,
+    Cutoff,
+    StatsBatch,
+    score_versions_batch,
+    stats_length,
+    target_set_for,
+    to_json_dict,
+)
+from scoring import period_label as _period_label
+
+from ..extensions import db
+from ..models import Counter, Procedure, Response, StatsBucket, Unit
+from .buckets import half_month_end, half_months
+from .exchange import read_response_file
+from .responses import VN_TZ
+
+DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month",
+              "quarter")
+PERIODS = ("day", "month", "quarter")
+BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
+LAND = "dat_dai_xay_dung_dau_tu"
+TARGET_SETS = {"90-85": (TARGETS_90_85,), "2030": (TARGETS_2030, TARGETS_90_85)}
+EPOCH = date(1970, 1, 1)
+
+
+class ScoreError(ValueError):
+    """A request that cannot be scored; the message says why (CLI: exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What to score: a day range (inclusive, Vietnamese local days) and the grouping."""
+
+    start: date | None = None
+    end: date | None = None
+    by: tuple[str, ...] = ()
+    cutoff: Cutoff = Cutoff.CALENDAR
+    unit_code: str | None = None
+    min_n: int = 30
+    targets: str = "90-85"
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The grouping; a counter code is only unique within its unit, so ``counter``
+        brings ``unit`` with it."""
+        if "counter" in self.by and "unit" not in self.by:
+            return ("unit", *self.by)
+        return self.by
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.by if d not in DIMENSIONS]
+        if unknown:
+            raise ScoreError(f"--by: unknown dimension {unknown[0]!r}; use one of "
+                             f"{', '.join(DIMENSIONS)}")
+        if len(set(self.by)) != len(self.by):
+            raise ScoreError("--by: a dimension is repeated")
+        if self.start and self.end and self.start > self.end:
+            raise ScoreError("--from is after --to")
+        if self.targets not in TARGET_SETS:
+            raise ScoreError(f"--targets: use one of {', '.join(TARGET_SETS)}")
+
+
+@dataclass
+class Rows:
+    """Responses as columns. Text columns are dictionary-encoded: ``values[codes[i]]``."""
+
+    day: NDArray[np.int32]  # days since 1970-01-01 (local day)
+    text: dict[str, tuple[NDArray[np.int32], tuple[str, ...]]]  # unit, counter, procedure,
+    # target_group, channel, questionnaire
+    answers: NDArray[np.int8]  # (n, len(forms.all_item_codes())), 0 = missing
+
+    @property
+    def n(self) -> int:
+        return int(self.day.shape[0])
+
+
+def encode(values: Sequence[str]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    """Dictionary-encode a text column."""
+    labels, codes = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return codes.astype(np.int32), tuple(str(v) for v in labels)
+
+
+def rows_from_records(records: Iterable[tuple[date, str, str, str, str, str, str,
+                                              dict[str, int]]]) -> Rows:
+    """Build :class:`Rows` from (day, unit, counter, procedure, target_group, channel,
+    questionnaire, answers) tuples."""
+    codes = forms.all_item_codes()
+    where = {c: i for i, c in enumerate(codes)}
+    days: list[int] = []
+    cols: dict[str, list[str]] = {k: [] for k in ("unit", "counter", "procedure",
+                                                  "target_group", "channel", "questionnaire")}
+    answer_rows: list[NDArray[np.int8]] = []
+    for day, unit, counter, proc, group, channel, qid, answers in records:
+        days.append((day - EPOCH).days)
+        for key, value in zip(cols, (unit, counter, proc, group, channel, qid), strict=True):
+            cols[key].append(value or "")
+        row = np.zeros(len(codes), dtype=np.int8)
+        for code, value in answers.items():
+            row[where[code]] = value
+        answer_rows.append(row)
+    answers_array = (np.vstack(answer_rows) if answer_rows
+                     else np.zeros((0, len(codes)), dtype=np.int8))
+    return Rows(day=np.asarray(days, dtype=np.int32),
+                text={k: encode(v) for k, v in cols.items()}, answers=answers_array)
+
+
+# --- grouping -------------------------------------------------------------------------------
+
+@dataclass
+class _Groups:
+    """Group keys (one tuple of labels per group) and each response's group number."""
+
+    keys: list[tuple[str, ...]]
+    index: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {k: i for i, k in enumerate(self.keys)}
+
+    def number(self, key: tuple[str, ...]) -> int:
+        found = self.index.get(key)
+        if found is None:
+            found = self.index[key] = len(self.keys)
+            self.keys.append(key)
+        return found
+
+
+def _period_labels(days: NDArray[np.int32], kind: str,
+                   cutoff: Cutoff) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    unique, inverse = np.unique(days, return_inverse=True)
+    labels = [_period_label(EPOCH + timedelta(days=int(d)), kind, cutoff) for d in unique]
+    label_codes, values = encode(labels)
+    return label_codes[inverse].astype(np.int32), values
+
+
+def _key_columns(rows: Rows, by: Sequence[str], cutoff: Cutoff
+                 ) -> list[tuple[NDArray[np.int32], tuple[str, ...]]]:
+    out = []
+    for dim in by:
+        if dim in PERIODS:
+            out.append(_period_labels(rows.day, dim, cutoff))
+        elif dim == "counter":
+            out.append(rows.text["counter"])
+        else:
+            out.append(rows.text[dim])
+    return out
+
+
+def _group_rows(rows: Rows, by: Sequence[str], cutoff: Cutoff,
+                groups: _Groups) -> NDArray[np.intp]:
+    """Each response's group number (adding new groups to ``groups``)."""
+    if rows.n == 0:
+        return np.zeros(0, dtype=np.intp)
+    columns = _key_columns(rows, by, cutoff)
+    if not columns:
+        return np.full(rows.n, groups.number(()), dtype=np.intp)
+    sizes = [max(len(values), 1) for _codes, values in columns]
+    flat = np.ravel_multi_index([codes for codes, _values in columns], sizes)
+    unique, inverse = np.unique(flat, return_inverse=True)
+    positions = np.unravel_index(unique, sizes)  # one array per dimension
+    numbers = np.array([
+        groups.number(tuple(values[int(pos[i])]
+                            for (_codes, values), pos in zip(columns, positions, strict=True)))
+        for i in range(len(unique))], dtype=np.intp)
+    return numbers[inverse]
+
+
+# --- statistics per group and version -------------------------------------------------------
+
+class _Accumulator:
+    """Statistics vectors per questionnaire version and group, plus land-group respondents."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, dict[int, NDArray[np.int64]]] = {}
+        self.land: dict[int, int] = {}
+
+    def add(self, qid: str, group: int, vector: NDArray[np.int64], land_n: int) -> None:
+        per_group = self.vectors.setdefault(qid, {})
+        if group in per_group:
+            per_group[group] = per_group[group] + vector
+        else:
+            per_group[group] = vector.astype(np.int64, copy=True)
+        self.land[group] = self.land.get(group, 0) + land_n
+
+    def add_rows(self, rows: Rows, numbers: NDArray[np.intp]) -> None:
+        qcodes, qvalues = rows.text["questionnaire"]
+        tcodes, tvalues = rows.text["target_group"]
+        land = np.isin(tcodes, [i for i, v in enumerate(tvalues) if v == LAND])
+        columns = forms.all_item_codes()
+        for qi, qid in enumerate(qvalues):
+            mask = qcodes == qi
+            if not mask.any():
+                continue
+            structure = forms.get(qid).scoring_structure()
+            cols = [columns.index(c) for c in structure.columns]
+            present, local = np.unique(numbers[mask], return_inverse=True)
+            batch = StatsBatch.from_answers(structure, rows.answers[mask][:, cols], local,
+                                            n_groups=len(present))
+            vectors = batch.to_vectors()
+            land_n = np.bincount(local, weights=land[mask], minlength=len(present))
+            for j, group in enumerate(present):
+                self.add(qid, int(group), vectors[j], int(land_n[j]))
+
+
+def _score_groups(acc: _Accumulator, groups: _Groups, by: Sequence[str], query: Slice,
+                  end: date | None) -> list[dict[str, Any]]:
+    """Score every group with respondents; one JSON-ready dict per group, sorted by key."""
+    if not acc.vectors:
+        return []
+    g_count = len(groups.keys)
+    batches = []
+    for qid, per_group in acc.vectors.items():
+        structure = forms.get(qid).scoring_structure()
+        matrix = np.zeros((g_count, stats_length(structure)), dtype=np.int64)
+        for group, vector in per_group.items():
+            matrix[group] = vector
+        batches.append(StatsBatch.from_vectors(structure, matrix))
+    respondents = sum(b.to_vectors()[:, 0] for b in batches)
+    scores = score_versions_batch(batches)
+    sets = TARGET_SETS[query.targets]
+    target_set = target_set_for(end or date.today(), sets)
+    out = []
+    for g in sorted(range(g_count), key=groups.keys.__getitem__):
+        n = int(respondents[g])
+        if n == 0:
+            continue
+        key = dict(zip(by, groups.keys[g], strict=True))
+        if "target_group" in key:
+            land_only = key["target_group"] == LAND
+        else:
+            land_only = acc.land.get(int(g), 0) == n
+        target = target_set.target(LAND if land_only else "chung")
+        result = to_json_dict(scores.group(int(g)), target=target, min_n=query.min_n)
+        out.append({"group": key, **result})
+    return out
+
+
+# --- the database ---------------------------------------------------------------------------
+
+def today_local() -> date:
+    return datetime.now(VN_TZ).date()
+
+
+def _closed(bucket: date) -> bool:
+    """A half-month is closed a full day after it ends (no response can still arrive)."""
+    return half_month_end(bucket) < today_local() - timedelta(days=1)
+
+
+def _unit_tree(root_code: str | None) -> tuple[dict[int, Unit], list[int] | None]:
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    if root_code is None:
+        return units, None
+    root = next((u for u in units.values() if u.code == root_code), None)
+    if root is None:
+        raise ScoreError(f"--unit: no unit has the code {root_code!r}")
+    children: dict[int | None, list[int]] = {}
+    for u in units.values():
+        children.setdefault(u.parent_id, []).append(u.id)
+    scope, frontier = [root.id], [root.id]
+    while frontier:
+        frontier = [c for p in frontier for c in children.get(p, [])]
+        scope.extend(frontier)
+    return units, scope
+
+
+def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None) -> Rows:
+    r = Response.__table__.c
+    records = []
+    for first, last in ranges:
+        query = (select(r.local_day, Unit.code, Counter.code, Procedure.code, r.target_group,
+                        r.channel, r.questionnaire_id, r.answers)
+                 .join(Unit, Unit.id == r.unit_id)
+                 .outerjoin(Counter, Counter.id == r.counter_id)
+                 .outerjoin(Procedure, Procedure.id == r.procedure_id)
+                 .where(r.local_day >= first, r.local_day <= last))
+        if unit_ids is not None:
+            query = query.where(r.unit_id.in_(unit_ids))
+        records.extend(db.session.execute(query.execution_options(yield_per=10000)))
+    return rows_from_records(
+        (day, unit, counter, proc, group, channel, qid,
+         json.loads(answers) if isinstance(answers, str) else answers)
+        for day, unit, counter, proc, group, channel, qid, answers in records)
+
+
+def ensure_buckets(periods: Iterable[date]) -> None:
+    """Compute and store the statistics of closed half-months that have none yet."""
+    periods = [p for p in periods if _closed(p)]
+    if not periods:
+        return
+    done = set(db.session.scalars(select(StatsBucket.period_start).distinct()
+                                  .where(StatsBucket.period_start.in_(periods))))
+    for period in periods:
+        if period in done:
+            continue
+        rows = _raw_rows([(period, half_month_end(period))], None)
+        groups = _Groups(keys=[])
+        numbers = _group_rows(rows, ("unit", "target_group"), Cutoff.CALENDAR, groups)
+        acc = _Accumulator()
+        acc.add_rows(rows, numbers)
+        unit_ids = {u.code: u.id for u in db.session.scalars(select(Unit))}
+        # A marker row (unit 0) records that the half-month was computed, even if empty.
+        db.session.add(StatsBucket(period_start=period, unit_id=0, target_group="",
+                                   questionnaire_id="", n=0, stats=b""))
+        for qid, per_group in acc.vectors.items():
+            for group, vector in per_group.items():
+                unit, target_group = groups.keys[group]
+                db.session.add(StatsBucket(
+                    period_start=period, unit_id=unit_ids[unit], target_group=target_group,
+                    questionnaire_id=qid, n=int(vector[0]),
+                    stats=vector.astype("<i4").tobytes()))
+        try:
+            db.session.commit()
+        except IntegrityError:  # another process computed the same half-month first
+            db.session.rollback()
+
+
+def _first_day() -> date | None:
+    return db.session.scalar(select(func.min(Response.local_day)))
+
+
+def score_database(query: Slice) -> list[dict[str, Any]]:
+    """Score the stored responses of ``query`` (stored buckets where they apply)."""
+    units, scope = _unit_tree(query.unit_code)
+    start = query.start or _first_day()
+    end = query.end or today_local()
+    groups = _Groups(keys=[])
+    acc = _Accumulator()
+    if start is None:
+        return []
+    by = query.dimensions
+    use_buckets = set(by) <= BUCKET_DIMENSIONS
+    raw_ranges: list[tuple[date, date]] = []
+    stored: list[date] = []
+    if use_buckets:
+        for period in half_months(start, end):
+            inside = period >= start and half_month_end(period) <= end
+            if inside and _closed(period):
+                stored.append(period)
+            else:
+                raw_ranges.append((max(period, start), min(half_month_end(period), end)))
+        ensure_buckets(stored)
+    else:
+        raw_ranges.append((start, end))
+    rows = _raw_rows(raw_ranges, scope)
+    acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
+    if stored:
+        _add_buckets(acc, groups, stored, by, query.cutoff, units, scope)
+    if "unit" in by and "counter" not in by:  # a counter belongs to its own unit only
+        acc, groups = _pool_tree(acc, groups, by, units, scope)
+    return _score_groups(acc, groups, by, query, end)
+
+
+def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Sequence[str],
+                 cutoff: Cutoff, units: dict[int, Unit], scope: list[int] | None) -> None:
+    query = select(StatsBucket.period_start, StatsBucket.unit_id, StatsBucket.target_group,
+                   StatsBucket.questionnaire_id, StatsBucket.stats).where(
+        StatsBucket.period_start.in_(periods), StatsBucket.unit_id != 0)
+    if scope is not None:
+        query = query.where(StatsBucket.unit_id.in_(scope))
+    labels: dict[tuple[date, str], str] = {}
+    for period, unit_id, target_group, qid, blob in db.session.execute(query):
+        key = []
+        for dim in by:
+            if dim == "unit":
+                key.append(units[unit_id].code)
+            elif dim == "target_group":
+                key.append(target_group)
+            else:
+                label = labels.get((period, dim))
+                if label is None:
+                    label = labels[(period, dim)] = _period_label(period, dim, cutoff)
+                key.append(label)
+        vector = np.frombuffer(blob, dtype="<i4").astype(np.int64)
+        acc.add(qid, groups.number(tuple(key)), vector,
+                int(vector[0]) if target_group == LAND else 0)
+
+
+def _pool_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dict[int, Unit],
+               scope: list[int] | None) -> tuple[_Accumulator, _Groups]:
+    """Add to every group the groups of the units below it (pooling, METHOD §4)."""
+    position = by.index("unit")
+    by_code = {u.code: u for u in units.values()}
+    allowed = set(scope) if scope is not None else None
+    pooled = _Accumulator()
+    new_groups = _Groups(keys=[])
+    for group, key in enumerate(groups.keys):
+        unit: Unit | None = by_code.get(key[position])
+        while unit is not None:
+            if allowed is None or unit.id in allowed:
+                target = new_groups.number((*key[:position], unit.code, *key[position + 1:]))
+                for qid, per_group in acc.vectors.items():
+                    if group in per_group:
+                        pooled.add(qid, target, per_group[group], 0)
+                pooled.land[target] = pooled.land.get(target, 0) + acc.land.get(group, 0)
+            unit = unit.parent
+    return pooled, new_groups
+
+
+def score_rows(rows: Rows, query: Slice) -> list[dict[str, Any]]:
+    """Score responses given as columns (a response file): no unit tree, no database."""
+    mask = np.ones(rows.n, dtype=bool)
+    if query.start is not None:
+        mask &= rows.day >= (query.start - EPOCH).days
+    if query.end is not None:
+        mask &= rows.day <= (query.end - EPOCH).days
+    if not mask.all():
+        rows = Rows(day=rows.day[mask],
+                    text={k: (codes[mask], values) for k, (codes, values) in rows.text.items()},
+                    answers=rows.answers[mask])
+    groups = _Groups(keys=[])
+    acc = _Accumulator()
+    acc.add_rows(rows, _group_rows(rows, query.dimensions, query.cutoff, groups))
+    end = query.end
+    if end is None and rows.n:
+        end = EPOCH + timedelta(days=int(rows.day.max()))
+    return _score_groups(acc, groups, query.dimensions, query, end)
+
+
+def rows_from_file(path: Path) -> Rows:
+    """Read and check a response file (METHOD §7); raises ``ResponseFileError``."""
+    return rows_from_records(
+        (r.local_day, r.unit_code, r.counter_code, r.procedure_code, r.target_group,
+         r.channel, r.questionnaire, r.answers) for r in read_response_file(path))
