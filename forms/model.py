@@ -1,17 +1,16 @@
 """Typed, frozen description of a versioned questionnaire.
 
 A questionnaire is data: it is loaded from a JSON file in ``forms/definitions``, checked by
-:func:`forms.loader.parse`, and then never changes.  Nothing here knows about WTForms or the
-database; ``survey_app.public.formbuilder`` turns a :class:`Questionnaire` into a web form and
-:meth:`Questionnaire.scoring_structure` gives the scoring library what it needs.
+:func:`forms.loader.parse`, and then never changes.  Nothing here knows about WTForms, the
+database or the scoring library; ``survey_app.public.formbuilder`` turns a
+:class:`Questionnaire` into a web form and ``survey_app.services.scores.structure_of`` into
+the scoring library's ``Structure``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from scoring import Structure
 
 
 class SectionKind(StrEnum):
@@ -117,12 +116,3 @@ class Questionnaire:
 
     def codes_of(self, kind: SectionKind) -> tuple[str, ...]:
         return tuple(i.code for s in self.sections if s.kind is kind for i in s.items)
-
-    def scoring_structure(self) -> Structure:
-        """The items → factors → parts structure the scoring library works on."""
-        return Structure(
-            factors=self.factors(),
-            parts=self.parts(),
-            expectation=self.codes_of(SectionKind.EXPECTATION),
-            integrity=self.codes_of(SectionKind.INTEGRITY),
-        )

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError
 
 from . import create_app
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
+class SipasGroup(FlaskGroup):
+    """Flask's CLI group, with a clear message instead of a traceback when the database is
+    missing, not initialised or unreachable."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            raise click.UsageError(
+                f"the database is not ready ({reason}): run `sipas init`, and check "
+                "SIPAS_DATABASE_URL") from None
+
+
+@click.group(cls=SipasGroup, create_app=create_app, add_version_option=False,
              load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """sipas: SIPAS satisfaction feedback for one-stop offices.

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import forms
+from forms import SectionKind
 from scoring import (
     TARGETS_90_85,
     TARGETS_2030,
     Cutoff,
     StatsBatch,
+    Structure,
     score_versions_batch,
     stats_length,
     target_set_for,
@@ -100,6 +103,15 @@ class Rows:
     @property
     def n(self) -> int:
         return int(self.day.shape[0])
+
+
+@cache
+def structure_of(version: str) -> Structure:
+    """The items → factors → parts structure of a questionnaire version, for ``scoring``."""
+    q = forms.get(version)
+    return Structure(factors=q.factors(), parts=q.parts(),
+                     expectation=q.codes_of(SectionKind.EXPECTATION),
+                     integrity=q.codes_of(SectionKind.INTEGRITY))
 
 
 def encode(values: Sequence[str]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
@@ -218,7 +230,7 @@ class _Accumulator:
             mask = qcodes == qi
             if not mask.any():
                 continue
-            structure = forms.get(qid).scoring_structure()
+            structure = structure_of(qid)
             cols = [columns.index(c) for c in structure.columns]
             present, local = np.unique(numbers[mask], return_inverse=True)
             batch = StatsBatch.from_answers(structure, rows.answers[mask][:, cols], local,
@@ -237,7 +249,7 @@ def _score_groups(acc: _Accumulator, groups: _Groups, by: Sequence[str], query: 
     g_count = len(groups.keys)
     batches = []
     for qid, per_group in acc.vectors.items():
-        structure = forms.get(qid).scoring_structure()
+        structure = structure_of(qid)
         matrix = np.zeros((g_count, stats_length(structure)), dtype=np.int64)
         for group, vector in per_group.items():
             matrix[group] = vector
@@ -385,6 +397,7 @@ def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Se
     if scope is not None:
         query = query.where(StatsBucket.unit_id.in_(scope))
     labels: dict[tuple[date, str], str] = {}
+    per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
     for period, unit_id, target_group, qid, blob in db.session.execute(query):
         key = []
         for dim in by:
@@ -397,9 +410,21 @@ def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Se
                 if label is None:
                     label = labels[(period, dim)] = _period_label(period, dim, cutoff)
                 key.append(label)
-        vector = np.frombuffer(blob, dtype="<i4").astype(np.int64)
-        acc.add(qid, groups.number(tuple(key)), vector,
-                int(vector[0]) if target_group == LAND else 0)
+        numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
+        numbers.append(groups.number(tuple(key)))
+        blobs.append(blob)
+        land.append(target_group == LAND)
+    for qid, (numbers, blobs, land) in per_version.items():
+        # One (rows, L) array per version, summed per group with a sort and reduceat.
+        matrix = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(len(blobs), -1)
+        order = np.argsort(numbers, kind="stable")
+        sorted_numbers = np.asarray(numbers)[order]
+        starts = np.flatnonzero(np.r_[True, sorted_numbers[1:] != sorted_numbers[:-1]])
+        sums = np.add.reduceat(matrix[order], starts, axis=0).astype(np.int64)  # counts < 2³¹
+        land_n = np.add.reduceat(matrix[order, 0].astype(np.int64) * np.asarray(land)[order],
+                                 starts)
+        for group, vector, land_count in zip(sorted_numbers[starts], sums, land_n, strict=True):
+            acc.add(qid, int(group), vector, int(land_count))
 
 
 def _pool_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dict[int, Unit],

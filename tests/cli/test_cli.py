@@ -145,3 +145,15 @@ def test_every_command_is_documented_in_help_and_readme(app: Flask) -> None:
         assert command.help, name
         assert f"sipas {name}" in readme, f"sipas {name} is not documented in README.md"
     assert register_commands is not None
+
+
+def test_uninitialised_database_gets_a_clear_message(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from survey_app.cli import main
+
+    env = {"SIPAS_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+           "SIPAS_SECRET_KEY": "s", "SIPAS_HASH_KEY": "h"}
+    result = CliRunner().invoke(main, ["links"], env=env)
+    assert result.exit_code == 2
+    assert "sipas init" in result.output and "Traceback" not in result.output
