@@ -209,13 +209,16 @@ def db_check() -> None:
               show_default=True)
 @click.option("--min-n", type=click.IntRange(1, 100000), default=30, show_default=True,
               help="Fewest respondents for a flag other than insufficient_data.")
+@click.option("--aggregate", type=click.Choice(["pool", "mean"]), default="pool",
+              show_default=True, help="A parent unit from all responses below it (pool), or "
+                                      "as the mean of its child units' indices (mean).")
 @click.option("--targets", type=click.Choice(["90-85", "2030"]), default="90-85",
               show_default=True, help="Target set: 90 % (85 % land, construction, "
                                       "investment), or the 2030 preset 95 % (90 %).")
 @with_appcontext
 def score(start: Any, end: Any, period: str | None, cutoff: str, by: tuple[str, ...],
           unit_code: str | None, input_file: Path | None, fmt: str, min_n: int,
-          targets: str) -> None:
+          aggregate: str, targets: str) -> None:
     """SIPAS indices with 95 % intervals and target flags, per group (METHOD §4).
 
     Reads the database, or with --input a response file (no database needed).
@@ -236,7 +239,8 @@ def score(start: Any, end: Any, period: str | None, cutoff: str, by: tuple[str, 
             raise click.BadParameter(str(exc), param_hint="--period") from None
     try:
         query = scores.Slice(start=first, end=last, by=dims, cutoff=Cutoff(cutoff),
-                             unit_code=unit_code, min_n=min_n, targets=targets)
+                             unit_code=unit_code, min_n=min_n, targets=targets,
+                             aggregate=aggregate)
         if input_file is not None:
             if unit_code:
                 raise click.UsageError("--unit needs the database; filter the file instead")

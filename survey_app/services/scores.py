@@ -30,8 +30,10 @@ from scoring import (
     TARGETS_90_85,
     TARGETS_2030,
     Cutoff,
+    GroupScore,
     StatsBatch,
     Structure,
+    mean_of_groups,
     score_versions_batch,
     stats_length,
     target_set_for,
@@ -69,6 +71,7 @@ class Slice:
     unit_code: str | None = None
     min_n: int = 30
     targets: str = "90-85"
+    aggregate: str = "pool"  # or "mean": a parent as the mean of its children's indices
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -87,6 +90,8 @@ class Slice:
             raise ScoreError("--by: a dimension is repeated")
         if self.start and self.end and self.start > self.end:
             raise ScoreError("--from is after --to")
+        if self.aggregate not in ("pool", "mean"):
+            raise ScoreError("--aggregate: use pool or mean")
         if self.targets not in TARGET_SETS:
             raise ScoreError(f"--targets: use one of {', '.join(TARGET_SETS)}")
 
@@ -241,11 +246,10 @@ class _Accumulator:
                 self.add(qid, int(group), vectors[j], int(land_n[j]))
 
 
-def _score_groups(acc: _Accumulator, groups: _Groups, by: Sequence[str], query: Slice,
-                  end: date | None) -> list[dict[str, Any]]:
-    """Score every group with respondents; one JSON-ready dict per group, sorted by key."""
+def _group_scores(acc: _Accumulator, groups: _Groups) -> list[GroupScore | None]:
+    """Score every group in one vectorised call; ``None`` for a group without respondents."""
     if not acc.vectors:
-        return []
+        return [None] * len(groups.keys)
     g_count = len(groups.keys)
     batches = []
     for qid, per_group in acc.vectors.items():
@@ -256,22 +260,74 @@ def _score_groups(acc: _Accumulator, groups: _Groups, by: Sequence[str], query: 
         batches.append(StatsBatch.from_vectors(structure, matrix))
     respondents = sum(b.to_vectors()[:, 0] for b in batches)
     scores = score_versions_batch(batches)
-    sets = TARGET_SETS[query.targets]
-    target_set = target_set_for(end or date.today(), sets)
+    return [scores.group(g) if respondents[g] else None for g in range(g_count)]
+
+
+def _output(keys: Sequence[tuple[str, ...]], results: Sequence[GroupScore | None],
+            land: dict[int, int], by: Sequence[str], query: Slice,
+            end: date | None) -> list[dict[str, Any]]:
+    """One JSON-ready dict per group with respondents, sorted by key, with its target."""
+    target_set = target_set_for(end or today_local(), TARGET_SETS[query.targets])
     out = []
-    for g in sorted(range(g_count), key=groups.keys.__getitem__):
-        n = int(respondents[g])
-        if n == 0:
+    for g in sorted(range(len(keys)), key=keys.__getitem__):
+        result = results[g]
+        if result is None or result.n == 0:
             continue
-        key = dict(zip(by, groups.keys[g], strict=True))
+        key = dict(zip(by, keys[g], strict=True))
         if "target_group" in key:
             land_only = key["target_group"] == LAND
         else:
-            land_only = acc.land.get(int(g), 0) == n
+            land_only = land.get(g, 0) == result.n
         target = target_set.target(LAND if land_only else "chung")
-        result = to_json_dict(scores.group(int(g)), target=target, min_n=query.min_n)
-        out.append({"group": key, **result})
+        out.append({"group": key, **to_json_dict(result, target=target, min_n=query.min_n)})
     return out
+
+
+def _score_groups(acc: _Accumulator, groups: _Groups, by: Sequence[str], query: Slice,
+                  end: date | None) -> list[dict[str, Any]]:
+    return _output(groups.keys, _group_scores(acc, groups), acc.land, by, query, end)
+
+
+def _mean_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dict[int, Unit],
+               scope: list[int] | None, query: Slice, end: date | None) -> list[dict[str, Any]]:
+    """A parent's indices as the mean of its children's (and its own responses', if any)
+    indices, level by level — how a national figure is built from provinces (METHOD §4)."""
+    own = _group_scores(acc, groups)
+    position = by.index("unit")
+    children: dict[int | None, list[Unit]] = {}
+    for u in units.values():
+        children.setdefault(u.parent_id, []).append(u)
+    memo: dict[tuple[str, ...], tuple[GroupScore | None, int]] = {}
+
+    def resolve(unit: Unit, rest: tuple[str, ...]) -> tuple[GroupScore | None, int]:
+        key = (*rest[:position], unit.code, *rest[position:])
+        if key in memo:
+            return memo[key]
+        number = groups.index.get(key)
+        parts = [(own[number], acc.land.get(number, 0))] if number is not None else []
+        parts += [resolve(child, rest) for child in children.get(unit.id, [])]
+        found = [(r, land_n) for r, land_n in parts if r is not None]
+        if not found:
+            memo[key] = (None, 0)
+        elif len(found) == 1:
+            memo[key] = found[0]
+        else:
+            memo[key] = (mean_of_groups([r for r, _ in found]), sum(n for _, n in found))
+        return memo[key]
+
+    rests = {(*k[:position], *k[position + 1:]) for k in groups.keys}
+    allowed = set(scope) if scope is not None else set(units)
+    keys: list[tuple[str, ...]] = []
+    results: list[GroupScore | None] = []
+    land: dict[int, int] = {}
+    for rest in sorted(rests):
+        for unit_id in sorted(allowed):
+            result, land_n = resolve(units[unit_id], rest)
+            if result is not None:
+                land[len(keys)] = land_n
+                keys.append((*rest[:position], units[unit_id].code, *rest[position:]))
+                results.append(result)
+    return _output(keys, results, land, by, query, end)
 
 
 # --- the database ---------------------------------------------------------------------------
@@ -385,6 +441,8 @@ def score_database(query: Slice) -> list[dict[str, Any]]:
     if stored:
         _add_buckets(acc, groups, stored, by, query.cutoff, units, scope)
     if "unit" in by and "counter" not in by:  # a counter belongs to its own unit only
+        if query.aggregate == "mean":
+            return _mean_tree(acc, groups, by, units, scope, query, end)
         acc, groups = _pool_tree(acc, groups, by, units, scope)
     return _score_groups(acc, groups, by, query, end)
 

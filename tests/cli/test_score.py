@@ -222,3 +222,15 @@ def test_report_quarter_matches_its_days(demo_db: FlaskCliRunner) -> None:
                          "--by", "month")
     assert by_days[0]["n"] == sum(r["n"] for r in monthly)
     assert all(date.fromisoformat(r["group"]["month"] + "-01") <= end for r in monthly)
+
+
+def test_mean_of_children_option(demo_db: FlaskCliRunner) -> None:
+    mean = {r["group"]["unit"]: r for r in score_json(demo_db, "--by", "unit",
+                                                         "--aggregate", "mean")}
+    pooled = {r["group"]["unit"]: r for r in score_json(demo_db, "--by", "unit")}
+    children = ("MC.TTHCC", "MC.VPDK", "MC.BH", "MC.AT")  # the province's direct children
+    expected = sum(mean[c]["sipas"]["index"] for c in children) / 4
+    assert mean["MC"]["sipas"]["index"] == pytest.approx(expected)
+    assert mean["MC.BH"]["sipas"]["index"] == pytest.approx(pooled["MC.BH.MC"]["sipas"]["index"])
+    assert mean["MC"]["sipas"]["index"] != pytest.approx(pooled["MC"]["sipas"]["index"])
+    assert mean["MC"]["n"] == pooled["MC"]["n"] == 1500
