@@ -22,6 +22,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
+import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,7 +67,6 @@ UNREADABLE = "không đọc được tệp CSV ({reason})"
 _CHUNK = 1 << 24  # bytes per step of the byte scans
 _BLOCK = 16 << 20  # pyarrow CSV block size
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_EMPTY_BYTE = 0xFF  # stands for an empty answer cell (never a byte of valid UTF-8 text)
 
 
 class TextColumn(Sequence[str]):
@@ -83,7 +85,7 @@ class TextColumn(Sequence[str]):
     def __getitem__(self, index: slice) -> Sequence[str]: ...
     def __getitem__(self, index: int | slice) -> str | Sequence[str]:
         if isinstance(index, slice):
-            return tuple(self._array.to_pylist()[index])
+            return tuple(self[i] for i in range(*index.indices(len(self))))
         if index < 0:
             index += len(self._array)
         if not 0 <= index < len(self._array):
@@ -137,7 +139,7 @@ class AnswerTable:
     channel: Codes
     questionnaire: Codes
     source: Codes
-    answers: NDArray[np.int8]  # (n, len(item_codes)), 0 = empty cell
+    answers: NDArray[np.int8]  # (n, len(item_codes)), 0 = empty cell; column-major
     response_id: Codes
     item_codes: tuple[str, ...] = field(default_factory=forms.all_item_codes)
 
@@ -156,47 +158,114 @@ class _Layout:
     quoted_newlines: int
 
 
-def _check_utf8(data: pa.Buffer, raw: NDArray[np.uint8]) -> None:
-    whole = pa.LargeStringArray.from_buffers(
-        1, pa.py_buffer(np.array([0, len(raw)], dtype=np.int64)), data)
+@dataclass
+class _Scan:
+    """What one pass over the bytes found (run in a thread while pyarrow parses)."""
+
+    newlines: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    quotes: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cr_before: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    utf8_error: str | None = None
+
+
+def _utf8_cut(chunk: NDArray[np.uint8]) -> int:
+    """Length of the prefix of ``chunk`` that does not end inside a UTF-8 sequence."""
+    end = len(chunk)
+    k = end - 1
+    while k >= max(end - 4, 0) and chunk[k] & 0xC0 == 0x80:
+        k -= 1
+    if k < 0 or chunk[k] < 0xC0:
+        return end
+    need = 2 if chunk[k] < 0xE0 else 3 if chunk[k] < 0xF0 else 4
+    return k if end - k < need else end
+
+
+def _utf8_valid(chunk: NDArray[np.uint8]) -> bool:
+    text = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(chunk)], dtype=np.int64)), pa.py_buffer(chunk))
     try:
-        whole.validate(full=True)
-        return
+        text.validate(full=True)
     except pa.ArrowInvalid:
-        pass
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for lo in range(0, len(raw), _CHUNK):
-            decoder.decode(raw[lo:lo + _CHUNK].tobytes(), final=lo + _CHUNK >= len(raw))
-    except UnicodeDecodeError as exc:
-        raise ResponseFileError([FileProblem(0, "", NOT_UTF8.format(reason=exc.reason))]) \
-            from None
+        return False
+    return True
 
 
-def _scan(raw: NDArray[np.uint8], begin: int) -> _Layout:
-    """Find record boundaries: newlines not inside a quoted cell."""
-    found: list[NDArray[np.int64]] = []
-    for lo in range(begin, len(raw), _CHUNK):
-        chunk = raw[lo:lo + _CHUNK]
-        found.append(np.flatnonzero((chunk == 10) | (chunk == 34)) + lo)
-    marks = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    is_quote = raw[marks] == 34
-    quotes = marks[is_quote]
-    if len(quotes):
-        inside = (np.cumsum(is_quote)[~is_quote] & 1).astype(bool)
+def _scan_file(path: Path, result: _Scan) -> None:
+    """Positions of ``\\n`` and ``"`` (and whether a ``\\r`` precedes each), UTF-8 check;
+    chunk by chunk into one reused buffer (no page faults on a 10 GB mapping)."""
+    buffer = np.empty(_CHUNK + 4, dtype=np.uint8)
+    newlines: list[NDArray[np.int64]] = []
+    quotes: list[NDArray[np.int64]] = []
+    crs: list[NDArray[np.bool_]] = []
+    carry, position, previous, valid = 0, 0, 0, True
+    with path.open("rb", buffering=0) as fh:
+        while True:
+            got = fh.readinto(memoryview(buffer)[carry:carry + _CHUNK])  # type: ignore[attr-defined]
+            if not got:
+                valid = valid and carry == 0
+                break
+            total = carry + got
+            chunk = buffer[:total]
+            found = np.flatnonzero(chunk == 10)
+            before = chunk[np.maximum(found - 1, 0)] == 13
+            if len(found) and found[0] == 0:
+                before[0] = previous == 13
+            newlines.append(found + position)
+            quotes.append(np.flatnonzero(chunk == 34) + position)
+            crs.append(before)
+            cut = _utf8_cut(chunk)
+            if valid and not _utf8_valid(chunk[:cut]):
+                valid = False
+            previous = int(chunk[cut - 1]) if cut else previous
+            carry = total - cut
+            buffer[:carry] = chunk[cut:total].copy()
+            position += cut
+    if newlines:
+        result.newlines = np.concatenate(newlines)
+        result.quotes = np.concatenate(quotes)
+        result.cr_before = np.concatenate(crs)
+    if not valid:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(_CHUNK):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            result.utf8_error = exc.reason
+
+
+def _layout(scan: _Scan, begin: int, size: int, raw: NDArray[np.uint8]) -> _Layout:
+    """Records: newlines not inside a quoted cell end them."""
+    newlines, quotes = scan.newlines, scan.quotes
+    # Quotes pair up: cells are quoted from quotes[2k] to quotes[2k+1] ("" inside a quoted
+    # cell is an empty pair).  Newlines between a pair are inside a cell; they are rare.
+    first = np.searchsorted(newlines, quotes)
+    pairs = len(quotes) // 2 * 2
+    spans = np.stack((first[0:pairs:2], first[1:pairs:2]), axis=1)
+    if len(quotes) % 2:  # an unclosed quote runs to the end of the file
+        spans = np.vstack((spans, [[first[-1], len(newlines)]]))
+    spans = spans[spans[:, 1] > spans[:, 0]]
+    if len(spans):
+        lengths = spans[:, 1] - spans[:, 0]
+        inside = np.repeat(spans[:, 0] - np.cumsum(lengths) + lengths, lengths) \
+            + np.arange(int(lengths.sum()))
+        ends_at = np.delete(np.arange(len(newlines)), inside)
+        terminators = newlines[ends_at]
+        cr = scan.cr_before[ends_at]
     else:
-        inside = np.zeros(len(marks) - len(quotes), dtype=bool)
-    newlines = marks[~is_quote]
-    ends_at = np.flatnonzero(~inside)  # index (among all newlines) of each record end
-    terminators = newlines[ends_at]
+        inside = np.zeros(0, dtype=np.int64)
+        ends_at = np.arange(len(newlines))
+        terminators, cr = newlines, scan.cr_before
     starts = np.concatenate(([begin], terminators + 1))
-    ends = np.concatenate((terminators, [len(raw)]))
+    ends = np.concatenate((terminators - cr, [size]))
+    if size and raw[size - 1] == 13:
+        ends[-1] -= 1
     lines = np.concatenate(([1], ends_at + 2))
-    if starts[-1] >= len(raw) and len(starts) > 1:  # file ends with a line end
+    if starts[-1] >= size and len(starts) > 1:  # file ends with a line end
         starts, ends, lines = starts[:-1], ends[:-1], lines[:-1]
-    cr = (ends > starts) & (raw[np.maximum(ends - 1, 0)] == 13)
-    ends = ends - cr
-    return _Layout(starts, ends, lines, quotes, int(inside.sum()))
+    ends = np.maximum(ends, starts)
+    return _Layout(starts, ends, lines, quotes, len(inside))
 
 
 def _record_text(raw: NDArray[np.uint8], layout: _Layout, record: int) -> str:
@@ -226,10 +295,15 @@ def _cell_counts(raw: NDArray[np.uint8], layout: _Layout,
 # --- the CSV itself -------------------------------------------------------------------------------
 
 
-def _header(raw: NDArray[np.uint8], layout: _Layout) -> list[str]:
-    if len(layout.starts) == 0 or layout.ends[0] <= layout.starts[0] and len(layout.starts) == 1:
-        raise ResponseFileError([FileProblem(1, "", EMPTY_FILE)])
-    header = [h.strip() for h in _cells(_record_text(raw, layout, 0))]
+def _header_cells(raw: NDArray[np.uint8], begin: int) -> list[str] | None:
+    """The header's names (stripped), read from the start of the file; None when empty."""
+    if begin >= len(raw):
+        return None
+    prefix = raw[begin:begin + (1 << 20)].tobytes().decode("utf-8", "replace")
+    return [h.strip() for h in _cells(prefix)]
+
+
+def _header_problems(header: list[str]) -> list[FileProblem]:
     known = columns()
     problems = [FileProblem(1, c, MISSING_COLUMN) for c in META_COLUMNS if c not in header]
     problems += [FileProblem(1, c, UNKNOWN_COLUMN) for c in header if c not in known]
@@ -238,12 +312,20 @@ def _header(raw: NDArray[np.uint8], layout: _Layout) -> list[str]:
         if name in seen and name in known:
             problems.append(FileProblem(1, name, DUPLICATE_COLUMN))
         seen.add(name)
+    return problems
+
+
+def _header(raw: NDArray[np.uint8], layout: _Layout) -> list[str]:
+    if layout.starts[0] >= len(raw):
+        raise ResponseFileError([FileProblem(1, "", EMPTY_FILE)])
+    header = [h.strip() for h in _cells(_record_text(raw, layout, 0))]
+    problems = _header_problems(header)
     if problems:
         raise ResponseFileError(problems)
     return header
 
 
-def _read_csv(data: pa.Buffer, header: list[str], layout: _Layout, exact_items: bool,
+def _read_csv(path: Path, header: list[str], newlines_in_values: bool, exact_items: bool,
               rejected: list[str]) -> pa.Table:
     items = set(forms.all_item_codes())
     dictionary = pa.dictionary(pa.int32(), pa.string())
@@ -257,21 +339,25 @@ def _read_csv(data: pa.Buffer, header: list[str], layout: _Layout, exact_items: 
             types[name] = pa.string()
 
     def handler(row: pacsv.InvalidRow) -> str:
-        if not _blank(row.text):
-            rejected.append(row.text)
+        rejected.append(row.text)
         return "skip"
 
-    begin = int(layout.starts[1]) if len(layout.starts) > 1 else len(data)
-    return pacsv.read_csv(
-        pa.BufferReader(data.slice(begin)),
-        read_options=pacsv.ReadOptions(column_names=header, block_size=_BLOCK),
-        parse_options=pacsv.ParseOptions(newlines_in_values=layout.quoted_newlines > 0,
-                                         invalid_row_handler=handler),
+    include = [c for c in header if c != "comment"]
+    try:
+        return pacsv.read_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_BLOCK),
+            parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values,
+                                             invalid_row_handler=handler),
         convert_options=pacsv.ConvertOptions(
-            column_types=types, include_columns=[c for c in header if c != "comment"],
+            column_types=types, include_columns=include,
             null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False,
             check_utf8=False),
-    )
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):  # the header only
+            return pa.schema([(c, types[c]) for c in include]).empty_table()
+        raise
 
 
 def _codes(column: pa.ChunkedArray) -> Codes:
@@ -295,7 +381,7 @@ def _lut(codes: Codes, bad_values: object) -> NDArray[np.bool_]:
     return table[codes.codes] if len(table) else np.zeros(len(codes.codes), dtype=bool)
 
 
-# --- answers ---------------------------------------------------------------------------------------
+# --- answers ---
 
 # A cell's answer as int8: 0 empty, 1..126 the digits' value, 127 digits of a value no scale has
 # (0, or above 126), -1 not digits.  exchange: a non-digit cell is always bad, digits are bad
@@ -303,7 +389,6 @@ def _lut(codes: Codes, bad_values: object) -> NDArray[np.bool_]:
 _BYTE_VALUE = np.full(256, -1, dtype=np.int8)
 _BYTE_VALUE[ord("1"):ord("9") + 1] = np.arange(1, 10, dtype=np.int8)
 _BYTE_VALUE[ord("0")] = 127
-_BYTE_VALUE[_EMPTY_BYTE] = 0
 
 
 def _text_value(text: str) -> int:
@@ -320,68 +405,83 @@ def _text_value(text: str) -> int:
 
 
 def _answers(table: pa.Table, header: list[str], n: int, exact: bool) -> NDArray[np.int8]:
+    """``(n, J)`` int8 answers, column-major (each item's column is contiguous)."""
     codes = forms.all_item_codes()
-    answers = np.zeros((n, len(codes)), dtype=np.int8)
+    answers = np.zeros((n, len(codes)), dtype=np.int8, order="F")
     for name in header:
         if name not in codes:
             continue
-        j = codes.index(name)
+        target = answers[:, codes.index(name)]
         row = 0
         column = table.column(name)
         if exact:
             column = column.unify_dictionaries()
         for chunk in column.chunks:
-            if not len(chunk):
+            size = len(chunk)
+            if not size:
                 continue
             if exact:
                 lut = np.array([_text_value(v) for v in chunk.dictionary.to_pylist()],
                                dtype=np.int8)
                 index = chunk.indices.to_numpy(zero_copy_only=False)
-                values = lut[index] if len(lut) else np.zeros(len(chunk), dtype=np.int8)
+                target[row:row + size] = lut[index] if len(lut) else 0
             else:
-                filled = pc.fill_null(chunk, pa.scalar(bytes([_EMPTY_BYTE]), pa.binary(1)))
-                raw = np.frombuffer(filled.buffers()[1], dtype=np.uint8,
-                                    count=len(filled), offset=filled.offset)
-                values = _BYTE_VALUE[raw]
-            answers[row:row + len(chunk), j] = values
-            row += len(chunk)
+                validity, data = chunk.buffers()
+                raw = np.frombuffer(data, dtype=np.uint8, count=size, offset=chunk.offset)
+                out = target[row:row + size]
+                np.take(_BYTE_VALUE, raw, out=out)
+                if chunk.null_count:  # null slots hold arbitrary bytes: zero them
+                    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8),
+                                         count=chunk.offset + size, bitorder="little")
+                    np.multiply(out, bits[chunk.offset:], out=out, casting="unsafe")
+            row += size
     return answers
 
 
-def _item_rules(questionnaires: dict[str, forms.Questionnaire]) -> NDArray[np.bool_]:
-    """``bad[q, j, value & 0xFF]`` for questionnaire index q (last: unknown) and item j."""
+def _item_limits(questionnaires: dict[str, forms.Questionnaire]) -> NDArray[np.uint8]:
+    """``limit[q, j]``: a cell value ``v`` of item j is fine for questionnaire index q (last:
+    unknown) when ``uint8(v) <= limit`` (every scale is 1..k; 0 is empty; non-digits are
+    negative, i.e. ≥ 128 as uint8, and digits of no scale are 127)."""
     codes = forms.all_item_codes()
     versions = list(questionnaires.values())
-    bad = np.ones((len(versions) + 1, len(codes), 256), dtype=bool)
-    bad[:, :, 0] = False  # empty
-    unknown = bad[len(versions)]
-    unknown[:, 1:128] = False  # digits: fine while the questionnaire is unknown
+    limit = np.zeros((len(versions) + 1, len(codes)), dtype=np.uint8)
+    limit[len(versions)] = 127  # unknown questionnaire: any digits
     for q, version in enumerate(versions):
         for item in version.items:
-            for value in item.scale.values:
-                bad[q, codes.index(item.code), value & 0xFF] = False
-    return bad
+            values = item.scale.values
+            if values != frozenset(range(1, max(values) + 1)):
+                raise ValueError(f"{version.id} {item.code}: scale is not 1..k")
+            limit[q, codes.index(item.code)] = max(values)
+    return limit
 
 
-def _check_answers(answers: NDArray[np.int8], q_index: NDArray[np.intp],
-                   rules: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Rows with a bad answer, rows with at least one answer (blocks of rows, one gather)."""
-    n, width = answers.shape
-    flat = rules.reshape(-1)
-    column_base = np.arange(width, dtype=np.int32) * 256
+def _check_answers(answers: NDArray[np.int8], present: list[int], q_index: NDArray[np.intp],
+                   limits: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Rows with a bad answer, and rows with at least one answer.
+
+    One comparison per cell against the limit of the most common questionnaire, then the
+    rows of the other questionnaires (usually few) again with their own limits.
+    """
+    n = answers.shape[0]
     bad = np.zeros(n, dtype=bool)
     some = np.zeros(n, dtype=bool)
-    step = 1 << 17
-    for lo in range(0, n, step):
-        block = answers[lo:lo + step]
-        key = (q_index[lo:lo + step, None].astype(np.int32) * (width * 256) + column_base
-               + block.view(np.uint8))
-        bad[lo:lo + step] = flat[key].any(axis=1)
-        some[lo:lo + step] = block.any(axis=1)
+    if not n:
+        return bad, some
+    counts = np.bincount(q_index, minlength=len(limits))
+    main = int(np.argmax(counts))
+    others = [(q, np.flatnonzero(q_index == q)) for q in range(len(limits))
+              if q != main and counts[q]]
+    for j in present:
+        column = answers[:, j].view(np.uint8)
+        over = column > limits[main, j]
+        for q, rows in others:
+            over[rows] = column[rows] > limits[q, j]
+        bad |= over
+        some |= column != 0
     return bad, some
 
 
-# --- submitted_at --------------------------------------------------------------------------------
+# --- submitted_at ---
 
 
 def _days_from_civil(y: NDArray[np.int64], m: NDArray[np.int64],
@@ -394,73 +494,91 @@ def _days_from_civil(y: NDArray[np.int64], m: NDArray[np.int64],
     return era * 146_097 + doe - 719_468
 
 
-_DIGIT_POSITIONS = (0, 1, 2, 3, 5, 6, 8, 9)
+# Lengths the fast path reads: (has time, has seconds, zone: "" / "Z" / "±HH:MM").
+_STAMP_FORMS = {10: (False, False, ""), 16: (True, False, ""), 17: (True, False, "Z"),
+                19: (True, True, ""), 20: (True, True, "Z"), 22: (True, False, "±"),
+                25: (True, True, "±")}
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def _fast_days(chunk: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Local days of the common ISO 8601 forms, and which rows this fast path understood.
+def _stamp_days(text: NDArray[np.uint8]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Local days of ``m`` timestamps of one length (a ``(m, L)`` byte matrix), and which of
+    them the fast path understood.
 
     Understood: ``YYYY-MM-DD``, ``YYYY-MM-DD[T ]HH:MM[:SS]`` with nothing, ``Z`` or ``±HH:MM``
     after the time, valid ranges, years 1976–9998 (Vietnam has been on UTC+7 since 1975).
     Everything else goes to :func:`exchange._parse_time`, row by row.
     """
+    timed, with_seconds, zone = _STAMP_FORMS[text.shape[1]]
+    ok = np.ones(len(text), dtype=bool)
+
+    def number(*positions: int) -> NDArray[np.int32]:
+        nonlocal ok
+        value = np.zeros(len(text), dtype=np.int32)
+        for k in positions:
+            digit = text[:, k].astype(np.int32) - 48
+            ok &= (digit >= 0) & (digit <= 9)
+            value = value * 10 + digit
+        return value
+
+    def sign(k: int, *chars: str) -> NDArray[np.bool_]:
+        return np.isin(text[:, k], [ord(c) for c in chars])
+
+    ok &= sign(4, "-") & sign(7, "-")
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    seconds = np.zeros(len(text), dtype=np.int32)
+    if timed:
+        ok &= sign(10, "T", " ") & sign(13, ":")
+        hour, minute = number(11, 12), number(14, 15)
+        ok &= (hour <= 23) & (minute <= 59)
+        seconds = hour * 3600 + minute * 60
+    if with_seconds:
+        ok &= sign(16, ":")
+        second = number(17, 18)
+        ok &= second <= 59
+        seconds += second
+    offset = np.full(len(text), 7 * 3600, dtype=np.int32)  # no zone: Vietnam local time
+    if zone == "Z":
+        ok &= sign(-1, "Z")
+        offset[:] = 0
+    elif zone == "±":
+        width = text.shape[1]
+        ok &= sign(width - 6, "+", "-") & sign(width - 3, ":")
+        off_h, off_m = number(width - 5, width - 4), number(width - 2, width - 1)
+        ok &= (off_h <= 23) & (off_m <= 59)
+        offset = np.where(text[:, width - 6] == ord("-"), -1, 1) * (off_h * 3600 + off_m * 60)
+    month = np.clip(month, 1, 12) * ok + ~ok  # keep the arithmetic in range for bad rows
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    ok &= (year >= 1976) & (year <= 9998) & (day >= 1)
+    ok &= day <= _MONTH_DAYS[month] + ((month == 2) & leap)
+    days = _days_from_civil(year.astype(np.int64), month.astype(np.int64),
+                            np.clip(day, 1, 31).astype(np.int64))
+    # Vietnam (UTC+7) time of day: wall time - its offset + 7 h; then whole days.
+    return days + np.floor_divide(seconds - offset + 7 * 3600, 86_400), ok
+
+
+def _chunk_days(chunk: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Fast-path local days of one string chunk, grouped by text length."""
     n = len(chunk)
     offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=n + 1,
                             offset=chunk.offset * 4).astype(np.int64)
     data = chunk.buffers()[2]
     text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size \
-        else np.zeros(1, dtype=np.uint8)
-    start, length = offsets[:-1], np.diff(offsets)
-    last = len(text) - 1
-
-    def char(k: int | NDArray[np.int64]) -> NDArray[np.int64]:
-        return text[np.minimum(start + k, last)].astype(np.int64)
-
-    def digit(k: int | NDArray[np.int64]) -> NDArray[np.int64]:
-        return char(k) - 48
-
-    end_char = text[np.clip(start + length - 1, 0, last)]
-    zulu = (length >= 17) & (end_char == ord("Z"))
-    sign = char(length - 6)
-    offset_form = (length >= 22) & ((sign == ord("+")) | (sign == ord("-"))) \
-        & (char(length - 3) == ord(":"))
-    core = length - np.where(zulu, 1, np.where(offset_form, 6, 0))
-    ok = (core == 10) | (core == 16) | (core == 19)
-    ok &= (core == 10) | ~(zulu | offset_form) | (core >= 16)
-    ok &= (char(4) == ord("-")) & (char(7) == ord("-"))
-    for k in _DIGIT_POSITIONS:
-        ok &= (digit(k) >= 0) & (digit(k) <= 9)
-    timed = core >= 16
-    sep = char(10)
-    ok &= ~timed | (((sep == ord("T")) | (sep == ord(" "))) & (char(13) == ord(":")))
-    for k in (11, 12, 14, 15):
-        ok &= ~timed | ((digit(k) >= 0) & (digit(k) <= 9))
-    secs = core == 19
-    ok &= ~secs | ((char(16) == ord(":")) & (digit(17) >= 0) & (digit(17) <= 9)
-                   & (digit(18) >= 0) & (digit(18) <= 9))
-    for k in (1, 2, 4, 5):  # ±HH:MM
-        ok &= ~offset_form | ((digit(length - 6 + k) >= 0) & (digit(length - 6 + k) <= 9))
-    year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-    month = digit(5) * 10 + digit(6)
-    day = digit(8) * 10 + digit(9)
-    hour = np.where(timed, digit(11) * 10 + digit(12), 0)
-    minute = np.where(timed, digit(14) * 10 + digit(15), 0)
-    second = np.where(secs, digit(17) * 10 + digit(18), 0)
-    off_h = digit(length - 5) * 10 + digit(length - 4)
-    off_m = digit(length - 2) * 10 + digit(length - 1)
-    ok &= (year >= 1976) & (year <= 9998) & (month >= 1) & (month <= 12) & (day >= 1)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    ok &= ~offset_form | ((off_h <= 23) & (off_m <= 59))
-    month_c = np.clip(month, 1, 12)
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month_c]
-    ok &= day <= month_days + ((month_c == 2) & leap)
-    days = _days_from_civil(year, month_c, np.clip(day, 1, 31))
-    shift = np.where(sign == ord("-"), -1, 1) * (off_h * 3600 + off_m * 60)
-    offset_s = np.where(zulu, 0, np.where(offset_form, shift, 7 * 3600))
-    # Local (UTC+7) time of day: wall time - its offset + 7 h; then whole days.
-    local = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s + 7 * 3600
-    return np.floor_divide(local, 86_400), ok
+        else np.zeros(0, dtype=np.uint8)
+    length = np.diff(offsets)
+    days = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    if n and length.min() == length.max() and int(length[0]) in _STAMP_FORMS:
+        width = int(length[0])  # one length (an export): the bytes are an (n, width) matrix
+        days, ok = _stamp_days(text[offsets[0]:offsets[-1]].reshape(n, width))
+        return days, ok
+    counts = np.bincount(length, minlength=max(_STAMP_FORMS) + 1)
+    for width in _STAMP_FORMS:
+        if counts[width]:
+            rows = np.flatnonzero(length == width)
+            matrix = text[offsets[rows][:, None] + np.arange(width)]
+            days[rows], ok[rows] = _stamp_days(matrix)
+    return days, ok
 
 
 def _local_days(column: pa.ChunkedArray, n: int) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
@@ -471,7 +589,7 @@ def _local_days(column: pa.ChunkedArray, n: int) -> tuple[NDArray[np.int32], NDA
     for chunk in column.chunks:
         if not len(chunk):
             continue
-        fast, ok = _fast_days(chunk)
+        fast, ok = _chunk_days(chunk)
         part = days[row:row + len(chunk)]
         part[:] = np.where(ok, fast, 0)
         slow = np.flatnonzero(~ok)
@@ -487,7 +605,7 @@ def _local_days(column: pa.ChunkedArray, n: int) -> tuple[NDArray[np.int32], NDA
     return days, bad
 
 
-# --- the whole file --------------------------------------------------------------------------------
+# --- the whole file ---
 
 
 def read_answer_table(path: Path, *, max_problems: int = 200) -> AnswerTable:
@@ -497,26 +615,60 @@ def read_answer_table(path: Path, *, max_problems: int = 200) -> AnswerTable:
     :class:`.exchange.ResponseFileError` with the first ``max_problems`` problems (in file
     order), each located by physical line and column.
     """
-    with pa.memory_map(str(path), "r") as source:
-        data = source.read_buffer()
-        raw = np.frombuffer(data, dtype=np.uint8) if data.size else np.zeros(0, np.uint8)
-        _check_utf8(data, raw)
-        begin = 3 if raw[:3].tobytes() == b"\xef\xbb\xbf" else 0
-        layout = _scan(raw, begin)
-        header = _header(raw, layout)
-        rejected: list[str] = []
-        exact = False
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise ResponseFileError([FileProblem(1, "", EMPTY_FILE)])
+        # Read-only shared mapping, touched only for the header and for bad rows.
+        raw = np.frombuffer(mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ),
+                            dtype=np.uint8)
+    begin = 3 if raw[:3].tobytes() == b"\xef\xbb\xbf" else 0
+    scan = _Scan()
+    scanner = threading.Thread(target=_scan_file, args=(path, scan), daemon=True)
+    scanner.start()
+
+    def finish_scan() -> _Layout:
+        scanner.join()
+        if scan.utf8_error is not None:
+            raise ResponseFileError(
+                [FileProblem(0, "", NOT_UTF8.format(reason=scan.utf8_error))])
+        return _layout(scan, begin, size, raw)
+
+    header = _header_cells(raw, begin)
+    if header is None or _header_problems(header):
+        header = _header(raw, finish_scan())  # raises: not UTF-8, or the header's problems
+    # pyarrow parses while the byte scan runs.  The first read does not allow line breaks in
+    # quoted cells (allowing them makes pyarrow split the file serially, ~20 % slower); the
+    # scan then tells whether that was right: with line breaks in quoted cells, a block
+    # boundary inside one shows up as an error, a rejected row or a wrong row count.
+    rejected: list[str] = []
+    table: pa.Table | None
+    try:
+        table = _read_csv(path, header, False, False, rejected)
+    except pa.ArrowInvalid:
+        table = None
+    layout = finish_scan()
+    newlines = layout.quoted_newlines > 0
+    if newlines and (table is None or rejected or table.num_rows != _data_records(layout)):
+        rejected.clear()
         try:
-            table = _read_csv(data, header, layout, False, rejected)
+            table = _read_csv(path, header, True, False, rejected)
         except pa.ArrowInvalid:
-            rejected.clear()
-            exact = True
-            try:
-                table = _read_csv(data, header, layout, True, rejected)
-            except pa.ArrowInvalid as exc:
-                raise ResponseFileError([FileProblem(0, "", UNREADABLE.format(reason=exc))]) \
-                    from None
-        return _build(table, header, raw, layout, rejected, exact, max_problems)
+            table = None
+    exact = table is None  # an answer cell that is not one character: read them as text
+    if table is None:
+        rejected.clear()
+        try:
+            table = _read_csv(path, header, newlines, True, rejected)
+        except pa.ArrowInvalid as exc:
+            raise ResponseFileError([FileProblem(0, "", UNREADABLE.format(reason=exc))]) \
+                from None
+    return _build(table, header, raw, layout, rejected, exact, max_problems)
+
+
+def _data_records(layout: _Layout) -> int:
+    """Records after the header that are not empty lines (what pyarrow makes rows of)."""
+    return int(np.count_nonzero(layout.ends[1:] > layout.starts[1:]))
 
 
 def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _Layout,
@@ -527,10 +679,15 @@ def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _
     records = np.flatnonzero(layout.ends > layout.starts)
     records = records[records > 0]
     wrong_cells = np.zeros(0, dtype=np.int64)
-    if rejected:
-        counts = _cell_counts(raw, layout, records)
-        off = counts != len(header)
-        wrong_cells = records[off]
+    if rejected:  # pyarrow skipped rows with the wrong number of cells: which records?
+        off = _cell_counts(raw, layout, records) != len(header)
+        wrong: list[int] = []
+        for record in records[off]:  # blank ones are skipped, as exchange does
+            if len(wrong) >= max_problems:
+                break
+            if not _blank(_record_text(raw, layout, int(record))):
+                wrong.append(int(record))
+        wrong_cells = np.array(wrong, dtype=np.int64)
         records = records[~off]
     if len(records) != n:  # a layout this reader does not follow: number rows in order
         records = np.arange(1, n + 1)
@@ -540,8 +697,7 @@ def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _
         lines_of = layout.lines[records]
         layout_ok = True
 
-    code_cols = {name: _codes(table.column(name)) if name in header
-                 else Codes(np.zeros(n, dtype=np.int32), ("",)) for name in CODE_COLUMNS}
+    code_cols = {name: _codes(table.column(name)) for name in CODE_COLUMNS}
     days, bad_time = _local_days(table.column("submitted_at"), n)
     answers = _answers(table, header, n, exact)
     versions = list(questionnaires)
@@ -549,7 +705,8 @@ def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _
     q_lut = np.array([versions.index(v) if v in versions else len(versions)
                       for v in qcodes.values], dtype=np.intp)
     q_index = q_lut[qcodes.codes] if len(q_lut) else np.zeros(n, dtype=np.intp)
-    bad_items, some = _check_answers(answers, q_index, _item_rules(questionnaires))
+    present = [j for j, code in enumerate(forms.all_item_codes()) if code in header]
+    bad_items, some = _check_answers(answers, present, q_index, _item_limits(questionnaires))
     bad = bad_time | bad_items | ~some
     bad |= _lut(code_cols["unit_code"], lambda v: not v)
     bad |= _lut(code_cols["target_group"], lambda v: v not in TARGET_GROUPS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ def read_response_file(path: Path, max_problems: int = 200) -> list[FileResponse
     except UnicodeDecodeError as exc:
         raise ResponseFileError([FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]) \
             from None
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text, newline=""))  # quoted cells may hold newlines
     header = next(reader, None)
     if header is None:
         raise ResponseFileError([FileProblem(1, "", "tệp rỗng, thiếu dòng tiêu đề")])
@@ -148,7 +149,8 @@ def read_response_file(path: Path, max_problems: int = 200) -> list[FileResponse
     item_cols = [c for c in header if c in forms.all_item_codes()]
     questionnaires = forms.load_all()
     rows: list[FileResponse] = []
-    for line, cells in enumerate(reader, start=2):
+    for cells in reader:
+        line = reader.line_num  # the physical line the record ends on
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
@@ -193,7 +195,7 @@ def _parse_row(line: int, row: dict[str, str], item_cols: list[str],
         if q is not None and code not in q.item_codes:
             bad(code, f"phiếu {q.id} không có câu {code}; ô phải để trống")
             continue
-        value = int(raw) if raw.isdigit() else None
+        value = int(raw) if raw.isascii() and raw.isdigit() else None
         allowed = q.item(code).scale.values if q is not None else frozenset()
         if value is None or (q is not None and value not in allowed):
             bad(code, f"giá trị {raw!r} không hợp lệ"

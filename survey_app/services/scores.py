@@ -43,8 +43,8 @@ from scoring import period_label as _period_label
 
 from ..extensions import db
 from ..models import Counter, Procedure, Response, StatsBucket, Unit
+from .answerfile import read_answer_table
 from .buckets import half_month_end, half_months
-from .exchange import read_response_file
 from .responses import VN_TZ
 
 DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month",
@@ -527,7 +527,11 @@ def score_rows(rows: Rows, query: Slice) -> list[dict[str, Any]]:
 
 
 def rows_from_file(path: Path) -> Rows:
-    """Read and check a response file (METHOD §7); raises ``ResponseFileError``."""
-    return rows_from_records(
-        (r.local_day, r.unit_code, r.counter_code, r.procedure_code, r.target_group,
-         r.channel, r.questionnaire, r.answers) for r in read_response_file(path))
+    """Read and check a response file (METHOD §7) column-wise; raises ``ResponseFileError``
+    naming every bad cell by line and column."""
+    table = read_answer_table(path)
+    text = {name: (column.codes, tuple(column.values)) for name, column in (
+        ("unit", table.unit), ("counter", table.counter), ("procedure", table.procedure),
+        ("target_group", table.target_group), ("channel", table.channel),
+        ("questionnaire", table.questionnaire))}
+    return Rows(day=table.local_day, text=text, answers=table.answers)
