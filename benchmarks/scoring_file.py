@@ -39,22 +39,22 @@ import forms
 start = time.perf_counter()
 frame = pd.read_csv(sys.argv[1], encoding="utf-8-sig", usecols=lambda c: c != "comment",
                     dtype={"unit_code": "category", "questionnaire": "category"})
+# One pass: per (unit, questionnaire), the 4-5 answers and the 1-5 answers of every item.
+items = [c for q in forms.load_all().values() for codes in q.factors().values() for c in codes]
+values = frame[items]
+counts = pd.concat([(values >= 4).add_suffix(":good"), (values >= 1).add_suffix(":valid")],
+                   axis=1).groupby([frame["unit_code"], frame["questionnaire"]],
+                                   observed=True).sum()
 result = {}
 for qid, q in forms.load_all().items():
-    part = frame[frame["questionnaire"] == qid]
-    if part.empty:
+    if qid not in counts.index.get_level_values(1):
         continue
-    factors = q.factors()
-    items = [c for codes in factors.values() for c in codes]
-    answered = part[items].notna() & (part[items] >= 1)
-    good = part[items] >= 4
-    grouped_good = good.groupby(part["unit_code"], observed=True).sum()
-    grouped_answered = answered.groupby(part["unit_code"], observed=True).sum()
-    item_index = 100 * grouped_good / grouped_answered.replace(0, np.nan)
-    factor_index = pd.concat({f: item_index[list(codes)].mean(axis=1) for f, codes
-                              in factors.items()}, axis=1)
-    sipas = factor_index.mean(axis=1)
-    result.update({str(k): float(v) for k, v in sipas.items()})
+    block = counts.xs(qid, level=1)
+    factors = pd.concat({
+        f: pd.concat([100 * block[f"{c}:good"] / block[f"{c}:valid"].replace(0, np.nan)
+                      for c in codes], axis=1).mean(axis=1)
+        for f, codes in q.factors().items()}, axis=1)
+    result.update({str(k): float(v) for k, v in factors.mean(axis=1).items()})
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mb": peak, "sipas": result}))
