@@ -43,7 +43,6 @@ from scoring import period_label as _period_label
 
 from ..extensions import db
 from ..models import Counter, Procedure, Response, StatsBucket, Unit
-from .answerfile import read_answer_table
 from .buckets import half_month_end, half_months
 from .responses import VN_TZ
 
@@ -529,6 +528,8 @@ def score_rows(rows: Rows, query: Slice) -> list[dict[str, Any]]:
 def rows_from_file(path: Path) -> Rows:
     """Read and check a response file (METHOD §7) column-wise; raises ``ResponseFileError``
     naming every bad cell by line and column."""
+    from .answerfile import read_answer_table  # pyarrow: only when a file is scored
+
     table = read_answer_table(path)
     text = {name: (column.codes, tuple(column.values)) for name, column in (
         ("unit", table.unit), ("counter", table.counter), ("procedure", table.procedure),
