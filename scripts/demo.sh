@@ -11,4 +11,4 @@ export SIPAS_BASE_URL="${SIPAS_BASE_URL:-http://127.0.0.1:${PORT}}"
 echo
 echo "Open ${SIPAS_BASE_URL}/ — or one of the counter links above (on a phone: set SIPAS_BASE_URL"
 echo "to this machine's address and HOST=0.0.0.0). Printable QR cards: .venv/bin/sipas qr --out cards"
-exec .venv/bin/sipas serve --host "${HOST:-127.0.0.1}" --port "$PORT"
+exec .venv/bin/sipas serve --host "${HOST:-127.0.0.1}" --port "$PORT" --workers 1 --threads 8
