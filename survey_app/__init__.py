@@ -6,18 +6,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .api import bp as api_bp
+from .auth import bp as auth_bp
 from .commands import register_commands
 from .errors import register_error_handlers
-from .extensions import babel, csrf, db
+from .extensions import babel, csrf, db, login_manager
 from .i18n import inject_locale, select_locale
 from .public import bp as public_bp
 from .security import register_security_headers
+from .services.accounts import load_user
 from .services.database import configure_engine_events
 from .services.ratelimit import init_rate_limiter
+from .staff import bp as staff_bp
 
 __all__ = ["create_app"]
 
@@ -52,6 +56,10 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(inject_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+    login_manager.user_loader(load_user)
     with app.app_context():
         configure_engine_events(db.engine)
     init_rate_limiter(app)
@@ -68,6 +76,8 @@ def _register_proxy(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -15,11 +15,12 @@ from gunicorn.app.base import BaseApplication
 
 from .config import require_secrets, write_instance_secrets
 from .extensions import db
-from .services import exchange, org, schema
+from .models import ROLES
+from .services import accounts, exchange, org, schema
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, links, qr, export, score, db_group):
+    for command in (init, demo, serve, links, qr, export, score, users, db_group):
         app.cli.add_command(command)
 
 
@@ -71,6 +72,12 @@ def demo(n: int, seed: int) -> None:
     click.echo("Counter links (open one on a phone, or print the QR cards with `sipas qr`):")
     for link in org.links(org.unit_subtree_ids(demo_service.DEMO_ROOT)):
         click.echo(f"  {link.unit_name} · {link.counter_name}: {link.url}")
+    created = demo_service.create_accounts()
+    if created:
+        click.echo("Demo accounts (sign in at /dang-nhap; the passwords are shown only now):")
+        for account in created:
+            unit = f" at {account.unit_code}" if account.unit_code else ""
+            click.echo(f"  {account.username}  {account.password}  ({account.role}{unit})")
 
 
 @click.command()
@@ -159,6 +166,34 @@ def export(start: Any, end: Any, unit_code: str | None, out: Path) -> None:
     else:
         count = exchange.export_file(out, first, last, ids)
     click.echo(f"Exported {count} responses to {out}", err=True)
+
+
+@click.group("users")
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
+@click.option("--unit", "unit_code", help="Code of the unit the role is held at (and the "
+                                          "units under it); every role but admin needs one.")
+@with_appcontext
+def users_add(username: str, role: str, unit_code: str | None) -> None:
+    """Add an account; the password is asked twice, or read from standard input.
+
+    The user must change the password at the first login.
+    """
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(username, password, role, unit_code)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Added {user.username} ({role}{f' at {unit_code}' if unit_code else ''}); "
+               "the password must be changed at the first login.")
 
 
 @click.group("db")

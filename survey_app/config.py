@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_COMMENT_LENGTH": 2000,
     "DEFAULT_LOCALE": "vi",
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # Staff login: failed attempts in a row that lock an account, and for how long.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    # Send the session cookie over HTTPS only (set true behind HTTPS in production).
+    "SESSION_COOKIE_SECURE": False,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 LOCALES = ("vi", "en")
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the CLI: messages in the default language
+        return str(current_app.config.get("DEFAULT_LOCALE", "vi"))
     wanted = request.args.get("lang") or request.form.get("lang")
     if wanted in LOCALES:
         session["lang"] = wanted

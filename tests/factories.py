@@ -19,7 +19,7 @@ from survey_app.models import (
     Response,
     Unit,
 )
-from survey_app.services import org
+from survey_app.services import accounts, org
 
 
 def seed_questionnaires() -> None:
@@ -85,3 +85,41 @@ def counter_of(token: str) -> Counter:
                                 .where(CounterToken.token == token))
     assert counter is not None
     return counter
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(username: str = "nv.mot", role: str = "staff", unit: Unit | None = None,
+              password: str = PASSWORD, must_change: bool = False) -> Any:
+    """An account holding one role (at ``unit`` unless admin)."""
+    return accounts.create_user(username, password, role, unit.code if unit else None,
+                                must_change=must_change)
+
+
+def csrf_of(client: FlaskClient, path: str) -> str:
+    """GET a page and return the CSRF token of its form (see :func:`open_form`)."""
+    g.pop("csrf_token", None)
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD,
+          next_: str | None = None) -> Any:
+    """POST the login form with a valid CSRF token; returns the response (not followed)."""
+    data = {"csrf_token": csrf_of(client, "/dang-nhap"), "username": username,
+            "password": password}
+    if next_ is not None:
+        data["next"] = next_
+    return client.post("/dang-nhap", data=data)
+
+
+def login_as(client: FlaskClient, role: str, unit: Unit | None,
+             username: str | None = None) -> Any:
+    """Create an account with this role and sign the client in."""
+    user = make_user(username or f"demo.{role}", role, unit)
+    resp = login(client, user.username)
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
+    return user

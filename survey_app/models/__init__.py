@@ -1,11 +1,12 @@
 """Typed SQLAlchemy 2 models. Import models from here."""
 
+from .accounts import ROLES, RoleAssignment, User
 from .base import Base, UTCDateTime, utcnow
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures
 from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [
-    "Base", "Counter", "CounterToken", "DailyCount", "Procedure", "RESPONDENTS",
-    "QuestionnaireVersion", "Response", "StatsBucket", "UTCDateTime", "Unit",
-    "unit_procedures", "utcnow",
+    "Base", "Counter", "CounterToken", "DailyCount", "Procedure", "RESPONDENTS", "ROLES",
+    "QuestionnaireVersion", "Response", "RoleAssignment", "StatsBucket", "UTCDateTime", "Unit",
+    "User", "unit_procedures", "utcnow",
 ]

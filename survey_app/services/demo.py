@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -14,8 +15,8 @@ from sqlalchemy import func, insert, select
 import forms
 
 from ..extensions import db
-from ..models import Counter, Procedure, Response, Unit
-from . import org
+from ..models import Counter, Procedure, Response, Unit, User
+from . import accounts, org
 from .responses import VN_TZ, add_to_counts
 
 DEMO_ROOT = "MC"
@@ -176,3 +177,34 @@ def _synthetic(rng: np.random.Generator, counters: list[Counter], levels: dict[s
 
 def response_count() -> int:
     return int(db.session.scalar(select(func.count(Response.id))) or 0)
+
+
+# (username, role, unit code): one account per role
+DEMO_ACCOUNTS = [
+    ("demo.staff", "staff", "MC.TTHCC"),
+    ("demo.unithead", "unit_head", "MC.TTHCC"),
+    ("demo.office", "office", DEMO_ROOT),
+    ("demo.inspector", "inspector", DEMO_ROOT),
+    ("demo.admin", "admin", None),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    unit_code: str | None
+    password: str
+
+
+def create_accounts() -> list[DemoAccount]:
+    """One account per role with a random password; existing ones are left alone."""
+    created = []
+    for username, role, unit_code in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User.id)
+                             .where(User.username == username)) is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(username, password, role, unit_code, must_change=False)
+        created.append(DemoAccount(username, role, unit_code, password))
+    return created

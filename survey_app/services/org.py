@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -160,10 +161,21 @@ def unit_subtree_ids(code: str) -> list[int] | None:
     root = db.session.scalar(select(Unit).where(Unit.code == code))
     if root is None:
         return None
-    ids, frontier = [root.id], [root.id]
+    return subtree_ids([root.id])
+
+
+def subtree_ids(roots: Iterable[int]) -> list[int]:
+    """These units and every unit below them, roots first, each id once."""
+    seen: set[int] = set()
+    ids: list[int] = []
+    frontier = list(dict.fromkeys(roots))
     while frontier:
-        frontier = list(db.session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))))
-        ids.extend(frontier)
+        fresh = [i for i in frontier if i not in seen]
+        seen.update(fresh)
+        ids.extend(fresh)
+        if not fresh:
+            break
+        frontier = list(db.session.scalars(select(Unit.id).where(Unit.parent_id.in_(fresh))))
     return ids
 
 

@@ -1,0 +1,75 @@
+"""Staff accounts and the roles they hold at units. No personal data beyond the username."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .org import Counter, Unit
+
+ROLES = ("staff", "unit_head", "office", "inspector", "admin")
+
+
+class User(Base):
+    """A staff account. ``active`` False disables it; ``locked_until`` is the lockout's end."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", order_by="RoleAssignment.id", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login's user interface, spelled out (no UserMixin: ``is_active`` must follow
+    # ``active``).
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class RoleAssignment(Base):
+    """A role held at a unit (and the units below it); ``admin`` needs no unit.
+
+    ``counter_id`` narrows a ``staff`` assignment to one counter of the unit.
+    """
+
+    __tablename__ = "role_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    unit: Mapped[Unit | None] = relationship()
+    counter: Mapped[Counter | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role"),
+        CheckConstraint("role = 'admin' OR unit_id IS NOT NULL", name="unit_required"),
+        UniqueConstraint("user_id", "role", "unit_id", "counter_id"),
+    )
