@@ -25,7 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "MAX_COMMENT_LENGTH": 2000,
     "DEFAULT_LOCALE": "vi",
-    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # Seconds a server process keeps a counter token's lookup; a token revoked elsewhere
+    # stops working within this time (at once in the process that revoked it).
+    "TOKEN_CACHE_SECONDS": 10,
     # Staff login: failed attempts in a row that lock an account, and for how long.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,

@@ -82,7 +82,7 @@ def counter_by_token(token: str) -> CounterInfo | None:
     """The active counter a live token belongs to, or ``None`` (revoked, unknown, inactive)."""
     if not token or len(token) > 64:
         return None
-    seconds = float(current_app.config.get("TOKEN_CACHE_SECONDS", 10))
+    seconds = float(current_app.config["TOKEN_CACHE_SECONDS"])
     hit, info = _cache.get(token) if seconds > 0 else (False, None)
     if hit:
         return info
