@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a server process keeps a counter token's lookup; a token revoked elsewhere
     # stops working within this time (at once in the process that revoked it).
     "TOKEN_CACHE_SECONDS": 10,
+    # How often the staff page asks for new responses (seconds).
+    "STAFF_REFRESH_SECONDS": 30,
     # Staff login: failed attempts in a row that lock an account, and for how long.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,

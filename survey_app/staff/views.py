@@ -2,16 +2,94 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import staff_required
-from ..services import dashboard
+from ..models import utcnow
+from ..services import charts, dashboard
+from ..services.responses import local_day
 
 bp = Blueprint("staff", __name__)
+
+
+class BadDay(ValueError):
+    """``ngay`` is not a date (YYYY-MM-DD)."""
+
+
+def _day() -> date:
+    raw = request.args.get("ngay", "").strip()
+    if not raw:
+        return local_day(utcnow())
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadDay(raw) from exc
+
+
+@bp.errorhandler(BadDay)
+def bad_day(_exc: BadDay) -> tuple[str, int]:
+    return render_template(
+        "errors/error.html", title=_("Ngày không hợp lệ"),
+        message=_("Vui lòng chọn ngày theo dạng năm-tháng-ngày, ví dụ 2026-03-15.")), 400
+
+
+def pct(value: float | None) -> str:
+    """An index as shown: one decimal, a decimal comma in Vietnamese."""
+    if value is None:
+        return "—"
+    text = f"{value:.1f}"
+    return text if str(get_locale() or "vi") == "en" else text.replace(".", ",")
 
 
 @bp.get("/nhan-vien")
 @staff_required
 def home() -> str:
-    return render_template("staff/home.html", today=dashboard.today(current_user))
+    day = _day()
+    today = dashboard.today(current_user, day)
+    is_today = day == local_day(utcnow())
+    return render_template("staff/home.html", today=today, is_today=is_today, pct=pct,
+                           min_n=dashboard.MIN_N,
+                           refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]))
+
+
+def _entry(obj: Any) -> dict[str, Any]:
+    out = asdict(obj)
+    out["at"] = obj.at.strftime("%H:%M")
+    return out
+
+
+@bp.get("/nhan-vien/moi")
+@staff_required
+def news() -> Response:
+    after = request.args.get("sau", "0").strip()
+    if not re.fullmatch(r"[0-9]{1,18}", after):
+        raise BadDay(after)  # not a response id: the same friendly 400
+    found = dashboard.news(current_user, _day(), int(after))
+    return jsonify(total=found.total, last_id=found.last_id,
+                   comments=[_entry(c) for c in found.comments],
+                   low=[_entry(r) for r in found.low])
+
+
+@bp.get("/nhan-vien/xu-huong.svg")
+@staff_required
+def trend_chart() -> Response:
+    last = _day()
+    first = last - timedelta(days=dashboard.TREND_DAYS - 1)
+    labels = charts.TrendLabels(
+        title=_("Chỉ số SIPAS theo ngày, %(first)s – %(last)s", first=first.strftime("%d/%m"),
+                last=last.strftime("%d/%m/%Y")),
+        y_axis=_("SIPAS (%)"), target=_("Mục tiêu %(target)d", target=90),
+        interval=_("Khoảng tin cậy %(p)d%%", p=95), enough=_("Đủ dữ liệu (n ≥ 30)"),
+        few=_("Chưa đủ dữ liệu (n < 30)"), empty=_("Chưa có phản hồi trong 30 ngày"))
+    svg = charts.trend_svg(dashboard.trend(current_user, last), first, last, labels)
+    return Response(svg, mimetype="image/svg+xml")
