@@ -16,6 +16,7 @@ from .commands import register_commands
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager
 from .i18n import inject_locale, select_locale
+from .office import bp as office_bp
 from .public import bp as public_bp
 from .security import register_security_headers
 from .services.accounts import load_user
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(office_bp)
 
 
 def _register_cli(app: Flask) -> None:

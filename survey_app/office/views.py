@@ -1,0 +1,91 @@
+"""Office views: thin, read-only (GET only — no response can be edited here).
+
+Access: ``office`` and ``unit_head`` roles (their units and the units below) and ``admin``
+(every unit); any other signed-in user gets 403, a unit outside the scope 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import staff_required
+from ..public.formbuilder import CHANNEL_LABELS
+from ..services import overview
+from ..services.overview import OverviewError
+
+bp = Blueprint("office", __name__, url_prefix="/van-phong")
+
+def office_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed in (see ``staff_required``) and holding an office, unit-head or admin role."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not overview.may_use_office(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return staff_required(wrapper)
+
+
+@bp.errorhandler(OverviewError)
+def bad_parameter(error: OverviewError) -> tuple[str, int]:
+    if str(error) == "ky":
+        message = _("Kỳ báo cáo không hợp lệ. Hãy nhập dạng 2026, 2026-H1, 2026-Q3 "
+                    "hoặc 2026-11.")
+    else:
+        message = _("Tham số lọc hoặc sắp xếp không hợp lệ: %(name)s.", name=str(error))
+    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
+                           message=message), 400
+
+
+def _locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def _page(template: str, **context: Any) -> str:
+    filters = context["filters"]
+    ids = overview.office_unit_ids(current_user)
+    return render_template(template, procedures=overview.procedures_in_scope(ids),
+                           factors=overview.FACTORS, channel_labels=CHANNEL_LABELS,
+                           params=filters.params(), **context)
+
+
+@bp.get("")
+@office_required
+def index() -> str:
+    filters = overview.parse_filters(request.args)
+    key, descending = overview.parse_sort(request.args)
+    rows = overview.sort_rows(overview.unit_rows(current_user, filters), key, descending)
+    return _page("office/overview.html", filters=filters, rows=rows, sort_key=key,
+                 descending=descending)
+
+
+@bp.get("/don-vi/<code>")
+@office_required
+def unit(code: str) -> str:
+    found = overview.unit_in_scope(current_user, code)
+    filters = overview.parse_filters(request.args)
+    key, descending = overview.parse_sort(request.args)
+    rows = overview.sort_rows(overview.counter_rows(found, filters), key, descending)
+    score = overview.unit_score(found, filters)
+    return _page("office/unit.html", filters=filters, unit=found, rows=rows, score=score,
+                 items=overview.item_lines(score, found, _locale()), sort_key=key,
+                 descending=descending)
+
+
+@bp.get("/don-vi/<code>/quay/<counter>")
+@office_required
+def counter(code: str, counter: str) -> str:
+    found = overview.unit_in_scope(current_user, code)
+    desk = overview.counter_of(found, counter)
+    filters = overview.parse_filters(request.args)
+    score = overview.counter_score(found, desk, filters)
+    return _page("office/counter.html", filters=filters, unit=found, counter=desk,
+                 score=score, items=overview.item_lines(score, found, _locale()))

@@ -1,0 +1,368 @@
+"""The office overview: every unit in scope against target, change, drill-down to items.
+
+Every number comes from :func:`~survey_app.services.scores.score_database` (one call for
+the chosen period, one for the previous period of the same kind), and changes from
+:func:`scoring.compare`.  Filters on target group, channel and procedure are applied by
+grouping on that dimension as well and keeping the matching key, so nothing here
+recomputes an index.
+
+Scope: the units below the user's ``office`` and ``unit_head`` roles (``admin``: every
+unit) — a ``staff`` or ``inspector`` role gives no access to these pages (403), a unit
+outside the scope answers 404.  Both are checked against :mod:`.scope`, the one scoping
+function, which the office scope never exceeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from flask import abort
+from sqlalchemy import select
+
+import forms
+from scoring import Change, Cutoff, Estimate, compare, parse_period, period_label
+
+from ..extensions import db
+from ..models import Counter, Procedure, Unit, User, unit_procedures
+from .org import subtree_ids
+from .scope import visible_unit_ids
+from .scores import Slice, score_database, today_local
+
+OFFICE_ROLES = frozenset({"office", "unit_head"})
+FACTORS = ("A", "B", "C", "D", "E")
+CUTOFFS = {"lich": Cutoff.CALENDAR, "bao_cao": Cutoff.REPORT}
+TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
+SORT_KEYS = ("ten", "n", "sipas", *FACTORS, "muc_tieu", "danh_gia", "thay_doi")
+DIRECTIONS = ("tang", "giam")
+FLAG_ORDER = {"below_significant": 0, "below": 1, "meets": 2, "insufficient_data": 3}
+
+
+class OverviewError(ValueError):
+    """A request parameter that cannot be used; the message says which (answered with 400)."""
+
+
+# --- who may see what ---------------------------------------------------------------------
+
+def may_use_office(user: User) -> bool:
+    return any(a.role == "admin" or a.role in OFFICE_ROLES for a in user.roles)
+
+
+def office_unit_ids(user: User) -> set[int] | None:
+    """Units of the office pages: below the user's office/unit-head roles; ``None`` = all."""
+    if any(a.role == "admin" for a in user.roles):
+        return None
+    roots = [a.unit_id for a in user.roles
+             if a.role in OFFICE_ROLES and a.unit_id is not None and a.counter_id is None]
+    visible = visible_unit_ids(user)  # never more than the general scope
+    ids = set(subtree_ids(roots))
+    return ids if visible is None else ids & visible
+
+
+def units_in_scope(ids: set[int] | None) -> list[Unit]:
+    query = select(Unit).order_by(Unit.code)
+    if ids is not None:
+        query = query.where(Unit.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def unit_in_scope(user: User, code: str) -> Unit:
+    """The unit with this code, or 404 when it does not exist or is outside the scope."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    ids = office_unit_ids(user)
+    if unit is None or (ids is not None and unit.id not in ids):
+        abort(404)
+    return unit
+
+
+def counter_of(unit: Unit, code: str) -> Counter:
+    counter = db.session.scalar(select(Counter).where(Counter.unit_id == unit.id,
+                                                      Counter.code == code))
+    if counter is None:
+        abort(404)
+    return counter
+
+
+def procedures_in_scope(ids: set[int] | None) -> list[Procedure]:
+    query = select(Procedure).order_by(Procedure.code)
+    if ids is not None:
+        query = query.where(Procedure.id.in_(
+            select(unit_procedures.c.procedure_id).where(unit_procedures.c.unit_id.in_(ids))))
+    return list(db.session.scalars(query))
+
+
+# --- request parameters -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """The GET parameters of every office page (Vietnamese names, as in the URL)."""
+
+    ky: str
+    moc: str = "lich"
+    nhom: str = ""
+    hinh_thuc: str = ""
+    thu_tuc: str = ""
+    start: date = field(default=date.min, compare=False)
+    end: date = field(default=date.min, compare=False)
+
+    @property
+    def cutoff(self) -> Cutoff:
+        return CUTOFFS[self.moc]
+
+    def params(self) -> dict[str, str]:
+        """Non-default parameters, for links that keep the filters."""
+        out = {"ky": self.ky, "moc": self.moc, "nhom": self.nhom,
+               "hinh_thuc": self.hinh_thuc, "thu_tuc": self.thu_tuc}
+        return {k: v for k, v in out.items() if v and not (k == "moc" and v == "lich")}
+
+    def previous(self) -> Filters:
+        label = previous_label(self.ky)
+        start, end = parse_period(label, self.cutoff)
+        return replace(self, ky=label, start=start, end=end)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        chosen = (("target_group", self.nhom), ("channel", self.hinh_thuc),
+                  ("procedure", self.thu_tuc))
+        return tuple(dim for dim, value in chosen if value)
+
+    def wanted(self) -> dict[str, str]:
+        return {"target_group": self.nhom, "channel": self.hinh_thuc,
+                "procedure": self.thu_tuc}
+
+
+def parse_filters(args: Any) -> Filters:
+    """Read and check the filter parameters; :class:`OverviewError` names a bad one."""
+    moc = args.get("moc", "lich") or "lich"
+    if moc not in CUTOFFS:
+        raise OverviewError("moc")
+    ky = (args.get("ky") or "").strip() or period_label(today_local(), "quarter", CUTOFFS[moc])
+    try:
+        start, end = parse_period(ky, CUTOFFS[moc])
+    except ValueError:
+        raise OverviewError("ky") from None
+    nhom = args.get("nhom", "")
+    if nhom and nhom not in TARGET_GROUPS:
+        raise OverviewError("nhom")
+    hinh_thuc = args.get("hinh_thuc", "")
+    if hinh_thuc and hinh_thuc not in forms.CHANNELS:
+        raise OverviewError("hinh_thuc")
+    thu_tuc = args.get("thu_tuc", "")
+    if len(thu_tuc) > 40:
+        raise OverviewError("thu_tuc")
+    return Filters(ky=ky, moc=moc, nhom=nhom, hinh_thuc=hinh_thuc, thu_tuc=thu_tuc,
+                   start=start, end=end)
+
+
+def parse_sort(args: Any) -> tuple[str, bool]:
+    key = args.get("sap_xep", "ten") or "ten"
+    direction = args.get("chieu", "tang") or "tang"
+    if key not in SORT_KEYS:
+        raise OverviewError("sap_xep")
+    if direction not in DIRECTIONS:
+        raise OverviewError("chieu")
+    return key, direction == "giam"
+
+
+def previous_label(label: str) -> str:
+    """The period of the same kind just before ``label`` (2026-Q1 → 2025-Q4)."""
+    start, _end = parse_period(label)
+    parts = label.split("-")
+    year = int(parts[0])
+    if len(parts) == 1:
+        return str(year - 1)
+    if len(parts) == 3:
+        return (start.fromordinal(start.toordinal() - 1)).isoformat()
+    kind, number = parts[1][0], parts[1][1:]
+    if kind in "QH":
+        if number == "1":
+            return f"{year - 1}-{kind}{4 if kind == 'Q' else 2}"
+        return f"{year}-{kind}{int(number) - 1}"
+    month = int(parts[1])
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+# --- scores -------------------------------------------------------------------------------
+
+def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None,
+           ) -> list[dict[str, Any]]:
+    """Groups of ``score_database`` for the filters' period, keeping the chosen filter keys
+    (and dropping those extra dimensions from the group)."""
+    extra = filters.dimensions
+    query = Slice(start=filters.start, end=filters.end, by=(*by, *extra),
+                  cutoff=filters.cutoff, unit_code=unit_code)
+    wanted = filters.wanted()
+    out = []
+    for group in score_database(query):
+        if all(group["group"][dim] == wanted[dim] for dim in extra):
+            out.append(group)
+    return out
+
+
+def _score_roots(filters: Filters, by: tuple[str, ...], ids: set[int] | None,
+                 units: list[Unit]) -> list[dict[str, Any]]:
+    """Score the scope: every unit (admin) or each top unit of the user's subtrees."""
+    if ids is None:
+        return _score(filters, by, None)
+    roots = [u for u in units if u.parent_id not in ids]
+    return [g for root in roots for g in _score(filters, by, root.code)]
+
+
+def estimate(n: int, value: dict[str, Any] | None) -> Estimate:
+    """An :class:`~scoring.Estimate` rebuilt from a JSON-ready index (for comparing)."""
+    if not value:
+        return Estimate(0, None, None, None, None)
+    return Estimate(n, value.get("index"), value.get("ci_low"), value.get("ci_high"), None)
+
+
+def change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> Change | None:
+    """Change of SIPAS between two groups (``None`` when either period has no data)."""
+    if before is None or after is None:
+        return None
+    result = compare(estimate(before["n"], before["sipas"]), estimate(after["n"], after["sipas"]))
+    return None if result.difference is None else result
+
+
+@dataclass
+class Row:
+    """One line of a table: a unit or a counter, its scores now and the change."""
+
+    code: str
+    name: str
+    score: dict[str, Any] | None
+    change: Change | None = None
+
+    @property
+    def n(self) -> int:
+        return self.score["n"] if self.score else 0
+
+    def index(self, key: str) -> float | None:
+        if self.score is None:
+            return None
+        if key == "sipas":
+            return self.score["sipas"]["index"]
+        factor = self.score["factors"].get(key)
+        return factor["index"] if factor else None
+
+    def interval(self, key: str) -> tuple[float | None, float | None]:
+        if self.score is None:
+            return None, None
+        value = self.score["sipas"] if key == "sipas" else self.score["factors"].get(key) or {}
+        return value.get("ci_low"), value.get("ci_high")
+
+    @property
+    def flag(self) -> str:
+        return self.score["flag"] if self.score else "insufficient_data"
+
+    @property
+    def target(self) -> float | None:
+        return self.score["target"] if self.score else None
+
+
+def _sort_value(row: Row, key: str) -> Any:
+    if key == "ten":
+        return row.name.casefold()
+    if key == "n":
+        return row.n
+    if key == "muc_tieu":
+        return row.target
+    if key == "danh_gia":
+        return FLAG_ORDER.get(row.flag, 9)
+    if key == "thay_doi":
+        return row.change.difference if row.change else None
+    return row.index(key)
+
+
+def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
+    """Sort by a column; rows without a value always come last."""
+    present = [r for r in rows if _sort_value(r, key) is not None]
+    missing = [r for r in rows if _sort_value(r, key) is None]
+    present.sort(key=lambda r: (_sort_value(r, key), r.code), reverse=descending)
+    return present + sorted(missing, key=lambda r: r.code)
+
+
+def _rows(items: Iterable[tuple[str, str]], now: dict[str, dict[str, Any]],
+          before: dict[str, dict[str, Any]]) -> list[Row]:
+    return [Row(code, name, now.get(code), change(before.get(code), now.get(code)))
+            for code, name in items]
+
+
+def _by_key(groups: list[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]
+            ) -> dict[str, dict[str, Any]]:
+    out = {}
+    for g in groups:
+        k = key(g)
+        if k is not None:
+            out[k] = g
+    return out
+
+
+def unit_rows(user: User, filters: Filters) -> list[Row]:
+    """Every unit in the user's scope, pooled over its subtree, with the change."""
+    ids = office_unit_ids(user)
+    units = units_in_scope(ids)
+    codes = {u.code for u in units}
+
+    def pick(g: dict[str, Any]) -> str | None:
+        return g["group"]["unit"] if g["group"]["unit"] in codes else None
+
+    now = _by_key(_score_roots(filters, ("unit",), ids, units), pick)
+    before = _by_key(_score_roots(filters.previous(), ("unit",), ids, units), pick)
+    return _rows(((u.code, u.name) for u in units), now, before)
+
+
+def counter_rows(unit: Unit, filters: Filters) -> list[Row]:
+    """The unit's own counters (and responses without a counter, code ``""``)."""
+
+    def pick(g: dict[str, Any]) -> str | None:
+        return g["group"]["counter"] if g["group"]["unit"] == unit.code else None
+
+    now = _by_key(_score(filters, ("counter",), unit.code), pick)
+    before = _by_key(_score(filters.previous(), ("counter",), unit.code), pick)
+    names = {c.code: c.name for c in sorted(unit.counters, key=lambda c: c.code)}
+    rows = _rows(names.items(), now, before)
+    if "" in now:
+        rows.append(Row("", "", now[""], change(before.get(""), now[""])))
+    return rows
+
+
+def unit_score(unit: Unit, filters: Filters) -> dict[str, Any] | None:
+    groups = _score(filters, ("unit",), unit.code)
+    return next((g for g in groups if g["group"]["unit"] == unit.code), None)
+
+
+def counter_score(unit: Unit, counter: Counter, filters: Filters) -> dict[str, Any] | None:
+    groups = _score(filters, ("counter",), unit.code)
+    return next((g for g in groups if g["group"]["unit"] == unit.code
+                 and g["group"]["counter"] == counter.code), None)
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    code: str
+    text: str
+    n: int
+    index: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def item_text(code: str, place: str, locale: str = "vi") -> str:
+    """The item's wording, with the unit's "[Nơi]" (its place name) filled in."""
+    for q in forms.load_all().values():
+        if code in q.item_codes:
+            return q.item(code).text.get(locale).replace("{place}", place)
+    return code
+
+
+def item_lines(score: dict[str, Any] | None, unit: Unit, locale: str = "vi") -> list[ItemLine]:
+    """The items of a group in questionnaire order, with their text."""
+    if score is None:
+        return []
+    order = {c: i for i, c in enumerate(forms.all_item_codes())}
+    place = unit.place_name or unit.name
+    return [ItemLine(code, item_text(code, place, locale), v["n"], v["index"], v["ci_low"],
+                     v["ci_high"])
+            for code, v in sorted(score["items"].items(), key=lambda kv: order.get(kv[0], 999))]
