@@ -1,0 +1,114 @@
+"""The authorisation matrix: every role × every route × a unit inside and outside the scope.
+
+Generated from the application's route map: a route without a rule here fails
+``test_every_route_has_a_rule``, so a new page cannot ship without deciding who may see it.
+Expected answers: a status code, or ``LOGIN`` for a redirect to the login page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .factories import login, make_counter, make_unit, make_user, token_of
+
+LOGIN = "login"
+ROLES = ("anonymous", "staff", "unit_head", "office", "inspector", "admin")
+EVERYONE_200 = dict.fromkeys(ROLES, 200)
+SIGNED_IN_200 = {**dict.fromkeys(ROLES, 200), "anonymous": LOGIN}
+OFFICE_IN = {"anonymous": LOGIN, "staff": 403, "unit_head": 200, "office": 200,
+             "inspector": 403, "admin": 200}
+OFFICE_OUT = {**OFFICE_IN, "unit_head": 404, "office": 404}  # outside the scope: not a hint
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: Callable[[dict[str, str]], str]
+    expected: dict[str, int | str]
+    label: str = ""
+
+
+# endpoint → the requests that exercise it (inside / outside the user's unit where it applies)
+RULES: dict[str, list[Case]] = {
+    "public.index": [Case("GET", lambda w: "/", EVERYONE_200)],
+    "public.form": [Case("GET", lambda w: f"/f/{w['token']}", EVERYONE_200)],
+    "public.thanks": [Case("GET", lambda w: f"/f/{w['token']}/cam-on", EVERYONE_200)],
+    "api.healthz": [Case("GET", lambda w: "/healthz", EVERYONE_200)],
+    "api.openapi": [Case("GET", lambda w: "/api/v1/openapi.json", EVERYONE_200)],
+    # The API authenticates kiosks by counter token, never by a staff session.
+    "api.create_response": [Case("POST", lambda w: "/api/v1/responses",
+                                 dict.fromkeys(ROLES, 401))],
+    "auth.login": [Case("GET", lambda w: "/dang-nhap", EVERYONE_200)],
+    # Without its CSRF token a logout is refused for everyone.
+    "auth.logout": [Case("POST", lambda w: "/dang-xuat", dict.fromkeys(ROLES, 400))],
+    "auth.change_password": [Case("GET", lambda w: "/doi-mat-khau", SIGNED_IN_200)],
+    # Staff pages show only the user's scope (their data is checked in tests/staff).
+    "staff.home": [Case("GET", lambda w: "/nhan-vien", SIGNED_IN_200)],
+    "staff.news": [Case("GET", lambda w: "/nhan-vien/moi", SIGNED_IN_200)],
+    "staff.trend_chart": [Case("GET", lambda w: "/nhan-vien/xu-huong.svg", SIGNED_IN_200)],
+    "office.index": [Case("GET", lambda w: "/van-phong", {**OFFICE_IN})],
+    "office.unit": [
+        Case("GET", lambda w: "/van-phong/don-vi/IN", OFFICE_IN, "inside"),
+        Case("GET", lambda w: "/van-phong/don-vi/OUT", OFFICE_OUT, "outside"),
+    ],
+    "office.counter": [
+        Case("GET", lambda w: "/van-phong/don-vi/IN/quay/Q1", OFFICE_IN, "inside"),
+        Case("GET", lambda w: "/van-phong/don-vi/OUT/quay/Q1", OFFICE_OUT, "outside"),
+    ],
+}
+EXEMPT = {"static"}  # files, not pages
+
+
+def test_every_route_has_a_rule(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - EXEMPT
+    missing = sorted(endpoints - RULES.keys())
+    assert missing == [], f"routes without an authorisation rule: {missing}"
+    stale = sorted(RULES.keys() - endpoints)
+    assert stale == [], f"rules for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, str]:
+    root = make_unit("P", "Tỉnh thử")
+    inside = make_unit("IN", "Trung tâm bên trong", parent=root)
+    outside = make_unit("OUT", "Trung tâm bên ngoài", parent=root)
+    token = token_of(make_counter(inside))
+    make_counter(outside)
+    for role in ROLES[1:-1]:
+        make_user(f"u.{role}", role, inside)
+    make_user("u.admin", "admin", None)
+    return {"token": token}
+
+
+def _client(app: Flask, role: str) -> FlaskClient:
+    client = app.test_client()
+    if role != "anonymous":
+        resp = login(client, f"u.{role}")
+        assert resp.status_code == 303, f"{role} could not sign in"
+    return client
+
+
+def _outcome(resp: Any) -> int | str:
+    if resp.status_code in (302, 303) and "/dang-nhap" in resp.headers.get("Location", ""):
+        return LOGIN
+    return int(resp.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(app: Flask, world: dict[str, str], role: str) -> None:
+    client = _client(app, role)
+    wrong = []
+    for endpoint, cases in sorted(RULES.items()):
+        for case in cases:
+            got = _outcome(client.open(case.path(world), method=case.method))
+            want = case.expected[role]
+            if got != want:
+                wrong.append(f"{endpoint} {case.label} {case.method} {case.path(world)}: "
+                             f"got {got}, want {want}")
+    assert wrong == [], "\n".join(wrong)
