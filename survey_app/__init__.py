@@ -13,6 +13,7 @@ from . import config
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .commands import register_commands
+from .complaints import bp as complaints_bp
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager
 from .i18n import inject_locale, select_locale
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(office_bp)
+    app.register_blueprint(complaints_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -15,7 +15,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .factories import login, make_counter, make_unit, make_user, token_of
+import forms
+from survey_app.extensions import db
+from survey_app.models import Response
+from survey_app.services import complaints, org, responses
+
+from .factories import csrf_of, login, make_counter, make_unit, make_user, token_of
 
 LOGIN = "login"
 ROLES = ("anonymous", "staff", "unit_head", "office", "inspector", "admin")
@@ -24,6 +29,13 @@ SIGNED_IN_200 = {**dict.fromkeys(ROLES, 200), "anonymous": LOGIN}
 OFFICE_IN = {"anonymous": LOGIN, "staff": 403, "unit_head": 200, "office": 200,
              "inspector": 403, "admin": 200}
 OFFICE_OUT = {**OFFICE_IN, "unit_head": 404, "office": 404}  # outside the scope: not a hint
+# Complaints: everyone signed in reads their scope; unit heads manage; staff mark comments.
+READ_IN = SIGNED_IN_200
+READ_OUT = {**dict.fromkeys(ROLES, 404), "anonymous": LOGIN, "admin": 200}
+MANAGE_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "unit_head": 303}
+MANAGE_OUT = {**dict.fromkeys(ROLES, 404), "anonymous": LOGIN, "admin": 403}
+MARK_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "staff": 303, "unit_head": 303}
+MARK_OUT = MANAGE_OUT
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class Case:
     path: Callable[[dict[str, str]], str]
     expected: dict[str, int | str]
     label: str = ""
+    data: dict[str, str] | None = None  # POST fields besides the CSRF token
 
 
 # endpoint → the requests that exercise it (inside / outside the user's unit where it applies)
@@ -61,6 +74,40 @@ RULES: dict[str, list[Case]] = {
         Case("GET", lambda w: "/van-phong/don-vi/IN/quay/Q1", OFFICE_IN, "inside"),
         Case("GET", lambda w: "/van-phong/don-vi/OUT/quay/Q1", OFFICE_OUT, "outside"),
     ],
+    "complaints.index": [Case("GET", lambda w: "/phan-anh", READ_IN)],
+    "complaints.detail": [
+        Case("GET", lambda w: f"/phan-anh/{w['complaint_in']}", READ_IN, "inside"),
+        Case("GET", lambda w: f"/phan-anh/{w['complaint_out']}", READ_OUT, "outside"),
+    ],
+    "complaints.mark": [
+        Case("POST", lambda w: f"/phan-anh/danh-dau/{w['response_in']}", MARK_IN, "inside",
+             {"kind": "phuc_vu"}),
+        Case("POST", lambda w: f"/phan-anh/danh-dau/{w['response_out']}", MARK_OUT, "outside",
+             {"kind": "phuc_vu"}),
+    ],
+    # In this order, so that each step is allowed by the complaint's state for a unit head.
+    "complaints.assign": [
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/giao", MANAGE_IN, "inside",
+             {"assignee": "HEAD_IN"}),
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/giao", MANAGE_OUT, "outside",
+             {"assignee": "HEAD_OUT"}),
+    ],
+    "complaints.answer": [
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/tra-loi", MANAGE_IN, "inside",
+             {"answer": "Đã xử lý."}),
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/tra-loi", MANAGE_OUT,
+             "outside", {"answer": "Đã xử lý."}),
+    ],
+    "complaints.close": [
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/dong", MANAGE_IN, "inside"),
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/dong", MANAGE_OUT, "outside"),
+    ],
+    "complaints.reopen": [
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/mo-lai", MANAGE_IN, "inside",
+             {"note": "Mở lại"}),
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/mo-lai", MANAGE_OUT,
+             "outside", {"note": "Mở lại"}),
+    ],
 }
 EXEMPT = {"static"}  # files, not pages
 
@@ -78,12 +125,24 @@ def world(app: Flask) -> dict[str, str]:
     root = make_unit("P", "Tỉnh thử")
     inside = make_unit("IN", "Trung tâm bên trong", parent=root)
     outside = make_unit("OUT", "Trung tâm bên ngoài", parent=root)
-    token = token_of(make_counter(inside))
-    make_counter(outside)
-    for role in ROLES[1:-1]:
-        make_user(f"u.{role}", role, inside)
+    token, other = token_of(make_counter(inside)), token_of(make_counter(outside))
+    users = {role: make_user(f"u.{role}", role, inside) for role in ROLES[1:-1]}
     make_user("u.admin", "admin", None)
-    return {"token": token}
+    head_out = make_user("u.head.out", "unit_head", outside)
+    ids = {}
+    for name, tok in (("in", token), ("out", other)):
+        info = org.counter_by_token(tok)
+        assert info is not None
+        for kind in ("complaint", "response"):
+            sub = responses.Submission(answers={"C1": 1}, comment=f"Góp ý {kind} {name}")
+            ids[f"{kind}_{name}"] = responses.submit(info, forms.get(info.questionnaire_id),
+                                                     sub).response_id
+    for name, actor in (("in", users["unit_head"]), ("out", head_out)):
+        response = db.session.get(Response, ids[f"complaint_{name}"])
+        ids[f"complaint_{name}"] = complaints.mark(response, "phuc_vu", actor).id
+    db.session.commit()
+    ids["HEAD_IN"], ids["HEAD_OUT"] = users["unit_head"].id, head_out.id  # assignee ids
+    return {"token": token, **{k: str(v) for k, v in ids.items()}}
 
 
 def _client(app: Flask, role: str) -> FlaskClient:
@@ -103,10 +162,15 @@ def _outcome(resp: Any) -> int | str:
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(app: Flask, world: dict[str, str], role: str) -> None:
     client = _client(app, role)
+    token = csrf_of(client, "/dang-nhap")  # POSTs carry a valid CSRF token: rules, not CSRF
     wrong = []
-    for endpoint, cases in sorted(RULES.items()):
+    for endpoint, cases in RULES.items():
         for case in cases:
-            got = _outcome(client.open(case.path(world), method=case.method))
+            data = None
+            if case.method == "POST" and not endpoint.startswith(("api.", "auth.")):
+                data = {"csrf_token": token, **{k: world.get(v, v) for k, v in
+                                                (case.data or {}).items()}}
+            got = _outcome(client.open(case.path(world), method=case.method, data=data))
             want = case.expected[role]
             if got != want:
                 wrong.append(f"{endpoint} {case.label} {case.method} {case.path(world)}: "

@@ -2,11 +2,13 @@
 
 from .accounts import ROLES, RoleAssignment, User
 from .base import Base, UTCDateTime, utcnow
+from .complaints import Complaint, ComplaintEvent
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures
 from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [
-    "Base", "Counter", "CounterToken", "DailyCount", "Procedure", "RESPONDENTS", "ROLES",
+    "Base", "Complaint", "ComplaintEvent", "Counter", "CounterToken", "DailyCount", "Procedure",
+    "RESPONDENTS", "ROLES",
     "QuestionnaireVersion", "Response", "RoleAssignment", "StatsBucket", "UTCDateTime", "Unit",
     "User", "unit_procedures", "utcnow",
 ]

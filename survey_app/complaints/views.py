@@ -1,0 +1,146 @@
+"""Complaint views: thin; scoping and permissions live in ``services.complaints``.
+
+Any signed-in user sees the complaints of their scope (404 outside it, and for a conduct
+complaint seen through a ``staff`` role only); a step they may not take answers 403; a step
+the complaint's state does not allow answers 400.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..auth import staff_required
+from ..extensions import db
+from ..models import Complaint, User, utcnow
+from ..services import complaints
+from ..services.complaints import ComplaintError, NotAllowed
+from ..services.responses import VN_TZ
+
+bp = Blueprint("complaints", __name__, url_prefix="/phan-anh")
+
+PERIOD_DAYS = 90  # the handling times shown on the list page
+
+
+@bp.errorhandler(ComplaintError)
+def bad_step(error: ComplaintError) -> tuple[str, int]:
+    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
+                           message=str(error)), 400
+
+
+@bp.errorhandler(NotAllowed)
+def not_allowed(_error: NotAllowed) -> tuple[str, int]:
+    return render_template("errors/error.html", title=_("Không có quyền"),
+                           message=_("Tài khoản của bạn không được làm việc này.")), 403
+
+
+@bp.errorhandler(404)
+def not_found(_error: Any) -> tuple[str, int]:
+    return render_template("errors/error.html", title=_("Không tìm thấy"),
+                           message=_("Không tìm thấy phản ánh này.")), 404
+
+
+@bp.app_context_processor
+def complaint_helpers() -> dict[str, Any]:
+    """For the staff page's comment list: may this user mark, and which are marked."""
+    def marks(ids: list[int]) -> dict[int, int]:
+        return complaints.marked(current_user, ids)
+
+    def may_mark() -> bool:
+        return bool(current_user.is_authenticated) and complaints.may_mark(current_user)
+
+    return {"complaint_marks": marks, "may_mark_complaints": may_mark, "vn_tz": VN_TZ}
+
+
+def _visible(complaint_id: int) -> Complaint:
+    found = complaints.get_visible(current_user, complaint_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _to_detail(complaint: Complaint) -> WerkzeugResponse:
+    return redirect(url_for("complaints.detail", complaint_id=complaint.id), 303)
+
+
+@bp.get("")
+@staff_required
+def index() -> str:
+    status = request.args.get("trang_thai", "").strip() or None
+    rows = complaints.list_visible(current_user, status)
+    now = utcnow()
+    times = complaints.handling_times(current_user, now - timedelta(days=PERIOD_DAYS), now, now)
+    return render_template("complaints/list.html", rows=rows, status=status, times=times,
+                           period_days=PERIOD_DAYS, due_days=complaints.DUE_DAYS)
+
+
+@bp.get("/<int:complaint_id>")
+@staff_required
+def detail(complaint_id: int) -> str:
+    complaint = _visible(complaint_id)
+    manage = complaints.may_manage(current_user, complaint)
+    return render_template(
+        "complaints/detail.html", c=complaint, events=complaints.history(complaint),
+        manage=manage, may_answer=complaints.may_answer(current_user, complaint),
+        candidates=complaints.candidates(complaint) if manage else [],
+        answer_max=complaints.ANSWER_MAX)
+
+
+@bp.post("/danh-dau/<int:response_id>")
+@staff_required
+def mark(response_id: int) -> WerkzeugResponse:
+    response = complaints.get_markable_response(current_user, response_id)
+    if response is None:
+        abort(404)
+    complaint = complaints.mark(response, request.form.get("kind", ""), current_user)
+    flash(_("Đã đánh dấu góp ý là phản ánh."))
+    if complaints.get_visible(current_user, complaint.id) is None:  # conduct, marked by staff
+        return redirect(url_for("complaints.index"), 303)
+    return _to_detail(complaint)
+
+
+@bp.post("/<int:complaint_id>/giao")
+@staff_required
+def assign(complaint_id: int) -> WerkzeugResponse:
+    complaint = _visible(complaint_id)
+    raw = request.form.get("assignee", "").strip()
+    user = db.session.get(User, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if not complaints.may_manage(current_user, complaint):
+        raise NotAllowed
+    if user is None:
+        raise ComplaintError(_("Vui lòng chọn người được giao."))
+    complaints.assign(complaint, user, current_user)
+    flash(_("Đã giao phản ánh cho %(name)s.", name=user.username))
+    return _to_detail(complaint)
+
+
+@bp.post("/<int:complaint_id>/tra-loi")
+@staff_required
+def answer(complaint_id: int) -> WerkzeugResponse:
+    complaint = _visible(complaint_id)
+    complaints.answer(complaint, request.form.get("answer", ""), current_user)
+    flash(_("Đã lưu câu trả lời."))
+    return _to_detail(complaint)
+
+
+@bp.post("/<int:complaint_id>/dong")
+@staff_required
+def close(complaint_id: int) -> WerkzeugResponse:
+    complaint = _visible(complaint_id)
+    complaints.close(complaint, current_user)
+    flash(_("Đã đóng phản ánh."))
+    return _to_detail(complaint)
+
+
+@bp.post("/<int:complaint_id>/mo-lai")
+@staff_required
+def reopen(complaint_id: int) -> WerkzeugResponse:
+    complaint = _visible(complaint_id)
+    complaints.reopen(complaint, current_user, request.form.get("note", ""))
+    flash(_("Đã mở lại phản ánh."))
+    return _to_detail(complaint)

@@ -1,0 +1,69 @@
+"""Complaints and comments (phản ánh, kiến nghị): a citizen's comment marked for handling.
+
+A complaint is never edited in place without an entry in its history: every step (mark,
+assign, answer, close, reopen) appends a :class:`ComplaintEvent` in the same transaction
+(``services.complaints``); there is no path that updates or deletes an event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, UTCDateTime, utcnow
+from .responses import Response
+
+STATUSES = ("moi", "da_giao", "da_tra_loi", "da_dong")
+# ``thai_do``: about the conduct of an official — an integrity signal, never shown to ``staff``.
+KINDS = ("phuc_vu", "thai_do")
+ACTIONS = ("danh_dau", "giao", "tra_loi", "dong", "mo_lai")
+
+
+class Complaint(Base):
+    """A comment (one response's ``comment``) marked as a complaint, and its handling."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="moi")
+    kind: Mapped[str] = mapped_column(String(20))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    response: Mapped[Response] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint(f"kind IN {KINDS}", name="kind"),
+    )
+
+
+class ComplaintEvent(Base):
+    """One step in a complaint's history: who did what, when (append-only)."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint(f"action IN {ACTIONS}", name="action"),)

@@ -1,0 +1,313 @@
+"""Complaints (phản ánh, kiến nghị): marking, assigning, answering, closing, and handling times.
+
+Every step changes the complaint and appends a :class:`ComplaintEvent` in one transaction
+(committed here); events are never updated or deleted.  A wrong step raises
+:class:`ComplaintError` (a ``ValueError`` with a Vietnamese message; views answer 400).
+
+Who may do what (a role "covers" a unit when held at it or at a unit above it):
+
+- see: complaints whose response the user may see (``scope.response_filter``); a conduct
+  complaint (``thai_do``) only with a ``unit_head``, ``office`` or ``inspector`` role covering its
+  unit, or ``admin`` — never with ``staff`` alone;
+- mark: ``staff`` or ``unit_head`` covering the response (a counter-limited ``staff`` role: that
+  counter's responses);
+- assign, close, reopen: ``unit_head`` covering the complaint's unit;
+- answer: the assignee or such a ``unit_head``.
+
+Handling times (SIPAS factor E): hours from marking to the answer and to the close, median and
+90th percentile (linear interpolation between order statistics, ``numpy.percentile``'s default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Complaint, ComplaintEvent, Response, RoleAssignment, Unit, User, utcnow
+from ..models.complaints import KINDS, STATUSES
+from .org import subtree_ids
+from .scope import response_filter
+
+ANSWER_MAX = 2000
+DUE_DAYS = 7  # a complaint unanswered for longer is overdue
+CONDUCT_ROLES = ("unit_head", "office", "inspector")
+MARK_ROLES = ("staff", "unit_head")
+HEAD_ROLES = ("unit_head",)
+
+
+class ComplaintError(ValueError):
+    """A step that is not allowed in the complaint's state, or invalid input."""
+
+
+class NotAllowed(Exception):
+    """The user sees the complaint but may not take this step (views answer 403)."""
+
+
+# --- who may see and do what ----------------------------------------------------------------
+
+def _is_admin(user: User) -> bool:
+    return any(a.role == "admin" for a in user.roles)
+
+
+def _unit_roots(user: User, roles: Iterable[str]) -> list[int]:
+    wanted = set(roles)
+    return [a.unit_id for a in user.roles
+            if a.role in wanted and a.unit_id is not None and a.counter_id is None]
+
+
+def _covers(user: User, roles: Iterable[str], unit_id: int, counter_id: int | None) -> bool:
+    """Whether one of ``roles`` held by the user covers this unit (and counter)."""
+    wanted = set(roles)
+    if unit_id in subtree_ids(_unit_roots(user, wanted)):
+        return True
+    return counter_id is not None and any(
+        a.role in wanted and a.counter_id == counter_id for a in user.roles)
+
+
+def visible_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Complaint` joined to its :class:`Response`."""
+    if _is_admin(user):
+        return true()
+    conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
+    conduct = Complaint.unit_id.in_(conduct_units) if conduct_units else false()
+    return and_(response_filter(user), or_(Complaint.kind == "phuc_vu", conduct))
+
+
+def _scoped() -> Select[tuple[Complaint]]:
+    return (select(Complaint).join(Response, Response.id == Complaint.response_id)
+            .options(joinedload(Complaint.response).joinedload(Response.unit),
+                     joinedload(Complaint.response).joinedload(Response.counter),
+                     joinedload(Complaint.assignee)))
+
+
+def get_visible(user: User, complaint_id: int) -> Complaint | None:
+    """The complaint if the user may see it, else ``None`` (the view answers 404)."""
+    query = _scoped().where(Complaint.id == complaint_id, visible_filter(user))
+    return db.session.scalar(query)
+
+
+def list_visible(user: User, status: str | None = None, limit: int = 200) -> list[Complaint]:
+    if status is not None and status not in STATUSES:
+        raise ComplaintError(_l("Trạng thái không hợp lệ."))
+    query = _scoped().where(visible_filter(user))
+    if status is not None:
+        query = query.where(Complaint.status == status)
+    return list(db.session.scalars(query.order_by(Complaint.created_at.desc(),
+                                                  Complaint.id.desc()).limit(limit)))
+
+
+def get_markable_response(user: User, response_id: int) -> Response | None:
+    """The response if the user may see it (else ``None``: 404)."""
+    return db.session.scalar(select(Response).where(Response.id == response_id,
+                                                    response_filter(user)))
+
+
+def may_mark(user: User, response: Response | None = None) -> bool:
+    if response is None:
+        return any(a.role in MARK_ROLES for a in user.roles)
+    return _covers(user, MARK_ROLES, response.unit_id, response.counter_id)
+
+
+def may_manage(user: User, complaint: Complaint) -> bool:
+    """Assign, close, reopen: a unit head of the complaint's unit."""
+    return _covers(user, HEAD_ROLES, complaint.unit_id, None)
+
+
+def may_answer(user: User, complaint: Complaint) -> bool:
+    return complaint.assignee_id == user.id or may_manage(user, complaint)
+
+
+def marked(user: User, response_ids: Iterable[int]) -> dict[int, int]:
+    """response id → complaint id, for those of ``response_ids`` the user sees as complaints."""
+    ids = list(response_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Complaint.response_id, Complaint.id)
+        .join(Response, Response.id == Complaint.response_id)
+        .where(Complaint.response_id.in_(ids), visible_filter(user)))
+    return {r[0]: r[1] for r in rows}
+
+
+def candidates(complaint: Complaint) -> list[User]:
+    """Who may be assigned: active users holding a role in the complaint's unit subtree who
+    would see the complaint (for a conduct complaint: unit heads only)."""
+    roles = HEAD_ROLES if complaint.kind == "thai_do" else MARK_ROLES
+    units = subtree_ids([complaint.unit_id])
+    users = db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.unit_id.in_(units), RoleAssignment.role.in_(roles),
+               User.active.is_(True))
+        .options(joinedload(User.roles)).order_by(User.username)).unique()
+    counter_id = complaint.response.counter_id
+
+    def eligible(user: User) -> bool:  # a role in the subtree from which they see it
+        return any(a.role in roles and a.unit_id in units
+                   and (a.counter_id == counter_id if a.counter_id is not None
+                        else a.unit_id == complaint.unit_id)
+                   for a in user.roles)
+
+    return [u for u in users if eligible(u)]
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+def _event(complaint: Complaint, actor: User, action: str, note: str | None,
+           at: datetime) -> None:
+    db.session.add(ComplaintEvent(complaint=complaint, actor_id=actor.id, at=at, action=action,
+                                  note=note))
+
+
+def mark(response: Response, kind: str, actor: User, *, now: datetime | None = None
+         ) -> Complaint:
+    """Mark a response's comment as a complaint (state ``moi``)."""
+    if not may_mark(actor, response):
+        raise NotAllowed
+    if kind not in KINDS:
+        raise ComplaintError(_l("Loại phản ánh không hợp lệ."))
+    if not (response.comment or "").strip():
+        raise ComplaintError(_l("Phản hồi này không có góp ý để đánh dấu."))
+    if db.session.scalar(select(Complaint.id).where(Complaint.response_id == response.id)):
+        raise ComplaintError(_l("Góp ý này đã được đánh dấu là phản ánh."))
+    at = now or utcnow()
+    complaint = Complaint(response=response, unit_id=response.unit_id, kind=kind,
+                          status="moi", created_at=at)
+    db.session.add(complaint)
+    _event(complaint, actor, "danh_dau", None, at)
+    db.session.commit()
+    return complaint
+
+
+def assign(complaint: Complaint, user: User, actor: User, *, now: datetime | None = None
+           ) -> None:
+    """Give the complaint to ``user`` (from ``moi`` or, to reassign, ``da_giao``)."""
+    if not may_manage(actor, complaint):
+        raise NotAllowed
+    if complaint.status not in ("moi", "da_giao"):
+        raise ComplaintError(_l("Chỉ giao được phản ánh mới hoặc đang xử lý."))
+    if user.id not in {c.id for c in candidates(complaint)}:
+        raise ComplaintError(_l("Người được giao phải là cán bộ của đơn vị có phản ánh."))
+    at = now or utcnow()
+    complaint.assignee_id = user.id
+    complaint.assigned_at = at
+    complaint.status = "da_giao"
+    _event(complaint, actor, "giao", user.username, at)
+    db.session.commit()
+
+
+def answer(complaint: Complaint, text: str, actor: User, *, now: datetime | None = None
+           ) -> None:
+    """Record the answer to the citizen (from ``moi`` or ``da_giao``)."""
+    if not may_answer(actor, complaint):
+        raise NotAllowed
+    if complaint.status not in ("moi", "da_giao"):
+        raise ComplaintError(_l("Phản ánh này đã được trả lời hoặc đã đóng."))
+    text = (text or "").strip()
+    if not text:
+        raise ComplaintError(_l("Vui lòng nhập nội dung trả lời."))
+    if len(text) > ANSWER_MAX:
+        raise ComplaintError(_l("Nội dung trả lời dài quá %(n)d ký tự.", n=ANSWER_MAX))
+    at = now or utcnow()
+    complaint.answer = text
+    complaint.answered_at = at
+    complaint.status = "da_tra_loi"
+    _event(complaint, actor, "tra_loi", text, at)
+    db.session.commit()
+
+
+def close(complaint: Complaint, actor: User, *, now: datetime | None = None) -> None:
+    """Close an answered complaint."""
+    if not may_manage(actor, complaint):
+        raise NotAllowed
+    if complaint.status != "da_tra_loi":
+        raise ComplaintError(_l("Chỉ đóng được phản ánh đã có trả lời."))
+    at = now or utcnow()
+    complaint.closed_at = at
+    complaint.status = "da_dong"
+    _event(complaint, actor, "dong", None, at)
+    db.session.commit()
+
+
+def reopen(complaint: Complaint, actor: User, note: str | None = None, *,
+           now: datetime | None = None) -> None:
+    """Reopen a closed complaint: back to its assignee (or new); it needs a new answer."""
+    if not may_manage(actor, complaint):
+        raise NotAllowed
+    if complaint.status != "da_dong":
+        raise ComplaintError(_l("Chỉ mở lại được phản ánh đã đóng."))
+    note = (note or "").strip() or None
+    if note is not None and len(note) > ANSWER_MAX:
+        raise ComplaintError(_l("Lý do mở lại dài quá %(n)d ký tự.", n=ANSWER_MAX))
+    at = now or utcnow()
+    complaint.status = "da_giao" if complaint.assignee_id is not None else "moi"
+    complaint.answered_at = None
+    complaint.closed_at = None
+    _event(complaint, actor, "mo_lai", note, at)
+    db.session.commit()
+
+
+def history(complaint: Complaint) -> list[ComplaintEvent]:
+    return list(db.session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+        .options(joinedload(ComplaintEvent.actor)).order_by(ComplaintEvent.id)))
+
+
+# --- handling times (factor E) --------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HandlingTimes:
+    """One unit's handling of the complaints marked in ``[start, end)``; hours, or ``None``."""
+
+    unit_id: int
+    unit_name: str
+    total: int
+    open: int  # not closed
+    overdue: int  # unanswered and older than DUE_DAYS
+    answer_median: float | None
+    answer_p90: float | None
+    close_median: float | None
+    close_p90: float | None
+
+
+def _hours(pairs: list[tuple[datetime, datetime]]) -> tuple[float | None, float | None]:
+    if not pairs:
+        return None, None
+    values = np.array([(b - a).total_seconds() / 3600 for a, b in pairs], dtype=float)
+    return float(np.percentile(values, 50)), float(np.percentile(values, 90))
+
+
+def handling_times(user: User, start: datetime, end: datetime,
+                   now: datetime | None = None, due_days: int = DUE_DAYS
+                   ) -> list[HandlingTimes]:
+    """Per unit, over the complaints the user sees that were marked in ``[start, end)``."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Complaint.unit_id, Unit.name, Complaint.status, Complaint.created_at,
+               Complaint.answered_at, Complaint.closed_at)
+        .join(Response, Response.id == Complaint.response_id)
+        .join(Unit, Unit.id == Complaint.unit_id)
+        .where(visible_filter(user), Complaint.created_at >= start, Complaint.created_at < end)
+        .order_by(Unit.name, Complaint.unit_id)).all()
+    units: dict[int, list[Row[Any]]] = {}
+    for r in rows:
+        units.setdefault(r.unit_id, []).append(r)
+    due = timedelta(days=due_days)
+    out = []
+    for unit_id, items in units.items():
+        a_med, a_p90 = _hours([(r.created_at, r.answered_at) for r in items if r.answered_at])
+        c_med, c_p90 = _hours([(r.created_at, r.closed_at) for r in items if r.closed_at])
+        out.append(HandlingTimes(
+            unit_id=unit_id, unit_name=items[0].name, total=len(items),
+            open=sum(1 for r in items if r.status != "da_dong"),
+            overdue=sum(1 for r in items if r.status != "da_dong" and r.answered_at is None
+                        and now - r.created_at > due),
+            answer_median=a_med, answer_p90=a_p90, close_median=c_med, close_p90=c_p90))
+    return out
