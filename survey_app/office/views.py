@@ -17,8 +17,16 @@ from flask_login import current_user
 
 from ..auth import staff_required
 from ..public.formbuilder import CHANNEL_LABELS
-from ..services import overview
-from ..services.overview import OverviewError
+from ..services.errors import OverviewError
+
+
+def _overview() -> Any:
+    """The overview service, imported on first use: it loads numpy and scipy, which the
+    `sipas` commands that build this app without serving it should not pay for."""
+    from ..services import overview
+
+    return overview
+
 
 bp = Blueprint("office", __name__, url_prefix="/van-phong")
 
@@ -27,7 +35,7 @@ def office_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not overview.may_use_office(current_user):
+        if not _overview().may_use_office(current_user):
             abort(403)
         return view(*args, **kwargs)
 
@@ -51,18 +59,18 @@ def _locale() -> str:
 
 def _page(template: str, **context: Any) -> str:
     filters = context["filters"]
-    ids = overview.office_unit_ids(current_user)
-    return render_template(template, procedures=overview.procedures_in_scope(ids),
-                           factors=overview.FACTORS, channel_labels=CHANNEL_LABELS,
+    ids = _overview().office_unit_ids(current_user)
+    return render_template(template, procedures=_overview().procedures_in_scope(ids),
+                           factors=_overview().FACTORS, channel_labels=CHANNEL_LABELS,
                            params=filters.params(), **context)
 
 
 @bp.get("")
 @office_required
 def index() -> str:
-    filters = overview.parse_filters(request.args)
-    key, descending = overview.parse_sort(request.args)
-    rows = overview.sort_rows(overview.unit_rows(current_user, filters), key, descending)
+    filters = _overview().parse_filters(request.args)
+    key, descending = _overview().parse_sort(request.args)
+    rows = _overview().sort_rows(_overview().unit_rows(current_user, filters), key, descending)
     return _page("office/overview.html", filters=filters, rows=rows, sort_key=key,
                  descending=descending)
 
@@ -70,22 +78,22 @@ def index() -> str:
 @bp.get("/don-vi/<code>")
 @office_required
 def unit(code: str) -> str:
-    found = overview.unit_in_scope(current_user, code)
-    filters = overview.parse_filters(request.args)
-    key, descending = overview.parse_sort(request.args)
-    rows = overview.sort_rows(overview.counter_rows(found, filters), key, descending)
-    score = overview.unit_score(found, filters)
+    found = _overview().unit_in_scope(current_user, code)
+    filters = _overview().parse_filters(request.args)
+    key, descending = _overview().parse_sort(request.args)
+    rows = _overview().sort_rows(_overview().counter_rows(found, filters), key, descending)
+    score = _overview().unit_score(found, filters)
     return _page("office/unit.html", filters=filters, unit=found, rows=rows, score=score,
-                 items=overview.item_lines(score, found, _locale()), sort_key=key,
+                 items=_overview().item_lines(score, found, _locale()), sort_key=key,
                  descending=descending)
 
 
 @bp.get("/don-vi/<code>/quay/<counter>")
 @office_required
 def counter(code: str, counter: str) -> str:
-    found = overview.unit_in_scope(current_user, code)
-    desk = overview.counter_of(found, counter)
-    filters = overview.parse_filters(request.args)
-    score = overview.counter_score(found, desk, filters)
+    found = _overview().unit_in_scope(current_user, code)
+    desk = _overview().counter_of(found, counter)
+    filters = _overview().parse_filters(request.args)
+    score = _overview().counter_score(found, desk, filters)
     return _page("office/counter.html", filters=filters, unit=found, counter=desk,
-                 score=score, items=overview.item_lines(score, found, _locale()))
+                 score=score, items=_overview().item_lines(score, found, _locale()))

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
 from sqlalchemy.orm import joinedload
@@ -280,8 +279,8 @@ class HandlingTimes:
 def _hours(pairs: list[tuple[datetime, datetime]]) -> tuple[float | None, float | None]:
     if not pairs:
         return None, None
-    values = np.array([(b - a).total_seconds() / 3600 for a, b in pairs], dtype=float)
-    return float(np.percentile(values, 50)), float(np.percentile(values, 90))
+    values = sorted((b - a).total_seconds() / 3600 for a, b in pairs)
+    return _percentile(values, 0.5), _percentile(values, 0.9)
 
 
 def handling_times(user: User, start: datetime, end: datetime,
@@ -311,3 +310,11 @@ def handling_times(user: User, start: datetime, end: datetime,
                         and now - r.created_at > due),
             answer_median=a_med, answer_p90=a_p90, close_median=c_med, close_p90=c_p90))
     return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), of sorted ``values``."""
+    position = (len(values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)

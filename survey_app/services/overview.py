@@ -27,6 +27,7 @@ from scoring import Change, Cutoff, Estimate, compare, parse_period, period_labe
 
 from ..extensions import db
 from ..models import Counter, Procedure, Unit, User, unit_procedures
+from .errors import OverviewError
 from .org import subtree_ids
 from .scope import visible_unit_ids
 from .scores import Slice, score_database, today_local
@@ -38,10 +39,6 @@ TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
 SORT_KEYS = ("ten", "n", "sipas", *FACTORS, "muc_tieu", "danh_gia", "thay_doi")
 DIRECTIONS = ("tang", "giam")
 FLAG_ORDER = {"below_significant": 0, "below": 1, "meets": 2, "insufficient_data": 3}
-
-
-class OverviewError(ValueError):
-    """A request parameter that cannot be used; the message says which (answered with 400)."""
 
 
 # --- who may see what ---------------------------------------------------------------------

@@ -14,8 +14,23 @@ from flask_login import current_user
 
 from ..auth import staff_required
 from ..models import utcnow
-from ..services import charts, dashboard
 from ..services.responses import local_day
+
+
+def _dashboard() -> Any:
+    """Imported on first use: it loads numpy and scipy (see ``_charts``)."""
+    from ..services import dashboard
+
+    return dashboard
+
+
+def _charts() -> Any:
+    """Imported on first use: matplotlib, numpy and scipy are for serving pages, not for the
+    `sipas` commands that build this app without serving it."""
+    from ..services import charts
+
+    return charts
+
 
 bp = Blueprint("staff", __name__)
 
@@ -55,10 +70,10 @@ def pct(value: float | None) -> str:
 @staff_required
 def home() -> str:
     day = _day()
-    today = dashboard.today(current_user, day)
+    today = _dashboard().today(current_user, day)
     is_today = day == local_day(utcnow())
     return render_template("staff/home.html", today=today, is_today=is_today, pct=pct,
-                           min_n=dashboard.MIN_N,
+                           min_n=_dashboard().MIN_N,
                            refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]))
 
 
@@ -74,7 +89,7 @@ def news() -> Response:
     after = request.args.get("sau", "0").strip()
     if not re.fullmatch(r"[0-9]{1,18}", after):
         raise BadDay(after)  # not a response id: the same friendly 400
-    found = dashboard.news(current_user, _day(), int(after))
+    found = _dashboard().news(current_user, _day(), int(after))
     return jsonify(total=found.total, last_id=found.last_id,
                    comments=[_entry(c) for c in found.comments],
                    low=[_entry(r) for r in found.low])
@@ -84,12 +99,12 @@ def news() -> Response:
 @staff_required
 def trend_chart() -> Response:
     last = _day()
-    first = last - timedelta(days=dashboard.TREND_DAYS - 1)
-    labels = charts.TrendLabels(
+    first = last - timedelta(days=_dashboard().TREND_DAYS - 1)
+    labels = _charts().TrendLabels(
         title=_("Chỉ số SIPAS theo ngày, %(first)s – %(last)s", first=first.strftime("%d/%m"),
                 last=last.strftime("%d/%m/%Y")),
         y_axis=_("SIPAS (%)"), target=_("Mục tiêu %(target)d", target=90),
         interval=_("Khoảng tin cậy %(p)d%%", p=95), enough=_("Đủ dữ liệu (n ≥ 30)"),
         few=_("Chưa đủ dữ liệu (n < 30)"), empty=_("Chưa có phản hồi trong 30 ngày"))
-    svg = charts.trend_svg(dashboard.trend(current_user, last), first, last, labels)
+    svg = _charts().trend_svg(_dashboard().trend(current_user, last), first, last, labels)
     return Response(svg, mimetype="image/svg+xml")
