@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,14 @@ def test_init_is_idempotent_on_an_empty_database(tmp_path: Path) -> None:
     with app.app_context():
         tables = set(sa.inspect(db.engine).get_table_names())
     assert {"responses", "daily_counts", "units", "alembic_version"} <= tables
+
+
+def test_commands_start_without_the_numeric_stack() -> None:
+    """Every `sipas` command builds the app: numpy, scipy, matplotlib and pyarrow load only
+    where they are used (the export of 20,000 responses must finish within a second)."""
+    code = ("import sys, survey_app.cli as c; c.create_app({'SECRET_KEY': 's', 'HASH_KEY': 'h'});"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'numpy', 'scipy', 'matplotlib', 'pyarrow', 'alembic'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
