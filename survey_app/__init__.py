@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
+from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .commands import register_commands
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(office_bp)
     app.register_blueprint(complaints_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_cli(app: Flask) -> None:

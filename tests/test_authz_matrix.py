@@ -36,6 +36,9 @@ MANAGE_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "unit_head": 303}
 MANAGE_OUT = {**dict.fromkeys(ROLES, 404), "anonymous": LOGIN, "admin": 403}
 MARK_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "staff": 303, "unit_head": 303}
 MARK_OUT = MANAGE_OUT
+# Administration: the admin only.
+ADMIN_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 200}
+ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,25 @@ RULES: dict[str, list[Case]] = {
         Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/mo-lai", MANAGE_OUT,
              "outside", {"note": "Mở lại"}),
     ],
+    "admin.counters_page": [Case("GET", lambda w: "/quan-tri/quay", ADMIN_GET)],
+    "admin.card_pdf": [Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.pdf",
+                            ADMIN_GET)],
+    "admin.card_svg": [Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.svg",
+                            ADMIN_GET)],
+    "admin.log": [Case("GET", lambda w: "/quan-tri/nhat-ky", ADMIN_GET)],
+    # In this order, so that each change is allowed by the counter's state for the admin.
+    "admin.add_counter": [Case("POST", lambda w: "/quan-tri/quay", ADMIN_POST, "",
+                               {"unit": "IN", "code": "Q9", "name": "Quầy mới"})],
+    "admin.deactivate": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/ngung",
+                              ADMIN_POST)],
+    "admin.activate": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/kich-hoat",
+                            ADMIN_POST)],
+    "admin.rotate_token": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/doi-ma",
+                                ADMIN_POST)],
+    "admin.revoke_tokens": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/thu-hoi",
+                                 ADMIN_POST)],
+    "admin.issue_token": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/cap-ma",
+                               ADMIN_POST)],
 }
 EXEMPT = {"static"}  # files, not pages
 
@@ -125,7 +147,8 @@ def world(app: Flask) -> dict[str, str]:
     root = make_unit("P", "Tỉnh thử")
     inside = make_unit("IN", "Trung tâm bên trong", parent=root)
     outside = make_unit("OUT", "Trung tâm bên ngoài", parent=root)
-    token, other = token_of(make_counter(inside)), token_of(make_counter(outside))
+    counter_in = make_counter(inside)
+    token, other = token_of(counter_in), token_of(make_counter(outside))
     users = {role: make_user(f"u.{role}", role, inside) for role in ROLES[1:-1]}
     make_user("u.admin", "admin", None)
     head_out = make_user("u.head.out", "unit_head", outside)
@@ -142,6 +165,7 @@ def world(app: Flask) -> dict[str, str]:
         ids[f"complaint_{name}"] = complaints.mark(response, "phuc_vu", actor).id
     db.session.commit()
     ids["HEAD_IN"], ids["HEAD_OUT"] = users["unit_head"].id, head_out.id  # assignee ids
+    ids["counter_in"] = counter_in.id
     return {"token": token, **{k: str(v) for k, v in ids.items()}}
 
 

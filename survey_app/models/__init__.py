@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models. Import models from here."""
 
 from .accounts import ROLES, RoleAssignment, User
+from .audit import AuditEntry as AuditEntry
 from .base import Base, UTCDateTime, utcnow
 from .complaints import Complaint, ComplaintEvent
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures

@@ -1,0 +1,151 @@
+"""Administration views: thin; changes and their audit entries live in ``admin.counters``.
+
+Access: the ``admin`` role only — any other signed-in user gets 403, a signed-out visitor
+the login page. Every change is a CSRF-protected POST that redirects (303) to the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..auth import staff_required
+from ..models import Counter
+from ..services import audit, org, qrcards
+from ..services.responses import VN_TZ
+from . import counters
+from .counters import CounterError
+
+bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed in (see ``staff_required``) and holding the ``admin`` role, else 403."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not counters.is_admin(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return staff_required(wrapper)
+
+
+@bp.errorhandler(CounterError)
+def bad_change(error: CounterError) -> tuple[str, int]:
+    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
+                           message=str(error)), 400
+
+
+def _counter(counter_id: int) -> Counter:
+    found = counters.get(counter_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _back(counter: Counter, message: str) -> WerkzeugResponse:
+    flash(message)
+    return redirect(url_for("admin.counters_page", _anchor=f"quay-{counter.id}"), 303)
+
+
+def _list(error: str | None = None, form: dict[str, str] | None = None) -> str:
+    return render_template("admin/counters.html", groups=counters.grouped(), error=error,
+                           form=form or {})
+
+
+@bp.get("/quay")
+@admin_required
+def counters_page() -> str:
+    return _list()
+
+
+@bp.post("/quay")
+@admin_required
+def add_counter() -> WerkzeugResponse | tuple[str, int]:
+    form = {k: request.form.get(k, "") for k in ("unit", "code", "name")}
+    try:
+        counter = counters.add_counter(current_user, form["unit"], form["code"], form["name"])
+    except CounterError as error:
+        return _list(str(error), form), 400
+    return _back(counter, _("Đã thêm quầy %(name)s.", name=counter.name))
+
+
+@bp.post("/quay/<int:counter_id>/ngung")
+@admin_required
+def deactivate(counter_id: int) -> WerkzeugResponse:
+    counter = _counter(counter_id)
+    counters.set_active(current_user, counter, False)
+    return _back(counter, _("Đã ngừng quầy %(name)s.", name=counter.name))
+
+
+@bp.post("/quay/<int:counter_id>/kich-hoat")
+@admin_required
+def activate(counter_id: int) -> WerkzeugResponse:
+    counter = _counter(counter_id)
+    counters.set_active(current_user, counter, True)
+    return _back(counter, _("Đã mở lại quầy %(name)s.", name=counter.name))
+
+
+@bp.post("/quay/<int:counter_id>/cap-ma")
+@admin_required
+def issue_token(counter_id: int) -> WerkzeugResponse:
+    counter = _counter(counter_id)
+    counters.issue(current_user, counter)
+    return _back(counter, _("Đã cấp mã QR cho quầy %(name)s.", name=counter.name))
+
+
+@bp.post("/quay/<int:counter_id>/thu-hoi")
+@admin_required
+def revoke_tokens(counter_id: int) -> WerkzeugResponse:
+    counter = _counter(counter_id)
+    counters.revoke(current_user, counter)
+    return _back(counter, _("Đã thu hồi mã QR của quầy %(name)s.", name=counter.name))
+
+
+@bp.post("/quay/<int:counter_id>/doi-ma")
+@admin_required
+def rotate_token(counter_id: int) -> WerkzeugResponse:
+    counter = _counter(counter_id)
+    counters.rotate(current_user, counter)
+    return _back(counter, _("Đã đổi mã QR của quầy %(name)s; hãy in lại thẻ.",
+                            name=counter.name))
+
+
+def _card(counter_id: int) -> qrcards.Card:
+    counter = _counter(counter_id)
+    live = org.live_token(counter)
+    if live is None:
+        abort(404)
+    return qrcards.Card(counter.unit.code, counter.unit.name, counter.code, counter.name,
+                        org.public_url(live.token))
+
+
+@bp.get("/quay/<int:counter_id>/the.pdf")
+@admin_required
+def card_pdf(counter_id: int) -> WerkzeugResponse:
+    body = qrcards.render_pdf(_card(counter_id))
+    return WerkzeugResponse(body, mimetype="application/pdf")
+
+
+@bp.get("/quay/<int:counter_id>/the.svg")
+@admin_required
+def card_svg(counter_id: int) -> WerkzeugResponse:
+    body = qrcards.render_svg(_card(counter_id))
+    return WerkzeugResponse(body, mimetype="image/svg+xml")
+
+
+@bp.get("/nhat-ky")
+@admin_required
+def log() -> str:
+    raw = request.args.get("trang", "1")
+    number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    found = audit.page(number)
+    names = counters.labels([e.target_id for e in found.entries if e.target_type == "counter"])
+    return render_template("admin/log.html", page=found, names=names, vn_tz=VN_TZ)
