@@ -130,3 +130,32 @@ class StatsBucket(Base):
                          name="uq_stats_buckets_cell"),
         Index("ix_stats_buckets_unit", "unit_id", "period_start"),
     )
+
+
+class DayStat(Base):
+    """Sufficient statistics (``scoring.SufficientStats``, int32 vector) of one closed day's
+    responses in one cell: unit × counter × target group × channel × questionnaire (the
+    cells of :class:`DailyCount`; ``counter_id`` 0 = no counter, ``channel`` "" = unknown).
+
+    A day's statistics are stored whole or not at all: a marker row (``unit_id`` 0, empty
+    strings, ``n`` = the day's responses) records that the day was computed.  Bulk loads
+    add to the cells of a stored day in their transaction; forgetting a day deletes its rows
+    so it is computed again from the responses.
+    """
+
+    __tablename__ = "day_stats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    counter_id: Mapped[int] = mapped_column(Integer)
+    target_group: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(40))
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    n: Mapped[int] = mapped_column(Integer)
+    stats: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        UniqueConstraint("day", "unit_id", "counter_id", "target_group", "channel",
+                         "questionnaire_id", name="uq_day_stats_cell"),
+    )

@@ -1,0 +1,126 @@
+"""Bulk loading: responses, counts equal to a recount, explicit ids, stale buckets dropped."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import RESPONDENTS, DailyCount, Response, StatsBucket
+from survey_app.services import bulkload
+from survey_app.services.responses import local_day
+
+from ..factories import all_responses, make_counter, make_procedure, make_unit, \
+    seed_questionnaires
+
+
+def _row(unit_id: int, counter_id: int | None, moment: datetime, answers: dict[str, int],
+         **kw: Any) -> dict[str, Any]:
+    return {"questionnaire_id": "sipas-2024-dv", "unit_id": unit_id, "counter_id": counter_id,
+            "procedure_id": None, "target_group": "chung", "channel": "truc_tiep",
+            "submitted_at": moment, "local_day": local_day(moment), "answers": answers,
+            "comment": None, "source": "paper", "idempotency_key": None,
+            "receipt_hash": None, **kw}
+
+
+@pytest.fixture
+def place(app: Flask) -> dict[str, int]:
+    seed_questionnaires()
+    unit = make_unit("U1")
+    counter = make_counter(unit, "Q1")
+    proc = make_procedure(unit)
+    return {"unit": unit.id, "counter": counter.id, "procedure": proc.id}
+
+
+def _rows(place: dict[str, int], n: int, first: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        moment = first + timedelta(hours=7 * i)
+        answers = {"A1": 1 + i % 5, "C1": 1 + (i * 3) % 5}
+        if i % 3:
+            answers["Q5"] = 1 + i % 2
+        rows.append(_row(place["unit"], place["counter"] if i % 4 else None, moment, answers,
+                         channel=None if i % 5 == 0 else "truc_tiep",
+                         procedure_id=place["procedure"] if i % 2 else None,
+                         target_group="dat_dai_xay_dung_dau_tu" if i % 2 else "chung",
+                         comment="Cảm ơn" if i % 7 == 0 else None))
+    return rows
+
+
+def _recount() -> dict[tuple[object, ...], int]:
+    recount: Tally[tuple[object, ...]] = Tally()
+    for r in all_responses():
+        cell = (r.local_day, r.unit_id, r.counter_id or 0, r.target_group, r.channel or "",
+                r.questionnaire_id)
+        recount[(*cell, RESPONDENTS, 0)] += 1
+        for code, value in r.answers.items():
+            recount[(*cell, code, value)] += 1
+    return dict(recount)
+
+
+def _stored_counts() -> dict[tuple[object, ...], int]:
+    return {(c.day, c.unit_id, c.counter_id, c.target_group, c.channel, c.questionnaire_id,
+             c.item, c.value): c.n for c in db.session.scalars(select(DailyCount))}
+
+
+def test_bulk_loaded_counts_equal_a_recount(place: dict[str, int]) -> None:
+    first = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    assert bulkload.insert_responses(_rows(place, 120, first)) == 120
+    db.session.commit()
+    # A second load into the same days adds to the same cells.
+    assert bulkload.insert_responses(_rows(place, 50, first + timedelta(minutes=5))) == 50
+    db.session.commit()
+    stored = all_responses()
+    assert len(stored) == 170
+    assert _stored_counts() == _recount()
+    assert stored[0].answers == {"A1": 1, "C1": 1}
+    assert stored[0].submitted_at == first
+    assert stored[0].comment == "Cảm ơn"
+    assert stored[1].channel == "truc_tiep" and stored[0].channel is None
+
+
+def test_explicit_ids_are_kept_and_later_ids_follow(place: dict[str, int]) -> None:
+    first = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    rows = _rows(place, 3, first)
+    for row, wanted in zip(rows, (1000, 1005, 1002), strict=True):
+        row["id"] = wanted
+    rows.append(_row(place["unit"], None, first, {"A1": 5}))  # no id: the database picks
+    bulkload.insert_responses(rows)
+    db.session.commit()
+    ids = [r.id for r in all_responses()]
+    assert ids[:3] == [1000, 1002, 1005] and ids[3] > 1005
+    assert _stored_counts() == _recount()
+    db.session.add(Response(**_row(place["unit"], None, first, {"A1": 4})))
+    db.session.commit()  # the id sequence was moved past the explicit ids
+    assert max(r.id for r in all_responses()) > ids[3]
+
+
+def test_nothing_is_committed_by_the_loader(place: dict[str, int]) -> None:
+    bulkload.insert_responses(_rows(place, 10, datetime(2026, 3, 1, tzinfo=UTC)))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Response.id))) == 0
+    assert db.session.scalar(select(func.count(DailyCount.id))) == 0
+
+
+def test_stored_half_months_of_touched_days_are_forgotten(place: dict[str, int]) -> None:
+    for start in (date(2026, 3, 1), date(2026, 3, 15), date(2026, 4, 1)):
+        db.session.add(StatsBucket(period_start=start, unit_id=0, target_group="",
+                                   questionnaire_id="", n=0, stats=b""))
+    db.session.commit()
+    bulkload.insert_responses(_rows(place, 4, datetime(2026, 3, 20, tzinfo=UTC)))
+    db.session.commit()
+    left = set(db.session.scalars(select(StatsBucket.period_start)))
+    assert left == {date(2026, 3, 1), date(2026, 4, 1)}
+
+
+def test_naive_times_are_refused(place: dict[str, int]) -> None:
+    rows = _rows(place, 1, datetime(2026, 3, 1, tzinfo=UTC))
+    rows[0]["submitted_at"] = datetime(2026, 3, 1)
+    with pytest.raises(ValueError, match="aware"):
+        bulkload.insert_responses(rows)
+    db.session.rollback()
