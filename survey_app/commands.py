@@ -17,10 +17,11 @@ from .config import require_secrets, write_instance_secrets
 from .extensions import db
 from .models import ROLES
 from .services import accounts, exchange, org, schema
+from .services.reports.cli import report
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, links, qr, export, score, users, db_group):
+    for command in (init, demo, serve, links, qr, export, score, report, users, db_group):
         app.cli.add_command(command)
 
 

@@ -1,0 +1,51 @@
+"""``sipas report``: a report pack for a period (the command is registered in
+``survey_app/commands.py``). Heavy libraries load only when the command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
+
+
+@click.command("report")
+@click.option("--period", required=True,
+              help="2026-Q1 (quarter), 2026-H1 (6 months), 2026 (year), 2026-03 (month) or "
+                   "2026-01-01..2026-03-31 (custom, local days, inclusive).")
+@click.option("--cutoff", type=click.Choice(["calendar", "report"]), default="calendar",
+              show_default=True, help="Calendar periods, or the government reporting periods "
+                                      "that run from the 15th to the 14th.")
+@click.option("--unit", "unit_code", help="The report's unit (and the units under it); "
+                                          "default: the top unit.")
+@click.option("--integrity", is_flag=True,
+              help="Include the integrity rates (Q5, Q6): inspector reports only.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.xlsx, FILE.pdf, or FILE.zip (XLSX, PDF and a CSV of each table).")
+@with_appcontext
+def report(period: str, cutoff: str, unit_code: str | None, integrity: bool,
+           out: Path) -> None:
+    """Write the periodic SIPAS report (tables, charts, methods note) for a period."""
+    from . import ReportError, ReportSpec, build, write
+
+    fmt = SUFFIXES.get(out.suffix.lower())
+    if fmt is None:
+        raise click.BadParameter("tệp phải có đuôi .xlsx, .pdf hoặc .zip", param_hint="--out")
+    spec = ReportSpec(period=period, cutoff=cutoff, unit_code=unit_code, integrity=integrity)
+    try:
+        spec.validate()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
+    try:
+        content = build(spec)
+    except ReportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--unit") from None
+    try:
+        write(content, out, fmt)
+    except OSError as exc:
+        raise click.UsageError(f"không ghi được {out}: {exc.strerror}") from None
+    s = content.summary
+    click.echo(f"Wrote {out}: {content.period_label}, {content.unit_name}, "
+               f"{s.respondents} respondents, {len(content.tables)} tables")

@@ -1,0 +1,557 @@
+"""Build a :class:`~.model.Report`: every figure comes from
+:func:`survey_app.services.scores.score_database` (stored half-months where they apply) and
+changes from :func:`scoring.compare` (via :mod:`..overview`); this module only selects,
+orders and labels them, and reads what scores do not hold (comments, sources).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+import forms
+from scoring import Cutoff
+
+from ...extensions import db
+from ...models import Procedure, Response, Unit
+from ..org import subtree_ids
+from ..overview import change
+from ..score_output import FLAG_LABELS
+from ..scores import LAND, ScoreError, Slice, score_database
+from . import ReportError
+from .model import (
+    Column,
+    CommentGroup,
+    Profile,
+    Report,
+    Summary,
+    Table,
+    TrendPoint,
+    UnitBar,
+)
+from .spec import ReportSpec, period_dates, previous_period, short_label
+
+FACTORS = ("A", "B", "C", "D", "E")
+FACTOR_NAMES = {"A": "Tiếp cận dịch vụ", "B": "Thủ tục hành chính",
+                "C": "Công chức trực tiếp giải quyết công việc", "D": "Kết quả giải quyết",
+                "E": "Tiếp nhận, xử lý phản ánh, kiến nghị"}
+CHANNEL_NAMES = {"truc_tiep": "Trực tiếp tại Bộ phận Một cửa",
+                 "truc_tuyen_toan_trinh": "Trực tuyến toàn trình",
+                 "truc_tuyen_mot_phan": "Trực tuyến một phần",
+                 "buu_chinh": "Qua dịch vụ bưu chính công ích", "": "Không ghi hình thức"}
+GROUP_NAMES = {"chung": "Chung", LAND: "Đất đai, xây dựng, đầu tư"}
+SOURCE_NAMES = {"qr": "Mã QR tại quầy (điện thoại)", "kiosk": "Ki-ốt đánh giá",
+                "api": "Phần mềm một cửa (API)", "paper": "Phiếu giấy (nhập lại)"}
+INTEGRITY_NAMES = {"Q5": "Có công chức gây phiền hà, sách nhiễu",
+                   "Q6": "Phải đưa tiền ngoài quy định"}
+MIN_N = 30
+TREND_PERIODS = 4
+CHART_UNITS = 30
+COMMENTS_PER_FACTOR = 5
+COMMENTS_READ = 2000
+DEFAULT_PLACE = "Bộ phận Một cửa"
+# Personal data a citizen may type into a comment: phone and identity numbers, e-mail.
+_REDACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?:\+?\d[\s.-]?){8,}\d")
+REDACTED = "[đã che]"
+
+Progress = Callable[[float, str], None]
+
+
+def _quiet(_fraction: float, _message: str) -> None:
+    return None
+
+
+# --- scope --------------------------------------------------------------------------------
+
+def _root(spec: ReportSpec, unit_ids: list[int] | None) -> Unit | None:
+    allowed = set(unit_ids) if unit_ids is not None else None
+    if spec.unit_code is not None:
+        unit = db.session.scalar(select(Unit).where(Unit.code == spec.unit_code))
+        if unit is None or (allowed is not None and unit.id not in allowed):
+            raise ReportError(f"Không có đơn vị mã “{spec.unit_code}” trong phạm vi được xem.")
+        return unit
+    if allowed is not None:
+        units = list(db.session.scalars(select(Unit).where(Unit.id.in_(allowed))))
+        tops = [u for u in units if u.parent_id not in allowed]
+        if not tops:
+            raise ReportError("Không có đơn vị nào trong phạm vi được xem.")
+        if len(tops) > 1:
+            raise ReportError("Phạm vi gồm nhiều đơn vị riêng rẽ: hãy chọn một đơn vị.")
+        return tops[0]
+    tops = list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None))))
+    return tops[0] if len(tops) == 1 else None
+
+
+def _score(start: date, end: date, by: tuple[str, ...], unit: Unit | None,
+           cutoff: str) -> list[dict[str, Any]]:
+    try:
+        return score_database(Slice(start=start, end=end, by=by, cutoff=Cutoff(cutoff),
+                                    unit_code=unit.code if unit else None, min_n=MIN_N))
+    except ScoreError as exc:  # pragma: no cover - the spec is validated before
+        raise ReportError(str(exc)) from None
+
+
+def _whole(start: date, end: date, unit: Unit | None, cutoff: str) -> dict[str, Any] | None:
+    groups = _score(start, end, ("unit",) if unit else (), unit, cutoff)
+    if unit is None:
+        return groups[0] if groups else None
+    return next((g for g in groups if g["group"]["unit"] == unit.code), None)
+
+
+# --- small helpers ------------------------------------------------------------------------
+
+def _index(score: dict[str, Any] | None, key: str) -> float | None:
+    if score is None:
+        return None
+    if key == "sipas":
+        return score["sipas"]["index"]
+    value = score["factors"].get(key)
+    return value["index"] if value else None
+
+
+def _ci(value: dict[str, Any] | None) -> tuple[float | None, float | None]:
+    if not value:
+        return (None, None)
+    return (value.get("ci_low"), value.get("ci_high"))
+
+
+def _flag(score: dict[str, Any] | None) -> str:
+    return FLAG_LABELS[score["flag"]] if score else FLAG_LABELS["insufficient_data"]
+
+
+def _meets(score: dict[str, Any]) -> bool:
+    return score["n"] >= MIN_N and score["flag"] == "meets"
+
+
+def item_text(code: str, place: str) -> str:
+    for q in forms.load_all().values():
+        if code in q.item_codes:
+            return q.item(code).text.get("vi").replace("{place}", place)
+    return code
+
+
+def _item_order(code: str) -> tuple[int, str, int]:
+    return (0 if code[1:] != "0" else 1, code[0], int(code[1:]) if code[1:].isdigit() else 0)
+
+
+def _factor_of(code: str) -> str:
+    return code[0] if code[0] in FACTORS else ""
+
+
+# --- tables -------------------------------------------------------------------------------
+
+SCORE_COLUMNS = (Column("n", "Số phiếu", "int", 0.8), Column("sipas", "SIPAS (%)", "pct", 0.9),
+                 Column("ktc", "KTC 95 %", "ci", 1.7),
+                 *(Column(f, f, "pct", 0.8) for f in FACTORS))
+
+
+def _score_cells(score: dict[str, Any] | None) -> tuple[Any, ...]:
+    return (score["n"] if score else 0, _index(score, "sipas"),
+            _ci(score["sipas"]) if score else (None, None),
+            *(_index(score, f) for f in FACTORS))
+
+
+def _ranking_table(key: str, title: str, root: Unit | None, units: list[Unit],
+                   now: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]],
+                   previous: str, note: str) -> Table:
+    """Units ranked by SIPAS (those with the minimum sample), then the others by code."""
+    first = [u for u in units[:1] if root is not None and u.id == root.id and u.code in now]
+    ranked = sorted((u for u in units if u.code in now and now[u.code]["n"] >= MIN_N
+                     and u not in first),
+                    key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code))
+    rest = sorted((u for u in units if u not in ranked and u not in first and u.code in now),
+                  key=lambda u: u.code)
+    rows = []
+    for unit in [*first, *ranked, *rest]:
+        score, old = now[unit.code], before.get(unit.code)
+        moved = change(old, score)
+        position = ranked.index(unit) + 1 if unit in ranked else None
+        name = f"{unit.name} (toàn bộ)" if unit in first else unit.name
+        rows.append((position, unit.code, name,
+                     *_score_cells(score), score["target"], _flag(score),
+                     _index(old, "sipas"), moved.difference if moved else None,
+                     ("có" if moved.significant else "không") if moved else None))
+    columns = (Column("hang", "Hạng", "int", 0.9), Column("ma", "Mã", "text", 1.2),
+               Column("don_vi", "Đơn vị", "text", 4.0), *SCORE_COLUMNS,
+               Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
+               Column("danh_gia", "Đánh giá", "text", 1.6),
+               Column("ky_truoc", f"SIPAS {previous} (%)", "pct", 1.0),
+               Column("thay_doi", "Thay đổi (điểm %)", "pp", 1.0),
+               Column("y_nghia", "Thay đổi có ý nghĩa thống kê", "text", 1.0))
+    return Table(key, title, columns, tuple(rows), note)
+
+
+def _groups_table(key: str, title: str, label: str, groups: list[tuple[str, str, Any]],
+                  extra: tuple[Column, ...] = ()) -> Table:
+    """Rows of (code, name, score) for channels or procedures."""
+    columns = (Column("ma", "Mã", "text", 1.2), Column("ten", label, "text", 4.0), *extra,
+               *SCORE_COLUMNS, Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
+               Column("danh_gia", "Đánh giá", "text", 1.6))
+    rows = []
+    for code, name, score, *more in groups:
+        rows.append((code, name, *more, *_score_cells(score), score["target"], _flag(score)))
+    return Table(key, title, columns, tuple(rows))
+
+
+def _level_table(key: str, title: str, values: dict[str, dict[str, Any]], place: str,
+                 value_title: str, names: dict[str, str] | None = None,
+                 ranked: bool = False) -> Table:
+    codes = sorted(values, key=_item_order)
+    if ranked:
+        codes.sort(key=lambda c: -(values[c].get("index") or values[c].get("rate") or 0.0))
+    rows = []
+    for position, code in enumerate(codes, start=1):
+        v = values[code]
+        text = (names or {}).get(code) or item_text(code, place)
+        number = v.get("index", v.get("rate"))
+        head: tuple[Any, ...] = (position,) if ranked else ()
+        rows.append((*head, code, *(() if ranked else (_factor_of(code),)), text, v["n"],
+                     number, _ci(v)))
+    first = (Column("hang", "Hạng", "int", 0.6),) if ranked else ()
+    factor = () if ranked else (Column("yeu_to", "Yếu tố", "text", 0.7),)
+    columns = (*first, Column("ma", "Mã", "text", 0.7), *factor,
+               Column("noi_dung", "Nội dung", "text", 7.0),
+               Column("n", "Số trả lời", "int", 0.9), Column("chi_so", value_title, "pct", 1.0),
+               Column("ktc", "KTC 95 %", "ci", 1.7))
+    return Table(key, title, columns, tuple(rows))
+
+
+# --- comments and sources -----------------------------------------------------------------
+
+def _lowest_factor(qid: str, answers: dict[str, int]) -> str:
+    """The factor the respondent rated lowest (mean of its answered items; ties → the
+    earlier factor); ``""`` when no factor was answered."""
+    try:
+        factors = forms.get(qid).factors()
+    except KeyError:
+        return ""
+    best: tuple[float, str] | None = None
+    for code, items in factors.items():
+        values = [answers[i] for i in items if answers.get(i)]
+        if values:
+            mean = sum(values) / len(values)
+            if best is None or mean < best[0]:
+                best = (mean, code)
+    return best[1] if best else ""
+
+
+def redact(text: str) -> str:
+    """Hide phone and identity numbers and e-mail addresses a citizen may have written."""
+    return _REDACT.sub(REDACTED, " ".join(text.split()))
+
+
+def _comments(start: date, end: date, ids: list[int] | None,
+              names: dict[int, str]) -> tuple[CommentGroup, ...]:
+    r = Response
+    query = (select(r.local_day, r.unit_id, r.questionnaire_id, r.answers, r.comment)
+             .where(r.local_day >= start, r.local_day <= end, r.comment.is_not(None),
+                    r.comment != "")
+             .order_by(r.id.desc()).limit(COMMENTS_READ))
+    if ids is not None:
+        query = query.where(r.unit_id.in_(ids))
+    grouped: dict[str, list[tuple[str, str, str]]] = {}
+    for day, unit_id, qid, answers, comment in db.session.execute(query):
+        if isinstance(answers, str):
+            import json
+
+            answers = json.loads(answers)
+        factor = _lowest_factor(qid, answers or {})
+        grouped.setdefault(factor, []).append(
+            (f"{day.day:02d}/{day.month:02d}/{day.year}", names.get(unit_id, ""),
+             redact(comment)))
+    out = []
+    for factor in (*FACTORS, ""):
+        found = grouped.get(factor)
+        if found:
+            title = (f"{factor}. {FACTOR_NAMES[factor]}" if factor
+                     else "Không chấm yếu tố nào")
+            out.append(CommentGroup(factor, title, tuple(found[:COMMENTS_PER_FACTOR]),
+                                    len(found)))
+    return tuple(out)
+
+
+def _sources(start: date, end: date, ids: list[int] | None) -> tuple[tuple[str, int], ...]:
+    query = (select(Response.source, func.count()).where(Response.local_day >= start,
+                                                         Response.local_day <= end)
+             .group_by(Response.source).order_by(func.count().desc(), Response.source))
+    if ids is not None:
+        query = query.where(Response.unit_id.in_(ids))
+    return tuple((source, int(n)) for source, n in db.session.execute(query))
+
+
+def source_name(source: str) -> str:
+    return SOURCE_NAMES.get(source, f"Nhập từ hệ thống “{source}”")
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def build_report(spec: ReportSpec, unit_ids: list[int] | None,
+                 progress: Progress | None) -> Report:
+    spec.validate()
+    step = progress or _quiet
+    step(0.0, "Đang chuẩn bị")
+    start, end = spec.dates()
+    previous = spec.previous()
+    p_start, p_end = previous.dates()
+    root = _root(spec, unit_ids)
+    all_units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
+    ids = subtree_ids([root.id]) if root else None
+    in_scope = [u for u in all_units if ids is None or u.id in set(ids)]
+    names = {u.id: u.name for u in all_units}
+    cutoff = spec.cutoff
+
+    step(0.05, "Đang tính chỉ số các đơn vị")
+    by_unit = ("unit",)
+    now = {g["group"]["unit"]: g for g in _score(start, end, by_unit, root, cutoff)}
+    before = {g["group"]["unit"]: g for g in _score(p_start, p_end, by_unit, root, cutoff)}
+    whole = now.get(root.code) if root else _whole(start, end, None, cutoff)
+    whole_before = before.get(root.code) if root else _whole(p_start, p_end, None, cutoff)
+
+    step(0.3, "Đang tính nhóm đất đai, xây dựng, đầu tư")
+    by_group = ("unit", "target_group")
+    land_now = {g["group"]["unit"]: g for g in _score(start, end, by_group, root, cutoff)
+                if g["group"]["target_group"] == LAND}
+    land_before = {g["group"]["unit"]: g for g in _score(p_start, p_end, by_group, root, cutoff)
+                   if g["group"]["target_group"] == LAND}
+    land_whole = (land_now.get(root.code) if root else
+                  next((g for g in _score(start, end, ("target_group",), None, cutoff)
+                        if g["group"]["target_group"] == LAND), None))
+
+    step(0.45, "Đang tính xu hướng các kỳ trước")
+    trend = _trend(spec, root, whole, whole_before)
+
+    step(0.6, "Đang tính theo hình thức và thủ tục")
+    channels = _score(start, end, ("channel",), root, cutoff)
+    procedures = _score(start, end, ("procedure",), root, cutoff)
+
+    step(0.7, "Đang đọc ý kiến và nguồn dữ liệu")
+    comments = _comments(start, end, ids, names)
+    sources = _sources(start, end, ids)
+
+    step(0.8, "Đang lập bảng")
+    below = [u for u in in_scope if root is None or u.id != root.id]  # units counted
+    place = (root.place_name if root and root.place_name else DEFAULT_PLACE)
+    previous_name = short_label(previous.period)
+    tables = [_summary_table(whole, land_whole, now, land_now, below or in_scope)]
+    tables.append(_ranking_table(
+        "xep_hang", "Xếp hạng các đơn vị theo chỉ số SIPAS", root, in_scope, now, before,
+        previous_name, f"Dòng đầu: toàn bộ đơn vị báo cáo. Xếp hạng các đơn vị có ít nhất "
+        f"{MIN_N} phiếu; đơn vị cấp trên gộp toàn bộ phiếu của các đơn vị trực thuộc."))
+    tables.append(_ranking_table(
+        "dat_dai", "Thủ tục lĩnh vực đất đai, xây dựng, đầu tư (mục tiêu 85 %)", root,
+        in_scope,
+        land_now, land_before, previous_name,
+        "Chỉ gồm phiếu về thủ tục lĩnh vực đất đai, xây dựng, đầu tư."))
+    tables.append(_level_table("chi_so_thanh_phan", "Chỉ số thành phần (từng câu hỏi)",
+                               whole["items"] if whole else {}, place,
+                               "Hài lòng (%)"))
+    expectation = whole["expectation"] if whole else {}
+    tables.append(_level_table("mong_doi", "Xếp hạng mong đợi của người dân", expectation,
+                               place, "Mong muốn (%)", ranked=True))
+    if spec.integrity:
+        tables.append(_level_table("liem_chinh", "Tỉ lệ phản ánh về liêm chính",
+                                   whole["integrity"] if whole else {}, place,
+                                   "Tỉ lệ (%)", names=INTEGRITY_NAMES))
+    tables.append(_groups_table(
+        "hinh_thuc", "Theo hình thức nộp hồ sơ", "Hình thức",
+        [(g["group"]["channel"], CHANNEL_NAMES.get(g["group"]["channel"],
+                                                   g["group"]["channel"]), g)
+         for g in channels]))
+    tables.append(_procedure_table(procedures))
+    tables.append(_comments_table(comments))
+    total = sum(n for _s, n in sources)
+    tables.append(Table("nguon", "Nguồn dữ liệu", (
+        Column("ma", "Mã nguồn", "text", 1.0), Column("nguon", "Nguồn", "text", 4.0),
+        Column("so_phieu", "Số phiếu", "int", 1.0), Column("ti_le", "Tỉ lệ (%)", "pct", 1.0)),
+        tuple((s, source_name(s), n, 100.0 * n / total if total else None)
+              for s, n in sources)))
+
+    step(0.9, "Đang hoàn tất")
+    ranking, ranking_note = _ranking_bars(root, in_scope, now)
+    unit_name = root.name if root else "Tất cả đơn vị"
+    report = Report(
+        spec=spec,
+        title=f"Báo cáo kết quả đo lường sự hài lòng (SIPAS) — {unit_name}",
+        period_label=spec.label(),
+        previous_label=previous.label(),
+        start=start, end=end,
+        unit_code=root.code if root else None, unit_name=unit_name,
+        generated_at=datetime.now(UTC),
+        summary=_summary(whole, land_whole, now, land_now, below or in_scope),
+        tables=tuple(tables),
+        ranking=ranking, ranking_note=ranking_note,
+        trend=trend,
+        profile=_profile(root, now, unit_ids, start, end, cutoff),
+        comments=comments,
+        methods=_methods(previous.label(), total, whole["n"] if whole else 0),
+        sources=sources,
+    )
+    step(1.0, "Xong")
+    return report
+
+
+def _units_meeting(scores: dict[str, dict[str, Any]], units: list[Unit]) -> tuple[int, int]:
+    present = [scores[u.code] for u in units if u.code in scores]
+    assessed = [s for s in present if s["n"] >= MIN_N]
+    return len(assessed), sum(1 for s in assessed if _meets(s))
+
+
+def _summary(whole: dict[str, Any] | None, land: dict[str, Any] | None,
+             now: dict[str, dict[str, Any]], land_now: dict[str, dict[str, Any]],
+             units: list[Unit]) -> Summary:
+    assessed, meeting = _units_meeting(now, units)
+    land_assessed, land_meeting = _units_meeting(land_now, units)
+    ci = _ci(whole["sipas"]) if whole else (None, None)
+    land_ci = _ci(land["sipas"]) if land else (None, None)
+    return Summary(
+        respondents=whole["n"] if whole else 0, sipas=_index(whole, "sipas"),
+        ci_low=ci[0], ci_high=ci[1], target=whole["target"] if whole else None,
+        flag=_flag(whole), units_ranked=sum(1 for u in units if u.code in now),
+        units_assessed=assessed, units_meeting=meeting,
+        land_respondents=land["n"] if land else 0, land_sipas=_index(land, "sipas"),
+        land_ci_low=land_ci[0], land_ci_high=land_ci[1],
+        land_units_assessed=land_assessed, land_units_meeting=land_meeting)
+
+
+def _summary_table(whole: dict[str, Any] | None, land: dict[str, Any] | None,
+                   now: dict[str, dict[str, Any]], land_now: dict[str, dict[str, Any]],
+                   units: list[Unit]) -> Table:
+    rows = []
+    for name, score, per_unit, target in (("Tất cả thủ tục", whole, now, None),
+                                          ("Thủ tục đất đai, xây dựng, đầu tư", land,
+                                           land_now, 85.0)):
+        assessed, meeting = _units_meeting(per_unit, units)
+        rows.append((name, score["n"] if score else 0, _index(score, "sipas"),
+                     _ci(score["sipas"]) if score else (None, None),
+                     score["target"] if score else target, _flag(score), assessed, meeting))
+    columns = (Column("nhom", "Nhóm thủ tục", "text", 3.0), Column("n", "Số phiếu", "int", 1.0),
+               Column("sipas", "SIPAS (%)", "pct", 1.0), Column("ktc", "KTC 95 %", "ci", 1.7),
+               Column("muc_tieu", "Mục tiêu (%)", "pct", 1.0),
+               Column("danh_gia", "Đánh giá", "text", 1.8),
+               Column("don_vi_danh_gia", f"Số đơn vị có ≥ {MIN_N} phiếu", "int", 1.2),
+               Column("don_vi_dat", "Số đơn vị đạt mục tiêu", "int", 1.2))
+    return Table("tom_tat", "Tóm tắt", columns, tuple(rows))
+
+
+def _procedure_table(groups: list[dict[str, Any]]) -> Table:
+    codes = [g["group"]["procedure"] for g in groups if g["group"]["procedure"]]
+    known = {p.code: p for p in db.session.scalars(
+        select(Procedure).where(Procedure.code.in_(codes)))} if codes else {}
+    rows = []
+    for g in sorted(groups, key=lambda g: (-g["n"], g["group"]["procedure"])):
+        code = g["group"]["procedure"]
+        proc = known.get(code)
+        name = proc.name if proc else (code or "Không ghi thủ tục")
+        field = proc.field if proc else ""
+        group = GROUP_NAMES.get(proc.target_group, "") if proc else ""
+        rows.append((code, name, g, field, group))
+    return _groups_table("thu_tuc", "Theo thủ tục hành chính", "Thủ tục", rows,
+                         extra=(Column("linh_vuc", "Lĩnh vực", "text", 1.6),
+                                Column("nhom", "Nhóm", "text", 1.4)))
+
+
+def _comments_table(groups: tuple[CommentGroup, ...]) -> Table:
+    rows = tuple((g.title, day, unit, text) for g in groups for day, unit, text in g.comments)
+    return Table("y_kien", "Một số ý kiến của người dân, theo yếu tố", (
+        Column("yeu_to", "Yếu tố chấm thấp nhất", "text", 2.0),
+        Column("ngay", "Ngày", "text", 1.1), Column("don_vi", "Đơn vị", "text", 2.2),
+        Column("y_kien", "Ý kiến", "text", 6.0)), rows,
+        f"Mỗi yếu tố tối đa {COMMENTS_PER_FACTOR} ý kiến mới nhất; thông tin cá nhân đã che.")
+
+
+def _trend(spec: ReportSpec, root: Unit | None, now: dict[str, Any] | None,
+           before: dict[str, Any] | None) -> tuple[TrendPoint, ...]:
+    """This period and the ones before it (of the same kind), oldest first."""
+    periods = [spec.period]
+    for _ in range(TREND_PERIODS - 1):
+        periods.append(previous_period(periods[-1]))
+    points = []
+    for k, period in enumerate(periods):
+        if k == 0:
+            score = now
+        elif k == 1:
+            score = before
+        else:
+            start, end = period_dates(period, spec.cutoff)
+            score = _whole(start, end, root, spec.cutoff)
+        points.append(TrendPoint(short_label(period), score["n"] if score else 0,
+                                 _index(score, "sipas"),
+                                 tuple((f, _index(score, f)) for f in FACTORS)))
+    return tuple(reversed(points))
+
+
+def _ranking_bars(root: Unit | None, units: list[Unit], now: dict[str, dict[str, Any]]
+                  ) -> tuple[tuple[UnitBar, ...], str]:
+    """The units just below the report's unit (or the report's units when it has none);
+    the lowest :data:`CHART_UNITS` when there are more."""
+    level = [u for u in units if root is not None and u.parent_id == root.id and u.code in now]
+    if not level:
+        level = [u for u in units if u.code in now and (root is None or u.parent_id is None
+                                                        or u.id == root.id)]
+    level.sort(key=lambda u: (now[u.code]["sipas"]["index"] or 0.0, u.code))
+    note = ""
+    if len(level) > CHART_UNITS:
+        note = f"{CHART_UNITS} đơn vị có SIPAS thấp nhất trong {len(level)} đơn vị"
+        level = level[:CHART_UNITS]
+    bars = tuple(UnitBar(u.code, u.name, now[u.code]["n"], _index(now[u.code], "sipas"),
+                         *_ci(now[u.code]["sipas"]), now[u.code]["target"])
+                 for u in sorted(level, key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0),
+                                                       u.code)))
+    return bars, note
+
+
+def _profile(root: Unit | None, now: dict[str, dict[str, Any]], unit_ids: list[int] | None,
+             start: date, end: date, cutoff: str) -> Profile | None:
+    """The report's unit against its parent when the caller may see the parent; otherwise
+    the weakest unit just below the report's unit against it."""
+    keys = (*FACTORS, "sipas")
+
+    def values(score: dict[str, Any] | None) -> tuple[tuple[str, float | None], ...]:
+        return tuple(("SIPAS" if k == "sipas" else k, _index(score, k)) for k in keys)
+
+    if root is None:
+        return None
+    parent = root.parent
+    if parent is not None and (unit_ids is None or parent.id in set(unit_ids)):
+        parent_score = _whole(start, end, parent, cutoff)
+        if now.get(root.code) and parent_score:
+            return Profile(root.name, parent.name, values(now[root.code]), values(parent_score))
+    children = [u for u in root.children if u.code in now and now[u.code]["n"] >= MIN_N]
+    if not children or root.code not in now:
+        return None
+    weakest = min(children, key=lambda u: (now[u.code]["sipas"]["index"] or 0.0, u.code))
+    return Profile(weakest.name, root.name, values(now[weakest.code]), values(now[root.code]))
+
+
+def _methods(previous_label: str, stored: int, respondents: int) -> tuple[str, ...]:
+    return (
+        "Chỉ số thành phần (từng câu hỏi) = 100 × số câu trả lời “Hài lòng” hoặc “Rất hài "
+        "lòng” ÷ số câu trả lời từ 1 đến 5; câu “Không có ý kiến” không tính vào mẫu số "
+        "(Quyết định 1001/QĐ-BNV).",
+        "Chỉ số yếu tố (A–E) = trung bình các chỉ số thành phần có câu trả lời của yếu tố; "
+        "chỉ số SIPAS = trung bình các chỉ số yếu tố của phần dịch vụ. Nhiều phiên bản phiếu "
+        "trong một nhóm: mỗi yếu tố tính theo từng phiên bản, rồi lấy trung bình có trọng số "
+        "theo số người trả lời yếu tố đó.",
+        "Đơn vị cấp trên được tính bằng cách gộp toàn bộ phiếu của các đơn vị trực thuộc, "
+        "không lấy trung bình của các chỉ số.",
+        "Khoảng tin cậy 95 % (KTC): khoảng Wilson cho từng câu hỏi và các tỉ lệ; cho yếu tố "
+        "và SIPAS, khoảng tin cậy tính theo người trả lời (mỗi người trả lời nhiều câu), độ "
+        "phủ 95 % đã được kiểm tra bằng mô phỏng.",
+        f"Mục tiêu: 90 %; 85 % đối với thủ tục lĩnh vực đất đai, xây dựng, đầu tư. Cỡ mẫu tối "
+        f"thiểu {MIN_N} người trả lời: ít hơn thì ghi “chưa đủ dữ liệu” và không xếp hạng; "
+        "“dưới mục tiêu (rõ rệt)” khi cận trên của KTC thấp hơn mục tiêu.",
+        f"Thay đổi so với kỳ trước ({previous_label}): hiệu hai chỉ số SIPAS, KTC 95 % theo "
+        "phương pháp MOVER (Newcombe); “có ý nghĩa thống kê” khi KTC của hiệu không chứa 0.",
+        "Mong đợi: tỉ lệ người trả lời “Mong muốn” hoặc “Rất mong muốn”. Liêm chính: tỉ lệ "
+        "câu trả lời cho biết có phiền hà, sách nhiễu hoặc phải đưa tiền ngoài quy định.",
+        f"Ý kiến được xếp vào yếu tố mà người viết chấm thấp nhất (trung bình các câu của yếu "
+        f"tố; bằng nhau thì lấy yếu tố đứng trước); mỗi yếu tố in tối đa "
+        f"{COMMENTS_PER_FACTOR} ý kiến mới nhất; số điện thoại, số giấy tờ và thư điện tử "
+        "được che.",
+        f"Nguồn dữ liệu: {respondents:,} người trả lời trong kỳ; {stored:,} phiếu lưu từng "
+        "phiếu, theo nguồn ở bảng “Nguồn dữ liệu”.".replace(",", "."),
+    )

@@ -1,0 +1,238 @@
+"""The report as an A4 portrait PDF (reportlab): DejaVu fonts embedded (Vietnamese
+diacritics), tables that break across pages with their header row repeated, page numbers
+"Trang x/y", charts as images."""
+
+from __future__ import annotations
+
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from . import model
+from .charts import render
+from .formatting import cell_text, is_numeric, number
+from .model import Report
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
+MARGIN = 15 * mm
+WIDTH = A4[0] - 2 * MARGIN
+PDF_HIDE = {"xep_hang": {"ma"}, "dat_dai": {"ma"}, "hinh_thuc": {"ma"},
+            "thu_tuc": {"linh_vuc"}, "y_kien": {"yeu_to"}}
+WRAPPED = {"don_vi", "ten", "noi_dung", "y_kien", "nhom", "nguon", "danh_gia", "linh_vuc"}
+
+
+def _font_file(name: str) -> Path:
+    """DejaVu from Debian's fonts-dejavu-core, else the copy matplotlib ships."""
+    import matplotlib
+
+    for folder in (*FONT_DIRS, Path(matplotlib.get_data_path()) / "fonts" / "ttf"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(name)
+
+
+@cache
+def fonts() -> tuple[str, str, str, str]:
+    """Register the fonts once; (regular, bold, condensed, condensed bold) names."""
+    names = []
+    for name, files in (("SipasSans", ("DejaVuSans.ttf",)),
+                        ("SipasSans-Bold", ("DejaVuSans-Bold.ttf",)),
+                        ("SipasCond", ("DejaVuSansCondensed.ttf", "DejaVuSans.ttf")),
+                        ("SipasCond-Bold", ("DejaVuSansCondensed-Bold.ttf",
+                                            "DejaVuSans-Bold.ttf"))):
+        for file in files:
+            try:
+                path = _font_file(file)
+            except FileNotFoundError:
+                continue
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+            break
+        names.append(name)
+    pdfmetrics.registerFontFamily("SipasSans", normal="SipasSans", bold="SipasSans-Bold",
+                                  italic="SipasSans", boldItalic="SipasSans-Bold")
+    return names[0], names[1], names[2], names[3]
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold, cond, cond_bold = fonts()
+    return {
+        "title": ParagraphStyle("title", fontName=bold, fontSize=14, leading=18,
+                                alignment=TA_CENTER, spaceAfter=4),
+        "subtitle": ParagraphStyle("subtitle", fontName=regular, fontSize=10.5, leading=14,
+                                   alignment=TA_CENTER, spaceAfter=2),
+        "h": ParagraphStyle("h", fontName=bold, fontSize=11.5, leading=15, spaceBefore=10,
+                            spaceAfter=4, keepWithNext=1),
+        "h2": ParagraphStyle("h2", fontName=bold, fontSize=9.5, leading=12, spaceBefore=6,
+                             spaceAfter=2, keepWithNext=1),
+        "body": ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13,
+                               spaceAfter=3),
+        "note": ParagraphStyle("note", fontName=regular, fontSize=8, leading=10,
+                               textColor=colors.HexColor("#333333"), spaceBefore=2),
+        "cell": ParagraphStyle("cell", fontName=cond, fontSize=7.2, leading=8.6),
+        "head": ParagraphStyle("head", fontName=cond_bold, fontSize=7.2, leading=8.6),
+        "num": ParagraphStyle("num", fontName=cond, fontSize=7.2, leading=8.6,
+                              alignment=TA_RIGHT),
+    }
+
+
+class _NumberedCanvas(canvas.Canvas):
+    """Draws "Trang x/y" once the number of pages is known."""
+
+    footer = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["initialFontName"] = fonts()[0]
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        regular = fonts()[0]
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont(regular, 7.5)
+            self.setFillColor(colors.HexColor("#333333"))
+            self.drawString(MARGIN, 9 * mm, self.footer)
+            self.drawRightString(A4[0] - MARGIN, 9 * mm, f"Trang {self._pageNumber}/{total}")
+            super().showPage()
+        super().save()
+
+
+def _table(table: model.Table, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    hidden = PDF_HIDE.get(table.key, set())
+    shown = [i for i, c in enumerate(table.columns) if c.key not in hidden]
+    columns = [table.columns[i] for i in shown]
+    total = sum(c.width for c in columns)
+    widths = [WIDTH * c.width / total for c in columns]
+    data: list[list[Any]] = [[Paragraph(escape(c.title), styles["head"]) for c in columns]]
+    for row in table.rows:
+        line: list[Any] = []
+        for i, column in zip(shown, columns, strict=True):
+            text = cell_text(column, row[i])
+            if column.key in WRAPPED or (column.kind == "text" and len(text) > 14):
+                line.append(Paragraph(escape(text), styles["cell"]))
+            else:
+                line.append(text)
+        data.append(line)
+    if len(data) == 1:
+        data.append(["Không có dữ liệu trong kỳ."] + [""] * (len(columns) - 1))
+    _regular, _bold, cond, _cond_bold = fonts()
+    style = [
+        ("FONT", (0, 0), (-1, -1), cond, 7.2, 8.6),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#999999")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]
+    for k, column in enumerate(columns):
+        if is_numeric(column):
+            style.append(("ALIGN", (k, 1), (k, -1), "RIGHT"))
+    out = Table(data, colWidths=widths, repeatRows=1, style=TableStyle(style), hAlign="LEFT")
+    caption = Paragraph(escape(table.title), styles["h"])
+    items: list[Any] = [caption, out]
+    if table.note:
+        items.append(Paragraph(escape(table.note), styles["note"]))
+    return items
+
+
+def _chart(report: Report, key: str, width: float = WIDTH) -> Image:
+    data = render(report, key, "png", dpi=200)
+    reader = ImageReader(BytesIO(data))
+    w, h = reader.getSize()
+    return Image(BytesIO(data), width=width, height=width * h / w)
+
+
+def _summary(report: Report, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    s = report.summary
+    lines = [
+        f"Số người trả lời: <b>{number(s.respondents, 0)}</b>. Chỉ số SIPAS: "
+        f"<b>{number(s.sipas)} %</b> (KTC 95 %: {number(s.ci_low)}–{number(s.ci_high)}), "
+        f"mục tiêu {number(s.target, 0)} %: <b>{escape(s.flag)}</b>.",
+        f"Số đơn vị đạt mục tiêu: <b>{s.units_meeting}/{s.units_assessed}</b> đơn vị có đủ "
+        f"phiếu ({s.units_ranked} đơn vị có phiếu trong kỳ).",
+        f"Thủ tục lĩnh vực đất đai, xây dựng, đầu tư: {number(s.land_respondents, 0)} người "
+        f"trả lời, SIPAS {number(s.land_sipas)} % (KTC 95 %: {number(s.land_ci_low)}–"
+        f"{number(s.land_ci_high)}), mục tiêu 85 %; đạt {s.land_units_meeting}/"
+        f"{s.land_units_assessed} đơn vị.",
+    ]
+    return [Paragraph(line, styles["body"]) for line in lines]
+
+
+def _comments(report: Report, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    table = report.table("y_kien")
+    items: list[Any] = [Paragraph(escape(table.title), styles["h"])]
+    if not report.comments:
+        items.append(Paragraph("Không có ý kiến nào trong kỳ.", styles["body"]))
+    for group in report.comments:
+        items.append(Paragraph(escape(f"{group.title} ({group.total} ý kiến)"), styles["h2"]))
+        for day, unit, text in group.comments:
+            items.append(Paragraph(f"– “{escape(text)}” <font size=7.5>({escape(unit)}, "
+                                   f"{escape(day)})</font>", styles["body"]))
+    items.append(Paragraph(escape(table.note), styles["note"]))
+    return items
+
+
+def write_pdf(report: Report, out: Path) -> None:
+    styles = _styles()
+    story: list[Any] = [
+        Paragraph(escape(report.title), styles["title"]),
+        Paragraph(escape(f"Kỳ báo cáo: {report.period_label}"), styles["subtitle"]),
+        Paragraph(escape(f"Lập ngày {report.generated_at:%d/%m/%Y}"), styles["subtitle"]),
+        Spacer(1, 4 * mm),
+        Paragraph("1. Tóm tắt", styles["h"]),
+        *_summary(report, styles),
+        *_table(report.table("tom_tat"), styles)[1:],
+        Paragraph("2. Xếp hạng các đơn vị", styles["h"]),
+        _chart(report, "xep_hang"),
+        *_table(report.table("xep_hang"), styles),
+        *_table(report.table("dat_dai"), styles),
+        Paragraph("3. Xu hướng và các yếu tố", styles["h"]),
+        KeepTogether([_chart(report, "xu_huong", WIDTH * 0.9)]),
+        KeepTogether([_chart(report, "ho_so", WIDTH * 0.9)]),
+        *_table(report.table("chi_so_thanh_phan"), styles),
+        *_table(report.table("mong_doi"), styles),
+    ]
+    if "liem_chinh" in report.table_keys:
+        story += _table(report.table("liem_chinh"), styles)
+    story += [*_table(report.table("hinh_thuc"), styles),
+              *_table(report.table("thu_tuc"), styles),
+              *_comments(report, styles),
+              Paragraph("Ghi chú phương pháp", styles["h"]),
+              *(Paragraph(escape(line), styles["body"]) for line in report.methods),
+              *_table(report.table("nguon"), styles)]
+    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+                            topMargin=MARGIN, bottomMargin=16 * mm, title=report.title,
+                            author="sipas", subject=report.period_label,
+                            lang="vi")
+
+    class Numbered(_NumberedCanvas):
+        footer = f"{report.unit_name} — {report.period_label}"[:110]
+
+    doc.build(story, canvasmaker=Numbered)

@@ -1,0 +1,106 @@
+"""Write a :class:`~.model.Report` as XLSX (openpyxl), PDF (reportlab), a zip of CSVs, or a
+zip of everything. Files are written next to ``out`` and moved into place when complete,
+so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .model import Report, Table
+
+CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_format(report: Report, out: Path, fmt: str) -> Path:
+    writer: Callable[[Report, Path], None] = {
+        "xlsx": _xlsx, "pdf": _pdf, "csv": write_csv_zip, "zip": write_bundle}[fmt]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(handle)
+    try:
+        writer(report, Path(temporary))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes it private
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _xlsx(report: Report, out: Path) -> None:
+    from .xlsx import write_xlsx
+
+    write_xlsx(report, out)
+
+
+def _pdf(report: Report, out: Path) -> None:
+    from .pdf import write_pdf
+
+    write_pdf(report, out)
+
+
+def csv_header(table: Table) -> list[str]:
+    header = []
+    for column in table.columns:
+        if column.kind == "ci":
+            header += [f"{column.title} – cận dưới", f"{column.title} – cận trên"]
+        else:
+            header.append(column.title)
+    return header
+
+
+def csv_text(table: Table) -> str:
+    """One table as CSV (numbers with a decimal point, full precision; text cells that a
+    spreadsheet would run as a formula get a leading apostrophe)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(csv_header(table))
+    for row in table.rows:
+        cells: list[object] = []
+        for column, value in zip(table.columns, row, strict=True):
+            if column.kind == "ci":
+                low, high = value if value is not None else (None, None)  # type: ignore[misc]
+                cells += ["" if low is None else repr(low), "" if high is None else repr(high)]
+            elif value is None:
+                cells.append("")
+            elif isinstance(value, str):
+                cells.append("'" + value if value.startswith(CSV_DANGEROUS) else value)
+            else:
+                cells.append(repr(value))
+        writer.writerow(cells)
+    return "\ufeff" + buffer.getvalue()
+
+
+def csv_names(report: Report) -> list[tuple[str, Table]]:
+    return [(f"{i:02d}_{t.key}.csv", t) for i, t in enumerate(report.tables, start=1)]
+
+
+def write_csv_zip(report: Report, out: Path, folder: str = "") -> None:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_csvs(archive, report, folder)
+
+
+def _add_csvs(archive: zipfile.ZipFile, report: Report, folder: str) -> None:
+    for name, table in csv_names(report):
+        archive.writestr(folder + name, csv_text(table).encode("utf-8"))
+
+
+def write_bundle(report: Report, out: Path) -> None:
+    """A zip with ``bao-cao.xlsx``, ``bao-cao.pdf`` and ``csv/NN_bang.csv``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        xlsx, pdf = Path(tmp) / "bao-cao.xlsx", Path(tmp) / "bao-cao.pdf"
+        _xlsx(report, xlsx)
+        _pdf(report, pdf)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(xlsx, "bao-cao.xlsx")
+            archive.write(pdf, "bao-cao.pdf")
+            _add_csvs(archive, report, "csv/")
