@@ -17,6 +17,7 @@ from .commands import register_commands
 from .complaints import bp as complaints_bp
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager
+from .imports import bp as imports_bp
 from .i18n import inject_locale, select_locale
 from .office import bp as office_bp
 from .public import bp as public_bp
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(office_bp)
     app.register_blueprint(complaints_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(imports_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -15,13 +15,15 @@ from gunicorn.app.base import BaseApplication
 
 from .config import require_secrets, write_instance_secrets
 from .extensions import db
+from .imports.commands import import_command
 from .models import ROLES
 from .services import accounts, exchange, org, schema
 from .services.reports.cli import report
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, links, qr, export, score, report, users, db_group):
+    for command in (init, demo, serve, links, qr, export, import_command, score, report, users,
+                    db_group):
         app.cli.add_command(command)
 
 

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCK_MINUTES": 15,
     # Send the session cookie over HTTPS only (set true behind HTTPS in production).
     "SESSION_COOKIE_SECURE": False,
+    # Largest response file (CSV or XLSX) the web import accepts, in MB (sipas import: any size).
+    "IMPORT_MAX_MB": 20,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {

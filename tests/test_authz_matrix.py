@@ -39,6 +39,10 @@ MARK_OUT = MANAGE_OUT
 # Administration: the admin only.
 ADMIN_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 200}
 ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
+# Import of response files: the office (rows of its own units only) and the admin.
+IMPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "admin": 200}
+IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
+IMPORT_NOT_MINE = {**IMPORT_GET, "office": 404, "admin": 404}  # no such upload of this user
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,10 @@ RULES: dict[str, list[Case]] = {
                                  ADMIN_POST)],
     "admin.issue_token": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/cap-ma",
                                ADMIN_POST)],
+    "imports.index": [Case("GET", lambda w: "/nhap-du-lieu", IMPORT_GET)],
+    "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],
+    "imports.upload": [Case("POST", lambda w: "/nhap-du-lieu", IMPORT_NO_FILE)],
+    "imports.confirm": [Case("POST", lambda w: "/nhap-du-lieu/" + "x" * 24, IMPORT_NOT_MINE)],
 }
 EXEMPT = {"static"}  # files, not pages
 

@@ -1,0 +1,45 @@
+"""``sipas import``: the command-line import of a response file (CSV or XLSX)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from ..services import importer
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True,
+              help="Check the file and say what would be imported; store nothing.")
+@click.option("--source", help="Source of rows whose source column is empty "
+              "(default: paper), e.g. the name of the system the file came from.")
+@with_appcontext
+def import_command(file: Path, dry_run: bool, source: str | None) -> None:
+    """Import a response file (the `sipas export` format, .csv or .xlsx), all or nothing.
+
+    A file with any bad row imports nothing: every bad row is listed on standard error with
+    its line, column and reason, and the exit code is 2. Rows already stored (same
+    response_id and content, or the same paper row imported before) are skipped.
+    """
+    if file.suffix.lower() not in importer.SUFFIXES:
+        raise click.BadParameter("the file must end in .csv or .xlsx", param_hint="FILE")
+    try:
+        result = importer.import_file(file, source=source, dry_run=dry_run)
+    except importer.ImportRefused as refused:
+        problems = refused.problems
+        click.echo(f"tệp {file} có {len(problems)} lỗi, không nhập phản hồi nào:", err=True)
+        click.echo(importer.problems_text(problems), err=True)
+        raise click.exceptions.Exit(2) from None
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {file}: {exc.strerror}") from None
+    verb = "Would import" if dry_run else "Imported"
+    span = (f", days {result.first_day}–{result.last_day}" if result.first_day else "")
+    click.echo(f"{verb} {result.added} new responses from {file} "
+               f"({result.skipped} already stored, skipped{span}).")
+    for code, n in result.by_unit.items():
+        click.echo(f"  {code}\t{n}")
+    if dry_run:
+        click.echo("Dry run: nothing was stored.")

@@ -1,0 +1,612 @@
+"""Import of response files (``sipas import``, the web page ``/nhap-du-lieu``): all or nothing.
+
+The file is the METHOD §7 response file that ``sipas export`` writes (CSV), or a workbook in
+the same columns (XLSX, e.g. filled from :mod:`.template_xlsx`).  Steps:
+
+1. **Read and check the format.**  A CSV goes through :func:`.answerfile.read_answer_table`
+   (columns, vectorised checks) plus one more columnar read for ``submitted_at`` and
+   ``comment``; when that finds a problem, or for a workbook, every row is read again one by
+   one with :func:`.exchange._parse_row`, so that the report names *every* bad row — format
+   problems and database problems together.
+2. **Check against the database**, vectorised over the distinct codes: the unit exists (and,
+   for an ``office`` user, lies in their scope), the counter belongs to that unit, the
+   procedure exists and its target group is the row's, the questionnaire is known, the source
+   is a name, the comment is not too long, the moment is not in the future, the
+   ``response_id`` is a whole number used once in the file.
+3. **Recognise what is stored already.**  A row with a ``response_id`` that exists is the same
+   response when every field matches (skipped) — otherwise it is an error; a ``response_id``
+   that does not exist is kept as the new response's id.  A row without an id (paper keyed
+   in) gets an idempotency key: a keyed hash (``HASH_KEY``) of its source and content *and of
+   how many identical rows came before it in the file*, so two identical paper forms in one
+   file are two citizens (keys ``…#0`` and ``…#1``), while importing the same file again — or
+   a longer file that repeats it — finds both keys stored and adds nothing.
+4. **Store** with :func:`.bulkload.insert_responses` (per-day counts and statistics in the
+   same transaction), commit once.  Any problem → nothing stored, :class:`ImportRefused`
+   lists every bad row by line, column and reason (in Vietnamese).
+
+Imported responses count in every index exactly as online ones: the same rows, the same counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, text
+
+import forms
+
+from ..extensions import db
+from ..models import Counter, Procedure, QuestionnaireVersion, Response, Unit
+from .exchange import (
+    META_COLUMNS,
+    FileProblem,
+    ResponseFileError,
+    _parse_row,
+    columns,
+)
+from .responses import VN_TZ
+
+__all__ = ["FileProblem", "ImportRefused", "ImportResult", "SUFFIXES", "import_file"]
+
+SUFFIXES = (".csv", ".xlsx")
+DEFAULT_SOURCE = "paper"
+SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+MAX_ID = 2_147_483_647  # responses.id is a 32-bit integer on PostgreSQL
+KEY_PREFIX = "imp-"
+BATCH = 100_000  # rows turned into dicts and handed to bulkload at a time
+FUTURE_SLACK = timedelta(minutes=10)  # clocks differ; a later moment is an error
+_EPOCH = date(1970, 1, 1).toordinal()
+_CHUNK = 900  # values per IN (…) list
+
+# Messages of the database checks (the format checks' messages are exchange.py's).
+NO_UNIT = "không có đơn vị mã {code!r}"
+OUT_OF_SCOPE = "đơn vị {code!r} nằm ngoài phạm vi bạn được nhập dữ liệu"
+NO_COUNTER = "đơn vị {unit!r} không có quầy mã {code!r}"
+NO_PROCEDURE = "không có thủ tục mã {code!r}"
+WRONG_GROUP = "thủ tục {code!r} thuộc nhóm {group!r}; cột target_group phải là {group!r}"
+NO_QUESTIONNAIRE = "phiên bản phiếu {code!r} chưa có trong cơ sở dữ liệu (chạy sipas init)"
+BAD_SOURCE = ("nguồn {code!r} không hợp lệ: chữ thường không dấu, số, dấu chấm, gạch ngang "
+              "hoặc gạch dưới, tối đa 40 ký tự")
+LONG_COMMENT = "ý kiến dài {n} ký tự, tối đa {limit}"
+FUTURE = "thời điểm ở tương lai"
+BAD_ID = "mã phản hồi phải là số nguyên dương (tối đa {max}) hoặc để trống"
+REPEATED_ID = "mã phản hồi {rid} đã xuất hiện ở dòng {first}"
+CHANGED = ("phản hồi {rid} đã có trong cơ sở dữ liệu với nội dung khác ({what}); "
+           "không ghi đè")
+NOT_XLSX = "không đọc được tệp Excel ({reason})"
+EMPTY_SHEET = "bảng tính trống, thiếu dòng tiêu đề"
+DUPLICATE_COLUMN = "cột lặp lại trong dòng tiêu đề"
+MISSING_COLUMN = "thiếu cột bắt buộc"
+UNKNOWN_COLUMN = "cột không có trong định dạng tệp"
+CELL_COUNT = "có {got} ô, cần {need}"
+NO_ROWS = "tệp không có phản hồi nào"
+BAD_TYPE = "chỉ nhận tệp .csv hoặc .xlsx"
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported; nothing was stored. ``problems`` lists every bad row."""
+
+    def __init__(self, problems: list[FileProblem]) -> None:
+        problems = sorted(problems, key=lambda p: (p.line, p.column))
+        super().__init__("\n".join(str(p) for p in problems[:50]))
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    rows: int  # responses in the file
+    added: int  # new responses (stored unless dry_run)
+    skipped: int  # already stored, identical
+    dry_run: bool
+    by_unit: dict[str, int] = field(default_factory=dict)  # new responses per unit code
+    by_source: dict[str, int] = field(default_factory=dict)
+    first_day: date | None = None
+    last_day: date | None = None
+    kept_ids: int = 0  # new responses that keep the file's response_id
+
+
+@dataclass
+class _Rows:
+    """The file's responses as columns (file order); codes as texts."""
+
+    lines: list[int]
+    rid: list[str]
+    moment: list[datetime]  # aware UTC
+    day: list[date]
+    unit: list[str]
+    counter: list[str]
+    procedure: list[str]
+    target_group: list[str]
+    channel: list[str]
+    questionnaire: list[str]
+    source: list[str]
+    answers: list[dict[str, int]]
+    comment: list[str]
+
+    @property
+    def n(self) -> int:
+        return len(self.lines)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> tuple[_Rows, list[FileProblem]]:
+    """The file's responses and its format problems (every bad row)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_records(_xlsx_records(path))
+    if suffix != ".csv":
+        raise ImportRefused([FileProblem(0, "", BAD_TYPE)])
+    try:
+        return _read_csv_fast(path), []
+    except ResponseFileError as exc:
+        if any(p.line <= 1 for p in exc.problems):  # encoding or header: nothing to add
+            raise ImportRefused(exc.problems) from None
+    except _Misaligned:
+        pass
+    return _read_records(_csv_records(path))
+
+
+class _Misaligned(Exception):
+    """The two columnar reads disagree on the rows (e.g. rows of empty cells): read again
+    row by row."""
+
+
+def _read_csv_fast(path: Path) -> _Rows:
+    """Vectorised read of a CSV response file (raises ResponseFileError on any problem)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from .answerfile import read_answer_table
+
+    table = read_answer_table(path, max_problems=1)
+    with path.open("rb") as fh:
+        first = fh.readline()
+    header = next(csv.reader([first.decode("utf-8-sig")]))
+    header = [h.strip() for h in header]
+    wanted = ["submitted_at", "comment"] if "comment" in header else ["submitted_at"]
+    extra = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=16 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
+            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    n = table.n
+    if extra.num_rows != n:
+        raise _Misaligned()
+    stamps = extra.column("submitted_at").to_pylist()
+    comments = extra.column("comment").to_pylist() if "comment" in wanted else [""] * n
+    days = table.local_day.tolist()
+    day_of = {d: date.fromordinal(d + _EPOCH) for d in set(days)}
+    item_codes = table.item_codes
+    present = [j for j, code in enumerate(item_codes) if code in header]
+    codes = [item_codes[j] for j in present]
+    matrix = np.ascontiguousarray(table.answers[:, present]).tolist() if present else [[]] * n
+    answers = [{c: v for c, v in zip(codes, row, strict=True) if v} for row in matrix]
+
+    def texts(col: Any) -> list[str]:
+        values = list(col.values)
+        return [values[i] for i in col.codes.tolist()]
+
+    return _Rows(
+        lines=table.lines.tolist(), rid=list(table.response_id.values),
+        moment=[_utc(s) for s in stamps], day=[day_of[d] for d in days],
+        unit=texts(table.unit), counter=texts(table.counter), procedure=texts(table.procedure),
+        target_group=texts(table.target_group), channel=texts(table.channel),
+        questionnaire=texts(table.questionnaire), source=texts(table.source),
+        answers=answers, comment=[_comment(c) for c in comments],
+    )
+
+
+def _utc(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(UTC)
+
+
+def _comment(raw: str | None) -> str:
+    return (raw or "").replace("\r\n", "\n").strip()
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(physical line at which the record ends, cells) of a CSV file; line 1 = header."""
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused([FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]) \
+            from None
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as exc:
+        raise ImportRefused([FileProblem(reader.line_num, "",
+                                         f"không đọc được tệp CSV ({exc})")]) from None
+
+
+def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells as texts) of the workbook's data sheet (``Phiếu`` or the first)."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - zip, XML or openpyxl errors: not a workbook
+        raise ImportRefused([FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]) \
+            from None
+    try:
+        from .template_xlsx import DATA_SHEET
+
+        sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_xlsx_text(v) for v in values]
+    finally:
+        book.close()
+
+
+def _xlsx_text(value: Any) -> str:
+    """A cell as the text a CSV would hold: whole numbers without ``.0``, moments in ISO 8601
+    (a moment without a zone is Vietnam local time, METHOD §7)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list[FileProblem]]:
+    """Row-by-row reading with exchange's checks; collects every problem."""
+    it = iter(records)
+    first = next(it, None)
+    if first is None:
+        raise ImportRefused([FileProblem(1, "", EMPTY_SHEET)])
+    header = [h.strip() for h in first[1]]
+    while header and not header[-1]:  # a workbook's empty trailing columns
+        header.pop()
+    allowed = columns()
+    problems = [FileProblem(1, c, MISSING_COLUMN) for c in META_COLUMNS if c not in header]
+    problems += [FileProblem(1, c or "?", UNKNOWN_COLUMN) for c in header if c not in allowed]
+    problems += [FileProblem(1, c, DUPLICATE_COLUMN)
+                 for c, k in Tally(header).items() if k > 1 and c in allowed]
+    if problems:
+        raise ImportRefused(problems)
+    item_cols = [c for c in header if c in forms.all_item_codes()]
+    questionnaires = forms.load_all()
+    rows = _Rows([], [], [], [], [], [], [], [], [], [], [], [], [])
+    for line, raw in it:
+        cells = [c.strip() for c in raw]
+        if not any(cells):
+            continue
+        if len(cells) > len(header) and not any(cells[len(header):]):
+            cells = cells[:len(header)]  # a workbook's empty trailing cells
+        if len(cells) != len(header):
+            problems.append(FileProblem(line, "", CELL_COUNT.format(got=len(cells),
+                                                                    need=len(header))))
+            continue
+        row = dict(zip(header, cells, strict=True))
+        try:
+            parsed = _parse_row(line, row, item_cols, questionnaires, problems)
+        except ValueError:  # int() of unusual digits
+            problems.append(FileProblem(line, "", "ô không đọc được"))
+            continue
+        if parsed is None:
+            continue
+        rows.lines.append(parsed.line)
+        rows.rid.append(parsed.response_id)
+        rows.moment.append(parsed.submitted_at.astimezone(UTC))
+        rows.day.append(parsed.local_day)
+        rows.unit.append(parsed.unit_code)
+        rows.counter.append(parsed.counter_code)
+        rows.procedure.append(parsed.procedure_code)
+        rows.target_group.append(parsed.target_group)
+        rows.channel.append(parsed.channel)
+        rows.questionnaire.append(parsed.questionnaire)
+        rows.source.append(parsed.source)
+        rows.answers.append(parsed.answers)
+        rows.comment.append(_comment(parsed.comment))
+    return rows, problems
+
+
+# --- checks against the database ------------------------------------------------------------
+
+
+@dataclass
+class _Resolved:
+    unit_id: list[int]
+    counter_id: list[int | None]
+    procedure_id: list[int | None]
+    source: list[str]
+    rid: list[int | None]
+
+
+def _check(rows: _Rows, scope: set[int] | None, default_source: str,
+           problems: list[FileProblem]) -> _Resolved:
+    """Resolve codes to ids; append a problem for every bad cell."""
+    n = rows.n
+
+    def bad(i: int, column: str, message: str) -> None:
+        problems.append(FileProblem(rows.lines[i], column, message))
+
+    units = {code: (uid,) for uid, code in db.session.execute(select(Unit.id, Unit.code))}
+    unit_id = [0] * n
+    for i, code in enumerate(rows.unit):
+        found = units.get(code)
+        if found is None:
+            bad(i, "unit_code", NO_UNIT.format(code=code))
+        elif scope is not None and found[0] not in scope:
+            bad(i, "unit_code", OUT_OF_SCOPE.format(code=code))
+        else:
+            unit_id[i] = found[0]
+
+    counters = {(uid, code): cid for cid, uid, code in
+                db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))}
+    counter_id: list[int | None] = [None] * n
+    for i, code in enumerate(rows.counter):
+        if code and unit_id[i]:
+            cid = counters.get((unit_id[i], code))
+            if cid is None:
+                bad(i, "counter_code", NO_COUNTER.format(unit=rows.unit[i], code=code))
+            counter_id[i] = cid
+
+    procedures = {code: (pid, group) for pid, code, group in
+                  db.session.execute(select(Procedure.id, Procedure.code,
+                                            Procedure.target_group))}
+    procedure_id: list[int | None] = [None] * n
+    for i, code in enumerate(rows.procedure):
+        if not code:
+            continue
+        found_p = procedures.get(code)
+        if found_p is None:
+            bad(i, "procedure_code", NO_PROCEDURE.format(code=code))
+            continue
+        procedure_id[i] = found_p[0]
+        if found_p[1] != rows.target_group[i]:
+            bad(i, "target_group", WRONG_GROUP.format(code=code, group=found_p[1]))
+
+    stored_versions = set(db.session.scalars(select(QuestionnaireVersion.id)))
+    for qid in set(rows.questionnaire) - stored_versions:
+        for i in (k for k, q in enumerate(rows.questionnaire) if q == qid):
+            bad(i, "questionnaire", NO_QUESTIONNAIRE.format(code=qid))
+
+    source_ok = {s: bool(SOURCE_RE.fullmatch(s or default_source)) for s in set(rows.source)}
+    source = [s or default_source for s in rows.source]
+    for i, s in enumerate(rows.source):
+        if not source_ok[s]:
+            bad(i, "source", BAD_SOURCE.format(code=s))
+
+    limit = int(current_app.config["MAX_COMMENT_LENGTH"])
+    for i, c in enumerate(rows.comment):
+        if len(c) > limit:
+            bad(i, "comment", LONG_COMMENT.format(n=len(c), limit=limit))
+
+    latest = datetime.now(UTC) + FUTURE_SLACK
+    for i, moment in enumerate(rows.moment):
+        if moment > latest:
+            bad(i, "submitted_at", FUTURE)
+
+    rid: list[int | None] = [None] * n
+    first_line: dict[int, int] = {}
+    for i, raw in enumerate(rows.rid):
+        if not raw:
+            continue
+        value = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if not 1 <= value <= MAX_ID:
+            bad(i, "response_id", BAD_ID.format(max=MAX_ID))
+            continue
+        if value in first_line:
+            bad(i, "response_id", REPEATED_ID.format(rid=value, first=first_line[value]))
+            continue
+        first_line[value] = rows.lines[i]
+        rid[i] = value
+    return _Resolved(unit_id, counter_id, procedure_id, source, rid)
+
+
+# --- what is stored already -----------------------------------------------------------------
+
+
+def _hash_key() -> bytes:
+    return hashlib.sha256(str(current_app.config["HASH_KEY"]).encode()).digest()
+
+
+def _keys(rows: _Rows, res: _Resolved) -> list[str | None]:
+    """Idempotency keys of the rows without a response_id (see the module docstring)."""
+    secret = _hash_key()
+    seen: Tally[bytes] = Tally()
+    keys: list[str | None] = [None] * rows.n
+    for i in range(rows.n):
+        if res.rid[i] is not None:
+            continue
+        answers = ",".join(f"{c}={v}" for c, v in sorted(rows.answers[i].items()))
+        content = "\x1f".join((
+            res.source[i], rows.unit[i], rows.counter[i], rows.procedure[i],
+            rows.target_group[i], rows.channel[i], rows.questionnaire[i],
+            rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"), answers, rows.comment[i],
+        )).encode()
+        digest = hashlib.blake2b(content, digest_size=16).digest()
+        occurrence = seen[digest]
+        seen[digest] += 1
+        keyed = hashlib.blake2b(digest + occurrence.to_bytes(4, "big"), key=secret,
+                                digest_size=24)
+        keys[i] = KEY_PREFIX + keyed.hexdigest()
+    return keys
+
+
+def _stored_keys(keys: list[str | None], counter_id: list[int | None]) -> set[str]:
+    """The keys that a stored response holds already (through the unique index on
+    (counter_id, idempotency_key): one lookup per counter, and per chunk of keys)."""
+    by_counter: dict[int | None, list[str]] = {}
+    for key, cid in zip(keys, counter_id, strict=True):
+        if key is not None:
+            by_counter.setdefault(cid, []).append(key)
+    found: set[str] = set()
+    column = Response.idempotency_key
+    for cid, wanted in by_counter.items():
+        where = Response.counter_id.is_(None) if cid is None else Response.counter_id == cid
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            found.update(db.session.scalars(select(column).where(where, column.in_(chunk))))
+    return found
+
+
+def _stored_ids(ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """Stored responses among ``ids``: id → comparable content."""
+    if not ids:
+        return {}
+    r = Response.__table__.c
+    lo, hi = min(ids), max(ids)
+    present = set(db.session.scalars(select(r.id).where(r.id >= lo, r.id <= hi)))
+    hits = sorted(present.intersection(ids))
+    out: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(hits), _CHUNK):
+        chunk = hits[start:start + _CHUNK]
+        query = select(r.id, r.submitted_at, r.unit_id, r.counter_id, r.procedure_id,
+                       r.target_group, r.channel, r.questionnaire_id, r.source, r.answers,
+                       r.comment).where(r.id.in_(chunk))
+        for row in db.session.execute(query):
+            out[row[0]] = tuple(row[1:])
+    return out
+
+
+_FIELDS = ("submitted_at", "unit_code", "counter_code", "procedure_code", "target_group",
+           "channel", "questionnaire", "source", "answers", "comment")
+
+
+def _difference(stored: tuple[Any, ...], mine: tuple[Any, ...]) -> list[str]:
+    """Names of the fields that differ (moments compared to the second, as exported)."""
+    (s_at, *s_rest), (m_at, *m_rest) = stored, mine
+    if s_at.tzinfo is None:
+        s_at = s_at.replace(tzinfo=UTC)
+    differs = [s_at.replace(microsecond=0) != m_at.replace(microsecond=0)]
+    differs += [a != b for a, b in zip(s_rest, m_rest, strict=True)]
+    return [name for name, d in zip(_FIELDS, differs, strict=True) if d]
+
+
+# --- the import -----------------------------------------------------------------------------
+
+
+def import_file(path: Path, *, source: str | None = None, scope: set[int] | None = None,
+                dry_run: bool = False,
+                before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
+    """Import a response file (CSV or XLSX), all or nothing.
+
+    ``source`` fills an empty ``source`` column (default ``paper``); ``scope`` limits the units
+    rows may name (``None``: every unit); ``before_commit`` may add to the transaction (an
+    audit entry). Raises :class:`ImportRefused` listing every bad row;
+    then nothing is stored.  With ``dry_run`` nothing is stored either way.
+    """
+    default_source = (source or "").strip() or DEFAULT_SOURCE
+    if not SOURCE_RE.fullmatch(default_source):
+        raise ImportRefused([FileProblem(0, "source", BAD_SOURCE.format(code=default_source))])
+    if not dry_run and db.engine.dialect.name == "postgresql":
+        # One import at a time: two imports of one file must not both find its keys unused.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
+    rows, problems = _read(path)
+    if rows.n == 0 and not problems:
+        raise ImportRefused([FileProblem(0, "", NO_ROWS)])
+    res = _check(rows, scope, default_source, problems)
+    if problems:
+        raise ImportRefused(problems)
+
+    keys = _keys(rows, res)
+    stored_keys = _stored_keys(keys, res.counter_id)
+    ids = [i for i in res.rid if i is not None]
+    stored = _stored_ids(ids)
+    new: list[int] = []
+    skipped = 0
+    for i in range(rows.n):
+        rid = res.rid[i]
+        if rid is not None and rid in stored:
+            mine = (rows.moment[i], res.unit_id[i], res.counter_id[i], res.procedure_id[i],
+                    rows.target_group[i], rows.channel[i] or None, rows.questionnaire[i],
+                    res.source[i], rows.answers[i], rows.comment[i] or None)
+            theirs = _normalise_stored(stored[rid])
+            what = _difference(theirs, mine)
+            if what:
+                problems.append(FileProblem(rows.lines[i], "response_id", CHANGED.format(
+                    rid=rid, what=", ".join(what))))
+            else:
+                skipped += 1
+        elif rid is None and keys[i] in stored_keys:
+            skipped += 1
+        else:
+            new.append(i)
+    if problems:
+        raise ImportRefused(problems)
+
+    result = ImportResult(rows=rows.n, added=len(new), skipped=skipped, dry_run=dry_run)
+    result.by_unit = dict(sorted(Tally(rows.unit[i] for i in new).items()))
+    result.by_source = dict(sorted(Tally(res.source[i] for i in new).items()))
+    result.kept_ids = sum(1 for i in new if res.rid[i] is not None)
+    if new:
+        result.first_day = min(rows.day[i] for i in new)
+        result.last_day = max(rows.day[i] for i in new)
+    if dry_run or not new:
+        db.session.rollback()
+        return result
+
+    from .bulkload import insert_responses
+
+    try:
+        for start in range(0, len(new), BATCH):
+            insert_responses([_row(rows, res, keys, i) for i in new[start:start + BATCH]])
+        if before_commit is not None:
+            before_commit(result)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def _normalise_stored(stored: tuple[Any, ...]) -> tuple[Any, ...]:
+    (at, unit_id, counter_id, procedure_id, group, channel, qid, source, answers,
+     comment) = stored
+    if isinstance(at, str):  # not expected through the ORM types, but be safe
+        at = datetime.fromisoformat(at)
+    if isinstance(answers, str):
+        import json
+
+        answers = json.loads(answers)
+    return (at, unit_id, counter_id, procedure_id, group, channel or None, qid, source,
+            {str(k): int(v) for k, v in (answers or {}).items()}, comment or None)
+
+
+def _row(rows: _Rows, res: _Resolved, keys: list[str | None], i: int) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "questionnaire_id": rows.questionnaire[i], "unit_id": res.unit_id[i],
+        "counter_id": res.counter_id[i], "procedure_id": res.procedure_id[i],
+        "target_group": rows.target_group[i], "channel": rows.channel[i] or None,
+        "submitted_at": rows.moment[i], "local_day": rows.day[i],
+        "answers": rows.answers[i], "comment": rows.comment[i] or None,
+        "source": res.source[i], "idempotency_key": keys[i], "receipt_hash": None,
+    }
+    if res.rid[i] is not None:
+        row["id"] = res.rid[i]
+    return row
+
+
+def problems_text(problems: Sequence[FileProblem]) -> str:
+    """Every problem, one per line (for the CLI's standard error)."""
+    return "\n".join(str(p) for p in problems)
