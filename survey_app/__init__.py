@@ -19,6 +19,7 @@ from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager
 from .imports import bp as imports_bp
 from .i18n import inject_locale, select_locale
+from .inspector import bp as inspector_bp
 from .office import bp as office_bp
 from .public import bp as public_bp
 from .security import register_security_headers
@@ -39,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SIPAS")
     if test_config is not None:
         app.config.update(test_config)
+    config.check_settings(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config, app.instance_path)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                           config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -86,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(complaints_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(inspector_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -9,11 +9,12 @@ from flask.cli import FlaskGroup
 from sqlalchemy.exc import OperationalError
 
 from . import create_app
+from .config import ConfigurationError
 
 
 class SipasGroup(FlaskGroup):
-    """Flask's CLI group, with a clear message instead of a traceback when the database is
-    missing, not initialised or unreachable."""
+    """Flask's CLI group, with a clear message instead of a traceback when a setting is
+    invalid or the database is missing, not initialised or unreachable."""
 
     def _load_plugin_commands(self) -> None:
         # sipas has no command plugins: skip scanning every installed package's entry points
@@ -23,6 +24,8 @@ class SipasGroup(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ConfigurationError as exc:
+            raise click.UsageError(str(exc)) from None
         except OperationalError as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
             raise click.UsageError(

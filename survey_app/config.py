@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     # Largest response file (CSV or XLSX) the web import accepts, in MB (sipas import: any size).
     "IMPORT_MAX_MB": 20,
+    # Days after which a complaint without an answer counts as overdue (positive integer).
+    "COMPLAINT_DUE_DAYS": 7,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {
@@ -65,6 +67,23 @@ def require_secrets(app: Any) -> None:
             f"{', '.join(missing)} not set: run `sipas init` (writes random keys into "
             f"{app.instance_path}) or set SIPAS_SECRET_KEY and SIPAS_HASH_KEY."
         )
+
+
+def positive_int(config: Any, name: str) -> int:
+    """The setting ``name`` as a positive integer, or a :class:`ConfigurationError` naming
+    its environment variable (``SIPAS_*`` values arrive as JSON: ``7``, or text)."""
+    value = config.get(name)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            f"SIPAS_{name} must be a positive whole number, got {value!r}")
+    return value
+
+
+def check_settings(config: Any) -> None:
+    """Fail at start-up on a setting that cannot work (the message names the variable)."""
+    config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
 
 
 def load_instance_secrets(instance_path: str) -> dict[str, str]:

@@ -43,6 +43,9 @@ ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
 IMPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "admin": 200}
 IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
 IMPORT_NOT_MINE = {**IMPORT_GET, "office": 404, "admin": 404}  # no such upload of this user
+# Integrity signals: inspectors (their subtree) and the admin; never staff, unit heads, office.
+INSPECT_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "inspector": 200, "admin": 200}
+INSPECT_OUT = {**INSPECT_IN, "inspector": 404}
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ RULES: dict[str, list[Case]] = {
              {"note": "Mở lại"}),
         Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/mo-lai", MANAGE_OUT,
              "outside", {"note": "Mở lại"}),
+    ],
+    "inspector.index": [Case("GET", lambda w: "/thanh-tra", INSPECT_IN)],
+    "inspector.unit": [
+        Case("GET", lambda w: "/thanh-tra/don-vi/IN", INSPECT_IN, "inside"),
+        Case("GET", lambda w: "/thanh-tra/don-vi/OUT", INSPECT_OUT, "outside"),
     ],
     "admin.counters_page": [Case("GET", lambda w: "/quan-tri/quay", ADMIN_GET)],
     "admin.card_pdf": [Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.pdf",

@@ -74,9 +74,11 @@ def index() -> str:
     status = request.args.get("trang_thai", "").strip() or None
     rows = complaints.list_visible(current_user, status)
     now = utcnow()
-    times = complaints.handling_times(current_user, now - timedelta(days=PERIOD_DAYS), now, now)
+    due_days = complaints.due_days_setting()
+    times = complaints.handling_times(current_user, now - timedelta(days=PERIOD_DAYS), now, now,
+                                      due_days)
     return render_template("complaints/list.html", rows=rows, status=status, times=times,
-                           period_days=PERIOD_DAYS, due_days=complaints.DUE_DAYS)
+                           period_days=PERIOD_DAYS, due_days=due_days)
 
 
 @bp.get("/<int:complaint_id>")

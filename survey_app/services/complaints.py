@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
 from sqlalchemy.orm import joinedload
@@ -36,7 +37,6 @@ from .org import subtree_ids
 from .scope import response_filter
 
 ANSWER_MAX = 2000
-DUE_DAYS = 7  # a complaint unanswered for longer is overdue
 CONDUCT_ROLES = ("unit_head", "office", "inspector")
 MARK_ROLES = ("staff", "unit_head")
 HEAD_ROLES = ("unit_head",)
@@ -78,6 +78,19 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
     conduct = Complaint.unit_id.in_(conduct_units) if conduct_units else false()
     return and_(response_filter(user), or_(Complaint.kind == "phuc_vu", conduct))
+
+
+def conduct_hidden(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Response`: its comment is a conduct complaint that this user
+    may not see (pages that list comments show them without it)."""
+    if _is_admin(user):
+        return false()
+    conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
+    marked = select(Complaint.id).where(Complaint.response_id == Response.id,
+                                        Complaint.kind == "thai_do").exists()
+    if not conduct_units:
+        return marked
+    return and_(marked, Response.unit_id.not_in(conduct_units))
 
 
 def _scoped() -> Select[tuple[Complaint]]:
@@ -269,11 +282,16 @@ class HandlingTimes:
     unit_name: str
     total: int
     open: int  # not closed
-    overdue: int  # unanswered and older than DUE_DAYS
+    overdue: int  # unanswered and older than the COMPLAINT_DUE_DAYS setting
     answer_median: float | None
     answer_p90: float | None
     close_median: float | None
     close_p90: float | None
+
+
+def due_days_setting() -> int:
+    """Days after which an unanswered complaint is overdue (``SIPAS_COMPLAINT_DUE_DAYS``)."""
+    return int(current_app.config["COMPLAINT_DUE_DAYS"])
 
 
 def _hours(pairs: list[tuple[datetime, datetime]]) -> tuple[float | None, float | None]:
@@ -284,10 +302,13 @@ def _hours(pairs: list[tuple[datetime, datetime]]) -> tuple[float | None, float 
 
 
 def handling_times(user: User, start: datetime, end: datetime,
-                   now: datetime | None = None, due_days: int = DUE_DAYS
+                   now: datetime | None = None, due_days: int | None = None
                    ) -> list[HandlingTimes]:
-    """Per unit, over the complaints the user sees that were marked in ``[start, end)``."""
+    """Per unit, over the complaints the user sees that were marked in ``[start, end)``;
+    overdue after ``due_days`` (default: the ``COMPLAINT_DUE_DAYS`` setting)."""
     now = now or utcnow()
+    if due_days is None:
+        due_days = due_days_setting()
     rows = db.session.execute(
         select(Complaint.unit_id, Unit.name, Complaint.status, Complaint.created_at,
                Complaint.answered_at, Complaint.closed_at)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, case, func, null, select
 
 import forms
 from forms import SectionKind
@@ -22,6 +22,7 @@ from scoring import DEFAULT_MIN_N
 
 from ..extensions import db
 from ..models import Counter, Procedure, Response, Unit, User, utcnow
+from .complaints import conduct_hidden
 from .responses import VN_TZ, local_day
 from .scope import response_filter
 from .scores import Slice, rows_from_records, score_rows
@@ -94,12 +95,14 @@ class Today:
 
 
 def _scoped_day(user: User, day: date, after: int = 0) -> list[Row[Any]]:
-    """The day's responses within the user's scope (``id > after``), oldest first."""
+    """The day's responses within the user's scope (``id > after``), oldest first; the
+    comment is left out where it is a conduct complaint the user may not see."""
     return list(db.session.execute(
         select(Response.id, Response.submitted_at, Response.local_day, Unit.code, Unit.name,
                Unit.place_name, Counter.code, Counter.name, Procedure.code,
                Response.target_group, Response.channel, Response.questionnaire_id,
-               Response.answers, Response.comment)
+               Response.answers,
+               case((conduct_hidden(user), null()), else_=Response.comment).label("comment"))
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(Counter, Counter.id == Response.counter_id)
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)

@@ -1,0 +1,81 @@
+"""Inspector views: thin, read-only (GET only).
+
+Access: the ``inspector`` role (its unit and the units below) and ``admin`` (every unit); any
+other signed-in user gets 403 — counter staff, unit heads and the office never see integrity
+signals — and a unit outside the scope 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import staff_required
+from ..services.errors import OverviewError
+
+
+def _integrity() -> Any:
+    """Imported on first use: it loads numpy and scipy (see ``office.views._overview``)."""
+    from ..services import integrity
+
+    return integrity
+
+
+def _filters() -> Any:
+    from ..services.overview import parse_filters
+
+    return parse_filters(request.args)
+
+
+bp = Blueprint("inspector", __name__, url_prefix="/thanh-tra")
+
+
+def inspector_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed in (see ``staff_required``) and holding an inspector or admin role."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not _integrity().may_inspect(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return staff_required(wrapper)
+
+
+@bp.errorhandler(OverviewError)
+def bad_parameter(error: OverviewError) -> tuple[str, int]:
+    if str(error) == "ky":
+        message = _("Kỳ báo cáo không hợp lệ. Hãy nhập dạng 2026, 2026-H1, 2026-Q3 "
+                    "hoặc 2026-11.")
+    else:
+        message = _("Tham số lọc hoặc sắp xếp không hợp lệ: %(name)s.", name=str(error))
+    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
+                           message=message), 400
+
+
+@bp.get("")
+@inspector_required
+def index() -> str:
+    filters = _filters()
+    lines = _integrity().unit_lines(current_user, filters)
+    found = _integrity().conduct_complaints(current_user, filters)
+    return render_template("inspector/index.html", filters=filters, params=filters.params(),
+                           lines=lines, complaints=found, limit=_integrity().COMPLAINT_LIMIT)
+
+
+@bp.get("/don-vi/<code>")
+@inspector_required
+def unit(code: str) -> str:
+    found = _integrity().unit_in_scope(current_user, code)
+    filters = _filters()
+    return render_template(
+        "inspector/unit.html", filters=filters, params=filters.params(), unit=found,
+        line=_integrity().unit_line(found, filters),
+        lines=_integrity().counter_lines(found, filters),
+        complaints=_integrity().conduct_complaints(current_user, filters, found),
+        limit=_integrity().COMPLAINT_LIMIT)
