@@ -22,6 +22,7 @@ from .i18n import inject_locale, select_locale
 from .inspector import bp as inspector_bp
 from .office import bp as office_bp
 from .public import bp as public_bp
+from .reports_web import bp as reports_web_bp
 from .security import register_security_headers
 from .services.accounts import load_user
 from .services.database import configure_engine_events
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(inspector_bp)
+    app.register_blueprint(reports_web_bp)
 
 
 def _register_cli(app: Flask) -> None:

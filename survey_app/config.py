@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     # Largest response file (CSV or XLSX) the web import accepts, in MB (sipas import: any size).
     "IMPORT_MAX_MB": 20,
+    # Report packs made in the web app: where their files are kept ("" = instance/reports),
+    # and after how many seconds without a sign of life a running report counts as failed.
+    "REPORTS_DIR": "",
+    "REPORT_JOB_TIMEOUT_SECONDS": 120,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
 }

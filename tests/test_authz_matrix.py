@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from survey_app.models import Response
 from survey_app.services import complaints, org, responses
 
 from .factories import csrf_of, login, make_counter, make_unit, make_user, token_of
+from .reports_web.helpers import make_done_job
 
 LOGIN = "login"
 ROLES = ("anonymous", "staff", "unit_head", "office", "inspector", "admin")
@@ -43,6 +45,14 @@ ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
 IMPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "admin": 200}
 IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
 IMPORT_NOT_MINE = {**IMPORT_GET, "office": 404, "admin": 404}  # no such upload of this user
+# Report packs: office, inspector (their subtree) and admin. The POST carries a bad year, so a
+# rule is checked without starting a job: 400 inside the scope, 404 outside it.
+REPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "inspector": 200,
+              "admin": 200}
+REPORT_BAD_IN = {**REPORT_GET, "office": 400, "inspector": 400, "admin": 400}
+REPORT_BAD_OUT = {**REPORT_BAD_IN, "office": 404, "inspector": 404}
+# A report job is its owner's (u.office) alone: anyone else who may make reports gets 404.
+REPORT_JOB = {**REPORT_GET, "inspector": 404, "admin": 404}
 # Integrity signals: inspectors (their subtree) and the admin; never staff, unit heads, office.
 INSPECT_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "inspector": 200, "admin": 200}
 INSPECT_OUT = {**INSPECT_IN, "inspector": 404}
@@ -146,6 +156,21 @@ RULES: dict[str, list[Case]] = {
     "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],
     "imports.upload": [Case("POST", lambda w: "/nhap-du-lieu", IMPORT_NO_FILE)],
     "imports.confirm": [Case("POST", lambda w: "/nhap-du-lieu/" + "x" * 24, IMPORT_NOT_MINE)],
+    "reports_web.index": [Case("GET", lambda w: "/bao-cao", REPORT_GET)],
+    "reports_web.start": [
+        Case("POST", lambda w: "/bao-cao", REPORT_BAD_IN, "inside",
+             {"loai": "nam", "nam": "x", "don_vi": "IN"}),
+        Case("POST", lambda w: "/bao-cao", REPORT_BAD_OUT, "outside",
+             {"loai": "nam", "nam": "x", "don_vi": "OUT"}),
+    ],
+    "reports_web.job": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}", REPORT_JOB)],
+    "reports_web.status": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/trang-thai",
+                                REPORT_JOB)],
+    "reports_web.download": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/tai/xlsx",
+                                  REPORT_JOB)],
+    "reports_web.view": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/xem", REPORT_JOB)],
+    "reports_web.chart": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/bieu-do/"
+                                                "xep_hang.svg", REPORT_JOB)],
 }
 EXEMPT = {"static"}  # files, not pages
 
@@ -159,7 +184,7 @@ def test_every_route_has_a_rule(app: Flask) -> None:
 
 
 @pytest.fixture
-def world(app: Flask) -> dict[str, str]:
+def world(app: Flask, tmp_path: Path) -> dict[str, str]:
     root = make_unit("P", "Tỉnh thử")
     inside = make_unit("IN", "Trung tâm bên trong", parent=root)
     outside = make_unit("OUT", "Trung tâm bên ngoài", parent=root)
@@ -182,6 +207,7 @@ def world(app: Flask) -> dict[str, str]:
     db.session.commit()
     ids["HEAD_IN"], ids["HEAD_OUT"] = users["unit_head"].id, head_out.id  # assignee ids
     ids["counter_in"] = counter_in.id
+    ids["report_job"] = make_done_job(app, users["office"], "IN", tmp_path / "reports").id
     return {"token": token, **{k: str(v) for k, v in ids.items()}}
 
 
@@ -194,6 +220,7 @@ def _client(app: Flask, role: str) -> FlaskClient:
 
 
 def _outcome(resp: Any) -> int | str:
+    resp.close()  # a file response holds its file open until closed
     if resp.status_code in (302, 303) and "/dang-nhap" in resp.headers.get("Location", ""):
         return LOGIN
     return int(resp.status_code)

@@ -5,6 +5,7 @@ from .audit import AuditEntry as AuditEntry
 from .base import Base, UTCDateTime, utcnow
 from .complaints import Complaint, ComplaintEvent
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures
+from .reports import ReportJob as ReportJob
 from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [

@@ -1,0 +1,5 @@
+"""Report packs in the web app (issue 5, points 3–4): ask, watch the progress, download."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,462 @@
+"""Report jobs: build a report pack in the background and share its progress through the DB.
+
+``start`` records a :class:`~survey_app.models.ReportJob` and returns at once; a thread of the
+same process, with its own application context and database session, builds the report
+(:mod:`survey_app.services.reports`), writes the XLSX, PDF and ZIP files, the charts and the
+rendered HTML content into ``<REPORTS_DIR>/<job id>/`` and writes its progress to the row
+(at most about once a second). Any server process answers a poll from the row alone.
+
+Limits: one job at a time per process (the others wait, ``queued``); one unfinished job per
+user — the unique ``active_user_id`` column refuses a second one even when two requests race
+in two processes. A job whose process has died is shown as failed: at once when that process
+was on this machine (its pid is gone, or it is this process and no thread runs the job),
+else when it has given no sign of life for ``REPORT_JOB_TIMEOUT_SECONDS`` (a running job
+beats every few seconds, whatever the engine is doing).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import ReportJob, Unit, User
+from ..models.base import utcnow
+from .org import subtree_ids
+from .scope import visible_unit_ids
+
+log = logging.getLogger(__name__)
+
+# What the job page offers, in this order; the file names on disk are fixed.
+DOWNLOADS = ("xlsx", "pdf", "zip")
+FILE_NAMES = {"xlsx": "bao-cao.xlsx", "pdf": "bao-cao.pdf", "zip": "bao-cao.zip"}
+CONTENT_FILE = "noi-dung.html"
+CHARTS_DIR = "bieu-do"
+KEEP_PER_USER = 10  # older finished jobs of a user are deleted with their files
+HEARTBEAT_SECONDS = 5.0
+PROGRESS_SECONDS = 1.0  # progress is written at most this often (the first and last always)
+PARALLEL_PER_PROCESS = 1
+
+_HOST = socket.gethostname()
+_TOKEN = secrets.token_hex(6)  # tells this process from a later one with the same pid
+_slots = threading.BoundedSemaphore(PARALLEL_PER_PROCESS)
+_live: set[tuple[str, int]] = set()  # (database URL, job id) run by a thread of this process
+_live_lock = threading.Lock()
+_threads: list[threading.Thread] = []
+
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker: extracted, translated on display
+    return text
+
+
+# Stored on the row in Vietnamese (the msgid); pages show them through gettext.
+MSG_QUEUED = N_("Đang chờ đến lượt…")
+MSG_STARTING = N_("Đang bắt đầu…")
+MSG_WRITING = N_("Đang ghi các tệp báo cáo…")
+MSG_DONE = N_("Đã xong.")
+MSG_FAILED = N_("Không lập được báo cáo do một lỗi trong hệ thống. Hãy thử lại; nếu vẫn lỗi, "
+                "hãy báo cho quản trị viên.")
+MSG_STALE = N_("Việc lập báo cáo bị gián đoạn (máy chủ đã khởi động lại hoặc dừng). "
+               "Hãy lập lại báo cáo.")
+
+
+class JobBusy(Exception):
+    """The user already has an unfinished job (``job``)."""
+
+    def __init__(self, job: ReportJob | None) -> None:
+        super().__init__("busy")
+        self.job = job
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a job is asked to make (the ``ReportSpec`` fields) and for whom."""
+
+    period: str
+    cutoff: str = "calendar"
+    unit_code: str | None = None
+    integrity: bool = False
+    unit_ids: tuple[int, ...] | None = None  # the user's scope; None = every unit
+    locale: str = "vi"
+    base_url: str = "http://localhost/"  # the asking request's root, for links in the HTML
+
+
+def _engine() -> Any:
+    """The report engine, imported on first use (numpy, matplotlib…); tests replace it."""
+    from . import reports
+
+    return reports
+
+
+# --- who may ask for what -------------------------------------------------------------------
+
+REPORT_ROLES = frozenset({"office", "inspector"})
+
+
+def may_report(user: User) -> bool:
+    return any(a.role == "admin" or a.role in REPORT_ROLES for a in user.roles)
+
+
+def _roots(user: User, roles: frozenset[str]) -> list[int]:
+    return [a.unit_id for a in user.roles
+            if a.role in roles and a.unit_id is not None and a.counter_id is None]
+
+
+def report_unit_ids(user: User) -> set[int] | None:
+    """Units a user may report on: below their office and inspector roles (``None``: every
+    unit, an admin); never more than :func:`.scope.visible_unit_ids`."""
+    if any(a.role == "admin" for a in user.roles):
+        return None
+    visible = visible_unit_ids(user)
+    ids = set(subtree_ids(_roots(user, REPORT_ROLES)))
+    return ids if visible is None else ids & visible
+
+
+def integrity_for(user: User, unit_id: int | None) -> bool:
+    """Integrity rates go into a report only for a unit inside the user's inspector scope."""
+    if unit_id is None:
+        return False
+    return unit_id in set(subtree_ids(_roots(user, frozenset({"inspector"}))))
+
+
+def units(ids: set[int] | None) -> list[Unit]:
+    """The units of a scope (``None``: every unit), by code: the form's choices."""
+    query = select(Unit).order_by(Unit.code)
+    if ids is not None:
+        query = query.where(Unit.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+# --- files ------------------------------------------------------------------------------
+
+def reports_dir(app: Flask | None = None) -> Path:
+    app = app or current_app
+    configured = str(app.config.get("REPORTS_DIR") or "")
+    return Path(configured) if configured else Path(app.instance_path) / "reports"
+
+
+def job_dir(job_id: int, app: Flask | None = None) -> Path:
+    return reports_dir(app) / str(int(job_id))
+
+
+def file_path(job: ReportJob, fmt: str) -> Path | None:
+    """The path of a finished job's file, or ``None`` when it has no such file."""
+    if job.status != "done" or fmt not in FILE_NAMES or fmt not in (job.files or []):
+        return None
+    path = job_dir(job.id) / FILE_NAMES[fmt]
+    return path if path.is_file() else None
+
+
+def chart_path(job: ReportJob, key: str) -> Path | None:
+    if job.status != "done" or not key.isidentifier():
+        return None
+    path = job_dir(job.id) / CHARTS_DIR / f"{key}.svg"
+    return path if path.is_file() else None
+
+
+def content_html(job: ReportJob) -> str | None:
+    """The report content rendered when the job ran (``None`` when it is not there)."""
+    if job.status != "done":
+        return None
+    path = job_dir(job.id) / CONTENT_FILE
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+# --- reading, with dead jobs shown as failed -----------------------------------------------
+
+def _db_key() -> str:
+    return str(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def _is_dead(job: ReportJob, now: datetime) -> bool:
+    timeout = float(current_app.config.get("REPORT_JOB_TIMEOUT_SECONDS") or 120)
+    if job.heartbeat_at < now - timedelta(seconds=timeout):
+        return True
+    host, _, rest = job.worker.partition(":")
+    pid_text, _, token = rest.partition(":")
+    if host != _HOST or not pid_text.isdigit():
+        return False  # another machine: only the heartbeat tells
+    pid = int(pid_text)
+    if pid == os.getpid():
+        if token != _TOKEN:
+            return True  # an earlier process that had our pid
+        with _live_lock:
+            return (_db_key(), job.id) not in _live
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def expire_dead(jobs: list[ReportJob]) -> None:
+    """Mark unfinished jobs whose process has gone as failed (in the database too)."""
+    now = utcnow()
+    changed = False
+    for job in jobs:
+        if job.finished or not _is_dead(job, now):
+            continue
+        result = db.session.execute(
+            update(ReportJob)
+            .where(ReportJob.id == job.id, ReportJob.status.in_(("queued", "running")),
+                   ReportJob.heartbeat_at == job.heartbeat_at)
+            .values(status="failed", error=MSG_STALE, finished_at=now, active_user_id=None)
+            .execution_options(synchronize_session=False))
+        changed = changed or bool(result.rowcount)  # type: ignore[attr-defined]
+    if changed:
+        db.session.commit()  # expires the loaded jobs: they are read again on use
+
+
+def get(job_id: int) -> ReportJob | None:
+    job = db.session.get(ReportJob, job_id)
+    if job is not None:
+        expire_dead([job])
+    return job
+
+
+def recent(user: User, limit: int = KEEP_PER_USER) -> list[ReportJob]:
+    jobs = list(db.session.scalars(
+        select(ReportJob).where(ReportJob.user_id == user.id)
+        .order_by(ReportJob.id.desc()).limit(limit)))
+    expire_dead(jobs)
+    return jobs
+
+
+def active(user: User) -> ReportJob | None:
+    job = db.session.scalar(select(ReportJob).where(ReportJob.active_user_id == user.id))
+    if job is not None:
+        expire_dead([job])
+        if job.finished:
+            return None
+    return job
+
+
+# --- starting -------------------------------------------------------------------------------
+
+def start(user: User, request: JobRequest) -> ReportJob:
+    """Record a job and start its thread; returns at once. :class:`JobBusy` when the user
+    already has an unfinished job."""
+    running = active(user)
+    if running is not None:
+        raise JobBusy(running)
+    _prune(user)
+    job = ReportJob(user_id=user.id, period=request.period, cutoff=request.cutoff,
+                    unit_code=request.unit_code, integrity=request.integrity,
+                    status="queued", progress=0.0, message=MSG_QUEUED, files=[],
+                    worker=f"{_HOST}:{os.getpid()}:{_TOKEN}", active_user_id=user.id)
+    db.session.add(job)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise JobBusy(active(user)) from None
+    key = (_db_key(), job.id)
+    with _live_lock:
+        _live.add(key)  # before the commit: a poll must never see it without its thread
+    try:
+        db.session.commit()
+    except IntegrityError:
+        with _live_lock:
+            _live.discard(key)
+        db.session.rollback()
+        raise JobBusy(active(user)) from None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=_run, args=(app, job.id, request),
+                              name=f"report-job-{job.id}", daemon=True)
+    with _live_lock:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        _threads.append(thread)
+    thread.start()
+    return job
+
+
+def _prune(user: User) -> None:
+    """Delete the user's finished jobs beyond the most recent ``KEEP_PER_USER - 1``."""
+    old = list(db.session.scalars(
+        select(ReportJob.id).where(ReportJob.user_id == user.id,
+                                   ReportJob.status.in_(("done", "failed")))
+        .order_by(ReportJob.id.desc()).offset(KEEP_PER_USER - 1)))
+    if not old:
+        return
+    db.session.execute(delete(ReportJob).where(ReportJob.id.in_(old)))
+    db.session.commit()
+    for job_id in old:
+        shutil.rmtree(job_dir(job_id), ignore_errors=True)
+
+
+def wait_all(timeout: float = 30.0) -> bool:
+    """Wait for this process's job threads (tests, shutdown); False if some still run."""
+    deadline = time.monotonic() + timeout
+    with _live_lock:
+        threads = list(_threads)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in threads)
+
+
+# --- running --------------------------------------------------------------------------------
+
+class _Reporter:
+    """Writes progress and heartbeats to the job's row through short separate transactions
+    (never through the session the engine reads with)."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def _write(self, **values: Any) -> None:
+        with self._lock, db.engine.begin() as conn:
+            conn.execute(update(ReportJob.__table__)
+                         .where(ReportJob.__table__.c.id == self.job_id)
+                         .values(heartbeat_at=utcnow(), **values))
+
+    def set(self, fraction: float, message: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < PROGRESS_SECONDS:
+            return
+        self._last = now
+        self._write(progress=min(max(float(fraction), 0.0), 1.0), message=message[:200])
+
+    def beat(self) -> None:
+        self._write()
+
+    def start_heartbeat(self, app: Flask) -> None:
+        def loop() -> None:
+            with app.app_context():
+                while not self._stop.wait(HEARTBEAT_SECONDS):
+                    try:
+                        self.beat()
+                    except Exception:  # a busy database for a moment: beat next time
+                        log.warning("report job %s: heartbeat not written", self.job_id,
+                                    exc_info=True)
+
+        self._beat = threading.Thread(target=loop, name=f"report-beat-{self.job_id}",
+                                      daemon=True)
+        self._beat.start()
+
+    def stop_heartbeat(self) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(HEARTBEAT_SECONDS + 5)
+
+
+def _run(app: Flask, job_id: int, request: JobRequest) -> None:
+    with app.app_context():
+        key = (_db_key(), job_id)
+        reporter = _Reporter(job_id)
+        reporter.start_heartbeat(app)
+        acquired = False
+        try:
+            acquired = _slots.acquire(timeout=0)
+            while not acquired:  # another job of this process runs: wait, showing life
+                acquired = _slots.acquire(timeout=HEARTBEAT_SECONDS)
+            _execute(app, job_id, request, reporter)
+        except Exception as exc:
+            log.exception("report job %s failed", job_id)
+            db.session.rollback()
+            _finish_failed(job_id, _user_message(exc))
+        finally:
+            reporter.stop_heartbeat()
+            if acquired:
+                _slots.release()
+            with _live_lock:
+                _live.discard(key)
+            db.session.remove()
+
+
+def _user_message(exc: Exception) -> str:
+    reports = _engine()
+    error_type = getattr(reports, "ReportError", None)
+    if error_type is not None and isinstance(exc, error_type):
+        return str(exc)[:1000]  # the engine's own message for the user, in Vietnamese
+    return MSG_FAILED
+
+
+def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) -> None:
+    reports = _engine()
+    db.session.execute(
+        update(ReportJob).where(ReportJob.id == job_id)
+        .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(),
+                message=MSG_STARTING)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    spec = reports.ReportSpec(period=request.period, cutoff=request.cutoff,
+                              unit_code=request.unit_code, integrity=request.integrity)
+    spec.validate()
+
+    def progress(fraction: float, message: str) -> None:
+        reporter.set(0.02 + 0.68 * fraction, message)  # building: 2–70 %
+
+    report = reports.build(spec, list(request.unit_ids) if request.unit_ids is not None
+                           else None, progress=progress)
+    folder = job_dir(job_id, app)
+    shutil.rmtree(folder, ignore_errors=True)  # a leftover of a database that was reset
+    (folder / CHARTS_DIR).mkdir(parents=True)
+    steps = len(DOWNLOADS) + 1
+    reporter.set(0.70, MSG_WRITING, force=True)
+    _write_html(app, reports, report, folder, request)
+    for i, fmt in enumerate(DOWNLOADS, start=1):
+        reporter.set(0.70 + 0.30 * i / steps, MSG_WRITING, force=True)
+        reports.write(report, folder / FILE_NAMES[fmt], fmt)
+    db.session.execute(
+        update(ReportJob).where(ReportJob.id == job_id)
+        .values(status="done", progress=1.0, message=MSG_DONE, files=list(DOWNLOADS),
+                finished_at=utcnow(), heartbeat_at=utcnow(), active_user_id=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _write_html(app: Flask, reports: Any, report: Any, folder: Path,
+                request: JobRequest) -> None:
+    """The charts as SVG files and the content partial rendered once, in the asker's
+    language; the page that shows it links the charts through the job's chart route."""
+    charts: dict[str, str] = reports.charts_svg(report)
+    for key, svg in charts.items():
+        if key.isidentifier():
+            (folder / CHARTS_DIR / f"{key}.svg").write_text(svg, encoding="utf-8")
+    with app.test_request_context("/", base_url=request.base_url), \
+            force_locale(request.locale):
+        from flask import url_for
+
+        urls = {key: url_for("reports_web.chart", job_id=int(folder.name), key=key)
+                for key in charts if key.isidentifier()}
+        html = render_template("reports/_content.html", report=report, chart_urls=urls)
+    (folder / CONTENT_FILE).write_text(html, encoding="utf-8")
+
+
+def _finish_failed(job_id: int, message: str) -> None:
+    try:
+        db.session.execute(
+            update(ReportJob).where(ReportJob.id == job_id,
+                                    ReportJob.status.in_(("queued", "running")))
+            .values(status="failed", error=message, finished_at=utcnow(),
+                    heartbeat_at=utcnow(), active_user_id=None)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        log.exception("report job %s: could not record the failure", job_id)
+        db.session.rollback()
+
