@@ -159,7 +159,7 @@ def _ranking_table(key: str, title: str, root: Unit | None, units: list[Unit],
                    now: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]],
                    previous: str, note: str) -> Table:
     """Units ranked by SIPAS (those with the minimum sample), then the others by code."""
-    first = [u for u in units[:1] if root is not None and u.id == root.id and u.code in now]
+    first = [u for u in units if root is not None and u.id == root.id and u.code in now]
     ranked = sorted((u for u in units if u.code in now and now[u.code]["n"] >= MIN_N
                      and u not in first),
                     key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code))
@@ -346,6 +346,10 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
         in_scope,
         land_now, land_before, previous_name,
         "Chỉ gồm phiếu về thủ tục lĩnh vực đất đai, xây dựng, đầu tư."))
+    tables.append(Table("xu_huong", "Xu hướng qua các kỳ", (
+        Column("ky", "Kỳ", "text", 2.0), Column("n", "Số phiếu", "int", 1.0),
+        Column("sipas", "SIPAS (%)", "pct", 1.0), *(Column(f, f, "pct", 0.8) for f in FACTORS)),
+        tuple((p.period, p.n, p.sipas, *(v for _f, v in p.factors)) for p in trend)))
     tables.append(_level_table("chi_so_thanh_phan", "Chỉ số thành phần (từng câu hỏi)",
                                whole["items"] if whole else {}, place,
                                "Hài lòng (%)"))

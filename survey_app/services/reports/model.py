@@ -16,6 +16,8 @@ from .spec import ReportSpec
 
 Cell = str | int | float | tuple[float | None, float | None] | None
 KINDS = ("text", "int", "pct", "pp", "ci")
+SUBTITLE = ("Chỉ số hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành "
+            "chính nhà nước")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from reportlab.platypus import (
 from . import model
 from .charts import render
 from .formatting import cell_text, is_numeric, number
-from .model import Report
+from .model import SUBTITLE, Report
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 MARGIN = 15 * mm
@@ -203,6 +203,7 @@ def write_pdf(report: Report, out: Path) -> None:
     styles = _styles()
     story: list[Any] = [
         Paragraph(escape(report.title), styles["title"]),
+        Paragraph(escape(SUBTITLE), styles["subtitle"]),
         Paragraph(escape(f"Kỳ báo cáo: {report.period_label}"), styles["subtitle"]),
         Paragraph(escape(f"Lập ngày {report.generated_at:%d/%m/%Y}"), styles["subtitle"]),
         Spacer(1, 4 * mm),
@@ -215,6 +216,7 @@ def write_pdf(report: Report, out: Path) -> None:
         *_table(report.table("dat_dai"), styles),
         Paragraph("3. Xu hướng và các yếu tố", styles["h"]),
         KeepTogether([_chart(report, "xu_huong", WIDTH * 0.9)]),
+        *_table(report.table("xu_huong"), styles),
         KeepTogether([_chart(report, "ho_so", WIDTH * 0.9)]),
         *_table(report.table("chi_so_thanh_phan"), styles),
         *_table(report.table("mong_doi"), styles),

@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .charts import TITLES, render
 from .formatting import number
-from .model import Report, Table
+from .model import SUBTITLE, Report, Table
 from .writers import csv_header
 
 FORMATS = {"int": "#,##0", "pct": "0.00", "pp": "+0.00;-0.00;0.00", "ci": "0.00"}
@@ -40,6 +40,7 @@ def _cover(ws: Worksheet, report: Report) -> None:
     ws.column_dimensions["A"].width = 110
     lines = [
         (report.title, TITLE),
+        (SUBTITLE, None),
         (f"Kỳ báo cáo: {report.period_label}", BOLD),
         (f"Đơn vị: {report.unit_name}" + (f" ({report.unit_code})" if report.unit_code else ""),
          None),
