@@ -21,7 +21,7 @@ from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.services import complaints, org, responses
 
-from .factories import csrf_of, login, make_counter, make_unit, make_user, token_of
+from .factories import csrf_of, login, make_counter, make_procedure, make_unit, make_user, token_of
 from .reports_web.helpers import make_done_job
 
 LOGIN = "login"
@@ -41,6 +41,7 @@ MARK_OUT = MANAGE_OUT
 # Administration: the admin only.
 ADMIN_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 200}
 ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
+ADMIN_BAD = {**ADMIN_POST, "admin": 400}
 # Import of response files: the office (rows of its own units only) and the admin.
 IMPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "admin": 200}
 IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
@@ -152,6 +153,56 @@ RULES: dict[str, list[Case]] = {
                                  ADMIN_POST)],
     "admin.issue_token": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/cap-ma",
                                ADMIN_POST)],
+    # Units, procedures, accounts: in this order, so each change is allowed for the admin.
+    "admin.units_page": [Case("GET", lambda w: "/quan-tri/don-vi", ADMIN_GET)],
+    "admin.edit_unit": [Case("GET", lambda w: f"/quan-tri/don-vi/{w['unit_in']}", ADMIN_GET)],
+    "admin.add_unit": [Case("POST", lambda w: "/quan-tri/don-vi", ADMIN_POST, "", {
+        "code": "NEW", "name": "Xã mới", "place_name": "Bộ phận một cửa", "parent": "P",
+        "target_group": "chung", "questionnaire": "sipas-2024-dv"})],
+    "admin.save_unit": [Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}", ADMIN_POST,
+                             "", {"code": "IN", "name": "Trung tâm bên trong (sửa)",
+                                  "place_name": "Trung tâm", "parent": "P",
+                                  "target_group": "chung", "questionnaire": "sipas-2024-dv"})],
+    "admin.deactivate_unit": [Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/ngung",
+                                   ADMIN_POST)],
+    "admin.activate_unit": [Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/kich-hoat",
+                                 ADMIN_POST)],
+    "admin.procedures_page": [Case("GET", lambda w: "/quan-tri/thu-tuc", ADMIN_GET)],
+    "admin.procedures_template": [Case("GET", lambda w: "/quan-tri/thu-tuc/mau.csv",
+                                       ADMIN_GET)],
+    "admin.edit_procedure": [Case("GET", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}",
+                                  ADMIN_GET)],
+    "admin.add_procedure": [Case("POST", lambda w: "/quan-tri/thu-tuc", ADMIN_POST, "", {
+        "code": "9.999", "name": "Thủ tục mới", "field": "Thử", "target_group": "chung",
+        "units": "IN"})],
+    "admin.save_procedure": [Case("POST", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}",
+                                  ADMIN_POST, "", {"code": "1.004227", "name": "Đổi tên",
+                                                   "field": "Đất đai", "units": "IN",
+                                                   "target_group": "chung"})],
+    "admin.deactivate_procedure": [Case("POST", lambda w: "/quan-tri/thu-tuc/"
+                                        f"{w['procedure_in']}/ngung", ADMIN_POST)],
+    "admin.activate_procedure": [Case("POST", lambda w: "/quan-tri/thu-tuc/"
+                                      f"{w['procedure_in']}/kich-hoat", ADMIN_POST)],
+    # Without a file the import is refused (400) once the role is allowed.
+    "admin.import_procedures": [Case("POST", lambda w: "/quan-tri/thu-tuc/nhap", ADMIN_BAD)],
+    "admin.accounts_page": [Case("GET", lambda w: "/quan-tri/tai-khoan", ADMIN_GET)],
+    "admin.account": [Case("GET", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}", ADMIN_GET)],
+    # The temporary password is shown in the answer: 200, not a redirect.
+    "admin.add_account": [Case("POST", lambda w: "/quan-tri/tai-khoan", ADMIN_GET, "",
+                               {"username": "u.moi", "role": "staff", "unit": "IN"})],
+    "admin.add_role": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vai-tro",
+                            ADMIN_POST, "", {"role": "office", "unit": "OUT"})],
+    "admin.remove_role": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
+                               "go-vai-tro", ADMIN_POST, "", {"assignment": "ROLE_OUT"})],
+    "admin.disable_account": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
+                                   "vo-hieu", ADMIN_POST)],
+    "admin.enable_account": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
+                                  "kich-hoat", ADMIN_POST)],
+    "admin.reset_password": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
+                                  "dat-lai-mat-khau", ADMIN_GET)],
+    # The account is not locked: refused (400) once the role is allowed.
+    "admin.unlock_account": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
+                                  "mo-khoa", ADMIN_BAD)],
     "imports.index": [Case("GET", lambda w: "/nhap-du-lieu", IMPORT_GET)],
     "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],
     "imports.upload": [Case("POST", lambda w: "/nhap-du-lieu", IMPORT_NO_FILE)],
@@ -207,6 +258,8 @@ def world(app: Flask, tmp_path: Path) -> dict[str, str]:
     db.session.commit()
     ids["HEAD_IN"], ids["HEAD_OUT"] = users["unit_head"].id, head_out.id  # assignee ids
     ids["counter_in"] = counter_in.id
+    ids["unit_in"], ids["procedure_in"] = inside.id, make_procedure(inside).id
+    ids["ROLE_OUT"] = head_out.roles[0].id
     ids["report_job"] = make_done_job(app, users["office"], "IN", tmp_path / "reports").id
     return {"token": token, **{k: str(v) for k, v in ids.items()}}
 

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth import staff_required
 from ..models import Counter
-from ..services import audit, org, qrcards
+from ..services import accounts, audit, org, orgadmin, procedures, qrcards
 from ..services.responses import VN_TZ
 from . import counters
 from .counters import CounterError
@@ -148,4 +148,8 @@ def log() -> str:
     number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
     found = audit.page(number)
     names = counters.labels([e.target_id for e in found.entries if e.target_type == "counter"])
-    return render_template("admin/log.html", page=found, names=names, vn_tz=VN_TZ)
+    label = {"unit": orgadmin.labels, "procedure": procedures.labels, "user": accounts.usernames}
+    others = {kind: describe([e.target_id for e in found.entries if e.target_type == kind])
+              for kind, describe in label.items()}
+    return render_template("admin/log.html", page=found, names=names, others=others,
+                           vn_tz=VN_TZ)

@@ -7,17 +7,21 @@ keyboard (Vietnamese, translated through the catalogue).
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ROLES, RoleAssignment, Unit, User, utcnow
+from . import audit
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
 MIN_PASSWORD_LENGTH = 10
@@ -61,6 +65,14 @@ def _check_password(password: str) -> None:
 def create_user(username: str, password: str, role: str, unit_code: str | None = None,
                 must_change: bool = True) -> User:
     """Create an account holding one role (at a unit, except ``admin``) and commit."""
+    user = _new_user(username, password, role, unit_code, must_change)
+    db.session.commit()
+    return user
+
+
+def _new_user(username: str, password: str, role: str, unit_code: str | None,
+              must_change: bool) -> User:
+    """Check and add an account to the session (the caller commits)."""
     if not USERNAME_RE.fullmatch(username):
         raise ValueError(_("Tên đăng nhập phải dài 3–40 ký tự, chỉ gồm chữ thường không dấu, "
                            "chữ số và các dấu . _ -"))
@@ -81,7 +93,6 @@ def create_user(username: str, password: str, role: str, unit_code: str | None =
                 must_change_password=must_change, active=True, failed_logins=0)
     user.roles.append(RoleAssignment(role=role, unit=unit))
     db.session.add(user)
-    db.session.commit()
     return user
 
 
@@ -152,3 +163,150 @@ def load_user(user_id: str) -> User | None:
     except ValueError:
         return None
     return user if user is not None and user.active else None
+
+
+# -- administration of accounts (``/quan-tri/tai-khoan``): each change audited ---------------
+# The audit log never holds a password or a hash: only the facts that changed.
+
+UNAMBIGUOUS_CHARACTERS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TEMPORARY_LENGTH = 14
+
+
+def temporary_password() -> str:
+    """A random password to hand over once (no 0/O, 1/l/I to misread); ~80 bits."""
+    return "".join(secrets.choice(UNAMBIGUOUS_CHARACTERS) for _i in range(TEMPORARY_LENGTH))
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def role_label(assignment: RoleAssignment) -> str:
+    """``role`` or ``role@UNIT`` (``/COUNTER`` when narrowed to a counter), as logged."""
+    if assignment.unit is None:
+        return assignment.role
+    label = f"{assignment.role}@{assignment.unit.code}"
+    return f"{label}/{assignment.counter.code}" if assignment.counter is not None else label
+
+
+def account_state(user: User) -> dict[str, Any]:
+    return {"username": user.username, "active": user.active,
+            "must_change_password": user.must_change_password, "locked": is_locked(user),
+            "roles": [role_label(a) for a in user.roles]}
+
+
+def _admin_unit(role: str, unit_code: str) -> Unit | None:
+    if role not in ROLES:
+        raise ValueError(_("Vai trò %(role)s không tồn tại; chọn một trong: %(roles)s.",
+                           role=role, roles=", ".join(ROLES)))
+    if role == "admin":
+        return None
+    if not unit_code:
+        raise ValueError(_("Vai trò %(role)s cần một đơn vị.", role=role))
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise ValueError(_("Không có đơn vị nào mang mã %(code)s.", code=unit_code))
+    return unit
+
+
+def admin_create_user(actor: User, username: str, role: str,
+                      unit_code: str = "") -> tuple[User, str]:
+    """Create an account with a temporary password (changed at first login); return both.
+
+    The password is shown to the administrator once and stored only as its hash.
+    """
+    unit = _admin_unit(role, unit_code.strip())
+    password = temporary_password()
+    user = _new_user(username.strip(), password, role, unit.code if unit else None,
+                     must_change=True)
+    db.session.flush()
+    audit.record(actor, "account.add", "user", user.id, None, account_state(user))
+    db.session.commit()
+    return user, password
+
+
+def add_role(actor: User, user: User, role: str, unit_code: str = "") -> RoleAssignment:
+    unit = _admin_unit(role, unit_code.strip())
+    before = account_state(user)
+    unit_id = unit.id if unit else None
+    if any(a.role == role and a.unit_id == unit_id and a.counter_id is None
+           for a in user.roles):
+        raise ValueError(_("Tài khoản đã có vai trò này."))
+    assignment = RoleAssignment(role=role, unit=unit)
+    user.roles.append(assignment)
+    audit.record(actor, "account.role_add", "user", user.id, {"roles": before["roles"]},
+                 {"roles": account_state(user)["roles"]})
+    db.session.commit()
+    return assignment
+
+
+def remove_role(actor: User, user: User, assignment_id: int) -> RoleAssignment:
+    """Remove one role; an administrator cannot remove their own last ``admin`` role."""
+    assignment = next((a for a in user.roles if a.id == assignment_id), None)
+    if assignment is None:
+        raise LookupError(assignment_id)
+    if (user.id == actor.id and assignment.role == "admin"
+            and sum(a.role == "admin" for a in user.roles) == 1):
+        raise ValueError(_("Bạn không thể gỡ vai trò quản trị cuối cùng của chính mình: hãy "
+                           "nhờ một quản trị viên khác."))
+    before = account_state(user)["roles"]
+    user.roles.remove(assignment)
+    audit.record(actor, "account.role_remove", "user", user.id, {"roles": before},
+                 {"roles": account_state(user)["roles"]})
+    db.session.commit()
+    return assignment
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Enable or disable an account (a disabled account cannot sign in; its sessions end)."""
+    if not active and user.id == actor.id:
+        raise ValueError(_("Bạn không thể tự khoá tài khoản của chính mình."))
+    if user.active == active:
+        raise ValueError(_("Tài khoản đang hoạt động.") if active
+                         else _("Tài khoản đã bị vô hiệu hoá."))
+    user.active = active
+    audit.record(actor, "account.enable" if active else "account.disable", "user", user.id,
+                 {"active": not active}, {"active": active})
+    db.session.commit()
+
+
+def reset_password(actor: User, user: User) -> str:
+    """Give the account a new temporary password, to change at next login; lift any lockout.
+
+    Returns the password (shown once). The log records only that it was reset.
+    """
+    before = {"password_reset": False, "must_change_password": user.must_change_password,
+              "locked": is_locked(user)}
+    password = temporary_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(actor, "account.reset_password", "user", user.id, before,
+                 {"password_reset": True, "must_change_password": True, "locked": False})
+    db.session.commit()
+    return password
+
+
+def unlock(actor: User, user: User) -> None:
+    if not is_locked(user):
+        raise ValueError(_("Tài khoản không bị tạm khoá."))
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(actor, "account.unlock", "user", user.id, {"locked": True}, {"locked": False})
+    db.session.commit()
+
+
+def all_accounts() -> list[User]:
+    """Every account by username, with roles, units and counters loaded."""
+    return list(db.session.scalars(
+        select(User).options(selectinload(User.roles).joinedload(RoleAssignment.unit),
+                             selectinload(User.roles).joinedload(RoleAssignment.counter))
+        .order_by(User.username)))
+
+
+def usernames(user_ids: list[str]) -> dict[str, str]:
+    """User id (as logged) → username, for the audit log page."""
+    ids = [int(i) for i in user_ids if i.isdigit()]
+    return {str(uid): name for uid, name in
+            db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))}

@@ -1,0 +1,138 @@
+"""Administration of accounts and roles (``/quan-tri/tai-khoan``): thin views over the
+administration functions of ``services.accounts``.
+
+A temporary password (new account, reset) is shown once, in the answer to the POST that made
+it — never flashed (the session cookie is signed, not encrypted) and never logged.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..extensions import db
+from ..models import ROLES, Unit, User
+from ..services import accounts
+from ..services.responses import VN_TZ
+from .views import admin_required, bp
+
+
+def _user(user_id: int) -> User:
+    found = db.session.get(User, user_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _units() -> list[Unit]:
+    return list(db.session.scalars(db.select(Unit).order_by(Unit.code)))
+
+
+def _page(error: str | None = None, form: dict[str, str] | None = None,
+          created: tuple[User, str] | None = None) -> str:
+    return render_template("admin/accounts.html", users=accounts.all_accounts(), roles=ROLES,
+                           units=_units(), error=error, form=form or {}, created=created,
+                           is_locked=accounts.is_locked)
+
+
+def _detail(user: User, error: str | None = None, password: str | None = None) -> str:
+    return render_template("admin/account.html", user=user, roles=ROLES, units=_units(),
+                           vn_tz=VN_TZ, error=error, password=password,
+                           locked=accounts.is_locked(user),
+                           form={k: request.form.get(k, "") for k in ("role", "unit")})
+
+
+def _back(user: User, message: str) -> WerkzeugResponse:
+    flash(message)
+    return redirect(url_for("admin.account", user_id=user.id), 303)
+
+
+@bp.get("/tai-khoan")
+@admin_required
+def accounts_page() -> str:
+    return _page()
+
+
+@bp.post("/tai-khoan")
+@admin_required
+def add_account() -> str | tuple[str, int]:
+    form = {k: request.form.get(k, "") for k in ("username", "role", "unit")}
+    try:
+        created = accounts.admin_create_user(current_user, form["username"], form["role"],
+                                             form["unit"])
+    except ValueError as error:
+        return _page(str(error), form), 400
+    return _page(created=created)
+
+
+@bp.get("/tai-khoan/<int:user_id>")
+@admin_required
+def account(user_id: int) -> str:
+    return _detail(_user(user_id))
+
+
+def _change(user_id: int, change: str) -> WerkzeugResponse | tuple[str, int]:
+    user = _user(user_id)
+    try:
+        if change == "role_add":
+            accounts.add_role(current_user, user, request.form.get("role", ""),
+                              request.form.get("unit", ""))
+            message = _("Đã thêm vai trò.")
+        elif change == "role_remove":
+            raw = request.form.get("assignment", "")
+            accounts.remove_role(current_user, user, int(raw) if raw.isdigit() else -1)
+            message = _("Đã gỡ vai trò.")
+        elif change in ("disable", "enable"):
+            accounts.set_active(current_user, user, change == "enable")
+            message = (_("Đã mở lại tài khoản %(name)s.", name=user.username)
+                       if change == "enable"
+                       else _("Đã vô hiệu hoá tài khoản %(name)s.", name=user.username))
+        else:
+            accounts.unlock(current_user, user)
+            message = _("Đã mở khoá tài khoản %(name)s.", name=user.username)
+    except LookupError:
+        abort(404)
+    except ValueError as error:
+        db.session.rollback()
+        return _detail(user, str(error)), 400
+    return _back(user, message)
+
+
+@bp.post("/tai-khoan/<int:user_id>/vai-tro")
+@admin_required
+def add_role(user_id: int) -> WerkzeugResponse | tuple[str, int]:
+    return _change(user_id, "role_add")
+
+
+@bp.post("/tai-khoan/<int:user_id>/go-vai-tro")
+@admin_required
+def remove_role(user_id: int) -> WerkzeugResponse | tuple[str, int]:
+    return _change(user_id, "role_remove")
+
+
+@bp.post("/tai-khoan/<int:user_id>/vo-hieu")
+@admin_required
+def disable_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
+    return _change(user_id, "disable")
+
+
+@bp.post("/tai-khoan/<int:user_id>/kich-hoat")
+@admin_required
+def enable_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
+    return _change(user_id, "enable")
+
+
+@bp.post("/tai-khoan/<int:user_id>/mo-khoa")
+@admin_required
+def unlock_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
+    return _change(user_id, "unlock")
+
+
+@bp.post("/tai-khoan/<int:user_id>/dat-lai-mat-khau")
+@admin_required
+def reset_password(user_id: int) -> str:
+    user = _user(user_id)
+    password = accounts.reset_password(current_user, user)
+    return _detail(user, password=password)

@@ -1,0 +1,105 @@
+"""Administration of the unit tree (``/quan-tri/don-vi``): thin views over ``services.orgadmin``."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..models import Unit
+from ..models.org import TARGET_GROUPS
+from ..services import orgadmin
+from ..services.orgadmin import OrgError
+from .views import admin_required, bp
+
+NEW_UNIT = {"code": "", "name": "", "kind": "", "place_name": "", "parent": "",
+            "target_group": "chung", "questionnaire": "sipas-2024-dv"}
+
+
+@bp.errorhandler(OrgError)
+def bad_unit_change(error: OrgError) -> tuple[str, int]:
+    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
+                           message=str(error)), 400
+
+
+def _unit(unit_id: int) -> Unit:
+    found = orgadmin.get(unit_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _page(error: str | None = None, form: dict[str, str] | None = None) -> str:
+    nodes = orgadmin.tree()
+    return render_template("admin/units.html", nodes=nodes, children=orgadmin.branches(nodes),
+                           questionnaires=orgadmin.questionnaires(), groups=TARGET_GROUPS,
+                           error=error, form=form or NEW_UNIT)
+
+
+def _edit_page(unit: Unit, error: str | None = None,
+               form: dict[str, str] | None = None) -> str:
+    return render_template("admin/unit_edit.html", unit=unit, nodes=orgadmin.tree(),
+                           questionnaires=orgadmin.questionnaires(), groups=TARGET_GROUPS,
+                           error=error, form=form or orgadmin.form_of(unit))
+
+
+def _form() -> dict[str, str]:
+    return {k: request.form.get(k, "") for k in orgadmin.FIELDS}
+
+
+@bp.get("/don-vi")
+@admin_required
+def units_page() -> str:
+    return _page()
+
+
+@bp.post("/don-vi")
+@admin_required
+def add_unit() -> WerkzeugResponse | tuple[str, int]:
+    form = _form()
+    try:
+        unit = orgadmin.add_unit(current_user, form)
+    except OrgError as error:
+        return _page(str(error), form), 400
+    flash(_("Đã thêm đơn vị %(name)s.", name=unit.name))
+    return redirect(url_for("admin.units_page", _anchor=f"don-vi-{unit.id}"), 303)
+
+
+@bp.get("/don-vi/<int:unit_id>")
+@admin_required
+def edit_unit(unit_id: int) -> str:
+    return _edit_page(_unit(unit_id))
+
+
+@bp.post("/don-vi/<int:unit_id>")
+@admin_required
+def save_unit(unit_id: int) -> WerkzeugResponse | tuple[str, int]:
+    unit, form = _unit(unit_id), _form()
+    try:
+        changed = orgadmin.update_unit(current_user, unit, form)
+    except OrgError as error:
+        return _edit_page(unit, str(error), form), 400
+    flash(_("Đã lưu đơn vị %(name)s.", name=unit.name) if changed
+          else _("Không có gì thay đổi."))
+    return redirect(url_for("admin.units_page", _anchor=f"don-vi-{unit.id}"), 303)
+
+
+def _toggle(unit_id: int, active: bool) -> WerkzeugResponse:
+    unit = _unit(unit_id)
+    orgadmin.set_active(current_user, unit, active)  # OrgError: see bad_unit_change
+    flash(_("Đã mở lại đơn vị %(name)s.", name=unit.name) if active
+          else _("Đã ngừng đơn vị %(name)s.", name=unit.name))
+    return redirect(url_for("admin.units_page", _anchor=f"don-vi-{unit.id}"), 303)
+
+
+@bp.post("/don-vi/<int:unit_id>/ngung")
+@admin_required
+def deactivate_unit(unit_id: int) -> WerkzeugResponse:
+    return _toggle(unit_id, False)
+
+
+@bp.post("/don-vi/<int:unit_id>/kich-hoat")
+@admin_required
+def activate_unit(unit_id: int) -> WerkzeugResponse:
+    return _toggle(unit_id, True)
