@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth import staff_required
+from ..extensions import csrf
 from ..services import audit, importer, org
 from . import uploads
 
@@ -64,6 +65,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.post("")
+@csrf.exempt  # checked below, once the body may be as large as an upload
 @import_required
 def upload() -> tuple[str, int]:
     limit = _limit()
@@ -72,6 +74,7 @@ def upload() -> tuple[str, int]:
                                   "hoặc dùng lệnh sipas import.",
                                   mb=current_app.config["IMPORT_MAX_MB"]))
     request.max_content_length = limit + 65536  # the app-wide limit is for small forms
+    csrf.protect()
     source = request.form.get("source", "").strip()
     sent = request.files.get("file")
     if sent is None or not sent.filename:

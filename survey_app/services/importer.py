@@ -16,10 +16,13 @@ the same columns (XLSX, e.g. filled from :mod:`.template_xlsx`).  Steps:
 3. **Recognise what is stored already.**  A row with a ``response_id`` that exists is the same
    response when every field matches (skipped) — otherwise it is an error; a ``response_id``
    that does not exist is kept as the new response's id.  A row without an id (paper keyed
-   in) gets an idempotency key: a keyed hash (``HASH_KEY``) of its source and content *and of
-   how many identical rows came before it in the file*, so two identical paper forms in one
-   file are two citizens (keys ``…#0`` and ``…#1``), while importing the same file again — or
-   a longer file that repeats it — finds both keys stored and adds nothing.
+   in) gets an idempotency key: a keyed hash (``HASH_KEY``) of its cells as written (an empty
+   ``source`` cell stays empty: importing a file again with another ``--source`` still finds
+   it) *and of how many identical rows came before it in the file*, so two identical paper
+   forms in one file are two citizens (occurrences 0 and 1: two keys), while importing the
+   same file again — or a longer file that repeats it — finds both keys stored and adds
+   nothing.  The price: an identical form in a *later, separate* file (same moment, unit,
+   answers and comment) is taken for the one already imported; keep a batch in one file.
 4. **Store** with :func:`.bulkload.insert_responses` (per-day counts and statistics in the
    same transaction), commit once.  Any problem → nothing stored, :class:`ImportRefused`
    lists every bad row by line, column and reason (in Vietnamese).
@@ -440,7 +443,7 @@ def _keys(rows: _Rows, res: _Resolved) -> list[str | None]:
             continue
         answers = ",".join(f"{c}={v}" for c, v in sorted(rows.answers[i].items()))
         content = "\x1f".join((
-            res.source[i], rows.unit[i], rows.counter[i], rows.procedure[i],
+            rows.source[i], rows.unit[i], rows.counter[i], rows.procedure[i],
             rows.target_group[i], rows.channel[i], rows.questionnaire[i],
             rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"), answers, rows.comment[i],
         )).encode()
