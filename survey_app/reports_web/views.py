@@ -60,6 +60,27 @@ def vn_time(moment: datetime | None) -> str:
     return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if moment else "–"
 
 
+@bp.app_template_filter("period_name")
+def period_name(job: ReportJob) -> str:
+    """``Quý III/2026``, ``6 tháng đầu năm 2026``, ``Năm 2026``, ``1/1/2026–31/3/2026``."""
+    from ..services.reports.spec import short_label
+
+    try:
+        return short_label(job.period)
+    except ValueError:
+        return job.period
+
+
+def _period_label(job: ReportJob) -> str:
+    """The period with its dates, as the report names it (cut-off included)."""
+    from ..services.reports import ReportSpec
+
+    try:
+        return ReportSpec(job.period, job.cutoff).label()
+    except ValueError:
+        return job.period
+
+
 def _units() -> list[Unit]:
     return report_jobs.units(report_jobs.report_unit_ids(current_user))
 
@@ -148,7 +169,9 @@ def _status(job: ReportJob) -> dict[str, Any]:
 def job(job_id: int) -> str:
     found = _owned_job(job_id)
     return render_template("reports_web/job.html", job=found, state=_status(found),
-                           refresh=REFRESH_SECONDS)
+                           refresh=REFRESH_SECONDS, period_label=_period_label(found),
+                           unit=report_jobs.unit_by_code(found.unit_code)
+                           if found.unit_code else None)
 
 
 @bp.get("/<int:job_id>/trang-thai")

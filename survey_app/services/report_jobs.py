@@ -329,8 +329,7 @@ class _Reporter:
 
     def _write(self, **values: Any) -> None:
         with self._lock, db.engine.begin() as conn:
-            conn.execute(update(ReportJob.__table__)
-                         .where(ReportJob.__table__.c.id == self.job_id)
+            conn.execute(update(ReportJob).where(ReportJob.id == self.job_id)
                          .values(heartbeat_at=utcnow(), **values))
 
     def set(self, fraction: float, message: str, force: bool = False) -> None:

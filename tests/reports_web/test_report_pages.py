@@ -156,4 +156,4 @@ def test_custom_dates_make_a_custom_period(client: FlaskClient, world: dict[str,
     new = job_id(start(client, loai="tuy_chon", tu="2026-01-15", den="2026-02-20"))
     assert report_jobs.wait_all(20)
     assert engine.calls[0][0].period == "2026-01-15..2026-02-20"
-    assert "2026-01-15 – 2026-02-20" in client.get(f"/bao-cao/{new}").get_data(as_text=True)
+    assert "Từ 15/1/2026 đến 20/2/2026" in client.get(f"/bao-cao/{new}").get_data(as_text=True)
