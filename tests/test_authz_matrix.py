@@ -42,6 +42,9 @@ MARK_OUT = MANAGE_OUT
 ADMIN_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 200}
 ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
 ADMIN_BAD = {**ADMIN_POST, "admin": 400}
+# Integrity signals: inspectors (their subtree) and the admin; never staff, unit heads, office.
+INSPECT_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "inspector": 200, "admin": 200}
+INSPECT_OUT = {**INSPECT_IN, "inspector": 404}
 # Import of response files: the office (rows of its own units only) and the admin.
 IMPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "admin": 200}
 IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
@@ -54,9 +57,6 @@ REPORT_BAD_IN = {**REPORT_GET, "office": 400, "inspector": 400, "admin": 400}
 REPORT_BAD_OUT = {**REPORT_BAD_IN, "office": 404, "inspector": 404}
 # A report job is its owner's (u.office) alone: anyone else who may make reports gets 404.
 REPORT_JOB = {**REPORT_GET, "inspector": 404, "admin": 404}
-# Integrity signals: inspectors (their subtree) and the admin; never staff, unit heads, office.
-INSPECT_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "inspector": 200, "admin": 200}
-INSPECT_OUT = {**INSPECT_IN, "inspector": 404}
 
 
 @dataclass(frozen=True)
@@ -234,8 +234,10 @@ def test_every_route_has_a_rule(app: Flask) -> None:
     assert stale == [], f"rules for routes that no longer exist: {stale}"
 
 
-@pytest.fixture
-def world(app: Flask, tmp_path: Path) -> dict[str, str]:
+def build_world(app: Flask, tmp_path: Path) -> dict[str, str]:
+    """Units P → IN, OUT, a user per role at IN (``u.<role>``; ``u.admin``), responses and
+    complaints inside and outside; the ids the rules' paths use.  Needs an app context;
+    shared with ``tests/browser/test_every_page_browser.py``."""
     root = make_unit("P", "Tỉnh thử")
     inside = make_unit("IN", "Trung tâm bên trong", parent=root)
     outside = make_unit("OUT", "Trung tâm bên ngoài", parent=root)
@@ -262,6 +264,11 @@ def world(app: Flask, tmp_path: Path) -> dict[str, str]:
     ids["ROLE_OUT"] = head_out.roles[0].id
     ids["report_job"] = make_done_job(app, users["office"], "IN", tmp_path / "reports").id
     return {"token": token, **{k: str(v) for k, v in ids.items()}}
+
+
+@pytest.fixture
+def world(app: Flask, tmp_path: Path) -> dict[str, str]:
+    return build_world(app, tmp_path)
 
 
 def _client(app: Flask, role: str) -> FlaskClient:
