@@ -6,6 +6,8 @@ never colour alone. Labels in Vietnamese with DejaVu Sans.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from io import BytesIO
 
 import matplotlib
@@ -126,8 +128,29 @@ def profile_figure(report: Report) -> Figure:
 BUILDERS = {"xep_hang": ranking_figure, "xu_huong": trend_figure, "ho_so": profile_figure}
 
 
-def render(report: Report, key: str, fmt: str, dpi: int = 150) -> bytes:
-    """One chart as ``svg`` or ``png`` bytes."""
+PNG_DPI = 170  # one resolution for the PDF (≈ 170 dpi at full width) and the XLSX
+_cache: dict[int, tuple[weakref.ref[Report], dict[tuple[str, str, int], bytes]]] = {}
+_lock = threading.Lock()
+
+
+def render(report: Report, key: str, fmt: str, dpi: int = PNG_DPI) -> bytes:
+    """One chart as ``svg`` or ``png`` bytes; drawn once per report and format (the XLSX,
+    the PDF and the web page of one report share it)."""
+    with _lock:
+        entry = _cache.get(id(report))
+        if entry is None or entry[0]() is not report:
+            ident = id(report)
+            entry = (weakref.ref(report, lambda _r: _cache.pop(ident, None)), {})
+            _cache[ident] = entry
+        found = entry[1].get((key, fmt, dpi))
+    if found is None:
+        found = _draw(report, key, fmt, dpi)
+        with _lock:
+            entry[1][(key, fmt, dpi)] = found
+    return found
+
+
+def _draw(report: Report, key: str, fmt: str, dpi: int) -> bytes:
     with matplotlib.rc_context(RC):
         fig = BUILDERS[key](report)
         out = BytesIO()
@@ -135,5 +158,5 @@ def render(report: Report, key: str, fmt: str, dpi: int = 150) -> bytes:
     return out.getvalue()
 
 
-def render_all(report: Report, fmt: str, dpi: int = 150) -> dict[str, bytes]:
+def render_all(report: Report, fmt: str, dpi: int = PNG_DPI) -> dict[str, bytes]:
     return {key: render(report, key, fmt, dpi) for key in BUILDERS}

@@ -96,10 +96,9 @@ def _score(start: date, end: date, by: tuple[str, ...], unit: Unit | None,
 
 
 def _whole(start: date, end: date, unit: Unit | None, cutoff: str) -> dict[str, Any] | None:
-    groups = _score(start, end, ("unit",) if unit else (), unit, cutoff)
-    if unit is None:
-        return groups[0] if groups else None
-    return next((g for g in groups if g["group"]["unit"] == unit.code), None)
+    """One group: every response of the unit's subtree (of every unit without one)."""
+    groups = _score(start, end, (), unit, cutoff)
+    return groups[0] if groups else None
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -144,7 +143,7 @@ def _factor_of(code: str) -> str:
 
 # --- tables -------------------------------------------------------------------------------
 
-SCORE_COLUMNS = (Column("n", "Số phiếu", "int", 0.8), Column("sipas", "SIPAS (%)", "pct", 0.9),
+SCORE_COLUMNS = (Column("n", "Số phiếu", "int", 1.0), Column("sipas", "SIPAS (%)", "pct", 0.9),
                  Column("ktc", "KTC 95 %", "ci", 1.7),
                  *(Column(f, f, "pct", 0.8) for f in FACTORS))
 
@@ -163,13 +162,15 @@ def _ranking_table(key: str, title: str, root: Unit | None, units: list[Unit],
     ranked = sorted((u for u in units if u.code in now and now[u.code]["n"] >= MIN_N
                      and u not in first),
                     key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code))
-    rest = sorted((u for u in units if u not in ranked and u not in first and u.code in now),
+    placed = {u.code for u in (*first, *ranked)}
+    rest = sorted((u for u in units if u.code not in placed and u.code in now),
                   key=lambda u: u.code)
     rows = []
+    positions = {u.code: k for k, u in enumerate(ranked, start=1)}
     for unit in [*first, *ranked, *rest]:
         score, old = now[unit.code], before.get(unit.code)
         moved = change(old, score)
-        position = ranked.index(unit) + 1 if unit in ranked else None
+        position = positions.get(unit.code)
         name = f"{unit.name} (toàn bộ)" if unit in first else unit.name
         rows.append((position, unit.code, name,
                      *_score_cells(score), score["target"], _flag(score),
@@ -181,7 +182,7 @@ def _ranking_table(key: str, title: str, root: Unit | None, units: list[Unit],
                Column("danh_gia", "Đánh giá", "text", 1.6),
                Column("ky_truoc", f"SIPAS {previous} (%)", "pct", 1.0),
                Column("thay_doi", "Thay đổi (điểm %)", "pp", 1.0),
-               Column("y_nghia", "Thay đổi có ý nghĩa thống kê", "text", 1.0))
+               Column("y_nghia", "Thay đổi có ý nghĩa", "text", 1.1))
     return Table(key, title, columns, tuple(rows), note)
 
 
@@ -300,7 +301,8 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
     root = _root(spec, unit_ids)
     all_units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
     ids = subtree_ids([root.id]) if root else None
-    in_scope = [u for u in all_units if ids is None or u.id in set(ids)]
+    wanted = set(ids) if ids is not None else None
+    in_scope = [u for u in all_units if wanted is None or u.id in wanted]
     names = {u.id: u.name for u in all_units}
     cutoff = spec.cutoff
 

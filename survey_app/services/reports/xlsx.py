@@ -11,20 +11,23 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .charts import TITLES, render
+from .charts import PNG_DPI, TITLES, render
 from .formatting import number
 from .model import SUBTITLE, Report, Table
 from .writers import csv_header
 
 FORMATS = {"int": "#,##0", "pct": "0.00", "pp": "+0.00;-0.00;0.00", "ci": "0.00"}
 HEADER_ROW = 3  # row 1: title, row 2: period, row 3: column titles
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=13)
+MAX_TEXT_WIDTH = 48.0
+BOLD = Font(name="Calibri", bold=True)
+TITLE = Font(name="Calibri", bold=True, size=13)
 HEADER_FILL = PatternFill("solid", fgColor="E6E6E6")
 THIN = Border(bottom=Side(style="thin"))
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 
 
 def _text(ws: Worksheet, row: int, column: int, value: str, font: Font | None = None) -> None:
@@ -34,10 +37,24 @@ def _text(ws: Worksheet, row: int, column: int, value: str, font: Font | None = 
         cell.font = font
 
 
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (an estimate)."""
+    return max(1, -(-len(text) * 11 // int(width * 10)))
+
+
+def _fit_page(ws: Worksheet, landscape: bool) -> None:
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def _cover(ws: Worksheet, report: Report) -> None:
     s = report.summary
     ws.title = "Thong_tin"
-    ws.column_dimensions["A"].width = 110
+    width = 70  # fits an A4 portrait page even where fit-to-page is ignored
+    ws.column_dimensions["A"].width = width
     lines = [
         (report.title, TITLE),
         (SUBTITLE, None),
@@ -58,12 +75,15 @@ def _cover(ws: Worksheet, report: Report) -> None:
         ("Phương pháp", BOLD),
         *((f"• {line}", None) for line in report.methods),
         ("", None),
-        ("Các trang tính: " + ", ".join(f"{t.key} ({t.title})" for t in report.tables)
-         + ", Bieu_do (biểu đồ).", None),
+        ("Các trang tính: " + "; ".join(f"{t.key} ({t.title})" for t in report.tables)
+         + "; Bieu_do (biểu đồ).", None),
     ]
     for row, (text, font) in enumerate(lines, start=1):
         _text(ws, row, 1, text, font)
         ws.cell(row=row, column=1).alignment = WRAP
+        size = 13 if font is TITLE else 11
+        ws.row_dimensions[row].height = 4 + 1.35 * size * _lines(text, width * (11 / size))
+    _fit_page(ws, landscape=False)
 
 
 def _table_sheet(ws: Worksheet, report: Report, table: Table) -> None:
@@ -77,45 +97,66 @@ def _table_sheet(ws: Worksheet, report: Report, table: Table) -> None:
         cell = ws.cell(row=HEADER_ROW, column=col)
         cell.fill, cell.border, cell.alignment = HEADER_FILL, THIN, WRAP
     kinds = [c.kind for c in table.columns for _ in range(2 if c.kind == "ci" else 1)]
-    widths = [max(10.0, min(60.0, 4.0 + 6.0 * c.width))
-              for c in table.columns for _ in range(2 if c.kind == "ci" else 1)]
-    for r, row in enumerate(table.rows, start=HEADER_ROW + 1):
+    widths = [max(9.0, min(14.0, len(title) / 2 + 2)) for title in header]
+    flat = _flat(table)
+    for c, kind in enumerate(kinds):
+        if kind == "text":
+            longest = max((len(str(row[c])) for row in flat if row[c] is not None),
+                          default=0)
+            widths[c] = max(widths[c], min(MAX_TEXT_WIDTH, longest + 2.0))
+    for r, values in enumerate(flat, start=HEADER_ROW + 1):
+        height = 1
+        for c, (kind, value) in enumerate(zip(kinds, values, strict=True), start=1):
+            if value is None:
+                continue
+            if kind == "text":
+                text = str(value)
+                _text(ws, r, c, text)
+                if len(text) + 2 > widths[c - 1]:
+                    ws.cell(row=r, column=c).alignment = WRAP
+                    height = max(height, _lines(text, widths[c - 1]))
+            else:
+                cell = ws.cell(row=r, column=c, value=value)
+                cell.number_format = FORMATS[kind]
+                cell.alignment = TOP
+        if height > 1:
+            ws.row_dimensions[r].height = 15 * height
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.row_dimensions[HEADER_ROW].height = 45
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    _fit_page(ws, landscape=sum(widths) > 110)
+
+
+def _flat(table: Table) -> list[list[object]]:
+    """Rows with each interval as two cells."""
+    out = []
+    for row in table.rows:
         values: list[object] = []
         for column, value in zip(table.columns, row, strict=True):
             if column.kind == "ci":
                 values += list(value) if value is not None else [None, None]  # type: ignore[arg-type]
             else:
                 values.append(value)
-        for c, (kind, value) in enumerate(zip(kinds, values, strict=True), start=1):
-            if value is None:
-                continue
-            if kind == "text":
-                _text(ws, r, c, str(value))
-                if widths[c - 1] >= 30:
-                    ws.cell(row=r, column=c).alignment = WRAP
-            else:
-                cell = ws.cell(row=r, column=c, value=value)
-                cell.number_format = FORMATS[kind]
-    for c, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.row_dimensions[HEADER_ROW].height = 45
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+        out.append(values)
+    return out
 
 
 def _charts_sheet(ws: Worksheet, report: Report) -> None:
     ws.title = "Bieu_do"
     row = 1
-    for key, title in TITLES.items():
+    for k, (key, title) in enumerate(TITLES.items()):
+        if k:  # one chart per printed page
+            ws.row_breaks.append(Break(id=row - 1))
         _text(ws, row, 1, title, BOLD)
-        image = Image(BytesIO(render(report, key, "png", dpi=110)))
+        image = Image(BytesIO(render(report, key, "png")))
+        scale = 96 / PNG_DPI  # shown at 96 dpi: 672 px, about 17.8 cm (an A4 page's width)
+        image.width, image.height = image.width * scale, image.height * scale
         ws.add_image(image, f"A{row + 1}")
         row += 2 + int(image.height / 20) + 1
+    ws.column_dimensions["A"].width = 70
+    _fit_page(ws, landscape=False)
 
 
 def write_xlsx(report: Report, out: Path) -> None:
