@@ -52,11 +52,16 @@ PROGRESS_SECONDS = 1.0  # progress is written at most this often (the first and 
 PARALLEL_PER_PROCESS = 1
 
 _HOST = socket.gethostname()
-_TOKEN = secrets.token_hex(6)  # tells this process from a later one with the same pid
+_tokens: dict[int, str] = {}  # pid → a random token: this process, not a later one (or a
+# forked sibling) that happens to get the same pid
 _slots = threading.BoundedSemaphore(PARALLEL_PER_PROCESS)
 _live: set[tuple[str, int]] = set()  # (database URL, job id) run by a thread of this process
 _live_lock = threading.Lock()
 _threads: list[threading.Thread] = []
+
+
+def process_token() -> str:
+    return _tokens.setdefault(os.getpid(), secrets.token_hex(6))
 
 
 def N_(text: str) -> str:  # noqa: N802 - the gettext marker: extracted, translated on display
@@ -196,7 +201,7 @@ def _is_dead(job: ReportJob, now: datetime) -> bool:
         return False  # another machine: only the heartbeat tells
     pid = int(pid_text)
     if pid == os.getpid():
-        if token != _TOKEN:
+        if token != process_token():
             return True  # an earlier process that had our pid
         with _live_lock:
             return (_db_key(), job.id) not in _live
@@ -263,7 +268,7 @@ def start(user: User, request: JobRequest) -> ReportJob:
     job = ReportJob(user_id=user.id, period=request.period, cutoff=request.cutoff,
                     unit_code=request.unit_code, integrity=request.integrity,
                     status="queued", progress=0.0, message=MSG_QUEUED, files=[],
-                    worker=f"{_HOST}:{os.getpid()}:{_TOKEN}", active_user_id=user.id)
+                    worker=f"{_HOST}:{os.getpid()}:{process_token()}", active_user_id=user.id)
     db.session.add(job)
     try:
         db.session.flush()

@@ -129,3 +129,25 @@ def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any
     finally:
         desktop.close()
     assert report_jobs.wait_all(5)
+
+
+def test_without_javascript_the_job_page_reloads_itself(demo_server: LiveServer,
+                                                        browser: Any) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="vi-VN")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo_server)
+        page.check('input[name="loai"][value="nam"]')
+        page.check('input[name="moc"][value="bao_cao"]')
+        page.click("text=Lập báo cáo")
+        page.wait_for_url("**/bao-cao/*")
+        # No script runs: only the <noscript> refresh brings the finished page.
+        page.wait_for_selector("text=Báo cáo đã sẵn sàng", timeout=120_000)
+        assert "từ 15/12/" in page.inner_text("dl.facts")  # the 15th–14th reporting year
+        page.click("text=Xem và in trên trình duyệt")
+        assert "Tóm tắt" in page.inner_text("article.report-page")
+        assert not page.locator("#print-report").is_visible()  # the print button needs a script
+    finally:
+        context.close()
+    assert report_jobs.wait_all(5)

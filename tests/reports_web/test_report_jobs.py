@@ -209,7 +209,7 @@ def test_a_job_left_running_by_a_dead_process_shows_as_failed(
     worker, ago = {
         "silent too long": ("elsewhere:123:abc", 600),
         "process gone": (f"{host}:{_dead_pid()}:abc", 0),
-        "this process, no thread": (f"{host}:{me}:{report_jobs._TOKEN}", 0),
+        "this process, no thread": (f"{host}:{me}:{report_jobs.process_token()}", 0),
         "earlier process with our pid": (f"{host}:{me}:not-us", 0),
     }[case]
     job = _running_job(user, worker, ago)
