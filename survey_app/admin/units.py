@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..models import Unit
 from ..models.org import TARGET_GROUPS
-from ..services import orgadmin
+from ..services import org, orgadmin
 from ..services.orgadmin import OrgError
 from .views import admin_required, bp
 
@@ -39,7 +39,9 @@ def _page(error: str | None = None, form: dict[str, str] | None = None) -> str:
 
 def _edit_page(unit: Unit, error: str | None = None,
                form: dict[str, str] | None = None) -> str:
-    return render_template("admin/unit_edit.html", unit=unit, nodes=orgadmin.tree(),
+    below = set(org.subtree_ids([unit.id]))  # itself and its sub-units: not a parent
+    nodes = [n for n in orgadmin.tree() if n.unit.id not in below]
+    return render_template("admin/unit_edit.html", unit=unit, nodes=nodes,
                            questionnaires=orgadmin.questionnaires(), groups=TARGET_GROUPS,
                            error=error, form=form or orgadmin.form_of(unit))
 

@@ -203,10 +203,11 @@ def test_bad_files_are_refused_with_a_reason(admin: FlaskClient, units: dict[str
     assert _snapshot() == ([], []) and _entries() == []
 
 
-def test_parse_reports_lines_for_the_service() -> None:
+def test_a_bad_byte_is_reported_on_its_line(app: Flask) -> None:
     with pytest.raises(service.ImportFailed) as failed:
-        service._decode("code\n\nx\xff".encode("latin-1"))
-    assert failed.value.errors[0].line == 3
+        service.parse_csv("code,name\n\n1.1,x\xff".encode("latin-1"))
+    (error,) = failed.value.errors
+    assert error.line == 3 and error.reason.startswith("Tệp không phải UTF-8.")
 
 
 def test_big_files_pass_the_body_limit(admin: FlaskClient, units: dict[str, Unit]) -> None:

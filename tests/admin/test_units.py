@@ -3,6 +3,8 @@ unique, (de)activate, questionnaire per unit, audit entries, escaping."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -170,6 +172,14 @@ def test_reparenting_under_itself_or_a_descendant_is_refused(
             "dưới của nó, cây đơn vị sẽ thành vòng lặp.") in html
     assert _unit(code).parent_id == was
     assert _entries() == []
+
+
+def test_edit_form_offers_no_sub_unit_as_parent(admin: FlaskClient,
+                                                tree: dict[str, Unit]) -> None:
+    html = admin.get(f"{PAGE}/{tree['H'].id}").get_data(as_text=True)
+    parents = re.findall(r'<option value="([^"]*)"', html.split('name="parent"')[1]
+                         .split("</select>")[0])
+    assert parents == ["", "P"]
 
 
 def test_edit_refuses_a_taken_code(admin: FlaskClient, tree: dict[str, Unit]) -> None:
