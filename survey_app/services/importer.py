@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -53,6 +54,7 @@ from ..models import Counter, Procedure, QuestionnaireVersion, Response, Unit
 from .exchange import (
     META_COLUMNS,
     FileProblem,
+    FileResponse,
     ResponseFileError,
     _parse_row,
     columns,
@@ -121,20 +123,46 @@ class ImportResult:
 
 
 @dataclass
+class _Enc:
+    """A text column, dictionary-encoded: row i's text is ``values[codes[i]]``."""
+
+    codes: Any  # numpy int32 array, one code per row
+    values: list[str]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> _Enc:
+        import numpy as np
+
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int32,
+                            count=len(texts))
+        return cls(codes, list(index))
+
+    def texts(self) -> list[str]:
+        values = self.values
+        return [values[c] for c in self.codes.tolist()]
+
+    def lookup(self, table: dict[str, Any], default: Any) -> list[Any]:
+        """Row by row: ``table[text]`` (or ``default``), found once per distinct text."""
+        found = [table.get(v, default) for v in self.values]
+        return [found[c] for c in self.codes.tolist()]
+
+
+@dataclass
 class _Rows:
-    """The file's responses as columns (file order); codes as texts."""
+    """The file's responses as columns (file order)."""
 
     lines: list[int]
     rid: list[str]
     moment: list[datetime]  # aware UTC
     day: list[date]
-    unit: list[str]
-    counter: list[str]
-    procedure: list[str]
-    target_group: list[str]
-    channel: list[str]
-    questionnaire: list[str]
-    source: list[str]
+    unit: _Enc
+    counter: _Enc
+    procedure: _Enc
+    target_group: _Enc
+    channel: _Enc
+    questionnaire: _Enc
+    source: _Enc
     answers: list[dict[str, int]]
     comment: list[str]
 
@@ -170,7 +198,6 @@ class _Misaligned(Exception):
 
 def _read_csv_fast(path: Path) -> _Rows:
     """Vectorised read of a CSV response file (raises ResponseFileError on any problem)."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -181,7 +208,7 @@ def _read_csv_fast(path: Path) -> _Rows:
         first = fh.readline()
     header = next(csv.reader([first.decode("utf-8-sig")]))
     header = [h.strip() for h in header]
-    wanted = ["submitted_at", "comment"] if "comment" in header else ["submitted_at"]
+    wanted = [c for c in ("response_id", "submitted_at", "comment") if c in header]
     extra = pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=16 << 20),
@@ -193,28 +220,48 @@ def _read_csv_fast(path: Path) -> _Rows:
     n = table.n
     if extra.num_rows != n:
         raise _Misaligned()
-    stamps = extra.column("submitted_at").to_pylist()
-    comments = extra.column("comment").to_pylist() if "comment" in wanted else [""] * n
     days = table.local_day.tolist()
     day_of = {d: date.fromordinal(d + _EPOCH) for d in set(days)}
-    item_codes = table.item_codes
-    present = [j for j, code in enumerate(item_codes) if code in header]
-    codes = [item_codes[j] for j in present]
-    matrix = np.ascontiguousarray(table.answers[:, present]).tolist() if present else [[]] * n
-    answers = [{c: v for c, v in zip(codes, row, strict=True) if v} for row in matrix]
+    comments = extra.column("comment").to_pylist() if "comment" in wanted else [""] * n
 
-    def texts(col: Any) -> list[str]:
-        values = list(col.values)
-        return [values[i] for i in col.codes.tolist()]
+    def enc(col: Any) -> _Enc:
+        return _Enc(col.codes, list(col.values))
 
     return _Rows(
-        lines=table.lines.tolist(), rid=list(table.response_id.values),
-        moment=[_utc(s) for s in stamps], day=[day_of[d] for d in days],
-        unit=texts(table.unit), counter=texts(table.counter), procedure=texts(table.procedure),
-        target_group=texts(table.target_group), channel=texts(table.channel),
-        questionnaire=texts(table.questionnaire), source=texts(table.source),
-        answers=answers, comment=[_comment(c) for c in comments],
+        lines=table.lines.tolist(),
+        rid=[r.strip() for r in extra.column("response_id").to_pylist()],
+        moment=[_utc(s) for s in extra.column("submitted_at").to_pylist()],
+        day=[day_of[d] for d in days],
+        unit=enc(table.unit), counter=enc(table.counter), procedure=enc(table.procedure),
+        target_group=enc(table.target_group), channel=enc(table.channel),
+        questionnaire=enc(table.questionnaire), source=enc(table.source),
+        answers=_answer_dicts(table.answers, table.item_codes, header),
+        comment=[_comment(c) if c else "" for c in comments],
     )
+
+
+def _answer_dicts(matrix: Any, item_codes: Sequence[str], header: Sequence[str]
+                  ) -> list[dict[str, int]]:
+    """One ``{item code: answer}`` per row of the ``(n, items)`` int8 matrix (0 = empty).
+
+    The non-empty cells are found by numpy in row order; each row's dict is then built in C
+    from a slice of (code, value) pairs.  In chunks, to bound the memory of the pairs.
+    """
+    import numpy as np
+
+    present = [j for j, code in enumerate(item_codes) if code in header]
+    n = matrix.shape[0]
+    if not present:
+        return [{} for _ in range(n)]
+    names = np.array([item_codes[j] for j in present], dtype=object)
+    out: list[dict[str, int]] = []
+    for lo in range(0, n, 200_000):
+        sub = np.ascontiguousarray(matrix[lo:lo + 200_000, present])
+        rows, cols = np.nonzero(sub)
+        pairs = list(zip(names[cols].tolist(), sub[rows, cols].tolist(), strict=True))
+        bounds = [0, *np.cumsum(np.count_nonzero(sub, axis=1)).tolist()]
+        out.extend(dict(pairs[a:b]) for a, b in zip(bounds, bounds[1:], strict=False))
+    return out
 
 
 def _utc(stamp: str) -> datetime:
@@ -297,7 +344,7 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
         raise ImportRefused(problems)
     item_cols = [c for c in header if c in forms.all_item_codes()]
     questionnaires = forms.load_all()
-    rows = _Rows([], [], [], [], [], [], [], [], [], [], [], [], [])
+    parsed_rows: list[FileResponse] = []
     for line, raw in it:
         cells = [c.strip() for c in raw]
         if not any(cells):
@@ -314,21 +361,20 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
         except ValueError:  # int() of unusual digits
             problems.append(FileProblem(line, "", "ô không đọc được"))
             continue
-        if parsed is None:
-            continue
-        rows.lines.append(parsed.line)
-        rows.rid.append(parsed.response_id)
-        rows.moment.append(parsed.submitted_at.astimezone(UTC))
-        rows.day.append(parsed.local_day)
-        rows.unit.append(parsed.unit_code)
-        rows.counter.append(parsed.counter_code)
-        rows.procedure.append(parsed.procedure_code)
-        rows.target_group.append(parsed.target_group)
-        rows.channel.append(parsed.channel)
-        rows.questionnaire.append(parsed.questionnaire)
-        rows.source.append(parsed.source)
-        rows.answers.append(parsed.answers)
-        rows.comment.append(_comment(parsed.comment))
+        if parsed is not None:
+            parsed_rows.append(parsed)
+    p = parsed_rows
+    rows = _Rows(
+        lines=[r.line for r in p], rid=[r.response_id for r in p],
+        moment=[r.submitted_at.astimezone(UTC) for r in p], day=[r.local_day for r in p],
+        unit=_Enc.of([r.unit_code for r in p]), counter=_Enc.of([r.counter_code for r in p]),
+        procedure=_Enc.of([r.procedure_code for r in p]),
+        target_group=_Enc.of([r.target_group for r in p]),
+        channel=_Enc.of([r.channel for r in p]),
+        questionnaire=_Enc.of([r.questionnaire for r in p]),
+        source=_Enc.of([r.source for r in p]), answers=[r.answers for r in p],
+        comment=[_comment(r.comment) for r in p],
+    )
     return rows, problems
 
 
@@ -340,90 +386,102 @@ class _Resolved:
     unit_id: list[int]
     counter_id: list[int | None]
     procedure_id: list[int | None]
-    source: list[str]
+    source: list[str]  # the source each row is stored with
     rid: list[int | None]
 
 
 def _check(rows: _Rows, scope: set[int] | None, default_source: str,
            problems: list[FileProblem]) -> _Resolved:
-    """Resolve codes to ids; append a problem for every bad cell."""
-    n = rows.n
+    """Resolve codes to ids; append a problem for every bad cell.  Each distinct code is
+    looked up once; Python runs per row only to spread the results and for bad rows."""
+    import numpy as np
 
-    def bad(i: int, column: str, message: str) -> None:
-        problems.append(FileProblem(rows.lines[i], column, message))
+    lines = rows.lines
 
-    units = {code: (uid,) for uid, code in db.session.execute(select(Unit.id, Unit.code))}
-    unit_id = [0] * n
-    for i, code in enumerate(rows.unit):
-        found = units.get(code)
-        if found is None:
-            bad(i, "unit_code", NO_UNIT.format(code=code))
-        elif scope is not None and found[0] not in scope:
-            bad(i, "unit_code", OUT_OF_SCOPE.format(code=code))
-        else:
-            unit_id[i] = found[0]
+    def bad(mask: Any, column: str, message: Callable[[int], str]) -> None:
+        for i in np.flatnonzero(mask).tolist():
+            problems.append(FileProblem(lines[i], column, message(i)))
 
-    counters = {(uid, code): cid for cid, uid, code in
+    # Units: id per distinct code; 0 = unknown, -1 = outside the scope.
+    units = {code: uid for code, uid in db.session.execute(select(Unit.code, Unit.id))}
+    unit_of = [units.get(v, 0) for v in rows.unit.values]
+    if scope is not None:
+        unit_of = [u if u == 0 or u in scope else -1 for u in unit_of]
+    uid = np.array(unit_of, dtype=np.int64)[rows.unit.codes] if rows.n else \
+        np.zeros(0, dtype=np.int64)
+    unit_text = rows.unit.values
+    ucodes = rows.unit.codes
+    bad(uid == 0, "unit_code", lambda i: NO_UNIT.format(code=unit_text[ucodes[i]]))
+    bad(uid == -1, "unit_code", lambda i: OUT_OF_SCOPE.format(code=unit_text[ucodes[i]]))
+
+    # Counters: one lookup per distinct (unit, counter code) pair.
+    counters = {(u, code): cid for cid, u, code in
                 db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))}
-    counter_id: list[int | None] = [None] * n
-    for i, code in enumerate(rows.counter):
-        if code and unit_id[i]:
-            cid = counters.get((unit_id[i], code))
-            if cid is None:
-                bad(i, "counter_code", NO_COUNTER.format(unit=rows.unit[i], code=code))
-            counter_id[i] = cid
+    ctext, ccodes = rows.counter.values, rows.counter.codes
+    pair = uid * (len(ctext) + 1) + ccodes
+    pairs, where = np.unique(pair, return_inverse=True)
+    pair_cid = []
+    for p in pairs.tolist():
+        u, c = divmod(p, len(ctext) + 1)
+        pair_cid.append(0 if u <= 0 or not ctext[c] else counters.get((u, ctext[c]), -1))
+    cid = np.array(pair_cid, dtype=np.int64)[where] if rows.n else np.zeros(0, np.int64)
+    bad(cid == -1, "counter_code", lambda i: NO_COUNTER.format(
+        unit=unit_text[ucodes[i]], code=ctext[ccodes[i]]))
 
-    procedures = {code: (pid, group) for pid, code, group in
-                  db.session.execute(select(Procedure.id, Procedure.code,
-                                            Procedure.target_group))}
-    procedure_id: list[int | None] = [None] * n
-    for i, code in enumerate(rows.procedure):
-        if not code:
-            continue
-        found_p = procedures.get(code)
-        if found_p is None:
-            bad(i, "procedure_code", NO_PROCEDURE.format(code=code))
-            continue
-        procedure_id[i] = found_p[0]
-        if found_p[1] != rows.target_group[i]:
-            bad(i, "target_group", WRONG_GROUP.format(code=code, group=found_p[1]))
+    # Procedures: id and target group per distinct code.
+    procedures = {code: (pid, group) for pid, code, group in db.session.execute(
+        select(Procedure.id, Procedure.code, Procedure.target_group))}
+    ptext, pcodes = rows.procedure.values, rows.procedure.codes
+    found = [procedures.get(v, (-1, "")) if v else (0, "") for v in ptext]
+    pid = np.array([f[0] for f in found], dtype=np.int64)[pcodes] if rows.n else \
+        np.zeros(0, np.int64)
+    bad(pid == -1, "procedure_code", lambda i: NO_PROCEDURE.format(code=ptext[pcodes[i]]))
+    groups = sorted({*rows.target_group.values, *(f[1] for f in found)})
+    proc_group = np.array([groups.index(f[1]) for f in found], dtype=np.int64)[pcodes]
+    row_group = np.array([groups.index(g) for g in rows.target_group.values],
+                         dtype=np.int64)[rows.target_group.codes]
+    bad((pid > 0) & (proc_group != row_group), "target_group",
+        lambda i: WRONG_GROUP.format(code=ptext[pcodes[i]], group=found[pcodes[i]][1]))
 
     stored_versions = set(db.session.scalars(select(QuestionnaireVersion.id)))
-    for qid in set(rows.questionnaire) - stored_versions:
-        for i in (k for k, q in enumerate(rows.questionnaire) if q == qid):
-            bad(i, "questionnaire", NO_QUESTIONNAIRE.format(code=qid))
+    qtext, qcodes = rows.questionnaire.values, rows.questionnaire.codes
+    unknown = np.array([v not in stored_versions for v in qtext], dtype=bool)
+    bad(unknown[qcodes], "questionnaire", lambda i: NO_QUESTIONNAIRE.format(code=qtext[qcodes[i]]))
 
-    source_ok = {s: bool(SOURCE_RE.fullmatch(s or default_source)) for s in set(rows.source)}
-    source = [s or default_source for s in rows.source]
-    for i, s in enumerate(rows.source):
-        if not source_ok[s]:
-            bad(i, "source", BAD_SOURCE.format(code=s))
+    stext, scodes = rows.source.values, rows.source.codes
+    effective = [s or default_source for s in stext]
+    wrong = np.array([not SOURCE_RE.fullmatch(s) for s in effective], dtype=bool)
+    bad(wrong[scodes], "source", lambda i: BAD_SOURCE.format(code=stext[scodes[i]]))
 
     limit = int(current_app.config["MAX_COMMENT_LENGTH"])
-    for i, c in enumerate(rows.comment):
-        if len(c) > limit:
-            bad(i, "comment", LONG_COMMENT.format(n=len(c), limit=limit))
+    comments = rows.comment
+    long = [i for i, c in enumerate(comments) if len(c) > limit]
+    bad(np.isin(np.arange(rows.n), long), "comment",
+        lambda i: LONG_COMMENT.format(n=len(comments[i]), limit=limit))
 
     latest = datetime.now(UTC) + FUTURE_SLACK
-    for i, moment in enumerate(rows.moment):
-        if moment > latest:
-            bad(i, "submitted_at", FUTURE)
+    late = [i for i, m in enumerate(rows.moment) if m > latest]
+    bad(np.isin(np.arange(rows.n), late), "submitted_at", lambda i: FUTURE)
 
-    rid: list[int | None] = [None] * n
+    rid: list[int | None] = [None] * rows.n
     first_line: dict[int, int] = {}
     for i, raw in enumerate(rows.rid):
         if not raw:
             continue
         value = int(raw) if raw.isascii() and raw.isdigit() else 0
         if not 1 <= value <= MAX_ID:
-            bad(i, "response_id", BAD_ID.format(max=MAX_ID))
+            problems.append(FileProblem(lines[i], "response_id", BAD_ID.format(max=MAX_ID)))
             continue
         if value in first_line:
-            bad(i, "response_id", REPEATED_ID.format(rid=value, first=first_line[value]))
+            problems.append(FileProblem(lines[i], "response_id", REPEATED_ID.format(
+                rid=value, first=first_line[value])))
             continue
-        first_line[value] = rows.lines[i]
+        first_line[value] = lines[i]
         rid[i] = value
-    return _Resolved(unit_id, counter_id, procedure_id, source, rid)
+    return _Resolved(
+        unit_id=uid.tolist(), counter_id=[c or None for c in cid.tolist()],
+        procedure_id=[p or None for p in pid.tolist()],
+        source=[effective[c] for c in scodes.tolist()], rid=rid)
 
 
 # --- what is stored already -----------------------------------------------------------------
@@ -438,14 +496,15 @@ def _keys(rows: _Rows, res: _Resolved) -> list[str | None]:
     secret = _hash_key()
     seen: Tally[bytes] = Tally()
     keys: list[str | None] = [None] * rows.n
+    cols = [c.texts() for c in (rows.source, rows.unit, rows.counter, rows.procedure,
+                                rows.target_group, rows.channel, rows.questionnaire)]
     for i in range(rows.n):
         if res.rid[i] is not None:
             continue
         answers = ",".join(f"{c}={v}" for c, v in sorted(rows.answers[i].items()))
         content = "\x1f".join((
-            rows.source[i], rows.unit[i], rows.counter[i], rows.procedure[i],
-            rows.target_group[i], rows.channel[i], rows.questionnaire[i],
-            rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"), answers, rows.comment[i],
+            *(col[i] for col in cols), rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            answers, rows.comment[i],
         )).encode()
         digest = hashlib.blake2b(content, digest_size=16).digest()
         occurrence = seen[digest]
@@ -516,8 +575,8 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
 
     ``source`` fills an empty ``source`` column (default ``paper``); ``scope`` limits the units
     rows may name (``None``: every unit); ``before_commit`` may add to the transaction (an
-    audit entry). Raises :class:`ImportRefused` listing every bad row;
-    then nothing is stored.  With ``dry_run`` nothing is stored either way.
+    audit entry). Raises :class:`ImportRefused` listing every bad row; then nothing is
+    stored.  With ``dry_run`` nothing is stored either way.
     """
     default_source = (source or "").strip() or DEFAULT_SOURCE
     if not SOURCE_RE.fullmatch(default_source):
@@ -534,18 +593,17 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
 
     keys = _keys(rows, res)
     stored_keys = _stored_keys(keys, res.counter_id)
-    ids = [i for i in res.rid if i is not None]
-    stored = _stored_ids(ids)
+    stored = _stored_ids([i for i in res.rid if i is not None])
+    texts = _Texts(rows)
     new: list[int] = []
     skipped = 0
     for i in range(rows.n):
         rid = res.rid[i]
         if rid is not None and rid in stored:
             mine = (rows.moment[i], res.unit_id[i], res.counter_id[i], res.procedure_id[i],
-                    rows.target_group[i], rows.channel[i] or None, rows.questionnaire[i],
+                    texts.group[i], texts.channel[i] or None, texts.questionnaire[i],
                     res.source[i], rows.answers[i], rows.comment[i] or None)
-            theirs = _normalise_stored(stored[rid])
-            what = _difference(theirs, mine)
+            what = _difference(_normalise_stored(stored[rid]), mine)
             if what:
                 problems.append(FileProblem(rows.lines[i], "response_id", CHANGED.format(
                     rid=rid, what=", ".join(what))))
@@ -558,8 +616,9 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
     if problems:
         raise ImportRefused(problems)
 
+    unit_text = rows.unit.texts()
     result = ImportResult(rows=rows.n, added=len(new), skipped=skipped, dry_run=dry_run)
-    result.by_unit = dict(sorted(Tally(rows.unit[i] for i in new).items()))
+    result.by_unit = dict(sorted(Tally(unit_text[i] for i in new).items()))
     result.by_source = dict(sorted(Tally(res.source[i] for i in new).items()))
     result.kept_ids = sum(1 for i in new if res.rid[i] is not None)
     if new:
@@ -573,7 +632,8 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
 
     try:
         for start in range(0, len(new), BATCH):
-            insert_responses([_row(rows, res, keys, i) for i in new[start:start + BATCH]])
+            insert_responses([_row(rows, texts, res, keys, i)
+                              for i in new[start:start + BATCH]])
         if before_commit is not None:
             before_commit(result)
         db.session.commit()
@@ -583,24 +643,32 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
     return result
 
 
+class _Texts:
+    """Row-by-row texts of the columns a stored response keeps as text."""
+
+    def __init__(self, rows: _Rows) -> None:
+        self.group = rows.target_group.texts()
+        self.channel = rows.channel.texts()
+        self.questionnaire = rows.questionnaire.texts()
+
+
 def _normalise_stored(stored: tuple[Any, ...]) -> tuple[Any, ...]:
     (at, unit_id, counter_id, procedure_id, group, channel, qid, source, answers,
      comment) = stored
     if isinstance(at, str):  # not expected through the ORM types, but be safe
         at = datetime.fromisoformat(at)
     if isinstance(answers, str):
-        import json
-
         answers = json.loads(answers)
     return (at, unit_id, counter_id, procedure_id, group, channel or None, qid, source,
             {str(k): int(v) for k, v in (answers or {}).items()}, comment or None)
 
 
-def _row(rows: _Rows, res: _Resolved, keys: list[str | None], i: int) -> dict[str, Any]:
+def _row(rows: _Rows, texts: _Texts, res: _Resolved, keys: list[str | None],
+         i: int) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "questionnaire_id": rows.questionnaire[i], "unit_id": res.unit_id[i],
+        "questionnaire_id": texts.questionnaire[i], "unit_id": res.unit_id[i],
         "counter_id": res.counter_id[i], "procedure_id": res.procedure_id[i],
-        "target_group": rows.target_group[i], "channel": rows.channel[i] or None,
+        "target_group": texts.group[i], "channel": texts.channel[i] or None,
         "submitted_at": rows.moment[i], "local_day": rows.day[i],
         "answers": rows.answers[i], "comment": rows.comment[i] or None,
         "source": res.source[i], "idempotency_key": keys[i], "receipt_hash": None,
