@@ -27,9 +27,10 @@ def _integrity() -> Any:
 
 
 def _filters() -> Any:
+    """The period and its cut-off (the office pickers; its other filters do not apply)."""
     from ..services.overview import parse_filters
 
-    return parse_filters(request.args)
+    return parse_filters({key: request.args.get(key, "") for key in ("ky", "moc")})
 
 
 bp = Blueprint("inspector", __name__, url_prefix="/thanh-tra")
