@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     # Send the session cookie over HTTPS only (set true behind HTTPS in production).
     "SESSION_COOKIE_SECURE": False,
     # Largest response file (CSV or XLSX) the web import accepts, in MB (sipas import: any size).
-    "IMPORT_MAX_MB": 20,
+    "IMPORT_MAX_MB": 5,
     # Report packs made in the web app: where their files are kept ("" = instance/reports),
     # and after how many seconds without a sign of life a running report counts as failed.
     "REPORTS_DIR": "",

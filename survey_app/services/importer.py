@@ -72,6 +72,7 @@ BATCH = 100_000  # rows turned into dicts and handed to bulkload at a time
 FUTURE_SLACK = timedelta(days=1)  # clocks and demo data differ; later is a typo (2062)
 _EPOCH = date(1970, 1, 1).toordinal()
 _CHUNK = 900  # values per IN (…) list
+XLSX_MAX_UNPACKED = 512 << 20  # bytes a workbook may unpack to (a zip bomb is refused)
 
 # Messages of the database checks (the format checks' messages are exchange.py's).
 NO_UNIT = "không có đơn vị mã {code!r}"
@@ -89,6 +90,7 @@ REPEATED_ID = "mã phản hồi {rid} đã xuất hiện ở dòng {first}"
 CHANGED = ("phản hồi {rid} đã có trong cơ sở dữ liệu với nội dung khác ({what}); "
            "không ghi đè")
 NOT_XLSX = "không đọc được tệp Excel ({reason})"
+XLSX_TOO_BIG = "tệp Excel khi giải nén lớn hơn {mb} MB; hãy chia nhỏ hoặc lưu dạng CSV"
 EMPTY_SHEET = "bảng tính trống, thiếu dòng tiêu đề"
 DUPLICATE_COLUMN = "cột lặp lại trong dòng tiêu đề"
 MISSING_COLUMN = "thiếu cột bắt buộc"
@@ -293,8 +295,19 @@ def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells as texts) of the workbook's data sheet (``Phiếu`` or the first)."""
+    import zipfile
+
     from openpyxl import load_workbook
 
+    try:  # a workbook is a zip: refuse one that would unpack to far more than a sheet needs
+        with zipfile.ZipFile(path) as packed:
+            unpacked = sum(info.file_size for info in packed.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused([FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]) \
+            from None
+    if unpacked > XLSX_MAX_UNPACKED:
+        raise ImportRefused([FileProblem(0, "", XLSX_TOO_BIG.format(
+            mb=XLSX_MAX_UNPACKED >> 20))])
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - zip, XML or openpyxl errors: not a workbook

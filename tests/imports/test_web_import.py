@@ -242,3 +242,15 @@ def test_a_file_larger_than_an_ordinary_form_uploads(app: Flask, client: FlaskCl
     assert len(data) > app.config["MAX_CONTENT_LENGTH"]
     html = _upload(client, data).get_data(as_text=True)
     assert 'id="n-new">1500<' in html
+
+
+def test_a_workbook_that_unpacks_too_big_is_refused(app: Flask, client: FlaskClient,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_app.services import importer
+
+    login_as(client, "admin", None)
+    template = client.get("/nhap-du-lieu/mau.xlsx").data
+    monkeypatch.setattr(importer, "XLSX_MAX_UNPACKED", 10_000)
+    resp = _upload(client, template, "lon.xlsx")
+    assert resp.status_code == 400
+    assert "tệp Excel khi giải nén lớn hơn" in resp.get_data(as_text=True)
