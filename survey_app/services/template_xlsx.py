@@ -140,8 +140,12 @@ def _instructions(ws: Worksheet) -> None:
     row = 1
     for line in INSTRUCTIONS:
         cell = ws.cell(row=row, column=1, value=line or None)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
         if row == 1:
             cell.font = Font(bold=True, size=14)
+        elif len(line) > 120:  # merged cells do not grow by themselves
+            ws.row_dimensions[row].height = 15 * (1 + len(line) // 120)
         row += 1
     row += 1
     head = ws.cell(row=row, column=1, value="Cột")
@@ -150,10 +154,15 @@ def _instructions(ws: Worksheet) -> None:
     items = _item_help()
     for code in columns():
         row += 1
-        ws.cell(row=row, column=1, value=code)
+        ws.cell(row=row, column=1, value=code).alignment = Alignment(vertical="top")
         meaning = META_HELP.get(code) or items.get(code, ("", []))[0]
         cell = ws.cell(row=row, column=2, value=meaning)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 15 * (1 + len(meaning) // 105)
+    ws.page_setup.orientation = "landscape"  # printed: one page wide
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _catalogue(ws: Worksheet, units: list[tuple[str, str]],
