@@ -3,7 +3,7 @@
 :func:`insert_responses` writes many responses in the caller's transaction (it never
 commits) and keeps everything derived from them correct in the same transaction:
 
-- ``daily_counts``: the rows' counts are aggregated in Python first, so each distinct cell
+- ``daily_counts``: the rows' counts are aggregated first (numpy), so each distinct cell
   (day × unit × counter × target group × channel × questionnaire × item × value) is upserted
   once per call, not once per response;
 - the stored per-day statistics (:mod:`.daystats`) of the days touched;
@@ -17,8 +17,6 @@ serialised to JSON once, compactly.
 
 from __future__ import annotations
 
-import json
-from collections import Counter as Tally
 from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
@@ -26,7 +24,6 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from ..extensions import db
-from ..models import RESPONDENTS
 from . import buckets
 
 COLUMNS = ("questionnaire_id", "unit_id", "counter_id", "procedure_id", "target_group",
@@ -49,7 +46,6 @@ _POSTGRESQL_MERGE = (f"INSERT INTO daily_counts ({', '.join(COUNT_COLUMNS)}) "  
                      f"SELECT {', '.join(COUNT_COLUMNS)} FROM bulk_daily_counts "
                      f"ON CONFLICT ({_KEYS}) DO UPDATE SET n = daily_counts.n + excluded.n")
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
@@ -60,13 +56,16 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
     Each row needs every column of :data:`COLUMNS` (``counter_id``, ``procedure_id``,
     ``channel``, ``comment``, ``idempotency_key``, ``receipt_hash`` may be ``None``);
     ``submitted_at`` is an aware datetime, ``local_day`` a date, ``answers`` a dict of item
-    code → answer value.
+    code → answer value (validated already: codes of ``forms``, values 1–9).
     """
     if not rows:
         return 0
     db.session.flush()  # anything the caller added through the ORM goes first
     conn = db.session.connection()
-    days = sorted({r["local_day"] for r in rows})
+    from . import daystats  # numpy: loaded only when responses are loaded
+
+    batch = daystats.Batch.of(rows)  # checks the answers before anything is written
+    plan = daystats.plan_bulk(batch.days)  # before the insert: which closed days were empty
     with_ids = [r for r in rows if r.get("id") is not None]
     without_ids = [r for r in rows if r.get("id") is None] if with_ids else rows
     if conn.dialect.name == "postgresql":
@@ -77,30 +76,28 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
                 "(SELECT max(id) FROM responses))"))
         if without_ids:
             _copy_responses(conn, without_ids, explicit_ids=False)
-        _upsert_counts_postgresql(conn, count_rows(rows))
+        _upsert_counts_postgresql(conn, batch.count_rows())
     else:
         if with_ids:
             _sqlite_insert(conn, with_ids, explicit_ids=True)
         if without_ids:
             _sqlite_insert(conn, without_ids, explicit_ids=False)
-        _upsert_counts_sqlite(conn, count_rows(rows))
-    buckets.forget(days)
+        _upsert_counts_sqlite(conn, batch.count_rows())
+    daystats.add_bulk(batch, plan)
+    buckets.forget(batch.days, keep_days=True)
     return len(rows)
 
 
-def count_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-    """The ``daily_counts`` rows (:data:`COUNT_COLUMNS` order) that ``rows`` add."""
-    cells: dict[tuple[Any, ...], Tally[tuple[str, int]]] = {}
-    for r in rows:
-        cell = (r["local_day"], r["unit_id"], r["counter_id"] or 0, r["target_group"],
-                r["channel"] or "", r["questionnaire_id"])
-        tally = cells.get(cell)
-        if tally is None:
-            tally = cells[cell] = Tally()
-        tally[(RESPONDENTS, 0)] += 1
-        tally.update(r["answers"].items())  # counted in C
-    return [(*cell, item, value, n)
-            for cell, tally in cells.items() for (item, value), n in tally.items()]
+def analyze() -> None:
+    """Refresh the query planner's statistics after a large load (``ANALYZE``), so that,
+    for instance, SQLite does not walk a whole unit's responses to find twenty of them by
+    id.  Runs in the caller's transaction."""
+    db.session.execute(text("ANALYZE"))
+
+
+def _json(answers: Mapping[str, int]) -> str:
+    """Compact JSON of validated answers (item codes are letters and digits)."""
+    return "{" + ",".join([f'"{code}":{value:d}' for code, value in answers.items()]) + "}"
 
 
 # --- SQLite ---------------------------------------------------------------------------------
@@ -119,12 +116,14 @@ def _sqlite_insert(conn: Connection, rows: Sequence[Mapping[str, Any]],
 
 def _sqlite_params(r: Mapping[str, Any], explicit_ids: bool) -> tuple[Any, ...]:
     submitted = r["submitted_at"]
-    if submitted.tzinfo is None:
-        raise ValueError("submitted_at must be an aware datetime")
+    if submitted.tzinfo is not UTC:
+        if submitted.tzinfo is None:
+            raise ValueError("submitted_at must be an aware datetime")
+        submitted = submitted.astimezone(UTC)
     values = (r["questionnaire_id"], r["unit_id"], r["counter_id"], r["procedure_id"],
               r["target_group"], r["channel"],
-              submitted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
-              r["local_day"].isoformat(), _dumps(r["answers"]), r["comment"], r["source"],
+              submitted.replace(tzinfo=None).isoformat(" ", "microseconds"),
+              r["local_day"].isoformat(), _json(r["answers"]), r["comment"], r["source"],
               r["idempotency_key"], r["receipt_hash"])
     return (r["id"], *values) if explicit_ids else values
 
@@ -154,7 +153,7 @@ def _copy_responses(conn: Connection, rows: Sequence[Mapping[str, Any]],
                     raise ValueError("submitted_at must be an aware datetime")
                 values = (r["questionnaire_id"], r["unit_id"], r["counter_id"],
                           r["procedure_id"], r["target_group"], r["channel"], submitted,
-                          r["local_day"], _dumps(r["answers"]), r["comment"], r["source"],
+                          r["local_day"], _json(r["answers"]), r["comment"], r["source"],
                           r["idempotency_key"], r["receipt_hash"])
                 copy.write_row((r["id"], *values) if explicit_ids else values)
     finally:

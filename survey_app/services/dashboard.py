@@ -1,9 +1,11 @@
 """A day's feedback for a staff member's scope: counts, indices, weakest items, comments,
 low ratings, and a 30-day SIPAS trend.
 
-Every query is scoped with :func:`~survey_app.services.scope.response_filter`; every index
-comes from ``scoring`` through :func:`~survey_app.services.scores.score_rows` on the same
-responses (no second implementation of the arithmetic here).
+Every query is scoped with :func:`~survey_app.services.scope.response_filter` (the trend:
+the same rule as unit and counter ids, :func:`scope_ids`); every index comes from
+``scoring`` — the day's through :func:`~survey_app.services.scores.score_rows` on the
+responses shown, the trend's through :func:`~survey_app.services.scores.score_scope` from
+stored per-day statistics — with no second implementation of the arithmetic here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, case, func, null, select
@@ -23,9 +26,10 @@ from scoring import DEFAULT_MIN_N
 from ..extensions import db
 from ..models import Counter, Procedure, Response, Unit, User, utcnow
 from .complaints import conduct_hidden
+from .org import subtree_ids
 from .responses import VN_TZ, local_day
 from .scope import response_filter
-from .scores import Slice, rows_from_records, score_rows
+from .scores import Slice, rows_from_records, score_rows, score_scope
 
 LATEST_COMMENTS = 20
 LATEST_LOW = 20
@@ -96,8 +100,9 @@ class Today:
 
 def _scoped_day(user: User, day: date, after: int = 0) -> list[Row[Any]]:
     """The day's responses within the user's scope (``id > after``), oldest first; the
-    comment is left out where it is a conduct complaint the user may not see."""
-    return list(db.session.execute(
+    comment is left out where it is a conduct complaint the user may not see.  Executed on
+    the session's connection: plain rows, without the ORM's per-row bookkeeping."""
+    return list(db.session.connection().execute(
         select(Response.id, Response.submitted_at, Response.local_day, Unit.code, Unit.name,
                Unit.place_name, Counter.code, Counter.name, Procedure.code,
                Response.target_group, Response.channel, Response.questionnaire_id,
@@ -120,6 +125,7 @@ def _rows(records: Sequence[Row[Any]]) -> Any:
          r.questionnaire_id, _answers(r.answers)) for r in records)
 
 
+@cache
 def _satisfaction_codes(qid: str) -> frozenset[str]:
     return frozenset(forms.get(qid).codes_of(SectionKind.FACTOR))
 
@@ -229,22 +235,20 @@ def news(user: User, day: date, after: int) -> News:
 def trend(user: User, last_day: date, days: int = TREND_DAYS
           ) -> list[tuple[date, dict[str, Any]]]:
     """Daily scores (``scoring.to_json_dict``) of the ``days`` days ending ``last_day``,
-    within the user's scope; days without responses are left out."""
+    within the user's scope; days without responses are left out.  Closed days come from
+    their stored statistics (:mod:`.daystats`); only the open day's answers are read."""
     first = last_day - timedelta(days=days - 1)
-    records = db.session.execute(
-        select(Response.local_day, Unit.code, Counter.code, Procedure.code,
-               Response.target_group, Response.channel, Response.questionnaire_id,
-               Response.answers)
-        .join(Unit, Unit.id == Response.unit_id)
-        .outerjoin(Counter, Counter.id == Response.counter_id)
-        .outerjoin(Procedure, Procedure.id == Response.procedure_id)
-        .where(Response.local_day >= first, Response.local_day <= last_day,
-               response_filter(user))
-        .execution_options(yield_per=10000))
-    rows = rows_from_records(
-        (d, unit, counter or "", proc or "", group, channel or "", qid, _answers(answers))
-        for d, unit, counter, proc, group, channel, qid, answers in records)
-    if rows.n == 0:
-        return []
-    return [(date.fromisoformat(g["group"]["day"]), g)
-            for g in score_rows(rows, Slice(start=first, end=last_day, by=("day",)))]
+    unit_ids, counter_ids = scope_ids(user)
+    groups = score_scope(Slice(start=first, end=last_day, by=("day",)), unit_ids,
+                         counter_ids)
+    return [(date.fromisoformat(g["group"]["day"]), g) for g in groups]
+
+
+def scope_ids(user: User) -> tuple[set[int] | None, set[int]]:
+    """The user's scope as (unit ids, counter ids): the same rule as
+    :func:`~survey_app.services.scope.response_filter` (``None``: every unit)."""
+    if any(a.role == "admin" for a in user.roles):
+        return None, set()
+    whole = [a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is None]
+    counters = {a.counter_id for a in user.roles if a.counter_id is not None}
+    return set(subtree_ids(whole)) if whole else set(), counters

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 import forms
 
 from ..extensions import db
 from ..models import Counter, Procedure, Response, Unit, User
-from . import accounts, org
-from .responses import VN_TZ, add_to_counts
+from . import accounts, bulkload, org
+from .responses import VN_TZ
 
 DEMO_ROOT = "MC"
 
@@ -108,71 +106,139 @@ def create_organisation() -> dict[str, Unit]:
     return units
 
 
-def generate_responses(n: int, seed: int, days: int = 120, batch: int = 5000) -> int:
-    """Add ``n`` synthetic responses over the last ``days`` days; returns how many."""
+def generate_responses(n: int, seed: int, days: int = 120, batch: int = 50_000) -> int:
+    """Add ``n`` synthetic responses over the last ``days`` days; returns how many.
+
+    The responses are drawn column-wise with numpy, sorted by time (ids follow the clock),
+    and stored through :func:`.bulkload.insert_responses` in batches of whole days (each
+    per-day count cell is written once), one commit per batch.
+    """
+    if n <= 0:
+        return 0
     rng = np.random.default_rng(seed)
     counters = list(db.session.scalars(
         select(Counter).join(Unit).where(Unit.code.like(f"{DEMO_ROOT}.%"))
         .order_by(Counter.id)))
-    levels = {u.code: u.level for u in UNITS}
     counter_shift = rng.normal(0, 0.25, len(counters))
     today = datetime.now(VN_TZ).date()
+    columns = _synthetic(rng, n, counters, counter_shift, today, days)
+    order = np.lexsort((columns["minute"], columns["day"]))
     written = 0
-    while written < n:
-        size = min(batch, n - written)
-        rows = [_synthetic(rng, counters, levels, counter_shift, today, days)
-                for _ in range(size)]
-        db.session.execute(insert(Response), rows)
-        add_to_counts([SimpleNamespace(**r) for r in rows])
+    day_sorted = columns["day"][order]
+    cuts = np.flatnonzero(np.diff(day_sorted)) + 1  # where a new day begins
+    begin = 0
+    while begin < n:
+        later = cuts[cuts >= begin + batch]
+        stop = int(later[0]) if later.size else n
+        chosen = order[begin:stop]
+        written += bulkload.insert_responses(_rows(columns, chosen, counters))
         db.session.commit()
-        written += size
+        begin = stop
+    bulkload.analyze()
+    db.session.commit()
     return written
 
 
-def _synthetic(rng: np.random.Generator, counters: list[Counter], levels: dict[str, float],
-               shift: np.ndarray, today: date, days: int) -> dict[str, Any]:
-    i = int(rng.integers(len(counters)))
-    counter = counters[i]
-    unit = counter.unit
-    q = forms.get(unit.questionnaire_id)
-    day = today - timedelta(days=int(rng.integers(days)))
-    while day.weekday() == 6:  # offices close on Sunday
-        day -= timedelta(days=1)
-    minute = int(rng.integers(7 * 60 + 30, 17 * 60))
-    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=VN_TZ)
-    person = levels[unit.code] + shift[i] + rng.normal(0, 0.8) + 1.6
-    answers: dict[str, int] = {}
-    for item in q.items:
-        code = item.code
-        skip = {"D1": 0.35, "E1": 0.45, "E2": 0.6, "E3": 0.65, "E0": 0.5}.get(code, 0.06)
-        if code.startswith("X"):
-            skip = 0.75
-        if rng.random() < skip:
+SKIP = {"D1": 0.35, "E1": 0.45, "E2": 0.6, "E3": 0.65, "E0": 0.5}  # else 0.06; X items 0.75
+
+
+def _synthetic(rng: np.random.Generator, n: int, counters: list[Counter],
+               shift: np.ndarray, today: date, days: int) -> dict[str, np.ndarray]:
+    """``n`` synthetic responses as columns (indices into ``counters``, days as ordinals,
+    minutes after local midnight, an answer matrix over ``forms.all_item_codes()``...).
+
+    The shape: a person's latent satisfaction is the unit's level plus the counter's shift
+    plus noise; items are skipped at realistic rates; integrity items (Q5, Q6) are mostly
+    "no"; low ratings bring more comments.
+    """
+    levels = {u.code: u.level for u in UNITS}
+    codes = forms.all_item_codes()
+    which = rng.integers(len(counters), size=n)
+    day = today.toordinal() - rng.integers(days, size=n)
+    sunday = (day % 7) == 0  # date.fromordinal(k).weekday() == (k - 1) % 7; Sunday is 6
+    day = day - sunday  # offices close on Sunday
+    minute = rng.integers(7 * 60 + 30, 17 * 60, size=n)
+    unit_level = np.array([levels[c.unit.code] for c in counters])[which]
+    person = unit_level + shift[which] + rng.normal(0, 0.8, n) + 1.6
+    qids = [c.unit.questionnaire_id for c in counters]
+    versions = sorted(set(qids))
+    version = np.array([versions.index(q) for q in qids])[which]
+    answers = np.zeros((n, len(codes)), dtype=np.int8)
+    for j, code in enumerate(codes):
+        asked = np.isin(version, [v for v, q in enumerate(versions)
+                                  if code in forms.get(q).item_codes])
+        if not asked.any():
             continue
+        skip = 0.75 if code.startswith("X") else SKIP.get(code, 0.06)
+        given = asked & (rng.random(n) >= skip)
         if code in ("Q5", "Q6"):
-            bad = 1 / (1 + math.exp(person + (1.8 if code == "Q6" else 0.9)))
-            answers[code] = 1 if rng.random() > bad else int(rng.choice([2, 3], p=[0.8, 0.2]))
+            bad = 1 / (1 + np.exp(person + (1.8 if code == "Q6" else 0.9)))
+            worse = rng.choice(np.array([2, 3]), size=n, p=[0.8, 0.2])
+            values = np.where(rng.random(n) > bad, 1, worse)
         elif code.startswith("X"):
-            answers[code] = int(rng.choice([1, 2, 3, 4], p=[0.1, 0.2, 0.4, 0.3]))
+            values = rng.choice(np.array([1, 2, 3, 4]), size=n, p=[0.1, 0.2, 0.4, 0.3])
         else:
-            latent = person + rng.normal(0, 0.7) - (0.4 if code[0] in "BD" else 0.0)
-            answers[code] = int(np.clip(np.rint(3 + latent), 1, 5))
-    if not answers:
-        answers["C1" if "C1" in q.item_codes else "C0"] = 4
-    procs = unit.procedures
-    proc = procs[int(rng.integers(len(procs)))] if procs and rng.random() < 0.7 else None
-    low = min(answers.values()) <= 2 and any(k[0] in "ABCDE" for k in answers)
-    comment = COMMENTS[int(rng.integers(len(COMMENTS)))] if rng.random() < (
-        0.3 if low else 0.05) else None
-    return {
-        "questionnaire_id": q.id, "unit_id": unit.id, "counter_id": counter.id,
-        "procedure_id": proc.id if proc else None,
-        "target_group": proc.target_group if proc else unit.target_group,
-        "channel": "truc_tiep" if rng.random() < 0.85 else "truc_tuyen_mot_phan",
-        "submitted_at": local.astimezone(UTC), "local_day": day, "answers": answers,
-        "comment": comment, "source": "qr" if rng.random() < 0.9 else "kiosk",
-        "idempotency_key": None, "receipt_hash": None,
-    }
+            latent = person + rng.normal(0, 0.7, n) - (0.4 if code[0] in "BD" else 0.0)
+            values = np.clip(np.rint(3 + latent), 1, 5)
+        answers[given, j] = values[given].astype(np.int8)
+    empty = ~answers.any(axis=1)
+    for v, q in enumerate(versions):  # at least one answer
+        fallback = codes.index("C1" if "C1" in forms.get(q).item_codes else "C0")
+        answers[empty & (version == v), fallback] = 4
+    satisfaction = np.array([c[0] in "ABCDE" for c in codes])
+    lowest = np.where(answers > 0, answers, 9).min(axis=1)
+    low = (lowest <= 2) & (answers[:, satisfaction] > 0).any(axis=1)
+    commented = rng.random(n) < np.where(low, 0.3, 0.05)
+    comment = np.where(commented, rng.integers(len(COMMENTS), size=n), -1)
+    procs = [c.unit.procedures for c in counters]
+    named = rng.random(n) < 0.7
+    pick = rng.random(n)
+    proc_count = np.array([len(p) for p in procs])[which]
+    proc_pos = np.where(named & (proc_count > 0), (pick * proc_count).astype(np.int64), -1)
+    return {"counter": which, "day": day, "minute": minute, "answers": answers,
+            "comment": comment, "procedure": proc_pos,
+            "online": rng.random(n) >= 0.85, "kiosk": rng.random(n) >= 0.9}
+
+
+def _rows(columns: dict[str, np.ndarray], chosen: np.ndarray,
+          counters: list[Counter]) -> list[dict[str, Any]]:
+    """Response rows (bulk loader input) for the positions ``chosen`` of ``columns``."""
+    codes = forms.all_item_codes()
+    info = [(c.id, c.unit.id, c.unit.questionnaire_id, c.unit.target_group,
+             [(p.id, p.target_group) for p in c.unit.procedures]) for c in counters]
+    answers = columns["answers"][chosen]
+    row_of, col_of = np.nonzero(answers)
+    values = answers[row_of, col_of].tolist()
+    names = [codes[j] for j in col_of.tolist()]
+    ends = np.cumsum(np.bincount(row_of, minlength=len(chosen))).tolist()
+    out = []
+    begin = 0
+    days: dict[int, tuple[date, datetime]] = {}  # ordinal → (day, its local midnight in UTC)
+    minutes = [timedelta(minutes=m) for m in range(24 * 60)]
+    for k, (which, day, minute, comment, proc, online, kiosk) in enumerate(zip(
+            columns["counter"][chosen].tolist(), columns["day"][chosen].tolist(),
+            columns["minute"][chosen].tolist(), columns["comment"][chosen].tolist(),
+            columns["procedure"][chosen].tolist(), columns["online"][chosen].tolist(),
+            columns["kiosk"][chosen].tolist(), strict=True)):
+        counter_id, unit_id, qid, unit_group, procedures = info[which]
+        if day not in days:
+            local = date.fromordinal(day)
+            days[day] = (local, datetime.combine(local, time(), VN_TZ).astimezone(UTC))
+        local, midnight = days[day]
+        procedure = procedures[proc] if proc >= 0 else None
+        out.append({
+            "questionnaire_id": qid, "unit_id": unit_id, "counter_id": counter_id,
+            "procedure_id": procedure[0] if procedure else None,
+            "target_group": procedure[1] if procedure else unit_group,
+            "channel": "truc_tuyen_mot_phan" if online else "truc_tiep",
+            "submitted_at": midnight + minutes[minute],
+            "local_day": local,
+            "answers": dict(zip(names[begin:ends[k]], values[begin:ends[k]], strict=True)),
+            "comment": COMMENTS[comment] if comment >= 0 else None,
+            "source": "kiosk" if kiosk else "qr", "idempotency_key": None,
+            "receipt_hash": None})
+        begin = ends[k]
+    return out
 
 
 def response_count() -> int:

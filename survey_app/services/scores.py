@@ -3,10 +3,11 @@
 The data arrive as *columns* (:class:`Rows`: one entry per response) and, for the database,
 as stored half-month statistics (:class:`~survey_app.models.StatsBucket`).  Both are turned
 into additive statistics vectors per group and questionnaire version (``scoring``'s layout),
-summed — over half-months, and over the unit tree when grouping by unit — and scored in one
-vectorised call.  Answers are read one by one only for what no stored bucket covers: the
-current half-month, the edges of a range that does not start or end on a half-month
-boundary, and groupings (counter, procedure, channel, day) that buckets do not keep.
+summed — over half-months, days, and over the unit tree when grouping by unit — and scored in
+one vectorised call.  Stored statistics come in two grains: closed half-months per unit ×
+target group × questionnaire (:class:`~survey_app.models.StatsBucket`) and closed days per
+unit × counter × target group × channel × questionnaire (:mod:`.daystats`).  Answers are
+read one by one only for the open day (today) and for groupings by procedure.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 import forms
@@ -43,6 +44,7 @@ from scoring import period_label as _period_label
 
 from ..extensions import db
 from ..models import Counter, Procedure, Response, StatsBucket, Unit
+from . import daystats
 from .buckets import half_month_end, half_months
 from .responses import VN_TZ
 
@@ -50,6 +52,8 @@ DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", 
               "quarter")
 PERIODS = ("day", "month", "quarter")
 BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
+DAY_DIMENSIONS = frozenset({"unit", "counter", "target_group", "channel", "day", "month",
+                            "quarter"})
 LAND = "dat_dai_xay_dung_dau_tu"
 TARGET_SETS = {"90-85": (TARGETS_90_85,), "2030": (TARGETS_2030, TARGETS_90_85)}
 EPOCH = date(1970, 1, 1)
@@ -128,24 +132,12 @@ def rows_from_records(records: Iterable[tuple[date, str, str, str, str, str, str
                                               dict[str, int]]]) -> Rows:
     """Build :class:`Rows` from (day, unit, counter, procedure, target_group, channel,
     questionnaire, answers) tuples."""
-    codes = forms.all_item_codes()
-    where = {c: i for i, c in enumerate(codes)}
-    days: list[int] = []
-    cols: dict[str, list[str]] = {k: [] for k in ("unit", "counter", "procedure",
-                                                  "target_group", "channel", "questionnaire")}
-    answer_rows: list[NDArray[np.int8]] = []
-    for day, unit, counter, proc, group, channel, qid, answers in records:
-        days.append((day - EPOCH).days)
-        for key, value in zip(cols, (unit, counter, proc, group, channel, qid), strict=True):
-            cols[key].append(value or "")
-        row = np.zeros(len(codes), dtype=np.int8)
-        for code, value in answers.items():
-            row[where[code]] = value
-        answer_rows.append(row)
-    answers_array = (np.vstack(answer_rows) if answer_rows
-                     else np.zeros((0, len(codes)), dtype=np.int8))
-    return Rows(day=np.asarray(days, dtype=np.int32),
-                text={k: encode(v) for k, v in cols.items()}, answers=answers_array)
+    records = list(records)
+    epoch = EPOCH.toordinal()
+    days = np.array([r[0].toordinal() - epoch for r in records], dtype=np.int32)
+    text = {key: encode([r[i] or "" for r in records]) for i, key in enumerate(
+        ("unit", "counter", "procedure", "target_group", "channel", "questionnaire"), 1)}
+    return Rows(day=days, text=text, answers=daystats.answer_matrix([r[7] for r in records]))
 
 
 # --- grouping -------------------------------------------------------------------------------
@@ -357,7 +349,8 @@ def _unit_tree(root_code: str | None) -> tuple[dict[int, Unit], list[int] | None
     return units, scope
 
 
-def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None) -> Rows:
+def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None,
+              counter_ids: Sequence[int] = ()) -> Rows:
     r = Response.__table__.c
     records = []
     for first, last in ranges:
@@ -368,7 +361,8 @@ def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None) -> Ro
                  .outerjoin(Procedure, Procedure.id == r.procedure_id)
                  .where(r.local_day >= first, r.local_day <= last))
         if unit_ids is not None:
-            query = query.where(r.unit_id.in_(unit_ids))
+            query = query.where(or_(r.unit_id.in_(unit_ids), r.counter_id.in_(counter_ids))
+                                if counter_ids else r.unit_id.in_(unit_ids))
         records.extend(db.session.execute(query.execution_options(yield_per=10000)))
     return rows_from_records(
         (day, unit, counter, proc, group, channel, qid,
@@ -377,7 +371,8 @@ def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None) -> Ro
 
 
 def ensure_buckets(periods: Iterable[date]) -> None:
-    """Compute and store the statistics of closed half-months that have none yet."""
+    """Compute and store the statistics of closed half-months that have none yet, as sums
+    of their days' stored statistics (:mod:`.daystats`, computed first where missing)."""
     periods = [p for p in periods if _closed(p)]
     if not periods:
         return
@@ -386,22 +381,22 @@ def ensure_buckets(periods: Iterable[date]) -> None:
     for period in periods:
         if period in done:
             continue
-        rows = _raw_rows([(period, half_month_end(period))], None)
-        groups = _Groups(keys=[])
-        numbers = _group_rows(rows, ("unit", "target_group"), Cutoff.CALENDAR, groups)
-        acc = _Accumulator()
-        acc.add_rows(rows, numbers)
-        unit_ids = {u.code: u.id for u in db.session.scalars(select(Unit))}
+        last = half_month_end(period)
+        daystats.ensure(period, last)
+        sums: dict[tuple[int, str, str], NDArray[np.int64]] = {}
+        for _day, (unit_id, _counter, target_group, _channel, qid), blob in daystats.read(
+                period, last, None):
+            key = (unit_id, target_group, qid)
+            vector = np.frombuffer(blob, dtype="<i4")
+            sums[key] = sums[key] + vector if key in sums else vector.astype(np.int64)
         # A marker row (unit 0) records that the half-month was computed, even if empty.
         db.session.add(StatsBucket(period_start=period, unit_id=0, target_group="",
                                    questionnaire_id="", n=0, stats=b""))
-        for qid, per_group in acc.vectors.items():
-            for group, vector in per_group.items():
-                unit, target_group = groups.keys[group]
-                db.session.add(StatsBucket(
-                    period_start=period, unit_id=unit_ids[unit], target_group=target_group,
-                    questionnaire_id=qid, n=int(vector[0]),
-                    stats=vector.astype("<i4").tobytes()))
+        for (unit_id, target_group, qid), vector in sums.items():
+            db.session.add(StatsBucket(
+                period_start=period, unit_id=unit_id, target_group=target_group,
+                questionnaire_id=qid, n=int(vector[0]),
+                stats=vector.astype("<i4").tobytes()))
         try:
             db.session.commit()
         except IntegrityError:  # another process computed the same half-month first
@@ -413,8 +408,23 @@ def _first_day() -> date | None:
 
 
 def score_database(query: Slice) -> list[dict[str, Any]]:
-    """Score the stored responses of ``query`` (stored buckets where they apply)."""
+    """Score the stored responses of ``query`` (stored statistics where they apply)."""
     units, scope = _unit_tree(query.unit_code)
+    return _score_stored(query, units, scope, ())
+
+
+def score_scope(query: Slice, unit_ids: Iterable[int] | None,
+                counter_ids: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """Score the responses of the units ``unit_ids`` (``None``: every unit) and of the
+    counters ``counter_ids`` — a user's scope (:mod:`.scope`).  ``query.unit_code`` is
+    ignored; with ``by`` unit, a unit pools the units below it within the scope."""
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    scope = None if unit_ids is None else sorted(set(unit_ids))
+    return _score_stored(query, units, scope, sorted(set(counter_ids)))
+
+
+def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
+                  counter_ids: Sequence[int]) -> list[dict[str, Any]]:
     start = query.start or _first_day()
     end = query.end or today_local()
     groups = _Groups(keys=[])
@@ -422,28 +432,75 @@ def score_database(query: Slice) -> list[dict[str, Any]]:
     if start is None:
         return []
     by = query.dimensions
-    use_buckets = set(by) <= BUCKET_DIMENSIONS
-    raw_ranges: list[tuple[date, date]] = []
+    edges: list[tuple[date, date]] = []  # not covered by stored half-months
     stored: list[date] = []
-    if use_buckets:
+    if set(by) <= BUCKET_DIMENSIONS and not counter_ids:
         for period in half_months(start, end):
             inside = period >= start and half_month_end(period) <= end
             if inside and _closed(period):
                 stored.append(period)
             else:
-                raw_ranges.append((max(period, start), min(half_month_end(period), end)))
+                edges.append((max(period, start), min(half_month_end(period), end)))
         ensure_buckets(stored)
     else:
-        raw_ranges.append((start, end))
-    rows = _raw_rows(raw_ranges, scope)
-    acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
+        edges.append((start, end))
+    raw_ranges = edges
+    stored_days: list[tuple[date, Cell, bytes]] = []
+    if set(by) <= DAY_DIMENSIONS:
+        open_day = daystats.first_open_day()
+        raw_ranges = [(max(first, open_day), last) for first, last in edges
+                      if last >= open_day]
+        for first, last in edges:
+            if first < open_day:
+                closed_last = min(last, open_day - timedelta(days=1))
+                daystats.ensure(first, closed_last)
+                stored_days += daystats.read(first, closed_last, scope, counter_ids)
+    if raw_ranges:
+        rows = _raw_rows(raw_ranges, scope, counter_ids)
+        acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
     if stored:
         _add_buckets(acc, groups, stored, by, query.cutoff, units, scope)
+    if stored_days:
+        _add_days(acc, groups, stored_days, by, query.cutoff, units)
     if "unit" in by and "counter" not in by:  # a counter belongs to its own unit only
         if query.aggregate == "mean":
             return _mean_tree(acc, groups, by, units, scope, query, end)
         acc, groups = _pool_tree(acc, groups, by, units, scope)
     return _score_groups(acc, groups, by, query, end)
+
+
+Cell = daystats.Cell
+
+
+def _add_days(acc: _Accumulator, groups: _Groups, records: list[tuple[date, Cell, bytes]],
+              by: Sequence[str], cutoff: Cutoff, units: dict[int, Unit]) -> None:
+    """Add stored per-day cells to their groups."""
+    counters: dict[int, str] = {}
+    if "counter" in by:
+        counters = {i: c for i, c in db.session.execute(select(Counter.id, Counter.code))}
+    labels: dict[tuple[date, str], str] = {}
+    per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
+    for day, (unit_id, counter_id, target_group, channel, qid), blob in records:
+        key = []
+        for dim in by:
+            if dim == "unit":
+                key.append(units[unit_id].code)
+            elif dim == "counter":
+                key.append(counters.get(counter_id, ""))
+            elif dim == "target_group":
+                key.append(target_group)
+            elif dim == "channel":
+                key.append(channel)
+            else:
+                label = labels.get((day, dim))
+                if label is None:
+                    label = labels[(day, dim)] = _period_label(day, dim, cutoff)
+                key.append(label)
+        numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
+        numbers.append(groups.number(tuple(key)))
+        blobs.append(blob)
+        land.append(target_group == LAND)
+    _add_vectors(acc, per_version)
 
 
 def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Sequence[str],
@@ -471,6 +528,12 @@ def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Se
         numbers.append(groups.number(tuple(key)))
         blobs.append(blob)
         land.append(target_group == LAND)
+    _add_vectors(acc, per_version)
+
+
+def _add_vectors(acc: _Accumulator,
+                 per_version: dict[str, tuple[list[int], list[bytes], list[bool]]]) -> None:
+    """Add stored int32 vectors (``blobs``) to the groups ``numbers``, per version."""
     for qid, (numbers, blobs, land) in per_version.items():
         # One (rows, L) array per version, summed per group with a sort and reduceat.
         matrix = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(len(blobs), -1)

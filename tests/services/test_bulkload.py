@@ -15,8 +15,13 @@ from survey_app.models import RESPONDENTS, DailyCount, Response, StatsBucket
 from survey_app.services import bulkload
 from survey_app.services.responses import local_day
 
-from ..factories import all_responses, make_counter, make_procedure, make_unit, \
-    seed_questionnaires
+from ..factories import (
+    all_responses,
+    make_counter,
+    make_procedure,
+    make_unit,
+    seed_questionnaires,
+)
 
 
 def _row(unit_id: int, counter_id: int | None, moment: datetime, answers: dict[str, int],

@@ -1,0 +1,305 @@
+"""Per-day statistics: each closed day's sufficient statistics per cell, stored once.
+
+A cell is unit × counter × target group × channel × questionnaire (the cells of
+``daily_counts``).  A day is *closed* once it is over — ten minutes after local midnight,
+so that a submission that began before midnight has committed — and no response can reach it
+afterwards except through a bulk load (:mod:`.bulkload`, which adds to the stored cells in
+its transaction) or a path that calls :func:`.buckets.forget` (which drops the day, so it is
+computed again from the responses).  Pages then read at most the open day's answers: the
+staff trend and the office overview sum stored vectors for every closed day.
+
+A day is stored whole or not at all: a marker row (``unit_id`` 0, empty strings, ``n`` the
+day's responses) records that it was computed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+import forms
+from scoring import StatsBatch, stats_length
+
+from ..extensions import db
+from ..models import RESPONDENTS, Response
+from ..models.responses import DayStat
+from .responses import VN_TZ
+
+CLOSE_AFTER = timedelta(minutes=10)  # after midnight: a submission begun before it is done
+MARKER = {"unit_id": 0, "counter_id": 0, "target_group": "", "channel": "",
+          "questionnaire_id": ""}
+Cell = tuple[int, int, str, str, str]  # unit_id, counter_id (0: none), target group,
+# channel ("": unknown), questionnaire
+_TABLE = DayStat.__table__
+
+
+def first_open_day() -> date:
+    """The earliest day that is not closed: today, or yesterday just after midnight."""
+    return (datetime.now(VN_TZ) - CLOSE_AFTER).date()
+
+
+def closed(day: date) -> bool:
+    return day < first_open_day()
+
+
+# --- computing vectors ----------------------------------------------------------------------
+
+def _structure(qid: str) -> Any:
+    from .scores import structure_of  # scores imports this module
+
+    return structure_of(qid)
+
+
+@dataclass
+class Batch:
+    """Responses as arrays: each row's (day, cell) number and an answer matrix over
+    ``forms.all_item_codes()`` (0 = missing)."""
+
+    cells: list[tuple[date, Cell]]
+    cell_of: NDArray[np.intp]  # (n,) index into ``cells``
+    answers: NDArray[np.int8]  # (n, len(forms.all_item_codes()))
+
+    @classmethod
+    def of(cls, rows: Sequence[Mapping[str, Any]]) -> Batch:
+        """From response rows (``local_day``, ``unit_id``, ``counter_id``, ``target_group``,
+        ``channel``, ``questionnaire_id``, ``answers``); raises ``ValueError`` for an item
+        code outside the questionnaires or a value outside 1–9."""
+        index: dict[tuple[date, Cell], int] = {}
+        cell_of = np.array([index.setdefault(
+            (r["local_day"], (r["unit_id"], r["counter_id"] or 0, r["target_group"],
+                              r["channel"] or "", r["questionnaire_id"])), len(index))
+            for r in rows], dtype=np.intp)
+        return cls(list(index), cell_of, answer_matrix([r["answers"] for r in rows]))
+
+    @property
+    def days(self) -> list[date]:
+        return sorted({day for day, _cell in self.cells})
+
+    def count_rows(self) -> list[tuple[Any, ...]]:
+        """``daily_counts`` rows (day, unit, counter, group, channel, questionnaire, item,
+        value, n): answers per (cell, item, value) and respondents per cell."""
+        codes = forms.all_item_codes()
+        rows, cols = np.nonzero(self.answers)
+        keys = (self.cell_of[rows] * len(codes) + cols) * 10 + self.answers[rows, cols]
+        unique, counts = np.unique(keys, return_counts=True)
+        respondents = np.bincount(self.cell_of, minlength=len(self.cells)).tolist()
+        out = [(day, *cell, RESPONDENTS, 0, n)
+               for (day, cell), n in zip(self.cells, respondents, strict=True) if n]
+        cells, rest = np.divmod(unique, len(codes) * 10)
+        items, values = np.divmod(rest, 10)
+        for c, item, value, n in zip(cells.tolist(), items.tolist(), values.tolist(),
+                                     counts.tolist(), strict=True):
+            day, cell = self.cells[c]
+            out.append((day, *cell, codes[item], value, n))
+        return out
+
+    def vectors(self, keep: NDArray[np.bool_] | None = None
+                ) -> dict[tuple[date, Cell], NDArray[np.int64]]:
+        """The statistics vector of every (day, cell) (of the rows ``keep``)."""
+        out: dict[tuple[date, Cell], NDArray[np.int64]] = {}
+        codes = forms.all_item_codes()
+        qid_of = np.array([cell[4] for _day, cell in self.cells], dtype=object)
+        for qid in sorted(set(qid_of.tolist())):
+            wanted = (qid_of == qid)[self.cell_of]
+            if keep is not None:
+                wanted &= keep
+            if not wanted.any():
+                continue
+            structure = _structure(qid)
+            columns = [codes.index(c) for c in structure.columns]
+            present, groups = np.unique(self.cell_of[wanted], return_inverse=True)
+            vectors = StatsBatch.from_answers(
+                structure, self.answers[wanted][:, columns], groups,
+                n_groups=len(present)).to_vectors()
+            for g, c in enumerate(present.tolist()):
+                out[self.cells[c]] = vectors[g]
+        return out
+
+
+def answer_matrix(answers: Sequence[Mapping[str, int]]) -> NDArray[np.int8]:
+    """``(n, C)`` answer array over ``forms.all_item_codes()`` (0 = missing); raises
+    ``ValueError`` for an unknown item code or a value outside 1–9."""
+    where = _columns()
+    lengths = np.array([len(a) for a in answers], dtype=np.intp)
+    try:
+        columns = np.array([where[code] for a in answers for code in a], dtype=np.intp)
+    except KeyError as exc:
+        raise ValueError(f"answers: unknown item code {exc.args[0]!r}") from None
+    values = np.array([v for a in answers for v in a.values()], dtype=np.int64)
+    if values.size and (values.min() < 1 or values.max() > 9):
+        raise ValueError("answers: a value is outside 1–9")
+    matrix = np.zeros((len(answers), len(where)), dtype=np.int8)
+    matrix[np.repeat(np.arange(len(answers)), lengths), columns] = values
+    return matrix
+
+
+@cache
+def _columns() -> dict[str, int]:
+    return {code: j for j, code in enumerate(forms.all_item_codes())}
+
+
+def _blob(vector: NDArray[np.int64]) -> bytes:
+    return vector.astype("<i4").tobytes()  # counts stay far below 2³¹
+
+
+def _vector(blob: bytes) -> NDArray[np.int64]:
+    return np.frombuffer(blob, dtype="<i4").astype(np.int64)
+
+
+# --- what is stored -------------------------------------------------------------------------
+
+def stored_days(days: Iterable[date]) -> set[date]:
+    """Which of ``days`` have their statistics stored."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return set()
+    return set(db.session.scalars(select(DayStat.day).where(
+        DayStat.unit_id == 0, DayStat.day.in_(wanted))))
+
+
+def _has_responses(day: date) -> bool:
+    return db.session.scalar(select(Response.id).where(Response.local_day == day)
+                             .limit(1)) is not None
+
+
+def plan_bulk(days: Iterable[date]) -> dict[date, bool]:
+    """Before a bulk load: for each closed day of ``days`` that will be stored afterwards,
+    ``True`` when its statistics are stored (the load adds to them) or ``False`` when it has
+    no response yet (the load's statistics are the whole day).  Other days are computed
+    from the responses when first needed."""
+    closed_days = [d for d in sorted(set(days)) if closed(d)]
+    stored = stored_days(closed_days)
+    plan = {}
+    for day in closed_days:
+        if day in stored:
+            plan[day] = True
+        elif not _has_responses(day):
+            plan[day] = False
+    return plan
+
+
+def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
+    """Add a bulk load's responses to the statistics of the days in ``plan`` (in the
+    caller's transaction)."""
+    if not plan:
+        return
+    in_plan = np.array([day in plan for day, _cell in batch.cells], dtype=bool)
+    keep = in_plan[batch.cell_of]
+    if not keep.any():
+        return
+    vectors = batch.vectors(keep)
+    respondents: dict[date, int] = {}
+    for (day, _cell), count in zip(batch.cells, np.bincount(
+            batch.cell_of[keep], minlength=len(batch.cells)).tolist(), strict=True):
+        if count:
+            respondents[day] = respondents.get(day, 0) + count
+    existing = {}
+    stored = sorted(d for d, is_stored in plan.items() if is_stored)
+    if stored:
+        for row in db.session.execute(select(
+                DayStat.id, DayStat.day, DayStat.unit_id, DayStat.counter_id,
+                DayStat.target_group, DayStat.channel, DayStat.questionnaire_id,
+                DayStat.n, DayStat.stats).where(DayStat.day.in_(stored))):
+            existing[(row.day, (row.unit_id, row.counter_id, row.target_group, row.channel,
+                                row.questionnaire_id))] = row
+    inserts, updates = [], []
+    for (day, cell), vector in vectors.items():
+        old = existing.get((day, cell))
+        if old is None:
+            inserts.append(_row(day, cell, vector))
+        else:
+            total = _vector(old.stats) + vector
+            updates.append({"row_id": old.id, "n": int(total[0]), "stats": _blob(total)})
+    for day, count in respondents.items():
+        marker = existing.get((day, (0, 0, "", "", "")))
+        if marker is None:
+            inserts.append({"day": day, **MARKER, "n": count, "stats": b""})
+        else:
+            updates.append({"row_id": marker.id, "n": marker.n + count, "stats": b""})
+    if inserts:
+        db.session.execute(insert(_TABLE), inserts)
+    if updates:
+        db.session.execute(update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+                           .values(n=bindparam("n"), stats=bindparam("stats")),
+                           updates, execution_options={"synchronize_session": False})
+
+
+def _row(day: date, cell: Cell, vector: NDArray[np.int64]) -> dict[str, Any]:
+    unit_id, counter_id, target_group, channel, qid = cell
+    return {"day": day, "unit_id": unit_id, "counter_id": counter_id,
+            "target_group": target_group, "channel": channel, "questionnaire_id": qid,
+            "n": int(vector[0]), "stats": _blob(vector)}
+
+
+def forget(days: Iterable[date]) -> None:
+    """Drop the stored statistics of ``days`` (they are computed again when needed)."""
+    wanted = sorted(set(days))
+    if wanted:
+        db.session.execute(delete(DayStat).where(DayStat.day.in_(wanted)))
+
+
+def ensure(first: date, last: date) -> list[date]:
+    """Compute and store the statistics of the closed days ``first``–``last`` that have
+    none yet (committing each day); returns the closed days of the range."""
+    last = min(last, first_open_day() - timedelta(days=1))
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if not days:
+        return []
+    missing = sorted(set(days) - stored_days(days))
+    for day in missing:
+        _compute(day)
+    return days
+
+
+def _compute(day: date) -> None:
+    r = Response.__table__.c
+    rows = [{"local_day": day, "unit_id": unit_id, "counter_id": counter_id,
+             "target_group": group, "channel": channel, "questionnaire_id": qid,
+             "answers": json.loads(answers) if isinstance(answers, str) else answers}
+            for unit_id, counter_id, group, channel, qid, answers in db.session.execute(
+                select(r.unit_id, r.counter_id, r.target_group, r.channel,
+                       r.questionnaire_id, r.answers).where(r.local_day == day))]
+    stored = [{"day": day, **MARKER, "n": len(rows), "stats": b""}]
+    if rows:
+        stored += [_row(d, cell, vector)
+                   for (d, cell), vector in Batch.of(rows).vectors().items()]
+    try:
+        db.session.execute(insert(_TABLE), stored)
+        db.session.commit()
+    except IntegrityError:  # another request stored the same day first
+        db.session.rollback()
+
+
+def read(first: date, last: date, unit_ids: Iterable[int] | None,
+         counter_ids: Iterable[int] = ()) -> list[tuple[date, Cell, bytes]]:
+    """Stored cells of ``first``–``last`` within the scope: the units ``unit_ids`` (``None``
+    = every unit) and the counters ``counter_ids``."""
+    query = select(DayStat.day, DayStat.unit_id, DayStat.counter_id, DayStat.target_group,
+                   DayStat.channel, DayStat.questionnaire_id, DayStat.stats).where(
+        DayStat.day >= first, DayStat.day <= last, DayStat.unit_id != 0)
+    if unit_ids is not None:
+        units, counters = sorted(set(unit_ids)), sorted(set(counter_ids))
+        clauses = []
+        if units:
+            clauses.append(DayStat.unit_id.in_(units))
+        if counters:
+            clauses.append(DayStat.counter_id.in_(counters))
+        if not clauses:
+            return []
+        query = query.where(or_(*clauses))
+    return [(day, (unit_id, counter_id, group, channel, qid), blob)
+            for day, unit_id, counter_id, group, channel, qid, blob
+            in db.session.execute(query)]
+
+
+def length_of(qid: str) -> int:
+    return stats_length(_structure(qid))

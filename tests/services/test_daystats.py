@@ -1,0 +1,170 @@
+"""Stored per-day statistics: equal to scoring the answers, kept right by bulk loads,
+forgotten with the half-months, and the pages read only the open day's answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Response
+from survey_app.models.responses import DayStat
+from survey_app.services import buckets, bulkload, dashboard, daystats, overview, scores
+from survey_app.services.responses import VN_TZ
+from survey_app.services.scores import Slice
+
+from ..factories import (
+    make_counter,
+    make_procedure,
+    make_unit,
+    make_user,
+    seed_questionnaires,
+)
+
+
+@pytest.fixture
+def place(app: Flask) -> dict[str, Any]:
+    seed_questionnaires()
+    parent = make_unit("P", "Tỉnh Thử")
+    unit = make_unit("P.U1", parent=parent)
+    other = make_unit("P.U2", "Xã Khác", parent=parent, questionnaire_id="sipas-2024-nhanh")
+    return {"parent": parent, "unit": unit, "other": other,
+            "counters": [make_counter(unit, "Q1"), make_counter(unit, "Q2"),
+                         make_counter(other, "Q1")],
+            "procedure": make_procedure(unit)}
+
+
+def _rows(place: dict[str, Any], days_ago: list[int], seed: int) -> list[dict[str, Any]]:
+    today = datetime.now(VN_TZ).date()
+    rows = []
+    for i, back in enumerate(days_ago):
+        counter = place["counters"][(i + seed) % 3]
+        day = today - timedelta(days=back)
+        moment = datetime.combine(day, time(8 + i % 9, i % 60), VN_TZ).astimezone(UTC)
+        k = i * 7 + seed
+        dv = counter.unit_id == place["unit"].id
+        answers = ({"A1": 1 + k % 5, "B2": 1 + (k // 5) % 5, "C1": 1 + (k // 3) % 5,
+                    "Q5": 1 + k % 3} if dv else {"C0": 1 + k % 5, "A0": 1 + (k // 2) % 5})
+        if k % 4 == 0:
+            answers.pop(next(iter(answers)))
+        named = dv and k % 3 == 0
+        rows.append({
+            "questionnaire_id": "sipas-2024-dv" if dv else "sipas-2024-nhanh",
+            "unit_id": counter.unit_id, "counter_id": None if k % 11 == 0 else counter.id,
+            "procedure_id": place["procedure"].id if named else None,
+            "target_group": "dat_dai_xay_dung_dau_tu" if named else "chung",
+            "channel": [None, "truc_tiep", "truc_tuyen_mot_phan"][k % 3],
+            "submitted_at": moment, "local_day": day, "answers": answers, "comment": None,
+            "source": "paper", "idempotency_key": None, "receipt_hash": None})
+    return rows
+
+
+def _from_answers(query: Slice) -> list[dict[str, Any]]:
+    """The same slice scored from every answer (no stored statistics)."""
+    rows = scores._raw_rows([(query.start, query.end)], None)
+    return scores.score_rows(rows, query)
+
+
+def _spread(n: int) -> list[int]:
+    return [i % 40 for i in range(n)]  # today and the 39 days before
+
+
+@pytest.mark.parametrize("by", [(), ("counter", "channel", "day"), ("target_group", "month"),
+                                ("channel",)])
+def test_stored_days_score_like_the_answers(place: dict[str, Any], by: tuple[str, ...]
+                                            ) -> None:
+    bulkload.insert_responses(_rows(place, _spread(600), seed=1))
+    db.session.commit()
+    today = scores.today_local()
+    query = Slice(start=today - timedelta(days=45), end=today, by=by)
+    stored = scores.score_database(query)
+    assert db.session.scalar(select(func.count(DayStat.id))) > 0
+    assert stored == _from_answers(query)
+    assert sum(g["n"] for g in stored) == 600  # each response in one group
+
+
+def test_a_bulk_load_adds_to_stored_days(place: dict[str, Any]) -> None:
+    bulkload.insert_responses(_rows(place, _spread(300), seed=2))
+    db.session.commit()
+    today = scores.today_local()
+    daystats.ensure(today - timedelta(days=45), today)
+    before = db.session.scalar(select(func.count(DayStat.id)))
+    bulkload.insert_responses(_rows(place, _spread(250), seed=3))  # into the same days
+    db.session.commit()
+    added = {(r.day, r.unit_id, r.counter_id, r.target_group, r.channel, r.questionnaire_id):
+             (r.n, r.stats) for r in db.session.scalars(select(DayStat))}
+    assert len(added) >= before
+    daystats.forget(d for d, *_rest in added)  # computed again from the answers
+    db.session.commit()
+    daystats.ensure(today - timedelta(days=45), today)
+    again = {(r.day, r.unit_id, r.counter_id, r.target_group, r.channel, r.questionnaire_id):
+             (r.n, r.stats) for r in db.session.scalars(select(DayStat))}
+    assert added == again
+    markers = {k[0]: v[0] for k, v in again.items() if k[1] == 0 and v[0]}  # 0: no response
+    per_day = {d: n for d, n in db.session.execute(
+        select(Response.local_day, func.count(Response.id)).group_by(Response.local_day))}
+    assert markers == {d: n for d, n in per_day.items() if daystats.closed(d)}
+
+
+def test_a_day_with_earlier_answers_is_computed_from_them(place: dict[str, Any]) -> None:
+    first = _rows(place, [5, 5, 6], seed=4)
+    for row in first:  # stored without the bulk loader (as a submission would be)
+        db.session.add(Response(**row))
+    db.session.commit()
+    bulkload.insert_responses(_rows(place, [5, 6, 7] * 20, seed=5))
+    db.session.commit()
+    today = scores.today_local()
+    query = Slice(start=today - timedelta(days=10), end=today, by=("counter",))
+    assert scores.score_database(query) == _from_answers(query)
+    assert sum(g["n"] for g in scores.score_database(Slice(
+        start=today - timedelta(days=10), end=today))) == 63
+
+
+def test_forgetting_days_drops_their_statistics(place: dict[str, Any]) -> None:
+    bulkload.insert_responses(_rows(place, [3, 4, 20], seed=6))
+    db.session.commit()
+    today = scores.today_local()
+    stored = daystats.ensure(today - timedelta(days=30), today)
+    assert daystats.stored_days(stored) == set(stored)
+    buckets.forget([today - timedelta(days=3)])  # what add_to_counts does
+    db.session.commit()
+    assert daystats.stored_days(stored) == set(stored) - {today - timedelta(days=3)}
+
+
+def test_today_is_open_and_yesterday_closed(app: Flask) -> None:
+    now = datetime.now(VN_TZ)
+    if now.hour == 0 and now.minute < 15:
+        pytest.skip("just after midnight yesterday is still open")
+    today = now.date()
+    assert not daystats.closed(today)
+    assert daystats.closed(today - timedelta(days=1))
+    assert daystats.first_open_day() == today
+
+
+def test_pages_read_only_the_open_days_answers(place: dict[str, Any],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    bulkload.insert_responses(_rows(place, _spread(400), seed=7))
+    db.session.commit()
+    read: list[tuple[date, date]] = []
+    raw_rows = scores._raw_rows
+
+    def spy(ranges: list[tuple[date, date]], *args: Any) -> scores.Rows:
+        read.extend(ranges)
+        return raw_rows(ranges, *args)
+
+    monkeypatch.setattr(scores, "_raw_rows", spy)
+    user = make_user("vp.mot", "office", place["parent"])
+    staff = make_user("nv.mot", "staff", place["unit"])
+    today = scores.today_local()
+    points = dashboard.trend(staff, today)
+    assert sum(p[1]["n"] for p in points) == sum(
+        1 for r in _rows(place, _spread(400), seed=7) if r["unit_id"] == place["unit"].id
+        and r["local_day"] > today - timedelta(days=30))
+    rows = overview.unit_rows(user, overview.parse_filters({}))
+    assert any(r.n for r in rows)
+    overview.unit_rows(user, overview.parse_filters({"hinh_thuc": "truc_tiep"}))
+    assert read and all(first >= daystats.first_open_day() for first, _last in read)
