@@ -134,8 +134,8 @@ class StatsBucket(Base):
 
 class DayStat(Base):
     """Sufficient statistics (``scoring.SufficientStats``, int32 vector) of one closed day's
-    responses in one cell: unit × counter × target group × channel × questionnaire (the
-    cells of :class:`DailyCount`; ``counter_id`` 0 = no counter, ``channel`` "" = unknown).
+    responses in one cell: unit × counter × procedure × target group × channel ×
+    questionnaire (``counter_id``/``procedure_id`` 0 = none, ``channel`` "" = unknown).
 
     A day's statistics are stored whole or not at all: a marker row (``unit_id`` 0, empty
     strings, ``n`` = the day's responses) records that the day was computed.  Bulk loads
@@ -149,6 +149,7 @@ class DayStat(Base):
     day: Mapped[date] = mapped_column(Date)
     unit_id: Mapped[int] = mapped_column(Integer)
     counter_id: Mapped[int] = mapped_column(Integer)
+    procedure_id: Mapped[int] = mapped_column(Integer, server_default="0")  # 0: none
     target_group: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(40))
     questionnaire_id: Mapped[str] = mapped_column(String(60))
@@ -156,6 +157,6 @@ class DayStat(Base):
     stats: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (
-        UniqueConstraint("day", "unit_id", "counter_id", "target_group", "channel",
-                         "questionnaire_id", name="uq_day_stats_cell"),
+        UniqueConstraint("day", "unit_id", "counter_id", "procedure_id", "target_group",
+                         "channel", "questionnaire_id", name="uq_day_stats_cell"),
     )

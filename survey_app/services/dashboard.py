@@ -1,17 +1,18 @@
 """A day's feedback for a staff member's scope: counts, indices, weakest items, comments,
 low ratings, and a 30-day SIPAS trend.
 
-Every query is scoped with :func:`~survey_app.services.scope.response_filter` (the trend:
-the same rule as unit and counter ids, :func:`scope_ids`); every index comes from
-``scoring`` — the day's through :func:`~survey_app.services.scores.score_rows` on the
-responses shown, the trend's through :func:`~survey_app.services.scores.score_scope` from
-stored per-day statistics — with no second implementation of the arithmetic here.
+Every query is scoped with :func:`~survey_app.services.scope.response_filter` (indices: the
+same rule as unit and counter ids, :func:`scope_ids`); every index comes from ``scoring``
+through :func:`~survey_app.services.scores.score_scope`, from the day statistics
+(:mod:`.daystats`: stored for closed days, kept per process for the open one), with no
+second implementation of the arithmetic here.  Comments and low ratings read the newest
+responses only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -29,7 +30,7 @@ from .complaints import conduct_hidden
 from .org import subtree_ids
 from .responses import VN_TZ, local_day
 from .scope import response_filter
-from .scores import Slice, rows_from_records, score_rows, score_scope
+from .scores import Slice, score_scope
 
 LATEST_COMMENTS = 20
 LATEST_LOW = 20
@@ -98,11 +99,14 @@ class Today:
     low: list[LowRating]
 
 
-def _scoped_day(user: User, day: date, after: int = 0) -> list[Row[Any]]:
-    """The day's responses within the user's scope (``id > after``), oldest first; the
-    comment is left out where it is a conduct complaint the user may not see.  Executed on
-    the session's connection: plain rows, without the ORM's per-row bookkeeping."""
-    return list(db.session.connection().execute(
+def _scoped_day(user: User, day: date, after: int = 0, *, before: int | None = None,
+                limit: int | None = None, commented: bool = False) -> list[Row[Any]]:
+    """The day's responses within the user's scope (``id > after``), oldest first — or, with
+    ``limit``, the newest ``limit`` before id ``before``, newest first (``commented``: only
+    those with a comment); the comment is left out where it is a conduct complaint the user
+    may not see.  Executed on the session's connection: plain rows, without the ORM's
+    per-row bookkeeping."""
+    query = (
         select(Response.id, Response.submitted_at, Response.local_day, Unit.code, Unit.name,
                Unit.place_name, Counter.code, Counter.name, Procedure.code,
                Response.target_group, Response.channel, Response.questionnaire_id,
@@ -111,18 +115,19 @@ def _scoped_day(user: User, day: date, after: int = 0) -> list[Row[Any]]:
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(Counter, Counter.id == Response.counter_id)
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
-        .where(Response.local_day == day, Response.id > after, response_filter(user))
-        .order_by(Response.id)))
+        .where(Response.local_day == day, Response.id > after, response_filter(user)))
+    if commented:
+        query = query.where(Response.comment.is_not(None))
+    if limit is None:
+        return list(db.session.connection().execute(query.order_by(Response.id)))
+    if before is not None:
+        query = query.where(Response.id < before)
+    return list(db.session.connection().execute(
+        query.order_by(Response.id.desc()).limit(limit)))
 
 
 def _answers(raw: Any) -> dict[str, int]:
     return json.loads(raw) if isinstance(raw, str) else dict(raw or {})
-
-
-def _rows(records: Sequence[Row[Any]]) -> Any:
-    return rows_from_records(
-        (r.local_day, r[3], r[6] or "", r[8] or "", r.target_group, r.channel or "",
-         r.questionnaire_id, _answers(r.answers)) for r in records)
 
 
 @cache
@@ -182,36 +187,75 @@ def _weakest(scores: dict[str, Any], qids: Sequence[str], place_vi: str,
 
 def today(user: User, day: date | None = None, *, place_vi: str = "Nơi làm thủ tục",
           place_en: str = "The office") -> Today:
-    """Responses of one local day (default today) within the user's scope, with scores."""
+    """Responses of one local day (default today) within the user's scope, with scores.
+
+    The indices come from the day's statistics (:func:`~.scores.score_scope`: stored for a
+    closed day, kept per process for the open one), so no answer is read for them; the
+    comments and low ratings read the newest responses only, until enough are found."""
     day = day or local_day(utcnow())
-    records = _scoped_day(user, day)
-    qids = sorted({r.questionnaire_id for r in records})
-    scores = None
+    unit_ids, counter_ids = scope_ids(user)
+    whole = score_scope(Slice(start=day, end=day, by=()), unit_ids, counter_ids)
+    scores = whole[0] if whole else None
     counters: list[CounterScore] = []
-    if records:
-        rows = _rows(records)
-        whole = score_rows(rows, Slice(start=day, end=day, by=()))
-        scores = whole[0] if whole else None
-        per_counter = {(g["group"]["unit"], g["group"]["counter"]): g
-                       for g in score_rows(rows, Slice(start=day, end=day, by=("counter",)))}
-        names: dict[tuple[str, str], tuple[str, str | None]] = {}
-        counts: dict[tuple[str, str], int] = {}
-        for r in records:
-            key = (r[3], r[6] or "")
-            names[key] = (r[4], r[7])
-            counts[key] = counts.get(key, 0) + 1
-        for key in sorted(names, key=lambda k: (names[k][0], k[1] == "", k[1])):
-            result = per_counter.get(key)
-            counters.append(CounterScore(names[key][0], names[key][1], counts[key],
-                                         result["sipas"] if result else None))
-        places = {r.place_name or r[4] for r in records}
+    qids: list[str] = []
+    total = last_id = 0
+    if scores is not None:
+        per_counter = score_scope(Slice(start=day, end=day, by=("counter",)), unit_ids,
+                                  counter_ids)
+        units = {u.code: u for u in db.session.scalars(select(Unit).where(
+            Unit.code.in_({g["group"]["unit"] for g in per_counter})))}
+        names = {(code, c): name for code, c, name in db.session.execute(
+            select(Unit.code, Counter.code, Counter.name).join(Unit, Unit.id == Counter.unit_id)
+            .where(Unit.code.in_(units)))}
+        rows = []
+        for g in per_counter:
+            key = (g["group"]["unit"], g["group"]["counter"])
+            rows.append((units[key[0]].name, key[1] == "", key[1],
+                         CounterScore(units[key[0]].name, names.get(key) if key[1] else None,
+                                      int(g["n"]), g["sipas"])))
+        counters = [row[-1] for row in sorted(rows, key=lambda row: row[:3])]
+        total = sum(c.n for c in counters)
+        places = {u.place_name or u.name for u in units.values()}
         if len(places) == 1:
             place_vi = place_en = places.pop()
+        qids = _questionnaires(user, day)
+        last_id = int(db.session.scalar(select(func.max(Response.id)).where(
+            Response.local_day == day, response_filter(user))) or 0)
     weakest = _weakest(scores, qids, place_vi, place_en) if scores else []
-    return Today(day=day, total=len(records), last_id=max((r.id for r in records), default=0),
-                 scores=scores, factors=_factors(qids or ["sipas-2024-dv"]),
-                 counters=counters, weakest=weakest,
-                 comments=_comments(records, LATEST_COMMENTS), low=_low(records, LATEST_LOW))
+    comments = _comments(_newest(user, day, lambda r: bool(r.comment and r.comment.strip()),
+                                 LATEST_COMMENTS, commented=True), LATEST_COMMENTS)
+    low = _low(_newest(user, day, lambda r: bool(low_items(r.questionnaire_id,
+                                                            _answers(r.answers))),
+                       LATEST_LOW), LATEST_LOW)
+    return Today(day=day, total=total, last_id=last_id, scores=scores,
+                 factors=_factors(qids or ["sipas-2024-dv"]), counters=counters,
+                 weakest=weakest, comments=comments, low=low)
+
+
+NEWEST_CHUNK = 200
+
+
+def _newest(user: User, day: date, wanted: Callable[[Row[Any]], bool], limit: int,
+            commented: bool = False) -> list[Row[Any]]:
+    """The newest ``limit`` of the day's responses in scope for which ``wanted`` holds,
+    oldest first (as :func:`_comments` and :func:`_low` take them), read newest first in
+    chunks."""
+    found: list[Row[Any]] = []
+    before: int | None = None
+    while len(found) < limit:
+        chunk = _scoped_day(user, day, before=before, limit=NEWEST_CHUNK,
+                            commented=commented)
+        found += [r for r in chunk if wanted(r)]
+        if len(chunk) < NEWEST_CHUNK:
+            break
+        before = chunk[-1].id
+    return list(reversed(found[:limit]))
+
+
+def _questionnaires(user: User, day: date) -> list[str]:
+    """The questionnaires answered on ``day`` within the user's scope."""
+    return sorted(db.session.scalars(select(Response.questionnaire_id).distinct().where(
+        Response.local_day == day, response_filter(user))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,13 @@
 """Per-day statistics: each closed day's sufficient statistics per cell, stored once.
 
-A cell is unit × counter × target group × channel × questionnaire (the cells of
-``daily_counts``).  A day is *closed* once it is over — ten minutes after local midnight,
-so that a submission that began before midnight has committed — and no response can reach it
-afterwards except through a bulk load (:mod:`.bulkload`, which adds to the stored cells in
-its transaction) or a path that calls :func:`.buckets.forget` (which drops the day, so it is
-computed again from the responses).  Pages then read at most the open day's answers: the
-staff trend and the office overview sum stored vectors for every closed day.
+A cell is unit × counter × procedure × target group × channel × questionnaire (the cells
+of ``daily_counts`` with the procedure).  A day is *closed* once it is over — ten minutes
+after local midnight, so that a submission that began before midnight has committed — and no
+response can reach it afterwards except through a bulk load (:mod:`.bulkload`, which adds to
+the stored cells in its transaction) or a path that calls :func:`.buckets.forget` (which
+drops the day, so it is computed again from the responses).  The staff trend and the office
+overview sum stored vectors for every closed day; the open day's vectors are kept per
+process, and only the responses that arrived since are read (:func:`open_cells`).
 
 A day is stored whole or not at all: a marker row (``unit_id`` 0, empty strings, ``n`` the
 day's responses) records that it was computed.
@@ -15,6 +16,7 @@ day's responses) records that it was computed.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,8 +24,9 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 import forms
@@ -35,9 +38,10 @@ from ..models.responses import DayStat
 from .responses import VN_TZ
 
 CLOSE_AFTER = timedelta(minutes=10)  # after midnight: a submission begun before it is done
-MARKER = {"unit_id": 0, "counter_id": 0, "target_group": "", "channel": "",
+MARKER = {"unit_id": 0, "counter_id": 0, "procedure_id": 0, "target_group": "", "channel": "",
           "questionnaire_id": ""}
-Cell = tuple[int, int, str, str, str]  # unit_id, counter_id (0: none), target group,
+Cell = tuple[int, int, int, str, str, str]  # unit_id, counter_id (0: none), procedure_id
+# (0: none), target group,
 # channel ("": unknown), questionnaire
 _TABLE = DayStat.__table__
 
@@ -75,7 +79,8 @@ class Batch:
         code outside the questionnaires or a value outside 1–9."""
         index: dict[tuple[date, Cell], int] = {}
         cell_of = np.array([index.setdefault(
-            (r["local_day"], (r["unit_id"], r["counter_id"] or 0, r["target_group"],
+            (r["local_day"], (r["unit_id"], r["counter_id"] or 0, r["procedure_id"] or 0,
+                              r["target_group"],
                               r["channel"] or "", r["questionnaire_id"])), len(index))
             for r in rows], dtype=np.intp)
         return cls(list(index), cell_of, answer_matrix([r["answers"] for r in rows]))
@@ -88,18 +93,23 @@ class Batch:
         """``daily_counts`` rows (day, unit, counter, group, channel, questionnaire, item,
         value, n): answers per (cell, item, value) and respondents per cell."""
         codes = forms.all_item_codes()
+        count_cells: dict[tuple[Any, ...], int] = {}  # (day, cell without the procedure)
+        to_count = np.array([count_cells.setdefault((day, *cell[:2], *cell[3:]),
+                                                    len(count_cells))
+                             for day, cell in self.cells], dtype=np.intp)
+        cell_of = to_count[self.cell_of]
+        keys_of = list(count_cells)
         rows, cols = np.nonzero(self.answers)
-        keys = (self.cell_of[rows] * len(codes) + cols) * 10 + self.answers[rows, cols]
+        keys = (cell_of[rows] * len(codes) + cols) * 10 + self.answers[rows, cols]
         unique, counts = np.unique(keys, return_counts=True)
-        respondents = np.bincount(self.cell_of, minlength=len(self.cells)).tolist()
-        out = [(day, *cell, RESPONDENTS, 0, n)
-               for (day, cell), n in zip(self.cells, respondents, strict=True) if n]
+        respondents = np.bincount(cell_of, minlength=len(keys_of)).tolist()
+        out = [(*key, RESPONDENTS, 0, n)
+               for key, n in zip(keys_of, respondents, strict=True) if n]
         cells, rest = np.divmod(unique, len(codes) * 10)
         items, values = np.divmod(rest, 10)
         for c, item, value, n in zip(cells.tolist(), items.tolist(), values.tolist(),
                                      counts.tolist(), strict=True):
-            day, cell = self.cells[c]
-            out.append((day, *cell, codes[item], value, n))
+            out.append((*keys_of[c], codes[item], value, n))
         return out
 
     def vectors(self, keep: NDArray[np.bool_] | None = None
@@ -107,7 +117,7 @@ class Batch:
         """The statistics vector of every (day, cell) (of the rows ``keep``)."""
         out: dict[tuple[date, Cell], NDArray[np.int64]] = {}
         codes = forms.all_item_codes()
-        qid_of = np.array([cell[4] for _day, cell in self.cells], dtype=object)
+        qid_of = np.array([cell[5] for _day, cell in self.cells], dtype=object)
         for qid in sorted(set(qid_of.tolist())):
             wanted = (qid_of == qid)[self.cell_of]
             if keep is not None:
@@ -207,9 +217,11 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
     if stored:
         for row in db.session.execute(select(
                 DayStat.id, DayStat.day, DayStat.unit_id, DayStat.counter_id,
+                DayStat.procedure_id,
                 DayStat.target_group, DayStat.channel, DayStat.questionnaire_id,
                 DayStat.n, DayStat.stats).where(DayStat.day.in_(stored))):
-            existing[(row.day, (row.unit_id, row.counter_id, row.target_group, row.channel,
+            existing[(row.day, (row.unit_id, row.counter_id, row.procedure_id,
+                                row.target_group, row.channel,
                                 row.questionnaire_id))] = row
     inserts, updates = [], []
     for (day, cell), vector in vectors.items():
@@ -220,7 +232,7 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
             total = _vector(old.stats) + vector
             updates.append({"row_id": old.id, "n": int(total[0]), "stats": _blob(total)})
     for day, count in respondents.items():
-        marker = existing.get((day, (0, 0, "", "", "")))
+        marker = existing.get((day, (0, 0, 0, "", "", "")))
         if marker is None:
             inserts.append({"day": day, **MARKER, "n": count, "stats": b""})
         else:
@@ -234,8 +246,9 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
 
 
 def _row(day: date, cell: Cell, vector: NDArray[np.int64]) -> dict[str, Any]:
-    unit_id, counter_id, target_group, channel, qid = cell
+    unit_id, counter_id, procedure_id, target_group, channel, qid = cell
     return {"day": day, "unit_id": unit_id, "counter_id": counter_id,
+            "procedure_id": procedure_id,
             "target_group": target_group, "channel": channel, "questionnaire_id": qid,
             "n": int(vector[0]), "stats": _blob(vector)}
 
@@ -263,10 +276,12 @@ def ensure(first: date, last: date) -> list[date]:
 def _compute(day: date) -> None:
     r = Response.__table__.c
     rows = [{"local_day": day, "unit_id": unit_id, "counter_id": counter_id,
+             "procedure_id": procedure_id,
              "target_group": group, "channel": channel, "questionnaire_id": qid,
              "answers": json.loads(answers) if isinstance(answers, str) else answers}
-            for unit_id, counter_id, group, channel, qid, answers in db.session.execute(
-                select(r.unit_id, r.counter_id, r.target_group, r.channel,
+            for unit_id, counter_id, procedure_id, group, channel, qid, answers
+            in db.session.execute(
+                select(r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
                        r.questionnaire_id, r.answers).where(r.local_day == day))]
     stored = [{"day": day, **MARKER, "n": len(rows), "stats": b""}]
     if rows:
@@ -283,7 +298,8 @@ def read(first: date, last: date, unit_ids: Iterable[int] | None,
          counter_ids: Iterable[int] = ()) -> list[tuple[date, Cell, bytes]]:
     """Stored cells of ``first``–``last`` within the scope: the units ``unit_ids`` (``None``
     = every unit) and the counters ``counter_ids``."""
-    query = select(DayStat.day, DayStat.unit_id, DayStat.counter_id, DayStat.target_group,
+    query = select(DayStat.day, DayStat.unit_id, DayStat.counter_id, DayStat.procedure_id,
+                   DayStat.target_group,
                    DayStat.channel, DayStat.questionnaire_id, DayStat.stats).where(
         DayStat.day >= first, DayStat.day <= last, DayStat.unit_id != 0)
     if unit_ids is not None:
@@ -296,10 +312,77 @@ def read(first: date, last: date, unit_ids: Iterable[int] | None,
         if not clauses:
             return []
         query = query.where(or_(*clauses))
-    return [(day, (unit_id, counter_id, group, channel, qid), blob)
-            for day, unit_id, counter_id, group, channel, qid, blob
+    return [(day, (unit_id, counter_id, procedure_id, group, channel, qid), blob)
+            for day, unit_id, counter_id, procedure_id, group, channel, qid, blob
             in db.session.execute(query)]
 
 
 def length_of(qid: str) -> int:
     return stats_length(_structure(qid))
+
+
+# --- the open day ---------------------------------------------------------------------------
+
+_open_lock = threading.Lock()
+
+
+@dataclass
+class _OpenDay:
+    """What a process has summed of an open day: ``n`` responses up to id ``last_id``."""
+
+    n: int
+    last_id: int
+    vectors: dict[Cell, NDArray[np.int64]]
+
+
+def open_cells(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
+               ) -> list[tuple[date, Cell, bytes]]:
+    """The open ``day``'s cells within the scope (as :func:`read` gives stored ones).
+
+    Each process keeps the day's vectors and checks them against the day's number of
+    responses and largest id (one index lookup): when more arrived, only the responses after
+    the last one summed are read — or the whole day again when the numbers do not add up (a
+    late commit, an import with explicit ids)."""
+    cache: dict[date, _OpenDay] = current_app.extensions.setdefault("sipas.open_days", {})
+    r = Response.__table__.c
+    n, last_id = db.session.execute(select(func.count(r.id), func.max(r.id))
+                                    .where(r.local_day == day)).one()
+    n, last_id = int(n), int(last_id or 0)
+    with _open_lock:
+        for old in [d for d in cache if d < first_open_day()]:
+            del cache[old]
+        known = cache.get(day)
+        if known is not None and (known.n, known.last_id) != (n, last_id):
+            if last_id > known.last_id:
+                _read_open(day, known)
+            if (known.n, known.last_id) != (n, last_id):
+                known = None
+        if known is None:
+            known = cache[day] = _OpenDay(0, 0, {})
+            _read_open(day, known)
+        cells = list(known.vectors.items())
+    units = None if unit_ids is None else set(unit_ids)
+    counters = set(counter_ids)
+    return [(day, cell, _blob(vector)) for cell, vector in cells
+            if units is None or cell[0] in units or cell[1] in counters]
+
+
+def _read_open(day: date, known: _OpenDay) -> None:
+    """Add the responses of ``day`` after id ``known.last_id`` to ``known``."""
+    r = Response.__table__.c
+    rows = [{"id": row_id, "local_day": day, "unit_id": unit_id, "counter_id": counter_id,
+             "procedure_id": procedure_id, "target_group": group, "channel": channel,
+             "questionnaire_id": qid,
+             "answers": json.loads(answers) if isinstance(answers, str) else answers}
+            for row_id, unit_id, counter_id, procedure_id, group, channel, qid, answers
+            in db.session.execute(
+                select(r.id, r.unit_id, r.counter_id, r.procedure_id, r.target_group,
+                       r.channel, r.questionnaire_id, r.answers)
+                .where(r.local_day == day, r.id > known.last_id))]
+    if not rows:
+        return
+    for (_day, cell), vector in Batch.of(rows).vectors().items():
+        old = known.vectors.get(cell)
+        known.vectors[cell] = vector if old is None else old + vector
+    known.n += len(rows)
+    known.last_id = max(known.last_id, max(row["id"] for row in rows))

@@ -6,8 +6,9 @@ into additive statistics vectors per group and questionnaire version (``scoring`
 summed — over half-months, days, and over the unit tree when grouping by unit — and scored in
 one vectorised call.  Stored statistics come in two grains: closed half-months per unit ×
 target group × questionnaire (:class:`~survey_app.models.StatsBucket`) and closed days per
-unit × counter × target group × channel × questionnaire (:mod:`.daystats`).  Answers are
-read one by one only for the open day (today) and for groupings by procedure.
+unit × counter × procedure × target group × channel × questionnaire (:mod:`.daystats`);
+the open day's (today's) vectors are kept per process and brought up to date from the
+answers of the cells that changed.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", 
               "quarter")
 PERIODS = ("day", "month", "quarter")
 BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
-DAY_DIMENSIONS = frozenset({"unit", "counter", "target_group", "channel", "day", "month",
-                            "quarter"})
+DAY_DIMENSIONS = frozenset({"unit", "counter", "procedure", "target_group", "channel", "day",
+                            "month", "quarter"})
 LAND = "dat_dai_xay_dung_dau_tu"
 TARGET_SETS = {"90-85": (TARGETS_90_85,), "2030": (TARGETS_2030, TARGETS_90_85)}
 EPOCH = date(1970, 1, 1)
@@ -384,7 +385,7 @@ def ensure_buckets(periods: Iterable[date]) -> None:
         last = half_month_end(period)
         daystats.ensure(period, last)
         sums: dict[tuple[int, str, str], NDArray[np.int64]] = {}
-        for _day, (unit_id, _counter, target_group, _channel, qid), blob in daystats.read(
+        for _day, (unit_id, _c, _p, target_group, _channel, qid), blob in daystats.read(
                 period, last, None):
             key = (unit_id, target_group, qid)
             vector = np.frombuffer(blob, dtype="<i4")
@@ -446,15 +447,18 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
         edges.append((start, end))
     raw_ranges = edges
     stored_days: list[tuple[date, Cell, bytes]] = []
-    if set(by) <= DAY_DIMENSIONS:
-        open_day = daystats.first_open_day()
-        raw_ranges = [(max(first, open_day), last) for first, last in edges
-                      if last >= open_day]
+    if set(by) <= DAY_DIMENSIONS:  # closed days stored, open days kept by the process
+        open_day, today = daystats.first_open_day(), today_local()
         for first, last in edges:
             if first < open_day:
                 closed_last = min(last, open_day - timedelta(days=1))
                 daystats.ensure(first, closed_last)
                 stored_days += daystats.read(first, closed_last, scope, counter_ids)
+            day = max(first, open_day)
+            while day <= min(last, today):
+                stored_days += daystats.open_cells(day, scope, counter_ids)
+                day += timedelta(days=1)
+        raw_ranges = []
     if raw_ranges:
         rows = _raw_rows(raw_ranges, scope, counter_ids)
         acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
@@ -478,15 +482,21 @@ def _add_days(acc: _Accumulator, groups: _Groups, records: list[tuple[date, Cell
     counters: dict[int, str] = {}
     if "counter" in by:
         counters = {i: c for i, c in db.session.execute(select(Counter.id, Counter.code))}
+    procedures: dict[int, str] = {}
+    if "procedure" in by:
+        procedures = {i: c for i, c in db.session.execute(select(Procedure.id,
+                                                                   Procedure.code))}
     labels: dict[tuple[date, str], str] = {}
     per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
-    for day, (unit_id, counter_id, target_group, channel, qid), blob in records:
+    for day, (unit_id, counter_id, procedure_id, target_group, channel, qid), blob in records:
         key = []
         for dim in by:
             if dim == "unit":
                 key.append(units[unit_id].code)
             elif dim == "counter":
                 key.append(counters.get(counter_id, ""))
+            elif dim == "procedure":
+                key.append(procedures.get(procedure_id, ""))
             elif dim == "target_group":
                 key.append(target_group)
             elif dim == "channel":

@@ -157,6 +157,14 @@ def test_pages_read_only_the_open_days_answers(place: dict[str, Any],
         return raw_rows(ranges, *args)
 
     monkeypatch.setattr(scores, "_raw_rows", spy)
+    opened: list[date] = []
+    read_open = daystats._read_open
+
+    def spy_open(day: date, *args: Any) -> None:
+        opened.append(day)
+        read_open(day, *args)
+
+    monkeypatch.setattr(daystats, "_read_open", spy_open)
     user = make_user("vp.mot", "office", place["parent"])
     staff = make_user("nv.mot", "staff", place["unit"])
     today = scores.today_local()
@@ -167,4 +175,29 @@ def test_pages_read_only_the_open_days_answers(place: dict[str, Any],
     rows = overview.unit_rows(user, overview.parse_filters({}))
     assert any(r.n for r in rows)
     overview.unit_rows(user, overview.parse_filters({"hinh_thuc": "truc_tiep"}))
-    assert read and all(first >= daystats.first_open_day() for first, _last in read)
+    overview.unit_rows(user, overview.parse_filters({"thu_tuc": place["procedure"].code}))
+    assert read == []  # no answers read for any closed day
+    assert opened and set(opened) <= {daystats.first_open_day(), today}
+
+
+def test_the_open_day_follows_new_responses(place: dict[str, Any]) -> None:
+    today = scores.today_local()
+    query = Slice(start=today - timedelta(days=2), end=today, by=("counter", "procedure"))
+    rows = _rows(place, [0] * 40, seed=8)
+    for i, row in enumerate(rows):
+        row["id"] = 1000 + i
+    bulkload.insert_responses(rows)
+    db.session.commit()
+    assert scores.score_database(query) == _from_answers(query)
+    more = _rows(place, [0] * 5 + [1] * 3, seed=9)  # one counter cell changes
+    bulkload.insert_responses(more)
+    db.session.commit()
+    assert scores.score_database(query) == _from_answers(query)
+    late = _rows(place, [0] * 6, seed=10)
+    for i, row in enumerate(late):  # ids below those summed already
+        row["id"] = 10 + i
+    bulkload.insert_responses(late)
+    db.session.commit()
+    result = scores.score_database(query)
+    assert result == _from_answers(query)
+    assert sum(g["n"] for g in result) == 54
