@@ -69,6 +69,7 @@ SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 MAX_ID = 2_147_483_647  # responses.id is a 32-bit integer on PostgreSQL
 KEY_PREFIX = "imp-"
 BATCH = 100_000  # rows turned into dicts and handed to bulkload at a time
+ANALYZE_AFTER = 50_000  # new rows after which the planner's statistics are refreshed
 FUTURE_SLACK = timedelta(days=1)  # clocks and demo data differ; later is a typo (2062)
 _EPOCH = date(1970, 1, 1).toordinal()
 _CHUNK = 900  # values per IN (…) list
@@ -143,11 +144,6 @@ class _Enc:
     def texts(self) -> list[str]:
         values = self.values
         return [values[c] for c in self.codes.tolist()]
-
-    def lookup(self, table: dict[str, Any], default: Any) -> list[Any]:
-        """Row by row: ``table[text]`` (or ``default``), found once per distinct text."""
-        found = [table.get(v, default) for v in self.values]
-        return [found[c] for c in self.codes.tolist()]
 
 
 @dataclass
@@ -641,12 +637,14 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
         db.session.rollback()
         return result
 
-    from .bulkload import insert_responses
+    from . import bulkload
 
     try:
         for start in range(0, len(new), BATCH):
-            insert_responses([_row(rows, texts, res, keys, i)
-                              for i in new[start:start + BATCH]])
+            bulkload.insert_responses([_row(rows, texts, res, keys, i)
+                                       for i in new[start:start + BATCH]])
+        if len(new) >= ANALYZE_AFTER:
+            bulkload.analyze()  # the planner's statistics, after a large load
         if before_commit is not None:
             before_commit(result)
         db.session.commit()
