@@ -109,9 +109,9 @@ class StatsBucket(Base):
 
     Half-months (the 1st–14th and the 15th–last day) tile both calendar periods and the
     government reporting periods with their 15th cut-off, so any month, quarter, half or year
-    of either kind is a sum of buckets.  Buckets are computed from the responses once the
-    half-month is over and stored as an int32 vector; a bulk load into a past half-month
-    deletes the buckets it touches so they are computed again.
+    of either kind is a sum of buckets.  Buckets are summed from the half-month's
+    :class:`DayStat` rows once it is over and stored as an int32 vector; a bulk load into a
+    past half-month deletes the buckets it touches so they are computed again.
     """
 
     __tablename__ = "stats_buckets"

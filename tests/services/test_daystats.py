@@ -201,3 +201,22 @@ def test_the_open_day_follows_new_responses(place: dict[str, Any]) -> None:
     result = scores.score_database(query)
     assert result == _from_answers(query)
     assert sum(g["n"] for g in result) == 54
+
+
+def test_a_counter_limited_staff_sees_its_counter_only(place: dict[str, Any]) -> None:
+    rows = _rows(place, _spread(300), seed=11)
+    bulkload.insert_responses(rows)
+    db.session.commit()
+    mine = place["counters"][1]
+    user = make_user("nv.quay", "staff", place["unit"])
+    user.roles[0].counter_id = mine.id
+    db.session.commit()
+    assert dashboard.scope_ids(user) == (set(), {mine.id})
+    today = scores.today_local()
+    points = dashboard.trend(user, today)
+    wanted = [r for r in rows if r["counter_id"] == mine.id
+              and r["local_day"] > today - timedelta(days=30)]
+    assert sum(p[1]["n"] for p in points) == len(wanted)
+    day = dashboard.today(user, today)
+    assert day.total == sum(1 for r in wanted if r["local_day"] == today)
+    assert [c.counter_name for c in day.counters] == [mine.name]
