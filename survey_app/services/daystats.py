@@ -317,6 +317,25 @@ def read(first: date, last: date, unit_ids: Iterable[int] | None,
             in db.session.execute(query)]
 
 
+def read_chunks(first: date, last: date, unit_ids: Iterable[int] | None,
+                size: int = 20_000) -> Iterable[list[tuple[date, Cell, bytes]]]:
+    """The stored cells of :func:`read` (units only), streamed in lists of at most ``size``:
+    memory bounded by the chunk, not by the period (a quarter of millions of cells)."""
+    c = _TABLE.c
+    query = select(c.day, c.unit_id, c.counter_id, c.procedure_id, c.target_group, c.channel,
+                   c.questionnaire_id, c.stats).where(
+        c.day >= first, c.day <= last, c.unit_id != 0)
+    if unit_ids is not None:
+        units = sorted(set(unit_ids))
+        if not units:
+            return
+        query = query.where(c.unit_id.in_(units))
+    result = db.session.connection().execute(query.execution_options(yield_per=size))
+    for part in result.partitions():
+        yield [(day, (unit_id, counter_id, procedure_id, group, channel, qid), blob)
+               for day, unit_id, counter_id, procedure_id, group, channel, qid, blob in part]
+
+
 def length_of(qid: str) -> int:
     return stats_length(_structure(qid))
 

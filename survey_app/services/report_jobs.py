@@ -422,9 +422,13 @@ def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) 
     steps = len(DOWNLOADS) + 1
     reporter.set(0.70, MSG_WRITING, force=True)
     _write_html(app, reports, report, folder, request)
-    for i, fmt in enumerate(DOWNLOADS, start=1):
-        reporter.set(0.70 + 0.30 * i / steps, MSG_WRITING, force=True)
-        reports.write(report, folder / FILE_NAMES[fmt], fmt)
+    written = iter(range(1, steps))
+
+    def step(_fmt: str) -> None:
+        reporter.set(0.70 + 0.30 * next(written, steps - 1) / steps, MSG_WRITING, force=True)
+
+    # The XLSX and the PDF are rendered once each; the zip holds those same files.
+    reports.write_pack(report, folder, {fmt: FILE_NAMES[fmt] for fmt in DOWNLOADS}, step)
     db.session.execute(
         update(ReportJob).where(ReportJob.id == job_id)
         .values(status="done", progress=1.0, message=MSG_DONE, files=list(DOWNLOADS),

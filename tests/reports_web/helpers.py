@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from survey_app.extensions import db
 from survey_app.models import ReportJob, User
+from survey_app.models.base import utcnow
 from survey_app.services import report_jobs
 from survey_app.services.reports.spec import ReportSpec
 
@@ -64,6 +66,15 @@ class FakeEngine:
         out.write_bytes(f"fake {fmt} {report.spec.period}".encode())
         return out
 
+    def write_pack(self, report: FakeReport, folder: Path, names: dict[str, str],
+                   step: Any = None) -> dict[str, Path]:
+        out = {}
+        for fmt, name in names.items():
+            if step is not None:
+                step(fmt)
+            out[fmt] = self.write(report, folder / name, fmt)
+        return out
+
     def charts_svg(self, report: FakeReport) -> dict[str, str]:
         return {"xep_hang": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'}
 
@@ -79,7 +90,8 @@ def make_done_job(app: Flask, user: User, unit_code: str | None, folder: Path) -
     app.config["REPORTS_DIR"] = str(folder)
     job = ReportJob(user_id=user.id, period="2026-Q1", cutoff="calendar", unit_code=unit_code,
                     integrity=False, status="done", progress=1.0, message=report_jobs.MSG_DONE,
-                    files=list(report_jobs.DOWNLOADS), worker="")
+                    files=list(report_jobs.DOWNLOADS), worker="",
+                    started_at=utcnow() - timedelta(seconds=20), finished_at=utcnow())
     db.session.add(job)
     db.session.commit()
     where = report_jobs.job_dir(job.id, app)

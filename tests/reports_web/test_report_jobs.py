@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -78,6 +79,9 @@ def test_a_job_runs_in_the_background_and_offers_its_files(
 
     page = client.get(f"/bao-cao/{new}").get_data(as_text=True)
     assert 'http-equiv="refresh"' not in page  # finished: no more reloading
+    finished = re.search(r"Xong lúc (\S+ \S+)</p>", page)  # the finish time, not "–"
+    assert finished and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", finished.group(1)), \
+        page[page.find("Xong lúc"):][:80]
     for fmt in ("xlsx", "pdf", "zip"):
         assert f"/bao-cao/{new}/tai/{fmt}" in page
         resp = client.get(f"/bao-cao/{new}/tai/{fmt}")

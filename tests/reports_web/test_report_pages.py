@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,16 @@ def test_custom_dates_make_a_custom_period(client: FlaskClient, world: dict[str,
     assert report_jobs.wait_all(20)
     assert engine.calls[0][0].period == "2026-01-15..2026-02-20"
     assert "Từ 15/1/2026 đến 20/2/2026" in client.get(f"/bao-cao/{new}").get_data(as_text=True)
+
+
+def test_a_done_job_shows_when_it_finished_and_never_a_dash(app: Flask, client: FlaskClient,
+                                                            world: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    user = login_as(client, "office", world["inside"])
+    job = make_done_job(app, user, "IN", tmp_path / "files")
+    page = client.get(f"/bao-cao/{job.id}").get_data(as_text=True)
+    assert re.search(r"Xong lúc \d\d/\d\d/\d{4} \d\d:\d\d</p>", page)
+    job.finished_at = None  # a row written before finish times were kept
+    db.session.commit()
+    page = client.get(f"/bao-cao/{job.id}").get_data(as_text=True)
+    assert "Báo cáo đã sẵn sàng" in page and "Xong lúc" not in page

@@ -7,6 +7,7 @@ Public interface (the web report page and ``sipas report`` use only this)::
     spec.validate()                       # ValueError with a Vietnamese message
     report = build(spec, unit_ids=None, progress=None)   # frozen dataclasses
     write(report, Path("bc.xlsx"), "xlsx")               # or "pdf", "csv", "zip"
+    write_pack(report, folder, {"xlsx": "a.xlsx", "pdf": "a.pdf", "zip": "a.zip"})
     charts_svg(report)                    # {"xep_hang": svg, "xu_huong": svg, "ho_so": svg}
 
 ``fmt="csv"`` writes a zip archive with one UTF-8 CSV (with BOM) per table; ``fmt="zip"``
@@ -34,6 +35,7 @@ Progress = Callable[[float, str], None]
 __all__ = [
     "CHART_KEYS", "FORMATS", "Column", "CommentGroup", "Profile", "Report", "ReportError",
     "ReportSpec", "Summary", "Table", "TrendPoint", "UnitBar", "build", "charts_svg", "write",
+    "write_pack",
 ]
 
 
@@ -65,6 +67,16 @@ def write(report: Report, out: Path, fmt: str) -> Path:
     from .writers import write_format
 
     return write_format(report, Path(out), fmt)
+
+
+def write_pack(report: Report, folder: Path, names: dict[str, str],
+               step: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Write the formats ``names`` (``xlsx``, ``pdf``, ``zip`` → file name) into
+    ``folder``, rendering the XLSX and the PDF once each: the zip holds those same files
+    (and a CSV of each table). ``step(fmt)`` is called before each file."""
+    from .writers import write_pack as _write_pack
+
+    return _write_pack(report, Path(folder), names, step)
 
 
 def charts_svg(report: Report) -> dict[str, str]:

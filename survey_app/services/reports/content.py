@@ -6,12 +6,13 @@ orders and labels them, and reads what scores do not hold (comments, sources).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 import forms
 from scoring import Cutoff
@@ -21,7 +22,7 @@ from ...models import Procedure, Response, Unit
 from ..org import subtree_ids
 from ..overview import change
 from ..score_output import FLAG_LABELS
-from ..scores import LAND, ScoreError, Slice, score_database
+from ..scores import LAND, ScoreError, Slice, score_database, score_database_each
 from . import ReportError
 from .model import (
     Column,
@@ -223,13 +224,16 @@ def _level_table(key: str, title: str, values: dict[str, dict[str, Any]], place:
 
 # --- comments and sources -----------------------------------------------------------------
 
-def _lowest_factor(qid: str, answers: dict[str, int]) -> str:
+def _factors(qid: str) -> dict[str, list[str]]:
+    try:
+        return {code: list(items) for code, items in forms.get(qid).factors().items()}
+    except KeyError:
+        return {}
+
+
+def _lowest_factor(factors: dict[str, list[str]], answers: dict[str, int]) -> str:
     """The factor the respondent rated lowest (mean of its answered items; ties → the
     earlier factor); ``""`` when no factor was answered."""
-    try:
-        factors = forms.get(qid).factors()
-    except KeyError:
-        return ""
     best: tuple[float, str] | None = None
     for code, items in factors.items():
         values = [answers[i] for i in items if answers.get(i)]
@@ -246,24 +250,41 @@ def redact(text: str) -> str:
 
 
 def _comments(start: date, end: date, ids: list[int] | None,
-              names: dict[int, str]) -> tuple[CommentGroup, ...]:
-    r = Response
-    query = (select(r.local_day, r.unit_id, r.questionnaire_id, r.answers, r.comment)
-             .where(r.local_day >= start, r.local_day <= end, r.comment.is_not(None),
-                    r.comment != "")
-             .order_by(r.id.desc()).limit(COMMENTS_READ))
-    if ids is not None:
-        query = query.where(r.unit_id.in_(ids))
-    grouped: dict[str, list[tuple[str, str, str]]] = {}
-    for day, unit_id, qid, answers, comment in db.session.execute(query):
-        if isinstance(answers, str):
-            import json
+              names: dict[int, str]) -> tuple[tuple[CommentGroup, ...], int]:
+    """A sample of the period's comments per factor, newest first, and how many were read.
 
-            answers = json.loads(answers)
-        factor = _lowest_factor(qid, answers or {})
-        grouped.setdefault(factor, []).append(
-            (f"{day.day:02d}/{day.month:02d}/{day.year}", names.get(unit_id, ""),
-             redact(comment)))
+    Day by day from the last day back (``local_day = ?`` uses its index; within a day the
+    highest ids first), stopping once each of the five factors has
+    :data:`COMMENTS_PER_FACTOR` comments, once :data:`COMMENTS_READ` comments were read, or
+    at the period's first day: a quarter of millions of responses costs a few small queries,
+    not a scan of its answers."""
+    r = Response
+    grouped: dict[str, list[tuple[str, str, str]]] = {}
+    factors_of: dict[str, dict[str, list[str]]] = {}
+    read, day = 0, end
+
+    def full() -> bool:
+        return all(len(grouped.get(f, ())) >= COMMENTS_PER_FACTOR for f in FACTORS)
+
+    while day >= start and read < COMMENTS_READ and not full():
+        query = (select(r.unit_id, r.questionnaire_id, r.answers, r.comment)
+                 .where(r.local_day == day, r.comment.is_not(None), r.comment != "")
+                 .order_by(r.id.desc()).limit(COMMENTS_READ - read))
+        if ids is not None:
+            query = query.where(r.unit_id.in_(ids))
+        shown = f"{day.day:02d}/{day.month:02d}/{day.year}"
+        for unit_id, qid, answers, comment in db.session.execute(query):
+            if isinstance(answers, str):
+                answers = json.loads(answers)
+            if qid not in factors_of:
+                factors_of[qid] = _factors(qid)
+            factor = _lowest_factor(factors_of[qid], answers or {})
+            grouped.setdefault(factor, []).append((shown, names.get(unit_id, ""),
+                                                   redact(comment)))
+            read += 1
+            if full():
+                break
+        day -= timedelta(days=1)
     out = []
     for factor in (*FACTORS, ""):
         found = grouped.get(factor)
@@ -272,16 +293,22 @@ def _comments(start: date, end: date, ids: list[int] | None,
                      else "Không chấm yếu tố nào")
             out.append(CommentGroup(factor, title, tuple(found[:COMMENTS_PER_FACTOR]),
                                     len(found)))
-    return tuple(out)
+    return tuple(out), read
 
 
-def _sources(start: date, end: date, ids: list[int] | None) -> tuple[tuple[str, int], ...]:
-    query = (select(Response.source, func.count()).where(Response.local_day >= start,
-                                                         Response.local_day <= end)
-             .group_by(Response.source).order_by(func.count().desc(), Response.source))
+def _sources(start: date, end: date, ids: list[int] | None
+             ) -> tuple[tuple[tuple[str, int], ...], int]:
+    """Responses per source (one GROUP BY over the period's rows) and the period's
+    comments."""
+    r = Response
+    commented = func.sum(case((and_(r.comment.is_not(None), r.comment != ""), 1), else_=0))
+    query = (select(r.source, func.count(), commented)
+             .where(r.local_day >= start, r.local_day <= end)
+             .group_by(r.source).order_by(func.count().desc(), r.source))
     if ids is not None:
-        query = query.where(Response.unit_id.in_(ids))
-    return tuple((source, int(n)) for source, n in db.session.execute(query))
+        query = query.where(r.unit_id.in_(ids))
+    found = [(source, int(n), int(c or 0)) for source, n, c in db.session.execute(query)]
+    return tuple((source, n) for source, n, _c in found), sum(c for *_rest, c in found)
 
 
 def source_name(source: str) -> str:
@@ -327,12 +354,15 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
     trend = _trend(spec, root, whole, whole_before)
 
     step(0.6, "Đang tính theo hình thức và thủ tục")
-    channels = _score(start, end, ("channel",), root, cutoff)
-    procedures = _score(start, end, ("procedure",), root, cutoff)
+    channels, procedures = score_database_each(
+        Slice(start=start, end=end, cutoff=Cutoff(cutoff), unit_code=root.code if root else None,
+              min_n=MIN_N), (("channel",), ("procedure",)))
 
     step(0.7, "Đang đọc ý kiến và nguồn dữ liệu")
-    comments = _comments(start, end, ids, names)
-    sources = _sources(start, end, ids)
+    # The whole tree needs no unit filter (a list of every unit helps no index).
+    rows_of = None if ids is None or len(set(ids)) == len(all_units) else ids
+    comments, comments_read = _comments(start, end, rows_of, names)
+    sources, comments_total = _sources(start, end, rows_of)
 
     step(0.8, "Đang lập bảng")
     below = [u for u in in_scope if root is None or u.id != root.id]  # units counted
@@ -368,7 +398,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
                                                    g["group"]["channel"]), g)
          for g in channels]))
     tables.append(_procedure_table(procedures))
-    tables.append(_comments_table(comments))
+    tables.append(_comments_table(comments, comments_read, comments_total))
     total = sum(n for _s, n in sources)
     tables.append(Table("nguon", "Nguồn dữ liệu", (
         Column("ma", "Mã nguồn", "text", 1.0), Column("nguon", "Nguồn", "text", 4.0),
@@ -460,13 +490,23 @@ def _procedure_table(groups: list[dict[str, Any]]) -> Table:
                                 Column("nhom", "Nhóm", "text", 1.4)))
 
 
-def _comments_table(groups: tuple[CommentGroup, ...]) -> Table:
+def _comments_table(groups: tuple[CommentGroup, ...], read: int, total: int) -> Table:
     rows = tuple((g.title, day, unit, text) for g in groups for day, unit, text in g.comments)
+    if read < total:
+        scope = (f"xếp từ {_dots(read)} ý kiến mới nhất trong tổng số {_dots(total)} ý kiến "
+                 "của kỳ")
+    else:
+        scope = f"xếp từ toàn bộ {_dots(total)} ý kiến của kỳ"
     return Table("y_kien", "Một số ý kiến của người dân, theo yếu tố", (
         Column("yeu_to", "Yếu tố chấm thấp nhất", "text", 2.0),
         Column("ngay", "Ngày", "text", 1.1), Column("don_vi", "Đơn vị", "text", 2.2),
         Column("y_kien", "Ý kiến", "text", 6.0)), rows,
-        f"Mỗi yếu tố tối đa {COMMENTS_PER_FACTOR} ý kiến mới nhất; thông tin cá nhân đã che.")
+        f"Mỗi yếu tố tối đa {COMMENTS_PER_FACTOR} ý kiến mới nhất, {scope}; thông tin cá "
+        "nhân đã che.")
+
+
+def _dots(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def _trend(spec: ReportSpec, root: Unit | None, now: dict[str, Any] | None,
@@ -556,8 +596,9 @@ def _methods(previous_label: str, stored: int, respondents: int) -> tuple[str, .
         "câu trả lời cho biết có phiền hà, sách nhiễu hoặc phải đưa tiền ngoài quy định.",
         f"Ý kiến được xếp vào yếu tố mà người viết chấm thấp nhất (trung bình các câu của yếu "
         f"tố; bằng nhau thì lấy yếu tố đứng trước); mỗi yếu tố in tối đa "
-        f"{COMMENTS_PER_FACTOR} ý kiến mới nhất; số điện thoại, số giấy tờ và thư điện tử "
-        "được che.",
+        f"{COMMENTS_PER_FACTOR} ý kiến mới nhất (đọc từ ngày cuối kỳ trở về trước, dừng khi "
+        f"mỗi yếu tố đã đủ hoặc đã đọc {_dots(COMMENTS_READ)} ý kiến); số điện thoại, số giấy "
+        "tờ và thư điện tử được che.",
         f"Nguồn dữ liệu: {respondents:,} người trả lời trong kỳ; {stored:,} phiếu lưu từng "
         "phiếu, theo nguồn ở bảng “Nguồn dữ liệu”.".replace(",", "."),
     )

@@ -197,7 +197,8 @@ def _comments(report: Report, styles: dict[str, ParagraphStyle]) -> list[Any]:
     if not report.comments:
         items.append(Paragraph("Không có ý kiến nào trong kỳ.", styles["body"]))
     for group in report.comments:
-        items.append(Paragraph(escape(f"{group.title} ({group.total} ý kiến)"), styles["h2"]))
+        heading = f"{group.title} ({group.total} ý kiến trong số đã đọc)"
+        items.append(Paragraph(escape(heading), styles["h2"]))
         for day, unit, text in group.comments:
             items.append(Paragraph(f"– “{escape(text)}” <font size=7.5>({escape(unit)}, "
                                    f"{escape(day)})</font>", styles["body"]))

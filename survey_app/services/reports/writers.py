@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -18,8 +19,11 @@ from .model import Report, Table
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_format(report: Report, out: Path, fmt: str) -> Path:
-    writer: Callable[[Report, Path], None] = {
+def write_format(report: Report, out: Path, fmt: str,
+                 writer: Callable[[Report, Path], None] | None = None) -> Path:
+    """Write ``report`` as ``fmt`` to ``out`` through a temporary file in the same folder
+    (``writer``: how, when not the format's own writer)."""
+    writer = writer or {
         "xlsx": _xlsx, "pdf": _pdf, "csv": write_csv_zip, "zip": write_bundle}[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
@@ -100,7 +104,41 @@ def write_bundle(report: Report, out: Path) -> None:
         xlsx, pdf = Path(tmp) / "bao-cao.xlsx", Path(tmp) / "bao-cao.pdf"
         _xlsx(report, xlsx)
         _pdf(report, pdf)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.write(xlsx, "bao-cao.xlsx")
-            archive.write(pdf, "bao-cao.pdf")
-            _add_csvs(archive, report, "csv/")
+        _zip_files(report, xlsx, pdf, out)
+
+
+def _zip_files(report: Report, xlsx: Path, pdf: Path, out: Path) -> None:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(xlsx, "bao-cao.xlsx")
+        archive.write(pdf, "bao-cao.pdf")
+        _add_csvs(archive, report, "csv/")
+
+
+def write_pack(report: Report, folder: Path, names: dict[str, str],
+               step: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Write the XLSX and the PDF once each into ``folder`` (file names ``names[fmt]``) and,
+    when ``names`` has ``zip``, the zip of those very files and the CSVs — not a second
+    rendering of each. ``step(fmt)`` is called before each file. Returns fmt → path."""
+    unknown = set(names) - {"xlsx", "pdf", "zip"}
+    if unknown:
+        raise ValueError(f"write_pack: unknown formats {sorted(unknown)}")
+    done: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        own = {fmt: Path(tmp) / f"bao-cao.{fmt}" for fmt in ("xlsx", "pdf")}
+        for fmt, writer in (("xlsx", _xlsx), ("pdf", _pdf)):
+            if fmt in names or "zip" in names:
+                if step:
+                    step(fmt)
+                writer(report, own[fmt])
+        if "zip" in names:
+            if step:
+                step("zip")
+            write_format(report, folder / names["zip"], "zip",
+                         lambda r, out: _zip_files(r, own["xlsx"], own["pdf"], out))
+            done["zip"] = folder / names["zip"]
+        for fmt in ("xlsx", "pdf"):
+            if fmt in names:
+                write_format(report, folder / names[fmt], fmt,
+                             lambda _r, out, src=own[fmt]: shutil.copyfile(src, out))
+                done[fmt] = folder / names[fmt]
+    return done
