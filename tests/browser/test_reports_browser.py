@@ -79,6 +79,9 @@ def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any
     assert page.locator('select[name="don_vi"] option[value="MC"]').count() == 1
     assert page.locator('input[name="loai"][value="quy"]').is_checked()
     _fits(page)
+    year = page.evaluate("""() => { const i = document.querySelector('input[name="nam"]');
+        const s = getComputedStyle(i); return [parseFloat(s.fontSize), i.offsetHeight]; }""")
+    assert year[0] >= 16 and year[1] >= 40, f"year input font/height on a phone: {year}"
     _shot(page, shots, "reports-form-360.png")
 
     page.click("text=Lập báo cáo")
@@ -90,6 +93,7 @@ def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any
         _fits(page)
     page.wait_for_selector("text=Báo cáo đã sẵn sàng", timeout=120_000)  # the script reloads
     _fits(page)
+    assert "Xong lúc –" not in page.inner_text("#job")
     _shot(page, shots, "reports-done-360.png")
 
     with page.expect_download() as info:
@@ -122,6 +126,16 @@ def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any
         wide.goto(job_url + "/xem")
         wide.wait_for_function("[...document.images].every(i => i.complete)")
         _fits(wide)
+        # The ranking table: names get room (a line holds several words) and every header,
+        # the last one included, is inside the table's wrapper.
+        name, wrap, last = wide.evaluate("""() => {
+            const t = document.getElementById('bang-xep_hang');
+            const box = e => e.getBoundingClientRect();
+            return [box(t.querySelector('td.rp-col-don_vi')).width,
+                    box(t.parentElement).right, box(t.querySelector('thead th:last-child')).right];
+        }""")
+        assert name >= 150, f"unit names squeezed to {name}px"
+        assert last <= wrap + 1, f"last header cut off: {last} > {wrap}"
         _shot(wide, shots, "reports-view-1280.png")
         wide.emulate_media(media="print")
         assert not wide.locator("header.no-print").is_visible()  # printed without navigation
