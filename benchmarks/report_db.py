@@ -212,8 +212,9 @@ def _day_rows(info: dict[str, Any], shift: np.ndarray, day: date, n: int,
     for v, q in enumerate(versions):
         answers[empty & (version == v), codes.index("C1" if "C1" in forms.get(q).item_codes
                                                     else "C0")] = 4
-    lowest = np.where(answers > 0, answers, 9).min(axis=1)
-    commented = rng.random(n) < np.where(lowest <= 2, 0.2, 0.04)
+    satisfaction = np.array([c[0] in "ABCDE" for c in codes])
+    lowest = np.where(answers[:, satisfaction] > 0, answers[:, satisfaction], 9).min(axis=1)
+    commented = rng.random(n) < np.where(lowest <= 2, 0.2, 0.04)  # ≈ 5 % in all
     comment = np.where(commented, rng.integers(len(COMMENTS), size=n), -1)
     named = rng.random(n) < 0.7
     pick = rng.random(n)
