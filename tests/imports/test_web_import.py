@@ -254,3 +254,12 @@ def test_a_workbook_that_unpacks_too_big_is_refused(app: Flask, client: FlaskCli
     resp = _upload(client, template, "lon.xlsx")
     assert resp.status_code == 400
     assert "tệp Excel khi giải nén lớn hơn" in resp.get_data(as_text=True)
+
+
+def test_the_page_in_english_and_the_header_link(app: Flask, client: FlaskClient) -> None:
+    w = world()
+    login_as(client, "office", w["in"])
+    home = client.get("/van-phong").get_data(as_text=True)
+    assert 'href="/nhap-du-lieu"' in home  # the staff header links to the import page
+    html = client.get("/nhap-du-lieu?lang=en").get_data(as_text=True)
+    assert "Import survey responses" in html and "Download the template (.xlsx)" in html
