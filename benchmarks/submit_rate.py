@@ -7,7 +7,7 @@ with the counter's bearer token, for a fixed duration each, only to 127.0.0.1.
 
 * sipas: ``sipas serve --workers 2 --threads 4`` (``SIPAS_RATELIMIT_ENABLED=false``),
   ``POST /api/v1/responses`` — authentication by token, validation against the questionnaire,
-  idempotency check, the response row and its per-day counts in one transaction.
+  idempotency check, the response row in one transaction.
 * bare: the tiny Flask app :func:`bare_app` below — checks the token string, parses the JSON and
   inserts the same row (same ``responses`` table and columns, JSON answers) with SQLAlchemy Core
   and the same SQLite pragmas; nothing else.

@@ -6,11 +6,10 @@ from .base import Base, UTCDateTime, utcnow
 from .complaints import Complaint, ComplaintEvent
 from .org import Counter, CounterToken, Procedure, Unit, unit_procedures
 from .reports import ReportJob as ReportJob
-from .responses import RESPONDENTS, DailyCount, QuestionnaireVersion, Response, StatsBucket
+from .responses import QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [
-    "Base", "Complaint", "ComplaintEvent", "Counter", "CounterToken", "DailyCount", "Procedure",
-    "RESPONDENTS", "ROLES",
+    "Base", "Complaint", "ComplaintEvent", "Counter", "CounterToken", "Procedure", "ROLES",
     "QuestionnaireVersion", "Response", "RoleAssignment", "StatsBucket", "UTCDateTime", "Unit",
     "User", "unit_procedures", "utcnow",
 ]

@@ -1,10 +1,10 @@
-"""Responses and the per-day counts kept beside them.
+"""Responses and the statistics kept beside them.
 
-Scoring never reads answers one by one: every insert also adds to :class:`DailyCount`
-(answers per day × unit × counter × target group × channel × questionnaire × item × value, and
-respondents per the same cell under the item ``RESPONDENTS``) in the same transaction, with one
-upsert statement.  The counts carry no foreign keys (``counter_id`` 0 means "no counter",
-``channel`` "" means unknown) so the cells upsert alike on SQLite and PostgreSQL.
+Scoring never reads answers one by one: closed days keep their sufficient statistics per cell
+(:class:`DayStat`, unit × counter × procedure × target group × channel × questionnaire) and
+closed half-months theirs (:class:`StatsBucket`); only the open day's answers are read.  The
+statistics tables carry no foreign keys (``counter_id`` 0 means "no counter", ``channel`` ""
+means unknown) so the cells write alike on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -74,34 +74,6 @@ class Response(Base):
 
     def public_dict(self) -> dict[str, Any]:
         return {"id": self.id, "questionnaire": self.questionnaire_id}
-
-
-_CELL = ("day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id")
-
-
-RESPONDENTS = ""  # the item code under which a cell's respondents are counted (value 0)
-
-
-class DailyCount(Base):
-    """Answers per day, cell, item and answer value; respondents per cell as item ``""``."""
-
-    __tablename__ = "daily_counts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    unit_id: Mapped[int] = mapped_column(Integer)
-    counter_id: Mapped[int] = mapped_column(Integer)
-    target_group: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(40))
-    questionnaire_id: Mapped[str] = mapped_column(String(60))
-    item: Mapped[str] = mapped_column(String(8))
-    value: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (
-        UniqueConstraint(*_CELL, "item", "value", name="uq_daily_counts_cell"),
-        Index("ix_daily_counts_unit_day", "unit_id", "day"),
-    )
 
 
 class StatsBucket(Base):

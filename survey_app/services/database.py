@@ -1,4 +1,4 @@
-"""Engine set-up and the dialect-neutral upsert used for the per-day counts."""
+"""Engine set-up and the SQLite write path of a single response (write queue, plain SQL)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ import json
 import os
 import threading
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.sql.expression import Insert
+from sqlalchemy import Engine, event
+from sqlalchemy.dialects import sqlite
 
 
 def configure_engine_events(engine: Engine) -> None:
@@ -69,46 +66,22 @@ def write_queue(database_path: str) -> _WriteQueue:
         return queue
 
 
-def upsert_add(target: Connection | Session | scoped_session[Session], table: Any,
-               rows: list[dict[str, Any]],
-               keys: list[str], add: str = "n") -> None:
-    """Insert ``rows``; where a row's ``keys`` exist already, add its ``add`` column instead."""
-    if not rows:
-        return
-    dialect = target.dialect.name if isinstance(target, Connection) else \
-        target.get_bind().dialect.name
-    target.execute(_upsert_statement(dialect, table, tuple(keys), add), rows)
-
-
-@cache
-def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], add: str) -> Insert:
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table)
-    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=list(keys), set_={add: table.c[add] + stmt.excluded[add]}
-    )
-
-
 class SqliteInserts:
-    """The response insert and its count upsert as plain SQL on the DB-API connection.
+    """The response insert as plain SQL on the DB-API connection.
 
     With SQLite every write waits for the one write lock, so throughput is set by how long a
     writer holds it: parameters are converted to SQLite's storage formats (as SQLAlchemy
-    writes them) before the lock is taken, and the locked part is two C calls and a commit.
+    writes them) before the lock is taken, and the locked part is one C call and a commit.
     """
 
-    def __init__(self, responses: Any, counts: Any, count_keys: list[str]) -> None:
+    def __init__(self, responses: Any) -> None:
         dialect = sqlite.dialect(paramstyle="qmark")
         columns = [c.name for c in responses.columns if c.name != "id"]
         insert = sqlite.insert(responses).returning(responses.c.id)
         compiled = insert.compile(dialect=dialect, column_keys=columns)
         self.insert_sql, self.columns = compiled.string, list(compiled.positiontup or ())
-        upsert = _upsert_statement("sqlite", counts, tuple(count_keys), "n")
-        compiled = upsert.compile(dialect=dialect, column_keys=[*count_keys, "n"])
-        self.upsert_sql, self.count_keys = compiled.string, list(compiled.positiontup or ())
 
-    def params(self, row: dict[str, Any],
-               counts: list[dict[str, Any]]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    def params(self, row: dict[str, Any]) -> tuple[Any, ...]:
         values = []
         for name in self.columns:
             value = row[name]
@@ -119,18 +92,14 @@ class SqliteInserts:
             elif isinstance(value, dict):
                 value = json.dumps(value)
             values.append(value)
-        count_rows = [tuple(c[k].isoformat() if isinstance(c[k], date) else c[k]
-                            for k in self.count_keys) for c in counts]
-        return tuple(values), count_rows
+        return tuple(values)
 
-    def write(self, dbapi_conn: Any, params: tuple[Any, ...],
-              count_rows: list[tuple[Any, ...]]) -> int:
-        """Insert and count in one transaction; returns the new response id."""
+    def write(self, dbapi_conn: Any, params: tuple[Any, ...]) -> int:
+        """Insert in one transaction; returns the new response id."""
         cur = dbapi_conn.cursor()
         try:
             cur.execute(self.insert_sql, params)
             new_id = int(cur.fetchone()[0])
-            cur.executemany(self.upsert_sql, count_rows)
             dbapi_conn.commit()
         except BaseException:
             dbapi_conn.rollback()

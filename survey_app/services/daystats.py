@@ -1,12 +1,12 @@
 """Per-day statistics: each closed day's sufficient statistics per cell, stored once.
 
-A cell is unit × counter × procedure × target group × channel × questionnaire (the cells
-of ``daily_counts`` with the procedure).  A day is *closed* once it is over — ten minutes
-after local midnight, so that a submission that began before midnight has committed — and no
-response can reach it afterwards except through a bulk load (:mod:`.bulkload`, which adds to
-the stored cells in its transaction) or a path that calls :func:`.buckets.forget` (which
-drops the day, so it is computed again from the responses).  The staff trend and the office
-overview sum stored vectors for every closed day; the open day's vectors are kept per
+A cell is unit × counter × procedure × target group × channel × questionnaire.  A day is
+*closed* once it is over — ten minutes after local midnight, so that a submission that began
+before midnight has committed — and no response can reach it afterwards except through a
+bulk load (:mod:`.bulkload`, which adds to the stored cells in its transaction) or a path
+that calls :func:`.buckets.forget` (which drops the day, so it is computed again from the
+responses).  The staff trend and the office overview sum stored vectors for every closed
+day; the open day's vectors are kept per
 process, and only the responses that arrived since are read (:func:`open_cells`).
 
 A day is stored whole or not at all: a marker row (``unit_id`` 0, empty strings, ``n`` the
@@ -33,7 +33,7 @@ import forms
 from scoring import StatsBatch, stats_length
 
 from ..extensions import db
-from ..models import RESPONDENTS, Response
+from ..models import Response
 from ..models.responses import DayStat
 from .responses import VN_TZ
 
@@ -88,29 +88,6 @@ class Batch:
     @property
     def days(self) -> list[date]:
         return sorted({day for day, _cell in self.cells})
-
-    def count_rows(self) -> list[tuple[Any, ...]]:
-        """``daily_counts`` rows (day, unit, counter, group, channel, questionnaire, item,
-        value, n): answers per (cell, item, value) and respondents per cell."""
-        codes = forms.all_item_codes()
-        count_cells: dict[tuple[Any, ...], int] = {}  # (day, cell without the procedure)
-        to_count = np.array([count_cells.setdefault((day, *cell[:2], *cell[3:]),
-                                                    len(count_cells))
-                             for day, cell in self.cells], dtype=np.intp)
-        cell_of = to_count[self.cell_of]
-        keys_of = list(count_cells)
-        rows, cols = np.nonzero(self.answers)
-        keys = (cell_of[rows] * len(codes) + cols) * 10 + self.answers[rows, cols]
-        unique, counts = np.unique(keys, return_counts=True)
-        respondents = np.bincount(cell_of, minlength=len(keys_of)).tolist()
-        out = [(*key, RESPONDENTS, 0, n)
-               for key, n in zip(keys_of, respondents, strict=True) if n]
-        cells, rest = np.divmod(unique, len(codes) * 10)
-        items, values = np.divmod(rest, 10)
-        for c, item, value, n in zip(cells.tolist(), items.tolist(), values.tolist(),
-                                     counts.tolist(), strict=True):
-            out.append((*keys_of[c], codes[item], value, n))
-        return out
 
     def vectors(self, keep: NDArray[np.bool_] | None = None
                 ) -> dict[tuple[date, Cell], NDArray[np.int64]]:

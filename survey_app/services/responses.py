@@ -1,7 +1,8 @@
-"""Storing a response: validation against the questionnaire, idempotency, receipts, counts.
+"""Storing a response: validation against the questionnaire, idempotency, receipts.
 
-One call, one transaction: the response row and the per-day counts it adds to are written
-together, so the counts always equal what a full recount of the responses would give.
+One call, one statement and its commit.  Nothing else is written beside the response: its day
+is open, and the open day's statistics are summed from its responses when read
+(:func:`.daystats.open_cells`); the day's statistics are stored once it is closed.
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,17 +25,14 @@ import forms
 from forms import CHANNELS, Questionnaire
 
 from ..extensions import db
-from ..models import RESPONDENTS, DailyCount, Response, Unit
-from . import buckets
-from .database import SqliteInserts, upsert_add, write_queue
+from ..models import Response, Unit
+from .database import SqliteInserts, write_queue
 from .org import CounterInfo, ProcedureInfo
 from .ratelimit import keyed_hash
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_COUNT_KEYS = ["day", "unit_id", "counter_id", "target_group", "channel", "questionnaire_id",
-               "item", "value"]
-_SQLITE = SqliteInserts(Response.__table__, DailyCount.__table__, _COUNT_KEYS)
+_SQLITE = SqliteInserts(Response.__table__)
 
 
 class SubmissionError(Exception):
@@ -180,12 +176,12 @@ def validate(q: Questionnaire, info: CounterInfo, sub: Submission) -> _Clean:
 
 
 def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
-    """Validate and store one response with its per-day counts, in one transaction.
+    """Validate and store one response, in one transaction.
 
     A repeated idempotency key returns the first response (``created=False``); a receipt
     number already used at the unit raises :class:`ReceiptReused`; nothing is stored on error.
-    The common path is one INSERT … RETURNING and two upserts: duplicates are found by the
-    unique constraints, not by looking first.
+    The common path is one INSERT … RETURNING: duplicates are found by the unique
+    constraints, not by looking first.
     """
     clean = validate(q, info, sub)
     moment = sub.submitted_at or datetime.now(UTC)
@@ -197,9 +193,8 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
         "answers": clean.answers, "comment": clean.comment, "source": sub.source,
         "idempotency_key": clean.idempotency_key, "receipt_hash": clean.receipt_hash,
     }
-    counts = count_rows([SimpleNamespace(**row)])  # prepared before taking the write lock
     try:
-        response_id = _store(row, counts)
+        response_id = _store(row)
     except (IntegrityError, sqlite3.IntegrityError):
         if clean.idempotency_key:
             earlier = _by_idempotency(info.counter_id, clean.idempotency_key)
@@ -215,43 +210,21 @@ _RESPONSES = Response.__table__
 _INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)  # Core: no ORM bookkeeping
 
 
-def count_rows(responses: Iterable[Any]) -> list[dict[str, Any]]:
-    """The per-day count rows that ``responses`` add: 1 per answer to its (cell, item, value)
-    and 1 per response to its cell's respondents row (item ``RESPONDENTS``, value 0).
-    """
-    tally: Tally[tuple[Any, ...]] = Tally()
-    for r in responses:
-        cell = (r.local_day, r.unit_id, r.counter_id or 0, r.target_group, r.channel or "",
-                r.questionnaire_id)
-        tally[(*cell, RESPONDENTS, 0)] += 1
-        for code, value in r.answers.items():
-            tally[(*cell, code, value)] += 1
-    return [dict(zip(_COUNT_KEYS, k, strict=True), n=n) for k, n in sorted(tally.items())]
-
-
-def add_to_counts(responses: Sequence[Any]) -> None:
-    """Add responses to the per-day counts inside the session's transaction (bulk loads,
-    which may reach into past days: their stored half-month statistics are dropped)."""
-    upsert_add(db.session, DailyCount.__table__, count_rows(responses), _COUNT_KEYS)
-    buckets.forget(r.local_day for r in responses)
-
-
-def _store(row: dict[str, Any], counts: list[dict[str, Any]]) -> int:
-    """One transaction: the response and its counts. Returns the response's id.
+def _store(row: dict[str, Any]) -> int:
+    """One transaction: the response. Returns its id.
 
     SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps of
     milliseconds: writers queue on a kernel lock instead (which wakes them at once) and hold it
-    only for the two statements and the commit. Other databases take concurrent writers.
+    only for the statement and the commit. Other databases take concurrent writers.
     """
     engine = db.engine
     if engine.dialect.name != "sqlite" or not engine.url.database:
         with engine.begin() as conn:
             response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
-            upsert_add(conn, DailyCount.__table__, counts, _COUNT_KEYS)
         return int(response_id)
-    params, count_params = _SQLITE.params(row, counts)
+    params = _SQLITE.params(row)  # converted before taking the write lock
     with engine.connect() as conn, write_queue(engine.url.database):
-        return _SQLITE.write(conn.connection.dbapi_connection, params, count_params)
+        return _SQLITE.write(conn.connection.dbapi_connection, params)
 
 
 def _by_idempotency(counter_id: int, key: str) -> int | None:

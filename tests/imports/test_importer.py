@@ -10,9 +10,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import DailyCount, Response
+from survey_app.models import Response
+from survey_app.models.responses import DayStat
 from survey_app.services import exchange, importer
 
+from .. import daystats_check
 from ..factories import all_responses
 from .helpers import row, world, write_csv
 
@@ -41,9 +43,8 @@ def test_a_clean_file_imports_every_row_with_its_source(app: Flask, tmp_path: Pa
     assert second.target_group == "dat_dai_xay_dung_dau_tu" and second.channel == "truc_tiep"
     assert third.source == "zalo-mini-app" and third.questionnaire_id == "sipas-2024-nhanh"
     assert str(third.local_day) == "2026-03-02"  # no offset: Vietnam local time
-    respondents = db.session.scalar(select(func.sum(DailyCount.n))
-                                    .where(DailyCount.item == ""))
-    assert respondents == 3  # the per-day counts were kept in the same transaction
+    # The day (closed, empty before) got its statistics in the same transaction.
+    assert daystats_check.assert_stored_days_match_the_responses() == {third.local_day}
 
 
 def test_source_option_fills_only_empty_source_cells(app: Flask, tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_row(app: Flask,
     assert "dòng 4, cột unit_code: không có đơn vị mã 'KHONG'" in messages
     assert "mã phản hồi 500 đã xuất hiện ở dòng 11" in messages
     assert _count() == 0
-    assert db.session.scalar(select(func.count()).select_from(DailyCount)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DayStat)) == 0
 
 
 def test_rows_outside_the_scope_are_errors(app: Flask, tmp_path: Path) -> None:
@@ -144,14 +145,13 @@ def test_export_then_import_into_an_empty_database_round_trips(
     before = {r.id: (r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
                      r.questionnaire_id, r.source, r.answers, r.comment, r.local_day,
                      r.submitted_at.replace(microsecond=0)) for r in all_responses()}
-    counts = sorted(db.session.execute(
-        select(DailyCount.day, DailyCount.unit_id, DailyCount.counter_id, DailyCount.item,
-               DailyCount.value, DailyCount.n)).all())
+    stats = daystats_check.stored()
+    assert stats[1]  # the demo's closed days are stored
     out = tmp_path / "export.csv"
     exchange.export_file(out)
     assert importer.import_file(out).skipped == 400  # into the same database: nothing new
     db.session.execute(Response.__table__.delete())
-    db.session.execute(DailyCount.__table__.delete())
+    db.session.execute(DayStat.__table__.delete())
     db.session.commit()
     result = importer.import_file(out)
     assert result.added == 400 and result.kept_ids == 400
@@ -159,6 +159,4 @@ def test_export_then_import_into_an_empty_database_round_trips(
                     r.questionnaire_id, r.source, r.answers, r.comment, r.local_day,
                     r.submitted_at) for r in all_responses()}
     assert after == before
-    assert sorted(db.session.execute(
-        select(DailyCount.day, DailyCount.unit_id, DailyCount.counter_id, DailyCount.item,
-               DailyCount.value, DailyCount.n)).all()) == counts
+    assert daystats_check.stored() == stats  # the import stored the same day statistics

@@ -7,12 +7,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import RESPONDENTS, DailyCount
 from survey_app.services import org
 
+from .. import daystats_check
 from ..factories import (
     all_responses,
     counter_of,
@@ -55,7 +54,7 @@ def test_english_switch(client: FlaskClient, token: str) -> None:
     assert "No opinion" in html
 
 
-def test_valid_submission_is_stored_with_counts(client: FlaskClient, token: str) -> None:
+def test_valid_submission_is_stored_and_counted(client: FlaskClient, token: str) -> None:
     resp = post(client, token, {"A1": "5", "C1": "2", "D1": "0", "Q5": "1",
                                 "comment": "Cán bộ nhiệt tình", "channel": "truc_tiep",
                                 "procedure": "1.004227"})
@@ -66,8 +65,11 @@ def test_valid_submission_is_stored_with_counts(client: FlaskClient, token: str)
     assert stored.comment == "Cán bộ nhiệt tình"
     assert stored.source == "qr" and stored.channel == "truc_tiep"
     assert stored.target_group == "dat_dai_xay_dung_dau_tu"  # from the chosen procedure
-    counts = {(c.item, c.value): c.n for c in db.session.scalars(select(DailyCount))}
-    assert counts == {("A1", 5): 1, ("C1", 2): 1, ("Q5", 1): 1, (RESPONDENTS, 0): 1}
+    # The open day's statistics, as the staff pages read them, count it in its cell.
+    [(cell, vector)] = daystats_check.open_day(stored.local_day).items()
+    assert cell == daystats_check.cell_of(stored) and vector[0] == 1  # one respondent
+    assert daystats_check.answer_counts(stored.questionnaire_id, vector) == {
+        ("A1", 5): 1, ("C1", 2): 1, ("Q5", 1): 1}
     assert "Cảm ơn" in client.get(resp.headers["Location"]).get_data(as_text=True)
 
 
@@ -77,7 +79,8 @@ def test_double_submit_stores_one_response(client: FlaskClient, token: str) -> N
     second = post(client, token, {"A1": "4"}, hidden)
     assert first.status_code == second.status_code == 303
     assert len(all_responses()) == 1
-    assert db.session.scalar(select(DailyCount.n).where(DailyCount.item == RESPONDENTS)) == 1
+    [stored] = all_responses()
+    assert [v[0] for v in daystats_check.open_day(stored.local_day).values()] == [1]
 
 
 def test_a_new_form_gets_a_new_idempotency_key(client: FlaskClient, token: str) -> None:

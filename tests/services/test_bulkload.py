@@ -1,8 +1,8 @@
-"""Bulk loading: responses, counts equal to a recount, explicit ids, stale buckets dropped."""
+"""Bulk loading: responses, day statistics equal to a recount, explicit ids, stale buckets
+dropped."""
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,10 +11,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import RESPONDENTS, DailyCount, Response, StatsBucket
+from survey_app.models import Response, StatsBucket
+from survey_app.models.responses import DayStat
 from survey_app.services import bulkload
 from survey_app.services.responses import local_day
 
+from .. import daystats_check
 from ..factories import (
     all_responses,
     make_counter,
@@ -57,23 +59,12 @@ def _rows(place: dict[str, int], n: int, first: datetime) -> list[dict[str, Any]
     return rows
 
 
-def _recount() -> dict[tuple[object, ...], int]:
-    recount: Tally[tuple[object, ...]] = Tally()
-    for r in all_responses():
-        cell = (r.local_day, r.unit_id, r.counter_id or 0, r.target_group, r.channel or "",
-                r.questionnaire_id)
-        recount[(*cell, RESPONDENTS, 0)] += 1
-        for code, value in r.answers.items():
-            recount[(*cell, code, value)] += 1
-    return dict(recount)
+def _days_match() -> set[date]:
+    """Every stored day equals its recomputation from the responses; returns those days."""
+    return daystats_check.assert_stored_days_match_the_responses()
 
 
-def _stored_counts() -> dict[tuple[object, ...], int]:
-    return {(c.day, c.unit_id, c.counter_id, c.target_group, c.channel, c.questionnaire_id,
-             c.item, c.value): c.n for c in db.session.scalars(select(DailyCount))}
-
-
-def test_bulk_loaded_counts_equal_a_recount(place: dict[str, int]) -> None:
+def test_bulk_loaded_day_statistics_equal_a_recount(place: dict[str, int]) -> None:
     first = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
     assert bulkload.insert_responses(_rows(place, 120, first)) == 120
     db.session.commit()
@@ -82,7 +73,8 @@ def test_bulk_loaded_counts_equal_a_recount(place: dict[str, int]) -> None:
     db.session.commit()
     stored = all_responses()
     assert len(stored) == 170
-    assert _stored_counts() == _recount()
+    # Every day of the load is closed and was empty: each is stored, equal to a recount.
+    assert _days_match() == {r.local_day for r in stored}
     assert stored[0].answers == {"A1": 1, "C1": 1}
     assert stored[0].submitted_at == first
     assert stored[0].comment == "Cảm ơn"
@@ -99,7 +91,7 @@ def test_explicit_ids_are_kept_and_later_ids_follow(place: dict[str, int]) -> No
     db.session.commit()
     ids = [r.id for r in all_responses()]
     assert ids[:3] == [1000, 1002, 1005] and ids[3] > 1005
-    assert _stored_counts() == _recount()
+    assert _days_match() == {r.local_day for r in all_responses()}
     db.session.add(Response(**_row(place["unit"], None, first, {"A1": 4})))
     db.session.commit()  # the id sequence was moved past the explicit ids
     assert max(r.id for r in all_responses()) > ids[3]
@@ -109,7 +101,7 @@ def test_nothing_is_committed_by_the_loader(place: dict[str, int]) -> None:
     bulkload.insert_responses(_rows(place, 10, datetime(2026, 3, 1, tzinfo=UTC)))
     db.session.rollback()
     assert db.session.scalar(select(func.count(Response.id))) == 0
-    assert db.session.scalar(select(func.count(DailyCount.id))) == 0
+    assert db.session.scalar(select(func.count(DayStat.id))) == 0
 
 
 def test_stored_half_months_of_touched_days_are_forgotten(place: dict[str, int]) -> None:

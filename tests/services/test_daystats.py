@@ -130,7 +130,7 @@ def test_forgetting_days_drops_their_statistics(place: dict[str, Any]) -> None:
     today = scores.today_local()
     stored = daystats.ensure(today - timedelta(days=30), today)
     assert daystats.stored_days(stored) == set(stored)
-    buckets.forget([today - timedelta(days=3)])  # what add_to_counts does
+    buckets.forget([today - timedelta(days=3)])  # what a write outside the bulk loader does
     db.session.commit()
     assert daystats.stored_days(stored) == set(stored) - {today - timedelta(days=3)}
 
