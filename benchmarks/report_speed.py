@@ -80,14 +80,16 @@ def measure(folder: Path) -> dict[str, float]:
     return out
 
 
-def _counts(db_path: Path) -> tuple[int, int, float]:
+def _counts(db_path: Path) -> tuple[int, int, float, int]:
     con = sqlite3.connect(db_path)
     try:
         responses = con.execute("SELECT count(*) FROM responses").fetchone()[0]
         cells = con.execute("SELECT count(*) FROM day_stats WHERE unit_id != 0").fetchone()[0]
+        halves = con.execute("SELECT count(*) FROM stats_buckets WHERE unit_id = 0"
+                             ).fetchone()[0]
     finally:
         con.close()
-    return responses, cells, db_path.stat().st_size / 1e9
+    return responses, cells, db_path.stat().st_size / 1e9, halves
 
 
 def _load() -> str:
@@ -104,8 +106,10 @@ def run(folder: Path, args: argparse.Namespace) -> int:
                         "--responses", str(args.responses), "--units", str(args.units),
                         "--seed", str(args.seed)], check=True)
         print(f"set-up: {time.perf_counter() - started:.0f} s")
-    responses, cells, size = _counts(db_path)
-    print(f"database: {responses:,} responses, {cells:,} stored day cells, {size:.1f} GB")
+    responses, cells, size, halves = _counts(db_path)
+    print(f"database: {responses:,} responses, {cells:,} stored day cells, {size:.1f} GB; "
+          f"{halves} half-months summed already" + (" (none: the first report sums them)"
+                                                     if not halves else ""))
     env = _bench.sipas_env(db_path)
     load_before = _load()
     done = subprocess.run([sys.executable, __file__, "--measure", str(folder)], env=env,
@@ -119,7 +123,8 @@ def run(folder: Path, args: argparse.Namespace) -> int:
     totals = {}
     for which in ("first", "later"):
         totals[which] = m[f"{which}_build"] + m[f"{which}_xlsx"] + m[f"{which}_pdf"]
-        print(f"in process, {which} report: build {m[f'{which}_build']:.1f} s + XLSX "
+        print(f"in process, {which} report of the process: build "
+              f"{m[f'{which}_build']:.1f} s + XLSX "
               f"{m[f'{which}_xlsx']:.1f} s + PDF {m[f'{which}_pdf']:.1f} s = "
               f"{totals[which]:.1f} s")
     print(f"  {int(m['respondents']):,} respondents in {PERIOD}, {int(m['rows'])} ranked rows, "
@@ -135,7 +140,7 @@ def run(folder: Path, args: argparse.Namespace) -> int:
     return _bench.verdict(
         f"quarterly report pack (XLSX + PDF), {args.units:,} units, {responses:,} responses",
         totals["later"] <= TARGET_SECONDS, f"{totals['later']:.1f} s in process "
-        f"(first report after the load {totals['first']:.1f} s)", f"<= {TARGET_SECONDS:.0f} s")
+        f"(first report of the process {totals['first']:.1f} s)", f"<= {TARGET_SECONDS:.0f} s")
 
 
 def main() -> int:

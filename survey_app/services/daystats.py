@@ -85,6 +85,31 @@ class Batch:
             for r in rows], dtype=np.intp)
         return cls(list(index), cell_of, answer_matrix([r["answers"] for r in rows]))
 
+    @classmethod
+    def from_columns(cls, days: NDArray[np.int64], cols: Any, answers: NDArray[np.int8]
+                     ) -> Batch:
+        """From the columns of :class:`.bulkload.Columns` (``days`` as ordinals): each
+        row's (day, cell) found by numpy, one ``unique`` per column and one for the cells."""
+        parts = [days, np.asarray(cols.unit_id), np.asarray(cols.counter_id),
+                 np.asarray(cols.procedure_id), np.asarray(cols.target_group.codes),
+                 np.asarray(cols.channel.codes), np.asarray(cols.questionnaire.codes)]
+        key = np.zeros(len(days), dtype=np.int64)
+        size = 1
+        for part in parts:
+            distinct, where = np.unique(part, return_inverse=True)
+            if size * len(distinct) >= 1 << 62:  # renumber the keys so far
+                distinct_keys, key = np.unique(key, return_inverse=True)
+                size = len(distinct_keys)
+            key = key * len(distinct) + where.reshape(-1)
+            size *= len(distinct)
+        _keys, first, cell_of = np.unique(key, return_index=True, return_inverse=True)
+        group, channel, qid = (cols.target_group.values, cols.channel.values,
+                               cols.questionnaire.values)
+        cells = [(date.fromordinal(d), (u, c, p, group[g], channel[h], qid[q]))
+                 for d, u, c, p, g, h, q in zip(*(part[first].tolist() for part in parts),
+                                                strict=True)]
+        return cls(cells, cell_of.reshape(-1).astype(np.intp), answers)
+
     @property
     def days(self) -> list[date]:
         return sorted({day for day, _cell in self.cells})
@@ -93,10 +118,22 @@ class Batch:
                 ) -> dict[tuple[date, Cell], NDArray[np.int64]]:
         """The statistics vector of every (day, cell) (of the rows ``keep``)."""
         out: dict[tuple[date, Cell], NDArray[np.int64]] = {}
+        for present, vectors in self.blocks(keep):
+            for g, c in enumerate(present.tolist()):
+                out[self.cells[c]] = vectors[g]
+        return out
+
+    def blocks(self, keep: NDArray[np.bool_] | None = None
+               ) -> list[tuple[NDArray[np.intp], NDArray[np.int64]]]:
+        """Per questionnaire: the cells present (indices into ``cells``) and their
+        statistics vectors as one ``(G, L)`` matrix (of the rows ``keep``)."""
+        out = []
         codes = forms.all_item_codes()
-        qid_of = np.array([cell[5] for _day, cell in self.cells], dtype=object)
-        for qid in sorted(set(qid_of.tolist())):
-            wanted = (qid_of == qid)[self.cell_of]
+        qids = sorted({cell[5] for _day, cell in self.cells})
+        qid_of = np.array([qids.index(cell[5]) for _day, cell in self.cells], dtype=np.intp)
+        row_qid = qid_of[self.cell_of]
+        for q, qid in enumerate(qids):
+            wanted = row_qid == q
             if keep is not None:
                 wanted &= keep
             if not wanted.any():
@@ -105,10 +142,9 @@ class Batch:
             columns = [codes.index(c) for c in structure.columns]
             present, groups = np.unique(self.cell_of[wanted], return_inverse=True)
             vectors = StatsBatch.from_answers(
-                structure, self.answers[wanted][:, columns], groups,
-                n_groups=len(present)).to_vectors()
-            for g, c in enumerate(present.tolist()):
-                out[self.cells[c]] = vectors[g]
+                structure, self.answers[np.flatnonzero(wanted)[:, None], columns],
+                groups.reshape(-1), n_groups=len(present)).to_vectors()
+            out.append((present.astype(np.intp), vectors))
         return out
 
 
@@ -176,14 +212,17 @@ def plan_bulk(days: Iterable[date]) -> dict[date, bool]:
 
 def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
     """Add a bulk load's responses to the statistics of the days in ``plan`` (in the
-    caller's transaction)."""
+    caller's transaction).  Vectorised over the cells: the statistics of every (day, cell)
+    come from one ``StatsBatch`` per questionnaire and are written with one prepared
+    statement (thousands of cells per call on SQLite)."""
     if not plan:
         return
-    in_plan = np.array([day in plan for day, _cell in batch.cells], dtype=bool)
+    in_plan = np.fromiter((day in plan for day, _cell in batch.cells), dtype=bool,
+                          count=len(batch.cells))
     keep = in_plan[batch.cell_of]
     if not keep.any():
         return
-    vectors = batch.vectors(keep)
+    blocks = batch.blocks(keep)
     respondents: dict[date, int] = {}
     for (day, _cell), count in zip(batch.cells, np.bincount(
             batch.cell_of[keep], minlength=len(batch.cells)).tolist(), strict=True):
@@ -200,26 +239,58 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
             existing[(row.day, (row.unit_id, row.counter_id, row.procedure_id,
                                 row.target_group, row.channel,
                                 row.questionnaire_id))] = row
-    inserts, updates = [], []
-    for (day, cell), vector in vectors.items():
-        old = existing.get((day, cell))
-        if old is None:
-            inserts.append(_row(day, cell, vector))
-        else:
-            total = _vector(old.stats) + vector
-            updates.append({"row_id": old.id, "n": int(total[0]), "stats": _blob(total)})
+    inserts: list[tuple[Any, ...]] = []
+    updates = []
+    for present, vectors in blocks:
+        cells = [batch.cells[c] for c in present.tolist()]
+        if existing:
+            old = [existing.get(key) for key in cells]
+            for vector, was in zip(vectors, old, strict=True):
+                if was is not None:
+                    total = _vector(was.stats) + vector
+                    updates.append({"row_id": was.id, "n": int(total[0]),
+                                    "stats": _blob(total)})
+            fresh = np.array([was is None for was in old], dtype=bool)
+            cells = [key for key, was in zip(cells, old, strict=True) if was is None]
+            vectors = vectors[fresh]
+        matrix = np.ascontiguousarray(vectors.astype("<i4"))  # counts stay far below 2³¹
+        blobs = matrix.view(f"V{matrix.shape[1] * 4}").ravel().tolist()
+        inserts.extend((day, *cell, n, blob) for (day, cell), n, blob
+                       in zip(cells, matrix[:, 0].tolist(), blobs, strict=True))
     for day, count in respondents.items():
         marker = existing.get((day, (0, 0, 0, "", "", "")))
         if marker is None:
-            inserts.append({"day": day, **MARKER, "n": count, "stats": b""})
+            inserts.append((day, 0, 0, 0, "", "", "", count, b""))
         else:
             updates.append({"row_id": marker.id, "n": marker.n + count, "stats": b""})
     if inserts:
-        db.session.execute(insert(_TABLE), inserts)
+        _insert_rows(inserts)
     if updates:
         db.session.execute(update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
                            .values(n=bindparam("n"), stats=bindparam("stats")),
                            updates, execution_options={"synchronize_session": False})
+
+
+_ROW = ("day", "unit_id", "counter_id", "procedure_id", "target_group", "channel",
+        "questionnaire_id", "n", "stats")
+_SQLITE_INSERT = (f"INSERT INTO day_stats ({', '.join(_ROW)}) "  # noqa: S608 - constant names
+                  f"VALUES ({', '.join('?' for _ in _ROW)})")
+
+
+def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``day_stats`` rows (tuples in :data:`_ROW` order) in the session's transaction:
+    one prepared ``executemany`` on SQLite, SQLAlchemy's ``insertmanyvalues`` elsewhere."""
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(_TABLE), [dict(zip(_ROW, row, strict=True)) for row in rows])
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(rows), 50_000):
+            cursor.executemany(_SQLITE_INSERT, [(day.isoformat(), *rest) for day, *rest
+                                                in rows[start:start + 50_000]])
+    finally:
+        cursor.close()
 
 
 def _row(day: date, cell: Cell, vector: NDArray[np.int64]) -> dict[str, Any]:
@@ -307,10 +378,25 @@ def read_chunks(first: date, last: date, unit_ids: Iterable[int] | None,
         if not units:
             return
         query = query.where(c.unit_id.in_(units))
-    result = db.session.connection().execute(query.execution_options(yield_per=size))
-    for part in result.partitions():
-        yield [(day, (unit_id, counter_id, procedure_id, group, channel, qid), blob)
-               for day, unit_id, counter_id, procedure_id, group, channel, qid, blob in part]
+    # The DB-API cursor itself: SQLAlchemy's row processing would cost as much as the read.
+    conn = db.session.connection()
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    days: dict[Any, date] = {}  # SQLite gives ISO text, PostgreSQL dates
+    try:
+        cursor.execute(sql)
+        while part := cursor.fetchmany(size):
+            out = []
+            for day, unit_id, counter_id, procedure_id, group, channel, qid, blob in part:
+                when = days.get(day)
+                if when is None:
+                    when = days[day] = (day if isinstance(day, date)
+                                        else date.fromisoformat(day))
+                out.append((when, (unit_id, counter_id, procedure_id, group, channel, qid),
+                            bytes(blob)))
+            yield out
+    finally:
+        cursor.close()
 
 
 def length_of(qid: str) -> int:

@@ -432,9 +432,49 @@ def score_database_each(query: Slice, groupings: Sequence[tuple[str, ...]],
         return [[] for _ in groupings]
     union = tuple(dict.fromkeys(d for by in groupings for d in by))
     groups, acc = _Groups(keys=[]), _Accumulator()  # by every dimension asked, once
+    procedures: dict[int, str] = {}
+    if "procedure" in union:
+        procedures = {i: c for i, c in db.session.execute(select(Procedure.id,
+                                                                   Procedure.code))}
+    periodic = bool(set(union) & set(PERIODS))
+    seen: dict[tuple[Any, ...], int] = {}  # (procedure id, group, channel, day) → group
 
     def add(records: list[tuple[date, Cell, bytes]]) -> None:
-        _add_days(acc, groups, records, union, query.cutoff, units)
+        """Sum a chunk's vectors per group with one sparse product per version (a sort and
+        ``reduceat`` over a (rows, 644) array is several times slower)."""
+        per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
+        for day, (_unit, _counter, procedure_id, target_group, channel, qid), blob in records:
+            raw = (procedure_id, target_group, channel, day if periodic else None)
+            number = seen.get(raw)
+            if number is None:
+                key = []
+                for dim in union:
+                    if dim == "procedure":
+                        key.append(procedures.get(procedure_id, ""))
+                    elif dim == "target_group":
+                        key.append(target_group)
+                    elif dim == "channel":
+                        key.append(channel)
+                    else:
+                        key.append(_period_label(day, dim, query.cutoff))
+                number = seen[raw] = groups.number(tuple(key))
+            numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
+            numbers.append(number)
+            blobs.append(blob)
+            land.append(target_group == LAND)
+        from scipy import sparse
+
+        for qid, (numbers, blobs, land) in per_version.items():
+            matrix = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(len(blobs), -1)
+            present, local = np.unique(np.asarray(numbers), return_inverse=True)
+            onehot = sparse.csr_matrix((np.ones(len(blobs), dtype=np.int64),
+                                        (local, np.arange(len(blobs)))),
+                                       shape=(len(present), len(blobs)))
+            sums = np.asarray(onehot @ matrix, dtype=np.int64)
+            land_n = onehot @ (matrix[:, 0].astype(np.int64) * np.asarray(land))
+            for group, vector, land_count in zip(present.tolist(), sums, land_n.tolist(),
+                                                 strict=True):
+                acc.add(qid, group, vector, int(land_count))
 
     open_day, today = daystats.first_open_day(), today_local()
     if start < open_day:
