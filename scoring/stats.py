@@ -42,7 +42,7 @@ _FORMAT_VERSION = 1
 _HEADER_LENGTH = 4
 # Float32 matrix products are exact while every partial sum stays below 2**24.
 _EXACT_ROWS = 1 << 23
-_SMALL_GROUP = 128
+_SMALL_GROUP = 2  # groups below: running sums; from 2 rows one BLAS product (measured faster)
 _SMALL_CHUNK = 8192
 
 
@@ -521,7 +521,9 @@ def _cross_products(
             block = _indicators(satisfaction[lo:hi]).astype(np.float32)
             cross[g] += (block.T @ block).astype(np.int64)
     small = np.flatnonzero((sizes > 0) & (sizes < _SMALL_GROUP))
-    if small.size:  # small groups: summed outer products, many groups per chunk
+    if small.size:  # small groups: running sums of the outer products, differenced per group
+        upper = np.triu_indices(size)
+        off = upper[0] != upper[1]
         cumulative = np.concatenate([[0], np.cumsum(sizes[small])])
         positions = np.repeat(bounds[small] - cumulative[:-1], sizes[small])
         positions += np.arange(int(cumulative[-1]))
@@ -530,10 +532,15 @@ def _cross_products(
             last = int(np.searchsorted(cumulative, cumulative[first] + _SMALL_CHUNK, "right")) - 1
             last = min(max(last, first + 1), small.size)
             index = positions[int(cumulative[first]) : int(cumulative[last])]
-            v = _indicators(satisfaction[index])
-            outer = (v[:, :, None] & v[:, None, :]).reshape(v.shape[0], -1)
-            offsets = (cumulative[first:last] - cumulative[first]).astype(np.intp)
-            sums = np.add.reduceat(outer, offsets, axis=0, dtype=np.int64)
-            cross[small[first:last]] += sums.reshape(-1, size, size)
+            v = np.ascontiguousarray(_indicators(satisfaction[index]).T)  # (2J, rows)
+            outer = v[upper[0]] & v[upper[1]]  # (2J(2J+1)/2, rows) of 0/1, rows contiguous
+            running = np.zeros((outer.shape[0], outer.shape[1] + 1), dtype=np.int32)
+            np.cumsum(outer, axis=1, dtype=np.int32, out=running[:, 1:])
+            ends = (cumulative[first + 1 : last + 1] - cumulative[first]).astype(np.intp)
+            starts = (cumulative[first:last] - cumulative[first]).astype(np.intp)
+            sums = (running[:, ends] - running[:, starts]).T
+            chunk = small[first:last, None]  # distinct groups: fancy += is safe
+            cross[chunk, upper[0], upper[1]] += sums
+            cross[chunk, upper[1][off], upper[0][off]] += sums[:, off]  # the mirror image
             first = last
     return cross

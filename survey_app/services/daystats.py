@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -37,6 +37,7 @@ from ..models import Response
 from ..models.responses import DayStat
 from .responses import VN_TZ
 
+BLOCK = 20_000  # cells whose statistics are computed at once (a few hundred MB at most)
 CLOSE_AFTER = timedelta(minutes=10)  # after midnight: a submission begun before it is done
 MARKER = {"unit_id": 0, "counter_id": 0, "procedure_id": 0, "target_group": "", "channel": "",
           "questionnaire_id": ""}
@@ -124,10 +125,10 @@ class Batch:
         return out
 
     def blocks(self, keep: NDArray[np.bool_] | None = None
-               ) -> list[tuple[NDArray[np.intp], NDArray[np.int64]]]:
-        """Per questionnaire: the cells present (indices into ``cells``) and their
-        statistics vectors as one ``(G, L)`` matrix (of the rows ``keep``)."""
-        out = []
+               ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.int64]]]:
+        """Per questionnaire and :data:`BLOCK` cells at most: the cells present (indices
+        into ``cells``) and their statistics vectors as one ``(G, L)`` matrix (of the rows
+        ``keep``)."""
         codes = forms.all_item_codes()
         qids = sorted({cell[5] for _day, cell in self.cells})
         qid_of = np.array([qids.index(cell[5]) for _day, cell in self.cells], dtype=np.intp)
@@ -139,13 +140,19 @@ class Batch:
             if not wanted.any():
                 continue
             structure = _structure(qid)
-            columns = [codes.index(c) for c in structure.columns]
-            present, groups = np.unique(self.cell_of[wanted], return_inverse=True)
-            vectors = StatsBatch.from_answers(
-                structure, self.answers[np.flatnonzero(wanted)[:, None], columns],
-                groups.reshape(-1), n_groups=len(present)).to_vectors()
-            out.append((present.astype(np.intp), vectors))
-        return out
+            columns = np.array([codes.index(c) for c in structure.columns], dtype=np.intp)
+            rows = np.flatnonzero(wanted)
+            present, groups = np.unique(self.cell_of[rows], return_inverse=True)
+            groups = groups.reshape(-1)
+            order = np.argsort(groups, kind="stable")
+            rows, groups = rows[order], groups[order]
+            bounds = np.searchsorted(groups, np.arange(0, len(present) + BLOCK, BLOCK))
+            for k in range(0, len(present), BLOCK):  # bounded memory: BLOCK cells at a time
+                lo, hi = bounds[k // BLOCK], bounds[k // BLOCK + 1]
+                vectors = StatsBatch.from_answers(
+                    structure, self.answers[rows[lo:hi, None], columns],
+                    groups[lo:hi] - k, n_groups=min(BLOCK, len(present) - k)).to_vectors()
+                yield present[k:k + BLOCK].astype(np.intp), vectors
 
 
 def answer_matrix(answers: Sequence[Mapping[str, int]]) -> NDArray[np.int8]:
@@ -222,7 +229,6 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
     keep = in_plan[batch.cell_of]
     if not keep.any():
         return
-    blocks = batch.blocks(keep)
     respondents: dict[date, int] = {}
     for (day, _cell), count in zip(batch.cells, np.bincount(
             batch.cell_of[keep], minlength=len(batch.cells)).tolist(), strict=True):
@@ -241,7 +247,7 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
                                 row.questionnaire_id))] = row
     inserts: list[tuple[Any, ...]] = []
     updates = []
-    for present, vectors in blocks:
+    for present, vectors in batch.blocks(keep):
         cells = [batch.cells[c] for c in present.tolist()]
         if existing:
             old = [existing.get(key) for key in cells]
@@ -257,6 +263,9 @@ def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
         blobs = matrix.view(f"V{matrix.shape[1] * 4}").ravel().tolist()
         inserts.extend((day, *cell, n, blob) for (day, cell), n, blob
                        in zip(cells, matrix[:, 0].tolist(), blobs, strict=True))
+        if len(inserts) >= BLOCK:  # written as they come: memory bounded by a block
+            _insert_rows(inserts)
+            inserts = []
     for day, count in respondents.items():
         marker = existing.get((day, (0, 0, 0, "", "", "")))
         if marker is None:

@@ -68,7 +68,7 @@ DEFAULT_SOURCE = "paper"
 SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 MAX_ID = 2_147_483_647  # responses.id is a 32-bit integer on PostgreSQL
 KEY_PREFIX = "imp-"
-BATCH = 100_000  # rows turned into dicts and handed to bulkload at a time
+BATCH = 250_000  # rows handed to bulkload at a time (as columns)
 SQLITE_CACHE_KIB = 256 * 1024  # SQLite page cache during an import, in KiB
 ANALYZE_AFTER = 50_000  # new rows after which the planner's statistics are refreshed
 FUTURE_SLACK = timedelta(days=1)  # clocks and demo data differ; later is a typo (2062)
@@ -162,12 +162,17 @@ class _Rows:
     channel: _Enc
     questionnaire: _Enc
     source: _Enc
-    answers: list[dict[str, int]]
+    answers: Any  # (n, len(forms.all_item_codes())) int8 matrix, C order; 0 = empty
     comment: list[str]
 
     @property
     def n(self) -> int:
         return len(self.lines)
+
+    def answer_dict(self, i: int) -> dict[str, int]:
+        codes = forms.all_item_codes()
+        row = self.answers[i].tolist()
+        return {codes[j]: v for j, v in enumerate(row) if v}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -234,32 +239,49 @@ def _read_csv_fast(path: Path) -> _Rows:
         unit=enc(table.unit), counter=enc(table.counter), procedure=enc(table.procedure),
         target_group=enc(table.target_group), channel=enc(table.channel),
         questionnaire=enc(table.questionnaire), source=enc(table.source),
-        answers=_answer_dicts(table.answers, table.item_codes, header),
+        answers=_answer_matrix(table.answers, table.item_codes),
         comment=[_comment(c) if c else "" for c in comments],
     )
 
 
-def _answer_dicts(matrix: Any, item_codes: Sequence[str], header: Sequence[str]
-                  ) -> list[dict[str, int]]:
-    """One ``{item code: answer}`` per row of the ``(n, items)`` int8 matrix (0 = empty).
-
-    The non-empty cells are found by numpy in row order; each row's dict is then built in C
-    from a slice of (code, value) pairs.  In chunks, to bound the memory of the pairs.
-    """
+def _answer_matrix(matrix: Any, item_codes: Sequence[str]) -> Any:
+    """The file's answers as a C-ordered int8 matrix over ``forms.all_item_codes()``."""
     import numpy as np
 
-    present = [j for j, code in enumerate(item_codes) if code in header]
-    n = matrix.shape[0]
-    if not present:
-        return [{} for _ in range(n)]
-    names = np.array([item_codes[j] for j in present], dtype=object)
-    out: list[dict[str, int]] = []
-    for lo in range(0, n, 200_000):
-        sub = np.ascontiguousarray(matrix[lo:lo + 200_000, present])
+    codes = forms.all_item_codes()
+    if tuple(item_codes) == codes:
+        return np.ascontiguousarray(matrix, dtype=np.int8)
+    out = np.zeros((matrix.shape[0], len(codes)), dtype=np.int8)
+    for j, code in enumerate(item_codes):
+        out[:, codes.index(code)] = matrix[:, j]
+    return out
+
+
+def _dicts_matrix(answers: Sequence[dict[str, int]]) -> Any:
+    from .daystats import answer_matrix
+
+    return answer_matrix(answers)
+
+
+def _answer_texts(matrix: Any, wanted: Sequence[int]) -> list[str]:
+    """``A1=5,C1=2`` (item codes sorted) of the rows ``wanted``, built by pyarrow: what the
+    idempotency keys hash."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = forms.all_item_codes()
+    order = sorted(range(len(codes)), key=lambda j: codes[j])
+    pieces = pa.array([f"{codes[j]}={v}" for j in order for v in range(10)], pa.string())
+    out: list[str] = []
+    for lo in range(0, len(wanted), 200_000):  # bounded memory
+        sub = matrix[np.asarray(wanted[lo:lo + 200_000], dtype=np.intp)][:, order]
         rows, cols = np.nonzero(sub)
-        pairs = list(zip(names[cols].tolist(), sub[rows, cols].tolist(), strict=True))
-        bounds = [0, *np.cumsum(np.count_nonzero(sub, axis=1)).tolist()]
-        out.extend(dict(pairs[a:b]) for a, b in zip(bounds, bounds[1:], strict=False))
+        index = cols.astype(np.int32) * 10 + sub[rows, cols]
+        offsets = np.zeros(sub.shape[0] + 1, dtype=np.int32)
+        np.cumsum(np.count_nonzero(sub, axis=1), out=offsets[1:])
+        lists = pa.ListArray.from_arrays(pa.array(offsets), pieces.take(pa.array(index)))
+        out.extend(pc.binary_join(lists, ",").to_pylist())
     return out
 
 
@@ -382,7 +404,8 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
         target_group=_Enc.of([r.target_group for r in p]),
         channel=_Enc.of([r.channel for r in p]),
         questionnaire=_Enc.of([r.questionnaire for r in p]),
-        source=_Enc.of([r.source for r in p]), answers=[r.answers for r in p],
+        source=_Enc.of([r.source for r in p]),
+        answers=_dicts_matrix([r.answers for r in p]),
         comment=[_comment(r.comment) for r in p],
     )
     return rows, problems
@@ -398,6 +421,7 @@ class _Resolved:
     procedure_id: list[int | None]
     source: list[str]  # the source each row is stored with
     rid: list[int | None]
+    columns: Any = None  # unit, counter, procedure ids (0 = none) as numpy arrays; sources
 
 
 def _check(rows: _Rows, scope: set[int] | None, default_source: str,
@@ -491,7 +515,8 @@ def _check(rows: _Rows, scope: set[int] | None, default_source: str,
     return _Resolved(
         unit_id=uid.tolist(), counter_id=[c or None for c in cid.tolist()],
         procedure_id=[p or None for p in pid.tolist()],
-        source=[effective[c] for c in scodes.tolist()], rid=rid)
+        source=[effective[c] for c in scodes.tolist()], rid=rid,
+        columns=(uid, cid, pid, _Enc(scodes, effective)))
 
 
 # --- what is stored already -----------------------------------------------------------------
@@ -508,10 +533,8 @@ def _keys(rows: _Rows, res: _Resolved) -> list[str | None]:
     keys: list[str | None] = [None] * rows.n
     cols = [c.texts() for c in (rows.source, rows.unit, rows.counter, rows.procedure,
                                 rows.target_group, rows.channel, rows.questionnaire)]
-    for i in range(rows.n):
-        if res.rid[i] is not None:
-            continue
-        answers = ",".join(f"{c}={v}" for c, v in sorted(rows.answers[i].items()))
+    wanted = [i for i in range(rows.n) if res.rid[i] is None]
+    for i, answers in zip(wanted, _answer_texts(rows.answers, wanted), strict=True):
         content = "\x1f".join((
             *(col[i] for col in cols), rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"),
             answers, rows.comment[i],
@@ -604,15 +627,16 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
     keys = _keys(rows, res)
     stored_keys = _stored_keys(keys, res.counter_id)
     stored = _stored_ids([i for i in res.rid if i is not None])
-    texts = _Texts(rows)
+    texts = _Texts(rows) if stored else None  # texts row by row: only to compare
     new: list[int] = []
     skipped = 0
     for i in range(rows.n):
         rid = res.rid[i]
         if rid is not None and rid in stored:
+            assert texts is not None
             mine = (rows.moment[i], res.unit_id[i], res.counter_id[i], res.procedure_id[i],
                     texts.group[i], texts.channel[i] or None, texts.questionnaire[i],
-                    res.source[i], rows.answers[i], rows.comment[i] or None)
+                    res.source[i], rows.answer_dict(i), rows.comment[i] or None)
             what = _difference(_normalise_stored(stored[rid]), mine)
             if what:
                 problems.append(FileProblem(rows.lines[i], "response_id", CHANGED.format(
@@ -646,8 +670,7 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
         db.session.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
     try:
         for start in range(0, len(new), BATCH):
-            bulkload.insert_responses([_row(rows, texts, res, keys, i)
-                                       for i in new[start:start + BATCH]])
+            bulkload.insert_columns(_columns(rows, res, keys, new[start:start + BATCH]))
         if len(new) >= ANALYZE_AFTER:
             bulkload.analyze()  # the planner's statistics, after a large load
         if before_commit is not None:
@@ -683,19 +706,30 @@ def _normalise_stored(stored: tuple[Any, ...]) -> tuple[Any, ...]:
             {str(k): int(v) for k, v in (answers or {}).items()}, comment or None)
 
 
-def _row(rows: _Rows, texts: _Texts, res: _Resolved, keys: list[str | None],
-         i: int) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "questionnaire_id": texts.questionnaire[i], "unit_id": res.unit_id[i],
-        "counter_id": res.counter_id[i], "procedure_id": res.procedure_id[i],
-        "target_group": texts.group[i], "channel": texts.channel[i] or None,
-        "submitted_at": rows.moment[i], "local_day": rows.day[i],
-        "answers": rows.answers[i], "comment": rows.comment[i] or None,
-        "source": res.source[i], "idempotency_key": keys[i], "receipt_hash": None,
-    }
-    if res.rid[i] is not None:
-        row["id"] = res.rid[i]
-    return row
+def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[int]) -> Any:
+    """The rows ``chosen`` as :class:`.bulkload.Columns` (no per-row dict is built)."""
+    import numpy as np
+
+    from .bulkload import Columns, Text
+
+    at = np.asarray(chosen, dtype=np.intp)
+    uid, cid, pid, source = res.columns
+
+    def text(enc: _Enc) -> Text:
+        return Text(enc.codes[at], enc.values)
+
+    moments = [rows.moment[i].replace(tzinfo=None) for i in chosen]  # aware UTC → naive UTC
+    ids = [res.rid[i] or 0 for i in chosen]
+    return Columns(
+        questionnaire=text(rows.questionnaire), unit_id=uid[at], counter_id=cid[at],
+        procedure_id=pid[at], target_group=text(rows.target_group), channel=text(rows.channel),
+        submitted_at=np.array(moments, dtype="datetime64[us]"),
+        local_day=np.array([rows.day[i].toordinal() for i in chosen], dtype=np.int64),
+        answers=rows.answers[at], source=text(source),
+        comment=[rows.comment[i] or None for i in chosen],
+        idempotency_key=[keys[i] for i in chosen],
+        id=np.array(ids, dtype=np.int64) if any(ids) else None,
+    )
 
 
 def problems_text(problems: Sequence[FileProblem]) -> str:

@@ -129,3 +129,22 @@ def test_stats_arrays_are_read_only(answers):
     stats = SufficientStats.from_answers(DV, answers)
     with pytest.raises(ValueError):
         stats.counts[0, 0] = 1
+
+
+@pytest.mark.parametrize("small_group", [2, 128])
+def test_cross_products_of_many_groups_of_every_size_are_exact(small_group, monkeypatch):
+    """Single-row groups (running sums), larger ones (one product each), unsorted groups,
+    empty groups and chunks of several thousand rows: equal to a plain sum of v vᵀ."""
+    from scoring import stats as module
+
+    monkeypatch.setattr(module, "_SMALL_GROUP", small_group)
+    monkeypatch.setattr(module, "_SMALL_CHUNK", 64)
+    rng = np.random.default_rng(5)
+    sizes = np.concatenate([np.ones(300, int), rng.integers(0, 200, 40), [0, 0, 500]])
+    groups = rng.permutation(np.repeat(np.arange(sizes.size), sizes))
+    satisfaction = rng.integers(0, 6, (groups.size, 4)).astype(np.int8)
+    got = module._cross_products(satisfaction, groups, sizes.size)
+    v = np.concatenate([satisfaction >= 4, satisfaction > 0], axis=1).astype(np.int64)
+    want = np.zeros_like(got)
+    np.add.at(want, groups, v[:, :, None] * v[:, None, :])
+    assert np.array_equal(got, want)

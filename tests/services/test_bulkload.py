@@ -121,3 +121,59 @@ def test_naive_times_are_refused(place: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="aware"):
         bulkload.insert_responses(rows)
     db.session.rollback()
+
+
+def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
+    """insert_columns (numpy columns, answer matrix, days as datetime64) stores the same
+    responses and day statistics as insert_responses of the same rows."""
+    import numpy as np
+
+    from survey_app.services import daystats
+    from survey_app.services.bulkload import Columns, Text
+
+    rows = _rows(place, 40, datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+    bulkload.insert_responses(rows)
+    db.session.commit()
+    by_dicts = [(r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
+                 r.submitted_at, r.local_day, r.answers, r.comment, r.source)
+                for r in all_responses()]
+    stats = daystats_check.stored()
+    db.session.execute(Response.__table__.delete())
+    db.session.execute(DayStat.__table__.delete())
+    db.session.commit()
+
+    cols = Columns(
+        questionnaire=Text.of(r["questionnaire_id"] for r in rows),
+        unit_id=np.array([r["unit_id"] for r in rows]),
+        counter_id=np.array([r["counter_id"] or 0 for r in rows]),
+        procedure_id=np.array([r["procedure_id"] or 0 for r in rows]),
+        target_group=Text.of(r["target_group"] for r in rows),
+        channel=Text.of(r["channel"] or "" for r in rows),
+        submitted_at=np.array([r["submitted_at"].replace(tzinfo=None) for r in rows],
+                              dtype="datetime64[us]"),
+        local_day=np.array([r["local_day"] for r in rows], dtype="datetime64[D]"),
+        answers=daystats.answer_matrix([r["answers"] for r in rows]),
+        source=Text.of(r["source"] for r in rows),
+        comment=[r["comment"] for r in rows])
+    assert bulkload.insert_columns(cols) == 40
+    db.session.commit()
+    by_columns = [(r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
+                   r.submitted_at, r.local_day, r.answers, r.comment, r.source)
+                  for r in all_responses()]
+    assert by_columns == by_dicts
+    assert daystats_check.stored() == stats
+    bad = Columns(**{**cols.__dict__, "answers": cols.answers[:, :3]})
+    with pytest.raises(ValueError, match="int8 matrix"):
+        bulkload.insert_columns(bad)
+
+
+def test_many_cells_are_computed_block_by_block(place: dict[str, int],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_app.services import daystats
+
+    monkeypatch.setattr(daystats, "BLOCK", 3)  # many blocks of three cells
+    bulkload.insert_responses(_rows(place, 90, datetime(2026, 3, 1, 2, 0, tzinfo=UTC)))
+    db.session.commit()
+    cells, _markers = daystats_check.stored()
+    assert len(cells) > 20
+    assert daystats_check.assert_stored_days_match_the_responses()
