@@ -205,6 +205,9 @@ def test_golden_xlsx(data: Dataset, report: Report, tmp_path: Path) -> None:
         expected_sources[r.source] = expected_sources.get(r.source, 0) + 1
     assert sources == expected_sources
     assert sum(sources.values()) == len(now_all)
+    n = len(now_all)
+    assert (f"Nguồn dữ liệu: {n} người trả lời trong kỳ; {n} phiếu lưu từng phiếu, theo nguồn"
+            in report.methods[-1])
 
     # Real numbers with number formats, frozen header rows, charts embedded.
     ws = book["xep_hang"]

@@ -599,6 +599,6 @@ def _methods(previous_label: str, stored: int, respondents: int) -> tuple[str, .
         f"{COMMENTS_PER_FACTOR} ý kiến mới nhất (đọc từ ngày cuối kỳ trở về trước, dừng khi "
         f"mỗi yếu tố đã đủ hoặc đã đọc {_dots(COMMENTS_READ)} ý kiến); số điện thoại, số giấy "
         "tờ và thư điện tử được che.",
-        f"Nguồn dữ liệu: {respondents:,} người trả lời trong kỳ; {stored:,} phiếu lưu từng "
-        "phiếu, theo nguồn ở bảng “Nguồn dữ liệu”.".replace(",", "."),
+        f"Nguồn dữ liệu: {_dots(respondents)} người trả lời trong kỳ; {_dots(stored)} phiếu "
+        "lưu từng phiếu, theo nguồn ở bảng “Nguồn dữ liệu”.",
     )
