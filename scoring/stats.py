@@ -524,6 +524,8 @@ def _cross_products(
     if small.size:  # small groups: running sums of the outer products, differenced per group
         upper = np.triu_indices(size)
         off = upper[0] != upper[1]
+        flat_upper = upper[0] * size + upper[1]
+        flat_lower = (upper[1] * size + upper[0])[off]
         cumulative = np.concatenate([[0], np.cumsum(sizes[small])])
         positions = np.repeat(bounds[small] - cumulative[:-1], sizes[small])
         positions += np.arange(int(cumulative[-1]))
@@ -538,9 +540,10 @@ def _cross_products(
             np.cumsum(outer, axis=1, dtype=np.int32, out=running[:, 1:])
             ends = (cumulative[first + 1 : last + 1] - cumulative[first]).astype(np.intp)
             starts = (cumulative[first:last] - cumulative[first]).astype(np.intp)
-            sums = (running[:, ends] - running[:, starts]).T
-            chunk = small[first:last, None]  # distinct groups: fancy += is safe
-            cross[chunk, upper[0], upper[1]] += sums
-            cross[chunk, upper[1][off], upper[0][off]] += sums[:, off]  # the mirror image
+            sums = running[:, ends] - running[:, starts]  # (2J(2J+1)/2, groups)
+            block = np.empty((size * size, last - first), dtype=np.int64)
+            block[flat_upper] = sums
+            block[flat_lower] = sums[off]  # the mirror image
+            cross[small[first:last]] += block.T.reshape(-1, size, size)
             first = last
     return cross

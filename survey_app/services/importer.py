@@ -23,11 +23,13 @@ the same columns (XLSX, e.g. filled from :mod:`.template_xlsx`).  Steps:
    same file again — or a longer file that repeats it — finds both keys stored and adds
    nothing.  The price: an identical form in a *later, separate* file (same moment, unit,
    answers and comment) is taken for the one already imported; keep a batch in one file.
-4. **Store** with :func:`.bulkload.insert_responses` (per-day counts and statistics in the
-   same transaction), commit once.  Any problem → nothing stored, :class:`ImportRefused`
+4. **Store** with :func:`.bulkload.insert_columns`: the file's columns as they were read
+   (numpy ids, days and the int8 answer matrix; no per-row dict), the per-day statistics in
+   the same transaction, commit once.  Any problem → nothing stored, :class:`ImportRefused`
    lists every bad row by line, column and reason (in Vietnamese).
 
-Imported responses count in every index exactly as online ones: the same rows, the same counts.
+Imported responses count in every index exactly as online ones: the same rows, the same
+statistics.
 """
 
 from __future__ import annotations
