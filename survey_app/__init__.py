@@ -17,8 +17,8 @@ from .commands import register_commands
 from .complaints import bp as complaints_bp
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager
-from .imports import bp as imports_bp
 from .i18n import inject_locale, select_locale
+from .imports import bp as imports_bp
 from .inspector import bp as inspector_bp
 from .office import bp as office_bp
 from .public import bp as public_bp
