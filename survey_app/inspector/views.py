@@ -12,10 +12,10 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import staff_required
+from ..office.views import bad_parameter as office_bad_parameter
 from ..services.errors import OverviewError
 
 
@@ -48,15 +48,8 @@ def inspector_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return staff_required(wrapper)
 
 
-@bp.errorhandler(OverviewError)
-def bad_parameter(error: OverviewError) -> tuple[str, int]:
-    if str(error) == "ky":
-        message = _("Kỳ báo cáo không hợp lệ. Hãy nhập dạng 2026, 2026-H1, 2026-Q3 "
-                    "hoặc 2026-11.")
-    else:
-        message = _("Tham số lọc hoặc sắp xếp không hợp lệ: %(name)s.", name=str(error))
-    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
-                           message=message), 400
+# The same friendly 400 as the office pages, whose period pickers these are.
+bp.register_error_handler(OverviewError, office_bad_parameter)
 
 
 @bp.get("")
