@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import abort
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
@@ -39,7 +38,7 @@ from .complaints import visible_filter
 from .org import subtree_ids
 from .overview import Filters
 from .responses import VN_TZ
-from .scope import visible_unit_ids
+from .scope import role_unit_ids, unit_among, units_among
 from .scores import Slice, score_database
 
 INSPECTOR_ROLES = frozenset({"inspector"})
@@ -59,31 +58,17 @@ def may_inspect(user: User) -> bool:
 
 
 def inspector_unit_ids(user: User) -> set[int] | None:
-    """Units below the user's inspector roles (never more than :mod:`.scope` allows);
-    ``None`` = every unit (admin)."""
-    if _is_admin(user):
-        return None
-    roots = [a.unit_id for a in user.roles
-             if a.role in INSPECTOR_ROLES and a.unit_id is not None and a.counter_id is None]
-    visible = visible_unit_ids(user)
-    ids = set(subtree_ids(roots))
-    return ids if visible is None else ids & visible
+    """Units below the user's inspector roles; ``None`` = every unit (admin)."""
+    return role_unit_ids(user, INSPECTOR_ROLES)
 
 
 def units_in_scope(ids: set[int] | None) -> list[Unit]:
-    query = select(Unit).order_by(Unit.code)
-    if ids is not None:
-        query = query.where(Unit.id.in_(ids))
-    return list(db.session.scalars(query))
+    return units_among(ids)
 
 
 def unit_in_scope(user: User, code: str) -> Unit:
     """The unit with this code, or 404 when it does not exist or is outside the scope."""
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    ids = inspector_unit_ids(user)
-    if unit is None or (ids is not None and unit.id not in ids):
-        abort(404)
-    return unit
+    return unit_among(inspector_unit_ids(user), code)
 
 
 # --- signals ------------------------------------------------------------------------------

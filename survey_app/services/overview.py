@@ -28,8 +28,7 @@ from scoring import Change, Cutoff, Estimate, compare, parse_period, period_labe
 from ..extensions import db
 from ..models import Counter, Procedure, Unit, User, unit_procedures
 from .errors import OverviewError
-from .org import subtree_ids
-from .scope import visible_unit_ids
+from .scope import role_unit_ids, unit_among, units_among
 from .scores import Slice, score_database, today_local
 
 OFFICE_ROLES = frozenset({"office", "unit_head"})
@@ -49,29 +48,16 @@ def may_use_office(user: User) -> bool:
 
 def office_unit_ids(user: User) -> set[int] | None:
     """Units of the office pages: below the user's office/unit-head roles; ``None`` = all."""
-    if any(a.role == "admin" for a in user.roles):
-        return None
-    roots = [a.unit_id for a in user.roles
-             if a.role in OFFICE_ROLES and a.unit_id is not None and a.counter_id is None]
-    visible = visible_unit_ids(user)  # never more than the general scope
-    ids = set(subtree_ids(roots))
-    return ids if visible is None else ids & visible
+    return role_unit_ids(user, OFFICE_ROLES)
 
 
 def units_in_scope(ids: set[int] | None) -> list[Unit]:
-    query = select(Unit).order_by(Unit.code)
-    if ids is not None:
-        query = query.where(Unit.id.in_(ids))
-    return list(db.session.scalars(query))
+    return units_among(ids)
 
 
 def unit_in_scope(user: User, code: str) -> Unit:
     """The unit with this code, or 404 when it does not exist or is outside the scope."""
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    ids = office_unit_ids(user)
-    if unit is None or (ids is not None and unit.id not in ids):
-        abort(404)
-    return unit
+    return unit_among(office_unit_ids(user), code)
 
 
 def counter_of(unit: Unit, code: str) -> Counter:

@@ -8,10 +8,13 @@ Anything outside a user's scope answers 404, never a hint that it exists.
 
 from __future__ import annotations
 
-from flask import abort
-from sqlalchemy import ColumnElement, false, or_, true
+from collections.abc import Collection
 
-from ..models import Response, User
+from flask import abort
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from ..extensions import db
+from ..models import Response, Unit, User
 from .org import subtree_ids
 
 
@@ -44,3 +47,31 @@ def require_unit(user: User, unit_id: int) -> None:
     ids = visible_unit_ids(user)
     if ids is not None and unit_id not in ids:
         abort(404)
+
+
+def role_unit_ids(user: User, roles: Collection[str]) -> set[int] | None:
+    """Units at and below the user's unit-wide assignments of one of ``roles``, never more
+    than :func:`visible_unit_ids` allows; ``None`` = every unit (admin)."""
+    if any(a.role == "admin" for a in user.roles):
+        return None
+    roots = [a.unit_id for a in user.roles
+             if a.role in roles and a.unit_id is not None and a.counter_id is None]
+    visible = visible_unit_ids(user)
+    ids = set(subtree_ids(roots))
+    return ids if visible is None else ids & visible
+
+
+def units_among(ids: set[int] | None) -> list[Unit]:
+    """The units with these ids (``None``: all), by code."""
+    query = select(Unit).order_by(Unit.code)
+    if ids is not None:
+        query = query.where(Unit.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def unit_among(ids: set[int] | None, code: str) -> Unit:
+    """The unit with this code, or 404 when it does not exist or is not among ``ids``."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None or (ids is not None and unit.id not in ids):
+        abort(404)
+    return unit
