@@ -84,7 +84,7 @@ def test_init_is_idempotent_on_an_empty_database(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
     with app.app_context():
         tables = set(sa.inspect(db.engine).get_table_names())
-    assert {"responses", "day_stats", "units", "alembic_version"} <= tables
+    assert {"responses", "day_blocks", "units", "alembic_version"} <= tables
     assert "daily_counts" not in tables  # dropped by migration 0009
 
 

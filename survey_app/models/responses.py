@@ -1,10 +1,11 @@
-"""Responses and the statistics kept beside them.
+"""Responses and what is kept beside them for reading them fast.
 
-Scoring never reads answers one by one: closed days keep their sufficient statistics per cell
-(:class:`DayStat`, unit × counter × procedure × target group × channel × questionnaire) and
-closed half-months theirs (:class:`StatsBucket`); only the open day's answers are read.  The
-statistics tables carry no foreign keys (``counter_id`` 0 means "no counter", ``channel`` ""
-means unknown) so the cells write alike on SQLite and PostgreSQL.
+Pages and reports never parse the responses' JSON for a closed day: each closed day keeps
+its responses packed per unit (:class:`DayBlock`, about 40 bytes a response) and each
+closed half-month its sufficient statistics per unit × target group × questionnaire
+(:class:`StatsBucket`); only the open day's responses are read from this table.  The
+derived tables carry no foreign keys (unit 0 marks a computed day or half-month) so they
+write alike on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ class StatsBucket(Base):
 
     Half-months (the 1st–14th and the 15th–last day) tile both calendar periods and the
     government reporting periods with their 15th cut-off, so any month, quarter, half or year
-    of either kind is a sum of buckets.  Buckets are summed from the half-month's
-    :class:`DayStat` rows once it is over and stored as an int32 vector; a bulk load into a
+    of either kind is a sum of buckets.  Buckets are computed from the half-month's
+    :class:`DayBlock` rows once it is over and stored as an int32 vector; a bulk load into a
     past half-month deletes the buckets it touches so they are computed again.
     """
 
@@ -104,31 +105,30 @@ class StatsBucket(Base):
     )
 
 
-class DayStat(Base):
-    """Sufficient statistics (``scoring.SufficientStats``, int32 vector) of one closed day's
-    responses in one cell: unit × counter × procedure × target group × channel ×
-    questionnaire (``counter_id``/``procedure_id`` 0 = none, ``channel`` "" = unknown).
+class DayBlock(Base):
+    """One unit's responses of one closed local day, packed as columns (:mod:`survey_app.
+    services.daystats`): counter, procedure, target group, channel, questionnaire and the
+    answers (one ``int8`` per item code present), ``n`` responses in ``data``; ``layout``
+    (JSON) names the item codes and the texts the packed columns point to.
 
-    A day's statistics are stored whole or not at all: a marker row (``unit_id`` 0, empty
-    strings, ``n`` = the day's responses) records that the day was computed.  Bulk loads
-    add to the cells of a stored day in their transaction; forgetting a day deletes its rows
-    so it is computed again from the responses.
+    About 40 bytes a response (no JSON to parse): the pages and reports read these for
+    closed days instead of the responses, and compute the statistics of exactly the groups
+    they need.  A day is stored whole or not at all: a marker row (``unit_id`` 0, ``n`` =
+    the day's responses) records that it was computed.  Bulk loads merge into the blocks of
+    a stored day in their transaction; forgetting a day deletes its rows so it is packed
+    again from the responses.
     """
 
-    __tablename__ = "day_stats"
+    __tablename__ = "day_blocks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     unit_id: Mapped[int] = mapped_column(Integer)
-    counter_id: Mapped[int] = mapped_column(Integer)
-    procedure_id: Mapped[int] = mapped_column(Integer, server_default="0")  # 0: none
-    target_group: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(40))
-    questionnaire_id: Mapped[str] = mapped_column(String(60))
     n: Mapped[int] = mapped_column(Integer)
-    stats: Mapped[bytes] = mapped_column(LargeBinary)
+    layout: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (
-        UniqueConstraint("day", "unit_id", "counter_id", "procedure_id", "target_group",
-                         "channel", "questionnaire_id", name="uq_day_stats_cell"),
+        UniqueConstraint("day", "unit_id", name="uq_day_blocks_day_unit"),
+        Index("ix_day_blocks_unit_day", "unit_id", "day"),
     )

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 
 from ..extensions import db
 from ..models import StatsBucket
-from ..models.responses import DayStat
+from ..models.responses import DayBlock
 
 
 def half_month(day: date) -> date:
@@ -40,13 +40,13 @@ def half_months(start: date, end: date) -> list[date]:
 
 
 def forget(days: Iterable[date], keep_days: bool = False) -> None:
-    """Drop the stored statistics of the half-months containing ``days`` and of the days
-    themselves, so they are computed again (call in the transaction that adds responses to
-    past days).  ``keep_days``: the caller keeps the per-day statistics right itself (the
-    bulk loader adds to them)."""
+    """Drop the stored statistics of the half-months containing ``days`` and the blocks of
+    the days themselves, so they are computed again (call in the transaction that adds
+    responses to past days).  ``keep_days``: the caller keeps the day blocks right itself
+    (the bulk loader merges into them)."""
     days = sorted(set(days))
     periods = sorted({half_month(d) for d in days})
     if periods:
         db.session.execute(delete(StatsBucket).where(StatsBucket.period_start.in_(periods)))
     if days and not keep_days:
-        db.session.execute(delete(DayStat).where(DayStat.day.in_(days)))
+        db.session.execute(delete(DayBlock).where(DayBlock.day.in_(days)))

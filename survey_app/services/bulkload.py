@@ -5,10 +5,10 @@ answer matrix over ``forms.all_item_codes()``, dictionary-encoded texts), in the
 transaction (it never commits) and keeps everything derived from them correct in the same
 transaction:
 
-- the stored per-day statistics (:mod:`.daystats`) of the days touched, computed from the
-  answer matrix for every (day, cell) at once;
+- the stored day blocks (:mod:`.daystats`: the responses packed per unit and day) of the
+  closed days touched, packed from the columns at once;
 - the stored half-month buckets of the days touched are forgotten (computed again on demand,
-  from the per-day statistics).
+  from the day blocks).
 
 :func:`insert_responses` takes row dicts and is a thin wrapper over it.
 
@@ -117,7 +117,7 @@ _EPOCH = date(1970, 1, 1).toordinal()
 
 
 def insert_columns(cols: Columns) -> int:
-    """Insert the responses ``cols`` with their per-day statistics, in the caller's
+    """Insert the responses ``cols`` with their day blocks, in the caller's
     transaction (never committed here).  Returns how many rows were inserted.  Raises
     ``ValueError`` for an answer matrix of the wrong shape or values outside 0–9."""
     import numpy as np
@@ -140,8 +140,16 @@ def insert_columns(cols: Columns) -> int:
     from . import daystats  # numpy: loaded only when responses are loaded
 
     days = cols.day_ordinals()
-    batch = daystats.Batch.from_columns(days, cols, answers)
-    plan = daystats.plan_bulk(batch.days)  # before the insert: which closed days were empty
+    block = daystats.Block(
+        days, np.asarray(cols.unit_id, dtype=np.int64),
+        np.asarray(cols.counter_id, dtype=np.int64),
+        np.asarray(cols.procedure_id, dtype=np.int64),
+        np.asarray(cols.target_group.codes, dtype=np.int64), list(cols.target_group.values),
+        np.asarray(cols.channel.codes, dtype=np.int64), list(cols.channel.values),
+        np.asarray(cols.questionnaire.codes, dtype=np.int64), list(cols.questionnaire.values),
+        answers)
+    touched = [date.fromordinal(d) for d in np.unique(days).tolist()]
+    plan = daystats.plan_bulk(touched)  # before the insert: which closed days were empty
 
     values = _values(cols, days, answers)
     ids = None if cols.id is None else np.asarray(cols.id, dtype=np.int64)
@@ -160,14 +168,14 @@ def insert_columns(cols: Columns) -> int:
             _write(conn, postgresql, _take(values, rest), explicit_ids=False)
     else:
         _write(conn, postgresql, values, explicit_ids=False)
-    daystats.add_bulk(batch, plan)
-    buckets.forget(batch.days, keep_days=True)
+    daystats.add_bulk(block, plan)
+    buckets.forget(touched, keep_days=True)
     return n
 
 
 def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert ``rows`` (``Response`` column values; ``id`` optional and kept when given) with
-    their per-day statistics, in the caller's transaction. Returns how many rows were
+    their day blocks, in the caller's transaction. Returns how many rows were
     inserted.
 
     Each row needs every column of :data:`COLUMNS` (``counter_id``, ``procedure_id``,

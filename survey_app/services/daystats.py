@@ -1,16 +1,27 @@
-"""Per-day statistics: each closed day's sufficient statistics per cell, stored once.
+"""Day blocks: each closed day's responses packed per unit, read instead of the responses.
 
-A cell is unit × counter × procedure × target group × channel × questionnaire.  A day is
-*closed* once it is over — ten minutes after local midnight, so that a submission that began
-before midnight has committed — and no response can reach it afterwards except through a
-bulk load (:mod:`.bulkload`, which adds to the stored cells in its transaction) or a path
-that calls :func:`.buckets.forget` (which drops the day, so it is computed again from the
-responses).  The staff trend and the office overview sum stored vectors for every closed
-day; the open day's vectors are kept per
-process, and only the responses that arrived since are read (:func:`open_cells`).
+A *block* (:class:`~survey_app.models.responses.DayBlock`) holds one unit's responses of one
+local day as packed columns — counter, procedure, target group, channel, questionnaire and
+the answers, one ``int8`` per item code present — about 40 bytes a response, with no JSON
+to parse.  The pages and reports read blocks for closed days and compute the statistics of
+exactly the groups they ask for (``scoring.StatsBatch.from_answers``, vectorised); the
+common coarse questions (unit × target group × questionnaire per half-month) are answered
+by the sums stored on top of them (:func:`.scores.ensure_buckets`).
 
-A day is stored whole or not at all: a marker row (``unit_id`` 0, empty strings, ``n`` the
-day's responses) records that it was computed.
+Why answers and not statistics: a statistics vector has 644 numbers (2.6 KB) whatever the
+number of responses behind it, so per-day statistics of fine cells (unit × counter ×
+procedure × channel × …) cost about one vector per response at a province's density
+(1,000 units, 10 million responses a year) — 24.6 GB for a year, and an import that spends
+most of its time writing them.  Packed answers grow with the responses, not with the cells.
+
+A day is *closed* once it is over — ten minutes after local midnight, so that a submission
+that began before midnight has committed — and no response can reach it afterwards except
+through a bulk load (:mod:`.bulkload`, which merges into the stored blocks in its
+transaction) or a path that calls :func:`.buckets.forget` (which drops the day, so it is
+packed again from the responses).  A day is stored whole or not at all: a marker row
+(``unit_id`` 0, ``n`` the day's responses) records that it was packed.  The open day's
+responses are kept per process, and only those that arrived since are read
+(:func:`open_block`).
 """
 
 from __future__ import annotations
@@ -20,31 +31,26 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
 from flask import current_app
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 import forms
-from scoring import StatsBatch, stats_length
 
 from ..extensions import db
-from ..models import Response
-from ..models.responses import DayStat
+from ..models import Counter, Response
+from ..models.responses import DayBlock
 from .responses import VN_TZ
 
-BLOCK = 20_000  # cells whose statistics are computed at once (a few hundred MB at most)
 CLOSE_AFTER = timedelta(minutes=10)  # after midnight: a submission begun before it is done
-MARKER = {"unit_id": 0, "counter_id": 0, "procedure_id": 0, "target_group": "", "channel": "",
-          "questionnaire_id": ""}
-Cell = tuple[int, int, int, str, str, str]  # unit_id, counter_id (0: none), procedure_id
-# (0: none), target group,
-# channel ("": unknown), questionnaire
-_TABLE = DayStat.__table__
+CHUNK = 20_000  # blocks per read in :func:`read_chunks`
+_TABLE = DayBlock.__table__
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def first_open_day() -> date:
@@ -56,103 +62,114 @@ def closed(day: date) -> bool:
     return day < first_open_day()
 
 
-# --- computing vectors ----------------------------------------------------------------------
-
-def _structure(qid: str) -> Any:
-    from .scores import structure_of  # scores imports this module
-
-    return structure_of(qid)
-
+# --- responses as columns -------------------------------------------------------------------
 
 @dataclass
-class Batch:
-    """Responses as arrays: each row's (day, cell) number and an answer matrix over
-    ``forms.all_item_codes()`` (0 = missing)."""
+class Block:
+    """Responses as columns (one entry per response), decoded from any number of stored
+    blocks or read from the responses.
 
-    cells: list[tuple[date, Cell]]
-    cell_of: NDArray[np.intp]  # (n,) index into ``cells``
-    answers: NDArray[np.int8]  # (n, len(forms.all_item_codes()))
+    ``day`` holds proleptic ordinals (``date.toordinal``); ``counter_id``/``procedure_id``
+    0 = none; ``channel`` "" = unknown; the texts are dictionary-encoded (row ``i``'s
+    target group is ``groups[group[i]]``); ``answers`` is the ``(n,
+    len(forms.all_item_codes()))`` int8 matrix, 0 = missing.
+    """
 
-    @classmethod
-    def of(cls, rows: Sequence[Mapping[str, Any]]) -> Batch:
-        """From response rows (``local_day``, ``unit_id``, ``counter_id``, ``target_group``,
-        ``channel``, ``questionnaire_id``, ``answers``); raises ``ValueError`` for an item
-        code outside the questionnaires or a value outside 1–9."""
-        index: dict[tuple[date, Cell], int] = {}
-        cell_of = np.array([index.setdefault(
-            (r["local_day"], (r["unit_id"], r["counter_id"] or 0, r["procedure_id"] or 0,
-                              r["target_group"],
-                              r["channel"] or "", r["questionnaire_id"])), len(index))
-            for r in rows], dtype=np.intp)
-        return cls(list(index), cell_of, answer_matrix([r["answers"] for r in rows]))
-
-    @classmethod
-    def from_columns(cls, days: NDArray[np.int64], cols: Any, answers: NDArray[np.int8]
-                     ) -> Batch:
-        """From the columns of :class:`.bulkload.Columns` (``days`` as ordinals): each
-        row's (day, cell) found by numpy, one ``unique`` per column and one for the cells."""
-        parts = [days, np.asarray(cols.unit_id), np.asarray(cols.counter_id),
-                 np.asarray(cols.procedure_id), np.asarray(cols.target_group.codes),
-                 np.asarray(cols.channel.codes), np.asarray(cols.questionnaire.codes)]
-        key = np.zeros(len(days), dtype=np.int64)
-        size = 1
-        for part in parts:
-            distinct, where = np.unique(part, return_inverse=True)
-            if size * len(distinct) >= 1 << 62:  # renumber the keys so far
-                distinct_keys, key = np.unique(key, return_inverse=True)
-                size = len(distinct_keys)
-            key = key * len(distinct) + where.reshape(-1)
-            size *= len(distinct)
-        _keys, first, cell_of = np.unique(key, return_index=True, return_inverse=True)
-        group, channel, qid = (cols.target_group.values, cols.channel.values,
-                               cols.questionnaire.values)
-        cells = [(date.fromordinal(d), (u, c, p, group[g], channel[h], qid[q]))
-                 for d, u, c, p, g, h, q in zip(*(part[first].tolist() for part in parts),
-                                                strict=True)]
-        return cls(cells, cell_of.reshape(-1).astype(np.intp), answers)
+    day: NDArray[np.int64]
+    unit_id: NDArray[np.int64]
+    counter_id: NDArray[np.int64]
+    procedure_id: NDArray[np.int64]
+    group: NDArray[np.int64]
+    groups: list[str]
+    channel: NDArray[np.int64]
+    channels: list[str]
+    questionnaire: NDArray[np.int64]
+    questionnaires: list[str]
+    answers: NDArray[np.int8]
 
     @property
-    def days(self) -> list[date]:
-        return sorted({day for day, _cell in self.cells})
+    def n(self) -> int:
+        return int(self.day.shape[0])
 
-    def vectors(self, keep: NDArray[np.bool_] | None = None
-                ) -> dict[tuple[date, Cell], NDArray[np.int64]]:
-        """The statistics vector of every (day, cell) (of the rows ``keep``)."""
-        out: dict[tuple[date, Cell], NDArray[np.int64]] = {}
-        for present, vectors in self.blocks(keep):
-            for g, c in enumerate(present.tolist()):
-                out[self.cells[c]] = vectors[g]
-        return out
+    @classmethod
+    def empty(cls) -> Block:
+        return cls(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, [], _EMPTY, [], _EMPTY, [],
+                   np.zeros((0, len(forms.all_item_codes())), dtype=np.int8))
 
-    def blocks(self, keep: NDArray[np.bool_] | None = None
-               ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.int64]]]:
-        """Per questionnaire and :data:`BLOCK` cells at most: the cells present (indices
-        into ``cells``) and their statistics vectors as one ``(G, L)`` matrix (of the rows
-        ``keep``)."""
-        codes = forms.all_item_codes()
-        qids = sorted({cell[5] for _day, cell in self.cells})
-        qid_of = np.array([qids.index(cell[5]) for _day, cell in self.cells], dtype=np.intp)
-        row_qid = qid_of[self.cell_of]
-        for q, qid in enumerate(qids):
-            wanted = row_qid == q
-            if keep is not None:
-                wanted &= keep
-            if not wanted.any():
-                continue
-            structure = _structure(qid)
-            columns = np.array([codes.index(c) for c in structure.columns], dtype=np.intp)
-            rows = np.flatnonzero(wanted)
-            present, groups = np.unique(self.cell_of[rows], return_inverse=True)
-            groups = groups.reshape(-1)
-            order = np.argsort(groups, kind="stable")
-            rows, groups = rows[order], groups[order]
-            bounds = np.searchsorted(groups, np.arange(0, len(present) + BLOCK, BLOCK))
-            for k in range(0, len(present), BLOCK):  # bounded memory: BLOCK cells at a time
-                lo, hi = bounds[k // BLOCK], bounds[k // BLOCK + 1]
-                vectors = StatsBatch.from_answers(
-                    structure, self.answers[rows[lo:hi, None], columns],
-                    groups[lo:hi] - k, n_groups=min(BLOCK, len(present) - k)).to_vectors()
-                yield present[k:k + BLOCK].astype(np.intp), vectors
+    @classmethod
+    def of_rows(cls, rows: Sequence[Mapping[str, Any]]) -> Block:
+        """From response rows (``local_day``, ``unit_id``, ``counter_id``, ``procedure_id``,
+        ``target_group``, ``channel``, ``questionnaire_id``, ``answers`` as a dict); raises
+        ``ValueError`` for an item code outside the questionnaires or a value outside 1–9."""
+        if not rows:
+            return cls.empty()
+
+        def ints(key: str) -> NDArray[np.int64]:
+            return np.array([r[key] or 0 for r in rows], dtype=np.int64)
+
+        group, groups = _encode([r["target_group"] for r in rows])
+        channel, channels = _encode([r["channel"] or "" for r in rows])
+        questionnaire, questionnaires = _encode([r["questionnaire_id"] for r in rows])
+        return cls(np.array([r["local_day"].toordinal() for r in rows], dtype=np.int64),
+                   ints("unit_id"), ints("counter_id"), ints("procedure_id"),
+                   group, groups, channel, channels, questionnaire, questionnaires,
+                   answer_matrix([r["answers"] for r in rows]))
+
+    @classmethod
+    def concat(cls, blocks: Sequence[Block]) -> Block:
+        """One block of the rows of ``blocks`` (texts re-encoded over their union)."""
+        blocks = [b for b in blocks if b.n]
+        if not blocks:
+            return cls.empty()
+        if len(blocks) == 1:
+            return blocks[0]
+
+        def texts(codes: str, values: str) -> tuple[NDArray[np.int64], list[str]]:
+            union: dict[str, int] = {}
+            parts = []
+            for b in blocks:
+                mapping = np.array([union.setdefault(v, len(union))
+                                    for v in getattr(b, values)], dtype=np.int64)
+                parts.append(mapping[getattr(b, codes)] if mapping.size else
+                             np.asarray(getattr(b, codes), dtype=np.int64))
+            return np.concatenate(parts), list(union)
+
+        def joined(name: str) -> Any:
+            return np.concatenate([getattr(b, name) for b in blocks])
+
+        group, groups = texts("group", "groups")
+        channel, channels = texts("channel", "channels")
+        questionnaire, questionnaires = texts("questionnaire", "questionnaires")
+        return cls(joined("day"), joined("unit_id"), joined("counter_id"),
+                   joined("procedure_id"), group, groups, channel, channels,
+                   questionnaire, questionnaires, joined("answers"))
+
+    def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> Block:
+        """The rows ``rows`` (a mask or indices), texts unchanged."""
+        return Block(self.day[rows], self.unit_id[rows], self.counter_id[rows],
+                     self.procedure_id[rows], self.group[rows], self.groups,
+                     self.channel[rows], self.channels, self.questionnaire[rows],
+                     self.questionnaires, self.answers[rows])
+
+    def within(self, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
+               ) -> Block:
+        """The rows of the units ``unit_ids`` (``None``: all) or the counters
+        ``counter_ids`` — a user's scope (:mod:`.scope`)."""
+        if unit_ids is None:
+            return self
+        units = np.fromiter(set(unit_ids), dtype=np.int64)
+        counters = np.fromiter(set(counter_ids), dtype=np.int64)
+        keep = np.isin(self.unit_id, units)
+        if counters.size:
+            keep |= np.isin(self.counter_id, counters)
+        return self if keep.all() else self.take(keep)
+
+
+def _encode(values: Sequence[str]) -> tuple[NDArray[np.int64], list[str]]:
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64,
+                        count=len(values))
+    return codes, list(index)
 
 
 def answer_matrix(answers: Sequence[Mapping[str, int]]) -> NDArray[np.int8]:
@@ -177,23 +194,114 @@ def _columns() -> dict[str, int]:
     return {code: j for j, code in enumerate(forms.all_item_codes())}
 
 
-def _blob(vector: NDArray[np.int64]) -> bytes:
-    return vector.astype("<i4").tobytes()  # counts stay far below 2³¹
+# --- packing --------------------------------------------------------------------------------
+
+def _record(width: int) -> np.dtype[Any]:
+    """One packed response: 14 bytes of keys and ``width`` answers."""
+    return np.dtype([("counter", "<i4"), ("procedure", "<i4"), ("group", "<u2"),
+                     ("channel", "<u2"), ("questionnaire", "<u2"), ("answers", "i1", (width,))])
 
 
-def _vector(blob: bytes) -> NDArray[np.int64]:
-    return np.frombuffer(blob, dtype="<i4").astype(np.int64)
+def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
+    """The stored rows of ``block``: ``(day ordinal, unit_id, n, layout, data)`` per unit
+    and day, ordered by day and unit.  One layout (the item codes answered anywhere in the
+    block, and its texts) serves every row, so the whole block packs as one numpy array."""
+    if not block.n:
+        return []
+    codes = forms.all_item_codes()
+    present = np.flatnonzero(block.answers.any(axis=0))
+    if max(len(block.groups), len(block.channels), len(block.questionnaires)) > 65_535:
+        raise ValueError("too many distinct texts in one block")
+    layout = json.dumps({"codes": [codes[j] for j in present.tolist()],
+                         "groups": block.groups, "channels": block.channels,
+                         "questionnaires": block.questionnaires},
+                        ensure_ascii=False, separators=(",", ":"))
+    units = np.int64(block.unit_id.max()) + 1
+    key = block.day * units + block.unit_id
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    records = np.empty(block.n, dtype=_record(len(present)))
+    records["counter"] = block.counter_id[order]
+    records["procedure"] = block.procedure_id[order]
+    records["group"] = block.group[order]
+    records["channel"] = block.channel[order]
+    records["questionnaire"] = block.questionnaire[order]
+    records["answers"] = block.answers[order[:, None], present]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], block.n]
+    data = records.tobytes()
+    size = records.dtype.itemsize
+    first = key[starts]
+    return [(int(k // units), int(k % units), hi - lo, layout, data[lo * size:hi * size])
+            for k, lo, hi in zip(first.tolist(), starts.tolist(), ends.tolist(),
+                                 strict=True)]
+
+
+@lru_cache(maxsize=256)
+def _layout(text: str) -> tuple[np.dtype[Any], NDArray[np.intp], list[str], list[str],
+                                list[str]]:
+    """A layout's record type, the global answer column of each packed one (-1: an item
+    code no questionnaire has any more), and its texts."""
+    parsed = json.loads(text)
+    where = _columns()
+    columns = np.array([where.get(code, -1) for code in parsed["codes"]], dtype=np.intp)
+    return (_record(len(columns)), columns, parsed["groups"], parsed["channels"],
+            parsed["questionnaires"])
+
+
+def unpack(rows: Iterable[tuple[Any, int, int, str, bytes]]) -> Block:
+    """Decode stored rows ``(day, unit_id, n, layout, data)`` (``day`` a date or its ISO
+    text or ordinal) into one :class:`Block`: rows of the same layout are decoded as one
+    array."""
+    by_layout: dict[str, tuple[list[int], list[int], list[int], list[bytes]]] = {}
+    days: dict[Any, int] = {}
+    for day, unit_id, n, layout, data in rows:
+        ordinal = days.get(day)
+        if ordinal is None:
+            ordinal = days[day] = _ordinal(day)
+        parts = by_layout.setdefault(layout, ([], [], [], []))
+        parts[0].append(ordinal)
+        parts[1].append(unit_id)
+        parts[2].append(n)
+        parts[3].append(bytes(data))
+    width = len(forms.all_item_codes())
+    blocks = []
+    for layout, (day_list, unit_list, n_list, datas) in by_layout.items():
+        record, columns, groups, channels, questionnaires = _layout(layout)
+        records = np.frombuffer(b"".join(datas), dtype=record)
+        counts = np.asarray(n_list, dtype=np.int64)
+        if int(counts.sum()) != records.shape[0]:
+            raise ValueError("a stored day block does not hold its n responses")
+        answers = np.zeros((records.shape[0], width), dtype=np.int8)
+        known = columns >= 0
+        answers[:, columns[known]] = records["answers"][:, known]
+        blocks.append(Block(
+            np.repeat(np.asarray(day_list, dtype=np.int64), counts),
+            np.repeat(np.asarray(unit_list, dtype=np.int64), counts),
+            records["counter"].astype(np.int64), records["procedure"].astype(np.int64),
+            records["group"].astype(np.int64), groups,
+            records["channel"].astype(np.int64), channels,
+            records["questionnaire"].astype(np.int64), questionnaires, answers))
+    return Block.concat(blocks)
+
+
+def _ordinal(day: Any) -> int:
+    if isinstance(day, int):
+        return day
+    if isinstance(day, str):
+        return date.fromisoformat(day).toordinal()
+    return int(day.toordinal())
 
 
 # --- what is stored -------------------------------------------------------------------------
 
 def stored_days(days: Iterable[date]) -> set[date]:
-    """Which of ``days`` have their statistics stored."""
+    """Which of ``days`` have their blocks stored."""
     wanted = sorted(set(days))
     if not wanted:
         return set()
-    return set(db.session.scalars(select(DayStat.day).where(
-        DayStat.unit_id == 0, DayStat.day.in_(wanted))))
+    return set(db.session.scalars(select(DayBlock.day).where(
+        DayBlock.unit_id == 0, DayBlock.day.in_(wanted))))
 
 
 def _has_responses(day: date) -> bool:
@@ -203,9 +311,9 @@ def _has_responses(day: date) -> bool:
 
 def plan_bulk(days: Iterable[date]) -> dict[date, bool]:
     """Before a bulk load: for each closed day of ``days`` that will be stored afterwards,
-    ``True`` when its statistics are stored (the load adds to them) or ``False`` when it has
-    no response yet (the load's statistics are the whole day).  Other days are computed
-    from the responses when first needed."""
+    ``True`` when its blocks are stored (the load merges into them) or ``False`` when it has
+    no response yet (the load's rows are the whole day).  Other days are packed from the
+    responses when first needed."""
     closed_days = [d for d in sorted(set(days)) if closed(d)]
     stored = stored_days(closed_days)
     plan = {}
@@ -217,109 +325,83 @@ def plan_bulk(days: Iterable[date]) -> dict[date, bool]:
     return plan
 
 
-def add_bulk(batch: Batch, plan: Mapping[date, bool]) -> None:
-    """Add a bulk load's responses to the statistics of the days in ``plan`` (in the
-    caller's transaction).  Vectorised over the cells: the statistics of every (day, cell)
-    come from one ``StatsBatch`` per questionnaire and are written with one prepared
-    statement (thousands of cells per call on SQLite)."""
-    if not plan:
+def add_bulk(new: Block, plan: Mapping[date, bool]) -> None:
+    """Store a bulk load's responses ``new`` in the blocks of the days in ``plan`` (in the
+    caller's transaction): a stored day's blocks of the units the load touches are decoded,
+    merged with the load's rows, and written again; the markers count the day's
+    responses."""
+    if not plan or not new.n:
         return
-    in_plan = np.fromiter((day in plan for day, _cell in batch.cells), dtype=bool,
-                          count=len(batch.cells))
-    keep = in_plan[batch.cell_of]
-    if not keep.any():
+    ordinals = np.array(sorted(d.toordinal() for d in plan), dtype=np.int64)
+    new = new.take(np.isin(new.day, ordinals))
+    if not new.n:
         return
-    respondents: dict[date, int] = {}
-    for (day, _cell), count in zip(batch.cells, np.bincount(
-            batch.cell_of[keep], minlength=len(batch.cells)).tolist(), strict=True):
-        if count:
-            respondents[day] = respondents.get(day, 0) + count
-    existing = {}
+    days, per_day = np.unique(new.day, return_counts=True)
+    totals = dict(zip(days.tolist(), per_day.tolist(), strict=True))
+    merged = [new]
     stored = sorted(d for d, is_stored in plan.items() if is_stored)
     if stored:
-        for row in db.session.execute(select(
-                DayStat.id, DayStat.day, DayStat.unit_id, DayStat.counter_id,
-                DayStat.procedure_id,
-                DayStat.target_group, DayStat.channel, DayStat.questionnaire_id,
-                DayStat.n, DayStat.stats).where(DayStat.day.in_(stored))):
-            existing[(row.day, (row.unit_id, row.counter_id, row.procedure_id,
-                                row.target_group, row.channel,
-                                row.questionnaire_id))] = row
-    inserts: list[tuple[Any, ...]] = []
-    updates = []
-    for present, vectors in batch.blocks(keep):
-        cells = [batch.cells[c] for c in present.tolist()]
-        if existing:
-            old = [existing.get(key) for key in cells]
-            for vector, was in zip(vectors, old, strict=True):
-                if was is not None:
-                    total = _vector(was.stats) + vector
-                    updates.append({"row_id": was.id, "n": int(total[0]),
-                                    "stats": _blob(total)})
-            fresh = np.array([was is None for was in old], dtype=bool)
-            cells = [key for key, was in zip(cells, old, strict=True) if was is None]
-            vectors = vectors[fresh]
-        matrix = np.ascontiguousarray(vectors.astype("<i4"))  # counts stay far below 2³¹
-        blobs = matrix.view(f"V{matrix.shape[1] * 4}").ravel().tolist()
-        inserts.extend((day, *cell, n, blob) for (day, cell), n, blob
-                       in zip(cells, matrix[:, 0].tolist(), blobs, strict=True))
-        if len(inserts) >= BLOCK:  # written as they come: memory bounded by a block
-            _insert_rows(inserts)
-            inserts = []
-    for day, count in respondents.items():
-        marker = existing.get((day, (0, 0, 0, "", "", "")))
-        if marker is None:
-            inserts.append((day, 0, 0, 0, "", "", "", count, b""))
-        else:
-            updates.append({"row_id": marker.id, "n": marker.n + count, "stats": b""})
-    if inserts:
-        _insert_rows(inserts)
-    if updates:
-        db.session.execute(update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
-                           .values(n=bindparam("n"), stats=bindparam("stats")),
-                           updates, execution_options={"synchronize_session": False})
+        touched = set(zip(new.day.tolist(), new.unit_id.tolist(), strict=True))
+        units = sorted({unit for _day, unit in touched})
+        c = _TABLE.c
+        old_rows, old_ids = [], []
+        for row_id, day, unit_id, n, layout, data in db.session.execute(
+                select(c.id, c.day, c.unit_id, c.n, c.layout, c.data).where(
+                    c.day.in_(stored), or_(c.unit_id.in_(units), c.unit_id == 0))):
+            ordinal = day.toordinal()
+            if unit_id == 0:
+                totals[ordinal] = totals.get(ordinal, 0) + n
+                old_ids.append(row_id)
+            elif (ordinal, unit_id) in touched:
+                old_rows.append((ordinal, unit_id, n, layout, data))
+                old_ids.append(row_id)
+        for start in range(0, len(old_ids), 10_000):
+            db.session.execute(delete(_TABLE).where(c.id.in_(old_ids[start:start + 10_000])))
+        merged.insert(0, unpack(old_rows))
+    rows = pack(Block.concat(merged))
+    rows += [(ordinal, 0, n, "", b"") for ordinal, n in sorted(totals.items())]
+    _insert_rows(rows)
 
 
-_ROW = ("day", "unit_id", "counter_id", "procedure_id", "target_group", "channel",
-        "questionnaire_id", "n", "stats")
-_SQLITE_INSERT = (f"INSERT INTO day_stats ({', '.join(_ROW)}) "  # noqa: S608 - constant names
+_ROW = ("day", "unit_id", "n", "layout", "data")
+_SQLITE_INSERT = (f"INSERT INTO day_blocks ({', '.join(_ROW)}) "  # noqa: S608 - constant names
                   f"VALUES ({', '.join('?' for _ in _ROW)})")
 
 
-def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``day_stats`` rows (tuples in :data:`_ROW` order) in the session's transaction:
-    one prepared ``executemany`` on SQLite, SQLAlchemy's ``insertmanyvalues`` elsewhere."""
-    conn = db.session.connection()
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(_TABLE), [dict(zip(_ROW, row, strict=True)) for row in rows])
+def _insert_rows(rows: list[tuple[int, int, int, str, bytes]]) -> None:
+    """Insert ``day_blocks`` rows (``(day ordinal, unit_id, n, layout, data)``) in the
+    session's transaction: one prepared ``executemany`` on SQLite, SQLAlchemy's
+    ``insertmanyvalues`` elsewhere."""
+    if not rows:
         return
+    conn = db.session.connection()
+    days = {ordinal: date.fromordinal(ordinal) for ordinal in {r[0] for r in rows}}
+    if conn.dialect.name != "sqlite":
+        for start in range(0, len(rows), 20_000):
+            conn.execute(insert(_TABLE), [
+                {"day": days[d], "unit_id": u, "n": n, "layout": layout, "data": data}
+                for d, u, n, layout, data in rows[start:start + 20_000]])
+        return
+    iso = {ordinal: day.isoformat() for ordinal, day in days.items()}
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(rows), 50_000):
-            cursor.executemany(_SQLITE_INSERT, [(day.isoformat(), *rest) for day, *rest
+            cursor.executemany(_SQLITE_INSERT, [(iso[d], *rest) for d, *rest
                                                 in rows[start:start + 50_000]])
     finally:
         cursor.close()
 
 
-def _row(day: date, cell: Cell, vector: NDArray[np.int64]) -> dict[str, Any]:
-    unit_id, counter_id, procedure_id, target_group, channel, qid = cell
-    return {"day": day, "unit_id": unit_id, "counter_id": counter_id,
-            "procedure_id": procedure_id,
-            "target_group": target_group, "channel": channel, "questionnaire_id": qid,
-            "n": int(vector[0]), "stats": _blob(vector)}
-
-
 def forget(days: Iterable[date]) -> None:
-    """Drop the stored statistics of ``days`` (they are computed again when needed)."""
+    """Drop the stored blocks of ``days`` (they are packed again when needed)."""
     wanted = sorted(set(days))
     if wanted:
-        db.session.execute(delete(DayStat).where(DayStat.day.in_(wanted)))
+        db.session.execute(delete(DayBlock).where(DayBlock.day.in_(wanted)))
 
 
 def ensure(first: date, last: date) -> list[date]:
-    """Compute and store the statistics of the closed days ``first``–``last`` that have
-    none yet (committing each day); returns the closed days of the range."""
+    """Pack and store the blocks of the closed days ``first``–``last`` that have none yet
+    (committing each day); returns the closed days of the range."""
     last = min(last, first_open_day() - timedelta(days=1))
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     if not days:
@@ -330,86 +412,87 @@ def ensure(first: date, last: date) -> list[date]:
     return days
 
 
-def _compute(day: date) -> None:
+def _responses(*where: Any) -> Block:
+    """The responses matching ``where``, as a block (the answers' JSON parsed)."""
     r = Response.__table__.c
-    rows = [{"local_day": day, "unit_id": unit_id, "counter_id": counter_id,
-             "procedure_id": procedure_id,
-             "target_group": group, "channel": channel, "questionnaire_id": qid,
+    rows = [{"id": row_id, "local_day": day, "unit_id": unit_id, "counter_id": counter_id,
+             "procedure_id": procedure_id, "target_group": group, "channel": channel,
+             "questionnaire_id": qid,
              "answers": json.loads(answers) if isinstance(answers, str) else answers}
-            for unit_id, counter_id, procedure_id, group, channel, qid, answers
+            for row_id, day, unit_id, counter_id, procedure_id, group, channel, qid, answers
             in db.session.execute(
-                select(r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
-                       r.questionnaire_id, r.answers).where(r.local_day == day))]
-    stored = [{"day": day, **MARKER, "n": len(rows), "stats": b""}]
-    if rows:
-        stored += [_row(d, cell, vector)
-                   for (d, cell), vector in Batch.of(rows).vectors().items()]
+                select(r.id, r.local_day, r.unit_id, r.counter_id, r.procedure_id,
+                       r.target_group, r.channel, r.questionnaire_id, r.answers)
+                .where(*where))]
+    return Block.of_rows(rows)
+
+
+def _compute(day: date) -> None:
+    block = _responses(Response.__table__.c.local_day == day)
+    rows = pack(block) + [(day.toordinal(), 0, block.n, "", b"")]
     try:
-        db.session.execute(insert(_TABLE), stored)
+        _insert_rows(rows)
         db.session.commit()
     except IntegrityError:  # another request stored the same day first
         db.session.rollback()
 
 
+def _units_of(unit_ids: Iterable[int] | None, counter_ids: Iterable[int]) -> list[int] | None:
+    """The units whose blocks hold the scope's rows: the units and the counters' units."""
+    if unit_ids is None:
+        return None
+    units = set(unit_ids)
+    counters = sorted(set(counter_ids))
+    if counters:
+        units |= set(db.session.scalars(select(Counter.unit_id).where(
+            Counter.id.in_(counters))))
+    return sorted(units)
+
+
 def read(first: date, last: date, unit_ids: Iterable[int] | None,
-         counter_ids: Iterable[int] = ()) -> list[tuple[date, Cell, bytes]]:
-    """Stored cells of ``first``–``last`` within the scope: the units ``unit_ids`` (``None``
-    = every unit) and the counters ``counter_ids``."""
-    query = select(DayStat.day, DayStat.unit_id, DayStat.counter_id, DayStat.procedure_id,
-                   DayStat.target_group,
-                   DayStat.channel, DayStat.questionnaire_id, DayStat.stats).where(
-        DayStat.day >= first, DayStat.day <= last, DayStat.unit_id != 0)
-    if unit_ids is not None:
-        units, counters = sorted(set(unit_ids)), sorted(set(counter_ids))
-        clauses = []
-        if units:
-            clauses.append(DayStat.unit_id.in_(units))
-        if counters:
-            clauses.append(DayStat.counter_id.in_(counters))
-        if not clauses:
-            return []
-        query = query.where(or_(*clauses))
-    return [(day, (unit_id, counter_id, procedure_id, group, channel, qid), blob)
-            for day, unit_id, counter_id, procedure_id, group, channel, qid, blob
-            in db.session.execute(query)]
+         counter_ids: Iterable[int] = ()) -> Block:
+    """The stored responses of ``first``–``last`` within the scope: the units ``unit_ids``
+    (``None`` = every unit) and the counters ``counter_ids``."""
+    counter_ids = list(counter_ids)
+    unit_ids = None if unit_ids is None else list(unit_ids)
+    units = _units_of(unit_ids, counter_ids)
+    if units is not None and not units:
+        return Block.empty()
+    parts = list(_read(first, last, units, None))
+    block = Block.concat(parts)
+    return block.within(unit_ids, counter_ids) if counter_ids else block
 
 
 def read_chunks(first: date, last: date, unit_ids: Iterable[int] | None,
-                size: int = 20_000) -> Iterable[list[tuple[date, Cell, bytes]]]:
-    """The stored cells of :func:`read` (units only), streamed in lists of at most ``size``:
-    memory bounded by the chunk, not by the period (a quarter of millions of cells)."""
+                size: int = CHUNK) -> Iterator[Block]:
+    """The stored responses of :func:`read` (units only), ``size`` blocks at a time: memory
+    bounded by the chunk, not by the period."""
+    units = None if unit_ids is None else sorted(set(unit_ids))
+    if units is not None and not units:
+        return
+    yield from _read(first, last, units, size)
+
+
+def _read(first: date, last: date, units: list[int] | None, size: int | None
+          ) -> Iterator[Block]:
     c = _TABLE.c
-    query = select(c.day, c.unit_id, c.counter_id, c.procedure_id, c.target_group, c.channel,
-                   c.questionnaire_id, c.stats).where(
+    query = select(c.day, c.unit_id, c.n, c.layout, c.data).where(
         c.day >= first, c.day <= last, c.unit_id != 0)
-    if unit_ids is not None:
-        units = sorted(set(unit_ids))
-        if not units:
-            return
+    if units is not None:
         query = query.where(c.unit_id.in_(units))
     # The DB-API cursor itself: SQLAlchemy's row processing would cost as much as the read.
     conn = db.session.connection()
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    days: dict[Any, date] = {}  # SQLite gives ISO text, PostgreSQL dates
     try:
         cursor.execute(sql)
+        if size is None:
+            yield unpack(cursor.fetchall())
+            return
         while part := cursor.fetchmany(size):
-            out = []
-            for day, unit_id, counter_id, procedure_id, group, channel, qid, blob in part:
-                when = days.get(day)
-                if when is None:
-                    when = days[day] = (day if isinstance(day, date)
-                                        else date.fromisoformat(day))
-                out.append((when, (unit_id, counter_id, procedure_id, group, channel, qid),
-                            bytes(blob)))
-            yield out
+            yield unpack(part)
     finally:
         cursor.close()
-
-
-def length_of(qid: str) -> int:
-    return stats_length(_structure(qid))
 
 
 # --- the open day ---------------------------------------------------------------------------
@@ -419,21 +502,21 @@ _open_lock = threading.Lock()
 
 @dataclass
 class _OpenDay:
-    """What a process has summed of an open day: ``n`` responses up to id ``last_id``."""
+    """What a process has read of an open day: ``n`` responses up to id ``last_id``."""
 
     n: int
     last_id: int
-    vectors: dict[Cell, NDArray[np.int64]]
+    block: Block
 
 
-def open_cells(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
-               ) -> list[tuple[date, Cell, bytes]]:
-    """The open ``day``'s cells within the scope (as :func:`read` gives stored ones).
+def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
+               ) -> Block:
+    """The open ``day``'s responses within the scope (as :func:`read` gives stored ones).
 
-    Each process keeps the day's vectors and checks them against the day's number of
-    responses and largest id (one index lookup): when more arrived, only the responses after
-    the last one summed are read — or the whole day again when the numbers do not add up (a
-    late commit, an import with explicit ids)."""
+    Each process keeps the day's responses as columns and checks them against the day's
+    number of responses and largest id (one index lookup): when more arrived, only the
+    responses after the last one read are read — or the whole day again when the numbers do
+    not add up (a late commit, an import with explicit ids)."""
     cache: dict[date, _OpenDay] = current_app.extensions.setdefault("sipas.open_days", {})
     r = Response.__table__.c
     n, last_id = db.session.execute(select(func.count(r.id), func.max(r.id))
@@ -449,31 +532,19 @@ def open_cells(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[
             if (known.n, known.last_id) != (n, last_id):
                 known = None
         if known is None:
-            known = cache[day] = _OpenDay(0, 0, {})
+            known = cache[day] = _OpenDay(0, 0, Block.empty())
             _read_open(day, known)
-        cells = list(known.vectors.items())
-    units = None if unit_ids is None else set(unit_ids)
-    counters = set(counter_ids)
-    return [(day, cell, _blob(vector)) for cell, vector in cells
-            if units is None or cell[0] in units or cell[1] in counters]
+        block = known.block
+    return block.within(unit_ids, counter_ids)
 
 
 def _read_open(day: date, known: _OpenDay) -> None:
     """Add the responses of ``day`` after id ``known.last_id`` to ``known``."""
     r = Response.__table__.c
-    rows = [{"id": row_id, "local_day": day, "unit_id": unit_id, "counter_id": counter_id,
-             "procedure_id": procedure_id, "target_group": group, "channel": channel,
-             "questionnaire_id": qid,
-             "answers": json.loads(answers) if isinstance(answers, str) else answers}
-            for row_id, unit_id, counter_id, procedure_id, group, channel, qid, answers
-            in db.session.execute(
-                select(r.id, r.unit_id, r.counter_id, r.procedure_id, r.target_group,
-                       r.channel, r.questionnaire_id, r.answers)
-                .where(r.local_day == day, r.id > known.last_id))]
-    if not rows:
+    last = db.session.scalar(select(func.max(r.id)).where(r.local_day == day))
+    if last is None or last <= known.last_id:
         return
-    for (_day, cell), vector in Batch.of(rows).vectors().items():
-        old = known.vectors.get(cell)
-        known.vectors[cell] = vector if old is None else old + vector
-    known.n += len(rows)
-    known.last_id = max(known.last_id, max(row["id"] for row in rows))
+    more = _responses(r.local_day == day, r.id > known.last_id, r.id <= last)
+    known.block = Block.concat([known.block, more])
+    known.n += more.n
+    known.last_id = int(last)

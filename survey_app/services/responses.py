@@ -1,8 +1,8 @@
 """Storing a response: validation against the questionnaire, idempotency, receipts.
 
 One call, one statement and its commit.  Nothing else is written beside the response: its day
-is open, and the open day's statistics are summed from its responses when read
-(:func:`.daystats.open_cells`); the day's statistics are stored once it is closed.
+is open, and each process reads the open day's new responses when a page needs them
+(:func:`.daystats.open_block`); the day is packed into stored blocks once it is closed.
 """
 
 from __future__ import annotations

@@ -4,17 +4,18 @@ The data arrive as *columns* (:class:`Rows`: one entry per response) and, for th
 as stored half-month statistics (:class:`~survey_app.models.StatsBucket`).  Both are turned
 into additive statistics vectors per group and questionnaire version (``scoring``'s layout),
 summed — over half-months, days, and over the unit tree when grouping by unit — and scored in
-one vectorised call.  Stored statistics come in two grains: closed half-months per unit ×
-target group × questionnaire (:class:`~survey_app.models.StatsBucket`) and closed days per
-unit × counter × procedure × target group × channel × questionnaire (:mod:`.daystats`);
-the open day's (today's) vectors are kept per process and brought up to date from the
-answers of the cells that changed.
+one vectorised call.  The database is read in two grains: closed half-months as stored
+statistics per unit × target group × questionnaire (:class:`~survey_app.models.StatsBucket`,
+summed from the day blocks once), and days as packed responses (:mod:`.daystats`: a stored
+block per unit and closed day; the open day's responses kept per process), from which the
+statistics of exactly the groups asked for are computed.  No page parses a closed day's
+answers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 import forms
@@ -372,8 +373,8 @@ def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None,
 
 
 def ensure_buckets(periods: Iterable[date]) -> None:
-    """Compute and store the statistics of closed half-months that have none yet, as sums
-    of their days' stored statistics (:mod:`.daystats`, computed first where missing)."""
+    """Compute and store the statistics of closed half-months that have none yet, from
+    their days' stored blocks (:mod:`.daystats`, packed first where missing)."""
     periods = [p for p in periods if _closed(p)]
     if not periods:
         return
@@ -384,24 +385,78 @@ def ensure_buckets(periods: Iterable[date]) -> None:
             continue
         last = half_month_end(period)
         daystats.ensure(period, last)
-        sums: dict[tuple[int, str, str], NDArray[np.int64]] = {}
-        for _day, (unit_id, _c, _p, target_group, _channel, qid), blob in daystats.read(
-                period, last, None):
-            key = (unit_id, target_group, qid)
-            vector = np.frombuffer(blob, dtype="<i4")
-            sums[key] = sums[key] + vector if key in sums else vector.astype(np.int64)
+        block = daystats.read(period, last, None)
         # A marker row (unit 0) records that the half-month was computed, even if empty.
-        db.session.add(StatsBucket(period_start=period, unit_id=0, target_group="",
-                                   questionnaire_id="", n=0, stats=b""))
-        for (unit_id, target_group, qid), vector in sums.items():
-            db.session.add(StatsBucket(
-                period_start=period, unit_id=unit_id, target_group=target_group,
-                questionnaire_id=qid, n=int(vector[0]),
-                stats=vector.astype("<i4").tobytes()))
+        stored = [{"period_start": period, "unit_id": 0, "target_group": "",
+                   "questionnaire_id": "", "n": 0, "stats": b""}]
+        for (unit_id, target_group, qid), vector in _sums_by_unit(block):
+            stored.append({"period_start": period, "unit_id": unit_id,
+                           "target_group": target_group, "questionnaire_id": qid,
+                           "n": int(vector[0]), "stats": vector.astype("<i4").tobytes()})
         try:
+            db.session.execute(insert(StatsBucket.__table__), stored)
             db.session.commit()
         except IntegrityError:  # another process computed the same half-month first
             db.session.rollback()
+
+
+def _sums_by_unit(block: daystats.Block
+                  ) -> Iterator[tuple[tuple[int, str, str], NDArray[np.int64]]]:
+    """The statistics vector of each unit × target group × questionnaire of ``block``."""
+    if not block.n:
+        return
+    unit_ids, unit_of = np.unique(block.unit_id, return_inverse=True)
+    width = max(len(block.groups), 1)
+    columns = forms.all_item_codes()
+    for q, qid in enumerate(block.questionnaires):
+        mask = block.questionnaire == q
+        if not mask.any():
+            continue
+        present, local = np.unique(unit_of[mask] * width + block.group[mask],
+                                   return_inverse=True)
+        structure = structure_of(qid)
+        cols = [columns.index(c) for c in structure.columns]
+        vectors = StatsBatch.from_answers(structure, block.answers[mask][:, cols],
+                                          local.reshape(-1), n_groups=len(present)
+                                          ).to_vectors()
+        for key, vector in zip(present.tolist(), vectors, strict=True):
+            yield (int(unit_ids[key // width]), block.groups[key % width], qid), vector
+
+
+def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]) -> Rows:
+    """``block``'s responses as :class:`Rows` labelled like :func:`_raw_rows` (unit,
+    counter and procedure codes; counter and procedure looked up only when grouped by)."""
+    epoch = EPOCH.toordinal()
+
+    def labelled(ids: NDArray[np.int64], label: Any
+                 ) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+        distinct, inverse = np.unique(ids, return_inverse=True)
+        return (inverse.reshape(-1).astype(np.int32),
+                tuple(label(i) for i in distinct.tolist()))
+
+    def unlabelled() -> tuple[NDArray[np.int32], tuple[str, ...]]:
+        return np.zeros(block.n, dtype=np.int32), ("",)
+
+    def texts(codes: NDArray[np.int64], values: list[str]
+              ) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+        return codes.astype(np.int32), tuple(values)
+
+    text = {"unit": labelled(block.unit_id, lambda i: units[i].code),
+            "target_group": texts(block.group, block.groups),
+            "channel": texts(block.channel, block.channels),
+            "questionnaire": texts(block.questionnaire, block.questionnaires)}
+    if "counter" in by:
+        counters = {i: c for i, c in db.session.execute(select(Counter.id, Counter.code))}
+        text["counter"] = labelled(block.counter_id, lambda i: counters.get(i, ""))
+    else:
+        text["counter"] = unlabelled()
+    if "procedure" in by:
+        procedures = {i: c for i, c in db.session.execute(select(Procedure.id,
+                                                                   Procedure.code))}
+        text["procedure"] = labelled(block.procedure_id, lambda i: procedures.get(i, ""))
+    else:
+        text["procedure"] = unlabelled()
+    return Rows(day=(block.day - epoch).astype(np.int32), text=text, answers=block.answers)
 
 
 def _first_day() -> date | None:
@@ -432,59 +487,21 @@ def score_database_each(query: Slice, groupings: Sequence[tuple[str, ...]],
         return [[] for _ in groupings]
     union = tuple(dict.fromkeys(d for by in groupings for d in by))
     groups, acc = _Groups(keys=[]), _Accumulator()  # by every dimension asked, once
-    procedures: dict[int, str] = {}
-    if "procedure" in union:
-        procedures = {i: c for i, c in db.session.execute(select(Procedure.id,
-                                                                   Procedure.code))}
-    periodic = bool(set(union) & set(PERIODS))
-    seen: dict[tuple[Any, ...], int] = {}  # (procedure id, group, channel, day) → group
 
-    def add(records: list[tuple[date, Cell, bytes]]) -> None:
-        """Sum a chunk's vectors per group with one sparse product per version (a sort and
-        ``reduceat`` over a (rows, 644) array is several times slower)."""
-        per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
-        for day, (_unit, _counter, procedure_id, target_group, channel, qid), blob in records:
-            raw = (procedure_id, target_group, channel, day if periodic else None)
-            number = seen.get(raw)
-            if number is None:
-                key = []
-                for dim in union:
-                    if dim == "procedure":
-                        key.append(procedures.get(procedure_id, ""))
-                    elif dim == "target_group":
-                        key.append(target_group)
-                    elif dim == "channel":
-                        key.append(channel)
-                    else:
-                        key.append(_period_label(day, dim, query.cutoff))
-                number = seen[raw] = groups.number(tuple(key))
-            numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
-            numbers.append(number)
-            blobs.append(blob)
-            land.append(target_group == LAND)
-        from scipy import sparse
-
-        for qid, (numbers, blobs, land) in per_version.items():
-            matrix = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(len(blobs), -1)
-            present, local = np.unique(np.asarray(numbers), return_inverse=True)
-            onehot = sparse.csr_matrix((np.ones(len(blobs), dtype=np.int64),
-                                        (local, np.arange(len(blobs)))),
-                                       shape=(len(present), len(blobs)))
-            sums = np.asarray(onehot @ matrix, dtype=np.int64)
-            land_n = onehot @ (matrix[:, 0].astype(np.int64) * np.asarray(land))
-            for group, vector, land_count in zip(present.tolist(), sums, land_n.tolist(),
-                                                 strict=True):
-                acc.add(qid, group, vector, int(land_count))
+    def add(block: daystats.Block) -> None:
+        if block.n:
+            rows = _block_rows(block, units, union)
+            acc.add_rows(rows, _group_rows(rows, union, query.cutoff, groups))
 
     open_day, today = daystats.first_open_day(), today_local()
     if start < open_day:
         closed_last = min(end, open_day - timedelta(days=1))
         daystats.ensure(start, closed_last)
-        for records in daystats.read_chunks(start, closed_last, scope, chunk):
-            add(records)
+        for block in daystats.read_chunks(start, closed_last, scope, chunk):
+            add(block)
     day = max(start, open_day)
     while day <= min(end, today):
-        add(daystats.open_cells(day, scope))
+        add(daystats.open_block(day, scope))
         day += timedelta(days=1)
     out = []
     for by in groupings:  # each grouping as sums of the finer groups
@@ -532,17 +549,17 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
     else:
         edges.append((start, end))
     raw_ranges = edges
-    stored_days: list[tuple[date, Cell, bytes]] = []
+    blocks: list[daystats.Block] = []
     if set(by) <= DAY_DIMENSIONS:  # closed days stored, open days kept by the process
         open_day, today = daystats.first_open_day(), today_local()
         for first, last in edges:
             if first < open_day:
                 closed_last = min(last, open_day - timedelta(days=1))
                 daystats.ensure(first, closed_last)
-                stored_days += daystats.read(first, closed_last, scope, counter_ids)
+                blocks.append(daystats.read(first, closed_last, scope, counter_ids))
             day = max(first, open_day)
             while day <= min(last, today):
-                stored_days += daystats.open_cells(day, scope, counter_ids)
+                blocks.append(daystats.open_block(day, scope, counter_ids))
                 day += timedelta(days=1)
         raw_ranges = []
     if raw_ranges:
@@ -550,53 +567,15 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
         acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
     if stored:
         _add_buckets(acc, groups, stored, by, query.cutoff, units, scope)
-    if stored_days:
-        _add_days(acc, groups, stored_days, by, query.cutoff, units)
+    block = daystats.Block.concat(blocks)
+    if block.n:
+        rows = _block_rows(block, units, by)
+        acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
     if "unit" in by and "counter" not in by:  # a counter belongs to its own unit only
         if query.aggregate == "mean":
             return _mean_tree(acc, groups, by, units, scope, query, end)
         acc, groups = _pool_tree(acc, groups, by, units, scope)
     return _score_groups(acc, groups, by, query, end)
-
-
-Cell = daystats.Cell
-
-
-def _add_days(acc: _Accumulator, groups: _Groups, records: list[tuple[date, Cell, bytes]],
-              by: Sequence[str], cutoff: Cutoff, units: dict[int, Unit]) -> None:
-    """Add stored per-day cells to their groups."""
-    counters: dict[int, str] = {}
-    if "counter" in by:
-        counters = {i: c for i, c in db.session.execute(select(Counter.id, Counter.code))}
-    procedures: dict[int, str] = {}
-    if "procedure" in by:
-        procedures = {i: c for i, c in db.session.execute(select(Procedure.id,
-                                                                   Procedure.code))}
-    labels: dict[tuple[date, str], str] = {}
-    per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
-    for day, (unit_id, counter_id, procedure_id, target_group, channel, qid), blob in records:
-        key = []
-        for dim in by:
-            if dim == "unit":
-                key.append(units[unit_id].code)
-            elif dim == "counter":
-                key.append(counters.get(counter_id, ""))
-            elif dim == "procedure":
-                key.append(procedures.get(procedure_id, ""))
-            elif dim == "target_group":
-                key.append(target_group)
-            elif dim == "channel":
-                key.append(channel)
-            else:
-                label = labels.get((day, dim))
-                if label is None:
-                    label = labels[(day, dim)] = _period_label(day, dim, cutoff)
-                key.append(label)
-        numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
-        numbers.append(groups.number(tuple(key)))
-        blobs.append(blob)
-        land.append(target_group == LAND)
-    _add_vectors(acc, per_version)
 
 
 def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Sequence[str],

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Response
-from survey_app.models.responses import DayStat
+from survey_app.models.responses import DayBlock
 from survey_app.services import exchange, importer
 
 from .. import daystats_check
@@ -81,7 +81,7 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_row(app: Flask,
     assert "dòng 4, cột unit_code: không có đơn vị mã 'KHONG'" in messages
     assert "mã phản hồi 500 đã xuất hiện ở dòng 11" in messages
     assert _count() == 0
-    assert db.session.scalar(select(func.count()).select_from(DayStat)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DayBlock)) == 0
 
 
 def test_rows_outside_the_scope_are_errors(app: Flask, tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ def test_export_then_import_into_an_empty_database_round_trips(
     exchange.export_file(out)
     assert importer.import_file(out).skipped == 400  # into the same database: nothing new
     db.session.execute(Response.__table__.delete())
-    db.session.execute(DayStat.__table__.delete())
+    db.session.execute(DayBlock.__table__.delete())
     db.session.commit()
     result = importer.import_file(out)
     assert result.added == 400 and result.kept_ids == 400
@@ -159,4 +159,4 @@ def test_export_then_import_into_an_empty_database_round_trips(
                     r.questionnaire_id, r.source, r.answers, r.comment, r.local_day,
                     r.submitted_at) for r in all_responses()}
     assert after == before
-    assert daystats_check.stored() == stats  # the import stored the same day statistics
+    assert daystats_check.stored() == stats  # the import stored the same day blocks

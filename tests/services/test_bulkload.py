@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Response, StatsBucket
-from survey_app.models.responses import DayStat
+from survey_app.models.responses import DayBlock
 from survey_app.services import bulkload
 from survey_app.services.responses import local_day
 
@@ -101,7 +101,7 @@ def test_nothing_is_committed_by_the_loader(place: dict[str, int]) -> None:
     bulkload.insert_responses(_rows(place, 10, datetime(2026, 3, 1, tzinfo=UTC)))
     db.session.rollback()
     assert db.session.scalar(select(func.count(Response.id))) == 0
-    assert db.session.scalar(select(func.count(DayStat.id))) == 0
+    assert db.session.scalar(select(func.count(DayBlock.id))) == 0
 
 
 def test_stored_half_months_of_touched_days_are_forgotten(place: dict[str, int]) -> None:
@@ -139,7 +139,7 @@ def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
                 for r in all_responses()]
     stats = daystats_check.stored()
     db.session.execute(Response.__table__.delete())
-    db.session.execute(DayStat.__table__.delete())
+    db.session.execute(DayBlock.__table__.delete())
     db.session.commit()
 
     cols = Columns(
@@ -167,13 +167,25 @@ def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
         bulkload.insert_columns(bad)
 
 
-def test_many_cells_are_computed_block_by_block(place: dict[str, int],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_blocks_read_in_chunks_hold_what_one_read_holds(place: dict[str, int]) -> None:
     from survey_app.services import daystats
 
-    monkeypatch.setattr(daystats, "BLOCK", 3)  # many blocks of three cells
-    bulkload.insert_responses(_rows(place, 90, datetime(2026, 3, 1, 2, 0, tzinfo=UTC)))
+    rows = _rows(place, 90, datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+    other = make_unit("U2").id
+    for row in rows[::3]:
+        row.update(unit_id=other, counter_id=None)
+    bulkload.insert_responses(rows)
     db.session.commit()
-    cells, _markers = daystats_check.stored()
-    assert len(cells) > 20
-    assert daystats_check.assert_stored_days_match_the_responses()
+    blocks, _markers = daystats_check.stored()
+    assert len(blocks) > 2 and {u for _d, u in blocks} == {place["unit"], other}
+    first, last = min(d for d, _u in blocks), max(d for d, _u in blocks)
+    whole = daystats.read(first, last, None)
+    parts = list(daystats.read_chunks(first, last, None, size=2))
+    assert len(parts) == (len(blocks) + 1) // 2
+    assert sorted(daystats_check._rows(daystats.Block.concat(parts))) == sorted(
+        daystats_check._rows(whole)) == sorted(r for rs in blocks.values() for r in rs)
+    assert whole.n == 90
+    unit = place["unit"]
+    mine = daystats.read(first, last, [unit])
+    assert mine.n == sum(1 for r in rows if r["unit_id"] == unit) == 60
+    assert set(mine.unit_id.tolist()) == {unit}

@@ -37,7 +37,6 @@ def test_parallel_submissions_and_double_taps(app: Flask) -> None:
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Response.id))) == 40
     day = all_responses()[0].local_day
-    [(cell, vector)] = daystats_check.open_day(day).items()  # as the staff pages read it
-    assert vector[0] == 40
-    assert sum(n for (code, _v), n in daystats_check.answer_counts(cell[5], vector).items()
-               if code == "C2") == 40
+    rows = daystats_check.open_day(day)  # as the staff pages read it
+    assert len(rows) == 40
+    assert sum(1 for row in rows if "C2" in dict(row[6])) == 40

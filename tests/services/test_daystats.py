@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Response
-from survey_app.models.responses import DayStat
+from survey_app.models.responses import DayBlock
 from survey_app.services import buckets, bulkload, dashboard, daystats, overview, scores
 from survey_app.services.responses import VN_TZ
 from survey_app.services.scores import Slice
 
+from .. import daystats_check
 from ..factories import (
     make_counter,
     make_procedure,
@@ -82,7 +83,7 @@ def test_stored_days_score_like_the_answers(place: dict[str, Any], by: tuple[str
     today = scores.today_local()
     query = Slice(start=today - timedelta(days=45), end=today, by=by)
     stored = scores.score_database(query)
-    assert db.session.scalar(select(func.count(DayStat.id))) > 0
+    assert db.session.scalar(select(func.count(DayBlock.id))) > 0
     assert stored == _from_answers(query)
     assert sum(g["n"] for g in stored) == 600  # each response in one group
 
@@ -92,22 +93,22 @@ def test_a_bulk_load_adds_to_stored_days(place: dict[str, Any]) -> None:
     db.session.commit()
     today = scores.today_local()
     daystats.ensure(today - timedelta(days=45), today)
-    before = db.session.scalar(select(func.count(DayStat.id)))
+    before, _markers = daystats_check.stored()
     bulkload.insert_responses(_rows(place, _spread(250), seed=3))  # into the same days
     db.session.commit()
-    added = {(r.day, r.unit_id, r.counter_id, r.target_group, r.channel, r.questionnaire_id):
-             (r.n, r.stats) for r in db.session.scalars(select(DayStat))}
-    assert len(added) >= before
-    daystats.forget(d for d, *_rest in added)  # computed again from the answers
+    added, markers = daystats_check.stored()
+    assert set(added) >= set(before)
+    assert sum(map(len, added.values())) == sum(map(len, before.values())) + sum(
+        1 for back in _spread(250) if daystats.closed(today - timedelta(days=back)))
+    assert daystats_check.assert_stored_days_match_the_responses()
+    daystats.forget(markers)  # packed again from the responses
     db.session.commit()
     daystats.ensure(today - timedelta(days=45), today)
-    again = {(r.day, r.unit_id, r.counter_id, r.target_group, r.channel, r.questionnaire_id):
-             (r.n, r.stats) for r in db.session.scalars(select(DayStat))}
-    assert added == again
-    markers = {k[0]: v[0] for k, v in again.items() if k[1] == 0 and v[0]}  # 0: no response
+    assert daystats_check.stored() == (added, markers)
     per_day = {d: n for d, n in db.session.execute(
         select(Response.local_day, func.count(Response.id)).group_by(Response.local_day))}
-    assert markers == {d: n for d, n in per_day.items() if daystats.closed(d)}
+    assert {d: n for d, n in markers.items() if n} == {
+        d: n for d, n in per_day.items() if daystats.closed(d)}
 
 
 def test_a_day_with_earlier_answers_is_computed_from_them(place: dict[str, Any]) -> None:
