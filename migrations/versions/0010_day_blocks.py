@@ -1,11 +1,12 @@
-"""Day blocks: each closed day's responses packed per unit, replacing per-cell statistics
+"""Day blocks: each closed day's responses packed per unit, replacing per-cell statistics;
+half-month buckets broken down by channel or procedure
 
 ``day_stats`` kept a 644-number statistics vector per fine cell (unit × counter ×
 procedure × target group × channel × questionnaire × day): at a province's density almost
 one vector (2.6 KB) per response.  ``day_blocks`` keeps the responses themselves, packed per
 unit and day (about 40 bytes each).  The blocks are derived data: they are not converted
 here but packed again from the responses when first needed (the half-month sums in
-``stats_buckets`` stay valid).
+``stats_buckets`` stay valid and become the breakdown ``dimension`` "").
 
 Revision ID: 0010
 Revises: 0009
@@ -36,9 +37,25 @@ def upgrade():
     )
     with op.batch_alter_table("day_blocks", schema=None) as batch_op:
         batch_op.create_index("ix_day_blocks_unit_day", ["unit_id", "day"], unique=False)
+    with op.batch_alter_table("stats_buckets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dimension", sa.String(length=20), server_default="",
+                                      nullable=False))
+        batch_op.add_column(sa.Column("value", sa.String(length=60), server_default="",
+                                      nullable=False))
+        batch_op.drop_constraint("uq_stats_buckets_cell", type_="unique")
+        batch_op.create_unique_constraint("uq_stats_buckets_cell", [
+            "period_start", "dimension", "value", "unit_id", "target_group",
+            "questionnaire_id"])
 
 
 def downgrade():
+    op.execute("DELETE FROM stats_buckets WHERE dimension != ''")
+    with op.batch_alter_table("stats_buckets", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_stats_buckets_cell", type_="unique")
+        batch_op.create_unique_constraint("uq_stats_buckets_cell", [
+            "period_start", "unit_id", "target_group", "questionnaire_id"])
+        batch_op.drop_column("value")
+        batch_op.drop_column("dimension")
     # Recreated empty: the old code computes each day's statistics when first needed.
     op.drop_table("day_blocks")
     op.create_table(

@@ -85,6 +85,12 @@ class StatsBucket(Base):
     of either kind is a sum of buckets.  Buckets are computed from the half-month's
     :class:`DayBlock` rows once it is over and stored as an int32 vector; a bulk load into a
     past half-month deletes the buckets it touches so they are computed again.
+
+    A bucket is a unit × target group × questionnaire cell (``dimension`` ""), or that cell
+    broken down by one more ``dimension`` — ``channel`` (``value`` the channel, "" unknown)
+    or ``procedure`` (``value`` the procedure id, "0" none) — computed the first time a
+    page asks for that breakdown.  A marker row per half-month and dimension (``unit_id``
+    0) records that it was computed.
     """
 
     __tablename__ = "stats_buckets"
@@ -94,13 +100,15 @@ class StatsBucket(Base):
     unit_id: Mapped[int] = mapped_column(Integer)
     target_group: Mapped[str] = mapped_column(String(40))
     questionnaire_id: Mapped[str] = mapped_column(String(60))
+    dimension: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    value: Mapped[str] = mapped_column(String(60), default="", server_default="")
     n: Mapped[int] = mapped_column(Integer)
     stats: Mapped[bytes] = mapped_column(LargeBinary)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("period_start", "unit_id", "target_group", "questionnaire_id",
-                         name="uq_stats_buckets_cell"),
+        UniqueConstraint("period_start", "dimension", "value", "unit_id", "target_group",
+                         "questionnaire_id", name="uq_stats_buckets_cell"),
         Index("ix_stats_buckets_unit", "unit_id", "period_start"),
     )
 

@@ -171,17 +171,13 @@ def previous_label(label: str) -> str:
 
 def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None,
            ) -> list[dict[str, Any]]:
-    """Groups of ``score_database`` for the filters' period, keeping the chosen filter keys
-    (and dropping those extra dimensions from the group)."""
-    extra = filters.dimensions
-    query = Slice(start=filters.start, end=filters.end, by=(*by, *extra),
-                  cutoff=filters.cutoff, unit_code=unit_code)
+    """Groups of ``score_database`` for the filters' period, of the responses matching the
+    chosen filters."""
     wanted = filters.wanted()
-    out = []
-    for group in score_database(query):
-        if all(group["group"][dim] == wanted[dim] for dim in extra):
-            out.append(group)
-    return out
+    query = Slice(start=filters.start, end=filters.end, by=by, cutoff=filters.cutoff,
+                  unit_code=unit_code,
+                  where=tuple((dim, wanted[dim]) for dim in filters.dimensions))
+    return score_database(query)
 
 
 def _score_roots(filters: Filters, by: tuple[str, ...], ids: set[int] | None,

@@ -54,6 +54,8 @@ DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", 
               "quarter")
 PERIODS = ("day", "month", "quarter")
 BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
+BREAKDOWNS = ("channel", "procedure")  # a half-month bucket may be broken down by one
+WHERE_DIMENSIONS = ("target_group", "channel", "procedure")
 DAY_DIMENSIONS = frozenset({"unit", "counter", "procedure", "target_group", "channel", "day",
                             "month", "quarter"})
 LAND = "dat_dai_xay_dung_dau_tu"
@@ -77,6 +79,8 @@ class Slice:
     min_n: int = 30
     targets: str = "90-85"
     aggregate: str = "pool"  # or "mean": a parent as the mean of its children's indices
+    where: tuple[tuple[str, str], ...] = ()  # only the responses with these values
+    # (target group, channel — "" unknown —, procedure code — "" none)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -99,6 +103,9 @@ class Slice:
             raise ScoreError("--aggregate: use pool or mean")
         if self.targets not in TARGET_SETS:
             raise ScoreError(f"--targets: use one of {', '.join(TARGET_SETS)}")
+        names = [d for d, _value in self.where]
+        if any(d not in WHERE_DIMENSIONS for d in names) or len(set(names)) != len(names):
+            raise ScoreError(f"where: filter once each by {', '.join(WHERE_DIMENSIONS)}")
 
 
 @dataclass
@@ -372,14 +379,16 @@ def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None,
         for day, unit, counter, proc, group, channel, qid, answers in records)
 
 
-def ensure_buckets(periods: Iterable[date]) -> None:
-    """Compute and store the statistics of closed half-months that have none yet, from
-    their days' stored blocks (:mod:`.daystats`, packed first where missing)."""
+def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
+    """Compute and store the statistics of closed half-months that have none yet (broken
+    down by ``dimension``: "", ``channel`` or ``procedure``), from their days' stored
+    blocks (:mod:`.daystats`, packed first where missing)."""
     periods = [p for p in periods if _closed(p)]
     if not periods:
         return
-    done = set(db.session.scalars(select(StatsBucket.period_start).distinct()
-                                  .where(StatsBucket.period_start.in_(periods))))
+    done = set(db.session.scalars(select(StatsBucket.period_start).where(
+        StatsBucket.period_start.in_(periods), StatsBucket.unit_id == 0,
+        StatsBucket.dimension == dimension)))
     for period in periods:
         if period in done:
             continue
@@ -388,10 +397,12 @@ def ensure_buckets(periods: Iterable[date]) -> None:
         block = daystats.read(period, last, None)
         # A marker row (unit 0) records that the half-month was computed, even if empty.
         stored = [{"period_start": period, "unit_id": 0, "target_group": "",
-                   "questionnaire_id": "", "n": 0, "stats": b""}]
-        for (unit_id, target_group, qid), vector in _sums_by_unit(block):
+                   "questionnaire_id": "", "dimension": dimension, "value": "", "n": 0,
+                   "stats": b""}]
+        for (unit_id, target_group, qid, value), vector in _sums_by_unit(block, dimension):
             stored.append({"period_start": period, "unit_id": unit_id,
                            "target_group": target_group, "questionnaire_id": qid,
+                           "dimension": dimension, "value": value,
                            "n": int(vector[0]), "stats": vector.astype("<i4").tobytes()})
         try:
             db.session.execute(insert(StatsBucket.__table__), stored)
@@ -400,27 +411,53 @@ def ensure_buckets(periods: Iterable[date]) -> None:
             db.session.rollback()
 
 
-def _sums_by_unit(block: daystats.Block
-                  ) -> Iterator[tuple[tuple[int, str, str], NDArray[np.int64]]]:
-    """The statistics vector of each unit × target group × questionnaire of ``block``."""
+def _sums_by_unit(block: daystats.Block, dimension: str = ""
+                  ) -> Iterator[tuple[tuple[int, str, str, str], NDArray[np.int64]]]:
+    """The statistics vector of each unit × target group × questionnaire (× channel or
+    procedure id, by ``dimension``) of ``block``."""
     if not block.n:
         return
     unit_ids, unit_of = np.unique(block.unit_id, return_inverse=True)
-    width = max(len(block.groups), 1)
+    if dimension == "channel":
+        extra, labels = block.channel, block.channels
+    elif dimension == "procedure":
+        ids, extra = np.unique(block.procedure_id, return_inverse=True)
+        labels = [str(i) for i in ids.tolist()]
+    else:
+        extra, labels = np.zeros(block.n, dtype=np.int64), [""]
+    width, depth = max(len(block.groups), 1), max(len(labels), 1)
     columns = forms.all_item_codes()
     for q, qid in enumerate(block.questionnaires):
         mask = block.questionnaire == q
         if not mask.any():
             continue
-        present, local = np.unique(unit_of[mask] * width + block.group[mask],
-                                   return_inverse=True)
+        key = (unit_of.reshape(-1)[mask] * width + block.group[mask]) * depth + \
+            extra.reshape(-1)[mask]
+        present, local = np.unique(key, return_inverse=True)
         structure = structure_of(qid)
         cols = [columns.index(c) for c in structure.columns]
         vectors = StatsBatch.from_answers(structure, block.answers[mask][:, cols],
                                           local.reshape(-1), n_groups=len(present)
                                           ).to_vectors()
-        for key, vector in zip(present.tolist(), vectors, strict=True):
-            yield (int(unit_ids[key // width]), block.groups[key % width], qid), vector
+        for k, vector in zip(present.tolist(), vectors, strict=True):
+            cell, value = divmod(k, depth)
+            unit, group = divmod(cell, width)
+            yield (int(unit_ids[unit]), block.groups[group], qid, labels[value]), vector
+
+
+def _where_rows(rows: Rows, where: Sequence[tuple[str, str]]) -> Rows:
+    """The rows of ``rows`` whose labels match every filter of ``where``."""
+    if not where or rows.n == 0:
+        return rows
+    keep = np.ones(rows.n, dtype=bool)
+    for dim, value in where:
+        codes, values = rows.text[dim]
+        keep &= codes == (values.index(value) if value in values else -1)
+    if keep.all():
+        return rows
+    return Rows(day=rows.day[keep],
+                text={k: (codes[keep], values) for k, (codes, values) in rows.text.items()},
+                answers=rows.answers[keep])
 
 
 def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]) -> Rows:
@@ -536,16 +573,19 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
     if start is None:
         return []
     by = query.dimensions
+    where = dict(query.where)
     edges: list[tuple[date, date]] = []  # not covered by stored half-months
     stored: list[date] = []
-    if set(by) <= BUCKET_DIMENSIONS and not counter_ids:
+    breakdown = [d for d in BREAKDOWNS if d in by or d in where]
+    if set(by) - set(breakdown) <= BUCKET_DIMENSIONS and len(breakdown) <= 1 \
+            and not counter_ids:
         for period in half_months(start, end):
             inside = period >= start and half_month_end(period) <= end
             if inside and _closed(period):
                 stored.append(period)
             else:
                 edges.append((max(period, start), min(half_month_end(period), end)))
-        ensure_buckets(stored)
+        ensure_buckets(stored, *breakdown)
     else:
         edges.append((start, end))
     raw_ranges = edges
@@ -563,13 +603,13 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
                 day += timedelta(days=1)
         raw_ranges = []
     if raw_ranges:
-        rows = _raw_rows(raw_ranges, scope, counter_ids)
+        rows = _where_rows(_raw_rows(raw_ranges, scope, counter_ids), query.where)
         acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
     if stored:
-        _add_buckets(acc, groups, stored, by, query.cutoff, units, scope)
+        _add_buckets(acc, groups, stored, by, query, units, scope, *breakdown)
     block = daystats.Block.concat(blocks)
     if block.n:
-        rows = _block_rows(block, units, by)
+        rows = _where_rows(_block_rows(block, units, (*by, *where)), query.where)
         acc.add_rows(rows, _group_rows(rows, by, query.cutoff, groups))
     if "unit" in by and "counter" not in by:  # a counter belongs to its own unit only
         if query.aggregate == "mean":
@@ -579,25 +619,46 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
 
 
 def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Sequence[str],
-                 cutoff: Cutoff, units: dict[int, Unit], scope: list[int] | None) -> None:
-    query = select(StatsBucket.period_start, StatsBucket.unit_id, StatsBucket.target_group,
-                   StatsBucket.questionnaire_id, StatsBucket.stats).where(
-        StatsBucket.period_start.in_(periods), StatsBucket.unit_id != 0)
+                 query: Slice, units: dict[int, Unit], scope: list[int] | None,
+                 dimension: str = "") -> None:
+    """Add the stored half-months ``periods`` (broken down by ``dimension``) matching
+    ``query.where`` to their groups."""
+    b = StatsBucket
+    select_ = select(b.period_start, b.unit_id, b.target_group, b.questionnaire_id, b.value,
+                     b.stats).where(b.period_start.in_(periods), b.unit_id != 0,
+                                    b.dimension == dimension)
     if scope is not None:
-        query = query.where(StatsBucket.unit_id.in_(scope))
+        select_ = select_.where(b.unit_id.in_(scope))
+    where = dict(query.where)
+    if "target_group" in where:
+        select_ = select_.where(b.target_group == where["target_group"])
+    if "channel" in where:
+        select_ = select_.where(b.value == where["channel"])
+    procedures: dict[str, str] = {}
+    if dimension == "procedure":
+        procedures = {str(i): c for i, c in db.session.execute(select(Procedure.id,
+                                                                       Procedure.code))}
+        procedures["0"] = ""
+        if "procedure" in where:
+            select_ = select_.where(b.value.in_(
+                [i for i, c in procedures.items() if c == where["procedure"]]))
     labels: dict[tuple[date, str], str] = {}
     per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
-    for period, unit_id, target_group, qid, blob in db.session.execute(query):
+    for period, unit_id, target_group, qid, value, blob in db.session.execute(select_):
         key = []
         for dim in by:
             if dim == "unit":
                 key.append(units[unit_id].code)
             elif dim == "target_group":
                 key.append(target_group)
+            elif dim == "channel":
+                key.append(value)
+            elif dim == "procedure":
+                key.append(procedures.get(value, ""))
             else:
                 label = labels.get((period, dim))
                 if label is None:
-                    label = labels[(period, dim)] = _period_label(period, dim, cutoff)
+                    label = labels[(period, dim)] = _period_label(period, dim, query.cutoff)
                 key.append(label)
         numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
         numbers.append(groups.number(tuple(key)))

@@ -221,3 +221,101 @@ def test_a_counter_limited_staff_sees_its_counter_only(place: dict[str, Any]) ->
     day = dashboard.today(user, today)
     assert day.total == sum(1 for r in wanted if r["local_day"] == today)
     assert [c.counter_name for c in day.counters] == [mine.name]
+
+
+def _filtered(groups: list[dict[str, Any]], where: tuple[tuple[str, str], ...],
+              drop: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The groups matching ``where``, without the dimensions ``drop`` in their key."""
+    out = []
+    for g in groups:
+        if all(g["group"][dim] == value for dim, value in where):
+            out.append({**g, "group": {k: v for k, v in g["group"].items()
+                                       if k not in drop}})
+    return out
+
+
+def _answered(value: Any) -> Any:
+    """``value`` without the entries of items nobody answered (``n`` 0): an item of a
+    questionnaire appears with ``n`` 0 when other groups of the same call used it."""
+    if isinstance(value, dict):
+        return {k: _answered(v) for k, v in value.items()
+                if not (isinstance(v, dict) and v.get("n") == 0 and v.get("index") is None)}
+    if isinstance(value, list):
+        return [_answered(v) for v in value]
+    return value
+
+
+WHERES = [(("channel", "truc_tiep"),), (("channel", ""),), (("procedure", "P-CODE"),),
+          (("procedure", ""), ("target_group", "chung")),
+          (("target_group", "dat_dai_xay_dung_dau_tu"), ("channel", "")),
+          (("target_group", "chung"), ("channel", "truc_tuyen_mot_phan")),
+          (("channel", ""), ("procedure", "P-CODE"))]
+
+
+@pytest.mark.parametrize("where", WHERES)
+@pytest.mark.parametrize("by", [(), ("month",), ("counter",), ("target_group",)])
+def test_a_filtered_slice_scores_like_the_matching_answers(
+        place: dict[str, Any], by: tuple[str, ...], where: tuple[tuple[str, str], ...]
+) -> None:
+    where = tuple((d, place["procedure"].code if v == "P-CODE" else v) for d, v in where)
+    bulkload.insert_responses(_rows(place, _spread(600), seed=12))
+    db.session.commit()
+    today = scores.today_local()
+    dims = tuple(d for d, _v in where if d not in by)
+    query = Slice(start=today - timedelta(days=45), end=today, by=by, where=where)
+    expected = _filtered(_from_answers(Slice(start=query.start, end=query.end,
+                                             by=(*by, *dims))), where, dims)
+    assert expected  # the filter keeps some responses
+    assert _answered(scores.score_database(query)) == _answered(expected)
+    # again, from the stored breakdowns
+    assert _answered(scores.score_database(query)) == _answered(expected)
+
+
+@pytest.mark.parametrize("where", WHERES)
+def test_a_filtered_unit_tree_pools_only_the_matching_answers(
+        place: dict[str, Any], where: tuple[tuple[str, str], ...]) -> None:
+    where = tuple((d, place["procedure"].code if v == "P-CODE" else v) for d, v in where)
+    bulkload.insert_responses(_rows(place, _spread(600), seed=13))
+    db.session.commit()
+    today = scores.today_local()
+    start = today - timedelta(days=45)
+    dims = tuple(d for d, _v in where)
+    by_dims = scores.score_database(Slice(start=start, end=today, by=("unit", *dims)))
+    filtered = scores.score_database(Slice(start=start, end=today, by=("unit",), where=where))
+    assert _answered(filtered) == _answered(_filtered(by_dims, where, dims))
+    units = {g["group"]["unit"]: g["n"] for g in filtered}
+    assert units.get("P", 0) == units.get("P.U1", 0) + units.get("P.U2", 0) > 0
+
+
+def test_breakdowns_are_stored_per_half_month_and_read_without_answers(
+        place: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_app.models import StatsBucket
+
+    bulkload.insert_responses(_rows(place, _spread(600), seed=14))
+    db.session.commit()
+    today = scores.today_local()
+    query = Slice(start=today - timedelta(days=45), end=today, by=("unit",),
+                  where=(("channel", "truc_tiep"),))
+    first = scores.score_database(query)
+    kinds = {(b.dimension, b.value) for b in db.session.scalars(select(StatsBucket))}
+    # only the breakdown asked for, every channel of it (the marker's value is "")
+    assert kinds == {("channel", ""), ("channel", "truc_tiep"),
+                     ("channel", "truc_tuyen_mot_phan")}
+    read: list[tuple[date, date]] = []
+    read_blocks = daystats.read
+
+    def spy(first_day: date, last_day: date, *args: Any) -> daystats.Block:
+        read.append((first_day, last_day))
+        return read_blocks(first_day, last_day, *args)
+
+    monkeypatch.setattr(daystats, "read", spy)
+    assert scores.score_database(query) == first
+    halves = {buckets.half_month(d) for d in (query.start, today)}
+    assert read and all(buckets.half_month(a) in halves for a, _b in read)  # edges only
+
+
+def test_a_bad_filter_is_refused() -> None:
+    with pytest.raises(scores.ScoreError, match="where"):
+        Slice(where=(("counter", "Q1"),))
+    with pytest.raises(scores.ScoreError, match="where"):
+        Slice(where=(("channel", "a"), ("channel", "b")))
