@@ -9,11 +9,12 @@ Two shapes of file (``--shape demo|spread|both``, default ``both``):
 * ``spread`` — ``benchmarks/make_response_file.py``'s file: 1,000 units (``--units``) × 4
   counters over a year, both questionnaires, comments with commas, quotes and line breaks;
   procedure codes made consistent with the target groups; a fresh database with that unit
-  tree.  Sparse: about as many (day × cell) statistics as responses.
+  tree.  Sparse: about 2.7 responses per unit and day (365,000 day blocks; under the
+  per-cell statistics of migrations 0006–0009, about one 644-number vector per response).
 
 Set-up is not timed.  Timed, in its own process: ``sipas import FILE`` — reading and checking
 every cell, checking every code against the database, recognising stored ids and keys,
-inserting every response with its per-day statistics, one commit.  Printed per shape: rows/s,
+inserting every response with its day blocks, one commit.  Printed per shape: rows/s,
 seconds, peak memory of the import process (its max RSS) and the load average before and
 after (``uptime``); then the same file again (must add nothing).  ``--without-ids`` empties
 the ``response_id`` column (paper keyed in: every row gets a keyed idempotency key, looked

@@ -12,7 +12,7 @@ one-stop software API 10 %, paper 3 %), a named procedure on 70 %; a comment on 
 or an e-mail address (to be masked in the report).
 
 Rows go through :func:`survey_app.services.bulkload.insert_responses` in batches of whole
-days (so each day's statistics are stored by the load, as an import would), then ANALYZE.
+days (so each day's blocks are stored by the load, as an import would), then ANALYZE.
 
     .venv/bin/python benchmarks/report_db.py DIR [--responses 10000000] [--units 1000]
 

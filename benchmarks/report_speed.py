@@ -84,7 +84,7 @@ def _counts(db_path: Path) -> tuple[int, int, float, int]:
     con = sqlite3.connect(db_path)
     try:
         responses = con.execute("SELECT count(*) FROM responses").fetchone()[0]
-        cells = con.execute("SELECT count(*) FROM day_stats WHERE unit_id != 0").fetchone()[0]
+        cells = con.execute("SELECT count(*) FROM day_blocks WHERE unit_id != 0").fetchone()[0]
         halves = con.execute("SELECT count(*) FROM stats_buckets WHERE unit_id = 0"
                              ).fetchone()[0]
     finally:
@@ -107,7 +107,7 @@ def run(folder: Path, args: argparse.Namespace) -> int:
                         "--seed", str(args.seed)], check=True)
         print(f"set-up: {time.perf_counter() - started:.0f} s")
     responses, cells, size, halves = _counts(db_path)
-    print(f"database: {responses:,} responses, {cells:,} stored day cells, {size:.1f} GB; "
+    print(f"database: {responses:,} responses, {cells:,} stored day blocks (unit × day), {size:.1f} GB; "
           f"{halves} half-months summed already" + (" (none: the first report sums them)"
                                                      if not halves else ""))
     env = _bench.sipas_env(db_path)
