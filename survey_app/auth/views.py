@@ -72,6 +72,8 @@ def change_password() -> str | Response | tuple[str, int]:
             form.form_errors.append(str(exc))
             status = 400
         else:
+            login_user(current_user._get_current_object())  # the new stamp: this session
+            # stays, every other one of the account ends
             flash(_("Đã đổi mật khẩu."))
             return redirect(url_for("staff.home"), code=303)
     elif form.is_submitted():

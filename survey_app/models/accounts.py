@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
@@ -47,7 +48,17 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session's user id: the account's id and a stamp of its password hash, so
+        that a new password (changed or reset) ends every session opened with the old one."""
+        return f"{self.id}.{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        """16 hex digits derived from the password hash (which is salted: a new password,
+        even the same one again, gives a new stamp).  The hash itself never reaches the
+        cookie."""
+        return hashlib.blake2b(self.password_hash.encode(), digest_size=8,
+                               person=b"sipas-session").hexdigest()
 
 
 class RoleAssignment(Base):

@@ -6,6 +6,7 @@ keyboard (Vietnamese, translated through the catalogue).
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -157,12 +158,18 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def load_user(user_id: str) -> User | None:
-    """The active account behind a session's user id (Flask-Login's user loader)."""
+    """The active account behind a session's user id (Flask-Login's user loader): ``None``
+    — signed out — when the account is disabled or its password changed since the session
+    began (:meth:`User.get_id`)."""
+    number, _dot, stamp = user_id.partition(".")
     try:
-        user = db.session.get(User, int(user_id))
+        user = db.session.get(User, int(number))
     except ValueError:
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not hmac.compare_digest(stamp,
+                                                                   user.session_stamp):
+        return None
+    return user
 
 
 # -- administration of accounts (``/quan-tri/tai-khoan``): each change audited ---------------

@@ -213,8 +213,15 @@ def test_reset_password_forces_a_change_and_lifts_a_lockout(app: Flask, admin: F
                                                             staff: User) -> None:
     staff.locked_until = utcnow() + timedelta(minutes=15)
     db.session.commit()
+    signed_in = app.test_client()  # a session opened before the lockout
+    with signed_in.session_transaction() as session:
+        session["_user_id"] = staff.get_id()
+        session["_fresh"] = True
+    assert signed_in.get("/nhan-vien").status_code == 200
     status, html = _post(admin, f"{PAGE}/{staff.id}/dat-lai-mat-khau")
     assert status == 200
+    g.pop("_login_user", None)
+    assert signed_in.get("/nhan-vien").status_code == 302  # the reset ended it
     password = _password(html)
     user = _user("nv.mot")
     assert user.must_change_password and user.locked_until is None

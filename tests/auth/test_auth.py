@@ -7,6 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey_app.extensions import db
+from survey_app.models import User
 
 from ..factories import PASSWORD, csrf_of, login, make_unit, make_user
 
@@ -108,6 +109,36 @@ def test_forced_password_change(app: Flask, client: FlaskClient) -> None:
     db.session.refresh(user)
     assert user.must_change_password is False
     assert client.get("/nhan-vien").status_code == 200
+
+
+def test_a_new_password_ends_the_accounts_other_sessions(app: Flask, client: FlaskClient,
+                                                        user: object) -> None:
+    from flask import g
+
+    phone = app.test_client()  # the same account signed in elsewhere
+    assert login(client, "nv.mot").status_code == login(phone, "nv.mot").status_code == 303
+    assert phone.get("/nhan-vien").status_code == 200
+    token = csrf_of(client, "/doi-mat-khau")
+    resp = client.post("/doi-mat-khau", data={"csrf_token": token, "current": PASSWORD,
+                                              "new": "another password",
+                                              "confirm": "another password"})
+    assert resp.status_code == 303
+    g.pop("_login_user", None)
+    assert client.get("/nhan-vien").status_code == 200  # this session goes on
+    g.pop("_login_user", None)
+    assert phone.get("/nhan-vien").status_code == 302  # the other one ended
+    assert login(phone, "nv.mot", "another password").status_code == 303
+    assert phone.get("/nhan-vien").status_code == 200
+
+
+def test_a_session_id_without_the_current_stamp_is_refused(app: Flask, user: object) -> None:
+    from survey_app.services.accounts import load_user
+
+    account = db.session.scalar(db.select(User).where(User.username == "nv.mot"))
+    assert load_user(account.get_id()) is account
+    assert load_user(str(account.id)) is None  # a session from before the stamps
+    assert load_user(f"{account.id}.0123456789abcdef") is None
+    assert load_user("x.y") is None
 
 
 def test_english_login_page(client: FlaskClient) -> None:
