@@ -68,7 +68,7 @@ def _register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
     login_manager.user_loader(load_user)
     with app.app_context():
-        configure_engine_events(db.engine)
+        configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     init_rate_limiter(app)
 
 

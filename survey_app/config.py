@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_JOB_TIMEOUT_SECONDS": 120,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
+    # SQLite: how long (ms) a write waits for another writer (a long import holds the
+    # database) before the citizen is asked to send again (HTTP 503, nothing lost).
+    "SQLITE_BUSY_TIMEOUT_MS": 10000,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {
@@ -88,6 +91,7 @@ def positive_int(config: Any, name: str) -> int:
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
+    config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
 
 
 def load_instance_secrets(instance_path: str) -> dict[str, str]:

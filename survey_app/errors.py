@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
+
+from .services.database import is_busy
 
 
 def _messages(code: int) -> tuple[str, str]:
@@ -19,6 +21,9 @@ def _messages(code: int) -> tuple[str, str]:
         405: (_("Yêu cầu không hợp lệ"), _("Phương thức này không được hỗ trợ.")),
         413: (_("Dữ liệu quá lớn"), _("Nội dung gửi lên quá lớn.")),
         429: (_("Vui lòng thử lại sau"), _("Có quá nhiều yêu cầu trong thời gian ngắn.")),
+        503: (_("Hệ thống đang bận"),
+              _("Cơ sở dữ liệu đang bận (ví dụ đang nhập một tệp lớn). Vui lòng thử lại sau "
+                "ít giây.")),
     }.get(code, (_("Có lỗi xảy ra"),
                  _("Hệ thống đang gặp sự cố. Vui lòng thử lại sau ít phút.")))
 
@@ -42,5 +47,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response | str, int]:
+        if is_busy(exc):  # another writer held the database too long: try again, not broken
+            app.logger.warning("database busy: %s", exc)
+            body, code = _render(503)
+            resp = make_response(body, code)
+            resp.headers["Retry-After"] = "5"
+            return resp, code
         app.logger.exception("unhandled error", exc_info=exc)
         return _render(InternalServerError.code)

@@ -75,6 +75,10 @@ def openapi_document() -> dict[str, Any]:
                     "409": {"description": "Receipt number already used at this unit",
                             "content": err},
                     "429": {"description": "Rate limit reached", "content": err},
+                    "503": {"description": "Database busy (another writer, e.g. a long "
+                                           "import); nothing stored, send the same "
+                                           "request again after Retry-After seconds",
+                            "content": err},
                 }}},
             "/healthz": {"get": {"summary": "Liveness with a database check", "responses": {
                 "200": {"description": "Healthy"}, "503": {"description": "Database down"}}}},

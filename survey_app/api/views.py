@@ -24,6 +24,7 @@ _FIELDS = {"questionnaire", "answers", "procedure_code", "channel", "comment",
 _STRINGS = _FIELDS - {"answers"}
 
 Reply = tuple[WerkzeugResponse, int]
+BUSY_RETRY_SECONDS = 5
 
 
 def _error(status: int, message: str, errors: dict[str, Any] | None = None) -> Reply:
@@ -70,6 +71,11 @@ def create_response() -> Reply:
     except responses.ReceiptReused:
         return _error(409, _("Số biên nhận này đã được dùng để đánh giá."),
                       {"transaction_ref": _("Đã được dùng.")})
+    except responses.DatabaseBusy:
+        resp, status = _error(503, _("Hệ thống đang bận; chưa lưu. Gửi lại sau ít giây "
+                                     "(cùng idempotency_key)."))
+        resp.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return resp, status
     return jsonify({"id": stored.response_id}), 201 if stored.created else 200
 
 

@@ -54,6 +54,11 @@ def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
         except responses.ReceiptReused:
             form.transaction_ref.errors = [_("Số biên nhận này đã được dùng để đánh giá.")]
             status = 409
+        except responses.DatabaseBusy:
+            form.form_errors.append(_(
+                "Hệ thống đang bận nên câu trả lời của bạn chưa được gửi. Câu trả lời vẫn "
+                "còn trên trang: vui lòng bấm “Gửi đánh giá” lại sau ít giây."))
+            status = 503
     elif form.is_submitted():
         status = 400
     if not form.idempotency_key.data:

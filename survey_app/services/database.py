@@ -13,8 +13,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.dialects import sqlite
 
 
-def configure_engine_events(engine: Engine) -> None:
-    """SQLite: WAL journal, a busy timeout, foreign keys on, normal sync (safe with WAL)."""
+def configure_engine_events(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+    """SQLite: WAL journal, a busy timeout (how long a writer waits for another — a long
+    import holds the database), foreign keys on, normal sync (safe with WAL)."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -22,10 +23,19 @@ def configure_engine_events(engine: Engine) -> None:
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database was busy — locked by another writer for longer
+    than the busy timeout (SQLite), or a lock not obtained in time (PostgreSQL) — rather
+    than broken: the request may simply be sent again."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(sign in text for sign in ("database is locked", "database is busy",
+                                         "lock timeout", "could not obtain lock"))
 
 
 class _WriteQueue:

@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 import forms
 from forms import CHANNELS, Questionnaire
 
 from ..extensions import db
 from ..models import Response, Unit
-from .database import SqliteInserts, write_queue
+from .database import SqliteInserts, is_busy, write_queue
 from .org import CounterInfo, ProcedureInfo
 from .ratelimit import keyed_hash
 
@@ -45,6 +45,11 @@ class SubmissionError(Exception):
 
 class ReceiptReused(Exception):
     """The receipt/transaction number was already used for a response at this unit."""
+
+
+class DatabaseBusy(Exception):  # noqa: N818 - a state, not a programming error
+    """Another writer held the database longer than the busy timeout (on SQLite, a long
+    import); nothing was stored, and sending the same submission again is safe."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,10 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
     }
     try:
         response_id = _store(row)
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        if is_busy(exc):
+            raise DatabaseBusy() from exc
+        raise
     except (IntegrityError, sqlite3.IntegrityError):
         if clean.idempotency_key:
             earlier = _by_idempotency(info.counter_id, clean.idempotency_key)
