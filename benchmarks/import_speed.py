@@ -21,7 +21,10 @@ the ``response_id`` column (paper keyed in: every row gets a keyed idempotency k
 up before the insert).
 
     .venv/bin/python benchmarks/import_speed.py [--shape both] [--responses 1000000] \
-        [--units 1000] [--without-ids]
+        [--units 1000] [--without-ids] [--postgresql URL]
+
+``--postgresql URL`` (e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``) imports into a
+throw-away database created on that server (and dropped afterwards) instead of SQLite.
 
 Exits 1 when an import takes more than 60 s (for 1,000,000 rows; scaled for other sizes).
 """
@@ -29,10 +32,12 @@ Exits 1 when an import takes more than 60 s (for 1,000,000 rows; scaled for othe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import _bench
@@ -104,10 +109,33 @@ def make_file(path: Path, responses: int, units: int, without_ids: bool) -> list
     return codes
 
 
-def demo_file(tmp: Path, path: Path, responses: int, without_ids: bool
-              ) -> dict[str, str]:
-    """The demo-shaped file (``sipas demo`` + ``sipas export``) and a fresh database holding
-    the demo organisation only; returns that database's environment."""
+@contextlib.contextmanager
+def target_env(tmp: Path, postgresql: str | None) -> Iterator[dict[str, str]]:
+    """The environment of the database imported into: ``tmp/bench.sqlite``, or a fresh
+    database on the PostgreSQL server ``postgresql`` (dropped afterwards)."""
+    if not postgresql:
+        yield _bench.sipas_env(tmp / "bench.sqlite")
+        return
+    import psycopg
+
+    name = f"sipas_import_bench_{os.getpid()}"
+    admin = postgresql.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    base, _slash, _db = admin.rpartition("/")
+    url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield {**_bench.sipas_env(tmp / "unused.sqlite"), "SIPAS_DATABASE_URL": url}
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def demo_file(tmp: Path, path: Path, responses: int, without_ids: bool,
+              env: dict[str, str]) -> None:
+    """The demo-shaped file (``sipas demo`` + ``sipas export``) and, in the database of
+    ``env``, the demo organisation only."""
     source = _bench.sipas_env(tmp / "source.sqlite")
     _bench.run_sipas(["init"], source)
     _bench.run_sipas(["demo", "--responses", str(responses), "--seed", "1"], source,
@@ -128,11 +156,9 @@ def demo_file(tmp: Path, path: Path, responses: int, without_ids: bool
             fh.write(b"\xef\xbb\xbf")
             pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(
                 quoting_style="needed"))
-    env = _bench.sipas_env(tmp / "bench.sqlite")
     _bench.run_sipas(["init"], env)
     subprocess.run([sys.executable, "-c", DEMO_ORGANISATION], env=env, check=True,
                    cwd=_bench.ROOT)
-    return env
 
 
 DEMO_ORGANISATION = r'''
@@ -170,20 +196,21 @@ def uptime() -> str:
 
 
 def run_shape(shape: str, args: argparse.Namespace) -> float:
-    with _bench.workdir(f"sipas-import-{shape}-") as tmp:
+    with _bench.workdir(f"sipas-import-{shape}-") as tmp, \
+            target_env(tmp, args.postgresql) as env:
         data = tmp / "responses.csv"
         t0 = time.perf_counter()
         if shape == "demo":
-            env = demo_file(tmp, data, args.responses, args.without_ids)
+            demo_file(tmp, data, args.responses, args.without_ids, env)
             what = "demo organisation (7 units, 8 counters), 120 days"
         else:
             procs = make_file(data, args.responses, args.units, args.without_ids)
-            env = _bench.sipas_env(tmp / "bench.sqlite")
             _bench.run_sipas(["init"], env)
             subprocess.run([sys.executable, "-c", SETUP, str(args.units), ",".join(procs)],
                            env=env, check=True, cwd=_bench.ROOT)
             what = f"{args.units:,} units × 4 counters, a year"
-        print(f"[{shape}] {what}: {args.responses:,} rows"
+        where = "PostgreSQL" if args.postgresql else "SQLite"
+        print(f"[{shape}] {where}, {what}: {args.responses:,} rows"
               f"{' without ids' if args.without_ids else ''}, "
               f"{data.stat().st_size / 1e6:.0f} MB file; set-up "
               f"{time.perf_counter() - t0:.1f} s (not timed)")
@@ -204,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--units", type=int, default=1000, help="units of the spread shape")
     parser.add_argument("--without-ids", action="store_true")
+    parser.add_argument("--postgresql", metavar="URL", default="",
+                        help="import into a throw-away database on this PostgreSQL server")
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs")
     shapes = ("demo", "spread") if args.shape == "both" else (args.shape,)

@@ -107,7 +107,8 @@ def run(folder: Path, args: argparse.Namespace) -> int:
                         "--seed", str(args.seed)], check=True)
         print(f"set-up: {time.perf_counter() - started:.0f} s")
     responses, cells, size, halves = _counts(db_path)
-    print(f"database: {responses:,} responses, {cells:,} stored day blocks (unit × day), {size:.1f} GB; "
+    print(f"database: {responses:,} responses, {cells:,} stored day blocks (unit × day), "
+          f"{size:.1f} GB; "
           f"{halves} half-months summed already" + (" (none: the first report sums them)"
                                                      if not halves else ""))
     env = _bench.sipas_env(db_path)

@@ -370,12 +370,21 @@ _SQLITE_INSERT = (f"INSERT INTO day_blocks ({', '.join(_ROW)}) "  # noqa: S608 -
 
 def _insert_rows(rows: list[tuple[int, int, int, str, bytes]]) -> None:
     """Insert ``day_blocks`` rows (``(day ordinal, unit_id, n, layout, data)``) in the
-    session's transaction: one prepared ``executemany`` on SQLite, SQLAlchemy's
-    ``insertmanyvalues`` elsewhere."""
+    session's transaction: one prepared ``executemany`` on SQLite, ``COPY`` on PostgreSQL,
+    SQLAlchemy's ``insertmanyvalues`` elsewhere."""
     if not rows:
         return
     conn = db.session.connection()
     days = {ordinal: date.fromordinal(ordinal) for ordinal in {r[0] for r in rows}}
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY day_blocks ({', '.join(_ROW)}) FROM STDIN") as copy:
+                for d, *rest in rows:
+                    copy.write_row((days[d], *rest))
+        finally:
+            cursor.close()
+        return
     if conn.dialect.name != "sqlite":
         for start in range(0, len(rows), 20_000):
             conn.execute(insert(_TABLE), [
