@@ -159,9 +159,10 @@ def _job_request(form: ReportForm, unit: Unit | None,
 
 
 def _status(job: ReportJob) -> dict[str, Any]:
+    """The job's state for the page and its poll: messages in the reader's language."""
     return {"id": job.id, "status": job.status, "progress": round(job.progress, 3),
-            "message": _(job.message) if job.message else "",
-            "error": _(job.error) if job.error else None, "finished": job.finished}
+            "message": report_jobs.shown(job.message) or "",
+            "error": report_jobs.shown(job.error) or None, "finished": job.finished}
 
 
 @bp.get("/<int:job_id>")

@@ -16,6 +16,7 @@ beats every few seconds, whatever the engine is doing).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -50,6 +51,7 @@ KEEP_PER_USER = 10  # older finished jobs of a user are deleted with their files
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_SECONDS = 1.0  # progress is written at most this often (the first and last always)
 PARALLEL_PER_PROCESS = 1
+MESSAGE_LENGTH = 200  # ReportJob.message
 
 _HOST = socket.gethostname()
 _tokens: dict[int, str] = {}  # pid → a random token: this process, not a later one (or a
@@ -68,7 +70,7 @@ def N_(text: str) -> str:  # noqa: N802 - the gettext marker: extracted, transla
     return text
 
 
-# Stored on the row in Vietnamese (the msgid); pages show them through gettext.
+# Stored on the row in Vietnamese (the msgid); pages show them through gettext (``shown``).
 MSG_QUEUED = N_("Đang chờ đến lượt…")
 MSG_STARTING = N_("Đang bắt đầu…")
 MSG_WRITING = N_("Đang ghi các tệp báo cáo…")
@@ -77,6 +79,53 @@ MSG_FAILED = N_("Không lập được báo cáo do một lỗi trong hệ thố
                 "hãy báo cho quản trị viên.")
 MSG_STALE = N_("Việc lập báo cáo bị gián đoạn (máy chủ đã khởi động lại hoặc dừng). "
                "Hãy lập lại báo cáo.")
+
+
+def stored(msgid: str, params: dict[str, Any] | None = None) -> str:
+    """What the row keeps for a message: the Vietnamese msgid itself, or — when it has
+    ``%(name)s`` placeholders — a small JSON ``{"msgid": …, "params": {…}}``, so that
+    :func:`shown` can translate it when a page shows it."""
+    if not params:
+        return msgid
+    return json.dumps({"msgid": msgid, "params": params}, ensure_ascii=False)
+
+
+def _parts(text: str) -> tuple[str, dict[str, Any]]:
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if (isinstance(data, dict) and isinstance(data.get("msgid"), str)
+                and isinstance(data.get("params"), dict)):
+            return data["msgid"], data["params"]
+    return text, {}
+
+
+def vietnamese(text: str) -> str:
+    """A stored message as Vietnamese text (the msgid with its parameters filled in)."""
+    msgid, params = _parts(text)
+    try:
+        return msgid % params if params else msgid
+    except (KeyError, TypeError, ValueError):
+        return msgid
+
+
+def shown(text: str | None) -> str | None:
+    """A stored message (progress or error) in the language of the current request.
+
+    The engine's and this module's texts are msgids with an English translation; any other
+    (free-form) text has none and stays as it was written."""
+    if not text:
+        return text
+    msgid, params = _parts(text)
+    translated = str(gettext(msgid))
+    if not params:
+        return translated
+    try:
+        return str(translated % params)
+    except (KeyError, TypeError, ValueError):  # a broken translation: the Vietnamese text
+        return vietnamese(text)
 
 
 class JobBusy(Exception):
@@ -338,11 +387,14 @@ class _Reporter:
                          .values(heartbeat_at=utcnow(), **values))
 
     def set(self, fraction: float, message: str, force: bool = False) -> None:
+        """``message``: a msgid, or what :func:`stored` made of one with parameters."""
         now = time.monotonic()
         if not force and now - self._last < PROGRESS_SECONDS:
             return
         self._last = now
-        self._write(progress=min(max(float(fraction), 0.0), 1.0), message=message[:200])
+        if len(message) > MESSAGE_LENGTH:  # never a cut JSON: the Vietnamese text, cut
+            message = vietnamese(message)[:MESSAGE_LENGTH]
+        self._write(progress=min(max(float(fraction), 0.0), 1.0), message=message)
 
     def beat(self) -> None:
         self._write()
@@ -392,11 +444,17 @@ def _run(app: Flask, job_id: int, request: JobRequest) -> None:
 
 
 def _user_message(exc: Exception) -> str:
+    """The engine's own message for the user (its msgid and parameters, shown translated
+    when it is a fixed text), else :data:`MSG_FAILED`."""
     reports = _engine()
     error_type = getattr(reports, "ReportError", None)
-    if error_type is not None and isinstance(exc, error_type):
-        return str(exc)[:1000]  # the engine's own message for the user, in Vietnamese
-    return MSG_FAILED
+    if error_type is None or not isinstance(exc, error_type):
+        return MSG_FAILED
+    msgid = getattr(exc, "msgid", None)
+    params = getattr(exc, "params", None)
+    if isinstance(msgid, str) and (params is None or isinstance(params, dict)):
+        return stored(msgid, params)
+    return str(exc)[:1000]  # free-form, in Vietnamese
 
 
 def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) -> None:

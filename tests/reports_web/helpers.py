@@ -39,13 +39,14 @@ class FakeReport:
 
 @dataclass
 class FakeEngine:
-    """build() reports 50 % and may wait for ``gate`` or raise ``fail``; write() writes a
-    few bytes naming the format."""
+    """build() reports 50 % (with ``message``) and may wait for ``gate`` or raise ``fail``;
+    write() writes a few bytes naming the format."""
 
     fail: Exception | None = None
     gate: threading.Event | None = None
     calls: list[tuple[ReportSpec, list[int] | None]] = field(default_factory=list)
     building: threading.Event = field(default_factory=threading.Event)
+    message: str = "Đang tính chỉ số…"  # the progress message sent at 50 %
 
     ReportSpec = ReportSpec
     ReportError = FakeReportError
@@ -54,7 +55,7 @@ class FakeEngine:
               progress: Any = None) -> FakeReport:
         self.calls.append((spec, unit_ids))
         if progress is not None:
-            progress(0.5, "Đang tính chỉ số…")
+            progress(0.5, self.message)
         self.building.set()
         if self.gate is not None:
             self.gate.wait(20)

@@ -30,18 +30,33 @@ from .spec import ReportSpec
 FORMATS = ("xlsx", "pdf", "csv", "zip")
 CHART_KEYS = ("xep_hang", "xu_huong", "ho_so")
 
+# ``progress(fraction, message)``: the message is a Vietnamese gettext msgid marked with
+# :func:`N_` (pages show it in the reader's language).
 Progress = Callable[[float, str], None]
 
 __all__ = [
-    "CHART_KEYS", "FORMATS", "Column", "CommentGroup", "Profile", "Report", "ReportError",
+    "CHART_KEYS", "FORMATS", "N_", "Column", "CommentGroup", "Profile", "Report", "ReportError",
     "ReportSpec", "Summary", "Table", "TrendPoint", "UnitBar", "build", "charts_svg", "write",
     "write_pack",
 ]
 
 
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker: extracted, translated on display
+    return text
+
+
 class ReportError(ValueError):
     """A report that cannot be made (unknown unit, unit outside the caller's scope…); the
-    message is Vietnamese and meant for the user."""
+    message is Vietnamese and meant for the user.
+
+    A fixed text is a gettext msgid (marked with :func:`N_`) with ``%(name)s`` placeholders
+    filled from ``params``: ``str(error)`` is the Vietnamese text, while ``msgid`` and
+    ``params`` let a page show it in the reader's language."""
+
+    def __init__(self, msgid: str, **params: str | int | float) -> None:
+        super().__init__(msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
 
 
 def build(spec: ReportSpec, unit_ids: list[int] | None = None,

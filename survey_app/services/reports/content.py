@@ -23,7 +23,7 @@ from ..org import subtree_ids
 from ..overview import change
 from ..score_output import FLAG_LABELS
 from ..scores import LAND, ScoreError, Slice, score_database, score_database_each
-from . import ReportError
+from . import N_, ReportError
 from .model import (
     Column,
     CommentGroup,
@@ -73,15 +73,16 @@ def _root(spec: ReportSpec, unit_ids: list[int] | None) -> Unit | None:
     if spec.unit_code is not None:
         unit = db.session.scalar(select(Unit).where(Unit.code == spec.unit_code))
         if unit is None or (allowed is not None and unit.id not in allowed):
-            raise ReportError(f"Không có đơn vị mã “{spec.unit_code}” trong phạm vi được xem.")
+            raise ReportError(N_("Không có đơn vị mã “%(code)s” trong phạm vi được xem."),
+                              code=spec.unit_code)
         return unit
     if allowed is not None:
         units = list(db.session.scalars(select(Unit).where(Unit.id.in_(allowed))))
         tops = [u for u in units if u.parent_id not in allowed]
         if not tops:
-            raise ReportError("Không có đơn vị nào trong phạm vi được xem.")
+            raise ReportError(N_("Không có đơn vị nào trong phạm vi được xem."))
         if len(tops) > 1:
-            raise ReportError("Phạm vi gồm nhiều đơn vị riêng rẽ: hãy chọn một đơn vị.")
+            raise ReportError(N_("Phạm vi gồm nhiều đơn vị riêng rẽ: hãy chọn một đơn vị."))
         return tops[0]
     tops = list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None))))
     return tops[0] if len(tops) == 1 else None
@@ -321,7 +322,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
                  progress: Progress | None) -> Report:
     spec.validate()
     step = progress or _quiet
-    step(0.0, "Đang chuẩn bị")
+    step(0.0, N_("Đang chuẩn bị"))
     start, end = spec.dates()
     previous = spec.previous()
     p_start, p_end = previous.dates()
@@ -333,14 +334,14 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
     names = {u.id: u.name for u in all_units}
     cutoff = spec.cutoff
 
-    step(0.05, "Đang tính chỉ số các đơn vị")
+    step(0.05, N_("Đang tính chỉ số các đơn vị"))
     by_unit = ("unit",)
     now = {g["group"]["unit"]: g for g in _score(start, end, by_unit, root, cutoff)}
     before = {g["group"]["unit"]: g for g in _score(p_start, p_end, by_unit, root, cutoff)}
     whole = now.get(root.code) if root else _whole(start, end, None, cutoff)
     whole_before = before.get(root.code) if root else _whole(p_start, p_end, None, cutoff)
 
-    step(0.3, "Đang tính nhóm đất đai, xây dựng, đầu tư")
+    step(0.3, N_("Đang tính nhóm đất đai, xây dựng, đầu tư"))
     by_group = ("unit", "target_group")
     land_now = {g["group"]["unit"]: g for g in _score(start, end, by_group, root, cutoff)
                 if g["group"]["target_group"] == LAND}
@@ -350,21 +351,21 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
                   next((g for g in _score(start, end, ("target_group",), None, cutoff)
                         if g["group"]["target_group"] == LAND), None))
 
-    step(0.45, "Đang tính xu hướng các kỳ trước")
+    step(0.45, N_("Đang tính xu hướng các kỳ trước"))
     trend = _trend(spec, root, whole, whole_before)
 
-    step(0.6, "Đang tính theo hình thức và thủ tục")
+    step(0.6, N_("Đang tính theo hình thức và thủ tục"))
     channels, procedures = score_database_each(
         Slice(start=start, end=end, cutoff=Cutoff(cutoff), unit_code=root.code if root else None,
               min_n=MIN_N), (("channel",), ("procedure",)))
 
-    step(0.7, "Đang đọc ý kiến và nguồn dữ liệu")
+    step(0.7, N_("Đang đọc ý kiến và nguồn dữ liệu"))
     # The whole tree needs no unit filter (a list of every unit helps no index).
     rows_of = None if ids is None or len(set(ids)) == len(all_units) else ids
     comments, comments_read = _comments(start, end, rows_of, names)
     sources, comments_total = _sources(start, end, rows_of)
 
-    step(0.8, "Đang lập bảng")
+    step(0.8, N_("Đang lập bảng"))
     below = [u for u in in_scope if root is None or u.id != root.id]  # units counted
     place = (root.place_name if root and root.place_name else DEFAULT_PLACE)
     previous_name = short_label(previous.period)
@@ -406,7 +407,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
         tuple((s, source_name(s), n, 100.0 * n / total if total else None)
               for s, n in sources)))
 
-    step(0.9, "Đang hoàn tất")
+    step(0.9, N_("Đang hoàn tất"))
     ranking, ranking_note = _ranking_bars(root, in_scope, now)
     unit_name = root.name if root else "Tất cả đơn vị"
     report = Report(
@@ -426,7 +427,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
         methods=_methods(previous.label(), total, whole["n"] if whole else 0),
         sources=sources,
     )
-    step(1.0, "Xong")
+    step(1.0, N_("Xong"))
     return report
 
 
