@@ -45,7 +45,8 @@ class ReportJob(Base):
     status: Mapped[str] = mapped_column(String(10), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(String(200), default="")
-    error: Mapped[str | None] = mapped_column(Text)  # for the user, in Vietnamese
+    error: Mapped[str | None] = mapped_column(Text)  # for the user: a Vietnamese msgid, or
+    # JSON {"msgid", "params"} when it has values (translated when shown: report_jobs.shown)
     files: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
