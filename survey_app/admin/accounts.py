@@ -41,7 +41,7 @@ def _detail(user: User, error: str | None = None, password: str | None = None) -
     return render_template("admin/account.html", user=user, roles=ROLES, units=_units(),
                            vn_tz=VN_TZ, error=error, password=password,
                            locked=accounts.is_locked(user),
-                           form={k: request.form.get(k, "") for k in ("role", "unit")})
+                           form={k: request.form.get(k, "") for k in ("role", "unit", "counter")})
 
 
 def _back(user: User, message: str) -> WerkzeugResponse:
@@ -58,10 +58,10 @@ def accounts_page() -> str:
 @bp.post("/tai-khoan")
 @admin_required
 def add_account() -> str | tuple[str, int]:
-    form = {k: request.form.get(k, "") for k in ("username", "role", "unit")}
+    form = {k: request.form.get(k, "") for k in ("username", "role", "unit", "counter")}
     try:
         created = accounts.admin_create_user(current_user, form["username"], form["role"],
-                                             form["unit"])
+                                             form["unit"], form["counter"])
     except ValueError as error:
         return _page(str(error), form), 400
     return _page(created=created)
@@ -78,7 +78,7 @@ def _change(user_id: int, change: str) -> WerkzeugResponse | tuple[str, int]:
     try:
         if change == "role_add":
             accounts.add_role(current_user, user, request.form.get("role", ""),
-                              request.form.get("unit", ""))
+                              request.form.get("unit", ""), request.form.get("counter", ""))
             message = _("Đã thêm vai trò.")
         elif change == "role_remove":
             raw = request.form.get("assignment", "")

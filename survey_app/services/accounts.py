@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import ROLES, RoleAssignment, Unit, User, utcnow
+from ..models import ROLES, Counter, RoleAssignment, Unit, User, utcnow
 from . import audit
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
@@ -216,30 +216,54 @@ def _admin_unit(role: str, unit_code: str) -> Unit | None:
     return unit
 
 
-def admin_create_user(actor: User, username: str, role: str,
-                      unit_code: str = "") -> tuple[User, str]:
+def _admin_counter(role: str, unit: Unit | None, counter_code: str) -> Counter | None:
+    """The counter of ``unit`` that narrows a ``staff`` role, or ``None`` when no code is
+    given; a code with another role, or one the unit has no counter for, is refused."""
+    if not counter_code:
+        return None
+    if role != "staff" or unit is None:  # a staff role always has its unit
+        raise ValueError(_("Chỉ vai trò staff (công chức một cửa) mới giới hạn được ở một "
+                           "quầy: với vai trò %(role)s, hãy để trống ô mã quầy.", role=role))
+    counter = db.session.scalar(select(Counter).where(Counter.unit_id == unit.id,
+                                                      Counter.code == counter_code))
+    if counter is None:
+        raise ValueError(_("Đơn vị %(unit)s không có quầy nào mang mã %(code)s.",
+                           unit=unit.code, code=counter_code))
+    return counter
+
+
+def admin_create_user(actor: User, username: str, role: str, unit_code: str = "",
+                      counter_code: str = "") -> tuple[User, str]:
     """Create an account with a temporary password (changed at first login); return both.
 
+    The role may be narrowed to one counter of the unit (``staff`` only).
     The password is shown to the administrator once and stored only as its hash.
     """
     unit = _admin_unit(role, unit_code.strip())
+    counter = _admin_counter(role, unit, counter_code.strip())
     password = temporary_password()
     user = _new_user(username.strip(), password, role, unit.code if unit else None,
                      must_change=True)
+    user.roles[0].counter = counter
     db.session.flush()
     audit.record(actor, "account.add", "user", user.id, None, account_state(user))
     db.session.commit()
     return user, password
 
 
-def add_role(actor: User, user: User, role: str, unit_code: str = "") -> RoleAssignment:
+def add_role(actor: User, user: User, role: str, unit_code: str = "",
+             counter_code: str = "") -> RoleAssignment:
+    """Give the account a role at a unit (none for ``admin``), a ``staff`` role possibly
+    narrowed to one counter of the unit; the same role × unit × counter twice is refused."""
     unit = _admin_unit(role, unit_code.strip())
+    counter = _admin_counter(role, unit, counter_code.strip())
     before = account_state(user)
     unit_id = unit.id if unit else None
-    if any(a.role == role and a.unit_id == unit_id and a.counter_id is None
+    counter_id = counter.id if counter else None
+    if any(a.role == role and a.unit_id == unit_id and a.counter_id == counter_id
            for a in user.roles):
         raise ValueError(_("Tài khoản đã có vai trò này."))
-    assignment = RoleAssignment(role=role, unit=unit)
+    assignment = RoleAssignment(role=role, unit=unit, counter=counter)
     user.roles.append(assignment)
     audit.record(actor, "account.role_add", "user", user.id, {"roles": before["roles"]},
                  {"roles": account_state(user)["roles"]})

@@ -1,6 +1,7 @@
 """Administration of accounts and roles: create with a temporary password shown once, roles
-(role × unit, admin without unit), disable/enable, reset password, unlock; no self-lockout;
-audit entries without passwords or hashes; access and CSRF."""
+(role × unit, admin without unit, staff possibly narrowed to one counter of the unit),
+disable/enable, reset password, unlock; no self-lockout; audit entries without passwords or
+hashes; access and CSRF."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEntry, RoleAssignment, Unit, User, utcnow
+from survey_app.models import AuditEntry, Counter, Response, RoleAssignment, Unit, User, utcnow
+from survey_app.services import dashboard
+from survey_app.services.responses import local_day
 
-from ..factories import csrf_of, login, login_as, make_unit, make_user
+from ..factories import csrf_of, login, login_as, make_counter, make_unit, make_user
 
 PAGE = "/quan-tri/tai-khoan"
 
@@ -269,3 +272,91 @@ def test_role_assignments_keep_their_rule(admin: FlaskClient, staff: User) -> No
     assert _post(admin, f"{PAGE}/{staff.id}/vai-tro", {"role": "inspector", "unit": ""})[0] == 400
     rows = db.session.scalars(select(RoleAssignment)).all()
     assert all(a.unit_id is not None or a.role == "admin" for a in rows)
+
+
+# -- a staff role narrowed to one counter of its unit ----------------------------------------
+
+def _respond(counter: Counter, comment: str) -> None:
+    at = utcnow()
+    db.session.add(Response(questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id,
+                            counter_id=counter.id, target_group="chung", submitted_at=at,
+                            local_day=local_day(at), answers={"A1": 5}, comment=comment,
+                            source="qr"))
+    db.session.commit()
+
+
+def _roles(username: str) -> list[tuple[str, str | None, str | None]]:
+    return [(a.role, a.unit.code if a.unit else None, a.counter.code if a.counter else None)
+            for a in _user(username).roles]
+
+
+def test_a_staff_role_narrowed_to_a_counter_from_the_page(app: Flask, admin: FlaskClient,
+                                                          unit: Unit, staff: User) -> None:
+    mine = make_counter(unit, "Q1", "Quầy Một")
+    other = make_counter(unit, "Q2", "Quầy Hai")
+    _respond(mine, "góp ý ở quầy một")
+    _respond(other, "góp ý ở quầy hai")
+    path = f"{PAGE}/{staff.id}"
+    assert 'name="counter"' in admin.get(path).get_data(as_text=True)
+    status, _html = _post(admin, f"{path}/vai-tro", {"role": "staff", "unit": "U1",
+                                                     "counter": " Q1 "})
+    assert status == 303
+    assert _roles("nv.mot") == [("staff", "U1", None), ("staff", "U1", "Q1")]
+    assigned = _user("nv.mot").roles[1]
+    assert isinstance(assigned, RoleAssignment) and assigned.counter_id == mine.id
+    # The same role × unit × counter again is refused; the unit-wide one was not a duplicate.
+    status, html = _post(admin, f"{path}/vai-tro", {"role": "staff", "unit": "U1",
+                                                    "counter": "Q1"})
+    assert status == 400 and "Tài khoản đã có vai trò này." in html
+    # Without the unit-wide role, the account sees its counter only.
+    whole = _user("nv.mot").roles[0].id
+    assert _post(admin, f"{path}/go-vai-tro", {"assignment": str(whole)})[0] == 303
+    assert dashboard.scope_ids(_user("nv.mot")) == (set(), {mine.id})
+    for page in (path, PAGE):
+        assert "Công chức một cửa · U1 / Q1" in admin.get(page).get_data(as_text=True)
+    add, remove = _entries()
+    assert (add.action, add.before, add.after) == (
+        "account.role_add", {"roles": ["staff@U1"]}, {"roles": ["staff@U1", "staff@U1/Q1"]})
+    assert remove.after == {"roles": ["staff@U1/Q1"]}
+    signed_in = app.test_client()
+    g.pop("_login_user", None)
+    assert login(signed_in, "nv.mot").status_code == 303
+    html = signed_in.get("/nhan-vien").get_data(as_text=True)
+    assert "Quầy Một" in html and "góp ý ở quầy một" in html
+    assert "Quầy Hai" not in html and "góp ý ở quầy hai" not in html
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"role": "unit_head", "unit": "U1", "counter": "Q1"},
+     "Chỉ vai trò staff (công chức một cửa) mới giới hạn được ở một quầy: với vai trò unit_head,"),
+    ({"role": "admin", "unit": "", "counter": "Q1"},
+     "Chỉ vai trò staff (công chức một cửa) mới giới hạn được ở một quầy: với vai trò admin,"),
+    ({"role": "staff", "unit": "U1", "counter": "KHONG"},
+     "Đơn vị U1 không có quầy nào mang mã KHONG."),
+    ({"role": "staff", "unit": "U1", "counter": "Q2"},  # a counter of U2
+     "Đơn vị U1 không có quầy nào mang mã Q2."),
+], ids=["unit_head", "admin", "unknown counter", "counter of another unit"])
+def test_counter_errors_change_nothing(admin: FlaskClient, unit: Unit, staff: User,
+                                       data: dict[str, str], message: str) -> None:
+    make_counter(unit, "Q1", "Quầy Một")
+    make_counter(make_unit("U2", "Đơn vị Hai"), "Q2", "Quầy Hai")
+    status, html = _post(admin, f"{PAGE}/{staff.id}/vai-tro", data)
+    assert status == 400 and message in html and 'role="alert"' in html
+    assert f'value="{data["counter"]}"' in html  # the form keeps what was typed
+    assert _roles("nv.mot") == [("staff", "U1", None)] and _entries() == []
+    status, html = _post(admin, PAGE, {"username": "nv.hai", **data})
+    assert status == 400 and message in html and 'id="temporary-password"' not in html
+    assert db.session.scalar(select(User).where(User.username == "nv.hai")) is None
+    assert _entries() == []
+
+
+def test_create_an_account_narrowed_to_a_counter(admin: FlaskClient, unit: Unit) -> None:
+    counter = make_counter(unit, "Q1", "Quầy Một")
+    status, html = _post(admin, PAGE, {"username": "nv.quay", "role": "staff", "unit": "U1",
+                                       "counter": "Q1"})
+    assert status == 200 and _password(html)
+    assert _roles("nv.quay") == [("staff", "U1", "Q1")]
+    assert dashboard.scope_ids(_user("nv.quay")) == (set(), {counter.id})
+    (entry,) = _entries()
+    assert entry.action == "account.add" and entry.after["roles"] == ["staff@U1/Q1"]
+    assert "Công chức một cửa · U1 / Q1" in admin.get(PAGE).get_data(as_text=True)
