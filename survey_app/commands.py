@@ -181,8 +181,10 @@ def users() -> None:
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
 @click.option("--unit", "unit_code", help="Code of the unit the role is held at (and the "
                                           "units under it); every role but admin needs one.")
+@click.option("--counter", "counter_code", default="",
+              help="staff only: narrow the role to this counter code of the unit.")
 @with_appcontext
-def users_add(username: str, role: str, unit_code: str | None) -> None:
+def users_add(username: str, role: str, unit_code: str | None, counter_code: str) -> None:
     """Add an account; the password is asked twice, or read from standard input.
 
     The user must change the password at the first login.
@@ -192,10 +194,13 @@ def users_add(username: str, role: str, unit_code: str | None) -> None:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = accounts.create_user(username, password, role, unit_code)
+        user = accounts.create_user(username, password, role, unit_code,
+                                    counter_code=counter_code)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"Added {user.username} ({role}{f' at {unit_code}' if unit_code else ''}); "
+    where = f" at {unit_code}" if unit_code else ""
+    where += f", counter {counter_code}" if counter_code else ""
+    click.echo(f"Added {user.username} ({role}{where}); "
                "the password must be changed at the first login.")
 
 

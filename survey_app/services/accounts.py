@@ -64,9 +64,15 @@ def _check_password(password: str) -> None:
 
 
 def create_user(username: str, password: str, role: str, unit_code: str | None = None,
-                must_change: bool = True) -> User:
-    """Create an account holding one role (at a unit, except ``admin``) and commit."""
+                must_change: bool = True, counter_code: str = "") -> User:
+    """Create an account holding one role (at a unit, except ``admin``; a ``staff`` role
+    may be narrowed to the counter ``counter_code`` of the unit) and commit."""
     user = _new_user(username, password, role, unit_code, must_change)
+    try:
+        user.roles[0].counter = _admin_counter(role, user.roles[0].unit, counter_code)
+    except ValueError:
+        db.session.rollback()  # the account added to the session goes too
+        raise
     db.session.commit()
     return user
 

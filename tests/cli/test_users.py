@@ -12,7 +12,7 @@ from survey_app.extensions import db
 from survey_app.models import User
 from survey_app.services import accounts
 
-from ..factories import make_unit
+from ..factories import make_counter, make_unit
 
 
 def test_users_add_reads_the_password_from_stdin(runner: FlaskCliRunner) -> None:
@@ -33,14 +33,34 @@ def test_users_add_reads_the_password_from_stdin(runner: FlaskCliRunner) -> None
     (["nv.mot", "--role", "staff"], "a long password", "--unit"),
     (["nv.mot", "--role", "staff", "--unit", "U1"], "short", "10"),
     (["Bad Name", "--role", "staff", "--unit", "U1"], "a long password", "3–40"),
+    (["nv.mot", "--role", "office", "--unit", "U1", "--counter", "Q1"], "a long password",
+     "Chỉ vai trò staff"),
+    (["nv.mot", "--role", "staff", "--unit", "U1", "--counter", "Q9"], "a long password",
+     "không có quầy nào mang mã Q9"),
 ])
 def test_users_add_bad_input_exits_2(runner: FlaskCliRunner, args: list[str], password: str,
                                      expected: str) -> None:
-    make_unit("U1")
+    make_counter(make_unit("U1"), "Q1")
     result = runner.invoke(args=["users", "add", *args], input=password + "\n")
     assert result.exit_code == 2, result.output
     assert expected in result.output and "Traceback" not in result.output
     assert db.session.scalar(select(User.id)) is None
+
+
+def test_users_add_narrows_a_staff_role_to_a_counter(runner: FlaskCliRunner) -> None:
+    from survey_app.services import dashboard
+
+    unit = make_unit("U1")
+    counter = make_counter(unit, "Q2")
+    make_counter(unit, "Q1")
+    result = runner.invoke(args=["users", "add", "nv.quay", "--role", "staff", "--unit", "U1",
+                                 "--counter", "Q2"], input="a long password\n")
+    assert result.exit_code == 0, result.output
+    assert "counter Q2" in result.output
+    user = db.session.scalar(select(User).where(User.username == "nv.quay"))
+    assert [(r.role, r.unit.code, r.counter_id) for r in user.roles] == [
+        ("staff", "U1", counter.id)]
+    assert dashboard.scope_ids(user) == (set(), {counter.id})
 
 
 def test_demo_prints_one_account_per_role(runner: FlaskCliRunner) -> None:
