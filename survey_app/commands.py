@@ -206,7 +206,7 @@ def users_add(username: str, role: str, unit_code: str | None, counter_code: str
 
 @click.group("db")
 def db_group() -> None:
-    """Schema migrations for developers (Alembic)."""
+    """The database: ahead-of-time packing (warm) and schema migrations (Alembic)."""
 
 
 @db_group.command("revision")
@@ -229,6 +229,33 @@ def db_check() -> None:
     except CommandError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("The migrations match the models.")
+
+
+@db_group.command("warm")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
+              help="First local day (YYYY-MM-DD); default: the first day with responses.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last local day (YYYY-MM-DD); default: yesterday.")
+@click.option("--breakdowns/--no-breakdowns", default=True, show_default=True,
+              help="Also the half-months broken down by channel and by procedure.")
+@with_appcontext
+def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
+    """Pack closed days and compute closed half-months ahead of the pages (after an upgrade
+    or a large import; safe to run again, e.g. nightly)."""
+    import time
+
+    from .services import scores
+
+    began = time.perf_counter()
+    try:
+        done = scores.warm(start.date() if start else None, end.date() if end else None,
+                           breakdowns)
+    except scores.ScoreError as exc:
+        raise click.UsageError(str(exc)) from None
+    kinds = ", ".join(d or "unit × target group" for d in done.dimensions) or "none"
+    click.echo(f"{done.days} closed days ({done.packed} packed now, the rest already); "
+               f"{done.half_months} closed half-months stored ({kinds}) in "
+               f"{time.perf_counter() - began:.1f} s.")
 
 
 @click.command()

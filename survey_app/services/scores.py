@@ -496,6 +496,41 @@ def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]
     return Rows(day=(block.day - epoch).astype(np.int32), text=text, answers=block.answers)
 
 
+@dataclass(frozen=True)
+class Warmed:
+    """What :func:`warm` did."""
+
+    days: int  # closed days in the range
+    packed: int  # of which packed now (the others were packed already)
+    half_months: int  # closed half-months inside the range, each stored
+    dimensions: tuple[str, ...]  # "" (unit × target group) and the breakdowns stored
+
+
+def warm(start: date | None = None, end: date | None = None,
+         breakdowns: bool = True) -> Warmed:
+    """Pack the closed days of ``start``–``end`` (default: every day with responses) that
+    are not packed yet, and compute the closed half-months inside the range — with their
+    channel and procedure breakdowns unless ``breakdowns`` is false: what the first pages
+    and reports after an upgrade or a large load would otherwise do while someone waits."""
+    if start is not None and end is not None and start > end:
+        raise ScoreError("--from is after --to")
+    first = start or _first_day()
+    if first is None:
+        return Warmed(0, 0, 0, ())
+    last = min(end or today_local(), daystats.first_open_day() - timedelta(days=1))
+    if last < first:
+        return Warmed(0, 0, 0, ())
+    span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    missing = len(span) - len(daystats.stored_days(span))
+    daystats.ensure(first, last)
+    periods = [p for p in half_months(first, last)
+               if p >= first and half_month_end(p) <= last and _closed(p)]
+    dimensions = ("", *BREAKDOWNS) if breakdowns else ("",)
+    for dimension in dimensions:
+        ensure_buckets(periods, dimension)
+    return Warmed(len(span), missing, len(periods), dimensions)
+
+
 def _first_day() -> date | None:
     return db.session.scalar(select(func.min(Response.local_day)))
 
