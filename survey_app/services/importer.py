@@ -15,14 +15,16 @@ the same columns (XLSX, e.g. filled from :mod:`.template_xlsx`).  Steps:
    ``response_id`` is a whole number used once in the file.
 3. **Recognise what is stored already.**  A row with a ``response_id`` that exists is the same
    response when every field matches (skipped) — otherwise it is an error; a ``response_id``
-   that does not exist is kept as the new response's id.  A row without an id (paper keyed
-   in) gets an idempotency key: a keyed hash (``HASH_KEY``) of its cells as written (an empty
-   ``source`` cell stays empty: importing a file again with another ``--source`` still finds
-   it) *and of how many identical rows came before it in the file*, so two identical paper
-   forms in one file are two citizens (occurrences 0 and 1: two keys), while importing the
-   same file again — or a longer file that repeats it — finds both keys stored and adds
-   nothing.  The price: an identical form in a *later, separate* file (same moment, unit,
-   answers and comment) is taken for the one already imported; keep a batch in one file.
+   that does not exist is kept as the new response's id.  The stored rows are read as columns
+   and compared with the file's columns at once (:func:`_recognise`).  A row without an id
+   (paper keyed in) gets an idempotency key: a keyed hash (``HASH_KEY``) of its cells as
+   written (an empty ``source`` cell stays empty: importing a file again with another
+   ``--source`` still finds it) *and of how many identical rows came before it in the
+   file*, so two identical paper forms in one file are two citizens (occurrences 0 and 1:
+   two keys), while importing the same file again — or a longer file that repeats it —
+   finds both keys stored and adds nothing.  The price: an identical form in a *later,
+   separate* file (same moment, unit, answers and comment) is taken for the one already
+   imported; keep a batch in one file.
 4. **Store** with :func:`.bulkload.insert_columns`: the file's columns as they were read
    (numpy ids, days and the int8 answer matrix; no per-row dict), the per-day statistics in
    the same transaction, commit once.  Any problem → nothing stored, :class:`ImportRefused`
@@ -43,11 +45,12 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import BigInteger, Text, cast, extract, func, select, text
 
 import forms
 
@@ -170,11 +173,6 @@ class _Rows:
     @property
     def n(self) -> int:
         return len(self.lines)
-
-    def answer_dict(self, i: int) -> dict[str, int]:
-        codes = forms.all_item_codes()
-        row = self.answers[i].tolist()
-        return {codes[j]: v for j, v in enumerate(row) if v}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -567,37 +565,197 @@ def _stored_keys(keys: list[str | None], counter_id: list[int | None]) -> set[st
     return found
 
 
-def _stored_ids(ids: list[int]) -> dict[int, tuple[Any, ...]]:
-    """Stored responses among ``ids``: id → comparable content."""
-    if not ids:
-        return {}
+_FIELDS = ("submitted_at", "unit_code", "counter_code", "procedure_code", "target_group",
+           "channel", "questionnaire", "source", "answers", "comment")
+_READ = 100_000  # file ids per read of the stored rows
+_NO_MOMENT = -(1 << 62)  # the seconds of a stored row without a moment: differs from any
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+def _stored_sql() -> str:
+    """``SELECT`` of what is compared, one row per stored response, without its ``WHERE``:
+    id, the moment in whole UTC seconds (cut, not rounded: as exported), unit, counter and
+    procedure ids (0 = none), target group, channel ("" = none), questionnaire, source, the
+    answers' JSON text as stored, the comment ("" = none)."""
     r = Response.__table__.c
-    lo, hi = min(ids), max(ids)
-    present = set(db.session.scalars(select(r.id).where(r.id >= lo, r.id <= hi)))
-    hits = sorted(present.intersection(ids))
-    out: dict[int, tuple[Any, ...]] = {}
-    for start in range(0, len(hits), _CHUNK):
-        chunk = hits[start:start + _CHUNK]
-        query = select(r.id, r.submitted_at, r.unit_id, r.counter_id, r.procedure_id,
-                       r.target_group, r.channel, r.questionnaire_id, r.source, r.answers,
-                       r.comment).where(r.id.in_(chunk))
-        for row in db.session.execute(query):
-            out[row[0]] = tuple(row[1:])
+    dialect = db.session.connection().dialect
+    if dialect.name == "sqlite":  # stored as text "YYYY-MM-DD HH:MM:SS.ffffff", naive UTC
+        seconds = cast(func.strftime("%s", func.substr(r.submitted_at, 1, 19)), BigInteger)
+    else:
+        seconds = cast(extract("epoch", func.date_trunc(
+            "second", func.timezone("UTC", r.submitted_at))), BigInteger)
+    query = select(r.id, seconds, r.unit_id, func.coalesce(r.counter_id, 0),
+                   func.coalesce(r.procedure_id, 0), r.target_group,
+                   func.coalesce(r.channel, ""), r.questionnaire_id, r.source,
+                   cast(r.answers, Text), func.coalesce(r.comment, ""))
+    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _stored_chunks(ids: Any) -> Iterator[Any]:
+    """The stored rows (:func:`_stored_sql`'s columns, an object matrix) among the sorted
+    ``ids``, a chunk at a time.  A dense run of ids is read as one id range (the rows of
+    the range that are not in the file are dropped by the caller); scattered ids, in lists.
+    Read on the DB-API cursor: SQLAlchemy's row processing would cost more than the read."""
+    import numpy as np
+
+    head = _stored_sql()
+    conn = db.session.connection()
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(ids), _READ):
+            chunk = ids[start:start + _READ]
+            lo, hi = int(chunk[0]), int(chunk[-1])
+            if hi - lo < 2 * len(chunk):
+                wheres = [f" WHERE responses.id BETWEEN {lo} AND {hi}"]
+            else:
+                wheres = [" WHERE responses.id IN ({})".format(
+                    ",".join(str(int(i)) for i in chunk[k:k + _CHUNK]))
+                    for k in range(0, len(chunk), _CHUNK)]
+            for where in wheres:  # whole numbers only: nothing from the file reaches the SQL
+                cursor.execute(head + where)
+                found = cursor.fetchall()
+                if found:
+                    out = np.empty((len(found), 11), dtype=object)
+                    out[:] = found
+                    yield out
+    finally:
+        cursor.close()
+
+
+def _recognise(rows: _Rows, res: _Resolved) -> tuple[Any, list[tuple[int, list[str]]]]:
+    """The rows whose ``response_id`` is stored (a mask), and those of them whose content
+    differs: (row, the names of the fields that differ, in :data:`_FIELDS` order).
+
+    Compared column by column over numpy arrays aligned with the file's rows: moments as
+    whole UTC seconds, ids as integers (0 = none), texts through the file's dictionary
+    codes, the answers as the JSON text :mod:`.bulkload` writes for the row — a stored text
+    that is not exactly that (a response submitted online keeps its own key order and
+    spacing) is parsed and compared as ``{code: value}``."""
+    import numpy as np
+
+    n = rows.n
+    found = np.zeros(n, dtype=bool)
+    fid = np.fromiter((r or 0 for r in res.rid), dtype=np.int64, count=n)
+    with_id = np.flatnonzero(fid)
+    if not with_id.size:
+        return found, []
+    order = with_id[np.argsort(fid[with_id], kind="stable")]
+    sorted_ids = fid[order]
+    uid, cid, pid, source = res.columns
+    texts = (rows.target_group, rows.channel, rows.questionnaire, source)
+    lookups = [_TextLookup(enc) for enc in texts]
+    changed: list[tuple[int, list[str]]] = []
+    for stored in _stored_chunks(sorted_ids):
+        ids = stored[:, 0].astype(np.int64)
+        k = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        keep = sorted_ids[k] == ids
+        if not keep.all():
+            stored, k = stored[keep], k[keep]
+        if not len(k):
+            continue
+        at = order[k]  # the file row of each stored row
+        found[at] = True
+        differs = np.empty((len(at), len(_FIELDS)), dtype=bool)
+        differs[:, 0] = _seconds_of_column(stored[:, 1]) != _seconds(rows.moment, at)
+        differs[:, 1] = stored[:, 2].astype(np.int64) != uid[at]
+        differs[:, 2] = stored[:, 3].astype(np.int64) != cid[at]
+        differs[:, 3] = stored[:, 4].astype(np.int64) != pid[at]
+        for j, lookup in zip((4, 5, 6, 7), lookups, strict=True):
+            differs[:, j] = ~lookup.same(stored[:, j + 1], at)
+        differs[:, 8] = _answers_differ(stored[:, 9], rows.answers[at])
+        comments = rows.comment
+        differs[:, 9] = stored[:, 10] != np.array([comments[i] for i in at.tolist()],
+                                                  dtype=object)
+        for row in np.flatnonzero(differs.any(axis=1)).tolist():
+            changed.append((int(at[row]), [name for name, d in zip(
+                _FIELDS, differs[row].tolist(), strict=True) if d]))
+    return found, changed
+
+
+class _TextLookup:
+    """Stored texts → the file column's dictionary codes (-1: a text the file lacks)."""
+
+    def __init__(self, enc: _Enc) -> None:
+        import numpy as np
+
+        self.first: dict[str, int] = {}  # equal texts share the code of the first
+        canon = [self.first.setdefault(v, k) for k, v in enumerate(enc.values)]
+        self.codes = np.array(canon, dtype=np.int64)[enc.codes] if canon else \
+            np.zeros(len(enc.codes), dtype=np.int64)
+
+    def same(self, stored: Any, at: Any) -> Any:
+        import numpy as np
+
+        theirs = np.fromiter(map(self.first.get, stored.tolist(), repeat(-1)),
+                             dtype=np.int64, count=len(stored))
+        return theirs == self.codes[at]
+
+
+def _seconds(moments: list[datetime], at: Any) -> Any:
+    """Whole UTC seconds of the file's (aware UTC) moments ``at``."""
+    import numpy as np
+
+    return np.fromiter(((moments[i] - _UNIX) // _SECOND for i in at.tolist()), dtype=np.int64,
+                       count=len(at))
+
+
+def _seconds_of_column(column: Any) -> Any:
+    import numpy as np
+
+    try:
+        return column.astype(np.int64)
+    except TypeError:  # a stored row without a moment
+        return np.array([_NO_MOMENT if v is None else int(v) for v in column.tolist()],
+                        dtype=np.int64)
+
+
+def _answers_differ(stored: Any, matrix: Any) -> Any:
+    """Whether each stored answers JSON text means other answers than the matrix row."""
+    import numpy as np
+
+    from .bulkload import answers_json
+
+    mine = np.empty(len(stored), dtype=object)
+    mine[:] = answers_json(matrix)
+    differ = stored != mine
+    other = np.flatnonzero(differ)  # written another way (or other answers): parse
+    if other.size:
+        differ[other] = _parsed_differ(stored[other].tolist(), matrix[other])
+    return differ
+
+
+def _parsed_differ(texts: list[Any], matrix: Any) -> Any:
+    """Whether each stored answers text, parsed, differs from the matrix row as
+    ``{code: value}`` (values compared as whole numbers; an unreadable text differs)."""
+    import numpy as np
+
+    from .daystats import answer_matrix
+
+    parsed: list[Any] = []
+    for raw in texts:
+        try:
+            parsed.append(json.loads(raw) if isinstance(raw, str | bytes) else raw)
+        except ValueError:
+            parsed.append(_UNREADABLE)
+    if all(type(a) is dict and all(type(v) is int for v in a.values()) for a in parsed):
+        try:  # the common case at once: known item codes, values 1–9
+            return (answer_matrix(parsed) != matrix).any(axis=1)
+        except ValueError:
+            pass
+    codes = forms.all_item_codes()
+    out = np.zeros(len(parsed), dtype=bool)
+    for k, (answers, row) in enumerate(zip(parsed, matrix.tolist(), strict=True)):
+        mine = {codes[j]: v for j, v in enumerate(row) if v}
+        try:
+            theirs = {str(c): int(v) for c, v in (answers or {}).items()}
+        except (AttributeError, TypeError, ValueError):
+            theirs = None
+        out[k] = theirs != mine
     return out
 
 
-_FIELDS = ("submitted_at", "unit_code", "counter_code", "procedure_code", "target_group",
-           "channel", "questionnaire", "source", "answers", "comment")
-
-
-def _difference(stored: tuple[Any, ...], mine: tuple[Any, ...]) -> list[str]:
-    """Names of the fields that differ (moments compared to the second, as exported)."""
-    (s_at, *s_rest), (m_at, *m_rest) = stored, mine
-    if s_at.tzinfo is None:
-        s_at = s_at.replace(tzinfo=UTC)
-    differs = [s_at.replace(microsecond=0) != m_at.replace(microsecond=0)]
-    differs += [a != b for a, b in zip(s_rest, m_rest, strict=True)]
-    return [name for name, d in zip(_FIELDS, differs, strict=True) if d]
+_UNREADABLE = object()
 
 
 # --- the import -----------------------------------------------------------------------------
@@ -613,6 +771,8 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
     audit entry). Raises :class:`ImportRefused` listing every bad row; then nothing is
     stored.  With ``dry_run`` nothing is stored either way.
     """
+    import numpy as np
+
     default_source = (source or "").strip() or DEFAULT_SOURCE
     if not SOURCE_RE.fullmatch(default_source):
         raise ImportRefused([FileProblem(0, "source", BAD_SOURCE.format(code=default_source))])
@@ -628,27 +788,15 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
 
     keys = _keys(rows, res)
     stored_keys = _stored_keys(keys, res.counter_id)
-    stored = _stored_ids([i for i in res.rid if i is not None])
-    texts = _Texts(rows) if stored else None  # texts row by row: only to compare
-    new: list[int] = []
-    skipped = 0
-    for i in range(rows.n):
-        rid = res.rid[i]
-        if rid is not None and rid in stored:
-            assert texts is not None
-            mine = (rows.moment[i], res.unit_id[i], res.counter_id[i], res.procedure_id[i],
-                    texts.group[i], texts.channel[i] or None, texts.questionnaire[i],
-                    res.source[i], rows.answer_dict(i), rows.comment[i] or None)
-            what = _difference(_normalise_stored(stored[rid]), mine)
-            if what:
-                problems.append(FileProblem(rows.lines[i], "response_id", CHANGED.format(
-                    rid=rid, what=", ".join(what))))
-            else:
-                skipped += 1
-        elif rid is None and keys[i] in stored_keys:
-            skipped += 1
-        else:
-            new.append(i)
+    found, changed = _recognise(rows, res)
+    for i, what in changed:
+        problems.append(FileProblem(rows.lines[i], "response_id", CHANGED.format(
+            rid=res.rid[i], what=", ".join(what))))
+    if stored_keys:
+        found |= np.fromiter((k is not None and k in stored_keys for k in keys), dtype=bool,
+                             count=rows.n)
+    new: list[int] = np.flatnonzero(~found).tolist()
+    skipped = rows.n - len(new)
     if problems:
         raise ImportRefused(problems)
 
@@ -686,26 +834,6 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
             db.session.execute(text(f"PRAGMA cache_size = {int(cache or -2000)}"))
             db.session.commit()
     return result
-
-
-class _Texts:
-    """Row-by-row texts of the columns a stored response keeps as text."""
-
-    def __init__(self, rows: _Rows) -> None:
-        self.group = rows.target_group.texts()
-        self.channel = rows.channel.texts()
-        self.questionnaire = rows.questionnaire.texts()
-
-
-def _normalise_stored(stored: tuple[Any, ...]) -> tuple[Any, ...]:
-    (at, unit_id, counter_id, procedure_id, group, channel, qid, source, answers,
-     comment) = stored
-    if isinstance(at, str):  # not expected through the ORM types, but be safe
-        at = datetime.fromisoformat(at)
-    if isinstance(answers, str):
-        answers = json.loads(answers)
-    return (at, unit_id, counter_id, procedure_id, group, channel or None, qid, source,
-            {str(k): int(v) for k, v in (answers or {}).items()}, comment or None)
 
 
 def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[int]) -> Any:
