@@ -3,7 +3,7 @@ low ratings, and a 30-day SIPAS trend.
 
 Every query is scoped with :func:`~survey_app.services.scope.response_filter` (indices: the
 same rule as unit and counter ids, :func:`scope_ids`); every index comes from ``scoring``
-through :func:`~survey_app.services.scores.score_scope`, from the day statistics
+through :func:`~survey_app.services.scores.score_scope`, from the day blocks
 (:mod:`.daystats`: stored for closed days, kept per process for the open one), with no
 second implementation of the arithmetic here.  Comments and low ratings read the newest
 responses only.

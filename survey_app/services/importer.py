@@ -26,7 +26,7 @@ the same columns (XLSX, e.g. filled from :mod:`.template_xlsx`).  Steps:
    separate* file (same moment, unit, answers and comment) is taken for the one already
    imported; keep a batch in one file.
 4. **Store** with :func:`.bulkload.insert_columns`: the file's columns as they were read
-   (numpy ids, days and the int8 answer matrix; no per-row dict), the per-day statistics in
+   (numpy ids, days and the int8 answer matrix; no per-row dict), the day blocks in
    the same transaction, commit once.  Any problem → nothing stored, :class:`ImportRefused`
    lists every bad row by line, column and reason (in Vietnamese).
 

@@ -544,9 +544,9 @@ def score_database(query: Slice) -> list[dict[str, Any]]:
 def score_database_each(query: Slice, groupings: Sequence[tuple[str, ...]],
                         chunk: int = 20_000) -> list[list[dict[str, Any]]]:
     """Score ``query``'s slice (``query.by`` ignored) under each grouping of ``groupings``
-    — dimensions of the per-day statistics, without ``unit``/``counter`` (no tree pooling)
-    — from one streamed read of its stored days: a report's channel and procedure
-    breakdowns read the period's cells once, ``chunk`` at a time. The same figures as
+    — dimensions of the day blocks, without ``unit``/``counter`` (no tree pooling) — from
+    one streamed read of its stored days: a report's channel and procedure breakdowns read
+    the period's blocks once, ``chunk`` blocks at a time. The same figures as
     :func:`score_database` with ``by`` each grouping."""
     for by in groupings:
         Slice(by=by)  # checks the names

@@ -1,5 +1,5 @@
 """The report's queries at scale, on the golden dataset: channel and procedure breakdowns from
-the stored per-day statistics (no answer read row by row), the comment sample (newest first,
+the stored day blocks (no answer read row by row), the comment sample (newest first,
 bounded, stopping once each factor has its sample), source counts from one GROUP BY."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bulk loading: responses, day statistics equal to a recount, explicit ids, stale buckets
+"""Bulk loading: responses, day blocks equal to the responses, explicit ids, stale buckets
 dropped."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def test_naive_times_are_refused(place: dict[str, int]) -> None:
 
 def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
     """insert_columns (numpy columns, answer matrix, days as datetime64) stores the same
-    responses and day statistics as insert_responses of the same rows."""
+    responses and day blocks as insert_responses of the same rows."""
     import numpy as np
 
     from survey_app.services import daystats

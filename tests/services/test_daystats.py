@@ -1,4 +1,4 @@
-"""Stored per-day statistics: equal to scoring the answers, kept right by bulk loads,
+"""Stored day blocks: scored like the answers, kept right by bulk loads,
 forgotten with the half-months, and the pages read only the open day's answers."""
 
 from __future__ import annotations
