@@ -537,23 +537,23 @@ def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[
         known = cache.get(day)
         if known is not None and (known.n, known.last_id) != (n, last_id):
             if last_id > known.last_id:
-                _read_open(day, known)
+                _read_open(day, known, last_id)
             if (known.n, known.last_id) != (n, last_id):
                 known = None
         if known is None:
             known = cache[day] = _OpenDay(0, 0, Block.empty())
-            _read_open(day, known)
+            _read_open(day, known, last_id)
         block = known.block
     return block.within(unit_ids, counter_ids)
 
 
-def _read_open(day: date, known: _OpenDay) -> None:
-    """Add the responses of ``day`` after id ``known.last_id`` to ``known``."""
-    r = Response.__table__.c
-    last = db.session.scalar(select(func.max(r.id)).where(r.local_day == day))
-    if last is None or last <= known.last_id:
+def _read_open(day: date, known: _OpenDay, last: int) -> None:
+    """Add the responses of ``day`` with ids after ``known.last_id`` up to ``last`` (the
+    day's largest id, just counted) to ``known``."""
+    if last <= known.last_id:
         return
+    r = Response.__table__.c
     more = _responses(r.local_day == day, r.id > known.last_id, r.id <= last)
     known.block = Block.concat([known.block, more])
     known.n += more.n
-    known.last_id = int(last)
+    known.last_id = last

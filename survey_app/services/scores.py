@@ -121,6 +121,12 @@ class Rows:
     def n(self) -> int:
         return int(self.day.shape[0])
 
+    def take(self, mask: NDArray[np.bool_]) -> Rows:
+        """The responses where ``mask`` is true (texts keep their values)."""
+        return Rows(day=self.day[mask],
+                    text={k: (codes[mask], values) for k, (codes, values) in self.text.items()},
+                    answers=self.answers[mask])
+
 
 @cache
 def structure_of(version: str) -> Structure:
@@ -453,11 +459,7 @@ def _where_rows(rows: Rows, where: Sequence[tuple[str, str]]) -> Rows:
     for dim, value in where:
         codes, values = rows.text[dim]
         keep &= codes == (values.index(value) if value in values else -1)
-    if keep.all():
-        return rows
-    return Rows(day=rows.day[keep],
-                text={k: (codes[keep], values) for k, (codes, values) in rows.text.items()},
-                answers=rows.answers[keep])
+    return rows if keep.all() else rows.take(keep)
 
 
 def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]) -> Rows:
@@ -747,9 +749,7 @@ def score_rows(rows: Rows, query: Slice) -> list[dict[str, Any]]:
     if query.end is not None:
         mask &= rows.day <= (query.end - EPOCH).days
     if not mask.all():
-        rows = Rows(day=rows.day[mask],
-                    text={k: (codes[mask], values) for k, (codes, values) in rows.text.items()},
-                    answers=rows.answers[mask])
+        rows = rows.take(mask)
     groups = _Groups(keys=[])
     acc = _Accumulator()
     acc.add_rows(rows, _group_rows(rows, query.dimensions, query.cutoff, groups))

@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,13 +131,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     db_url = f"sqlite:///{db_path}"
     app = make_app(db_url)
     tokens, procedure_ids = _seed(app)
+    with serving(app, "sipas-live") as url:
+        yield LiveServer(app, url, db_url, db_path, tokens, procedure_ids)
+
+
+@contextmanager
+def serving(app: Flask, name: str) -> Iterator[str]:
+    """Serve ``app`` on a free local port in a thread; yields its URL (also set as
+    ``BASE_URL``, read per request for public URLs and QR cards).  Afterwards the server
+    stops and the app's engine is disposed."""
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url  # read per request (public URLs, QR cards)
-    thread = threading.Thread(target=server.serve_forever, name="sipas-live", daemon=True)
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield LiveServer(app, url, db_url, db_path, tokens, procedure_ids)
+        yield url
     finally:
         server.shutdown()
         server.server_close()

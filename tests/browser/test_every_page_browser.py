@@ -15,7 +15,6 @@ comments, the comment appears as text.  Screenshots go to ``/tmp/sipas-shots/pag
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -23,7 +22,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import BaseWSGIServer, make_server
 
 import forms
 from survey_app.extensions import db
@@ -34,7 +32,7 @@ from survey_app.services.scores import today_local
 from ..conftest import make_app
 from ..factories import PASSWORD, make_procedure, seed_questionnaires, token_of
 from ..test_authz_matrix import RULES, build_world
-from .conftest import PHONE, SHOTS_DIR, LiveServer
+from .conftest import PHONE, SHOTS_DIR, LiveServer, serving
 
 pytestmark = pytest.mark.browser
 
@@ -130,19 +128,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         Base.metadata.create_all(db.engine)
         seed_questionnaires()
         db.session.remove()
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, name="sipas-pages", daemon=True)
-    thread.start()
-    try:
+    with serving(app, "sipas-pages") as url:
         yield LiveServer(app, url, db_url, folder / "pages.sqlite")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,12 @@ watches its progress, opens the printable HTML view and downloads the XLSX."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from survey_app.extensions import db
 from survey_app.models import Base
@@ -18,7 +16,7 @@ from survey_app.services import demo, report_jobs
 
 from ..conftest import make_app
 from ..factories import PASSWORD, make_user, seed_questionnaires
-from .conftest import LiveServer
+from .conftest import LiveServer, serving
 
 pytestmark = pytest.mark.browser
 
@@ -57,19 +55,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         demo.generate_responses(1500, seed=11)
         make_user("bao.cao", "office", units["MC"], must_change=False)
         db.session.remove()
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="sipas-reports", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, url, db_url, folder / "live.sqlite")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        assert report_jobs.wait_all(30)
-        with app.app_context():
-            db.engine.dispose()
+    with serving(app, "sipas-reports") as url:
+        try:
+            yield LiveServer(app, url, db_url, folder / "live.sqlite")
+        finally:
+            assert report_jobs.wait_all(30)
 
 
 def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any,
