@@ -47,8 +47,10 @@ def sipas_exe() -> str:
     """The ``sipas`` console script of this virtualenv."""
     exe = Path(sys.executable).with_name("sipas")
     if not exe.exists():
-        sys.exit(f"the sipas console script is not next to {sys.executable}; "
-                 "install the project (pip install -e .)")
+        sys.exit(
+            f"the sipas console script is not next to {sys.executable}; "
+            "install the project (pip install -e .)"
+        )
     return str(exe)
 
 
@@ -81,8 +83,9 @@ def sipas_env(db_path: Path, port: int | None = None, **extra: str) -> dict[str,
 
 def run_sipas(args: Sequence[str], env: dict[str, str], timeout: float = 600) -> str:
     """Run ``sipas ARGS``; return its standard output; exit with its error if it fails."""
-    done = subprocess.run([sipas_exe(), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    done = subprocess.run(
+        [sipas_exe(), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     if done.returncode != 0:
         sys.exit(f"sipas {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done.stdout
@@ -126,8 +129,7 @@ def wait_http(url: str, proc: subprocess.Popen[Any] | None = None, timeout: floa
 def start_process(cmd: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen[Any]:
     fh = log.open("wb")
     try:
-        return subprocess.Popen(list(cmd), env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                cwd=ROOT)
+        return subprocess.Popen(list(cmd), env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
     finally:
         fh.close()  # the child has its own copy
 
@@ -145,11 +147,26 @@ def stop_process(proc: subprocess.Popen[Any] | None, grace: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def sipas_server(env: dict[str, str], port: int, log: Path, workers: int = 1,
-                 threads: int = 4) -> Iterator[str]:
+def sipas_server(
+    env: dict[str, str], port: int, log: Path, workers: int = 1, threads: int = 4
+) -> Iterator[str]:
     """``sipas serve`` on 127.0.0.1:PORT for the duration of the block; yields its URL."""
-    proc = start_process([sipas_exe(), "serve", "--host", HOST, "--port", str(port),
-                          "--workers", str(workers), "--threads", str(threads)], env, log)
+    proc = start_process(
+        [
+            sipas_exe(),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env,
+        log,
+    )
     try:
         url = f"http://{HOST}:{port}"
         try:
@@ -165,14 +182,15 @@ def sipas_server(env: dict[str, str], port: int, log: Path, workers: int = 1,
 def chromium_path() -> str:
     path = shutil.which("chromium")
     if path is None:
-        sys.exit("chromium is not installed (apt-get install chromium); "
-                 "this benchmark uses the system chromium")
+        sys.exit(
+            "chromium is not installed (apt-get install chromium); "
+            "this benchmark uses the system chromium"
+        )
     return path
 
 
 def launch_chromium(pw: Any) -> Any:
-    return pw.chromium.launch(executable_path=chromium_path(), headless=True,
-                              args=CHROMIUM_ARGS)
+    return pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
 
 
 def median(values: Sequence[float]) -> float:

@@ -57,8 +57,7 @@ def main() -> int:
             rows, requested = measure(url)
 
     own = urlsplit(base).netloc
-    foreign = [u for u in requested
-               if not u.startswith("data:") and urlsplit(u).netloc != own]
+    foreign = [u for u in requested if not u.startswith("data:") and urlsplit(u).netloc != own]
     total = sum(size for *_, size in rows)
     print(f"Form of counter {links[0]['unit']} · {links[0]['counter']} ({QUESTIONNAIRE})")
     print(f"{'bytes':>8}  {'status':>6}  {'type':<11} url")
@@ -68,10 +67,12 @@ def main() -> int:
     print(f"{total:>8}  total over {len(rows)} responses, {len(requested)} requests")
     if foreign:
         print("Requests to other hosts:", *foreign, sep="\n  ")
-    code = _bench.verdict("form weight", total <= TARGET and not foreign,
-                          f"{total} bytes ({total / 1024:.1f} KB), "
-                          f"{len(foreign)} requests to other hosts",
-                          f"<= {TARGET} bytes, all same host")
+    code = _bench.verdict(
+        "form weight",
+        total <= TARGET and not foreign,
+        f"{total} bytes ({total / 1024:.1f} KB), {len(foreign)} requests to other hosts",
+        f"<= {TARGET} bytes, all same host",
+    )
     return code
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import _bench
 
-SETUP = r'''
+SETUP = r"""
 import sys
 from sqlalchemy import insert
 from survey_app import create_app
@@ -67,7 +67,7 @@ with app.app_context():
          "target_group": "chung" if k % 2 == 0 else "dat_dai_xay_dung_dau_tu", "active": True}
         for k, code in enumerate(procs)])
     db.session.commit()
-'''
+"""
 
 
 def make_file(path: Path, responses: int, units: int, without_ids: bool) -> list[str]:
@@ -84,11 +84,14 @@ def make_file(path: Path, responses: int, units: int, without_ids: bool) -> list
     raw = path.with_suffix(".raw.csv")
     make_response_file.write_file(raw, responses, units, seed=1, year=2025)
     header = raw.open(encoding="utf-8-sig").readline().strip().split(",")
-    table = pacsv.read_csv(raw, read_options=pacsv.ReadOptions(encoding="utf-8"),
-                           parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                           convert_options=pacsv.ConvertOptions(
-                               column_types=dict.fromkeys(header, pa.string()),
-                               strings_can_be_null=False))
+    table = pacsv.read_csv(
+        raw,
+        read_options=pacsv.ReadOptions(encoding="utf-8"),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+        ),
+    )
     raw.unlink()
     table = table.rename_columns(header)
     codes = sorted({c for c in table.column("procedure_code").unique().to_pylist() if c})
@@ -97,15 +100,18 @@ def make_file(path: Path, responses: int, units: int, without_ids: bool) -> list
     is_land_proc = pc.is_in(proc, value_set=land_codes)
     land_row = pc.equal(table.column("target_group"), "dat_dai_xay_dung_dau_tu")
     keep = pc.or_(pc.equal(proc, ""), pc.equal(is_land_proc, land_row))
-    table = table.set_column(header.index("procedure_code"), "procedure_code",
-                             pc.if_else(keep, proc, ""))
+    table = table.set_column(
+        header.index("procedure_code"), "procedure_code", pc.if_else(keep, proc, "")
+    )
     if without_ids:
-        table = table.set_column(0, "response_id",
-                                 pa.array(np.full(table.num_rows, ""), pa.string()))
+        table = table.set_column(
+            0, "response_id", pa.array(np.full(table.num_rows, ""), pa.string())
+        )
     with path.open("wb") as fh:
         fh.write(b"\xef\xbb\xbf")
-        pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(
-            quoting_style="needed", delimiter=","))
+        pacsv.write_csv(
+            table, fh, write_options=pacsv.WriteOptions(quoting_style="needed", delimiter=",")
+        )
     return codes
 
 
@@ -132,14 +138,14 @@ def target_env(tmp: Path, postgresql: str | None) -> Iterator[dict[str, str]]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def demo_file(tmp: Path, path: Path, responses: int, without_ids: bool,
-              env: dict[str, str]) -> None:
+def demo_file(
+    tmp: Path, path: Path, responses: int, without_ids: bool, env: dict[str, str]
+) -> None:
     """The demo-shaped file (``sipas demo`` + ``sipas export``) and, in the database of
     ``env``, the demo organisation only."""
     source = _bench.sipas_env(tmp / "source.sqlite")
     _bench.run_sipas(["init"], source)
-    _bench.run_sipas(["demo", "--responses", str(responses), "--seed", "1"], source,
-                     timeout=1800)
+    _bench.run_sipas(["demo", "--responses", str(responses), "--seed", "1"], source, timeout=1800)
     _bench.run_sipas(["export", "--out", str(path)], source, timeout=900)
     (tmp / "source.sqlite").unlink()
     if without_ids:
@@ -147,43 +153,49 @@ def demo_file(tmp: Path, path: Path, responses: int, without_ids: bool,
         import pyarrow.csv as pacsv
 
         header = path.open(encoding="utf-8-sig").readline().strip().split(",")
-        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                               convert_options=pacsv.ConvertOptions(
-                                   column_types=dict.fromkeys(header, pa.string()),
-                                   strings_can_be_null=False))
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+            ),
+        )
         table = table.set_column(0, "response_id", pa.array([""] * table.num_rows, pa.string()))
         with path.open("wb") as fh:
             fh.write(b"\xef\xbb\xbf")
-            pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(
-                quoting_style="needed"))
+            pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(quoting_style="needed"))
     _bench.run_sipas(["init"], env)
-    subprocess.run([sys.executable, "-c", DEMO_ORGANISATION], env=env, check=True,
-                   cwd=_bench.ROOT)
+    subprocess.run([sys.executable, "-c", DEMO_ORGANISATION], env=env, check=True, cwd=_bench.ROOT)
 
 
-DEMO_ORGANISATION = r'''
+DEMO_ORGANISATION = r"""
 from survey_app import create_app
 from survey_app.services import demo
 with create_app().app_context():
     demo.create_organisation()
-'''
+"""
 
 
 # A wrapper whose only child is the import: its children's max RSS is the import's peak.
-PEAK = r'''
+PEAK = r"""
 import resource, subprocess, sys
 done = subprocess.run(sys.argv[1:])
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 sys.exit(done.returncode)
-'''
+"""
 
 
 def timed_import(path: Path, env: dict[str, str]) -> tuple[str, float, float]:
     """``sipas import PATH`` in its own process: (first output line, seconds, peak MB)."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK, _bench.sipas_exe(), "import", str(path)],
-                          env=env, capture_output=True, text=True, cwd=_bench.ROOT,
-                          timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, _bench.sipas_exe(), "import", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=_bench.ROOT,
+        timeout=1800,
+    )
     seconds = time.perf_counter() - start
     if done.returncode:
         sys.exit(f"sipas import failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -196,8 +208,7 @@ def uptime() -> str:
 
 
 def run_shape(shape: str, args: argparse.Namespace) -> float:
-    with _bench.workdir(f"sipas-import-{shape}-") as tmp, \
-            target_env(tmp, args.postgresql) as env:
+    with _bench.workdir(f"sipas-import-{shape}-") as tmp, target_env(tmp, args.postgresql) as env:
         data = tmp / "responses.csv"
         t0 = time.perf_counter()
         if shape == "demo":
@@ -206,19 +217,27 @@ def run_shape(shape: str, args: argparse.Namespace) -> float:
         else:
             procs = make_file(data, args.responses, args.units, args.without_ids)
             _bench.run_sipas(["init"], env)
-            subprocess.run([sys.executable, "-c", SETUP, str(args.units), ",".join(procs)],
-                           env=env, check=True, cwd=_bench.ROOT)
+            subprocess.run(
+                [sys.executable, "-c", SETUP, str(args.units), ",".join(procs)],
+                env=env,
+                check=True,
+                cwd=_bench.ROOT,
+            )
             what = f"{args.units:,} units × 4 counters, a year"
         where = "PostgreSQL" if args.postgresql else "SQLite"
-        print(f"[{shape}] {where}, {what}: {args.responses:,} rows"
-              f"{' without ids' if args.without_ids else ''}, "
-              f"{data.stat().st_size / 1e6:.0f} MB file; set-up "
-              f"{time.perf_counter() - t0:.1f} s (not timed)")
+        print(
+            f"[{shape}] {where}, {what}: {args.responses:,} rows"
+            f"{' without ids' if args.without_ids else ''}, "
+            f"{data.stat().st_size / 1e6:.0f} MB file; set-up "
+            f"{time.perf_counter() - t0:.1f} s (not timed)"
+        )
         print(f"[{shape}] before: {uptime()}")
         first, seconds, peak = timed_import(data, env)
         print(f"[{shape}] {first}")
-        print(f"[{shape}] sipas import: {seconds:.1f} s, {args.responses / seconds:,.0f} rows/s, "
-              f"peak memory {peak:,.0f} MB")
+        print(
+            f"[{shape}] sipas import: {seconds:.1f} s, {args.responses / seconds:,.0f} rows/s, "
+            f"peak memory {peak:,.0f} MB"
+        )
         print(f"[{shape}] after:  {uptime()}")
         again, again_s, _peak = timed_import(data, env)
         print(f"[{shape}] the same file again: {again} ({again_s:.1f} s)")
@@ -231,8 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--units", type=int, default=1000, help="units of the spread shape")
     parser.add_argument("--without-ids", action="store_true")
-    parser.add_argument("--postgresql", metavar="URL", default="",
-                        help="import into a throw-away database on this PostgreSQL server")
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        default="",
+        help="import into a throw-away database on this PostgreSQL server",
+    )
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs")
     shapes = ("demo", "spread") if args.shape == "both" else (args.shape,)
@@ -240,9 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     limit = 60 * max(args.responses, 1) / 1_000_000
     code = 0
     for shape, seconds in results.items():
-        code |= _bench.verdict(f"import of {args.responses:,} rows ({shape})"
-                               + (" without ids" if args.without_ids else ""),
-                               seconds <= limit, f"{seconds:.1f} s", f"≤ {limit:.0f} s")
+        code |= _bench.verdict(
+            f"import of {args.responses:,} rows ({shape})"
+            + (" without ids" if args.without_ids else ""),
+            seconds <= limit,
+            f"{seconds:.1f} s",
+            f"≤ {limit:.0f} s",
+        )
     return code
 
 

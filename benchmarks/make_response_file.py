@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/make_response_file.py OUT.csv --responses 10000000 \
         --units 1000 --seed 1 [--year 2026]
 
-The file has the header of :func:`survey_app.services.exchange.columns`, a UTF-8 BOM, CRLF line
-ends and minimal quoting, like ``sipas export``.  Content:
+The file has the header of :func:`survey_app.services.exchange.csvfile.columns`, a UTF-8 BOM,
+CRLF line ends and minimal quoting, like ``sipas export``.  Content:
 
 * units ``U0001`` … with 1–4 counters each (``Q1`` …); unit sizes vary (log-normal), and each
   unit has its own satisfaction level, so some units fall below their 90 % (85 %) target;
@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import forms  # noqa: E402
-from survey_app.services.exchange import columns  # noqa: E402
+from survey_app.services.exchange.csvfile import columns  # noqa: E402
 
 CHUNK = 500_000
 CHANNELS = ("truc_tiep", "truc_tuyen_toan_trinh", "truc_tuyen_mot_phan", "buu_chinh", "")
@@ -79,8 +79,14 @@ def _stamps(seconds: NDArray[np.int64]) -> pa.Array:
     minute, second = np.divmod(rest, 60)
     out = np.empty((len(seconds), 20), dtype=np.uint8)
     out[:] = np.frombuffer(b"0000-00-00T00:00:00Z", dtype=np.uint8)
-    for value, first, width in ((year, 0, 4), (month, 5, 2), (day, 8, 2), (hour, 11, 2),
-                                (minute, 14, 2), (second, 17, 2)):
+    for value, first, width in (
+        (year, 0, 4),
+        (month, 5, 2),
+        (day, 8, 2),
+        (hour, 11, 2),
+        (minute, 14, 2),
+        (second, 17, 2),
+    ):
         for k in range(width):
             out[:, first + width - 1 - k] = 48 + (value // 10**k) % 10
     return pa.array(out.view("S20").ravel(), type=pa.binary(20)).cast(pa.string())
@@ -171,8 +177,7 @@ def write_file(out: Path, responses: int, units: int, seed: int, year: int) -> i
             counter = rng.integers(0, pop.counters[unit])
             answers = pop.answers(unit)
             has_comment = rng.random(n) < 0.04
-            comment = np.where(has_comment, 1 + rng.choice(len(COMMENTS), size=n, p=COMMENT_P),
-                               0)
+            comment = np.where(has_comment, 1 + rng.choice(len(COMMENTS), size=n, p=COMMENT_P), 0)
             cells = [
                 pa.array(np.arange(lo + 1, lo + n + 1, dtype=np.int64)).cast(pa.string()),
                 _stamps(seconds),
@@ -188,10 +193,11 @@ def write_file(out: Path, responses: int, units: int, seed: int, year: int) -> i
             ]
             rows = pc.binary_join_element_wise(*cells, ",")
             rows = pc.binary_join_element_wise(rows, "", "\r\n")
-            offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1,
-                                    offset=rows.offset * 4)
+            offsets = np.frombuffer(
+                rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=rows.offset * 4
+            )
             data = rows.buffers()[2]
-            fh.write(memoryview(data)[offsets[0]:offsets[-1]])
+            fh.write(memoryview(data)[offsets[0] : offsets[-1]])
             bytes_written += int(offsets[-1] - offsets[0])
             done += n
     return done

@@ -11,7 +11,7 @@ one-stop software API 10 %, paper 3 %), a named procedure on 70 %; a comment on 
 (more often after a low rating), drawn from realistic comments, some carrying a phone number
 or an e-mail address (to be masked in the report).
 
-Rows go through :func:`survey_app.services.bulkload.insert_responses` in batches of whole
+Rows go through :func:`survey_app.services.storage.bulkload.insert_responses` in batches of whole
 days (so each day's blocks are stored by the load, as an import would), then ANALYZE.
 
     .venv/bin/python benchmarks/report_db.py DIR [--responses 10000000] [--units 1000]
@@ -43,8 +43,12 @@ PROCEDURES = [
     ("2.000635", "Cấp bản sao trích lục hộ tịch", "Hộ tịch", "chung"),
     ("2.000815", "Chứng thực bản sao từ bản chính", "Chứng thực", "chung"),
     ("2.000884", "Chứng thực chữ ký trong các giấy tờ, văn bản", "Chứng thực", "chung"),
-    ("2.001612", "Đăng ký thành lập hộ kinh doanh", "Thành lập và hoạt động của hộ kinh doanh",
-     "chung"),
+    (
+        "2.001612",
+        "Đăng ký thành lập hộ kinh doanh",
+        "Thành lập và hoạt động của hộ kinh doanh",
+        "chung",
+    ),
     ("1.001612", "Xác nhận tình trạng hôn nhân", "Hộ tịch", "chung"),
     ("1.004227", "Đăng ký đất đai, tài sản gắn liền với đất lần đầu", "Đất đai", LAND),
     ("1.003010", "Đăng ký biến động quyền sử dụng đất", "Đất đai", LAND),
@@ -57,8 +61,12 @@ PROCEDURES = [
 ]
 GENERAL = [k for k, p in enumerate(PROCEDURES) if p[3] == "chung"]
 LANDS = [k for k, p in enumerate(PROCEDURES) if p[3] == LAND]
-CHANNELS = (("truc_tiep", 0.70), ("truc_tuyen_mot_phan", 0.18),
-            ("truc_tuyen_toan_trinh", 0.09), ("buu_chinh", 0.03))
+CHANNELS = (
+    ("truc_tiep", 0.70),
+    ("truc_tuyen_mot_phan", 0.18),
+    ("truc_tuyen_toan_trinh", 0.09),
+    ("buu_chinh", 0.03),
+)
 SOURCES = (("qr", 0.62), ("kiosk", 0.25), ("api", 0.10), ("paper", 0.03))
 COMMENTS = [
     "Cán bộ hướng dẫn tận tình, cảm ơn.",
@@ -101,14 +109,17 @@ def build(db_path: Path, responses: int, units: int, seed: int) -> dict[str, str
         info = _organisation(units, np.random.default_rng(seed))
         written = _responses(info, responses, np.random.default_rng(seed + 1), started)
         from survey_app.extensions import db
-        from survey_app.services import bulkload
+        from survey_app.services.storage import bulkload
 
         bulkload.analyze()
         db.session.commit()
     size = db_path.stat().st_size
-    print(f"set-up: {units} units, {written:,} responses of {YEAR} through "
-          f"bulkload.insert_responses, database {size / 1e9:.1f} GB, "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"set-up: {units} units, {written:,} responses of {YEAR} through "
+        f"bulkload.insert_responses, database {size / 1e9:.1f} GB, "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     return env
 
 
@@ -120,23 +131,38 @@ def _organisation(count: int, rng: np.random.Generator) -> dict[str, Any]:
     procs = [Procedure(code=c, name=n, field=f, target_group=g) for c, n, f, g in PROCEDURES]
     db.session.add_all(procs)
     province = Unit(code="P", name="Tỉnh Thử Nghiệm", kind="Tỉnh")
-    districts = [Unit(code=f"P.D{d:02d}", name=f"Huyện Thử Nghiệm {d + 1}", kind="Huyện",
-                      parent=province) for d in range(50)]
+    districts = [
+        Unit(code=f"P.D{d:02d}", name=f"Huyện Thử Nghiệm {d + 1}", kind="Huyện", parent=province)
+        for d in range(50)
+    ]
     db.session.add_all([province, *districts])
     counters: list[Counter] = []
     levels, land_units = [], []
     for u in range(count):
         land = rng.random() < 0.15
         quick = rng.random() < 0.10
-        name = (f"Văn phòng Đăng ký đất đai chi nhánh {u + 1}" if land
-                else f"Bộ phận Một cửa xã Thử Nghiệm {u + 1}")
-        unit = Unit(code=f"P.D{u % 50:02d}.U{u:04d}", name=name, kind="Bộ phận Một cửa",
-                    parent=districts[u % 50], target_group=LAND if land else "chung",
-                    place_name="Bộ phận Một cửa",
-                    questionnaire_id="sipas-2024-nhanh" if quick else forms.DEFAULT_VERSION)
-        offered = (LANDS if land else
-                   sorted(rng.choice(GENERAL, size=5, replace=False).tolist()
-                          + rng.choice(LANDS, size=2, replace=False).tolist()))
+        name = (
+            f"Văn phòng Đăng ký đất đai chi nhánh {u + 1}"
+            if land
+            else f"Bộ phận Một cửa xã Thử Nghiệm {u + 1}"
+        )
+        unit = Unit(
+            code=f"P.D{u % 50:02d}.U{u:04d}",
+            name=name,
+            kind="Bộ phận Một cửa",
+            parent=districts[u % 50],
+            target_group=LAND if land else "chung",
+            place_name="Bộ phận Một cửa",
+            questionnaire_id="sipas-2024-nhanh" if quick else forms.DEFAULT_VERSION,
+        )
+        offered = (
+            LANDS
+            if land
+            else sorted(
+                rng.choice(GENERAL, size=5, replace=False).tolist()
+                + rng.choice(LANDS, size=2, replace=False).tolist()
+            )
+        )
         unit.procedures = [procs[k] for k in offered]
         for c in range(int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))):
             counters.append(Counter(unit=unit, code=f"Q{c + 1}", name=f"Quầy số {c + 1}"))
@@ -145,8 +171,16 @@ def _organisation(count: int, rng: np.random.Generator) -> dict[str, Any]:
         db.session.add(unit)
     db.session.commit()
     return {
-        "counters": [(c.id, c.unit.id, c.unit.questionnaire_id, c.unit.target_group,
-                      [(p.id, p.target_group) for p in c.unit.procedures]) for c in counters],
+        "counters": [
+            (
+                c.id,
+                c.unit.id,
+                c.unit.questionnaire_id,
+                c.unit.target_group,
+                [(p.id, p.target_group) for p in c.unit.procedures],
+            )
+            for c in counters
+        ],
         "level": np.array([levels[int(c.unit.code.rsplit("U", 1)[1])] for c in counters]),
         "qid": [c.unit.questionnaire_id for c in counters],
     }
@@ -154,10 +188,9 @@ def _organisation(count: int, rng: np.random.Generator) -> dict[str, Any]:
 
 def _responses(info: dict[str, Any], n: int, rng: np.random.Generator, started: float) -> int:
     from survey_app.extensions import db
-    from survey_app.services import bulkload
+    from survey_app.services.storage import bulkload
 
-    days = [d for d in (date(YEAR, 1, 1) + timedelta(k) for k in range(365))
-            if d.weekday() != 6]
+    days = [d for d in (date(YEAR, 1, 1) + timedelta(k) for k in range(365)) if d.weekday() != 6]
     per_day = np.bincount(rng.integers(len(days), size=n), minlength=len(days))
     written, pending, chunk = 0, [], 0
     shift = rng.normal(0, 0.25, len(info["counters"]))
@@ -178,11 +211,12 @@ def _responses(info: dict[str, Any], n: int, rng: np.random.Generator, started: 
     return written
 
 
-def _day_rows(info: dict[str, Any], shift: np.ndarray, day: date, n: int,
-              rng: np.random.Generator) -> list[dict[str, Any]]:
+def _day_rows(
+    info: dict[str, Any], shift: np.ndarray, day: date, n: int, rng: np.random.Generator
+) -> list[dict[str, Any]]:
     """``n`` responses of ``day`` as bulk-loader rows (ids follow the clock)."""
     import forms
-    from survey_app.services.responses import VN_TZ
+    from survey_app.services.clock import VN_TZ
 
     codes = forms.all_item_codes()
     counters = info["counters"]
@@ -193,12 +227,12 @@ def _day_rows(info: dict[str, Any], shift: np.ndarray, day: date, n: int,
     version = np.array([versions.index(q) for q in info["qid"]])[which]
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     for j, code in enumerate(codes):
-        asked = np.isin(version, [v for v, q in enumerate(versions)
-                                  if code in forms.get(q).item_codes])
+        asked = np.isin(
+            version, [v for v, q in enumerate(versions) if code in forms.get(q).item_codes]
+        )
         if not asked.any():
             continue
-        given = asked & (rng.random(n) >= (0.75 if code.startswith("X")
-                                           else SKIP.get(code, 0.06)))
+        given = asked & (rng.random(n) >= (0.75 if code.startswith("X") else SKIP.get(code, 0.06)))
         if code in ("Q5", "Q6"):
             bad = 1 / (1 + np.exp(person + (1.8 if code == "Q6" else 0.9)))
             values = np.where(rng.random(n) > bad, 1, rng.choice([2, 3], size=n, p=[0.8, 0.2]))
@@ -210,8 +244,9 @@ def _day_rows(info: dict[str, Any], shift: np.ndarray, day: date, n: int,
         answers[given, j] = values[given].astype(np.int8)
     empty = ~answers.any(axis=1)
     for v, q in enumerate(versions):
-        answers[empty & (version == v), codes.index("C1" if "C1" in forms.get(q).item_codes
-                                                    else "C0")] = 4
+        answers[
+            empty & (version == v), codes.index("C1" if "C1" in forms.get(q).item_codes else "C0")
+        ] = 4
     satisfaction = np.array([c[0] in "ABCDE" for c in codes])
     lowest = np.where(answers[:, satisfaction] > 0, answers[:, satisfaction], 9).min(axis=1)
     commented = rng.random(n) < np.where(lowest <= 2, 0.2, 0.04)  # ≈ 5 % in all
@@ -226,20 +261,37 @@ def _day_rows(info: dict[str, Any], shift: np.ndarray, day: date, n: int,
     ends = np.cumsum(np.bincount(row_of, minlength=n)).tolist()
     midnight = datetime.combine(day, datetime.min.time(), VN_TZ).astimezone(UTC)
     out, begin = [], 0
-    for k, (w, m, c, nm, pk, ch, src) in enumerate(zip(
-            which.tolist(), minute.tolist(), comment.tolist(), named.tolist(), pick.tolist(),
-            channel.tolist(), source.tolist(), strict=True)):
+    for k, (w, m, c, nm, pk, ch, src) in enumerate(
+        zip(
+            which.tolist(),
+            minute.tolist(),
+            comment.tolist(),
+            named.tolist(),
+            pick.tolist(),
+            channel.tolist(),
+            source.tolist(),
+            strict=True,
+        )
+    ):
         counter_id, unit_id, qid, group, procedures = counters[w]
         procedure = procedures[int(pk * len(procedures))] if nm and procedures else None
-        out.append({
-            "questionnaire_id": qid, "unit_id": unit_id, "counter_id": counter_id,
-            "procedure_id": procedure[0] if procedure else None,
-            "target_group": procedure[1] if procedure else group,
-            "channel": CHANNELS[ch][0], "submitted_at": midnight + timedelta(minutes=m),
-            "local_day": day,
-            "answers": dict(zip(names[begin:ends[k]], values[begin:ends[k]], strict=True)),
-            "comment": COMMENTS[c] if c >= 0 else None, "source": SOURCES[src][0],
-            "idempotency_key": None, "receipt_hash": None})
+        out.append(
+            {
+                "questionnaire_id": qid,
+                "unit_id": unit_id,
+                "counter_id": counter_id,
+                "procedure_id": procedure[0] if procedure else None,
+                "target_group": procedure[1] if procedure else group,
+                "channel": CHANNELS[ch][0],
+                "submitted_at": midnight + timedelta(minutes=m),
+                "local_day": day,
+                "answers": dict(zip(names[begin : ends[k]], values[begin : ends[k]], strict=True)),
+                "comment": COMMENTS[c] if c >= 0 else None,
+                "source": SOURCES[src][0],
+                "idempotency_key": None,
+                "receipt_hash": None,
+            }
+        )
         begin = ends[k]
     return out
 

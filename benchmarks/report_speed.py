@@ -42,13 +42,30 @@ HERE = Path(__file__).resolve().parent
 
 def _command(env: dict[str, str], out: Path) -> tuple[float, float]:
     """Wall clock and peak memory (MB) of one ``sipas report`` command."""
-    code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-            "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-            "print(time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
-    done = subprocess.run([sys.executable, "-c", code, _bench.sipas_exe(), "report",
-                           "--period", PERIOD, "--out", str(out)], env=env,
-                          capture_output=True, text=True, timeout=1800, check=True)
+    code = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+        "print(time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            _bench.sipas_exe(),
+            "report",
+            "--period",
+            PERIOD,
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    )
     seconds, peak = done.stdout.split()
     return float(seconds), float(peak)
 
@@ -85,8 +102,7 @@ def _counts(db_path: Path) -> tuple[int, int, float, int]:
     try:
         responses = con.execute("SELECT count(*) FROM responses").fetchone()[0]
         cells = con.execute("SELECT count(*) FROM day_blocks WHERE unit_id != 0").fetchone()[0]
-        halves = con.execute("SELECT count(*) FROM stats_buckets WHERE unit_id = 0"
-                             ).fetchone()[0]
+        halves = con.execute("SELECT count(*) FROM stats_buckets WHERE unit_id = 0").fetchone()[0]
     finally:
         con.close()
     return responses, cells, db_path.stat().st_size / 1e9, halves
@@ -102,46 +118,75 @@ def run(folder: Path, args: argparse.Namespace) -> int:
         print(f"set-up: reusing {db_path}")
     else:
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(HERE / "report_db.py"), str(folder),
-                        "--responses", str(args.responses), "--units", str(args.units),
-                        "--seed", str(args.seed)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "report_db.py"),
+                str(folder),
+                "--responses",
+                str(args.responses),
+                "--units",
+                str(args.units),
+                "--seed",
+                str(args.seed),
+            ],
+            check=True,
+        )
         print(f"set-up: {time.perf_counter() - started:.0f} s")
     responses, cells, size, halves = _counts(db_path)
-    print(f"database: {responses:,} responses, {cells:,} stored day blocks (unit × day), "
-          f"{size:.1f} GB; "
-          f"{halves} half-months summed already" + (" (none: the first report sums them)"
-                                                     if not halves else ""))
+    print(
+        f"database: {responses:,} responses, {cells:,} stored day blocks (unit × day), "
+        f"{size:.1f} GB; "
+        f"{halves} half-months summed already"
+        + (" (none: the first report sums them)" if not halves else "")
+    )
     env = _bench.sipas_env(db_path)
     load_before = _load()
-    done = subprocess.run([sys.executable, __file__, "--measure", str(folder)], env=env,
-                          capture_output=True, text=True, timeout=3600, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--measure", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=True,
+    )
     m = json.loads(done.stdout.strip().splitlines()[-1])
     load_after = _load()
-    pages = subprocess.run(["pdfinfo", str(folder / "pack.pdf")], capture_output=True,
-                           text=True).stdout if _has("pdfinfo") else ""
-    count = next((line.split()[-1] for line in pages.splitlines()
-                  if line.startswith("Pages")), "?")
+    pages = (
+        subprocess.run(["pdfinfo", str(folder / "pack.pdf")], capture_output=True, text=True).stdout
+        if _has("pdfinfo")
+        else ""
+    )
+    count = next((line.split()[-1] for line in pages.splitlines() if line.startswith("Pages")), "?")
     totals = {}
     for which in ("first", "later"):
         totals[which] = m[f"{which}_build"] + m[f"{which}_xlsx"] + m[f"{which}_pdf"]
-        print(f"in process, {which} report of the process: build "
-              f"{m[f'{which}_build']:.1f} s + XLSX "
-              f"{m[f'{which}_xlsx']:.1f} s + PDF {m[f'{which}_pdf']:.1f} s = "
-              f"{totals[which]:.1f} s")
-    print(f"  {int(m['respondents']):,} respondents in {PERIOD}, {int(m['rows'])} ranked rows, "
-          f"{int(m['procedures'])} procedures, {int(m['comments'])} comments read; XLSX "
-          f"{m['xlsx_bytes'] / 1e6:.1f} MB, PDF {m['pdf_bytes'] / 1e6:.1f} MB ({count} pages); "
-          f"peak memory of the process {m['peak_mb']:.0f} MB; load average {load_before} "
-          f"before, {load_after} after (1/5/15 min, 2 cores)")
+        print(
+            f"in process, {which} report of the process: build "
+            f"{m[f'{which}_build']:.1f} s + XLSX "
+            f"{m[f'{which}_xlsx']:.1f} s + PDF {m[f'{which}_pdf']:.1f} s = "
+            f"{totals[which]:.1f} s"
+        )
+    print(
+        f"  {int(m['respondents']):,} respondents in {PERIOD}, {int(m['rows'])} ranked rows, "
+        f"{int(m['procedures'])} procedures, {int(m['comments'])} comments read; XLSX "
+        f"{m['xlsx_bytes'] / 1e6:.1f} MB, PDF {m['pdf_bytes'] / 1e6:.1f} MB ({count} pages); "
+        f"peak memory of the process {m['peak_mb']:.0f} MB; load average {load_before} "
+        f"before, {load_after} after (1/5/15 min, 2 cores)"
+    )
     for fmt in ("xlsx", "pdf", "zip"):
         seconds, peak = _command(env, folder / f"cli.{fmt}")
         size_mb = (folder / f"cli.{fmt}").stat().st_size / 1e6
-        print(f"sipas report --period {PERIOD} --out FILE.{fmt}: {seconds:.1f} s, "
-              f"peak memory {peak:.0f} MB, {size_mb:.1f} MB; load average {_load()}")
+        print(
+            f"sipas report --period {PERIOD} --out FILE.{fmt}: {seconds:.1f} s, "
+            f"peak memory {peak:.0f} MB, {size_mb:.1f} MB; load average {_load()}"
+        )
     return _bench.verdict(
         f"quarterly report pack (XLSX + PDF), {args.units:,} units, {responses:,} responses",
-        totals["later"] <= TARGET_SECONDS, f"{totals['later']:.1f} s in process "
-        f"(first report of the process {totals['first']:.1f} s)", f"<= {TARGET_SECONDS:.0f} s")
+        totals["later"] <= TARGET_SECONDS,
+        f"{totals['later']:.1f} s in process (first report of the process {totals['first']:.1f} s)",
+        f"<= {TARGET_SECONDS:.0f} s",
+    )
 
 
 def main() -> int:
@@ -149,8 +194,12 @@ def main() -> int:
     parser.add_argument("--responses", type=int, default=10_000_000)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--reuse", type=Path, metavar="DIR",
-                        help="build DIR/sipas.sqlite once and reuse it (kept afterwards)")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="build DIR/sipas.sqlite once and reuse it (kept afterwards)",
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.measure:

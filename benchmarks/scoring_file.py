@@ -30,7 +30,7 @@ from pathlib import Path
 
 import _bench
 
-PANDAS_SCRIPT = r'''
+PANDAS_SCRIPT = r"""
 import resource, sys, time, json
 import numpy as np
 import pandas as pd
@@ -58,14 +58,15 @@ for qid, q in forms.load_all().items():
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mb": peak, "sipas": result}))
-'''
+"""
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall clock, peak memory (MB) and standard output of a child process."""
     before = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True,
-                          env=env, timeout=3000)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env, timeout=3000
+    )
     seconds = time.perf_counter() - before
     if done.returncode != 0:
         sys.exit(f"{cmd[0]} failed:\n{done.stderr[-3000:]}")
@@ -82,33 +83,52 @@ def main() -> int:
     with _bench.workdir("sipas-scoring-file-") as tmp:
         path = args.keep or tmp / "responses.csv"
         if not path.exists():
-            subprocess.run([sys.executable, str(_bench.ROOT / "benchmarks" /
-                                                "make_response_file.py"), str(path),
-                            "--responses", str(args.responses), "--units", str(args.units)],
-                           check=True, timeout=3000)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(_bench.ROOT / "benchmarks" / "make_response_file.py"),
+                    str(path),
+                    "--responses",
+                    str(args.responses),
+                    "--units",
+                    str(args.units),
+                ],
+                check=True,
+                timeout=3000,
+            )
         size = path.stat().st_size
         env = _bench.sipas_env(tmp / "unused.sqlite")
-        ours, ours_mb, out = timed([_bench.sipas_exe(), "score", "--input", str(path), "--by",
-                                    "unit", "--format", "json"], env)
+        ours, ours_mb, out = timed(
+            [_bench.sipas_exe(), "score", "--input", str(path), "--by", "unit", "--format", "json"],
+            env,
+        )
         groups = json.loads(out)
         pandas_wall, pandas_mb, pandas_out = timed(
-            [sys.executable, "-c", PANDAS_SCRIPT, str(path), str(_bench.ROOT)])
+            [sys.executable, "-c", PANDAS_SCRIPT, str(path), str(_bench.ROOT)]
+        )
         reference = json.loads(pandas_out)["sipas"]
         ours_sipas = {g["group"]["unit"]: g["sipas"]["index"] for g in groups}
         worst = max(abs(ours_sipas[u] - v) for u, v in reference.items())
         n = sum(g["n"] for g in groups)
         print(f"file: {n:,} responses, {len(groups)} units, {size / 1e9:.2f} GB")
-        print(f"sipas score --input (read + check + all indices, intervals, flags): "
-              f"{ours:.1f} s, peak memory {ours_mb:.0f} MB")
-        print(f"pandas read_csv + group-by (point SIPAS only): {pandas_wall:.1f} s, "
-              f"peak memory {pandas_mb:.0f} MB")
+        print(
+            f"sipas score --input (read + check + all indices, intervals, flags): "
+            f"{ours:.1f} s, peak memory {ours_mb:.0f} MB"
+        )
+        print(
+            f"pandas read_csv + group-by (point SIPAS only): {pandas_wall:.1f} s, "
+            f"peak memory {pandas_mb:.0f} MB"
+        )
         print(f"largest difference in a unit's SIPAS between the two: {worst:.2e} points")
         if worst > 1e-9:
             print("the two computations disagree -> FAIL")
             return 1
-        return _bench.verdict("scoring a 10M-row file", ours <= pandas_wall,
-                              f"sipas {ours:.1f} s vs pandas {pandas_wall:.1f} s",
-                              "sipas not slower than pandas")
+        return _bench.verdict(
+            "scoring a 10M-row file",
+            ours <= pandas_wall,
+            f"sipas {ours:.1f} s vs pandas {pandas_wall:.1f} s",
+            "sipas not slower than pandas",
+        )
 
 
 if __name__ == "__main__":

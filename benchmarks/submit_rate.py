@@ -47,13 +47,30 @@ import _bench
 TARGET_RATIO = 0.60
 WORKERS, THREADS = 2, 4
 QUESTIONNAIRE = "sipas-2024-dv"
-ANSWERS = {"A1": 5, "A2": 4, "A3": 4, "B1": 5, "B2": 3, "B3": 4, "B4": 5, "C1": 4, "C2": 5,
-           "C3": 3, "D1": 4, "D2": 4, "D3": 5, "E1": 4, "E2": 3, "E3": 5}
+ANSWERS = {
+    "A1": 5,
+    "A2": 4,
+    "A3": 4,
+    "B1": 5,
+    "B2": 3,
+    "B3": 4,
+    "B4": 5,
+    "C1": 4,
+    "C2": 5,
+    "C3": 3,
+    "D1": 4,
+    "D2": 4,
+    "D3": 5,
+    "E1": 4,
+    "E2": 3,
+    "E3": 5,
+}
 COMMENT = "Cán bộ hướng dẫn tận tình, thủ tục nhanh gọn."
 HIDDEN = re.compile(r'name="(csrf_token|idempotency_key)" type="hidden" value="([^"]*)"')
 
 
 # --- the bare endpoint (imported by gunicorn in its own process) ---------------------------
+
 
 def bare_app() -> Any:
     """A minimal Flask app that inserts the response row and nothing else.
@@ -69,13 +86,18 @@ def bare_app() -> Any:
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # the same as sipas uses
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON",
-                       "synchronous=NORMAL"):
+        for pragma in (
+            "journal_mode=WAL",
+            "busy_timeout=10000",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+        ):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     responses = sa.Table(
-        "responses", sa.MetaData(),
+        "responses",
+        sa.MetaData(),
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("questionnaire_id", sa.String(60)),
         sa.Column("unit_id", sa.Integer),
@@ -92,10 +114,12 @@ def bare_app() -> Any:
         sa.Column("receipt_hash", sa.String(64)),
     )
     expected = f"Bearer {os.environ['BARE_TOKEN']}"
-    fixed = {"questionnaire_id": os.environ["BARE_QUESTIONNAIRE"],
-             "unit_id": int(os.environ["BARE_UNIT_ID"]),
-             "counter_id": int(os.environ["BARE_COUNTER_ID"]),
-             "target_group": os.environ["BARE_TARGET_GROUP"]}
+    fixed = {
+        "questionnaire_id": os.environ["BARE_QUESTIONNAIRE"],
+        "unit_id": int(os.environ["BARE_UNIT_ID"]),
+        "counter_id": int(os.environ["BARE_COUNTER_ID"]),
+        "target_group": os.environ["BARE_TARGET_GROUP"],
+    }
     vn = ZoneInfo("Asia/Ho_Chi_Minh")
     app = Flask("bare")
 
@@ -107,11 +131,18 @@ def bare_app() -> Any:
         if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
             return jsonify({"error": "bad request"}), 400
         now = datetime.now(UTC)
-        row = {**fixed, "procedure_id": None, "channel": body.get("channel"),
-               "submitted_at": now.replace(tzinfo=None), "local_day": now.astimezone(vn).date(),
-               "answers": body["answers"], "comment": body.get("comment"),
-               "source": body.get("source") or "api",
-               "idempotency_key": body.get("idempotency_key"), "receipt_hash": None}
+        row = {
+            **fixed,
+            "procedure_id": None,
+            "channel": body.get("channel"),
+            "submitted_at": now.replace(tzinfo=None),
+            "local_day": now.astimezone(vn).date(),
+            "answers": body["answers"],
+            "comment": body.get("comment"),
+            "source": body.get("source") or "api",
+            "idempotency_key": body.get("idempotency_key"),
+            "receipt_hash": None,
+        }
         with engine.begin() as conn:
             result = conn.execute(sa.insert(responses), row)
         new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -125,6 +156,7 @@ def bare_app() -> Any:
 
 
 # --- load generator ------------------------------------------------------------------------
+
 
 class Tally:
     def __init__(self) -> None:
@@ -149,8 +181,15 @@ def api_step(token: str) -> Step:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def step(conn: http.client.HTTPConnection, _state: dict[str, Any]) -> tuple[bool, str]:
-        body = json.dumps({"answers": ANSWERS, "comment": COMMENT, "channel": "truc_tiep",
-                           "idempotency_key": uuid.uuid4().hex}, ensure_ascii=False)
+        body = json.dumps(
+            {
+                "answers": ANSWERS,
+                "comment": COMMENT,
+                "channel": "truc_tiep",
+                "idempotency_key": uuid.uuid4().hex,
+            },
+            ensure_ascii=False,
+        )
         conn.request("POST", "/api/v1/responses", body=body.encode(), headers=headers)
         resp = conn.getresponse()
         resp.read()
@@ -177,8 +216,15 @@ def form_step(token: str) -> Step:
         if resp.status != 200 or len(hidden) != 2:
             return False, f"GET {resp.status}"
         body = urlencode({**hidden, **fields})
-        conn.request("POST", path, body=body.encode(), headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": state["cookie"]})
+        conn.request(
+            "POST",
+            path,
+            body=body.encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": state["cookie"],
+            },
+        )
         resp = conn.getresponse()
         resp.read()
         return resp.status == 303, f"POST {resp.status}"
@@ -226,8 +272,10 @@ def describe(name: str, rate: float, tally: Tally) -> None:
     p50 = lat[len(lat) // 2] * 1000 if lat else float("nan")
     p95 = lat[int(len(lat) * 0.95)] * 1000 if lat else float("nan")
     failed = ", ".join(f"{k}: {v}" for k, v in sorted(tally.failed.items())) or "none"
-    print(f"  {name:<28} {rate:8.1f} /s   ({tally.ok} ok; failed: {failed}; "
-          f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms)")
+    print(
+        f"  {name:<28} {rate:8.1f} /s   ({tally.ok} ok; failed: {failed}; "
+        f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms)"
+    )
 
 
 def count_rows(db_path: Path) -> int:
@@ -240,9 +288,14 @@ def counter_ids(db_path: Path, token: str) -> dict[str, str]:
         unit_id, counter_id, group = conn.execute(
             "SELECT u.id, c.id, u.target_group FROM counter_tokens t "
             "JOIN counters c ON c.id = t.counter_id JOIN units u ON u.id = c.unit_id "
-            "WHERE t.token = ?", (token,)).fetchone()
-    return {"BARE_UNIT_ID": str(unit_id), "BARE_COUNTER_ID": str(counter_id),
-            "BARE_TARGET_GROUP": group}
+            "WHERE t.token = ?",
+            (token,),
+        ).fetchone()
+    return {
+        "BARE_UNIT_ID": str(unit_id),
+        "BARE_COUNTER_ID": str(counter_id),
+        "BARE_TARGET_GROUP": group,
+    }
 
 
 def main() -> int:
@@ -263,10 +316,12 @@ def main() -> int:
         token = link["token"]
         shutil.copyfile(sipas_db, bare_db)  # demo data written, WAL checkpointed on close
         env["SIPAS_RATELIMIT_ENABLED"] = "false"
-        print(f"{os.cpu_count()} CPUs; servers: gunicorn gthread, {WORKERS} workers × "
-              f"{THREADS} threads; load: {args.clients} keep-alive client threads, "
-              f"{seconds:.0f} s per run after a {warmup:.0f} s warm-up; counter "
-              f"{link['unit']} · {link['counter']}; {len(ANSWERS)} answers per submission")
+        print(
+            f"{os.cpu_count()} CPUs; servers: gunicorn gthread, {WORKERS} workers × "
+            f"{THREADS} threads; load: {args.clients} keep-alive client threads, "
+            f"{seconds:.0f} s per run after a {warmup:.0f} s warm-up; counter "
+            f"{link['unit']} · {link['counter']}; {len(ANSWERS)} answers per submission"
+        )
 
         results: dict[str, float] = {}
         before = count_rows(sipas_db)
@@ -284,12 +339,30 @@ def main() -> int:
         print(f"  (sipas rows: {before} before, {count_rows(sipas_db)} after)")
 
         bare_port = _bench.free_port()
-        bare_env = dict(os.environ, BARE_DATABASE_URL=f"sqlite:///{bare_db}", BARE_TOKEN=token,
-                        BARE_QUESTIONNAIRE=QUESTIONNAIRE, **counter_ids(bare_db, token))
-        cmd = [sys.executable, "-m", "gunicorn", "--chdir", str(Path(__file__).parent),
-               "--bind", f"{_bench.HOST}:{bare_port}", "--workers", str(WORKERS),
-               "--threads", str(THREADS), "--worker-class", "gthread", "--no-control-socket",
-               "submit_rate:bare_app()"]
+        bare_env = dict(
+            os.environ,
+            BARE_DATABASE_URL=f"sqlite:///{bare_db}",
+            BARE_TOKEN=token,
+            BARE_QUESTIONNAIRE=QUESTIONNAIRE,
+            **counter_ids(bare_db, token),
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--chdir",
+            str(Path(__file__).parent),
+            "--bind",
+            f"{_bench.HOST}:{bare_port}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--worker-class",
+            "gthread",
+            "--no-control-socket",
+            "submit_rate:bare_app()",
+        ]
         proc = _bench.start_process(cmd, bare_env, tmp / "bare.log")
         try:
             try:
@@ -307,11 +380,16 @@ def main() -> int:
 
     ratio = results["sipas"] / results["bare"] if results["bare"] else 0.0
     if "form" in results:
-        print(f"  HTML form path: {results['form']:.1f} submissions/s "
-              f"({results['form'] / results['bare']:.2f} of the bare API endpoint; no target)")
-    return _bench.verdict("submit rate sipas/bare", ratio >= TARGET_RATIO,
-                          f"{results['sipas']:.1f}/s vs {results['bare']:.1f}/s = "
-                          f"ratio {ratio:.2f}", f">= {TARGET_RATIO:.2f}")
+        print(
+            f"  HTML form path: {results['form']:.1f} submissions/s "
+            f"({results['form'] / results['bare']:.2f} of the bare API endpoint; no target)"
+        )
+    return _bench.verdict(
+        "submit rate sipas/bare",
+        ratio >= TARGET_RATIO,
+        f"{results['sipas']:.1f}/s vs {results['bare']:.1f}/s = ratio {ratio:.2f}",
+        f">= {TARGET_RATIO:.2f}",
+    )
 
 
 if __name__ == "__main__":

@@ -58,9 +58,14 @@ def make_app(db_path: Path) -> Any:
     sys.path.insert(0, str(_bench.ROOT))
     from survey_app import create_app
 
-    return create_app({"DATABASE_URL": f"sqlite:///{db_path}",
-                       "SECRET_KEY": "benchmark-secret-key", "HASH_KEY": "benchmark-hash-key",
-                       "RATELIMIT_STORAGE_URI": "memory://"})
+    return create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "SECRET_KEY": "benchmark-secret-key",
+            "HASH_KEY": "benchmark-hash-key",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
 
 
 def set_passwords(app: Any) -> int:
@@ -84,8 +89,10 @@ def signed_in(app: Any, username: str) -> Any:
     token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page)
     if token is None:
         sys.exit("no CSRF token on /dang-nhap")
-    done = client.post("/dang-nhap", data={"csrf_token": token.group(1),
-                                           "username": username, "password": PASSWORD})
+    done = client.post(
+        "/dang-nhap",
+        data={"csrf_token": token.group(1), "username": username, "password": PASSWORD},
+    )
     if done.status_code != 303:
         sys.exit(f"signing in as {username} failed: {done.status_code}")
     return client
@@ -117,8 +124,7 @@ def procedure_code(app: Any) -> str:
     from survey_app.models import Procedure
 
     with app.app_context():
-        return str(db.session.scalar(select(Procedure.code).where(
-            Procedure.code == "1.004227")))
+        return str(db.session.scalar(select(Procedure.code).where(Procedure.code == "1.004227")))
 
 
 def main() -> int:
@@ -134,8 +140,10 @@ def main() -> int:
         if seconds is None:
             print(f"reusing {folder / 'sipas.sqlite'}")
         else:
-            print(f"sipas demo --responses {args.responses}: {seconds:.1f} s "
-                  f"({args.responses / seconds:,.0f} responses/s)")
+            print(
+                f"sipas demo --responses {args.responses}: {seconds:.1f} s "
+                f"({args.responses / seconds:,.0f} responses/s)"
+            )
         app = make_app(folder / "sipas.sqlite")
         print(f"responses in the database: {set_passwords(app):,}")
         cases = [
@@ -146,8 +154,10 @@ def main() -> int:
             ("demo.office", "/van-phong?hinh_thuc=truc_tiep&nhom=chung", False),
             ("demo.office", f"/van-phong?thu_tuc={procedure_code(app)}", False),
         ]
-        print("in-process WSGI (Flask test client), "
-              f"{args.requests} requests after one warm-up; milliseconds")
+        print(
+            "in-process WSGI (Flask test client), "
+            f"{args.requests} requests after one warm-up; milliseconds"
+        )
         print(f"{'user':<15} {'path':<46} {'first':>8} {'median':>8} {'p90':>8}")
         failed = False
         clients: dict[str, Any] = {}
@@ -159,9 +169,12 @@ def main() -> int:
                 mark = " ok" if median <= TARGET_MS else " ABOVE TARGET"
                 failed |= median > TARGET_MS
             print(f"{user:<15} {path:<46} {first:8.1f} {median:8.1f} {p90:8.1f}{mark}")
-        return _bench.verdict("staff home and office overview, median",
-                              not failed, "ABOVE TARGET" if failed else "every one within",
-                              f"≤ {TARGET_MS:.0f} ms")
+        return _bench.verdict(
+            "staff home and office overview, median",
+            not failed,
+            "ABOVE TARGET" if failed else "every one within",
+            f"≤ {TARGET_MS:.0f} ms",
+        )
 
 
 if __name__ == "__main__":

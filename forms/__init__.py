@@ -11,6 +11,18 @@ from .model import CHANNELS, CONTEXT_FIELDS, Item, Questionnaire, Scale, Section
 DEFAULT_VERSION = "sipas-2024-dv"
 
 __all__ = [
-    "CHANNELS", "CONTEXT_FIELDS", "DEFAULT_VERSION", "DefinitionError", "Item", "Questionnaire",
-    "Scale", "Section", "SectionKind", "Text", "all_item_codes", "get", "load_all", "parse",
+    "CHANNELS",
+    "CONTEXT_FIELDS",
+    "DEFAULT_VERSION",
+    "DefinitionError",
+    "Item",
+    "Questionnaire",
+    "Scale",
+    "Section",
+    "SectionKind",
+    "Text",
+    "all_item_codes",
+    "get",
+    "load_all",
+    "parse",
 ]

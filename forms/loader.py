@@ -57,8 +57,9 @@ def _scale(code: str, raw: Any) -> Scale:
     success = frozenset(int(v) for v in raw.get("success", []))
     if not success <= set(values):
         raise DefinitionError(f"{where}: 'success' values must be option values")
-    return Scale(code=code, options=options, success=success,
-                 no_opinion=bool(raw.get("no_opinion", True)))
+    return Scale(
+        code=code, options=options, success=success, no_opinion=bool(raw.get("no_opinion", True))
+    )
 
 
 def parse(raw: dict[str, Any]) -> Questionnaire:
@@ -99,11 +100,17 @@ def parse(raw: dict[str, Any]) -> Questionnaire:
         if kind is SectionKind.FACTOR and not part:
             raise DefinitionError(f"{where}: a factor section needs a 'part'")
         intro = sraw.get("intro")
-        sections.append(Section(
-            code=str(sraw.get("code")), kind=kind, title=_text(sraw.get("title"), where),
-            items=tuple(items), part=part, optional=bool(sraw.get("optional", False)),
-            intro=_text(intro, where) if intro else None,
-        ))
+        sections.append(
+            Section(
+                code=str(sraw.get("code")),
+                kind=kind,
+                title=_text(sraw.get("title"), where),
+                items=tuple(items),
+                part=part,
+                optional=bool(sraw.get("optional", False)),
+                intro=_text(intro, where) if intro else None,
+            )
+        )
     if not any(s.kind is SectionKind.FACTOR for s in sections):
         raise DefinitionError("sections: a questionnaire needs at least one factor section")
     context = tuple(raw.get("context_fields", []))
@@ -111,8 +118,11 @@ def parse(raw: dict[str, Any]) -> Questionnaire:
     if unknown:
         raise DefinitionError(f"context_fields: unknown {sorted(unknown)}")
     return Questionnaire(
-        id=qid, title=_text(raw.get("title"), "title"), intro=_text(raw.get("intro"), "intro"),
-        sections=tuple(sections), context_fields=context,
+        id=qid,
+        title=_text(raw.get("title"), "title"),
+        intro=_text(raw.get("intro"), "intro"),
+        sections=tuple(sections),
+        context_fields=context,
     )
 
 

@@ -15,8 +15,12 @@ logger = logging.getLogger("alembic.env")
 
 def run_migrations_offline() -> None:
     """Emit SQL for the configured URL without connecting (``--sql``)."""
-    context.configure(url=db.engine.url.render_as_string(hide_password=False),
-                      target_metadata=db.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=db.engine.url.render_as_string(hide_password=False),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -28,9 +32,12 @@ def run_migrations_online() -> None:
             logger.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=db.metadata,
-                          render_as_batch=True,  # SQLite needs batch mode for ALTER TABLE
-                          process_revision_directives=skip_empty_revision)
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            render_as_batch=True,  # SQLite needs batch mode for ALTER TABLE
+            process_revision_directives=skip_empty_revision,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -9,25 +9,25 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
-from .admin import bp as admin_bp
-from .api import bp as api_bp
-from .auth import bp as auth_bp
-from .commands import register_commands
-from .complaints import bp as complaints_bp
-from .errors import register_error_handlers
-from .extensions import babel, csrf, db, login_manager
-from .i18n import inject_locale, select_locale
-from .imports import bp as imports_bp
-from .inspector import bp as inspector_bp
-from .office import bp as office_bp
-from .public import bp as public_bp
-from .reports_web import bp as reports_web_bp
-from .security import register_security_headers
-from .services.accounts import load_user
-from .services.database import configure_engine_events
-from .services.ratelimit import init_rate_limiter
-from .staff import bp as staff_bp
+from survey_app import config
+from survey_app.admin import bp as admin_bp
+from survey_app.api import bp as api_bp
+from survey_app.auth import bp as auth_bp
+from survey_app.commands import register_commands
+from survey_app.complaints import bp as complaints_bp
+from survey_app.errors import register_error_handlers
+from survey_app.extensions import babel, csrf, db, login_manager
+from survey_app.i18n import inject_locale, select_locale
+from survey_app.imports import bp as imports_bp
+from survey_app.inspector import bp as inspector_bp
+from survey_app.office import bp as office_bp
+from survey_app.public import bp as public_bp
+from survey_app.reports_web import bp as reports_web_bp
+from survey_app.security import register_security_headers
+from survey_app.services.accounts import load_user
+from survey_app.services.ingest.ratelimit import init_rate_limiter
+from survey_app.services.storage.engine import configure_engine_events
+from survey_app.staff import bp as staff_bp
 
 __all__ = ["create_app"]
 
@@ -43,8 +43,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     config.check_settings(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config, app.instance_path)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
-                          config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -8,8 +8,8 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy.exc import OperationalError
 
-from . import create_app
-from .config import ConfigurationError
+from survey_app import create_app
+from survey_app.config import ConfigurationError
 
 
 class SipasGroup(FlaskGroup):
@@ -30,11 +30,17 @@ class SipasGroup(FlaskGroup):
             reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
             raise click.UsageError(
                 f"the database is not ready ({reason}): run `sipas init`, and check "
-                "SIPAS_DATABASE_URL") from None
+                "SIPAS_DATABASE_URL"
+            ) from None
 
 
-@click.group(cls=SipasGroup, create_app=create_app, add_version_option=False,
-             load_dotenv=False, set_debug_flag=False)
+@click.group(
+    cls=SipasGroup,
+    create_app=create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
 def main() -> None:
     """sipas: SIPAS satisfaction feedback for one-stop offices.
 

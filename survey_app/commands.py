@@ -13,17 +13,30 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 
-from .config import require_secrets, write_instance_secrets
-from .extensions import db
-from .imports.commands import import_command
-from .models import ROLES
-from .services import accounts, exchange, org, schema
-from .services.reports.cli import report
+from survey_app.config import require_secrets, write_instance_secrets
+from survey_app.extensions import db
+from survey_app.imports.commands import import_command
+from survey_app.models import ROLES
+from survey_app.services import accounts, org
+from survey_app.services.exchange import csvfile as exchange
+from survey_app.services.reports.cli import report
+from survey_app.services.storage import schema
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, links, qr, export, import_command, score, report, users,
-                    db_group):
+    for command in (
+        init,
+        demo,
+        serve,
+        links,
+        qr,
+        export,
+        import_command,
+        score,
+        report,
+        users,
+        db_group,
+    ):
         app.cli.add_command(command)
 
 
@@ -52,17 +65,24 @@ def init() -> None:
 
 
 @click.command()
-@click.option("--responses", "n", type=click.IntRange(0, 50_000_000), default=3000,
-              show_default=True, help="Synthetic responses to add over the last 120 days.")
-@click.option("--seed", type=int, default=2024, show_default=True,
-              help="Random seed, for reproducible data.")
+@click.option(
+    "--responses",
+    "n",
+    type=click.IntRange(0, 50_000_000),
+    default=3000,
+    show_default=True,
+    help="Synthetic responses to add over the last 120 days.",
+)
+@click.option(
+    "--seed", type=int, default=2024, show_default=True, help="Random seed, for reproducible data."
+)
 @with_appcontext
 def demo(n: int, seed: int) -> None:
     """Create a demo province (units, counters, procedures) with synthetic responses.
 
     If the demo organisation exists already, nothing is added.
     """
-    from .services import demo as demo_service  # numpy: loaded only for this command
+    from survey_app.services import demo as demo_service  # numpy: loaded only for this command
 
     _ensure_secrets()
     schema.upgrade_database()
@@ -86,18 +106,30 @@ def demo(n: int, seed: int) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes (use Redis for rate limits when more than one).")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Threads per worker.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Worker processes (use Redis for rate limits when more than one).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Threads per worker.",
+)
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the application with gunicorn (a production WSGI server)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     require_secrets(app)
     if workers > 1 and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory"):
-        click.echo("Note: rate limits are per worker with memory:// storage; set "
-                   "SIPAS_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 to share them.")
+        click.echo(
+            "Note: rate limits are per worker with memory:// storage; set "
+            "SIPAS_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 to share them."
+        )
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -110,22 +142,30 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         def load(self) -> Any:
             return app
 
-    click.echo(f"sipas is serving on http://{host}:{port}/ (public base URL "
-               f"{app.config['BASE_URL']}); stop with Ctrl+C")
+    click.echo(
+        f"sipas is serving on http://{host}:{port}/ (public base URL "
+        f"{app.config['BASE_URL']}); stop with Ctrl+C"
+    )
     _Server().run()
 
 
 @click.command()
 @click.option("--unit", "unit_code", help="Only this unit and the units under it.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @with_appcontext
 def links(unit_code: str | None, fmt: str) -> None:
     """Print each counter's public form URL (what its QR code encodes)."""
     found = org.links(_unit_ids(unit_code))
     if fmt == "json":
-        click.echo(json.dumps([{"unit": x.unit_code, "counter": x.counter_code, "url": x.url}
-                               for x in found], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [{"unit": x.unit_code, "counter": x.counter_code, "url": x.url} for x in found],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for x in found:
         click.echo(f"{x.unit_code}\t{x.counter_code}\t{x.url}\t{x.unit_name} · {x.counter_name}")
@@ -133,15 +173,25 @@ def links(unit_code: str | None, fmt: str) -> None:
 
 @click.command()
 @click.option("--unit", "unit_code", help="Only this unit and the units under it.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder for the cards (created if missing).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the cards (created if missing).",
+)
 @with_appcontext
 def qr(unit_code: str | None, out_dir: Path) -> None:
     """Write a printable A6 card (PDF and SVG) with the QR code for each counter."""
-    from .services.qrcards import Card, write_cards  # segno, matplotlib: only for this command
+    from survey_app.services.org.qrcards import (  # segno, matplotlib: only for this command
+        Card,
+        write_cards,
+    )
 
-    cards = [Card(x.unit_code, x.unit_name, x.counter_code, x.counter_name, x.url)
-             for x in org.links(_unit_ids(unit_code))]
+    cards = [
+        Card(x.unit_code, x.unit_name, x.counter_code, x.counter_name, x.url)
+        for x in org.links(_unit_ids(unit_code))
+    ]
     if not cards:
         raise click.UsageError("no active counter to print a card for")
     paths = write_cards(cards, out_dir)
@@ -149,13 +199,22 @@ def qr(unit_code: str | None, out_dir: Path) -> None:
 
 
 @click.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
-              help="First local day (YYYY-MM-DD), inclusive.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
-              help="Last local day (YYYY-MM-DD), inclusive.")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First local day (YYYY-MM-DD), inclusive.",
+)
+@click.option(
+    "--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (YYYY-MM-DD), inclusive."
+)
 @click.option("--unit", "unit_code", help="Only this unit and the units under it.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="CSV file to write ('-' for standard output).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV file to write ('-' for standard output).",
+)
 @with_appcontext
 def export(start: Any, end: Any, unit_code: str | None, out: Path) -> None:
     """Export responses as the METHOD §7 response file (UTF-8 CSV with BOM)."""
@@ -179,10 +238,18 @@ def users() -> None:
 @users.command("add")
 @click.argument("username")
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
-@click.option("--unit", "unit_code", help="Code of the unit the role is held at (and the "
-                                          "units under it); every role but admin needs one.")
-@click.option("--counter", "counter_code", default="",
-              help="staff only: narrow the role to this counter code of the unit.")
+@click.option(
+    "--unit",
+    "unit_code",
+    help="Code of the unit the role is held at (and the "
+    "units under it); every role but admin needs one.",
+)
+@click.option(
+    "--counter",
+    "counter_code",
+    default="",
+    help="staff only: narrow the role to this counter code of the unit.",
+)
 @with_appcontext
 def users_add(username: str, role: str, unit_code: str | None, counter_code: str) -> None:
     """Add an account; the password is asked twice, or read from standard input.
@@ -194,14 +261,14 @@ def users_add(username: str, role: str, unit_code: str | None, counter_code: str
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = accounts.create_user(username, password, role, unit_code,
-                                    counter_code=counter_code)
+        user = accounts.create_user(username, password, role, unit_code, counter_code=counter_code)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     where = f" at {unit_code}" if unit_code else ""
     where += f", counter {counter_code}" if counter_code else ""
-    click.echo(f"Added {user.username} ({role}{where}); "
-               "the password must be changed at the first login.")
+    click.echo(
+        f"Added {user.username} ({role}{where}); the password must be changed at the first login."
+    )
 
 
 @click.group("db")
@@ -232,70 +299,131 @@ def db_check() -> None:
 
 
 @db_group.command("warm")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
-              help="First local day (YYYY-MM-DD); default: the first day with responses.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
-              help="Last local day (YYYY-MM-DD); default: yesterday.")
-@click.option("--breakdowns/--no-breakdowns", default=True, show_default=True,
-              help="Also the half-months broken down by channel and by procedure.")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First local day (YYYY-MM-DD); default: the first day with responses.",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last local day (YYYY-MM-DD); default: yesterday.",
+)
+@click.option(
+    "--breakdowns/--no-breakdowns",
+    default=True,
+    show_default=True,
+    help="Also the half-months broken down by channel and by procedure.",
+)
 @with_appcontext
 def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
     """Pack closed days and compute closed half-months ahead of the pages (after an upgrade
     or a large import; safe to run again, e.g. nightly)."""
     import time
 
-    from .services import scores
+    from survey_app.services.analytics import scores
 
     began = time.perf_counter()
     try:
-        done = scores.warm(start.date() if start else None, end.date() if end else None,
-                           breakdowns)
+        done = scores.warm(start.date() if start else None, end.date() if end else None, breakdowns)
     except scores.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     kinds = ", ".join(d or "unit × target group" for d in done.dimensions) or "none"
-    click.echo(f"{done.days} closed days ({done.packed} packed now, the rest already); "
-               f"{done.half_months} closed half-months stored ({kinds}) in "
-               f"{time.perf_counter() - began:.1f} s.")
+    click.echo(
+        f"{done.days} closed days ({done.packed} packed now, the rest already); "
+        f"{done.half_months} closed half-months stored ({kinds}) in "
+        f"{time.perf_counter() - began:.1f} s."
+    )
 
 
 @click.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
-              help="First local day (YYYY-MM-DD), inclusive.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
-              help="Last local day (YYYY-MM-DD), inclusive.")
-@click.option("--period", help="A period instead of --from/--to: 2026, 2026-H1, 2026-Q1, "
-                               "2026-03 or a day 2026-03-05.")
-@click.option("--cutoff", type=click.Choice(["calendar", "report"]), default="calendar",
-              show_default=True, help="Calendar periods, or the government reporting periods "
-                                      "that run from the 15th to the 14th.")
-@click.option("--by", "by", multiple=True,
-              help="Group by unit, counter, procedure, target_group, channel, day, month or "
-                   "quarter (repeat, or separate with commas).")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First local day (YYYY-MM-DD), inclusive.",
+)
+@click.option(
+    "--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (YYYY-MM-DD), inclusive."
+)
+@click.option(
+    "--period",
+    help="A period instead of --from/--to: 2026, 2026-H1, 2026-Q1, 2026-03 or a day 2026-03-05.",
+)
+@click.option(
+    "--cutoff",
+    type=click.Choice(["calendar", "report"]),
+    default="calendar",
+    show_default=True,
+    help="Calendar periods, or the government reporting periods "
+    "that run from the 15th to the 14th.",
+)
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    help="Group by unit, counter, procedure, target_group, channel, day, month or "
+    "quarter (repeat, or separate with commas).",
+)
 @click.option("--unit", "unit_code", help="Only this unit and the units under it.")
-@click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Score a response file (the `sipas export` format) instead of the "
-                   "database.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
-@click.option("--min-n", type=click.IntRange(1, 100000), default=30, show_default=True,
-              help="Fewest respondents for a flag other than insufficient_data.")
-@click.option("--aggregate", type=click.Choice(["pool", "mean"]), default="pool",
-              show_default=True, help="A parent unit from all responses below it (pool), or "
-                                      "as the mean of its child units' indices (mean).")
-@click.option("--targets", type=click.Choice(["90-85", "2030"]), default="90-85",
-              show_default=True, help="Target set: 90 % (85 % land, construction, "
-                                      "investment), or the 2030 preset 95 % (90 %).")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Score a response file (the `sipas export` format) instead of the database.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--min-n",
+    type=click.IntRange(1, 100000),
+    default=30,
+    show_default=True,
+    help="Fewest respondents for a flag other than insufficient_data.",
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["pool", "mean"]),
+    default="pool",
+    show_default=True,
+    help="A parent unit from all responses below it (pool), or "
+    "as the mean of its child units' indices (mean).",
+)
+@click.option(
+    "--targets",
+    type=click.Choice(["90-85", "2030"]),
+    default="90-85",
+    show_default=True,
+    help="Target set: 90 % (85 % land, construction, investment), or the 2030 preset 95 % (90 %).",
+)
 @with_appcontext
-def score(start: Any, end: Any, period: str | None, cutoff: str, by: tuple[str, ...],
-          unit_code: str | None, input_file: Path | None, fmt: str, min_n: int,
-          aggregate: str, targets: str) -> None:
+def score(
+    start: Any,
+    end: Any,
+    period: str | None,
+    cutoff: str,
+    by: tuple[str, ...],
+    unit_code: str | None,
+    input_file: Path | None,
+    fmt: str,
+    min_n: int,
+    aggregate: str,
+    targets: str,
+) -> None:
     """SIPAS indices with 95 % intervals and target flags, per group (METHOD §4).
 
     Reads the database, or with --input a response file (no database needed).
     """
     from scoring import Cutoff, parse_period  # numpy, scipy: loaded only for this command
-
-    from .services import score_output, scores
+    from survey_app.services.analytics import output as score_output
+    from survey_app.services.analytics import scores
 
     dims = tuple(d.strip() for part in by for d in part.split(",") if d.strip())
     first: date | None = start.date() if start else None
@@ -308,9 +436,16 @@ def score(start: Any, end: Any, period: str | None, cutoff: str, by: tuple[str, 
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--period") from None
     try:
-        query = scores.Slice(start=first, end=last, by=dims, cutoff=Cutoff(cutoff),
-                             unit_code=unit_code, min_n=min_n, targets=targets,
-                             aggregate=aggregate)
+        query = scores.Slice(
+            start=first,
+            end=last,
+            by=dims,
+            cutoff=Cutoff(cutoff),
+            unit_code=unit_code,
+            min_n=min_n,
+            targets=targets,
+            aggregate=aggregate,
+        )
         if input_file is not None:
             if unit_code:
                 raise click.UsageError("--unit needs the database; filter the file instead")
@@ -324,8 +459,9 @@ def score(start: Any, end: Any, period: str | None, cutoff: str, by: tuple[str, 
         problems = exc.problems
         shown = "\n".join(f"  {p}" for p in problems[:20])
         more = f"\n  … và {len(problems) - 20} lỗi khác" if len(problems) > 20 else ""
-        raise click.UsageError(f"tệp {input_file} có {len(problems)} lỗi, không tính điểm:\n"
-                               f"{shown}{more}") from None
+        raise click.UsageError(
+            f"tệp {input_file} có {len(problems)} lỗi, không tính điểm:\n{shown}{more}"
+        ) from None
     except OSError as exc:
         raise click.UsageError(f"cannot read {input_file}: {exc.strerror}") from None
     dims = query.dimensions

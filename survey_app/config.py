@@ -83,8 +83,7 @@ def positive_int(config: Any, name: str) -> int:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(
-            f"SIPAS_{name} must be a positive whole number, got {value!r}")
+        raise ConfigurationError(f"SIPAS_{name} must be a positive whole number, got {value!r}")
     return value
 
 
@@ -110,8 +109,9 @@ def write_instance_secrets(instance_path: str) -> Path:
     path = folder / SECRETS_FILE
     if not path.exists():
         path.write_text(
-            json.dumps({"SECRET_KEY": secrets.token_urlsafe(48),
-                        "HASH_KEY": secrets.token_urlsafe(48)}),
+            json.dumps(
+                {"SECRET_KEY": secrets.token_urlsafe(48), "HASH_KEY": secrets.token_urlsafe(48)}
+            ),
             encoding="utf-8",
         )
         path.chmod(0o600)
@@ -123,9 +123,9 @@ def database_url(config: dict[str, Any], instance_path: str) -> str:
     if url:
         # Accept the common postgres:// spelling; use psycopg 3.
         if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+            url = "postgresql://" + url[len("postgres://") :]
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
     return f"sqlite:///{Path(instance_path) / 'sipas.sqlite'}"
 

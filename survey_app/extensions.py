@@ -5,7 +5,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from .models.base import Base
+from survey_app.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()

@@ -20,10 +20,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.models import Base
-from survey_app.services.schema import upgrade_database
+from survey_app.services.storage.schema import upgrade_database
 
-PG_ADMIN_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "SIPAS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 _pg_state: dict[str, Any] = {}
 
 
@@ -41,8 +42,10 @@ def _pg_database() -> str:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
     except sa.exc.OperationalError as exc:
-        reason = (f"PostgreSQL not reachable at {admin_url.render_as_string()} "
-                  f"({type(exc.orig).__name__}); set SIPAS_TEST_POSTGRES_URL to run these tests")
+        reason = (
+            f"PostgreSQL not reachable at {admin_url.render_as_string()} "
+            f"({type(exc.orig).__name__}); set SIPAS_TEST_POSTGRES_URL to run these tests"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         _pg_state["error"] = reason

@@ -18,7 +18,7 @@ import forms
 from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.models.responses import DayBlock
-from survey_app.services import daystats
+from survey_app.services.storage import daystats
 
 Row = tuple[Any, ...]  # unit, counter (0), procedure (0), target group, channel (""),
 # questionnaire, answers as sorted (code, value) pairs
@@ -26,18 +26,30 @@ Row = tuple[Any, ...]  # unit, counter (0), procedure (0), target group, channel
 
 def _rows(block: daystats.Block) -> list[Row]:
     codes = forms.all_item_codes()
-    return [(int(block.unit_id[i]), int(block.counter_id[i]), int(block.procedure_id[i]),
-             block.groups[block.group[i]], block.channels[block.channel[i]],
-             block.questionnaires[block.questionnaire[i]],
-             tuple((codes[j], int(v)) for j, v in enumerate(block.answers[i].tolist()) if v))
-            for i in range(block.n)]
+    return [
+        (
+            int(block.unit_id[i]),
+            int(block.counter_id[i]),
+            int(block.procedure_id[i]),
+            block.groups[block.group[i]],
+            block.channels[block.channel[i]],
+            block.questionnaires[block.questionnaire[i]],
+            tuple((codes[j], int(v)) for j, v in enumerate(block.answers[i].tolist()) if v),
+        )
+        for i in range(block.n)
+    ]
 
 
 def row_of(r: Response) -> Row:
-    return (r.unit_id, r.counter_id or 0, r.procedure_id or 0, r.target_group,
-            r.channel or "", r.questionnaire_id,
-            tuple(sorted(r.answers.items(), key=lambda kv: forms.all_item_codes().index(
-                kv[0]))))
+    return (
+        r.unit_id,
+        r.counter_id or 0,
+        r.procedure_id or 0,
+        r.target_group,
+        r.channel or "",
+        r.questionnaire_id,
+        tuple(sorted(r.answers.items(), key=lambda kv: forms.all_item_codes().index(kv[0]))),
+    )
 
 
 def stored() -> tuple[dict[tuple[date, int], list[Row]], dict[date, int]]:
@@ -57,8 +69,9 @@ def stored() -> tuple[dict[tuple[date, int], list[Row]], dict[date, int]]:
     return blocks, markers
 
 
-def recomputed(days: set[date] | None = None) -> tuple[dict[tuple[date, int], list[Row]],
-                                                      dict[date, int]]:
+def recomputed(
+    days: set[date] | None = None,
+) -> tuple[dict[tuple[date, int], list[Row]], dict[date, int]]:
     """The same, from the responses of ``days`` (``None``: every day)."""
     blocks: dict[tuple[date, int], list[Row]] = defaultdict(list)
     markers: dict[date, int] = defaultdict(int)

@@ -29,17 +29,23 @@ def seed_questionnaires() -> None:
     db.session.commit()
 
 
-def make_unit(code: str = "U1", name: str = "Trung tâm Phục vụ hành chính công huyện Thử",
-              parent: Unit | None = None, **kw: Any) -> Unit:
-    unit = Unit(code=code, name=name, parent=parent, place_name=kw.pop("place_name", "Trung tâm"),
-                **kw)
+def make_unit(
+    code: str = "U1",
+    name: str = "Trung tâm Phục vụ hành chính công huyện Thử",
+    parent: Unit | None = None,
+    **kw: Any,
+) -> Unit:
+    unit = Unit(
+        code=code, name=name, parent=parent, place_name=kw.pop("place_name", "Trung tâm"), **kw
+    )
     db.session.add(unit)
     db.session.commit()
     return unit
 
 
-def make_counter(unit: Unit, code: str = "Q1", name: str = "Quầy số 1",
-                 active: bool = True) -> Counter:
+def make_counter(
+    unit: Unit, code: str = "Q1", name: str = "Quầy số 1", active: bool = True
+) -> Counter:
     counter = Counter(unit=unit, code=code, name=name, active=active)
     org.issue_token(counter)
     db.session.add(counter)
@@ -47,9 +53,12 @@ def make_counter(unit: Unit, code: str = "Q1", name: str = "Quầy số 1",
     return counter
 
 
-def make_procedure(unit: Unit, code: str = "1.004227",
-                   name: str = "Đăng ký đất đai lần đầu",
-                   target_group: str = "dat_dai_xay_dung_dau_tu") -> Procedure:
+def make_procedure(
+    unit: Unit,
+    code: str = "1.004227",
+    name: str = "Đăng ký đất đai lần đầu",
+    target_group: str = "dat_dai_xay_dung_dau_tu",
+) -> Procedure:
     proc = Procedure(code=code, name=name, field="Đất đai", target_group=target_group)
     unit.procedures.append(proc)
     db.session.commit()
@@ -68,8 +77,9 @@ def open_form(client: FlaskClient, token: str) -> dict[str, str]:
     # CSRF token would leak from one client's session to another's: drop it.
     g.pop("csrf_token", None)
     html = client.get(f"/f/{token}").get_data(as_text=True)
-    fields = dict(re.findall(r'name="(csrf_token|idempotency_key)" type="hidden" value="([^"]*)"',
-                             html))
+    fields = dict(
+        re.findall(r'name="(csrf_token|idempotency_key)" type="hidden" value="([^"]*)"', html)
+    )
     assert set(fields) == {"csrf_token", "idempotency_key"}, html[:500]
     return fields
 
@@ -81,8 +91,9 @@ def all_responses() -> list[Response]:
 
 def counter_of(token: str) -> Counter:
     """The ORM counter a token belongs to (for tests that change it)."""
-    counter = db.session.scalar(select(Counter).join(CounterToken)
-                                .where(CounterToken.token == token))
+    counter = db.session.scalar(
+        select(Counter).join(CounterToken).where(CounterToken.token == token)
+    )
     assert counter is not None
     return counter
 
@@ -90,11 +101,17 @@ def counter_of(token: str) -> Counter:
 PASSWORD = "correct horse battery"
 
 
-def make_user(username: str = "nv.mot", role: str = "staff", unit: Unit | None = None,
-              password: str = PASSWORD, must_change: bool = False) -> Any:
+def make_user(
+    username: str = "nv.mot",
+    role: str = "staff",
+    unit: Unit | None = None,
+    password: str = PASSWORD,
+    must_change: bool = False,
+) -> Any:
     """An account holding one role (at ``unit`` unless admin)."""
-    return accounts.create_user(username, password, role, unit.code if unit else None,
-                                must_change=must_change)
+    return accounts.create_user(
+        username, password, role, unit.code if unit else None, must_change=must_change
+    )
 
 
 def csrf_of(client: FlaskClient, path: str) -> str:
@@ -106,18 +123,17 @@ def csrf_of(client: FlaskClient, path: str) -> str:
     return found.group(1)
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD,
-          next_: str | None = None) -> Any:
+def login(
+    client: FlaskClient, username: str, password: str = PASSWORD, next_: str | None = None
+) -> Any:
     """POST the login form with a valid CSRF token; returns the response (not followed)."""
-    data = {"csrf_token": csrf_of(client, "/dang-nhap"), "username": username,
-            "password": password}
+    data = {"csrf_token": csrf_of(client, "/dang-nhap"), "username": username, "password": password}
     if next_ is not None:
         data["next"] = next_
     return client.post("/dang-nhap", data=data)
 
 
-def login_as(client: FlaskClient, role: str, unit: Unit | None,
-             username: str | None = None) -> Any:
+def login_as(client: FlaskClient, role: str, unit: Unit | None, username: str | None = None) -> Any:
     """Create an account with this role and sign the client in."""
     user = make_user(username or f"demo.{role}", role, unit)
     resp = login(client, user.username)

@@ -35,8 +35,9 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app: Flask) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-def test_settings_come_from_sipas_environment(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_settings_come_from_sipas_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("SIPAS_BASE_URL", "https://hailong.example.vn/")
     monkeypatch.setenv("SIPAS_RATELIMIT_FORM", "5/hour")
     monkeypatch.setenv("SIPAS_DATABASE_URL", "postgres://u@h/db")
@@ -70,14 +71,16 @@ def test_every_setting_is_documented_in_readme() -> None:
 def test_instance_folder_is_never_committed() -> None:
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert "instance/" in ignored
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert not [t for t in tracked if t.endswith("secrets.json") or t.startswith("instance/")]
 
 
 def test_init_is_idempotent_on_an_empty_database(tmp_path: Path) -> None:
-    app = create_app({"SECRET_KEY": "s", "HASH_KEY": "h",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite'}"})
+    app = create_app(
+        {"SECRET_KEY": "s", "HASH_KEY": "h", "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite'}"}
+    )
     runner = app.test_cli_runner()
     for _ in range(2):
         result = runner.invoke(args=["init"])
@@ -91,9 +94,12 @@ def test_init_is_idempotent_on_an_empty_database(tmp_path: Path) -> None:
 def test_commands_start_without_the_numeric_stack() -> None:
     """Every `sipas` command builds the app: numpy, scipy, matplotlib and pyarrow load only
     where they are used (the export of 20,000 responses must finish within a second)."""
-    code = ("import sys, survey_app.cli as c; c.create_app({'SECRET_KEY': 's', 'HASH_KEY': 'h'});"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'numpy', 'scipy', 'matplotlib', 'pyarrow', 'alembic'}))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=ROOT)
+    code = (
+        "import sys, survey_app.cli as c; c.create_app({'SECRET_KEY': 's', 'HASH_KEY': 'h'});"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'numpy', 'scipy', 'matplotlib', 'pyarrow', 'alembic'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert done.stdout.strip() == "[]"

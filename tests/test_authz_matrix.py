@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 import forms
 from survey_app.extensions import db
 from survey_app.models import Response
-from survey_app.services import complaints, org, responses
+from survey_app.services import complaints, org
+from survey_app.services.ingest import responses
 
 from .factories import csrf_of, login, make_counter, make_procedure, make_unit, make_user, token_of
 from .reports_web.helpers import make_done_job
@@ -28,8 +29,14 @@ LOGIN = "login"
 ROLES = ("anonymous", "staff", "unit_head", "office", "inspector", "admin")
 EVERYONE_200 = dict.fromkeys(ROLES, 200)
 SIGNED_IN_200 = {**dict.fromkeys(ROLES, 200), "anonymous": LOGIN}
-OFFICE_IN = {"anonymous": LOGIN, "staff": 403, "unit_head": 200, "office": 200,
-             "inspector": 403, "admin": 200}
+OFFICE_IN = {
+    "anonymous": LOGIN,
+    "staff": 403,
+    "unit_head": 200,
+    "office": 200,
+    "inspector": 403,
+    "admin": 200,
+}
 OFFICE_OUT = {**OFFICE_IN, "unit_head": 404, "office": 404}  # outside the scope: not a hint
 # Complaints: everyone signed in reads their scope; unit heads manage; staff mark comments.
 READ_IN = SIGNED_IN_200
@@ -51,8 +58,13 @@ IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
 IMPORT_NOT_MINE = {**IMPORT_GET, "office": 404, "admin": 404}  # no such upload of this user
 # Report packs: office, inspector (their subtree) and admin. The POST carries a bad year, so a
 # rule is checked without starting a job: 400 inside the scope, 404 outside it.
-REPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "inspector": 200,
-              "admin": 200}
+REPORT_GET = {
+    **dict.fromkeys(ROLES, 403),
+    "anonymous": LOGIN,
+    "office": 200,
+    "inspector": 200,
+    "admin": 200,
+}
 REPORT_BAD_IN = {**REPORT_GET, "office": 400, "inspector": 400, "admin": 400}
 REPORT_BAD_OUT = {**REPORT_BAD_IN, "office": 404, "inspector": 404}
 # A report job is its owner's (u.office) alone: anyone else who may make reports gets 404.
@@ -76,8 +88,7 @@ RULES: dict[str, list[Case]] = {
     "api.healthz": [Case("GET", lambda w: "/healthz", EVERYONE_200)],
     "api.openapi": [Case("GET", lambda w: "/api/v1/openapi.json", EVERYONE_200)],
     # The API authenticates kiosks by counter token, never by a staff session.
-    "api.create_response": [Case("POST", lambda w: "/api/v1/responses",
-                                 dict.fromkeys(ROLES, 401))],
+    "api.create_response": [Case("POST", lambda w: "/api/v1/responses", dict.fromkeys(ROLES, 401))],
     "auth.login": [Case("GET", lambda w: "/dang-nhap", EVERYONE_200)],
     # Without its CSRF token a logout is refused for everyone.
     "auth.logout": [Case("POST", lambda w: "/dang-xuat", dict.fromkeys(ROLES, 400))],
@@ -101,33 +112,73 @@ RULES: dict[str, list[Case]] = {
         Case("GET", lambda w: f"/phan-anh/{w['complaint_out']}", READ_OUT, "outside"),
     ],
     "complaints.mark": [
-        Case("POST", lambda w: f"/phan-anh/danh-dau/{w['response_in']}", MARK_IN, "inside",
-             {"kind": "phuc_vu"}),
-        Case("POST", lambda w: f"/phan-anh/danh-dau/{w['response_out']}", MARK_OUT, "outside",
-             {"kind": "phuc_vu"}),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/danh-dau/{w['response_in']}",
+            MARK_IN,
+            "inside",
+            {"kind": "phuc_vu"},
+        ),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/danh-dau/{w['response_out']}",
+            MARK_OUT,
+            "outside",
+            {"kind": "phuc_vu"},
+        ),
     ],
     # In this order, so that each step is allowed by the complaint's state for a unit head.
     "complaints.assign": [
-        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/giao", MANAGE_IN, "inside",
-             {"assignee": "HEAD_IN"}),
-        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/giao", MANAGE_OUT, "outside",
-             {"assignee": "HEAD_OUT"}),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/{w['complaint_in']}/giao",
+            MANAGE_IN,
+            "inside",
+            {"assignee": "HEAD_IN"},
+        ),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/{w['complaint_out']}/giao",
+            MANAGE_OUT,
+            "outside",
+            {"assignee": "HEAD_OUT"},
+        ),
     ],
     "complaints.answer": [
-        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/tra-loi", MANAGE_IN, "inside",
-             {"answer": "Đã xử lý."}),
-        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/tra-loi", MANAGE_OUT,
-             "outside", {"answer": "Đã xử lý."}),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/{w['complaint_in']}/tra-loi",
+            MANAGE_IN,
+            "inside",
+            {"answer": "Đã xử lý."},
+        ),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/{w['complaint_out']}/tra-loi",
+            MANAGE_OUT,
+            "outside",
+            {"answer": "Đã xử lý."},
+        ),
     ],
     "complaints.close": [
         Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/dong", MANAGE_IN, "inside"),
         Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/dong", MANAGE_OUT, "outside"),
     ],
     "complaints.reopen": [
-        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/mo-lai", MANAGE_IN, "inside",
-             {"note": "Mở lại"}),
-        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/mo-lai", MANAGE_OUT,
-             "outside", {"note": "Mở lại"}),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/{w['complaint_in']}/mo-lai",
+            MANAGE_IN,
+            "inside",
+            {"note": "Mở lại"},
+        ),
+        Case(
+            "POST",
+            lambda w: f"/phan-anh/{w['complaint_out']}/mo-lai",
+            MANAGE_OUT,
+            "outside",
+            {"note": "Mở lại"},
+        ),
     ],
     "inspector.index": [Case("GET", lambda w: "/thanh-tra", INSPECT_IN)],
     "inspector.unit": [
@@ -135,93 +186,197 @@ RULES: dict[str, list[Case]] = {
         Case("GET", lambda w: "/thanh-tra/don-vi/OUT", INSPECT_OUT, "outside"),
     ],
     "admin.counters_page": [Case("GET", lambda w: "/quan-tri/quay", ADMIN_GET)],
-    "admin.card_pdf": [Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.pdf",
-                            ADMIN_GET)],
-    "admin.card_svg": [Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.svg",
-                            ADMIN_GET)],
+    "admin.card_pdf": [
+        Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.pdf", ADMIN_GET)
+    ],
+    "admin.card_svg": [
+        Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.svg", ADMIN_GET)
+    ],
     "admin.log": [Case("GET", lambda w: "/quan-tri/nhat-ky", ADMIN_GET)],
     # In this order, so that each change is allowed by the counter's state for the admin.
-    "admin.add_counter": [Case("POST", lambda w: "/quan-tri/quay", ADMIN_POST, "",
-                               {"unit": "IN", "code": "Q9", "name": "Quầy mới"})],
-    "admin.deactivate": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/ngung",
-                              ADMIN_POST)],
-    "admin.activate": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/kich-hoat",
-                            ADMIN_POST)],
-    "admin.rotate_token": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/doi-ma",
-                                ADMIN_POST)],
-    "admin.revoke_tokens": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/thu-hoi",
-                                 ADMIN_POST)],
-    "admin.issue_token": [Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/cap-ma",
-                               ADMIN_POST)],
+    "admin.add_counter": [
+        Case(
+            "POST",
+            lambda w: "/quan-tri/quay",
+            ADMIN_POST,
+            "",
+            {"unit": "IN", "code": "Q9", "name": "Quầy mới"},
+        )
+    ],
+    "admin.deactivate": [
+        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/ngung", ADMIN_POST)
+    ],
+    "admin.activate": [
+        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/kich-hoat", ADMIN_POST)
+    ],
+    "admin.rotate_token": [
+        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/doi-ma", ADMIN_POST)
+    ],
+    "admin.revoke_tokens": [
+        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/thu-hoi", ADMIN_POST)
+    ],
+    "admin.issue_token": [
+        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/cap-ma", ADMIN_POST)
+    ],
     # Units, procedures, accounts: in this order, so each change is allowed for the admin.
     "admin.units_page": [Case("GET", lambda w: "/quan-tri/don-vi", ADMIN_GET)],
     "admin.edit_unit": [Case("GET", lambda w: f"/quan-tri/don-vi/{w['unit_in']}", ADMIN_GET)],
-    "admin.add_unit": [Case("POST", lambda w: "/quan-tri/don-vi", ADMIN_POST, "", {
-        "code": "NEW", "name": "Xã mới", "place_name": "Bộ phận một cửa", "parent": "P",
-        "target_group": "chung", "questionnaire": "sipas-2024-dv"})],
-    "admin.save_unit": [Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}", ADMIN_POST,
-                             "", {"code": "IN", "name": "Trung tâm bên trong (sửa)",
-                                  "place_name": "Trung tâm", "parent": "P",
-                                  "target_group": "chung", "questionnaire": "sipas-2024-dv"})],
-    "admin.deactivate_unit": [Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/ngung",
-                                   ADMIN_POST)],
-    "admin.activate_unit": [Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/kich-hoat",
-                                 ADMIN_POST)],
+    "admin.add_unit": [
+        Case(
+            "POST",
+            lambda w: "/quan-tri/don-vi",
+            ADMIN_POST,
+            "",
+            {
+                "code": "NEW",
+                "name": "Xã mới",
+                "place_name": "Bộ phận một cửa",
+                "parent": "P",
+                "target_group": "chung",
+                "questionnaire": "sipas-2024-dv",
+            },
+        )
+    ],
+    "admin.save_unit": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/don-vi/{w['unit_in']}",
+            ADMIN_POST,
+            "",
+            {
+                "code": "IN",
+                "name": "Trung tâm bên trong (sửa)",
+                "place_name": "Trung tâm",
+                "parent": "P",
+                "target_group": "chung",
+                "questionnaire": "sipas-2024-dv",
+            },
+        )
+    ],
+    "admin.deactivate_unit": [
+        Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/ngung", ADMIN_POST)
+    ],
+    "admin.activate_unit": [
+        Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/kich-hoat", ADMIN_POST)
+    ],
     "admin.procedures_page": [Case("GET", lambda w: "/quan-tri/thu-tuc", ADMIN_GET)],
-    "admin.procedures_template": [Case("GET", lambda w: "/quan-tri/thu-tuc/mau.csv",
-                                       ADMIN_GET)],
-    "admin.edit_procedure": [Case("GET", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}",
-                                  ADMIN_GET)],
-    "admin.add_procedure": [Case("POST", lambda w: "/quan-tri/thu-tuc", ADMIN_POST, "", {
-        "code": "9.999", "name": "Thủ tục mới", "field": "Thử", "target_group": "chung",
-        "units": "IN"})],
-    "admin.save_procedure": [Case("POST", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}",
-                                  ADMIN_POST, "", {"code": "1.004227", "name": "Đổi tên",
-                                                   "field": "Đất đai", "units": "IN",
-                                                   "target_group": "chung"})],
-    "admin.deactivate_procedure": [Case("POST", lambda w: "/quan-tri/thu-tuc/"
-                                        f"{w['procedure_in']}/ngung", ADMIN_POST)],
-    "admin.activate_procedure": [Case("POST", lambda w: "/quan-tri/thu-tuc/"
-                                      f"{w['procedure_in']}/kich-hoat", ADMIN_POST)],
+    "admin.procedures_template": [Case("GET", lambda w: "/quan-tri/thu-tuc/mau.csv", ADMIN_GET)],
+    "admin.edit_procedure": [
+        Case("GET", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}", ADMIN_GET)
+    ],
+    "admin.add_procedure": [
+        Case(
+            "POST",
+            lambda w: "/quan-tri/thu-tuc",
+            ADMIN_POST,
+            "",
+            {
+                "code": "9.999",
+                "name": "Thủ tục mới",
+                "field": "Thử",
+                "target_group": "chung",
+                "units": "IN",
+            },
+        )
+    ],
+    "admin.save_procedure": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}",
+            ADMIN_POST,
+            "",
+            {
+                "code": "1.004227",
+                "name": "Đổi tên",
+                "field": "Đất đai",
+                "units": "IN",
+                "target_group": "chung",
+            },
+        )
+    ],
+    "admin.deactivate_procedure": [
+        Case("POST", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}/ngung", ADMIN_POST)
+    ],
+    "admin.activate_procedure": [
+        Case("POST", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}/kich-hoat", ADMIN_POST)
+    ],
     # Without a file the import is refused (400) once the role is allowed.
     "admin.import_procedures": [Case("POST", lambda w: "/quan-tri/thu-tuc/nhap", ADMIN_BAD)],
     "admin.accounts_page": [Case("GET", lambda w: "/quan-tri/tai-khoan", ADMIN_GET)],
     "admin.account": [Case("GET", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}", ADMIN_GET)],
     # The temporary password is shown in the answer: 200, not a redirect.
-    "admin.add_account": [Case("POST", lambda w: "/quan-tri/tai-khoan", ADMIN_GET, "",
-                               {"username": "u.moi", "role": "staff", "unit": "IN"})],
-    "admin.add_role": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vai-tro",
-                            ADMIN_POST, "", {"role": "office", "unit": "OUT"})],
-    "admin.remove_role": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
-                               "go-vai-tro", ADMIN_POST, "", {"assignment": "ROLE_OUT"})],
-    "admin.disable_account": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
-                                   "vo-hieu", ADMIN_POST)],
-    "admin.enable_account": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
-                                  "kich-hoat", ADMIN_POST)],
-    "admin.reset_password": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
-                                  "dat-lai-mat-khau", ADMIN_GET)],
+    "admin.add_account": [
+        Case(
+            "POST",
+            lambda w: "/quan-tri/tai-khoan",
+            ADMIN_GET,
+            "",
+            {"username": "u.moi", "role": "staff", "unit": "IN"},
+        )
+    ],
+    "admin.add_role": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vai-tro",
+            ADMIN_POST,
+            "",
+            {"role": "office", "unit": "OUT"},
+        )
+    ],
+    "admin.remove_role": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/go-vai-tro",
+            ADMIN_POST,
+            "",
+            {"assignment": "ROLE_OUT"},
+        )
+    ],
+    "admin.disable_account": [
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vo-hieu", ADMIN_POST)
+    ],
+    "admin.enable_account": [
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/kich-hoat", ADMIN_POST)
+    ],
+    "admin.reset_password": [
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/dat-lai-mat-khau", ADMIN_GET)
+    ],
     # The account is not locked: refused (400) once the role is allowed.
-    "admin.unlock_account": [Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/"
-                                  "mo-khoa", ADMIN_BAD)],
+    "admin.unlock_account": [
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/mo-khoa", ADMIN_BAD)
+    ],
     "imports.index": [Case("GET", lambda w: "/nhap-du-lieu", IMPORT_GET)],
     "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],
     "imports.upload": [Case("POST", lambda w: "/nhap-du-lieu", IMPORT_NO_FILE)],
     "imports.confirm": [Case("POST", lambda w: "/nhap-du-lieu/" + "x" * 24, IMPORT_NOT_MINE)],
     "reports_web.index": [Case("GET", lambda w: "/bao-cao", REPORT_GET)],
     "reports_web.start": [
-        Case("POST", lambda w: "/bao-cao", REPORT_BAD_IN, "inside",
-             {"loai": "nam", "nam": "x", "don_vi": "IN"}),
-        Case("POST", lambda w: "/bao-cao", REPORT_BAD_OUT, "outside",
-             {"loai": "nam", "nam": "x", "don_vi": "OUT"}),
+        Case(
+            "POST",
+            lambda w: "/bao-cao",
+            REPORT_BAD_IN,
+            "inside",
+            {"loai": "nam", "nam": "x", "don_vi": "IN"},
+        ),
+        Case(
+            "POST",
+            lambda w: "/bao-cao",
+            REPORT_BAD_OUT,
+            "outside",
+            {"loai": "nam", "nam": "x", "don_vi": "OUT"},
+        ),
     ],
     "reports_web.job": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}", REPORT_JOB)],
-    "reports_web.status": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/trang-thai",
-                                REPORT_JOB)],
-    "reports_web.download": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/tai/xlsx",
-                                  REPORT_JOB)],
+    "reports_web.status": [
+        Case("GET", lambda w: f"/bao-cao/{w['report_job']}/trang-thai", REPORT_JOB)
+    ],
+    "reports_web.download": [
+        Case("GET", lambda w: f"/bao-cao/{w['report_job']}/tai/xlsx", REPORT_JOB)
+    ],
     "reports_web.view": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/xem", REPORT_JOB)],
-    "reports_web.chart": [Case("GET", lambda w: f"/bao-cao/{w['report_job']}/bieu-do/"
-                                                "xep_hang.svg", REPORT_JOB)],
+    "reports_web.chart": [
+        Case("GET", lambda w: f"/bao-cao/{w['report_job']}/bieu-do/xep_hang.svg", REPORT_JOB)
+    ],
 }
 EXEMPT = {"static"}  # files, not pages
 
@@ -252,8 +407,9 @@ def build_world(app: Flask, tmp_path: Path) -> dict[str, str]:
         assert info is not None
         for kind in ("complaint", "response"):
             sub = responses.Submission(answers={"C1": 1}, comment=f"Góp ý {kind} {name}")
-            ids[f"{kind}_{name}"] = responses.submit(info, forms.get(info.questionnaire_id),
-                                                     sub).response_id
+            ids[f"{kind}_{name}"] = responses.submit(
+                info, forms.get(info.questionnaire_id), sub
+            ).response_id
     for name, actor in (("in", users["unit_head"]), ("out", head_out)):
         response = db.session.get(Response, ids[f"complaint_{name}"])
         ids[f"complaint_{name}"] = complaints.mark(response, "phuc_vu", actor).id
@@ -295,11 +451,15 @@ def test_matrix(app: Flask, world: dict[str, str], role: str) -> None:
         for case in cases:
             data = None
             if case.method == "POST" and not endpoint.startswith(("api.", "auth.")):
-                data = {"csrf_token": token, **{k: world.get(v, v) for k, v in
-                                                (case.data or {}).items()}}
+                data = {
+                    "csrf_token": token,
+                    **{k: world.get(v, v) for k, v in (case.data or {}).items()},
+                }
             got = _outcome(client.open(case.path(world), method=case.method, data=data))
             want = case.expected[role]
             if got != want:
-                wrong.append(f"{endpoint} {case.label} {case.method} {case.path(world)}: "
-                             f"got {got}, want {want}")
+                wrong.append(
+                    f"{endpoint} {case.label} {case.method} {case.path(world)}: "
+                    f"got {got}, want {want}"
+                )
     assert wrong == [], "\n".join(wrong)

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from survey_app.extensions import db
-from survey_app.services import bulkload, daystats, scores
-from survey_app.services.schema import alembic_config
+from survey_app.services.analytics import scores
+from survey_app.services.storage import bulkload, daystats
+from survey_app.services.storage.schema import alembic_config
 
 from . import daystats_check
 from .factories import make_counter, make_unit, seed_questionnaires
@@ -27,18 +28,32 @@ def test_day_blocks_migrate_down_and_up_with_data(app: Flask) -> None:
     unit = make_unit("U1")
     counter = make_counter(unit, "Q1")
     first = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
-    rows = [{"questionnaire_id": "sipas-2024-dv", "unit_id": unit.id,
-             "counter_id": counter.id if i % 3 else None, "procedure_id": None,
-             "target_group": "chung", "channel": ["truc_tiep", None][i % 2],
-             "submitted_at": first + timedelta(hours=5 * i),
-             "local_day": (first + timedelta(hours=5 * i + 7)).date(),
-             "answers": {"A1": 1 + i % 5, "C2": 1 + (i * 2) % 5}, "comment": None,
-             "source": "paper", "idempotency_key": None, "receipt_hash": None}
-            for i in range(200)]
+    rows = [
+        {
+            "questionnaire_id": "sipas-2024-dv",
+            "unit_id": unit.id,
+            "counter_id": counter.id if i % 3 else None,
+            "procedure_id": None,
+            "target_group": "chung",
+            "channel": ["truc_tiep", None][i % 2],
+            "submitted_at": first + timedelta(hours=5 * i),
+            "local_day": (first + timedelta(hours=5 * i + 7)).date(),
+            "answers": {"A1": 1 + i % 5, "C2": 1 + (i * 2) % 5},
+            "comment": None,
+            "source": "paper",
+            "idempotency_key": None,
+            "receipt_hash": None,
+        }
+        for i in range(200)
+    ]
     bulkload.insert_responses(rows)
     db.session.commit()
-    query = scores.Slice(start=first.date(), end=first.date() + timedelta(days=60),
-                         by=("unit", "month"), where=(("channel", "truc_tiep"),))
+    query = scores.Slice(
+        start=first.date(),
+        end=first.date() + timedelta(days=60),
+        by=("unit", "month"),
+        where=(("channel", "truc_tiep"),),
+    )
     whole = scores.Slice(start=query.start, end=query.end, by=("unit", "month"))
     before = scores.score_database(query)
     before_whole = scores.score_database(whole)

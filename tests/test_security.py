@@ -14,8 +14,9 @@ def token(app: Flask) -> str:
     return token_of(make_counter(make_unit()))
 
 
-@pytest.mark.parametrize("path", ["/", "/f/{token}", "/f/unknown", "/healthz",
-                                  "/api/v1/openapi.json"])
+@pytest.mark.parametrize(
+    "path", ["/", "/f/{token}", "/f/unknown", "/healthz", "/api/v1/openapi.json"]
+)
 def test_headers(client: FlaskClient, token: str, path: str) -> None:
     resp = client.get(path.format(token=token))
     csp = resp.headers["Content-Security-Policy"]

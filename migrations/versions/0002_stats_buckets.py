@@ -5,6 +5,7 @@ Revises: 0001
 Create Date: 2026-11-23 03:00:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,8 +27,13 @@ def upgrade():
         sa.Column("stats", sa.LargeBinary(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stats_buckets")),
-        sa.UniqueConstraint("period_start", "unit_id", "target_group", "questionnaire_id",
-                            name="uq_stats_buckets_cell"),
+        sa.UniqueConstraint(
+            "period_start",
+            "unit_id",
+            "target_group",
+            "questionnaire_id",
+            name="uq_stats_buckets_cell",
+        ),
     )
     with op.batch_alter_table("stats_buckets", schema=None) as batch_op:
         batch_op.create_index("ix_stats_buckets_unit", ["unit_id", "period_start"], unique=False)

@@ -5,6 +5,7 @@ Revises: 0002
 Create Date: 2026-11-23 03:30:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -36,24 +37,36 @@ def upgrade():
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("counter_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint("role IN ('staff', 'unit_head', 'office', 'inspector', 'admin')",
-                           name=op.f("ck_role_assignments_role")),
-        sa.CheckConstraint("role = 'admin' OR unit_id IS NOT NULL",
-                           name=op.f("ck_role_assignments_unit_required")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name=op.f("fk_role_assignments_user_id_users"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"],
-                                name=op.f("fk_role_assignments_unit_id_units")),
-        sa.ForeignKeyConstraint(["counter_id"], ["counters.id"],
-                                name=op.f("fk_role_assignments_counter_id_counters")),
+        sa.CheckConstraint(
+            "role IN ('staff', 'unit_head', 'office', 'inspector', 'admin')",
+            name=op.f("ck_role_assignments_role"),
+        ),
+        sa.CheckConstraint(
+            "role = 'admin' OR unit_id IS NOT NULL", name=op.f("ck_role_assignments_unit_required")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_role_assignments_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_role_assignments_unit_id_units")
+        ),
+        sa.ForeignKeyConstraint(
+            ["counter_id"], ["counters.id"], name=op.f("fk_role_assignments_counter_id_counters")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_role_assignments")),
-        sa.UniqueConstraint("user_id", "role", "unit_id", "counter_id",
-                            name=op.f("uq_role_assignments_user_id_role_unit_id_counter_id")),
+        sa.UniqueConstraint(
+            "user_id",
+            "role",
+            "unit_id",
+            "counter_id",
+            name=op.f("uq_role_assignments_user_id_role_unit_id_counter_id"),
+        ),
     )
     with op.batch_alter_table("role_assignments", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_role_assignments_user_id"), ["user_id"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_role_assignments_user_id"), ["user_id"], unique=False)
 
 
 def downgrade():

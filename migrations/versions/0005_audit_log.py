@@ -5,6 +5,7 @@ Revises: 0004
 Create Date: 2026-11-23 04:10:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,8 +26,9 @@ def upgrade():
         sa.Column("target_id", sa.String(length=80), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(["actor_id"], ["users.id"],
-                                name=op.f("fk_audit_entries_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_audit_entries_actor_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:

@@ -5,6 +5,7 @@ Revises: 0005
 Create Date: 2026-11-23 05:15:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,8 +28,15 @@ def upgrade():
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("stats", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_day_stats")),
-        sa.UniqueConstraint("day", "unit_id", "counter_id", "target_group", "channel",
-                            "questionnaire_id", name="uq_day_stats_cell"),
+        sa.UniqueConstraint(
+            "day",
+            "unit_id",
+            "counter_id",
+            "target_group",
+            "channel",
+            "questionnaire_id",
+            name="uq_day_stats_cell",
+        ),
     )
 
 

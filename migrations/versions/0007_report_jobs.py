@@ -5,6 +5,7 @@ Revises: 0006
 Create Date: 2026-11-23 05:00:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,12 +35,13 @@ def upgrade():
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("worker", sa.String(length=200), nullable=False),
         sa.Column("active_user_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')",
-                           name=op.f("ck_report_jobs_status")),
-        sa.CheckConstraint("cutoff IN ('calendar', 'report')",
-                           name=op.f("ck_report_jobs_cutoff")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name=op.f("fk_report_jobs_user_id_users")),
+        sa.CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'failed')", name=op.f("ck_report_jobs_status")
+        ),
+        sa.CheckConstraint("cutoff IN ('calendar', 'report')", name=op.f("ck_report_jobs_cutoff")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_report_jobs_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_jobs")),
         sa.UniqueConstraint("active_user_id", name=op.f("uq_report_jobs_active_user_id")),
     )

@@ -5,6 +5,7 @@ Revises: 0008
 Create Date: 2026-11-23 06:15:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,8 +36,17 @@ def downgrade():
         sa.Column("value", sa.Integer(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_counts")),
-        sa.UniqueConstraint("day", "unit_id", "counter_id", "target_group", "channel",
-                            "questionnaire_id", "item", "value", name="uq_daily_counts_cell"),
+        sa.UniqueConstraint(
+            "day",
+            "unit_id",
+            "counter_id",
+            "target_group",
+            "channel",
+            "questionnaire_id",
+            "item",
+            "value",
+            name="uq_daily_counts_cell",
+        ),
     )
     with op.batch_alter_table("daily_counts", schema=None) as batch_op:
         batch_op.create_index("ix_daily_counts_unit_day", ["unit_id", "day"], unique=False)

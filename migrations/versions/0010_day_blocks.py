@@ -13,6 +13,7 @@ Revises: 0009
 Create Date: 2026-11-23 08:00:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -38,22 +39,26 @@ def upgrade():
     with op.batch_alter_table("day_blocks", schema=None) as batch_op:
         batch_op.create_index("ix_day_blocks_unit_day", ["unit_id", "day"], unique=False)
     with op.batch_alter_table("stats_buckets", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("dimension", sa.String(length=20), server_default="",
-                                      nullable=False))
-        batch_op.add_column(sa.Column("value", sa.String(length=60), server_default="",
-                                      nullable=False))
+        batch_op.add_column(
+            sa.Column("dimension", sa.String(length=20), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("value", sa.String(length=60), server_default="", nullable=False)
+        )
         batch_op.drop_constraint("uq_stats_buckets_cell", type_="unique")
-        batch_op.create_unique_constraint("uq_stats_buckets_cell", [
-            "period_start", "dimension", "value", "unit_id", "target_group",
-            "questionnaire_id"])
+        batch_op.create_unique_constraint(
+            "uq_stats_buckets_cell",
+            ["period_start", "dimension", "value", "unit_id", "target_group", "questionnaire_id"],
+        )
 
 
 def downgrade():
     op.execute("DELETE FROM stats_buckets WHERE dimension != ''")
     with op.batch_alter_table("stats_buckets", schema=None) as batch_op:
         batch_op.drop_constraint("uq_stats_buckets_cell", type_="unique")
-        batch_op.create_unique_constraint("uq_stats_buckets_cell", [
-            "period_start", "unit_id", "target_group", "questionnaire_id"])
+        batch_op.create_unique_constraint(
+            "uq_stats_buckets_cell", ["period_start", "unit_id", "target_group", "questionnaire_id"]
+        )
         batch_op.drop_column("value")
         batch_op.drop_column("dimension")
     # Recreated empty: the old code computes each day's statistics when first needed.
@@ -71,6 +76,14 @@ def downgrade():
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("stats", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_day_stats")),
-        sa.UniqueConstraint("day", "unit_id", "counter_id", "procedure_id", "target_group",
-                            "channel", "questionnaire_id", name="uq_day_stats_cell"),
+        sa.UniqueConstraint(
+            "day",
+            "unit_id",
+            "counter_id",
+            "procedure_id",
+            "target_group",
+            "channel",
+            "questionnaire_id",
+            name="uq_day_stats_cell",
+        ),
     )

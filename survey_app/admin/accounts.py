@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..extensions import db
-from ..models import ROLES, Unit, User
-from ..services import accounts
-from ..services.responses import VN_TZ
-from .views import admin_required, bp
+from survey_app.admin.views import admin_required, bp
+from survey_app.extensions import db
+from survey_app.models import ROLES, Unit, User
+from survey_app.services import accounts
+from survey_app.services.clock import VN_TZ
 
 
 def _user(user_id: int) -> User:
@@ -30,18 +30,35 @@ def _units() -> list[Unit]:
     return list(db.session.scalars(db.select(Unit).order_by(Unit.code)))
 
 
-def _page(error: str | None = None, form: dict[str, str] | None = None,
-          created: tuple[User, str] | None = None) -> str:
-    return render_template("admin/accounts.html", users=accounts.all_accounts(), roles=ROLES,
-                           units=_units(), error=error, form=form or {}, created=created,
-                           is_locked=accounts.is_locked)
+def _page(
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    created: tuple[User, str] | None = None,
+) -> str:
+    return render_template(
+        "admin/accounts.html",
+        users=accounts.all_accounts(),
+        roles=ROLES,
+        units=_units(),
+        error=error,
+        form=form or {},
+        created=created,
+        is_locked=accounts.is_locked,
+    )
 
 
 def _detail(user: User, error: str | None = None, password: str | None = None) -> str:
-    return render_template("admin/account.html", user=user, roles=ROLES, units=_units(),
-                           vn_tz=VN_TZ, error=error, password=password,
-                           locked=accounts.is_locked(user),
-                           form={k: request.form.get(k, "") for k in ("role", "unit", "counter")})
+    return render_template(
+        "admin/account.html",
+        user=user,
+        roles=ROLES,
+        units=_units(),
+        vn_tz=VN_TZ,
+        error=error,
+        password=password,
+        locked=accounts.is_locked(user),
+        form={k: request.form.get(k, "") for k in ("role", "unit", "counter")},
+    )
 
 
 def _back(user: User, message: str) -> WerkzeugResponse:
@@ -60,8 +77,9 @@ def accounts_page() -> str:
 def add_account() -> str | tuple[str, int]:
     form = {k: request.form.get(k, "") for k in ("username", "role", "unit", "counter")}
     try:
-        created = accounts.admin_create_user(current_user, form["username"], form["role"],
-                                             form["unit"], form["counter"])
+        created = accounts.admin_create_user(
+            current_user, form["username"], form["role"], form["unit"], form["counter"]
+        )
     except ValueError as error:
         return _page(str(error), form), 400
     return _page(created=created)
@@ -77,8 +95,13 @@ def _change(user_id: int, change: str) -> WerkzeugResponse | tuple[str, int]:
     user = _user(user_id)
     try:
         if change == "role_add":
-            accounts.add_role(current_user, user, request.form.get("role", ""),
-                              request.form.get("unit", ""), request.form.get("counter", ""))
+            accounts.add_role(
+                current_user,
+                user,
+                request.form.get("role", ""),
+                request.form.get("unit", ""),
+                request.form.get("counter", ""),
+            )
             message = _("Đã thêm vai trò.")
         elif change == "role_remove":
             raw = request.form.get("assignment", "")
@@ -86,9 +109,11 @@ def _change(user_id: int, change: str) -> WerkzeugResponse | tuple[str, int]:
             message = _("Đã gỡ vai trò.")
         elif change in ("disable", "enable"):
             accounts.set_active(current_user, user, change == "enable")
-            message = (_("Đã mở lại tài khoản %(name)s.", name=user.username)
-                       if change == "enable"
-                       else _("Đã vô hiệu hoá tài khoản %(name)s.", name=user.username))
+            message = (
+                _("Đã mở lại tài khoản %(name)s.", name=user.username)
+                if change == "enable"
+                else _("Đã vô hiệu hoá tài khoản %(name)s.", name=user.username)
+            )
         else:
             accounts.unlock(current_user, user)
             message = _("Đã mở khoá tài khoản %(name)s.", name=user.username)

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..models import Procedure
-from ..models.org import TARGET_GROUPS
-from ..services import procedures
-from ..services.procedures import ImportFailed, ProcedureError
-from .views import admin_required, bp
+from survey_app.admin.views import admin_required, bp
+from survey_app.models import Procedure
+from survey_app.models.org import TARGET_GROUPS
+from survey_app.services.org import procedures
+from survey_app.services.org.procedures import ImportFailed, ProcedureError
 
 FIELDS = ("code", "name", "field", "target_group", "units")
 NEW = {"code": "", "name": "", "field": "", "target_group": "chung", "units": ""}
@@ -21,8 +21,9 @@ NEW = {"code": "", "name": "", "field": "", "target_group": "chung", "units": ""
 
 @bp.errorhandler(ProcedureError)
 def bad_procedure_change(error: ProcedureError) -> tuple[str, int]:
-    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
-                           message=str(error)), 400
+    return render_template(
+        "errors/error.html", title=_("Yêu cầu không hợp lệ"), message=str(error)
+    ), 400
 
 
 @bp.url_value_preprocessor
@@ -40,12 +41,22 @@ def _procedure(procedure_id: int) -> Procedure:
     return found
 
 
-def _page(error: str | None = None, form: dict[str, str] | None = None,
-          import_errors: list[procedures.RowError] | None = None) -> str:
+def _page(
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    import_errors: list[procedures.RowError] | None = None,
+) -> str:
     query = request.args.get("q", "")
-    return render_template("admin/procedures.html", listing=procedures.search(query),
-                           query=query, groups=TARGET_GROUPS, error=error, form=form or NEW,
-                           import_errors=import_errors, limit=procedures.LIST_LIMIT)
+    return render_template(
+        "admin/procedures.html",
+        listing=procedures.search(query),
+        query=query,
+        groups=TARGET_GROUPS,
+        error=error,
+        form=form or NEW,
+        import_errors=import_errors,
+        limit=procedures.LIST_LIMIT,
+    )
 
 
 def _form() -> dict[str, str]:
@@ -78,8 +89,13 @@ def add_procedure() -> WerkzeugResponse | tuple[str, int]:
 @admin_required
 def edit_procedure(procedure_id: int) -> str:
     proc = _procedure(procedure_id)
-    return render_template("admin/procedure_edit.html", proc=proc, groups=TARGET_GROUPS,
-                           form=procedures.form_of(proc), error=None)
+    return render_template(
+        "admin/procedure_edit.html",
+        proc=proc,
+        groups=TARGET_GROUPS,
+        form=procedures.form_of(proc),
+        error=None,
+    )
 
 
 @bp.post("/thu-tuc/<int:procedure_id>")
@@ -89,10 +105,17 @@ def save_procedure(procedure_id: int) -> WerkzeugResponse | tuple[str, int]:
     try:
         changed = procedures.update(current_user, proc, form)
     except ProcedureError as error:
-        return render_template("admin/procedure_edit.html", proc=proc, groups=TARGET_GROUPS,
-                               form=form, error=str(error)), 400
-    return _back(proc, _("Đã lưu thủ tục %(code)s.", code=proc.code) if changed
-                 else _("Không có gì thay đổi."))
+        return render_template(
+            "admin/procedure_edit.html",
+            proc=proc,
+            groups=TARGET_GROUPS,
+            form=form,
+            error=str(error),
+        ), 400
+    return _back(
+        proc,
+        _("Đã lưu thủ tục %(code)s.", code=proc.code) if changed else _("Không có gì thay đổi."),
+    )
 
 
 @bp.post("/thu-tuc/<int:procedure_id>/ngung")
@@ -122,15 +145,24 @@ def import_procedures() -> WerkzeugResponse | tuple[str, int]:
         result = procedures.import_rows(current_user, procedures.parse_csv(data))
     except ImportFailed as failed:
         return _page(None, None, failed.errors), 400
-    flash(_("Đã nhập danh sách thủ tục: %(added)d thêm mới, %(updated)d cập nhật, "
-            "%(unchanged)d không đổi, %(links)d liên kết đơn vị mới.", added=result.added,
-            updated=result.updated, unchanged=result.unchanged, links=result.links))
+    flash(
+        _(
+            "Đã nhập danh sách thủ tục: %(added)d thêm mới, %(updated)d cập nhật, "
+            "%(unchanged)d không đổi, %(links)d liên kết đơn vị mới.",
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            links=result.links,
+        )
+    )
     return redirect(url_for("admin.procedures_page"), 303)
 
 
 @bp.get("/thu-tuc/mau.csv")
 @admin_required
 def procedures_template() -> WerkzeugResponse:
-    return WerkzeugResponse(procedures.template_csv(), mimetype="text/csv",
-                            headers={"Content-Disposition":
-                                     "attachment; filename=thu-tuc-mau.csv"})
+    return WerkzeugResponse(
+        procedures.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=thu-tuc-mau.csv"},
+    )

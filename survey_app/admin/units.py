@@ -7,20 +7,29 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..models import Unit
-from ..models.org import TARGET_GROUPS
-from ..services import org, orgadmin
-from ..services.orgadmin import OrgError
-from .views import admin_required, bp
+from survey_app.admin.views import admin_required, bp
+from survey_app.models import Unit
+from survey_app.models.org import TARGET_GROUPS
+from survey_app.services import org
+from survey_app.services.org import units as orgadmin
+from survey_app.services.org.units import OrgError
 
-NEW_UNIT = {"code": "", "name": "", "kind": "", "place_name": "", "parent": "",
-            "target_group": "chung", "questionnaire": "sipas-2024-dv"}
+NEW_UNIT = {
+    "code": "",
+    "name": "",
+    "kind": "",
+    "place_name": "",
+    "parent": "",
+    "target_group": "chung",
+    "questionnaire": "sipas-2024-dv",
+}
 
 
 @bp.errorhandler(OrgError)
 def bad_unit_change(error: OrgError) -> tuple[str, int]:
-    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
-                           message=str(error)), 400
+    return render_template(
+        "errors/error.html", title=_("Yêu cầu không hợp lệ"), message=str(error)
+    ), 400
 
 
 def _unit(unit_id: int) -> Unit:
@@ -32,18 +41,29 @@ def _unit(unit_id: int) -> Unit:
 
 def _page(error: str | None = None, form: dict[str, str] | None = None) -> str:
     nodes = orgadmin.tree()
-    return render_template("admin/units.html", nodes=nodes, children=orgadmin.branches(nodes),
-                           questionnaires=orgadmin.questionnaires(), groups=TARGET_GROUPS,
-                           error=error, form=form or NEW_UNIT)
+    return render_template(
+        "admin/units.html",
+        nodes=nodes,
+        children=orgadmin.branches(nodes),
+        questionnaires=orgadmin.questionnaires(),
+        groups=TARGET_GROUPS,
+        error=error,
+        form=form or NEW_UNIT,
+    )
 
 
-def _edit_page(unit: Unit, error: str | None = None,
-               form: dict[str, str] | None = None) -> str:
+def _edit_page(unit: Unit, error: str | None = None, form: dict[str, str] | None = None) -> str:
     below = set(org.subtree_ids([unit.id]))  # itself and its sub-units: not a parent
     nodes = [n for n in orgadmin.tree() if n.unit.id not in below]
-    return render_template("admin/unit_edit.html", unit=unit, nodes=nodes,
-                           questionnaires=orgadmin.questionnaires(), groups=TARGET_GROUPS,
-                           error=error, form=form or orgadmin.form_of(unit))
+    return render_template(
+        "admin/unit_edit.html",
+        unit=unit,
+        nodes=nodes,
+        questionnaires=orgadmin.questionnaires(),
+        groups=TARGET_GROUPS,
+        error=error,
+        form=form or orgadmin.form_of(unit),
+    )
 
 
 def _form() -> dict[str, str]:
@@ -82,16 +102,18 @@ def save_unit(unit_id: int) -> WerkzeugResponse | tuple[str, int]:
         changed = orgadmin.update_unit(current_user, unit, form)
     except OrgError as error:
         return _edit_page(unit, str(error), form), 400
-    flash(_("Đã lưu đơn vị %(name)s.", name=unit.name) if changed
-          else _("Không có gì thay đổi."))
+    flash(_("Đã lưu đơn vị %(name)s.", name=unit.name) if changed else _("Không có gì thay đổi."))
     return redirect(url_for("admin.units_page", _anchor=f"don-vi-{unit.id}"), 303)
 
 
 def _toggle(unit_id: int, active: bool) -> WerkzeugResponse:
     unit = _unit(unit_id)
     orgadmin.set_active(current_user, unit, active)  # OrgError: see bad_unit_change
-    flash(_("Đã mở lại đơn vị %(name)s.", name=unit.name) if active
-          else _("Đã ngừng đơn vị %(name)s.", name=unit.name))
+    flash(
+        _("Đã mở lại đơn vị %(name)s.", name=unit.name)
+        if active
+        else _("Đã ngừng đơn vị %(name)s.", name=unit.name)
+    )
     return redirect(url_for("admin.units_page", _anchor=f"don-vi-{unit.id}"), 303)
 
 

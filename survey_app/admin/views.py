@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth import staff_required
-from ..models import Counter
-from ..services import accounts, audit, org, orgadmin, procedures, qrcards
-from ..services.responses import VN_TZ
-from . import counters
-from .counters import CounterError
+from survey_app.auth import staff_required
+from survey_app.models import Counter
+from survey_app.services import accounts, org
+from survey_app.services.clock import VN_TZ
+from survey_app.services.org import audit, counters, procedures, qrcards
+from survey_app.services.org import units as orgadmin
+from survey_app.services.org.counters import CounterError
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -39,8 +40,9 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.errorhandler(CounterError)
 def bad_change(error: CounterError) -> tuple[str, int]:
-    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
-                           message=str(error)), 400
+    return render_template(
+        "errors/error.html", title=_("Yêu cầu không hợp lệ"), message=str(error)
+    ), 400
 
 
 def _counter(counter_id: int) -> Counter:
@@ -56,8 +58,9 @@ def _back(counter: Counter, message: str) -> WerkzeugResponse:
 
 
 def _list(error: str | None = None, form: dict[str, str] | None = None) -> str:
-    return render_template("admin/counters.html", groups=counters.grouped(), error=error,
-                           form=form or {})
+    return render_template(
+        "admin/counters.html", groups=counters.grouped(), error=error, form=form or {}
+    )
 
 
 @bp.get("/quay")
@@ -114,8 +117,7 @@ def revoke_tokens(counter_id: int) -> WerkzeugResponse:
 def rotate_token(counter_id: int) -> WerkzeugResponse:
     counter = _counter(counter_id)
     counters.rotate(current_user, counter)
-    return _back(counter, _("Đã đổi mã QR của quầy %(name)s; hãy in lại thẻ.",
-                            name=counter.name))
+    return _back(counter, _("Đã đổi mã QR của quầy %(name)s; hãy in lại thẻ.", name=counter.name))
 
 
 def _card(counter_id: int) -> qrcards.Card:
@@ -123,8 +125,9 @@ def _card(counter_id: int) -> qrcards.Card:
     live = org.live_token(counter)
     if live is None:
         abort(404)
-    return qrcards.Card(counter.unit.code, counter.unit.name, counter.code, counter.name,
-                        org.public_url(live.token))
+    return qrcards.Card(
+        counter.unit.code, counter.unit.name, counter.code, counter.name, org.public_url(live.token)
+    )
 
 
 @bp.get("/quay/<int:counter_id>/the.pdf")
@@ -149,7 +152,8 @@ def log() -> str:
     found = audit.page(number)
     names = counters.labels([e.target_id for e in found.entries if e.target_type == "counter"])
     label = {"unit": orgadmin.labels, "procedure": procedures.labels, "user": accounts.usernames}
-    others = {kind: describe([e.target_id for e in found.entries if e.target_type == kind])
-              for kind, describe in label.items()}
-    return render_template("admin/log.html", page=found, names=names, others=others,
-                           vn_tz=VN_TZ)
+    others = {
+        kind: describe([e.target_id for e in found.entries if e.target_type == kind])
+        for kind, describe in label.items()
+    }
+    return render_template("admin/log.html", page=found, names=names, others=others, vn_tz=VN_TZ)

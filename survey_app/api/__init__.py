@@ -1,5 +1,5 @@
 """JSON API for kiosks and one-stop software (``/api/v1``) and the health check."""
 
-from .views import bp
+from survey_app.api.views import bp
 
 __all__ = ["bp"]

@@ -11,76 +11,144 @@ import forms
 
 def openapi_document() -> dict[str, Any]:
     codes = forms.all_item_codes()
-    error = {"type": "object", "properties": {
-        "error": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "Per-field messages, e.g. `answers.A1`."}},
-        "required": ["error"]}
+    error = {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Per-field messages, e.g. `answers.A1`.",
+            },
+        },
+        "required": ["error"],
+    }
     err = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "sipas API", "version": "1.0.0",
-                 "description": "Submit SIPAS satisfaction responses from kiosks and one-stop "
-                                "software. Item codes and value scales follow METHOD §3."},
+        "info": {
+            "title": "sipas API",
+            "version": "1.0.0",
+            "description": "Submit SIPAS satisfaction responses from kiosks and one-stop "
+            "software. Item codes and value scales follow METHOD §3.",
+        },
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "components": {
-            "securitySchemes": {"counterToken": {
-                "type": "http", "scheme": "bearer",
-                "description": "The counter's token (the last part of its QR URL)."}},
+            "securitySchemes": {
+                "counterToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The counter's token (the last part of its QR URL).",
+                }
+            },
             "schemas": {
                 "Error": error,
                 "ResponseIn": {
-                    "type": "object", "additionalProperties": False, "required": ["answers"],
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["answers"],
                     "properties": {
-                        "questionnaire": {"type": "string",
-                                          "enum": sorted(forms.load_all()),
-                                          "description": "Defaults to the unit's questionnaire."},
+                        "questionnaire": {
+                            "type": "string",
+                            "enum": sorted(forms.load_all()),
+                            "description": "Defaults to the unit's questionnaire.",
+                        },
                         "answers": {
-                            "type": "object", "minProperties": 1,
+                            "type": "object",
+                            "minProperties": 1,
                             "propertyNames": {"enum": list(codes)},
-                            "additionalProperties": {"type": ["integer", "null"],
-                                                     "minimum": 0, "maximum": 5},
-                            "description": "Item code → answer code; 0 or null = no opinion."},
-                        "procedure_code": {"type": ["string", "null"],
-                                           "description": "Mã thủ tục of one of the unit's "
-                                                          "procedures, e.g. 1.004227."},
+                            "additionalProperties": {
+                                "type": ["integer", "null"],
+                                "minimum": 0,
+                                "maximum": 5,
+                            },
+                            "description": "Item code → answer code; 0 or null = no opinion.",
+                        },
+                        "procedure_code": {
+                            "type": ["string", "null"],
+                            "description": "Mã thủ tục of one of the unit's "
+                            "procedures, e.g. 1.004227.",
+                        },
                         "channel": {"type": ["string", "null"], "enum": [*forms.CHANNELS, None]},
                         "comment": {"type": ["string", "null"], "maxLength": 2000},
-                        "transaction_ref": {"type": ["string", "null"], "maxLength": 64,
-                                            "description": "Receipt number; usable once per "
-                                                           "unit; stored only as a keyed hash."},
-                        "idempotency_key": {"type": ["string", "null"],
-                                            "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                        "transaction_ref": {
+                            "type": ["string", "null"],
+                            "maxLength": 64,
+                            "description": "Receipt number; usable once per "
+                            "unit; stored only as a keyed hash.",
+                        },
+                        "idempotency_key": {
+                            "type": ["string", "null"],
+                            "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                        },
                         "source": {"type": ["string", "null"], "enum": ["api", "kiosk", None]},
-                    }},
-                "ResponseOut": {"type": "object", "required": ["id"],
-                                "properties": {"id": {"type": "integer"}}},
+                    },
+                },
+                "ResponseOut": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"id": {"type": "integer"}},
+                },
             },
         },
         "paths": {
-            "/api/v1/responses": {"post": {
-                "summary": "Store one response for the counter the token belongs to",
-                "security": [{"counterToken": []}],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/ResponseIn"}}}},
-                "responses": {
-                    "201": {"description": "Stored", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ResponseOut"}}}},
-                    "200": {"description": "Same idempotency key as an earlier request: that "
-                                           "response's id", "content": {"application/json": {
-                                               "schema": {"$ref":
-                                                          "#/components/schemas/ResponseOut"}}}},
-                    "400": {"description": "Invalid input, with per-field errors", "content": err},
-                    "401": {"description": "Missing, unknown or revoked token", "content": err},
-                    "409": {"description": "Receipt number already used at this unit",
-                            "content": err},
-                    "429": {"description": "Rate limit reached", "content": err},
-                    "503": {"description": "Database busy (another writer, e.g. a long "
-                                           "import); nothing stored, send the same "
-                                           "request again after Retry-After seconds",
-                            "content": err},
-                }}},
-            "/healthz": {"get": {"summary": "Liveness with a database check", "responses": {
-                "200": {"description": "Healthy"}, "503": {"description": "Database down"}}}},
+            "/api/v1/responses": {
+                "post": {
+                    "summary": "Store one response for the counter the token belongs to",
+                    "security": [{"counterToken": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ResponseIn"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Stored",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ResponseOut"}
+                                }
+                            },
+                        },
+                        "200": {
+                            "description": "Same idempotency key as an earlier request: that "
+                            "response's id",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ResponseOut"}
+                                }
+                            },
+                        },
+                        "400": {
+                            "description": "Invalid input, with per-field errors",
+                            "content": err,
+                        },
+                        "401": {"description": "Missing, unknown or revoked token", "content": err},
+                        "409": {
+                            "description": "Receipt number already used at this unit",
+                            "content": err,
+                        },
+                        "429": {"description": "Rate limit reached", "content": err},
+                        "503": {
+                            "description": "Database busy (another writer, e.g. a long "
+                            "import); nothing stored, send the same "
+                            "request again after Retry-After seconds",
+                            "content": err,
+                        },
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness with a database check",
+                    "responses": {
+                        "200": {"description": "Healthy"},
+                        "503": {"description": "Database down"},
+                    },
+                }
+            },
         },
     }

@@ -10,17 +10,25 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from forms import get as get_questionnaire
-
-from ..extensions import csrf, db
-from ..services import org, responses
-from ..services.ratelimit import hit
-from .openapi import openapi_document
+from survey_app.api.openapi import openapi_document
+from survey_app.extensions import csrf, db
+from survey_app.services import org
+from survey_app.services.ingest import responses
+from survey_app.services.ingest.ratelimit import hit
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
-_FIELDS = {"questionnaire", "answers", "procedure_code", "channel", "comment",
-           "transaction_ref", "idempotency_key", "source"}
+_FIELDS = {
+    "questionnaire",
+    "answers",
+    "procedure_code",
+    "channel",
+    "comment",
+    "transaction_ref",
+    "idempotency_key",
+    "source",
+}
 _STRINGS = _FIELDS - {"answers"}
 
 Reply = tuple[WerkzeugResponse, int]
@@ -56,24 +64,32 @@ def create_response() -> Reply:
     try:
         q = get_questionnaire(q_id)
     except KeyError:
-        return _error(400, _("Dữ liệu không hợp lệ."),
-                      {"questionnaire": _("Phiên bản phiếu không tồn tại.")})
+        return _error(
+            400, _("Dữ liệu không hợp lệ."), {"questionnaire": _("Phiên bản phiếu không tồn tại.")}
+        )
     sub = responses.Submission(
-        answers=body["answers"], procedure=body.get("procedure_code"),
-        channel=body.get("channel"), comment=body.get("comment"),
+        answers=body["answers"],
+        procedure=body.get("procedure_code"),
+        channel=body.get("channel"),
+        comment=body.get("comment"),
         transaction_ref=body.get("transaction_ref"),
-        idempotency_key=body.get("idempotency_key"), source=body.get("source") or "api",
+        idempotency_key=body.get("idempotency_key"),
+        source=body.get("source") or "api",
     )
     try:
         stored = responses.submit(counter, q, sub)
     except responses.SubmissionError as exc:
         return _error(400, _("Dữ liệu không hợp lệ."), exc.errors)
     except responses.ReceiptReused:
-        return _error(409, _("Số biên nhận này đã được dùng để đánh giá."),
-                      {"transaction_ref": _("Đã được dùng.")})
+        return _error(
+            409,
+            _("Số biên nhận này đã được dùng để đánh giá."),
+            {"transaction_ref": _("Đã được dùng.")},
+        )
     except responses.DatabaseBusy:
-        resp, status = _error(503, _("Hệ thống đang bận; chưa lưu. Gửi lại sau ít giây "
-                                     "(cùng idempotency_key)."))
+        resp, status = _error(
+            503, _("Hệ thống đang bận; chưa lưu. Gửi lại sau ít giây (cùng idempotency_key).")
+        )
         resp.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
         return resp, status
     return jsonify({"id": stored.response_id}), 201 if stored.created else 200

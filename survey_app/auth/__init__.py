@@ -1,6 +1,6 @@
 """Staff sign-in: login, logout, the forced password change, and the access decorators."""
 
-from .decorators import staff_required
-from .views import bp
+from survey_app.auth.decorators import staff_required
+from survey_app.auth.views import bp
 
 __all__ = ["bp", "staff_required"]

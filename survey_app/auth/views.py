@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..services import accounts
-from .forms import ChangePasswordForm, LoginForm, LogoutForm
+from survey_app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
+from survey_app.services import accounts
 
 bp = Blueprint("auth", __name__)
 
@@ -78,5 +78,6 @@ def change_password() -> str | Response | tuple[str, int]:
             return redirect(url_for("staff.home"), code=303)
     elif form.is_submitted():
         status = 400
-    return render_template("auth/change_password.html", form=form,
-                           forced=current_user.must_change_password), status
+    return render_template(
+        "auth/change_password.html", form=form, forced=current_user.must_change_password
+    ), status

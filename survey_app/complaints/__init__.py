@@ -1,5 +1,5 @@
 """Complaints (phản ánh, kiến nghị): list, detail with history, mark, assign, answer, close."""
 
-from .views import bp
+from survey_app.complaints.views import bp
 
 __all__ = ["bp"]

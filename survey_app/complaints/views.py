@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth import staff_required
-from ..extensions import db
-from ..models import Complaint, User, utcnow
-from ..services import complaints
-from ..services.complaints import ComplaintError, NotAllowed
-from ..services.responses import VN_TZ
+from survey_app.auth import staff_required
+from survey_app.extensions import db
+from survey_app.models import Complaint, User, utcnow
+from survey_app.services import complaints
+from survey_app.services.clock import VN_TZ
+from survey_app.services.complaints import ComplaintError, NotAllowed
 
 bp = Blueprint("complaints", __name__, url_prefix="/phan-anh")
 
@@ -29,25 +29,31 @@ PERIOD_DAYS = 90  # the handling times shown on the list page
 
 @bp.errorhandler(ComplaintError)
 def bad_step(error: ComplaintError) -> tuple[str, int]:
-    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
-                           message=str(error)), 400
+    return render_template(
+        "errors/error.html", title=_("Yêu cầu không hợp lệ"), message=str(error)
+    ), 400
 
 
 @bp.errorhandler(NotAllowed)
 def not_allowed(_error: NotAllowed) -> tuple[str, int]:
-    return render_template("errors/error.html", title=_("Không có quyền"),
-                           message=_("Tài khoản của bạn không được làm việc này.")), 403
+    return render_template(
+        "errors/error.html",
+        title=_("Không có quyền"),
+        message=_("Tài khoản của bạn không được làm việc này."),
+    ), 403
 
 
 @bp.errorhandler(404)
 def not_found(_error: Any) -> tuple[str, int]:
-    return render_template("errors/error.html", title=_("Không tìm thấy"),
-                           message=_("Không tìm thấy phản ánh này.")), 404
+    return render_template(
+        "errors/error.html", title=_("Không tìm thấy"), message=_("Không tìm thấy phản ánh này.")
+    ), 404
 
 
 @bp.app_context_processor
 def complaint_helpers() -> dict[str, Any]:
     """For the staff page's comment list: may this user mark, and which are marked."""
+
     def marks(ids: list[int]) -> dict[int, int]:
         return complaints.marked(current_user, ids)
 
@@ -75,10 +81,17 @@ def index() -> str:
     rows = complaints.list_visible(current_user, status)
     now = utcnow()
     due_days = complaints.due_days_setting()
-    times = complaints.handling_times(current_user, now - timedelta(days=PERIOD_DAYS), now, now,
-                                      due_days)
-    return render_template("complaints/list.html", rows=rows, status=status, times=times,
-                           period_days=PERIOD_DAYS, due_days=due_days)
+    times = complaints.handling_times(
+        current_user, now - timedelta(days=PERIOD_DAYS), now, now, due_days
+    )
+    return render_template(
+        "complaints/list.html",
+        rows=rows,
+        status=status,
+        times=times,
+        period_days=PERIOD_DAYS,
+        due_days=due_days,
+    )
 
 
 @bp.get("/<int:complaint_id>")
@@ -87,10 +100,14 @@ def detail(complaint_id: int) -> str:
     complaint = _visible(complaint_id)
     manage = complaints.may_manage(current_user, complaint)
     return render_template(
-        "complaints/detail.html", c=complaint, events=complaints.history(complaint),
-        manage=manage, may_answer=complaints.may_answer(current_user, complaint),
+        "complaints/detail.html",
+        c=complaint,
+        events=complaints.history(complaint),
+        manage=manage,
+        may_answer=complaints.may_answer(current_user, complaint),
         candidates=complaints.candidates(complaint) if manage else [],
-        answer_max=complaints.ANSWER_MAX)
+        answer_max=complaints.ANSWER_MAX,
+    )
 
 
 @bp.post("/danh-dau/<int:response_id>")

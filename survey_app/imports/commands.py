@@ -7,15 +7,19 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..services import importer
+from survey_app.services.exchange import importer
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True,
-              help="Check the file and say what would be imported; store nothing.")
-@click.option("--source", help="Source of rows whose source column is empty "
-              "(default: paper), e.g. the name of the system the file came from.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and say what would be imported; store nothing."
+)
+@click.option(
+    "--source",
+    help="Source of rows whose source column is empty "
+    "(default: paper), e.g. the name of the system the file came from.",
+)
 @with_appcontext
 def import_command(file: Path, dry_run: bool, source: str | None) -> None:
     """Import a response file (the `sipas export` format, .csv or .xlsx), all or nothing.
@@ -36,9 +40,11 @@ def import_command(file: Path, dry_run: bool, source: str | None) -> None:
     except OSError as exc:
         raise click.UsageError(f"cannot read {file}: {exc.strerror}") from None
     verb = "Would import" if dry_run else "Imported"
-    span = (f", days {result.first_day}–{result.last_day}" if result.first_day else "")
-    click.echo(f"{verb} {result.added} new responses from {file} "
-               f"({result.skipped} already stored, skipped{span}).")
+    span = f", days {result.first_day}–{result.last_day}" if result.first_day else ""
+    click.echo(
+        f"{verb} {result.added} new responses from {file} "
+        f"({result.skipped} already stored, skipped{span})."
+    )
     for code, n in result.by_unit.items():
         click.echo(f"  {code}\t{n}")
     if dry_run:

@@ -18,10 +18,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth import staff_required
-from ..extensions import csrf
-from ..services import audit, importer, org
-from . import uploads
+from survey_app.auth import staff_required
+from survey_app.extensions import csrf
+from survey_app.services import org
+from survey_app.services.exchange import importer, uploads
+from survey_app.services.org import audit
 
 bp = Blueprint("imports", __name__, url_prefix="/nhap-du-lieu")
 SHOWN = 1000  # problems listed on the page (the count says how many in all)
@@ -32,8 +33,11 @@ def import_scope(user: Any) -> set[int] | None:
     the units of the user's ``office`` roles and every unit below them."""
     if any(a.role == "admin" for a in user.roles):
         return None
-    return set(org.subtree_ids([a.unit_id for a in user.roles
-                                if a.role == "office" and a.unit_id is not None]))
+    return set(
+        org.subtree_ids(
+            [a.unit_id for a in user.roles if a.role == "office" and a.unit_id is not None]
+        )
+    )
 
 
 def import_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,8 +58,9 @@ def _limit() -> int:
 
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("source", "")
-    return render_template("imports/index.html", max_mb=current_app.config["IMPORT_MAX_MB"],
-                           shown=SHOWN, **context), status
+    return render_template(
+        "imports/index.html", max_mb=current_app.config["IMPORT_MAX_MB"], shown=SHOWN, **context
+    ), status
 
 
 @bp.get("")
@@ -70,31 +75,49 @@ def index() -> tuple[str, int]:
 def upload() -> tuple[str, int]:
     limit = _limit()
     if (request.content_length or 0) > limit + 65536:
-        return _page(413, error=_("Tệp lớn quá %(mb)s MB. Hãy chia thành nhiều tệp nhỏ hơn "
-                                  "hoặc dùng lệnh sipas import.",
-                                  mb=current_app.config["IMPORT_MAX_MB"]))
+        return _page(
+            413,
+            error=_(
+                "Tệp lớn quá %(mb)s MB. Hãy chia thành nhiều tệp nhỏ hơn "
+                "hoặc dùng lệnh sipas import.",
+                mb=current_app.config["IMPORT_MAX_MB"],
+            ),
+        )
     request.max_content_length = limit + 65536  # the app-wide limit is for small forms
     csrf.protect()
     source = request.form.get("source", "").strip()
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        return _page(400, error=_("Vui lòng chọn tệp CSV hoặc Excel (.xlsx) để tải lên."),
-                     source=source)
+        return _page(
+            400, error=_("Vui lòng chọn tệp CSV hoặc Excel (.xlsx) để tải lên."), source=source
+        )
     suffix = Path(sent.filename).suffix.lower()
     if suffix not in importer.SUFFIXES:
-        return _page(400, error=_("Chỉ nhận tệp .csv hoặc .xlsx (tệp “%(name)s” không phải).",
-                                  name=sent.filename), source=source)
+        return _page(
+            400,
+            error=_(
+                "Chỉ nhận tệp .csv hoặc .xlsx (tệp “%(name)s” không phải).", name=sent.filename
+            ),
+            source=source,
+        )
     data = sent.read(limit + 1)
     if len(data) > limit:
-        return _page(413, error=_("Tệp lớn quá %(mb)s MB. Hãy chia thành nhiều tệp nhỏ hơn "
-                                  "hoặc dùng lệnh sipas import.",
-                                  mb=current_app.config["IMPORT_MAX_MB"]), source=source)
+        return _page(
+            413,
+            error=_(
+                "Tệp lớn quá %(mb)s MB. Hãy chia thành nhiều tệp nhỏ hơn "
+                "hoặc dùng lệnh sipas import.",
+                mb=current_app.config["IMPORT_MAX_MB"],
+            ),
+            source=source,
+        )
     if not data.strip(b"\xef\xbb\xbf \r\n\t,"):
         return _page(400, error=_("Tệp “%(name)s” rỗng.", name=sent.filename), source=source)
     saved = uploads.save(data, suffix, sent.filename, current_user.id, source)
     try:
-        result = importer.import_file(saved.path, source=source,
-                                      scope=import_scope(current_user), dry_run=True)
+        result = importer.import_file(
+            saved.path, source=source, scope=import_scope(current_user), dry_run=True
+        )
     except importer.ImportRefused as refused:
         uploads.remove(saved)
         return _page(400, problems=refused.problems, name=saved.name, source=source)
@@ -111,28 +134,50 @@ def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
         abort(404)
 
     def note(result: importer.ImportResult) -> None:
-        audit.record(current_user, "responses.import", "file", saved.name[:80], None,
-                     {"added": result.added, "skipped": result.skipped,
-                      "units": result.by_unit, "sources": result.by_source})
+        audit.record(
+            current_user,
+            "responses.import",
+            "file",
+            saved.name[:80],
+            None,
+            {
+                "added": result.added,
+                "skipped": result.skipped,
+                "units": result.by_unit,
+                "sources": result.by_source,
+            },
+        )
 
     try:
-        result = importer.import_file(saved.path, source=saved.source,
-                                      scope=import_scope(current_user), before_commit=note)
+        result = importer.import_file(
+            saved.path, source=saved.source, scope=import_scope(current_user), before_commit=note
+        )
     except importer.ImportRefused as refused:
         uploads.remove(saved)
         return _page(400, problems=refused.problems, name=saved.name, source=saved.source)
     uploads.remove(saved)
-    flash(_("Đã nhập %(added)d phản hồi mới từ tệp “%(name)s”; %(skipped)d phản hồi đã có "
-            "được bỏ qua.", added=result.added, name=saved.name, skipped=result.skipped))
+    flash(
+        _(
+            "Đã nhập %(added)d phản hồi mới từ tệp “%(name)s”; %(skipped)d phản hồi đã có "
+            "được bỏ qua.",
+            added=result.added,
+            name=saved.name,
+            skipped=result.skipped,
+        )
+    )
     return redirect(url_for("imports.index"), 303)
 
 
 @bp.get("/mau.xlsx")
 @import_required
 def template() -> WerkzeugResponse:
-    from ..services import template_xlsx  # openpyxl: only when a template is asked for
+    from survey_app.services.exchange import (
+        template as template_xlsx,  # openpyxl: only when a template is asked for
+    )
 
     body = template_xlsx.build(import_scope(current_user))
-    return WerkzeugResponse(body, headers={
-        "Content-Disposition": 'attachment; filename="mau-nhap-phieu-sipas.xlsx"'},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return WerkzeugResponse(
+        body,
+        headers={"Content-Disposition": 'attachment; filename="mau-nhap-phieu-sipas.xlsx"'},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

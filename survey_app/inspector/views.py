@@ -14,21 +14,21 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from ..auth import staff_required
-from ..office.views import bad_parameter as office_bad_parameter
-from ..services.errors import OverviewError
+from survey_app.auth import staff_required
+from survey_app.office.views import bad_parameter as office_bad_parameter
+from survey_app.services.errors import OverviewError
 
 
 def _integrity() -> Any:
     """Imported on first use: it loads numpy and scipy (see ``office.views._overview``)."""
-    from ..services import integrity
+    from survey_app.services.analytics import integrity
 
     return integrity
 
 
 def _filters() -> Any:
     """The period and its cut-off (the office pickers; its other filters do not apply)."""
-    from ..services.overview import parse_filters
+    from survey_app.services.analytics.office import parse_filters
 
     return parse_filters({key: request.args.get(key, "") for key in ("ky", "moc")})
 
@@ -58,8 +58,14 @@ def index() -> str:
     filters = _filters()
     lines = _integrity().unit_lines(current_user, filters)
     found = _integrity().conduct_complaints(current_user, filters)
-    return render_template("inspector/index.html", filters=filters, params=filters.params(),
-                           lines=lines, complaints=found, limit=_integrity().COMPLAINT_LIMIT)
+    return render_template(
+        "inspector/index.html",
+        filters=filters,
+        params=filters.params(),
+        lines=lines,
+        complaints=found,
+        limit=_integrity().COMPLAINT_LIMIT,
+    )
 
 
 @bp.get("/don-vi/<code>")
@@ -68,8 +74,12 @@ def unit(code: str) -> str:
     found = _integrity().unit_in_scope(current_user, code)
     filters = _filters()
     return render_template(
-        "inspector/unit.html", filters=filters, params=filters.params(), unit=found,
+        "inspector/unit.html",
+        filters=filters,
+        params=filters.params(),
+        unit=found,
         line=_integrity().unit_line(found, filters),
         lines=_integrity().counter_lines(found, filters),
         complaints=_integrity().conduct_complaints(current_user, filters, found),
-        limit=_integrity().COMPLAINT_LIMIT)
+        limit=_integrity().COMPLAINT_LIMIT,
+    )

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UTCDateTime, utcnow
-from .org import Counter, Unit
+from survey_app.models.base import Base, UTCDateTime, utcnow
+from survey_app.models.org import Counter, Unit
 
 ROLES = ("staff", "unit_head", "office", "inspector", "admin")
 
@@ -57,8 +57,9 @@ class User(Base):
         """16 hex digits derived from the password hash (which is salted: a new password,
         even the same one again, gives a new stamp).  The hash itself never reaches the
         cookie."""
-        return hashlib.blake2b(self.password_hash.encode(), digest_size=8,
-                               person=b"sipas-session").hexdigest()
+        return hashlib.blake2b(
+            self.password_hash.encode(), digest_size=8, person=b"sipas-session"
+        ).hexdigest()
 
 
 class RoleAssignment(Base):

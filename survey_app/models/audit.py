@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .accounts import User
-from .base import Base, UTCDateTime, utcnow
+from survey_app.models.accounts import User
+from survey_app.models.base import Base, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):

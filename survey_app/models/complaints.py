@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .accounts import User
-from .base import Base, UTCDateTime, utcnow
-from .responses import Response
+from survey_app.models.accounts import User
+from survey_app.models.base import Base, UTCDateTime, utcnow
+from survey_app.models.responses import Response
 
 STATUSES = ("moi", "da_giao", "da_tra_loi", "da_dong")
 # ``thai_do``: about the conduct of an official — an integrity signal, never shown to ``staff``.

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UTCDateTime, utcnow
+from survey_app.models.base import Base, UTCDateTime, utcnow
 
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
 
@@ -44,16 +44,12 @@ class Unit(Base):
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
-    counters: Mapped[list[Counter]] = relationship(
-        back_populates="unit", order_by="Counter.code"
-    )
+    counters: Mapped[list[Counter]] = relationship(back_populates="unit", order_by="Counter.code")
     procedures: Mapped[list[Procedure]] = relationship(
         secondary=unit_procedures, order_by="Procedure.code"
     )
 
-    __table_args__ = (
-        CheckConstraint(f"target_group IN {TARGET_GROUPS}", name="target_group"),
-    )
+    __table_args__ = (CheckConstraint(f"target_group IN {TARGET_GROUPS}", name="target_group"),)
 
 
 class Counter(Base):
@@ -106,6 +102,4 @@ class Procedure(Base):
     target_group: Mapped[str] = mapped_column(String(40), default="chung")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    __table_args__ = (
-        CheckConstraint(f"target_group IN {TARGET_GROUPS}", name="target_group"),
-    )
+    __table_args__ = (CheckConstraint(f"target_group IN {TARGET_GROUPS}", name="target_group"),)

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .accounts import User
-from .base import Base, UTCDateTime, utcnow
+from survey_app.models.accounts import User
+from survey_app.models.base import Base, UTCDateTime, utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 CUTOFFS = ("calendar", "report")

@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UTCDateTime, utcnow
-from .org import Counter, Procedure, Unit
+from survey_app.models.base import Base, UTCDateTime, utcnow
+from survey_app.models.org import Counter, Procedure, Unit
 
 SOURCES = ("qr", "kiosk", "api", "paper")
 
@@ -107,8 +107,15 @@ class StatsBucket(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("period_start", "dimension", "value", "unit_id", "target_group",
-                         "questionnaire_id", name="uq_stats_buckets_cell"),
+        UniqueConstraint(
+            "period_start",
+            "dimension",
+            "value",
+            "unit_id",
+            "target_group",
+            "questionnaire_id",
+            name="uq_stats_buckets_cell",
+        ),
         Index("ix_stats_buckets_unit", "unit_id", "period_start"),
     )
 

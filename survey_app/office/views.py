@@ -15,20 +15,21 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth import staff_required
-from ..public.formbuilder import CHANNEL_LABELS
-from ..services.errors import OverviewError
+from survey_app.auth import staff_required
+from survey_app.public.formbuilder import CHANNEL_LABELS
+from survey_app.services.errors import OverviewError
 
 
 def _overview() -> Any:
     """The overview service, imported on first use: it loads numpy and scipy, which the
     `sipas` commands that build this app without serving it should not pay for."""
-    from ..services import overview
+    from survey_app.services.analytics import office as overview
 
     return overview
 
 
 bp = Blueprint("office", __name__, url_prefix="/van-phong")
+
 
 def office_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Signed in (see ``staff_required``) and holding an office, unit-head or admin role."""
@@ -45,12 +46,12 @@ def office_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.errorhandler(OverviewError)
 def bad_parameter(error: OverviewError) -> tuple[str, int]:
     if str(error) == "ky":
-        message = _("Kỳ báo cáo không hợp lệ. Hãy nhập dạng 2026, 2026-H1, 2026-Q3 "
-                    "hoặc 2026-11.")
+        message = _("Kỳ báo cáo không hợp lệ. Hãy nhập dạng 2026, 2026-H1, 2026-Q3 hoặc 2026-11.")
     else:
         message = _("Tham số lọc hoặc sắp xếp không hợp lệ: %(name)s.", name=str(error))
-    return render_template("errors/error.html", title=_("Yêu cầu không hợp lệ"),
-                           message=message), 400
+    return render_template(
+        "errors/error.html", title=_("Yêu cầu không hợp lệ"), message=message
+    ), 400
 
 
 def _locale() -> str:
@@ -60,9 +61,14 @@ def _locale() -> str:
 def _page(template: str, **context: Any) -> str:
     filters = context["filters"]
     ids = _overview().office_unit_ids(current_user)
-    return render_template(template, procedures=_overview().procedures_in_scope(ids),
-                           factors=_overview().FACTORS, channel_labels=CHANNEL_LABELS,
-                           params=filters.params(), **context)
+    return render_template(
+        template,
+        procedures=_overview().procedures_in_scope(ids),
+        factors=_overview().FACTORS,
+        channel_labels=CHANNEL_LABELS,
+        params=filters.params(),
+        **context,
+    )
 
 
 @bp.get("")
@@ -71,8 +77,9 @@ def index() -> str:
     filters = _overview().parse_filters(request.args)
     key, descending = _overview().parse_sort(request.args)
     rows = _overview().sort_rows(_overview().unit_rows(current_user, filters), key, descending)
-    return _page("office/overview.html", filters=filters, rows=rows, sort_key=key,
-                 descending=descending)
+    return _page(
+        "office/overview.html", filters=filters, rows=rows, sort_key=key, descending=descending
+    )
 
 
 @bp.get("/don-vi/<code>")
@@ -83,9 +90,16 @@ def unit(code: str) -> str:
     key, descending = _overview().parse_sort(request.args)
     rows = _overview().sort_rows(_overview().counter_rows(found, filters), key, descending)
     score = _overview().unit_score(found, filters)
-    return _page("office/unit.html", filters=filters, unit=found, rows=rows, score=score,
-                 items=_overview().item_lines(score, found, _locale()), sort_key=key,
-                 descending=descending)
+    return _page(
+        "office/unit.html",
+        filters=filters,
+        unit=found,
+        rows=rows,
+        score=score,
+        items=_overview().item_lines(score, found, _locale()),
+        sort_key=key,
+        descending=descending,
+    )
 
 
 @bp.get("/don-vi/<code>/quay/<counter>")
@@ -95,5 +109,11 @@ def counter(code: str, counter: str) -> str:
     desk = _overview().counter_of(found, counter)
     filters = _overview().parse_filters(request.args)
     score = _overview().counter_score(found, desk, filters)
-    return _page("office/counter.html", filters=filters, unit=found, counter=desk,
-                 score=score, items=_overview().item_lines(score, found, _locale()))
+    return _page(
+        "office/counter.html",
+        filters=filters,
+        unit=found,
+        counter=desk,
+        score=score,
+        items=_overview().item_lines(score, found, _locale()),
+    )

@@ -1,5 +1,5 @@
 """The citizen's side: the form a counter's QR code opens, and the thank-you page."""
 
-from .views import bp
+from survey_app.public.views import bp
 
 __all__ = ["bp"]

@@ -49,8 +49,9 @@ class PublicFormBase(FlaskForm):
         choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
         validators=[Optional()],
     )
-    transaction_ref = StringField(_l("Số biên nhận (nếu có)"),
-                                  validators=[Optional(), Length(max=64)])
+    transaction_ref = StringField(
+        _l("Số biên nhận (nếu có)"), validators=[Optional(), Length(max=64)]
+    )
     comment = TextAreaField(_l("Ý kiến khác"), validators=[Optional()])
 
 
@@ -64,6 +65,9 @@ def build_form_class(q: Questionnaire, locale: str) -> type[PublicFormBase]:
         choices = [SelectChoice(str(o.value), o.label.get(locale)) for o in item.scale.options]
         if item.scale.no_opinion:
             choices.append(SelectChoice(NO_OPINION, _("Không có ý kiến")))
-        setattr(QuestionnaireForm, item.code,
-                ChoiceRadio(item.text.get(locale), choices=choices, validators=[Optional()]))
+        setattr(
+            QuestionnaireForm,
+            item.code,
+            ChoiceRadio(item.text.get(locale), choices=choices, validators=[Optional()]),
+        )
     return QuestionnaireForm

@@ -9,9 +9,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..services import org, responses
-from ..services.ratelimit import hit
-from .formbuilder import NO_OPINION, build_form_class
+from survey_app.public.formbuilder import NO_OPINION, build_form_class
+from survey_app.services import org
+from survey_app.services.ingest import responses
+from survey_app.services.ingest.ratelimit import hit
 
 bp = Blueprint("public", __name__)
 
@@ -39,11 +40,17 @@ def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         sub = responses.Submission(
-            answers={item.code: form[item.code].data for item in q.items
-                     if form[item.code].data not in (None, NO_OPINION)},
-            procedure=form.procedure.data, channel=form.channel.data,
-            comment=form.comment.data, transaction_ref=form.transaction_ref.data,
-            idempotency_key=form.idempotency_key.data, source="qr",
+            answers={
+                item.code: form[item.code].data
+                for item in q.items
+                if form[item.code].data not in (None, NO_OPINION)
+            },
+            procedure=form.procedure.data,
+            channel=form.channel.data,
+            comment=form.comment.data,
+            transaction_ref=form.transaction_ref.data,
+            idempotency_key=form.idempotency_key.data,
+            source="qr",
         )
         try:
             responses.submit(counter, q, sub)
@@ -55,17 +62,26 @@ def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
             form.transaction_ref.errors = [_("Số biên nhận này đã được dùng để đánh giá.")]
             status = 409
         except responses.DatabaseBusy:
-            form.form_errors.append(_(
-                "Hệ thống đang bận nên câu trả lời của bạn chưa được gửi. Câu trả lời vẫn "
-                "còn trên trang: vui lòng bấm “Gửi đánh giá” lại sau ít giây."))
+            form.form_errors.append(
+                _(
+                    "Hệ thống đang bận nên câu trả lời của bạn chưa được gửi. Câu trả lời vẫn "
+                    "còn trên trang: vui lòng bấm “Gửi đánh giá” lại sau ít giây."
+                )
+            )
             status = 503
     elif form.is_submitted():
         status = 400
     if not form.idempotency_key.data:
         form.idempotency_key.data = uuid.uuid4().hex
-    return render_template("public/form.html", form=form, q=q, counter=counter, locale=locale,
-                           place=counter.place_name or counter.unit_name,
-                           procedures=counter.procedures[:40]), status
+    return render_template(
+        "public/form.html",
+        form=form,
+        q=q,
+        counter=counter,
+        locale=locale,
+        place=counter.place_name or counter.unit_name,
+        procedures=counter.procedures[:40],
+    ), status
 
 
 @bp.route("/f/<token>/cam-on")

@@ -1,5 +1,5 @@
 """Report packs in the web app (issue 5, points 3–4): ask, watch the progress, download."""
 
-from .views import bp
+from survey_app.reports_web.views import bp
 
 __all__ = ["bp"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..services.responses import VN_TZ
+from survey_app.services.clock import VN_TZ
 
 KINDS = ("quy", "nua_nam", "nam", "tuy_chon")
 CUTOFFS = {"lich": "calendar", "bao_cao": "report"}
@@ -45,9 +45,16 @@ class ReportForm:
         def get(name: str, default: str = "") -> str:
             return str(data.get(name, default) or default).strip()[:40]
 
-        return cls(loai=get("loai", "quy"), nam=get("nam"), quy=get("quy", "1"),
-                   nua=get("nua", "1"), tu=get("tu"), den=get("den"), moc=get("moc", "lich"),
-                   don_vi=get("don_vi"))
+        return cls(
+            loai=get("loai", "quy"),
+            nam=get("nam"),
+            quy=get("quy", "1"),
+            nua=get("nua", "1"),
+            tu=get("tu"),
+            den=get("den"),
+            moc=get("moc", "lich"),
+            don_vi=get("don_vi"),
+        )
 
     @property
     def cutoff(self) -> str:
@@ -81,5 +88,6 @@ def _day(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FormError(_("%(name)s: hãy nhập một ngày dạng năm-tháng-ngày (2026-03-31).",
-                          name=name)) from None
+        raise FormError(
+            _("%(name)s: hãy nhập một ngày dạng năm-tháng-ngày (2026-03-31).", name=name)
+        ) from None

@@ -29,17 +29,20 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth import staff_required
-from ..models import ReportJob, Unit
-from ..services import report_jobs
-from ..services.org import subtree_ids
-from ..services.responses import VN_TZ
-from .period import FormError, ReportForm
+from survey_app.auth import staff_required
+from survey_app.models import ReportJob, Unit
+from survey_app.reports_web.period import FormError, ReportForm
+from survey_app.services.clock import VN_TZ
+from survey_app.services.org import subtree_ids
+from survey_app.services.reports import jobs as report_jobs
 
 bp = Blueprint("reports_web", __name__, url_prefix="/bao-cao")
 
-MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "pdf": "application/pdf", "zip": "application/zip"}
+MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+}
 REFRESH_SECONDS = 3  # the job page reloads itself this often without JavaScript
 
 
@@ -63,7 +66,7 @@ def vn_time(moment: datetime | None) -> str:
 @bp.app_template_filter("period_name")
 def period_name(job: ReportJob) -> str:
     """``Quý III/2026``, ``6 tháng đầu năm 2026``, ``Năm 2026``, ``1/1/2026–31/3/2026``."""
-    from ..services.reports.spec import short_label
+    from survey_app.services.reports.spec import short_label
 
     try:
         return short_label(job.period)
@@ -73,7 +76,7 @@ def period_name(job: ReportJob) -> str:
 
 def _period_label(job: ReportJob) -> str:
     """The period with its dates, as the report names it (cut-off included)."""
-    from ..services.reports import ReportSpec
+    from survey_app.services.reports import ReportSpec
 
     try:
         return ReportSpec(job.period, job.cutoff).label()
@@ -86,10 +89,14 @@ def _units() -> list[Unit]:
 
 
 def _form_page(form: ReportForm, status: int = 200) -> tuple[str, int]:
-    return render_template("reports_web/index.html", form=form, units=_units(),
-                           jobs=report_jobs.recent(current_user),
-                           all_units=report_jobs.report_unit_ids(current_user) is None,
-                           running=report_jobs.active(current_user)), status
+    return render_template(
+        "reports_web/index.html",
+        form=form,
+        units=_units(),
+        jobs=report_jobs.recent(current_user),
+        all_units=report_jobs.report_unit_ids(current_user) is None,
+        running=report_jobs.active(current_user),
+    ), status
 
 
 def _owned_job(job_id: int) -> ReportJob:
@@ -100,8 +107,11 @@ def _owned_job(job_id: int) -> ReportJob:
     ids = report_jobs.report_unit_ids(current_user)
     if ids is not None:
         unit = report_jobs.unit_by_code(job.unit_code) if job.unit_code else None
-        if unit is None or unit.id not in ids or (
-                job.integrity and not report_jobs.integrity_for(current_user, unit.id)):
+        if (
+            unit is None
+            or unit.id not in ids
+            or (job.integrity and not report_jobs.integrity_for(current_user, unit.id))
+        ):
             abort(404)
     return job
 
@@ -109,8 +119,11 @@ def _owned_job(job_id: int) -> ReportJob:
 @bp.get("")
 @report_required
 def index() -> tuple[str, int]:
-    roots = [a.unit for a in current_user.roles if a.role in report_jobs.REPORT_ROLES
-             and a.unit is not None and a.counter_id is None]
+    roots = [
+        a.unit
+        for a in current_user.roles
+        if a.role in report_jobs.REPORT_ROLES and a.unit is not None and a.counter_id is None
+    ]
     return _form_page(ReportForm.default(roots[0].code if roots else ""))
 
 
@@ -133,46 +146,69 @@ def start() -> WerkzeugResponse | tuple[str, int]:
     try:
         job = report_jobs.start(current_user, job_request)
     except report_jobs.JobBusy as busy:
-        flash(_("Bạn đang có một báo cáo chưa lập xong; hãy chờ báo cáo đó xong rồi lập báo "
-                "cáo mới."))
+        flash(
+            _("Bạn đang có một báo cáo chưa lập xong; hãy chờ báo cáo đó xong rồi lập báo cáo mới.")
+        )
         if busy.job is None:
             return redirect(url_for("reports_web.index"), 303)
         return redirect(url_for("reports_web.job", job_id=busy.job.id), 303)
     return redirect(url_for("reports_web.job", job_id=job.id), 303)
 
 
-def _job_request(form: ReportForm, unit: Unit | None,
-                 ids: set[int] | None) -> report_jobs.JobRequest:
+def _job_request(
+    form: ReportForm, unit: Unit | None, ids: set[int] | None
+) -> report_jobs.JobRequest:
     """Check the period with the engine's own rules (a Vietnamese ``ValueError``)."""
-    from ..services.reports import ReportSpec
+    from survey_app.services.reports import ReportSpec
 
     integrity = report_jobs.integrity_for(current_user, unit.id if unit else None)
-    spec = ReportSpec(period=form.period(), cutoff=form.cutoff,
-                      unit_code=unit.code if unit else None, integrity=integrity)
+    spec = ReportSpec(
+        period=form.period(),
+        cutoff=form.cutoff,
+        unit_code=unit.code if unit else None,
+        integrity=integrity,
+    )
     spec.validate()
-    scope = None if ids is None else tuple(sorted(
-        set(subtree_ids([unit.id])) & ids if unit is not None else ids))
-    return report_jobs.JobRequest(period=spec.period, cutoff=spec.cutoff,
-                                  unit_code=spec.unit_code, integrity=spec.integrity,
-                                  unit_ids=scope, locale=str(get_locale() or "vi"),
-                                  base_url=request.host_url + request.script_root.lstrip("/"))
+    scope = (
+        None
+        if ids is None
+        else tuple(sorted(set(subtree_ids([unit.id])) & ids if unit is not None else ids))
+    )
+    return report_jobs.JobRequest(
+        period=spec.period,
+        cutoff=spec.cutoff,
+        unit_code=spec.unit_code,
+        integrity=spec.integrity,
+        unit_ids=scope,
+        locale=str(get_locale() or "vi"),
+        base_url=request.host_url + request.script_root.lstrip("/"),
+    )
 
 
 def _status(job: ReportJob) -> dict[str, Any]:
     """The job's state for the page and its poll: messages in the reader's language."""
-    return {"id": job.id, "status": job.status, "progress": round(job.progress, 3),
-            "message": report_jobs.shown(job.message) or "",
-            "error": report_jobs.shown(job.error) or None, "finished": job.finished}
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": round(job.progress, 3),
+        "message": report_jobs.shown(job.message) or "",
+        "error": report_jobs.shown(job.error) or None,
+        "finished": job.finished,
+    }
 
 
 @bp.get("/<int:job_id>")
 @report_required
 def job(job_id: int) -> str:
     found = _owned_job(job_id)
-    return render_template("reports_web/job.html", job=found, state=_status(found),
-                           refresh=REFRESH_SECONDS, period_label=_period_label(found),
-                           unit=report_jobs.unit_by_code(found.unit_code)
-                           if found.unit_code else None)
+    return render_template(
+        "reports_web/job.html",
+        job=found,
+        state=_status(found),
+        refresh=REFRESH_SECONDS,
+        period_label=_period_label(found),
+        unit=report_jobs.unit_by_code(found.unit_code) if found.unit_code else None,
+    )
 
 
 @bp.get("/<int:job_id>/trang-thai")
@@ -191,8 +227,9 @@ def download(job_id: int, fmt: str) -> WerkzeugResponse:
     name = f"bao-cao-sipas-{found.period.replace('..', '_')}"
     if found.unit_code:
         name += f"-{found.unit_code}"
-    return send_file(path, mimetype=MIME[fmt], as_attachment=True,
-                     download_name=f"{name}.{fmt}", max_age=0)
+    return send_file(
+        path, mimetype=MIME[fmt], as_attachment=True, download_name=f"{name}.{fmt}", max_age=0
+    )
 
 
 @bp.get("/<int:job_id>/xem")

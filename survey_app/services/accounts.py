@@ -20,9 +20,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import ROLES, Counter, RoleAssignment, Unit, User, utcnow
-from . import audit
+from survey_app.extensions import db
+from survey_app.models import ROLES, Counter, RoleAssignment, Unit, User, utcnow
+from survey_app.services.org import audit
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
 MIN_PASSWORD_LENGTH = 10
@@ -63,8 +63,14 @@ def _check_password(password: str) -> None:
         raise ValueError(_("Mật khẩu quá dài."))
 
 
-def create_user(username: str, password: str, role: str, unit_code: str | None = None,
-                must_change: bool = True, counter_code: str = "") -> User:
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    unit_code: str | None = None,
+    must_change: bool = True,
+    counter_code: str = "",
+) -> User:
     """Create an account holding one role (at a unit, except ``admin``; a ``staff`` role
     may be narrowed to the counter ``counter_code`` of the unit) and commit."""
     user = _new_user(username, password, role, unit_code, must_change)
@@ -77,16 +83,26 @@ def create_user(username: str, password: str, role: str, unit_code: str | None =
     return user
 
 
-def _new_user(username: str, password: str, role: str, unit_code: str | None,
-              must_change: bool) -> User:
+def _new_user(
+    username: str, password: str, role: str, unit_code: str | None, must_change: bool
+) -> User:
     """Check and add an account to the session (the caller commits)."""
     if not USERNAME_RE.fullmatch(username):
-        raise ValueError(_("Tên đăng nhập phải dài 3–40 ký tự, chỉ gồm chữ thường không dấu, "
-                           "chữ số và các dấu . _ -"))
+        raise ValueError(
+            _(
+                "Tên đăng nhập phải dài 3–40 ký tự, chỉ gồm chữ thường không dấu, "
+                "chữ số và các dấu . _ -"
+            )
+        )
     _check_password(password)
     if role not in ROLES:
-        raise ValueError(_("Vai trò %(role)s không tồn tại; chọn một trong: %(roles)s.",
-                           role=role, roles=", ".join(ROLES)))
+        raise ValueError(
+            _(
+                "Vai trò %(role)s không tồn tại; chọn một trong: %(roles)s.",
+                role=role,
+                roles=", ".join(ROLES),
+            )
+        )
     unit: Unit | None = None
     if unit_code:
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
@@ -96,8 +112,13 @@ def _new_user(username: str, password: str, role: str, unit_code: str | None,
         raise ValueError(_("Vai trò %(role)s cần một đơn vị (--unit MÃ).", role=role))
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValueError(_("Tên đăng nhập %(name)s đã có.", name=username))
-    user = User(username=username, password_hash=hash_password(password),
-                must_change_password=must_change, active=True, failed_logins=0)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        must_change_password=must_change,
+        active=True,
+        failed_logins=0,
+    )
     user.roles.append(RoleAssignment(role=role, unit=unit))
     db.session.add(user)
     return user
@@ -136,8 +157,9 @@ def authenticate(username: str, password: str) -> User:
 
 def _record_failure(user: User, now: datetime) -> None:
     # One UPDATE, so concurrent failures all count.
-    db.session.execute(update(User).where(User.id == user.id)
-                       .values(failed_logins=User.failed_logins + 1))
+    db.session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+    )
     db.session.refresh(user)
     if user.failed_logins >= int(current_app.config["LOGIN_MAX_FAILURES"]):
         user.failed_logins = 0
@@ -147,8 +169,10 @@ def _record_failure(user: User, now: datetime) -> None:
 
 def _locked_message(until: datetime) -> str:
     minutes = max(1, int((until - utcnow()).total_seconds() + 59) // 60)
-    return _("Tài khoản tạm khoá do nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau "
-             "%(minutes)d phút.", minutes=minutes)
+    return _(
+        "Tài khoản tạm khoá do nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau %(minutes)d phút.",
+        minutes=minutes,
+    )
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -172,8 +196,7 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(number))
     except ValueError:
         return None
-    if user is None or not user.active or not hmac.compare_digest(stamp,
-                                                                   user.session_stamp):
+    if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
         return None
     return user
 
@@ -203,15 +226,24 @@ def role_label(assignment: RoleAssignment) -> str:
 
 
 def account_state(user: User) -> dict[str, Any]:
-    return {"username": user.username, "active": user.active,
-            "must_change_password": user.must_change_password, "locked": is_locked(user),
-            "roles": [role_label(a) for a in user.roles]}
+    return {
+        "username": user.username,
+        "active": user.active,
+        "must_change_password": user.must_change_password,
+        "locked": is_locked(user),
+        "roles": [role_label(a) for a in user.roles],
+    }
 
 
 def _admin_unit(role: str, unit_code: str) -> Unit | None:
     if role not in ROLES:
-        raise ValueError(_("Vai trò %(role)s không tồn tại; chọn một trong: %(roles)s.",
-                           role=role, roles=", ".join(ROLES)))
+        raise ValueError(
+            _(
+                "Vai trò %(role)s không tồn tại; chọn một trong: %(roles)s.",
+                role=role,
+                roles=", ".join(ROLES),
+            )
+        )
     if role == "admin":
         return None
     if not unit_code:
@@ -228,18 +260,30 @@ def _admin_counter(role: str, unit: Unit | None, counter_code: str) -> Counter |
     if not counter_code:
         return None
     if role != "staff" or unit is None:  # a staff role always has its unit
-        raise ValueError(_("Chỉ vai trò staff (công chức một cửa) mới giới hạn được ở một "
-                           "quầy: với vai trò %(role)s, hãy để trống ô mã quầy.", role=role))
-    counter = db.session.scalar(select(Counter).where(Counter.unit_id == unit.id,
-                                                      Counter.code == counter_code))
+        raise ValueError(
+            _(
+                "Chỉ vai trò staff (công chức một cửa) mới giới hạn được ở một "
+                "quầy: với vai trò %(role)s, hãy để trống ô mã quầy.",
+                role=role,
+            )
+        )
+    counter = db.session.scalar(
+        select(Counter).where(Counter.unit_id == unit.id, Counter.code == counter_code)
+    )
     if counter is None:
-        raise ValueError(_("Đơn vị %(unit)s không có quầy nào mang mã %(code)s.",
-                           unit=unit.code, code=counter_code))
+        raise ValueError(
+            _(
+                "Đơn vị %(unit)s không có quầy nào mang mã %(code)s.",
+                unit=unit.code,
+                code=counter_code,
+            )
+        )
     return counter
 
 
-def admin_create_user(actor: User, username: str, role: str, unit_code: str = "",
-                      counter_code: str = "") -> tuple[User, str]:
+def admin_create_user(
+    actor: User, username: str, role: str, unit_code: str = "", counter_code: str = ""
+) -> tuple[User, str]:
     """Create an account with a temporary password (changed at first login); return both.
 
     The role may be narrowed to one counter of the unit (``staff`` only).
@@ -248,8 +292,9 @@ def admin_create_user(actor: User, username: str, role: str, unit_code: str = ""
     unit = _admin_unit(role, unit_code.strip())
     counter = _admin_counter(role, unit, counter_code.strip())
     password = temporary_password()
-    user = _new_user(username.strip(), password, role, unit.code if unit else None,
-                     must_change=True)
+    user = _new_user(
+        username.strip(), password, role, unit.code if unit else None, must_change=True
+    )
     user.roles[0].counter = counter
     db.session.flush()
     audit.record(actor, "account.add", "user", user.id, None, account_state(user))
@@ -257,8 +302,9 @@ def admin_create_user(actor: User, username: str, role: str, unit_code: str = ""
     return user, password
 
 
-def add_role(actor: User, user: User, role: str, unit_code: str = "",
-             counter_code: str = "") -> RoleAssignment:
+def add_role(
+    actor: User, user: User, role: str, unit_code: str = "", counter_code: str = ""
+) -> RoleAssignment:
     """Give the account a role at a unit (none for ``admin``), a ``staff`` role possibly
     narrowed to one counter of the unit; the same role × unit × counter twice is refused."""
     unit = _admin_unit(role, unit_code.strip())
@@ -266,13 +312,20 @@ def add_role(actor: User, user: User, role: str, unit_code: str = "",
     before = account_state(user)
     unit_id = unit.id if unit else None
     counter_id = counter.id if counter else None
-    if any(a.role == role and a.unit_id == unit_id and a.counter_id == counter_id
-           for a in user.roles):
+    if any(
+        a.role == role and a.unit_id == unit_id and a.counter_id == counter_id for a in user.roles
+    ):
         raise ValueError(_("Tài khoản đã có vai trò này."))
     assignment = RoleAssignment(role=role, unit=unit, counter=counter)
     user.roles.append(assignment)
-    audit.record(actor, "account.role_add", "user", user.id, {"roles": before["roles"]},
-                 {"roles": account_state(user)["roles"]})
+    audit.record(
+        actor,
+        "account.role_add",
+        "user",
+        user.id,
+        {"roles": before["roles"]},
+        {"roles": account_state(user)["roles"]},
+    )
     db.session.commit()
     return assignment
 
@@ -282,14 +335,27 @@ def remove_role(actor: User, user: User, assignment_id: int) -> RoleAssignment:
     assignment = next((a for a in user.roles if a.id == assignment_id), None)
     if assignment is None:
         raise LookupError(assignment_id)
-    if (user.id == actor.id and assignment.role == "admin"
-            and sum(a.role == "admin" for a in user.roles) == 1):
-        raise ValueError(_("Bạn không thể gỡ vai trò quản trị cuối cùng của chính mình: hãy "
-                           "nhờ một quản trị viên khác."))
+    if (
+        user.id == actor.id
+        and assignment.role == "admin"
+        and sum(a.role == "admin" for a in user.roles) == 1
+    ):
+        raise ValueError(
+            _(
+                "Bạn không thể gỡ vai trò quản trị cuối cùng của chính mình: hãy "
+                "nhờ một quản trị viên khác."
+            )
+        )
     before = account_state(user)["roles"]
     user.roles.remove(assignment)
-    audit.record(actor, "account.role_remove", "user", user.id, {"roles": before},
-                 {"roles": account_state(user)["roles"]})
+    audit.record(
+        actor,
+        "account.role_remove",
+        "user",
+        user.id,
+        {"roles": before},
+        {"roles": account_state(user)["roles"]},
+    )
     db.session.commit()
     return assignment
 
@@ -299,11 +365,18 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if not active and user.id == actor.id:
         raise ValueError(_("Bạn không thể tự khoá tài khoản của chính mình."))
     if user.active == active:
-        raise ValueError(_("Tài khoản đang hoạt động.") if active
-                         else _("Tài khoản đã bị vô hiệu hoá."))
+        raise ValueError(
+            _("Tài khoản đang hoạt động.") if active else _("Tài khoản đã bị vô hiệu hoá.")
+        )
     user.active = active
-    audit.record(actor, "account.enable" if active else "account.disable", "user", user.id,
-                 {"active": not active}, {"active": active})
+    audit.record(
+        actor,
+        "account.enable" if active else "account.disable",
+        "user",
+        user.id,
+        {"active": not active},
+        {"active": active},
+    )
     db.session.commit()
 
 
@@ -312,15 +385,24 @@ def reset_password(actor: User, user: User) -> str:
 
     Returns the password (shown once). The log records only that it was reset.
     """
-    before = {"password_reset": False, "must_change_password": user.must_change_password,
-              "locked": is_locked(user)}
+    before = {
+        "password_reset": False,
+        "must_change_password": user.must_change_password,
+        "locked": is_locked(user),
+    }
     password = temporary_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(actor, "account.reset_password", "user", user.id, before,
-                 {"password_reset": True, "must_change_password": True, "locked": False})
+    audit.record(
+        actor,
+        "account.reset_password",
+        "user",
+        user.id,
+        before,
+        {"password_reset": True, "must_change_password": True, "locked": False},
+    )
     db.session.commit()
     return password
 
@@ -336,14 +418,22 @@ def unlock(actor: User, user: User) -> None:
 
 def all_accounts() -> list[User]:
     """Every account by username, with roles, units and counters loaded."""
-    return list(db.session.scalars(
-        select(User).options(selectinload(User.roles).joinedload(RoleAssignment.unit),
-                             selectinload(User.roles).joinedload(RoleAssignment.counter))
-        .order_by(User.username)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .options(
+                selectinload(User.roles).joinedload(RoleAssignment.unit),
+                selectinload(User.roles).joinedload(RoleAssignment.counter),
+            )
+            .order_by(User.username)
+        )
+    )
 
 
 def usernames(user_ids: list[str]) -> dict[str, str]:
     """User id (as logged) → username, for the audit log page."""
     ids = [int(i) for i in user_ids if i.isdigit()]
-    return {str(uid): name for uid, name in
-            db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
+    return {
+        str(uid): name
+        for uid, name in db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    }

@@ -30,11 +30,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import Complaint, ComplaintEvent, Response, RoleAssignment, Unit, User, utcnow
-from ..models.complaints import KINDS, STATUSES
-from .org import subtree_ids
-from .scope import response_filter
+from survey_app.extensions import db
+from survey_app.models import (
+    Complaint,
+    ComplaintEvent,
+    Response,
+    RoleAssignment,
+    Unit,
+    User,
+    utcnow,
+)
+from survey_app.models.complaints import KINDS, STATUSES
+from survey_app.services.access.scope import response_filter
+from survey_app.services.org import subtree_ids
 
 ANSWER_MAX = 2000
 CONDUCT_ROLES = ("unit_head", "office", "inspector")
@@ -52,14 +60,18 @@ class NotAllowed(Exception):
 
 # --- who may see and do what ----------------------------------------------------------------
 
+
 def _is_admin(user: User) -> bool:
     return any(a.role == "admin" for a in user.roles)
 
 
 def _unit_roots(user: User, roles: Iterable[str]) -> list[int]:
     wanted = set(roles)
-    return [a.unit_id for a in user.roles
-            if a.role in wanted and a.unit_id is not None and a.counter_id is None]
+    return [
+        a.unit_id
+        for a in user.roles
+        if a.role in wanted and a.unit_id is not None and a.counter_id is None
+    ]
 
 
 def _covers(user: User, roles: Iterable[str], unit_id: int, counter_id: int | None) -> bool:
@@ -68,7 +80,8 @@ def _covers(user: User, roles: Iterable[str], unit_id: int, counter_id: int | No
     if unit_id in subtree_ids(_unit_roots(user, wanted)):
         return True
     return counter_id is not None and any(
-        a.role in wanted and a.counter_id == counter_id for a in user.roles)
+        a.role in wanted and a.counter_id == counter_id for a in user.roles
+    )
 
 
 def visible_filter(user: User) -> ColumnElement[bool]:
@@ -86,18 +99,26 @@ def conduct_hidden(user: User) -> ColumnElement[bool]:
     if _is_admin(user):
         return false()
     conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
-    marked = select(Complaint.id).where(Complaint.response_id == Response.id,
-                                        Complaint.kind == "thai_do").exists()
+    marked = (
+        select(Complaint.id)
+        .where(Complaint.response_id == Response.id, Complaint.kind == "thai_do")
+        .exists()
+    )
     if not conduct_units:
         return marked
     return and_(marked, Response.unit_id.not_in(conduct_units))
 
 
 def _scoped() -> Select[tuple[Complaint]]:
-    return (select(Complaint).join(Response, Response.id == Complaint.response_id)
-            .options(joinedload(Complaint.response).joinedload(Response.unit),
-                     joinedload(Complaint.response).joinedload(Response.counter),
-                     joinedload(Complaint.assignee)))
+    return (
+        select(Complaint)
+        .join(Response, Response.id == Complaint.response_id)
+        .options(
+            joinedload(Complaint.response).joinedload(Response.unit),
+            joinedload(Complaint.response).joinedload(Response.counter),
+            joinedload(Complaint.assignee),
+        )
+    )
 
 
 def get_visible(user: User, complaint_id: int) -> Complaint | None:
@@ -112,14 +133,18 @@ def list_visible(user: User, status: str | None = None, limit: int = 200) -> lis
     query = _scoped().where(visible_filter(user))
     if status is not None:
         query = query.where(Complaint.status == status)
-    return list(db.session.scalars(query.order_by(Complaint.created_at.desc(),
-                                                  Complaint.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)
+        )
+    )
 
 
 def get_markable_response(user: User, response_id: int) -> Response | None:
     """The response if the user may see it (else ``None``: 404)."""
-    return db.session.scalar(select(Response).where(Response.id == response_id,
-                                                    response_filter(user)))
+    return db.session.scalar(
+        select(Response).where(Response.id == response_id, response_filter(user))
+    )
 
 
 def may_mark(user: User, response: Response | None = None) -> bool:
@@ -145,7 +170,8 @@ def marked(user: User, response_ids: Iterable[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Complaint.response_id, Complaint.id)
         .join(Response, Response.id == Complaint.response_id)
-        .where(Complaint.response_id.in_(ids), visible_filter(user)))
+        .where(Complaint.response_id.in_(ids), visible_filter(user))
+    )
     return {r[0]: r[1] for r in rows}
 
 
@@ -155,31 +181,41 @@ def candidates(complaint: Complaint) -> list[User]:
     roles = HEAD_ROLES if complaint.kind == "thai_do" else MARK_ROLES
     units = subtree_ids([complaint.unit_id])
     users = db.session.scalars(
-        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.unit_id.in_(units), RoleAssignment.role.in_(roles),
-               User.active.is_(True))
-        .options(joinedload(User.roles)).order_by(User.username)).unique()
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.unit_id.in_(units), RoleAssignment.role.in_(roles), User.active.is_(True)
+        )
+        .options(joinedload(User.roles))
+        .order_by(User.username)
+    ).unique()
     counter_id = complaint.response.counter_id
 
     def eligible(user: User) -> bool:  # a role in the subtree from which they see it
-        return any(a.role in roles and a.unit_id in units
-                   and (a.counter_id == counter_id if a.counter_id is not None
-                        else a.unit_id == complaint.unit_id)
-                   for a in user.roles)
+        return any(
+            a.role in roles
+            and a.unit_id in units
+            and (
+                a.counter_id == counter_id
+                if a.counter_id is not None
+                else a.unit_id == complaint.unit_id
+            )
+            for a in user.roles
+        )
 
     return [u for u in users if eligible(u)]
 
 
 # --- the steps ------------------------------------------------------------------------------
 
-def _event(complaint: Complaint, actor: User, action: str, note: str | None,
-           at: datetime) -> None:
-    db.session.add(ComplaintEvent(complaint=complaint, actor_id=actor.id, at=at, action=action,
-                                  note=note))
+
+def _event(complaint: Complaint, actor: User, action: str, note: str | None, at: datetime) -> None:
+    db.session.add(
+        ComplaintEvent(complaint=complaint, actor_id=actor.id, at=at, action=action, note=note)
+    )
 
 
-def mark(response: Response, kind: str, actor: User, *, now: datetime | None = None
-         ) -> Complaint:
+def mark(response: Response, kind: str, actor: User, *, now: datetime | None = None) -> Complaint:
     """Mark a response's comment as a complaint (state ``moi``)."""
     if not may_mark(actor, response):
         raise NotAllowed
@@ -190,16 +226,16 @@ def mark(response: Response, kind: str, actor: User, *, now: datetime | None = N
     if db.session.scalar(select(Complaint.id).where(Complaint.response_id == response.id)):
         raise ComplaintError(_l("Góp ý này đã được đánh dấu là phản ánh."))
     at = now or utcnow()
-    complaint = Complaint(response=response, unit_id=response.unit_id, kind=kind,
-                          status="moi", created_at=at)
+    complaint = Complaint(
+        response=response, unit_id=response.unit_id, kind=kind, status="moi", created_at=at
+    )
     db.session.add(complaint)
     _event(complaint, actor, "danh_dau", None, at)
     db.session.commit()
     return complaint
 
 
-def assign(complaint: Complaint, user: User, actor: User, *, now: datetime | None = None
-           ) -> None:
+def assign(complaint: Complaint, user: User, actor: User, *, now: datetime | None = None) -> None:
     """Give the complaint to ``user`` (from ``moi`` or, to reassign, ``da_giao``)."""
     if not may_manage(actor, complaint):
         raise NotAllowed
@@ -215,8 +251,7 @@ def assign(complaint: Complaint, user: User, actor: User, *, now: datetime | Non
     db.session.commit()
 
 
-def answer(complaint: Complaint, text: str, actor: User, *, now: datetime | None = None
-           ) -> None:
+def answer(complaint: Complaint, text: str, actor: User, *, now: datetime | None = None) -> None:
     """Record the answer to the citizen (from ``moi`` or ``da_giao``)."""
     if not may_answer(actor, complaint):
         raise NotAllowed
@@ -248,8 +283,9 @@ def close(complaint: Complaint, actor: User, *, now: datetime | None = None) -> 
     db.session.commit()
 
 
-def reopen(complaint: Complaint, actor: User, note: str | None = None, *,
-           now: datetime | None = None) -> None:
+def reopen(
+    complaint: Complaint, actor: User, note: str | None = None, *, now: datetime | None = None
+) -> None:
     """Reopen a closed complaint: back to its assignee (or new); it needs a new answer."""
     if not may_manage(actor, complaint):
         raise NotAllowed
@@ -267,12 +303,18 @@ def reopen(complaint: Complaint, actor: User, note: str | None = None, *,
 
 
 def history(complaint: Complaint) -> list[ComplaintEvent]:
-    return list(db.session.scalars(
-        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
-        .options(joinedload(ComplaintEvent.actor)).order_by(ComplaintEvent.id)))
+    return list(
+        db.session.scalars(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .options(joinedload(ComplaintEvent.actor))
+            .order_by(ComplaintEvent.id)
+        )
+    )
 
 
 # --- handling times (factor E) --------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class HandlingTimes:
@@ -301,21 +343,32 @@ def _hours(pairs: list[tuple[datetime, datetime]]) -> tuple[float | None, float 
     return _percentile(values, 0.5), _percentile(values, 0.9)
 
 
-def handling_times(user: User, start: datetime, end: datetime,
-                   now: datetime | None = None, due_days: int | None = None
-                   ) -> list[HandlingTimes]:
+def handling_times(
+    user: User,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    due_days: int | None = None,
+) -> list[HandlingTimes]:
     """Per unit, over the complaints the user sees that were marked in ``[start, end)``;
     overdue after ``due_days`` (default: the ``COMPLAINT_DUE_DAYS`` setting)."""
     now = now or utcnow()
     if due_days is None:
         due_days = due_days_setting()
     rows = db.session.execute(
-        select(Complaint.unit_id, Unit.name, Complaint.status, Complaint.created_at,
-               Complaint.answered_at, Complaint.closed_at)
+        select(
+            Complaint.unit_id,
+            Unit.name,
+            Complaint.status,
+            Complaint.created_at,
+            Complaint.answered_at,
+            Complaint.closed_at,
+        )
         .join(Response, Response.id == Complaint.response_id)
         .join(Unit, Unit.id == Complaint.unit_id)
         .where(visible_filter(user), Complaint.created_at >= start, Complaint.created_at < end)
-        .order_by(Unit.name, Complaint.unit_id)).all()
+        .order_by(Unit.name, Complaint.unit_id)
+    ).all()
     units: dict[int, list[Row[Any]]] = {}
     for r in rows:
         units.setdefault(r.unit_id, []).append(r)
@@ -324,12 +377,23 @@ def handling_times(user: User, start: datetime, end: datetime,
     for unit_id, items in units.items():
         a_med, a_p90 = _hours([(r.created_at, r.answered_at) for r in items if r.answered_at])
         c_med, c_p90 = _hours([(r.created_at, r.closed_at) for r in items if r.closed_at])
-        out.append(HandlingTimes(
-            unit_id=unit_id, unit_name=items[0].name, total=len(items),
-            open=sum(1 for r in items if r.status != "da_dong"),
-            overdue=sum(1 for r in items if r.status != "da_dong" and r.answered_at is None
-                        and now - r.created_at > due),
-            answer_median=a_med, answer_p90=a_p90, close_median=c_med, close_p90=c_p90))
+        out.append(
+            HandlingTimes(
+                unit_id=unit_id,
+                unit_name=items[0].name,
+                total=len(items),
+                open=sum(1 for r in items if r.status != "da_dong"),
+                overdue=sum(
+                    1
+                    for r in items
+                    if r.status != "da_dong" and r.answered_at is None and now - r.created_at > due
+                ),
+                answer_median=a_med,
+                answer_p90=a_p90,
+                close_median=c_med,
+                close_p90=c_p90,
+            )
+        )
     return out
 
 

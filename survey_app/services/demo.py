@@ -11,11 +11,11 @@ import numpy as np
 from sqlalchemy import func, select
 
 import forms
-
-from ..extensions import db
-from ..models import Counter, Procedure, Response, Unit, User
-from . import accounts, bulkload, org
-from .responses import VN_TZ
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Response, Unit, User
+from survey_app.services import accounts, org
+from survey_app.services.clock import VN_TZ
+from survey_app.services.storage import bulkload
 
 DEMO_ROOT = "MC"
 
@@ -24,16 +24,27 @@ PROCEDURES = [
     ("2.000889", "Đăng ký khai sinh", "Hộ tịch", "chung"),
     ("1.001193", "Đăng ký kết hôn", "Hộ tịch", "chung"),
     ("2.000815", "Chứng thực bản sao từ bản chính", "Chứng thực", "chung"),
-    ("2.001612", "Đăng ký thành lập hộ kinh doanh", "Thành lập và hoạt động của hộ kinh doanh",
-     "chung"),
-    ("1.004227", "Đăng ký đất đai, tài sản gắn liền với đất lần đầu", "Đất đai",
-     "dat_dai_xay_dung_dau_tu"),
+    (
+        "2.001612",
+        "Đăng ký thành lập hộ kinh doanh",
+        "Thành lập và hoạt động của hộ kinh doanh",
+        "chung",
+    ),
+    (
+        "1.004227",
+        "Đăng ký đất đai, tài sản gắn liền với đất lần đầu",
+        "Đất đai",
+        "dat_dai_xay_dung_dau_tu",
+    ),
     ("1.003010", "Đăng ký biến động quyền sử dụng đất", "Đất đai", "dat_dai_xay_dung_dau_tu"),
     ("1.009972", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Xây dựng", "dat_dai_xay_dung_dau_tu"),
-    ("1.009645", "Chấp thuận chủ trương đầu tư", "Đầu tư tại Việt Nam",
-     "dat_dai_xay_dung_dau_tu"),
-    ("2.001827", "Cấp giấy chứng nhận đăng ký đầu tư", "Đầu tư tại Việt Nam",
-     "dat_dai_xay_dung_dau_tu"),
+    ("1.009645", "Chấp thuận chủ trương đầu tư", "Đầu tư tại Việt Nam", "dat_dai_xay_dung_dau_tu"),
+    (
+        "2.001827",
+        "Cấp giấy chứng nhận đăng ký đầu tư",
+        "Đầu tư tại Việt Nam",
+        "dat_dai_xay_dung_dau_tu",
+    ),
 ]
 
 
@@ -52,20 +63,49 @@ class DemoUnit:
 
 UNITS = [
     DemoUnit(DEMO_ROOT, "Tỉnh Minh Châu (dữ liệu mẫu)", "Tỉnh", "", None, 0, ()),
-    DemoUnit("MC.TTHCC", "Trung tâm Phục vụ hành chính công tỉnh Minh Châu", "Trung tâm",
-             "Trung tâm Phục vụ hành chính công", DEMO_ROOT, 3,
-             ("2.001612", "1.009645", "2.001827", "1.009972"), level=1.0),
-    DemoUnit("MC.VPDK", "Văn phòng Đăng ký đất đai tỉnh Minh Châu", "Văn phòng đăng ký",
-             "Văn phòng Đăng ký đất đai", DEMO_ROOT, 2, ("1.004227", "1.003010"),
-             target_group="dat_dai_xay_dung_dau_tu", level=0.1),
+    DemoUnit(
+        "MC.TTHCC",
+        "Trung tâm Phục vụ hành chính công tỉnh Minh Châu",
+        "Trung tâm",
+        "Trung tâm Phục vụ hành chính công",
+        DEMO_ROOT,
+        3,
+        ("2.001612", "1.009645", "2.001827", "1.009972"),
+        level=1.0,
+    ),
+    DemoUnit(
+        "MC.VPDK",
+        "Văn phòng Đăng ký đất đai tỉnh Minh Châu",
+        "Văn phòng đăng ký",
+        "Văn phòng Đăng ký đất đai",
+        DEMO_ROOT,
+        2,
+        ("1.004227", "1.003010"),
+        target_group="dat_dai_xay_dung_dau_tu",
+        level=0.1,
+    ),
     DemoUnit("MC.BH", "Phường Bến Hải", "Phường", "", DEMO_ROOT, 0, ()),
-    DemoUnit("MC.BH.MC", "Bộ phận Một cửa phường Bến Hải", "Bộ phận Một cửa",
-             "Bộ phận Một cửa phường", "MC.BH", 2,
-             ("2.000889", "1.001193", "2.000815", "1.004227", "1.003010"), level=0.7),
+    DemoUnit(
+        "MC.BH.MC",
+        "Bộ phận Một cửa phường Bến Hải",
+        "Bộ phận Một cửa",
+        "Bộ phận Một cửa phường",
+        "MC.BH",
+        2,
+        ("2.000889", "1.001193", "2.000815", "1.004227", "1.003010"),
+        level=0.7,
+    ),
     DemoUnit("MC.AT", "Xã An Thịnh", "Xã", "", DEMO_ROOT, 0, ()),
-    DemoUnit("MC.AT.MC", "Bộ phận Một cửa xã An Thịnh", "Bộ phận Một cửa",
-             "Bộ phận Một cửa xã", "MC.AT", 1,
-             ("2.000889", "1.001193", "2.000815", "1.004227"), level=0.15),
+    DemoUnit(
+        "MC.AT.MC",
+        "Bộ phận Một cửa xã An Thịnh",
+        "Bộ phận Một cửa",
+        "Bộ phận Một cửa xã",
+        "MC.AT",
+        1,
+        ("2.000889", "1.001193", "2.000815", "1.004227"),
+        level=0.15,
+    ),
 ]
 
 COMMENTS = [
@@ -86,16 +126,24 @@ def exists() -> bool:
 
 def create_organisation() -> dict[str, Unit]:
     """Create the demo units, counters (each with a token) and procedures."""
-    procs = {code: Procedure(code=code, name=name, field=field, target_group=group)
-             for code, name, field, group in PROCEDURES}
+    procs = {
+        code: Procedure(code=code, name=name, field=field, target_group=group)
+        for code, name, field, group in PROCEDURES
+    }
     db.session.add_all(procs.values())
     units: dict[str, Unit] = {}
     for spec in UNITS:
-        unit = Unit(code=spec.code, name=spec.name, kind=spec.kind, place_name=spec.place,
-                    parent=units.get(spec.parent) if spec.parent else None,
-                    target_group=spec.target_group,
-                    questionnaire_id="sipas-2024-nhanh" if spec.code == "MC.AT.MC"
-                    else forms.DEFAULT_VERSION)
+        unit = Unit(
+            code=spec.code,
+            name=spec.name,
+            kind=spec.kind,
+            place_name=spec.place,
+            parent=units.get(spec.parent) if spec.parent else None,
+            target_group=spec.target_group,
+            questionnaire_id="sipas-2024-nhanh"
+            if spec.code == "MC.AT.MC"
+            else forms.DEFAULT_VERSION,
+        )
         unit.procedures = [procs[c] for c in spec.procedures]
         for n in range(1, spec.counters + 1):
             counter = Counter(unit=unit, code=f"Q{n}", name=f"Quầy số {n}")
@@ -116,9 +164,11 @@ def generate_responses(n: int, seed: int, days: int = 120, batch: int = 50_000) 
     if n <= 0:
         return 0
     rng = np.random.default_rng(seed)
-    counters = list(db.session.scalars(
-        select(Counter).join(Unit).where(Unit.code.like(f"{DEMO_ROOT}.%"))
-        .order_by(Counter.id)))
+    counters = list(
+        db.session.scalars(
+            select(Counter).join(Unit).where(Unit.code.like(f"{DEMO_ROOT}.%")).order_by(Counter.id)
+        )
+    )
     counter_shift = rng.normal(0, 0.25, len(counters))
     today = datetime.now(VN_TZ).date()
     columns = _synthetic(rng, n, counters, counter_shift, today, days)
@@ -142,8 +192,14 @@ def generate_responses(n: int, seed: int, days: int = 120, batch: int = 50_000) 
 SKIP = {"D1": 0.35, "E1": 0.45, "E2": 0.6, "E3": 0.65, "E0": 0.5}  # else 0.06; X items 0.75
 
 
-def _synthetic(rng: np.random.Generator, n: int, counters: list[Counter],
-               shift: np.ndarray, today: date, days: int) -> dict[str, np.ndarray]:
+def _synthetic(
+    rng: np.random.Generator,
+    n: int,
+    counters: list[Counter],
+    shift: np.ndarray,
+    today: date,
+    days: int,
+) -> dict[str, np.ndarray]:
     """``n`` synthetic responses as columns (indices into ``counters``, days as ordinals,
     minutes after local midnight, an answer matrix over ``forms.all_item_codes()``...).
 
@@ -165,8 +221,9 @@ def _synthetic(rng: np.random.Generator, n: int, counters: list[Counter],
     version = np.array([versions.index(q) for q in qids])[which]
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     for j, code in enumerate(codes):
-        asked = np.isin(version, [v for v, q in enumerate(versions)
-                                  if code in forms.get(q).item_codes])
+        asked = np.isin(
+            version, [v for v, q in enumerate(versions) if code in forms.get(q).item_codes]
+        )
         if not asked.any():
             continue
         skip = 0.75 if code.startswith("X") else SKIP.get(code, 0.06)
@@ -195,17 +252,33 @@ def _synthetic(rng: np.random.Generator, n: int, counters: list[Counter],
     pick = rng.random(n)
     proc_count = np.array([len(p) for p in procs])[which]
     proc_pos = np.where(named & (proc_count > 0), (pick * proc_count).astype(np.int64), -1)
-    return {"counter": which, "day": day, "minute": minute, "answers": answers,
-            "comment": comment, "procedure": proc_pos,
-            "online": rng.random(n) >= 0.85, "kiosk": rng.random(n) >= 0.9}
+    return {
+        "counter": which,
+        "day": day,
+        "minute": minute,
+        "answers": answers,
+        "comment": comment,
+        "procedure": proc_pos,
+        "online": rng.random(n) >= 0.85,
+        "kiosk": rng.random(n) >= 0.9,
+    }
 
 
-def _rows(columns: dict[str, np.ndarray], chosen: np.ndarray,
-          counters: list[Counter]) -> list[dict[str, Any]]:
+def _rows(
+    columns: dict[str, np.ndarray], chosen: np.ndarray, counters: list[Counter]
+) -> list[dict[str, Any]]:
     """Response rows (bulk loader input) for the positions ``chosen`` of ``columns``."""
     codes = forms.all_item_codes()
-    info = [(c.id, c.unit.id, c.unit.questionnaire_id, c.unit.target_group,
-             [(p.id, p.target_group) for p in c.unit.procedures]) for c in counters]
+    info = [
+        (
+            c.id,
+            c.unit.id,
+            c.unit.questionnaire_id,
+            c.unit.target_group,
+            [(p.id, p.target_group) for p in c.unit.procedures],
+        )
+        for c in counters
+    ]
     answers = columns["answers"][chosen]
     row_of, col_of = np.nonzero(answers)
     values = answers[row_of, col_of].tolist()
@@ -215,28 +288,41 @@ def _rows(columns: dict[str, np.ndarray], chosen: np.ndarray,
     begin = 0
     days: dict[int, tuple[date, datetime]] = {}  # ordinal → (day, its local midnight in UTC)
     minutes = [timedelta(minutes=m) for m in range(24 * 60)]
-    for k, (which, day, minute, comment, proc, online, kiosk) in enumerate(zip(
-            columns["counter"][chosen].tolist(), columns["day"][chosen].tolist(),
-            columns["minute"][chosen].tolist(), columns["comment"][chosen].tolist(),
-            columns["procedure"][chosen].tolist(), columns["online"][chosen].tolist(),
-            columns["kiosk"][chosen].tolist(), strict=True)):
+    for k, (which, day, minute, comment, proc, online, kiosk) in enumerate(
+        zip(
+            columns["counter"][chosen].tolist(),
+            columns["day"][chosen].tolist(),
+            columns["minute"][chosen].tolist(),
+            columns["comment"][chosen].tolist(),
+            columns["procedure"][chosen].tolist(),
+            columns["online"][chosen].tolist(),
+            columns["kiosk"][chosen].tolist(),
+            strict=True,
+        )
+    ):
         counter_id, unit_id, qid, unit_group, procedures = info[which]
         if day not in days:
             local = date.fromordinal(day)
             days[day] = (local, datetime.combine(local, time(), VN_TZ).astimezone(UTC))
         local, midnight = days[day]
         procedure = procedures[proc] if proc >= 0 else None
-        out.append({
-            "questionnaire_id": qid, "unit_id": unit_id, "counter_id": counter_id,
-            "procedure_id": procedure[0] if procedure else None,
-            "target_group": procedure[1] if procedure else unit_group,
-            "channel": "truc_tuyen_mot_phan" if online else "truc_tiep",
-            "submitted_at": midnight + minutes[minute],
-            "local_day": local,
-            "answers": dict(zip(names[begin:ends[k]], values[begin:ends[k]], strict=True)),
-            "comment": COMMENTS[comment] if comment >= 0 else None,
-            "source": "kiosk" if kiosk else "qr", "idempotency_key": None,
-            "receipt_hash": None})
+        out.append(
+            {
+                "questionnaire_id": qid,
+                "unit_id": unit_id,
+                "counter_id": counter_id,
+                "procedure_id": procedure[0] if procedure else None,
+                "target_group": procedure[1] if procedure else unit_group,
+                "channel": "truc_tuyen_mot_phan" if online else "truc_tiep",
+                "submitted_at": midnight + minutes[minute],
+                "local_day": local,
+                "answers": dict(zip(names[begin : ends[k]], values[begin : ends[k]], strict=True)),
+                "comment": COMMENTS[comment] if comment >= 0 else None,
+                "source": "kiosk" if kiosk else "qr",
+                "idempotency_key": None,
+                "receipt_hash": None,
+            }
+        )
         begin = ends[k]
     return out
 
@@ -267,8 +353,7 @@ def create_accounts() -> list[DemoAccount]:
     """One account per role with a random password; existing ones are left alone."""
     created = []
     for username, role, unit_code in DEMO_ACCOUNTS:
-        if db.session.scalar(select(User.id)
-                             .where(User.username == username)) is not None:
+        if db.session.scalar(select(User.id).where(User.username == username)) is not None:
             continue
         password = secrets.token_urlsafe(12)
         accounts.create_user(username, password, role, unit_code, must_change=False)

@@ -1,5 +1,5 @@
 """The staff's side: today's feedback for the units and counters they may see."""
 
-from .views import bp
+from survey_app.staff.views import bp
 
 __all__ = ["bp"]

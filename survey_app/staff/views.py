@@ -12,14 +12,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth import staff_required
-from ..models import utcnow
-from ..services.responses import local_day
+from survey_app.auth import staff_required
+from survey_app.models import utcnow
+from survey_app.services.clock import local_day
 
 
 def _dashboard() -> Any:
     """Imported on first use: it loads numpy and scipy (see ``_charts``)."""
-    from ..services import dashboard
+    from survey_app.services.analytics import staff as dashboard
 
     return dashboard
 
@@ -27,7 +27,7 @@ def _dashboard() -> Any:
 def _charts() -> Any:
     """Imported on first use: matplotlib, numpy and scipy are for serving pages, not for the
     `sipas` commands that build this app without serving it."""
-    from ..services import charts
+    from survey_app.services.analytics import charts
 
     return charts
 
@@ -54,8 +54,10 @@ def _day() -> date:
 @bp.errorhandler(BadDay)
 def bad_day(_exc: BadDay) -> tuple[str, int]:
     return render_template(
-        "errors/error.html", title=_("Ngày không hợp lệ"),
-        message=_("Vui lòng chọn ngày theo dạng năm-tháng-ngày, ví dụ 2026-03-15.")), 400
+        "errors/error.html",
+        title=_("Ngày không hợp lệ"),
+        message=_("Vui lòng chọn ngày theo dạng năm-tháng-ngày, ví dụ 2026-03-15."),
+    ), 400
 
 
 def pct(value: float | None) -> str:
@@ -72,9 +74,14 @@ def home() -> str:
     day = _day()
     today = _dashboard().today(current_user, day)
     is_today = day == local_day(utcnow())
-    return render_template("staff/home.html", today=today, is_today=is_today, pct=pct,
-                           min_n=_dashboard().MIN_N,
-                           refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]))
+    return render_template(
+        "staff/home.html",
+        today=today,
+        is_today=is_today,
+        pct=pct,
+        min_n=_dashboard().MIN_N,
+        refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
+    )
 
 
 def _entry(obj: Any) -> dict[str, Any]:
@@ -90,9 +97,12 @@ def news() -> Response:
     if not re.fullmatch(r"[0-9]{1,18}", after):
         raise BadDay(after)  # not a response id: the same friendly 400
     found = _dashboard().news(current_user, _day(), int(after))
-    return jsonify(total=found.total, last_id=found.last_id,
-                   comments=[_entry(c) for c in found.comments],
-                   low=[_entry(r) for r in found.low])
+    return jsonify(
+        total=found.total,
+        last_id=found.last_id,
+        comments=[_entry(c) for c in found.comments],
+        low=[_entry(r) for r in found.low],
+    )
 
 
 @bp.get("/nhan-vien/xu-huong.svg")
@@ -101,10 +111,17 @@ def trend_chart() -> Response:
     last = _day()
     first = last - timedelta(days=_dashboard().TREND_DAYS - 1)
     labels = _charts().TrendLabels(
-        title=_("Chỉ số SIPAS theo ngày, %(first)s – %(last)s", first=first.strftime("%d/%m"),
-                last=last.strftime("%d/%m/%Y")),
-        y_axis=_("SIPAS (%)"), target=_("Mục tiêu %(target)d", target=90),
-        interval=_("Khoảng tin cậy %(p)d%%", p=95), enough=_("Đủ dữ liệu (n ≥ 30)"),
-        few=_("Chưa đủ dữ liệu (n < 30)"), empty=_("Chưa có phản hồi trong 30 ngày"))
+        title=_(
+            "Chỉ số SIPAS theo ngày, %(first)s – %(last)s",
+            first=first.strftime("%d/%m"),
+            last=last.strftime("%d/%m/%Y"),
+        ),
+        y_axis=_("SIPAS (%)"),
+        target=_("Mục tiêu %(target)d", target=90),
+        interval=_("Khoảng tin cậy %(p)d%%", p=95),
+        enough=_("Đủ dữ liệu (n ≥ 30)"),
+        few=_("Chưa đủ dữ liệu (n < 30)"),
+        empty=_("Chưa có phản hồi trong 30 ngày"),
+    )
     svg = _charts().trend_svg(_dashboard().trend(current_user, last), first, last, labels)
     return Response(svg, mimetype="image/svg+xml")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEntry
-from survey_app.services import audit
+from survey_app.services.org import audit
 
 from ..factories import make_user
 
@@ -29,14 +29,21 @@ def test_entries_survive_and_keep_their_values(app: Flask) -> None:
     db.session.expunge_all()
     entry = db.session.scalars(select(AuditEntry)).one()
     assert (entry.actor.username, entry.action, entry.target_type, entry.target_id) == (
-        "quan.tri", "token.rotate", "counter", "3")
+        "quan.tri",
+        "token.rotate",
+        "counter",
+        "3",
+    )
     assert entry.before == {"token": "abcdef"} and entry.after == {"token": "ghijkl"}
     assert entry.at.tzinfo is not None
 
 
 def test_the_service_offers_no_way_to_change_or_delete() -> None:
-    public = {name for name, obj in inspect.getmembers(audit, inspect.isfunction)
-              if obj.__module__ == audit.__name__ and not name.startswith("_")}
+    public = {
+        name
+        for name, obj in inspect.getmembers(audit, inspect.isfunction)
+        if obj.__module__ == audit.__name__ and not name.startswith("_")
+    }
     assert public == {"record", "page", "token_prefix"}
     for word in ("update", "delete", "edit", "remove", "purge", "clear"):
         assert not any(word in name for name in dir(audit)), word

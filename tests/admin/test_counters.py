@@ -45,11 +45,20 @@ def _fresh(counter: Counter) -> Counter:
     return found
 
 
-POSTS = ["/quan-tri/quay", "/quan-tri/quay/{id}/ngung", "/quan-tri/quay/{id}/kich-hoat",
-         "/quan-tri/quay/{id}/cap-ma", "/quan-tri/quay/{id}/thu-hoi",
-         "/quan-tri/quay/{id}/doi-ma"]
-GETS = ["/quan-tri/quay", "/quan-tri/quay/{id}/the.pdf", "/quan-tri/quay/{id}/the.svg",
-        "/quan-tri/nhat-ky"]
+POSTS = [
+    "/quan-tri/quay",
+    "/quan-tri/quay/{id}/ngung",
+    "/quan-tri/quay/{id}/kich-hoat",
+    "/quan-tri/quay/{id}/cap-ma",
+    "/quan-tri/quay/{id}/thu-hoi",
+    "/quan-tri/quay/{id}/doi-ma",
+]
+GETS = [
+    "/quan-tri/quay",
+    "/quan-tri/quay/{id}/the.pdf",
+    "/quan-tri/quay/{id}/the.svg",
+    "/quan-tri/nhat-ky",
+]
 
 
 @pytest.mark.parametrize("role", ["staff", "unit_head", "office", "inspector"])
@@ -80,8 +89,12 @@ def test_list_shows_every_counter_with_its_url(admin: FlaskClient, counter: Coun
 
 def test_changes_need_csrf(admin: FlaskClient, counter: Counter) -> None:
     for path in POSTS:
-        assert admin.post(path.format(id=counter.id),
-                          data={"unit": "U1", "code": "Q9", "name": "X"}).status_code == 400
+        assert (
+            admin.post(
+                path.format(id=counter.id), data={"unit": "U1", "code": "Q9", "name": "X"}
+            ).status_code
+            == 400
+        )
     assert _entries() == []
     assert token_of(_fresh(counter))
 
@@ -89,8 +102,9 @@ def test_changes_need_csrf(admin: FlaskClient, counter: Counter) -> None:
 def test_rotate_retires_the_old_url(admin: FlaskClient, counter: Counter) -> None:
     old = token_of(counter)
     assert admin.get(f"/f/{old}").status_code == 200  # cached in this process
-    resp = admin.post(f"/quan-tri/quay/{counter.id}/doi-ma",
-                      data={"csrf_token": csrf_of(admin, PAGE)})
+    resp = admin.post(
+        f"/quan-tri/quay/{counter.id}/doi-ma", data={"csrf_token": csrf_of(admin, PAGE)}
+    )
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"#quay-{counter.id}")
     new = token_of(_fresh(counter))
     assert new != old
@@ -98,7 +112,10 @@ def test_rotate_retires_the_old_url(admin: FlaskClient, counter: Counter) -> Non
     assert admin.get(f"/f/{new}").status_code == 200
     (entry,) = _entries()
     assert (entry.action, entry.target_type, entry.target_id) == (
-        "token.rotate", "counter", str(counter.id))
+        "token.rotate",
+        "counter",
+        str(counter.id),
+    )
     assert entry.before == {"token": old[:6]} and entry.after == {"token": new[:6]}
     assert entry.actor.username == "quan.tri"
 
@@ -116,13 +133,20 @@ def test_revoke_then_issue(admin: FlaskClient, counter: Counter) -> None:
     assert _post(admin, f"/quan-tri/quay/{counter.id}/cap-ma") == 400  # already has one
     revoke, issue = _entries()
     assert (revoke.action, revoke.before, revoke.after) == (
-        "token.revoke", {"tokens": [old[:6]]}, {"tokens": []})
+        "token.revoke",
+        {"tokens": [old[:6]]},
+        {"tokens": []},
+    )
     assert (issue.action, issue.before, issue.after) == (
-        "token.issue", {"token": None}, {"token": new[:6]})
+        "token.issue",
+        {"token": None},
+        {"token": new[:6]},
+    )
 
 
 def test_deactivate_hides_the_form_and_activate_brings_it_back(
-        admin: FlaskClient, counter: Counter) -> None:
+    admin: FlaskClient, counter: Counter
+) -> None:
     token = token_of(counter)
     assert admin.get(f"/f/{token}").status_code == 200
     assert _post(admin, f"/quan-tri/quay/{counter.id}/ngung") == 303
@@ -132,9 +156,15 @@ def test_deactivate_hides_the_form_and_activate_brings_it_back(
     assert admin.get(f"/f/{token}").status_code == 200
     off, on = _entries()
     assert (off.action, off.before, off.after) == (
-        "counter.deactivate", {"active": True}, {"active": False})
+        "counter.deactivate",
+        {"active": True},
+        {"active": False},
+    )
     assert (on.action, on.before, on.after) == (
-        "counter.activate", {"active": False}, {"active": True})
+        "counter.activate",
+        {"active": False},
+        {"active": True},
+    )
 
 
 def test_add_counter(admin: FlaskClient, counter: Counter) -> None:
@@ -145,19 +175,28 @@ def test_add_counter(admin: FlaskClient, counter: Counter) -> None:
     assert admin.get(f"/f/{token}").status_code == 200
     (entry,) = _entries()
     assert (entry.action, entry.target_id, entry.before) == ("counter.add", str(added.id), None)
-    assert entry.after == {"unit": "U1", "code": "Q2", "name": "Quầy Hai", "active": True,
-                           "token": token[:6]}
+    assert entry.after == {
+        "unit": "U1",
+        "code": "Q2",
+        "name": "Quầy Hai",
+        "active": True,
+        "token": token[:6],
+    }
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"unit": "U1", "code": "Q1", "name": "Quầy khác"}, "Đơn vị đã có quầy mã Q1."),
-    ({"unit": "U1", "code": "Q2", "name": "   "}, "Vui lòng nhập tên quầy."),
-    ({"unit": "KHONG-CO", "code": "Q2", "name": "Quầy Hai"}, "Không có đơn vị với mã này."),
-    ({"unit": "U1", "code": "Q 2/", "name": "Quầy Hai"}, "Mã quầy gồm 1–40 ký tự"),
-    ({"unit": "U1", "code": "Q2", "name": "x" * 201}, "Tên quầy dài quá 200 ký tự."),
-])
-def test_add_counter_errors_are_friendly(admin: FlaskClient, counter: Counter,
-                                         data: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"unit": "U1", "code": "Q1", "name": "Quầy khác"}, "Đơn vị đã có quầy mã Q1."),
+        ({"unit": "U1", "code": "Q2", "name": "   "}, "Vui lòng nhập tên quầy."),
+        ({"unit": "KHONG-CO", "code": "Q2", "name": "Quầy Hai"}, "Không có đơn vị với mã này."),
+        ({"unit": "U1", "code": "Q 2/", "name": "Quầy Hai"}, "Mã quầy gồm 1–40 ký tự"),
+        ({"unit": "U1", "code": "Q2", "name": "x" * 201}, "Tên quầy dài quá 200 ký tự."),
+    ],
+)
+def test_add_counter_errors_are_friendly(
+    admin: FlaskClient, counter: Counter, data: dict[str, str], message: str
+) -> None:
     resp = admin.post(PAGE, data={"csrf_token": csrf_of(admin, PAGE), **data})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import AuditEntry, Procedure, Unit, unit_procedures
 from survey_app.services import org
-from survey_app.services import procedures as service
+from survey_app.services.org import procedures as service
 
 from ..factories import csrf_of, login_as, make_counter, make_procedure, make_unit, token_of
 
@@ -49,26 +49,32 @@ def _entries() -> list[AuditEntry]:
 
 def _snapshot() -> tuple[list[tuple[str, str, str, str, bool]], list[tuple[int, int]]]:
     db.session.expire_all()
-    procs = [(p.code, p.name, p.field, p.target_group, p.active) for p in
-             db.session.scalars(select(Procedure).order_by(Procedure.code))]
+    procs = [
+        (p.code, p.name, p.field, p.target_group, p.active)
+        for p in db.session.scalars(select(Procedure).order_by(Procedure.code))
+    ]
     links = sorted(tuple(r) for r in db.session.execute(select(unit_procedures)))
     return procs, links
 
 
 def _links() -> dict[str, list[str]]:
-    rows = db.session.execute(select(Procedure.code, Unit.code)
-                              .join(unit_procedures, unit_procedures.c.procedure_id == Procedure.id)
-                              .join(Unit, Unit.id == unit_procedures.c.unit_id))
+    rows = db.session.execute(
+        select(Procedure.code, Unit.code)
+        .join(unit_procedures, unit_procedures.c.procedure_id == Procedure.id)
+        .join(Unit, Unit.id == unit_procedures.c.unit_id)
+    )
     found: dict[str, list[str]] = {}
     for proc, unit in rows:
         found.setdefault(proc, []).append(unit)
     return {k: sorted(v) for k, v in found.items()}
 
 
-def _upload(client: FlaskClient, body: str | bytes, name: str = "thu-tuc.csv",
-            with_csrf: bool = True) -> tuple[int, str]:
+def _upload(
+    client: FlaskClient, body: str | bytes, name: str = "thu-tuc.csv", with_csrf: bool = True
+) -> tuple[int, str]:
     data: dict[str, object] = {
-        "file": (io.BytesIO(body.encode() if isinstance(body, str) else body), name)}
+        "file": (io.BytesIO(body.encode() if isinstance(body, str) else body), name)
+    }
     if with_csrf:
         data["csrf_token"] = csrf_of(client, PAGE)
     resp = client.post(IMPORT, data=data, content_type="multipart/form-data")
@@ -88,8 +94,16 @@ def test_other_roles_get_403(client: FlaskClient, units: dict[str, Unit], role: 
     for path in (PAGE, f"{PAGE}/{proc.id}", f"{PAGE}/mau.csv"):
         assert client.get(path).status_code == 403, path
     for path in (PAGE, f"{PAGE}/{proc.id}", f"{PAGE}/{proc.id}/ngung", IMPORT):
-        resp = client.post(path, data={"csrf_token": token, "code": "9.9", "name": "X",
-                                       "field": "", "target_group": "chung"})
+        resp = client.post(
+            path,
+            data={
+                "csrf_token": token,
+                "code": "9.9",
+                "name": "X",
+                "field": "",
+                "target_group": "chung",
+            },
+        )
         assert resp.status_code == 403, path
     assert _entries() == []
 
@@ -97,8 +111,12 @@ def test_other_roles_get_403(client: FlaskClient, units: dict[str, Unit], role: 
 def test_changes_need_csrf(admin: FlaskClient, units: dict[str, Unit]) -> None:
     before = _snapshot()
     assert _upload(admin, CLEAN, with_csrf=False)[0] == 400
-    assert admin.post(PAGE, data={"code": "9.9", "name": "X", "field": "",
-                                  "target_group": "chung"}).status_code == 400
+    assert (
+        admin.post(
+            PAGE, data={"code": "9.9", "name": "X", "field": "", "target_group": "chung"}
+        ).status_code
+        == 400
+    )
     assert _snapshot() == before and _entries() == []
 
 
@@ -107,8 +125,13 @@ def test_clean_import_adds_links_and_audits(admin: FlaskClient, units: dict[str,
     assert status == 303
     procs, _ = _snapshot()
     assert procs == [
-        ("1.004227", "Đăng ký đất đai, tài sản gắn liền với đất lần đầu", "Đất đai",
-         "dat_dai_xay_dung_dau_tu", True),
+        (
+            "1.004227",
+            "Đăng ký đất đai, tài sản gắn liền với đất lần đầu",
+            "Đất đai",
+            "dat_dai_xay_dung_dau_tu",
+            True,
+        ),
         ("2.000815", "Chứng thực bản sao từ bản chính", "Chứng thực", "chung", True),
         ("2.000889", "Đăng ký khai sinh", "Hộ tịch", "chung", True),
     ]
@@ -116,8 +139,13 @@ def test_clean_import_adds_links_and_audits(admin: FlaskClient, units: dict[str,
     entries = _entries()
     assert [e.action for e in entries] == ["procedure.add"] * 3 + ["procedure.import"]
     assert entries[0].before is None and entries[0].after == {
-        "code": "2.000889", "name": "Đăng ký khai sinh", "field": "Hộ tịch",
-        "target_group": "chung", "active": True, "units": ["U1", "U2"]}
+        "code": "2.000889",
+        "name": "Đăng ký khai sinh",
+        "field": "Hộ tịch",
+        "target_group": "chung",
+        "active": True,
+        "units": ["U1", "U2"],
+    }
     assert entries[-1].after == {"added": 3, "updated": 0, "unchanged": 0, "links": 3}
     # The counter's form offers the new procedures at once.
     info = org.counter_by_token(token_of(units["U1"].counters[0]))
@@ -126,8 +154,9 @@ def test_clean_import_adds_links_and_audits(admin: FlaskClient, units: dict[str,
     assert "Đã nhập danh sách thủ tục: 3 thêm mới, 0 cập nhật, 0 không đổi" in page
 
 
-def test_reimport_is_idempotent_and_updates_by_code(admin: FlaskClient,
-                                                    units: dict[str, Unit]) -> None:
+def test_reimport_is_idempotent_and_updates_by_code(
+    admin: FlaskClient, units: dict[str, Unit]
+) -> None:
     assert _upload(admin, CLEAN)[0] == 303
     first = _snapshot()
     assert _upload(admin, CLEAN)[0] == 303
@@ -141,20 +170,25 @@ def test_reimport_is_idempotent_and_updates_by_code(admin: FlaskClient,
     assert len(procs) == 3 and links == first[1]
     edit = _entries()[-2]
     assert (edit.action, edit.before, edit.after) == (
-        "procedure.edit", {"name": "Đăng ký khai sinh"}, {"name": "Đăng ký khai sinh (mới)"})
+        "procedure.edit",
+        {"name": "Đăng ký khai sinh"},
+        {"name": "Đăng ký khai sinh (mới)"},
+    )
 
 
-def test_bom_semicolons_and_vietnamese_headers(admin: FlaskClient,
-                                               units: dict[str, Unit]) -> None:
-    body = ("\ufeffMã;Tên;Lĩnh vực;Nhóm đối tượng;Đơn vị\r\n"
-            "2.000889;Đăng ký khai sinh;Hộ tịch;chung;U2\r\n").encode()
+def test_bom_semicolons_and_vietnamese_headers(admin: FlaskClient, units: dict[str, Unit]) -> None:
+    body = (
+        "\ufeffMã;Tên;Lĩnh vực;Nhóm đối tượng;Đơn vị\r\n"
+        "2.000889;Đăng ký khai sinh;Hộ tịch;chung;U2\r\n"
+    ).encode()
     assert _upload(admin, body)[0] == 303
     assert _snapshot()[0] == [("2.000889", "Đăng ký khai sinh", "Hộ tịch", "chung", True)]
     assert _links() == {"2.000889": ["U2"]}
 
 
-def test_every_bad_row_is_reported_and_nothing_changes(admin: FlaskClient,
-                                                       units: dict[str, Unit]) -> None:
+def test_every_bad_row_is_reported_and_nothing_changes(
+    admin: FlaskClient, units: dict[str, Unit]
+) -> None:
     make_procedure(units["U1"], "2.000889", "Đăng ký khai sinh", "chung")
     before, entries = _snapshot(), _entries()
     body = (
@@ -187,17 +221,23 @@ def test_every_bad_row_is_reported_and_nothing_changes(admin: FlaskClient,
     assert _snapshot() == before and _entries() == entries
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("name,field,target_group\nA,B,chung\n", "Dòng 1, cột code: Thiếu cột bắt buộc"),
-    ("code,STT,name,field,target_group\n1.1,1,A,B,chung\n",
-     "Dòng 1, cột STT: Cột không được dùng."),
-    ("code,name,field,target_group\n", "Tệp không có dòng thủ tục nào."),
-    ("", "Vui lòng chọn một tệp CSV."),
-    (b"code,name,field,target_group\n1.1,\xff\xfe,B,chung\n", "Dòng 2: Tệp không phải UTF-8."),
-    ('code,name,field,target_group\n1.1,"A"x,B,chung\n', "Lỗi định dạng CSV"),
-])
-def test_bad_files_are_refused_with_a_reason(admin: FlaskClient, units: dict[str, Unit],
-                                             body: str | bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("name,field,target_group\nA,B,chung\n", "Dòng 1, cột code: Thiếu cột bắt buộc"),
+        (
+            "code,STT,name,field,target_group\n1.1,1,A,B,chung\n",
+            "Dòng 1, cột STT: Cột không được dùng.",
+        ),
+        ("code,name,field,target_group\n", "Tệp không có dòng thủ tục nào."),
+        ("", "Vui lòng chọn một tệp CSV."),
+        (b"code,name,field,target_group\n1.1,\xff\xfe,B,chung\n", "Dòng 2: Tệp không phải UTF-8."),
+        ('code,name,field,target_group\n1.1,"A"x,B,chung\n', "Lỗi định dạng CSV"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(
+    admin: FlaskClient, units: dict[str, Unit], body: str | bytes, message: str
+) -> None:
     status, html = _upload(admin, body)
     assert status == 400 and message in html and 'role="alert"' in html
     assert _snapshot() == ([], []) and _entries() == []
@@ -211,16 +251,17 @@ def test_a_bad_byte_is_reported_on_its_line(app: Flask) -> None:
 
 
 def test_big_files_pass_the_body_limit(admin: FlaskClient, units: dict[str, Unit]) -> None:
-    rows = "".join(f"9.{i:06d},Thủ tục số {i} có tên khá dài để tệp lớn hơn,Lĩnh vực,chung,U1\n"
-                   for i in range(2000))
+    rows = "".join(
+        f"9.{i:06d},Thủ tục số {i} có tên khá dài để tệp lớn hơn,Lĩnh vực,chung,U1\n"
+        for i in range(2000)
+    )
     body = "code,name,field,target_group,units\n" + rows
     assert len(body.encode()) > 64 * 1024  # the app-wide limit for other requests
     assert _upload(admin, body)[0] == 303
     assert len(_snapshot()[0]) == 2000
 
 
-def test_template_downloads_and_imports_as_is(admin: FlaskClient,
-                                              units: dict[str, Unit]) -> None:
+def test_template_downloads_and_imports_as_is(admin: FlaskClient, units: dict[str, Unit]) -> None:
     resp = admin.get(f"{PAGE}/mau.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]
@@ -230,14 +271,25 @@ def test_template_downloads_and_imports_as_is(admin: FlaskClient,
 
 
 def test_add_edit_link_and_deactivate(admin: FlaskClient, units: dict[str, Unit]) -> None:
-    data = {"code": "2.000889", "name": " Đăng ký  khai sinh ", "field": "Hộ tịch",
-            "target_group": "chung", "units": "U1"}
+    data = {
+        "code": "2.000889",
+        "name": " Đăng ký  khai sinh ",
+        "field": "Hộ tịch",
+        "target_group": "chung",
+        "units": "U1",
+    }
     assert _post(admin, PAGE, data)[0] == 303
     proc = db.session.scalar(select(Procedure).where(Procedure.code == "2.000889"))
     assert proc is not None and proc.name == "Đăng ký khai sinh"
     assert _links() == {"2.000889": ["U1"]}
-    assert _post(admin, f"{PAGE}/{proc.id}", {**data, "units": "U2, U1",
-                                              "target_group": "dat_dai_xay_dung_dau_tu"})[0] == 303
+    assert (
+        _post(
+            admin,
+            f"{PAGE}/{proc.id}",
+            {**data, "units": "U2, U1", "target_group": "dat_dai_xay_dung_dau_tu"},
+        )[0]
+        == 303
+    )
     assert _links() == {"2.000889": ["U1", "U2"]}
     assert _post(admin, f"{PAGE}/{proc.id}", {**data, "units": "U2"})[0] == 303
     assert _links() == {"2.000889": ["U2"]}
@@ -249,26 +301,41 @@ def test_add_edit_link_and_deactivate(admin: FlaskClient, units: dict[str, Unit]
     assert add.after["units"] == ["U1"]
     assert (edit1.before, edit1.after) == (
         {"target_group": "chung", "units": ["U1"]},
-        {"target_group": "dat_dai_xay_dung_dau_tu", "units": ["U1", "U2"]})
+        {"target_group": "dat_dai_xay_dung_dau_tu", "units": ["U1", "U2"]},
+    )
     assert (edit2.before, edit2.after) == (
         {"target_group": "dat_dai_xay_dung_dau_tu", "units": ["U1", "U2"]},
-        {"target_group": "chung", "units": ["U2"]})
+        {"target_group": "chung", "units": ["U2"]},
+    )
     assert (off.action, off.before, off.after) == (
-        "procedure.deactivate", {"active": True}, {"active": False})
+        "procedure.deactivate",
+        {"active": True},
+        {"active": False},
+    )
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"code": "1.004227"}, "Mã thủ tục 1.004227 đã có."),
-    ({"units": "U1 KHONG"}, "Không có đơn vị mang mã: KHONG."),
-    ({"target_group": "x"}, "Nhóm đối tượng phải là một trong"),
-    ({"name": ""}, "Thiếu tên thủ tục."),
-])
-def test_form_errors_are_friendly(admin: FlaskClient, units: dict[str, Unit],
-                                  change: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"code": "1.004227"}, "Mã thủ tục 1.004227 đã có."),
+        ({"units": "U1 KHONG"}, "Không có đơn vị mang mã: KHONG."),
+        ({"target_group": "x"}, "Nhóm đối tượng phải là một trong"),
+        ({"name": ""}, "Thiếu tên thủ tục."),
+    ],
+)
+def test_form_errors_are_friendly(
+    admin: FlaskClient, units: dict[str, Unit], change: dict[str, str], message: str
+) -> None:
     make_procedure(units["U1"])
     before, entries = _snapshot(), _entries()
-    data = {"code": "2.000889", "name": "Đăng ký khai sinh", "field": "Hộ tịch",
-            "target_group": "chung", "units": "U1", **change}
+    data = {
+        "code": "2.000889",
+        "name": "Đăng ký khai sinh",
+        "field": "Hộ tịch",
+        "target_group": "chung",
+        "units": "U1",
+        **change,
+    }
     status, html = _post(admin, PAGE, data)
     assert status == 400 and message in html and 'role="alert"' in html
     assert _snapshot() == before and _entries() == entries

@@ -60,15 +60,27 @@ def _post(client: FlaskClient, path: str, data: dict[str, str] | None = None) ->
 
 
 def _fields(unit: Unit, **change: str) -> dict[str, str]:
-    values = {"code": unit.code, "name": unit.name, "kind": unit.kind,
-              "place_name": unit.place_name, "parent": unit.parent.code if unit.parent else "",
-              "target_group": unit.target_group, "questionnaire": unit.questionnaire_id}
+    values = {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "place_name": unit.place_name,
+        "parent": unit.parent.code if unit.parent else "",
+        "target_group": unit.target_group,
+        "questionnaire": unit.questionnaire_id,
+    }
     return {**values, **change}
 
 
-NEW = {"code": "X2", "name": "  Xã   Mới ", "kind": "UBND xã", "place_name": "Bộ phận một cửa",
-       "parent": "H", "target_group": "dat_dai_xay_dung_dau_tu",
-       "questionnaire": "sipas-2024-nhanh"}
+NEW = {
+    "code": "X2",
+    "name": "  Xã   Mới ",
+    "kind": "UBND xã",
+    "place_name": "Bộ phận một cửa",
+    "parent": "H",
+    "target_group": "dat_dai_xay_dung_dau_tu",
+    "questionnaire": "sipas-2024-nhanh",
+}
 
 
 @pytest.mark.parametrize("role", ["staff", "unit_head", "office", "inspector"])
@@ -96,8 +108,9 @@ def test_changes_need_csrf(admin: FlaskClient, tree: dict[str, Unit]) -> None:
     assert db.session.scalar(select(Unit).where(Unit.code == "X2")) is None
 
 
-def test_tree_is_indented_by_depth_with_questionnaires(admin: FlaskClient,
-                                                       tree: dict[str, Unit]) -> None:
+def test_tree_is_indented_by_depth_with_questionnaires(
+    admin: FlaskClient, tree: dict[str, Unit]
+) -> None:
     html = admin.get(PAGE).get_data(as_text=True)
     # Nested lists: the commune's item sits inside the district's, inside the province's.
     p, h, x = (html.index(f'id="don-vi-{tree[c].id}"') for c in "PHX")
@@ -110,34 +123,61 @@ def test_add_unit(admin: FlaskClient, tree: dict[str, Unit]) -> None:
     status, _html = _post(admin, PAGE, NEW)
     assert status == 303
     unit = _unit("X2")
-    assert (unit.name, unit.kind, unit.place_name, unit.parent.code if unit.parent else None,
-            unit.target_group, unit.questionnaire_id, unit.active) == (
-        "Xã Mới", "UBND xã", "Bộ phận một cửa", "H", "dat_dai_xay_dung_dau_tu",
-        "sipas-2024-nhanh", True)
+    assert (
+        unit.name,
+        unit.kind,
+        unit.place_name,
+        unit.parent.code if unit.parent else None,
+        unit.target_group,
+        unit.questionnaire_id,
+        unit.active,
+    ) == (
+        "Xã Mới",
+        "UBND xã",
+        "Bộ phận một cửa",
+        "H",
+        "dat_dai_xay_dung_dau_tu",
+        "sipas-2024-nhanh",
+        True,
+    )
     (entry,) = _entries()
     assert (entry.action, entry.target_type, entry.target_id, entry.before) == (
-        "unit.add", "unit", str(unit.id), None)
-    assert entry.after == {"code": "X2", "name": "Xã Mới", "kind": "UBND xã",
-                           "place_name": "Bộ phận một cửa", "parent": "H",
-                           "target_group": "dat_dai_xay_dung_dau_tu",
-                           "questionnaire": "sipas-2024-nhanh", "active": True}
+        "unit.add",
+        "unit",
+        str(unit.id),
+        None,
+    )
+    assert entry.after == {
+        "code": "X2",
+        "name": "Xã Mới",
+        "kind": "UBND xã",
+        "place_name": "Bộ phận một cửa",
+        "parent": "H",
+        "target_group": "dat_dai_xay_dung_dau_tu",
+        "questionnaire": "sipas-2024-nhanh",
+        "active": True,
+    }
     assert entry.actor.username == "quan.tri"
     html = admin.get(PAGE).get_data(as_text=True)
     assert html.index(f'id="don-vi-{tree["H"].id}"') < html.index(f'id="don-vi-{unit.id}"')
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"code": "H"}, "Mã đơn vị H đã có."),
-    ({"code": "X 2/"}, "Mã đơn vị gồm 1–40 ký tự"),
-    ({"name": "  "}, "Vui lòng nhập tên đơn vị."),
-    ({"place_name": ""}, "Vui lòng nhập tên nơi phục vụ"),
-    ({"parent": "KHONG"}, "Không có đơn vị cấp trên mang mã KHONG."),
-    ({"target_group": "khac"}, "Nhóm đối tượng không hợp lệ."),
-    ({"questionnaire": "sipas-1999"}, "Bộ phiếu sipas-1999 chưa được đăng ký."),
-    ({"name": "x" * 301}, "Nội dung dài quá 300 ký tự."),
-])
-def test_add_unit_errors_are_friendly(admin: FlaskClient, tree: dict[str, Unit],
-                                      change: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"code": "H"}, "Mã đơn vị H đã có."),
+        ({"code": "X 2/"}, "Mã đơn vị gồm 1–40 ký tự"),
+        ({"name": "  "}, "Vui lòng nhập tên đơn vị."),
+        ({"place_name": ""}, "Vui lòng nhập tên nơi phục vụ"),
+        ({"parent": "KHONG"}, "Không có đơn vị cấp trên mang mã KHONG."),
+        ({"target_group": "khac"}, "Nhóm đối tượng không hợp lệ."),
+        ({"questionnaire": "sipas-1999"}, "Bộ phiếu sipas-1999 chưa được đăng ký."),
+        ({"name": "x" * 301}, "Nội dung dài quá 300 ký tự."),
+    ],
+)
+def test_add_unit_errors_are_friendly(
+    admin: FlaskClient, tree: dict[str, Unit], change: dict[str, str], message: str
+) -> None:
     status, html = _post(admin, PAGE, {**NEW, **change})
     assert status == 400
     assert message in html and 'role="alert"' in html
@@ -147,8 +187,9 @@ def test_add_unit_errors_are_friendly(admin: FlaskClient, tree: dict[str, Unit],
 
 def test_edit_and_reparent(admin: FlaskClient, tree: dict[str, Unit]) -> None:
     commune = tree["X"]
-    status, _html = _post(admin, f"{PAGE}/{commune.id}",
-                          _fields(commune, parent="P", name="Xã Thử (mới)"))
+    status, _html = _post(
+        admin, f"{PAGE}/{commune.id}", _fields(commune, parent="P", name="Xã Thử (mới)")
+    )
     assert status == 303
     moved = _unit("X")
     assert moved.parent is not None and moved.parent.code == "P" and moved.name == "Xã Thử (mới)"
@@ -163,22 +204,25 @@ def test_edit_and_reparent(admin: FlaskClient, tree: dict[str, Unit]) -> None:
 
 @pytest.mark.parametrize(("code", "parent"), [("P", "H"), ("P", "X"), ("H", "X"), ("H", "H")])
 def test_reparenting_under_itself_or_a_descendant_is_refused(
-        admin: FlaskClient, tree: dict[str, Unit], code: str, parent: str) -> None:
+    admin: FlaskClient, tree: dict[str, Unit], code: str, parent: str
+) -> None:
     unit = tree[code]
     was = unit.parent_id
     status, html = _post(admin, f"{PAGE}/{unit.id}", _fields(unit, parent=parent))
     assert status == 400 and 'role="alert"' in html
-    assert (f"Không thể đặt {code} dưới {parent}: {parent} là chính nó hoặc một đơn vị cấp "
-            "dưới của nó, cây đơn vị sẽ thành vòng lặp.") in html
+    assert (
+        f"Không thể đặt {code} dưới {parent}: {parent} là chính nó hoặc một đơn vị cấp "
+        "dưới của nó, cây đơn vị sẽ thành vòng lặp."
+    ) in html
     assert _unit(code).parent_id == was
     assert _entries() == []
 
 
-def test_edit_form_offers_no_sub_unit_as_parent(admin: FlaskClient,
-                                                tree: dict[str, Unit]) -> None:
+def test_edit_form_offers_no_sub_unit_as_parent(admin: FlaskClient, tree: dict[str, Unit]) -> None:
     html = admin.get(f"{PAGE}/{tree['H'].id}").get_data(as_text=True)
-    parents = re.findall(r'<option value="([^"]*)"', html.split('name="parent"')[1]
-                         .split("</select>")[0])
+    parents = re.findall(
+        r'<option value="([^"]*)"', html.split('name="parent"')[1].split("</select>")[0]
+    )
     assert parents == ["", "P"]
 
 
@@ -189,7 +233,8 @@ def test_edit_refuses_a_taken_code(admin: FlaskClient, tree: dict[str, Unit]) ->
 
 
 def test_deactivate_stops_the_form_and_activate_restores_it(
-        admin: FlaskClient, tree: dict[str, Unit]) -> None:
+    admin: FlaskClient, tree: dict[str, Unit]
+) -> None:
     unit = tree["X"]
     token = token_of(unit.counters[0])
     assert admin.get(f"/f/{token}").status_code == 200  # cached in this process
@@ -201,26 +246,38 @@ def test_deactivate_stops_the_form_and_activate_restores_it(
     assert admin.get(f"/f/{token}").status_code == 200
     off, on = _entries()
     assert (off.action, off.before, off.after) == (
-        "unit.deactivate", {"active": True}, {"active": False})
+        "unit.deactivate",
+        {"active": True},
+        {"active": False},
+    )
     assert (on.action, on.before, on.after) == (
-        "unit.activate", {"active": False}, {"active": True})
+        "unit.activate",
+        {"active": False},
+        {"active": True},
+    )
 
 
 def test_new_responses_use_the_new_questionnaire_old_ones_keep_theirs(
-        app: Flask, admin: FlaskClient, tree: dict[str, Unit]) -> None:
+    app: Flask, admin: FlaskClient, tree: dict[str, Unit]
+) -> None:
     unit = tree["X"]
     token = token_of(unit.counters[0])
     citizen = app.test_client()
     _submit(citizen, token)
-    assert _post(admin, f"{PAGE}/{unit.id}",
-                 _fields(unit, questionnaire="sipas-2024-nhanh"))[0] == 303
+    assert (
+        _post(admin, f"{PAGE}/{unit.id}", _fields(unit, questionnaire="sipas-2024-nhanh"))[0] == 303
+    )
     _submit(citizen, token)
     first, second = all_responses()
     assert (first.questionnaire_id, second.questionnaire_id) == (
-        "sipas-2024-dv", "sipas-2024-nhanh")
+        "sipas-2024-dv",
+        "sipas-2024-nhanh",
+    )
     (entry,) = _entries()
-    assert (entry.before, entry.after) == ({"questionnaire": "sipas-2024-dv"},
-                                           {"questionnaire": "sipas-2024-nhanh"})
+    assert (entry.before, entry.after) == (
+        {"questionnaire": "sipas-2024-dv"},
+        {"questionnaire": "sipas-2024-nhanh"},
+    )
     assert db.session.get(Response, first.id) is not None
 
 
@@ -232,8 +289,9 @@ def _submit(client: FlaskClient, token: str) -> None:
     assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:800]
 
 
-def test_questionnaire_choices_come_from_the_forms_registry(admin: FlaskClient,
-                                                           tree: dict[str, Unit]) -> None:
+def test_questionnaire_choices_come_from_the_forms_registry(
+    admin: FlaskClient, tree: dict[str, Unit]
+) -> None:
     html = admin.get(f"{PAGE}/{tree['X'].id}").get_data(as_text=True)
     for qid in forms.load_all():
         assert f'value="{qid}"' in html

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 
 from survey_app.extensions import db
 from survey_app.services import org
-from survey_app.services.responses import local_day
+from survey_app.services.clock import local_day
 
 from ..factories import all_responses, counter_of, make_counter, make_procedure, make_unit, token_of
 
@@ -25,15 +25,24 @@ def token(app: Flask) -> str:
 
 
 def send(client: FlaskClient, token: str, body: Any) -> Any:
-    return client.post("/api/v1/responses", json=body,
-                       headers={"Authorization": f"Bearer {token}"})
+    return client.post("/api/v1/responses", json=body, headers={"Authorization": f"Bearer {token}"})
 
 
 def test_created_with_every_field(client: FlaskClient, token: str) -> None:
-    resp = send(client, token, {
-        "questionnaire": "sipas-2024-dv", "answers": {"A1": 5, "E2": None, "Q6": 1, "X8": 4},
-        "procedure_code": "1.004227", "channel": "truc_tuyen_mot_phan", "comment": "Ổn",
-        "transaction_ref": "HS-1", "idempotency_key": "kiosk-0001-abcdef", "source": "kiosk"})
+    resp = send(
+        client,
+        token,
+        {
+            "questionnaire": "sipas-2024-dv",
+            "answers": {"A1": 5, "E2": None, "Q6": 1, "X8": 4},
+            "procedure_code": "1.004227",
+            "channel": "truc_tuyen_mot_phan",
+            "comment": "Ổn",
+            "transaction_ref": "HS-1",
+            "idempotency_key": "kiosk-0001-abcdef",
+            "source": "kiosk",
+        },
+    )
     assert resp.status_code == 201
     [stored] = all_responses()
     assert resp.json == {"id": stored.id}
@@ -75,25 +84,29 @@ def test_receipt_is_per_unit(app: Flask, client: FlaskClient, token: str) -> Non
     assert send(client, other, {"answers": {"A1": 4}, "transaction_ref": "X1"}).status_code == 201
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"answers": {"A1": 6}}, "answers.A1"),
-    ({"answers": {"A1": "5"}}, None),  # a numeric string is accepted as its number
-    ({"answers": {"ZZ": 5}}, "answers.ZZ"),
-    ({"answers": {"A1": True}}, "answers.A1"),
-    ({"answers": {}}, "answers"),
-    ({"answers": {"A1": 0}}, "answers"),
-    ({"answers": [5]}, "answers"),
-    ({"answers": {"A1": 5}, "comment": "x" * 2001}, "comment"),
-    ({"answers": {"A1": 5}, "channel": "fax"}, "channel"),
-    ({"answers": {"A1": 5}, "procedure_code": "9.999999"}, "procedure"),
-    ({"answers": {"A1": 5}, "questionnaire": "sipas-1999"}, "questionnaire"),
-    ({"answers": {"A1": 5}, "idempotency_key": "!"}, "idempotency_key"),
-    ({"answers": {"A1": 5}, "name": "Nguyễn Văn A"}, "name"),
-    ({"answers": {"A1": 5}, "comment": 12}, "comment"),
-    ({"answers": {"A0": 5}, "questionnaire": "sipas-2024-dv"}, "answers.A0"),
-])
-def test_bad_input_gets_400_with_field_errors(client: FlaskClient, token: str,
-                                               body: dict[str, Any], field: str | None) -> None:
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"answers": {"A1": 6}}, "answers.A1"),
+        ({"answers": {"A1": "5"}}, None),  # a numeric string is accepted as its number
+        ({"answers": {"ZZ": 5}}, "answers.ZZ"),
+        ({"answers": {"A1": True}}, "answers.A1"),
+        ({"answers": {}}, "answers"),
+        ({"answers": {"A1": 0}}, "answers"),
+        ({"answers": [5]}, "answers"),
+        ({"answers": {"A1": 5}, "comment": "x" * 2001}, "comment"),
+        ({"answers": {"A1": 5}, "channel": "fax"}, "channel"),
+        ({"answers": {"A1": 5}, "procedure_code": "9.999999"}, "procedure"),
+        ({"answers": {"A1": 5}, "questionnaire": "sipas-1999"}, "questionnaire"),
+        ({"answers": {"A1": 5}, "idempotency_key": "!"}, "idempotency_key"),
+        ({"answers": {"A1": 5}, "name": "Nguyễn Văn A"}, "name"),
+        ({"answers": {"A1": 5}, "comment": 12}, "comment"),
+        ({"answers": {"A0": 5}, "questionnaire": "sipas-2024-dv"}, "answers.A0"),
+    ],
+)
+def test_bad_input_gets_400_with_field_errors(
+    client: FlaskClient, token: str, body: dict[str, Any], field: str | None
+) -> None:
     resp = send(client, token, body)
     if field is None:
         assert resp.status_code == 201
@@ -104,8 +117,12 @@ def test_bad_input_gets_400_with_field_errors(client: FlaskClient, token: str,
 
 
 def test_not_json_is_400(client: FlaskClient, token: str) -> None:
-    resp = client.post("/api/v1/responses", data="{oops", content_type="application/json",
-                       headers={"Authorization": f"Bearer {token}"})
+    resp = client.post(
+        "/api/v1/responses",
+        data="{oops",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status_code == 400
     assert resp.json["error"]
 

@@ -40,8 +40,7 @@ def test_secure_cookie_when_configured(client: FlaskClient, user: object) -> Non
     assert "Secure" in login(client, "nv.mot").headers["Set-Cookie"]
 
 
-def test_wrong_password_and_unknown_user_answer_alike(client: FlaskClient,
-                                                      user: object) -> None:
+def test_wrong_password_and_unknown_user_answer_alike(client: FlaskClient, user: object) -> None:
     wrong = login(client, "nv.mot", "wrong password!")
     unknown = login(client, "nobody", "wrong password!")
     assert wrong.status_code == unknown.status_code == 401
@@ -65,9 +64,16 @@ def test_missing_csrf_token_is_refused(client: FlaskClient, user: object) -> Non
     assert client.get("/nhan-vien").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
-                                    "/\\evil.example", "javascript:alert(1)",
-                                    "http:/evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+    ],
+)
 def test_next_must_be_a_local_path(client: FlaskClient, user: object, target: str) -> None:
     resp = login(client, "nv.mot", next_=target)
     assert resp.status_code == 303 and resp.headers["Location"] == "/nhan-vien"
@@ -99,29 +105,49 @@ def test_forced_password_change(app: Flask, client: FlaskClient) -> None:
     assert resp.headers["Location"] == "/doi-mat-khau"
     assert client.get("/nhan-vien").headers["Location"] == "/doi-mat-khau"
     token = csrf_of(client, "/doi-mat-khau")
-    bad = client.post("/doi-mat-khau", data={"csrf_token": token, "current": PASSWORD,
-                                             "new": "a new password", "confirm": "different!!"})
+    bad = client.post(
+        "/doi-mat-khau",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "new": "a new password",
+            "confirm": "different!!",
+        },
+    )
     assert bad.status_code == 400
-    resp = client.post("/doi-mat-khau", data={"csrf_token": token, "current": PASSWORD,
-                                              "new": "a new password",
-                                              "confirm": "a new password"})
+    resp = client.post(
+        "/doi-mat-khau",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "new": "a new password",
+            "confirm": "a new password",
+        },
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == "/nhan-vien"
     db.session.refresh(user)
     assert user.must_change_password is False
     assert client.get("/nhan-vien").status_code == 200
 
 
-def test_a_new_password_ends_the_accounts_other_sessions(app: Flask, client: FlaskClient,
-                                                        user: object) -> None:
+def test_a_new_password_ends_the_accounts_other_sessions(
+    app: Flask, client: FlaskClient, user: object
+) -> None:
     from flask import g
 
     phone = app.test_client()  # the same account signed in elsewhere
     assert login(client, "nv.mot").status_code == login(phone, "nv.mot").status_code == 303
     assert phone.get("/nhan-vien").status_code == 200
     token = csrf_of(client, "/doi-mat-khau")
-    resp = client.post("/doi-mat-khau", data={"csrf_token": token, "current": PASSWORD,
-                                              "new": "another password",
-                                              "confirm": "another password"})
+    resp = client.post(
+        "/doi-mat-khau",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "new": "another password",
+            "confirm": "another password",
+        },
+    )
     assert resp.status_code == 303
     g.pop("_login_user", None)
     assert client.get("/nhan-vien").status_code == 200  # this session goes on

@@ -90,23 +90,37 @@ class LiveServer:
         with self.app.app_context():
             db.session.expire_all()
             rows = db.session.scalars(
-                select(Response).join(Counter, Counter.id == Response.counter_id)
+                select(Response)
+                .join(Counter, Counter.id == Response.counter_id)
                 .join(Unit, Unit.id == Counter.unit_id)
                 .where(Unit.code == UNIT_CODE, Counter.code == counter)
                 .order_by(Response.id)
             ).all()
-            out = [{"answers": dict(r.answers), "comment": r.comment, "source": r.source,
-                    "channel": r.channel, "procedure_id": r.procedure_id,
-                    "questionnaire_id": r.questionnaire_id, "target_group": r.target_group,
-                    "idempotency_key": r.idempotency_key} for r in rows]
+            out = [
+                {
+                    "answers": dict(r.answers),
+                    "comment": r.comment,
+                    "source": r.source,
+                    "channel": r.channel,
+                    "procedure_id": r.procedure_id,
+                    "questionnaire_id": r.questionnaire_id,
+                    "target_group": r.target_group,
+                    "idempotency_key": r.idempotency_key,
+                }
+                for r in rows
+            ]
             db.session.remove()
         return out
 
     def cli_env(self) -> dict[str, str]:
         """Environment for running the real ``sipas`` CLI against this server's database."""
         env = dict(os.environ)
-        env.update(SIPAS_DATABASE_URL=self.db_url, SIPAS_SECRET_KEY=SECRET_KEY,
-                   SIPAS_HASH_KEY=HASH_KEY, SIPAS_BASE_URL=self.url)
+        env.update(
+            SIPAS_DATABASE_URL=self.db_url,
+            SIPAS_SECRET_KEY=SECRET_KEY,
+            SIPAS_HASH_KEY=HASH_KEY,
+            SIPAS_BASE_URL=self.url,
+        )
         return env
 
 
@@ -159,15 +173,16 @@ def serving(app: Flask, name: str) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
-        missing("chromium is not installed (apt-get install chromium); "
-                 "browser tests use the system chromium, never `playwright install`")
+        missing(
+            "chromium is not installed (apt-get install chromium); "
+            "browser tests use the system chromium, never `playwright install`"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("the playwright package is not installed (pip install -e '.[test]')")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, headless=True,
-                                      args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
@@ -177,8 +192,14 @@ def browser() -> Iterator[Any]:
 def watch_page(page: Any, problems: list[str]) -> Any:
     """Record script errors and Content-Security-Policy violations of ``page``."""
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console: {msg.text}")
-            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     return page
 
 
@@ -210,4 +231,3 @@ def shots(tmp_path: Path) -> list[Path]:
     """Folders for screenshots: the test's tmp_path and /tmp/sipas-shots for a human."""
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
     return [tmp_path, SHOTS_DIR]
-

@@ -35,8 +35,9 @@ def _sign_in(page: Any, server: LiveServer) -> None:
     page.locator("form button[type=submit]").first.click()
 
 
-def test_admin_rotates_a_token(live_server: LiveServer, browser: Any, page: Any,
-                               page_problems: list[str], shots: list[Path]) -> None:
+def test_admin_rotates_a_token(
+    live_server: LiveServer, browser: Any, page: Any, page_problems: list[str], shots: list[Path]
+) -> None:
     with live_server.app.app_context():
         make_user("quan.tri", "admin")
         db.session.remove()

@@ -51,15 +51,23 @@ def _sign_in(page: Any, server: LiveServer, path: str, username: str, password: 
 
 def _codes(server: LiveServer) -> list[str]:
     with server.app.app_context():
-        codes = list(db.session.scalars(select(Procedure.code).where(
-            Procedure.code.like("9.%")).order_by(Procedure.code)))
+        codes = list(
+            db.session.scalars(
+                select(Procedure.code).where(Procedure.code.like("9.%")).order_by(Procedure.code)
+            )
+        )
         db.session.remove()
     return codes
 
 
 def test_admin_adds_a_unit_imports_procedures_and_creates_an_account(
-        live_server: LiveServer, browser: Any, page: Any, page_problems: list[str],
-        shots: list[Path], tmp_path: Path) -> None:
+    live_server: LiveServer,
+    browser: Any,
+    page: Any,
+    page_problems: list[str],
+    shots: list[Path],
+    tmp_path: Path,
+) -> None:
     with live_server.app.app_context():
         make_user("qt.donvi", "admin")
         db.session.remove()

@@ -37,8 +37,9 @@ def _shoot(page: Any, shots: list[Path], name: str) -> None:
         page.screenshot(path=str(folder / name), full_page=True)
 
 
-def test_unit_head_handles_a_complaint(live_server: LiveServer, browser: Any, page: Any,
-                                       page_problems: list[str], shots: list[Path]) -> None:
+def test_unit_head_handles_a_complaint(
+    live_server: LiveServer, browser: Any, page: Any, page_problems: list[str], shots: list[Path]
+) -> None:
     page.goto(live_server.form_url("Q4"))
     page.locator('label:has(input[name="C1"][value="1"])').click()
     page.fill("#comment", COMMENT)
@@ -80,8 +81,9 @@ def test_unit_head_handles_a_complaint(live_server: LiveServer, browser: Any, pa
     steps = page.locator("#history li")
     assert steps.count() == 4
     texts = [steps.nth(i).inner_text() for i in range(4)]
-    for text, action in zip(texts, ("Đánh dấu là phản ánh", "Giao xử lý", "Trả lời", "Đóng"),
-                            strict=True):
+    for text, action in zip(
+        texts, ("Đánh dấu là phản ánh", "Giao xử lý", "Trả lời", "Đóng"), strict=True
+    ):
         assert action in text and "truong.pa" in text
     assert "nv.pa" in texts[1]
     _fits(page)

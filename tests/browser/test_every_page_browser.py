@@ -26,8 +26,9 @@ from sqlalchemy import select
 import forms
 from survey_app.extensions import db
 from survey_app.models import Base, Counter, Response, Unit, User
-from survey_app.services import complaints, org, responses
-from survey_app.services.scores import today_local
+from survey_app.services import complaints, org
+from survey_app.services.clock import today_local
+from survey_app.services.ingest import responses
 
 from ..conftest import make_app
 from ..factories import PASSWORD, make_procedure, seed_questionnaires, token_of
@@ -46,9 +47,11 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
 SCRIPT = "<script>alert(1)</script>"
 SERVICE_COMMENT = f"{SCRIPT} <b>Phòng chờ</b> nóng quá, chờ lâu & không có nước uống"
 CONDUCT_COMMENT = f"{SCRIPT} Cán bộ <i>đòi</i> tiền “bồi dưỡng” mới nhận hồ sơ"
-LONG_COMMENT = ("Tôi đã nộp hồ sơ qua https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-"
-                "chinh-chi-tiet.html?ma_thu_tuc=1.004227&tu_khoa=dat_dai_xay_dung mà không ai "
-                "trả lời")
+LONG_COMMENT = (
+    "Tôi đã nộp hồ sơ qua https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-"
+    "chinh-chi-tiet.html?ma_thu_tuc=1.004227&tu_khoa=dat_dai_xay_dung mà không ai "
+    "trả lời"
+)
 # Where the comments with <script> must show as text (endpoint and case label → comment).
 SHOWS_COMMENT = {
     ("staff.home", ""): SERVICE_COMMENT,
@@ -84,12 +87,14 @@ def _pages() -> list[Any]:
     return out
 
 
-def _submit(counter: Counter, answers: dict[str, int], when: datetime,
-            comment: str | None = None) -> int:
+def _submit(
+    counter: Counter, answers: dict[str, int], when: datetime, comment: str | None = None
+) -> int:
     info = org.counter_by_token(token_of(counter))
     assert info is not None
-    sub = responses.Submission(answers=answers, comment=comment, submitted_at=when,
-                               channel="truc_tiep")
+    sub = responses.Submission(
+        answers=answers, comment=comment, submitted_at=when, channel="truc_tiep"
+    )
     return responses.submit(info, forms.get(info.questionnaire_id), sub).response_id
 
 
@@ -99,8 +104,9 @@ def _demo_data() -> None:
     assert unit is not None
     counter = db.session.scalar(select(Counter).where(Counter.unit_id == unit.id))
     assert counter is not None
-    make_procedure(unit, "1.009972", "Cấp giấy phép xây dựng nhà ở riêng lẻ",
-                   "dat_dai_xay_dung_dau_tu")
+    make_procedure(
+        unit, "1.009972", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "dat_dai_xay_dung_dau_tu"
+    )
     items = [c for codes in forms.get("sipas-2024-dv").factors().values() for c in codes]
     today = today_local()
     for back in range(42):
@@ -111,8 +117,11 @@ def _demo_data() -> None:
             _submit(counter, answers, when + timedelta(minutes=i))
     now = datetime.now(UTC) - timedelta(minutes=5)
     head = db.session.scalar(select(User).where(User.username == "u.unit_head"))
-    for comment, kind in ((SERVICE_COMMENT, "phuc_vu"), (CONDUCT_COMMENT, "thai_do"),
-                          (LONG_COMMENT, None)):
+    for comment, kind in (
+        (SERVICE_COMMENT, "phuc_vu"),
+        (CONDUCT_COMMENT, "thai_do"),
+        (LONG_COMMENT, None),
+    ):
         rid = _submit(counter, {"C1": 1, "C2": 2, "Q5": 3, "Q6": 2}, now, comment)
         if kind:
             complaints.mark(db.session.get(Response, rid), kind, head)
@@ -133,8 +142,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="module")
-def site(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
-         ) -> dict[str, str]:
+def site(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The live server with the matrix's world and the demo-like data."""
     with live_server.app.app_context():
         world = build_world(live_server.app, tmp_path_factory.mktemp("world"))
@@ -172,31 +180,43 @@ def contexts(browser: Any, live_server: LiveServer) -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("endpoint", "index", "role", "viewport"), _pages())
-def test_page(site: dict[str, str], contexts: Any, live_server: LiveServer, endpoint: str,
-              index: int, role: str, viewport: str) -> None:
+def test_page(
+    site: dict[str, str],
+    contexts: Any,
+    live_server: LiveServer,
+    endpoint: str,
+    index: int,
+    role: str,
+    viewport: str,
+) -> None:
     case = RULES[endpoint][index]
     problems: list[str] = []
     page = contexts(role, viewport).new_page()
     page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error" else None)
-    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
-                                      dialog.dismiss()))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    page.on(
+        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
+    )
     url = f"{live_server.url}{case.path(site)}"
     try:
         first = page.request.get(url, max_redirects=0)  # downloads are not pages
         kind = first.headers.get("content-type", "")
         assert first.status == 200, (role, first.status)
         if not kind.startswith("text/html") or "attachment" in first.headers.get(
-                "content-disposition", ""):
+            "content-disposition", ""
+        ):
             pytest.skip(f"not an HTML page ({kind})")
         response = page.goto(url)
         assert response is not None and response.status == 200, (role, response.status)
         page.wait_for_load_state("load")
         name = f"{endpoint}{'-' + case.label if case.label else ''}-{viewport}.png"
         page.screenshot(path=str(PAGES_DIR / name), full_page=True)
-        width, window = page.evaluate(
-            "[document.documentElement.scrollWidth, window.innerWidth]")
+        width, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= window, f"the page scrolls sideways: {width} px in {window} px"
         assert page.locator("script", has_text="alert(1)").count() == 0
         text = page.inner_text("body")

@@ -40,32 +40,50 @@ def _sign_in(page: Any, server: LiveServer, username: str) -> None:
 
 def _paper(server: LiveServer) -> int:
     with server.app.app_context():
-        n = db.session.scalar(select(func.count()).select_from(Response)
-                              .where(Response.source == "paper"))
+        n = db.session.scalar(
+            select(func.count()).select_from(Response).where(Response.source == "paper")
+        )
         db.session.remove()
     return int(n or 0)
 
 
-def test_office_imports_a_file(live_server: LiveServer, browser: Any, page: Any,
-                               page_problems: list[str], shots: list[Path],
-                               tmp_path: Path) -> None:
+def test_office_imports_a_file(
+    live_server: LiveServer,
+    browser: Any,
+    page: Any,
+    page_problems: list[str],
+    shots: list[Path],
+    tmp_path: Path,
+) -> None:
     with live_server.app.app_context():
         unit = db.session.scalar(select(Unit).where(Unit.code == UNIT_CODE))
         make_user("van.phong.nhap", "office", unit)
         db.session.remove()
-    good = write_csv(tmp_path / "phieu-giay-thang-3.csv", [
-        row(unit_code=UNIT_CODE, counter_code="Q2", A1="5", B1="4", C1="5",
-            comment="Cán bộ hướng dẫn tận tình, dễ hiểu"),
-        row(unit_code=UNIT_CODE, procedure_code="2.000889", A1="4", D1="3", Q5="1"),
-        row(unit_code=UNIT_CODE, channel="buu_chinh", A1="3", X8="4"),
-    ])
-    bad = write_csv(tmp_path / "phieu-loi.csv", [
-        row(unit_code=UNIT_CODE, A1="5"),
-        row(unit_code=UNIT_CODE, A1="6"),
-        row(unit_code="KHAC", A1="4"),
-        row(unit_code=UNIT_CODE, counter_code="Q99", A1="4"),
-        row(unit_code=UNIT_CODE, submitted_at="02/03/2026", A1="4"),
-    ])
+    good = write_csv(
+        tmp_path / "phieu-giay-thang-3.csv",
+        [
+            row(
+                unit_code=UNIT_CODE,
+                counter_code="Q2",
+                A1="5",
+                B1="4",
+                C1="5",
+                comment="Cán bộ hướng dẫn tận tình, dễ hiểu",
+            ),
+            row(unit_code=UNIT_CODE, procedure_code="2.000889", A1="4", D1="3", Q5="1"),
+            row(unit_code=UNIT_CODE, channel="buu_chinh", A1="3", X8="4"),
+        ],
+    )
+    bad = write_csv(
+        tmp_path / "phieu-loi.csv",
+        [
+            row(unit_code=UNIT_CODE, A1="5"),
+            row(unit_code=UNIT_CODE, A1="6"),
+            row(unit_code="KHAC", A1="4"),
+            row(unit_code=UNIT_CODE, counter_code="Q99", A1="4"),
+            row(unit_code=UNIT_CODE, submitted_at="02/03/2026", A1="4"),
+        ],
+    )
 
     _sign_in(page, live_server, "van.phong.nhap")
     assert page.get_by_role("link", name="Tải mẫu nhập phiếu (.xlsx)").count() == 1

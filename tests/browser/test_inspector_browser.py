@@ -14,7 +14,8 @@ from sqlalchemy import select
 import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, Unit
-from survey_app.services import complaints, org, responses
+from survey_app.services import complaints, org
+from survey_app.services.ingest import responses
 
 from ..factories import PASSWORD, make_user
 from .conftest import UNIT_CODE, LiveServer
@@ -33,18 +34,25 @@ def seeded(live_server: LiveServer) -> LiveServer:
     with server.app.app_context():
         unit = db.session.scalar(select(Unit).where(Unit.code == UNIT_CODE))
         assert unit is not None
-        desk = db.session.scalar(select(Counter).where(Counter.unit_id == unit.id,
-                                                       Counter.code == "Q5"))
+        desk = db.session.scalar(
+            select(Counter).where(Counter.unit_id == unit.id, Counter.code == "Q5")
+        )
         assert desk is not None
         info = org.counter_by_token(server.tokens["Q5"])
         assert info is not None
         when = datetime.now(UTC) - timedelta(hours=1)
         for i in range(12):  # 4 of 12 met harassment (Q5 = 2), 1 paid (Q6 = 3)
             answers = {"C1": 4, "Q5": 2 if i < 4 else 1, "Q6": 3 if i == 0 else 1}
-            responses.submit(info, forms.get(info.questionnaire_id),
-                             responses.Submission(answers=answers, submitted_at=when))
-        stored = responses.submit(info, forms.get(info.questionnaire_id), responses.Submission(
-            answers={"C1": 1}, comment=CONDUCT, submitted_at=when))
+            responses.submit(
+                info,
+                forms.get(info.questionnaire_id),
+                responses.Submission(answers=answers, submitted_at=when),
+            )
+        stored = responses.submit(
+            info,
+            forms.get(info.questionnaire_id),
+            responses.Submission(answers={"C1": 1}, comment=CONDUCT, submitted_at=when),
+        )
         head = make_user("truong.bt", "unit_head", unit)
         complaints.mark(db.session.get(Response, stored.response_id), "thai_do", head)
         make_user("thanh.tra", "inspector", unit)
@@ -72,8 +80,8 @@ def _shot(page: Any, shots: list[Path], name: str) -> None:
 
 
 def test_inspector_drills_down_and_opens_a_conduct_complaint(
-        seeded: LiveServer, page: Any, page_problems: list[str], shots: list[Path],
-        browser: Any) -> None:
+    seeded: LiveServer, page: Any, page_problems: list[str], shots: list[Path], browser: Any
+) -> None:
     live_server = seeded
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -119,7 +127,8 @@ def test_inspector_drills_down_and_opens_a_conduct_complaint(
 
 
 def test_counter_staff_get_neither_the_page_nor_its_link(
-        seeded: LiveServer, page: Any, page_problems: list[str]) -> None:
+    seeded: LiveServer, page: Any, page_problems: list[str]
+) -> None:
     _login(page, seeded.url, "nv.quay5")
     page.goto(f"{seeded.url}/nhan-vien")
     assert page.locator("a.nav-inspector").count() == 0

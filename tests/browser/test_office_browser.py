@@ -13,8 +13,8 @@ import forms
 from scoring import parse_period, period_label
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, Unit
-from survey_app.services.overview import previous_label
-from survey_app.services.scores import today_local
+from survey_app.services.analytics.office import previous_label
+from survey_app.services.clock import today_local
 
 from ..factories import PASSWORD, make_counter, make_unit, make_user
 from .conftest import UNIT_CODE, LiveServer
@@ -28,10 +28,20 @@ DESKTOP = {"width": 1280, "height": 900}
 def _respond(counter: Counter, value: int, n: int, day: date | None = None) -> None:
     day = day or today_local()
     at = datetime.combine(day, time(3, 0), tzinfo=UTC)
-    db.session.add_all(Response(
-        questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id, counter_id=counter.id,
-        target_group="chung", channel="truc_tiep", submitted_at=at, local_day=day,
-        answers=dict.fromkeys(ITEMS, value), source="qr") for _ in range(n))
+    db.session.add_all(
+        Response(
+            questionnaire_id="sipas-2024-dv",
+            unit_id=counter.unit_id,
+            counter_id=counter.id,
+            target_group="chung",
+            channel="truc_tiep",
+            submitted_at=at,
+            local_day=day,
+            answers=dict.fromkeys(ITEMS, value),
+            source="qr",
+        )
+        for _ in range(n)
+    )
     db.session.commit()
 
 
@@ -40,8 +50,9 @@ def _seed(server: LiveServer) -> None:
         centre = db.session.scalar(select(Unit).where(Unit.code == UNIT_CODE))
         assert centre is not None
         commune = make_unit("XA-DONG", "Xã Đông <Thử>", parent=centre)
-        desk = db.session.scalar(select(Counter).where(Counter.unit_id == centre.id,
-                                                       Counter.code == "Q1"))
+        desk = db.session.scalar(
+            select(Counter).where(Counter.unit_id == centre.id, Counter.code == "Q1")
+        )
         assert desk is not None
         _respond(desk, 5, 30)
         _respond(desk, 2, 6)
@@ -63,8 +74,8 @@ def _fits(page: Any) -> None:
 
 
 def test_office_user_sorts_and_drills_to_an_item(
-        live_server: LiveServer, page: Any, page_problems: list[str], shots: list[Path],
-        browser: Any) -> None:
+    live_server: LiveServer, page: Any, page_problems: list[str], shots: list[Path], browser: Any
+) -> None:
     _seed(live_server)
     page.goto(f"{live_server.url}/van-phong")
     page.wait_for_url("**/dang-nhap**")
@@ -111,10 +122,11 @@ def test_office_user_sorts_and_drills_to_an_item(
         wide = desktop.new_page()
         for cookie in page.context.cookies():
             desktop.add_cookies([cookie])
-        for path, name in (("/van-phong?sap_xep=sipas&chieu=tang", "office-overview-1280.png"),
-                           (f"/van-phong/don-vi/{UNIT_CODE}", "office-unit-1280.png"),
-                           (f"/van-phong/don-vi/{UNIT_CODE}/quay/Q1",
-                            "office-counter-1280.png")):
+        for path, name in (
+            ("/van-phong?sap_xep=sipas&chieu=tang", "office-overview-1280.png"),
+            (f"/van-phong/don-vi/{UNIT_CODE}", "office-unit-1280.png"),
+            (f"/van-phong/don-vi/{UNIT_CODE}/quay/Q1", "office-counter-1280.png"),
+        ):
             wide.goto(f"{live_server.url}{path}")
             assert wide.locator("h1").count() == 1
             _shot(wide, shots, name)

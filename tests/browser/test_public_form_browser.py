@@ -33,8 +33,11 @@ def choose(page: Any, item: str, value: int | str) -> None:
 
 def checked(page: Any) -> dict[str, str]:
     """Every checked radio on the page: name → value."""
-    return dict(page.eval_on_selector_all(
-        "input[type=radio]:checked", "els => els.map(e => [e.name, e.value])"))
+    return dict(
+        page.eval_on_selector_all(
+            "input[type=radio]:checked", "els => els.map(e => [e.name, e.value])"
+        )
+    )
 
 
 def submit_and_wait_thanks(page: Any) -> None:
@@ -44,8 +47,7 @@ def submit_and_wait_thanks(page: Any) -> None:
 
 
 def assert_no_horizontal_scroll(page: Any) -> None:
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert page.evaluate(NO_HSCROLL), f"horizontal scrolling: scrollWidth/innerWidth = {widths}"
 
 
@@ -72,15 +74,27 @@ def test_qr_card_to_stored_response(live_server: LiveServer, page: Any, tmp_path
     """(a) Print the card with `sipas qr`, decode its QR, fill the form, find the response."""
     pdftoppm, zbarimg = _need_tool("pdftoppm"), _need_tool("zbarimg")
     out = tmp_path / "cards"
-    run = subprocess.run([_sipas(), "qr", "--unit", UNIT_CODE, "--out", str(out)],
-                         env=live_server.cli_env(), capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [_sipas(), "qr", "--unit", UNIT_CODE, "--out", str(out)],
+        env=live_server.cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     pdf = out / f"{UNIT_CODE}_Q1.pdf"
     assert pdf.exists(), sorted(p.name for p in out.iterdir())
-    subprocess.run([pdftoppm, "-r", "150", "-png", "-singlefile", str(pdf),
-                    str(tmp_path / "card")], check=True, timeout=60)
-    decoded = subprocess.run([zbarimg, "--raw", "-q", str(tmp_path / "card.png")],
-                             capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        [pdftoppm, "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "card")],
+        check=True,
+        timeout=60,
+    )
+    decoded = subprocess.run(
+        [zbarimg, "--raw", "-q", str(tmp_path / "card.png")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert decoded.returncode == 0, decoded.stderr
     url = decoded.stdout.strip()
     assert url == live_server.form_url("Q1")
@@ -105,8 +119,9 @@ def test_qr_card_to_stored_response(live_server: LiveServer, page: Any, tmp_path
     assert stored["questionnaire_id"] == "sipas-2024-dv"
 
 
-def test_without_javascript(live_server: LiveServer, browser: Any,
-                            page_problems: list[str]) -> None:
+def test_without_javascript(
+    live_server: LiveServer, browser: Any, page_problems: list[str]
+) -> None:
     """(b) The form needs no JavaScript: plain HTML form post, redirect, stored."""
     context = browser.new_context(java_script_enabled=False, **PHONE)
     try:
@@ -187,8 +202,7 @@ def test_english_switch(live_server: LiveServer, page: Any, shots: list[Path]) -
     assert stored["comment"] == "Clear signs, thank you."
 
 
-def test_validation_error_round_trip(live_server: LiveServer, page: Any,
-                                     shots: list[Path]) -> None:
+def test_validation_error_round_trip(live_server: LiveServer, page: Any, shots: list[Path]) -> None:
     """(e) An unknown procedure: Vietnamese message, answers kept, nothing stored; then fixed."""
     page.goto(live_server.form_url("Q5"))
     choose(page, "A1", 5)

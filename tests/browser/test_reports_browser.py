@@ -12,7 +12,8 @@ import pytest
 
 from survey_app.extensions import db
 from survey_app.models import Base
-from survey_app.services import demo, report_jobs
+from survey_app.services import demo
+from survey_app.services.reports import jobs as report_jobs
 
 from ..conftest import make_app
 from ..factories import PASSWORD, make_user, seed_questionnaires
@@ -62,9 +63,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             assert report_jobs.wait_all(30)
 
 
-def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any,
-                                              shots: list[Path], browser: Any,
-                                              tmp_path: Path) -> None:
+def test_office_user_makes_a_quarterly_report(
+    demo_server: LiveServer, page: Any, shots: list[Path], browser: Any, tmp_path: Path
+) -> None:
     _login(page, demo_server)
     assert page.locator('select[name="don_vi"] option[value="MC"]').count() == 1
     assert page.locator('input[name="loai"][value="quy"]').is_checked()
@@ -93,8 +94,12 @@ def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any
     saved = tmp_path / download.suggested_filename
     download.save_as(str(saved))
     book = openpyxl.load_workbook(saved)
-    assert any(isinstance(c.value, int | float) for ws in book.worksheets
-               for row in ws.iter_rows() for c in row)
+    assert any(
+        isinstance(c.value, int | float)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+    )
 
     page.click("text=Xem và in trên trình duyệt")
     page.wait_for_url("**/xem")
@@ -135,8 +140,9 @@ def test_office_user_makes_a_quarterly_report(demo_server: LiveServer, page: Any
     assert report_jobs.wait_all(5)
 
 
-def test_without_javascript_the_job_page_reloads_itself(demo_server: LiveServer,
-                                                        browser: Any) -> None:
+def test_without_javascript_the_job_page_reloads_itself(
+    demo_server: LiveServer, browser: Any
+) -> None:
     context = browser.new_context(java_script_enabled=False, locale="vi-VN")
     context.set_default_timeout(10_000)
     try:

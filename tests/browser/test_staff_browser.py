@@ -27,8 +27,8 @@ def _account(server: LiveServer, username: str, must_change: bool) -> None:
 
 
 def test_first_login_changes_password_then_sees_todays_feedback(
-        live_server: LiveServer, page: Any, page_problems: list[str],
-        shots: list[Path]) -> None:
+    live_server: LiveServer, page: Any, page_problems: list[str], shots: list[Path]
+) -> None:
     # A citizen rates counter Q6 with a comment a moment earlier.
     page.goto(live_server.form_url("Q6"))
     page.locator('label:has(input[name="C1"][value="2"])').click()
@@ -81,9 +81,14 @@ def _fits(page: Any) -> None:
     assert width[0] <= width[1], f"the page scrolls sideways: {width}"
 
 
-def test_todays_feedback_refreshes_itself(live_server: LiveServer, browser: Any, page: Any,
-                                          phone_context: Any, page_problems: list[str],
-                                          shots: list[Path]) -> None:
+def test_todays_feedback_refreshes_itself(
+    live_server: LiveServer,
+    browser: Any,
+    page: Any,
+    phone_context: Any,
+    page_problems: list[str],
+    shots: list[Path],
+) -> None:
     from .conftest import watch_page
 
     live_server.app.config["STAFF_REFRESH_SECONDS"] = 1
@@ -100,7 +105,8 @@ def test_todays_feedback_refreshes_itself(live_server: LiveServer, browser: Any,
     assert "SIPAS" in body and "Tiếp cận dịch vụ" in body and "Chưa đủ dữ liệu" in body
     page.wait_for_function(
         "() => { const i = document.querySelector('img.trend');"
-        " return i && i.complete && i.naturalWidth > 0; }")
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
     before = page.locator("#low-list li").count()
     total = int(page.locator("#total").inner_text())
 
@@ -130,7 +136,8 @@ def test_todays_feedback_refreshes_itself(live_server: LiveServer, browser: Any,
         _login(wide, live_server, "truong.ct")
         wide.wait_for_function(
             "() => { const i = document.querySelector('img.trend');"
-            " return i && i.complete && i.naturalWidth > 0; }")
+            " return i && i.complete && i.naturalWidth > 0; }"
+        )
         _fits(wide)
         for folder in shots:
             wide.screenshot(path=str(folder / "staff-today-1280.png"), full_page=True)

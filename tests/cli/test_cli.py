@@ -15,7 +15,7 @@ import forms
 from survey_app.commands import register_commands
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit
-from survey_app.services import exchange
+from survey_app.services.exchange import csvfile as exchange
 
 from .. import daystats_check
 from ..factories import all_responses
@@ -41,7 +41,7 @@ def test_demo_builds_a_province(demo: FlaskCliRunner) -> None:
 
 def test_demo_varies_between_units(demo: FlaskCliRunner) -> None:
     rates: dict[int, float] = {}
-    for unit_id, in db.session.execute(select(Response.unit_id).distinct()):
+    for (unit_id,) in db.session.execute(select(Response.unit_id).distinct()):
         rows = db.session.scalars(select(Response.answers).where(Response.unit_id == unit_id))
         values = [v for a in rows for k, v in a.items() if k[0] in "ABCDE"]
         rates[unit_id] = sum(v >= 4 for v in values) / len(values)
@@ -55,7 +55,7 @@ def test_demo_is_reproducible_and_not_repeated(demo: FlaskCliRunner) -> None:
 
 
 def test_demo_day_statistics_equal_a_recount(demo: FlaskCliRunner) -> None:
-    from survey_app.services import daystats
+    from survey_app.services.storage import daystats
 
     days = daystats_check.assert_stored_days_match_the_responses()
     closed = {r.local_day for r in all_responses() if daystats.closed(r.local_day)}
@@ -67,8 +67,9 @@ def test_links_json(demo: FlaskCliRunner) -> None:
     assert result.exit_code == 0
     links = json.loads(result.output)
     assert [x["counter"] for x in links] == ["Q1", "Q2"]
-    assert all(x["unit"] == "MC.VPDK" and x["url"].startswith("https://sipas.test/f/")
-               for x in links)
+    assert all(
+        x["unit"] == "MC.VPDK" and x["url"].startswith("https://sipas.test/f/") for x in links
+    )
 
 
 def test_links_unknown_unit_exits_2(demo: FlaskCliRunner) -> None:
@@ -111,23 +112,38 @@ def test_export_filters_by_local_day_and_unit(demo: FlaskCliRunner, tmp_path: Pa
     days = sorted({r.local_day for r in all_responses()})
     first, last = days[10], days[20]
     out = tmp_path / "x.csv"
-    result = demo.invoke(args=["export", "--from", first.isoformat(), "--to", last.isoformat(),
-                               "--unit", "MC.BH", "--out", str(out)])
+    result = demo.invoke(
+        args=[
+            "export",
+            "--from",
+            first.isoformat(),
+            "--to",
+            last.isoformat(),
+            "--unit",
+            "MC.BH",
+            "--out",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
-    expected = [r for r in all_responses()
-                if first <= r.local_day <= last and r.unit.code == "MC.BH.MC"]
+    expected = [
+        r for r in all_responses() if first <= r.local_day <= last and r.unit.code == "MC.BH.MC"
+    ]
     assert sorted(int(r["response_id"]) for r in rows) == [r.id for r in expected]
     assert expected
 
 
-@pytest.mark.parametrize("args", [
-    ["export", "--from", "2026-13-01", "--out", "x.csv"],
-    ["export", "--from", "2026-02-01", "--to", "2026-01-01", "--out", "x.csv"],
-    ["export", "--unit", "NOPE", "--out", "x.csv"],
-    ["demo", "--responses", "-1"],
-    ["serve", "--port", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--from", "2026-13-01", "--out", "x.csv"],
+        ["export", "--from", "2026-02-01", "--to", "2026-01-01", "--out", "x.csv"],
+        ["export", "--unit", "NOPE", "--out", "x.csv"],
+        ["demo", "--responses", "-1"],
+        ["serve", "--port", "0"],
+    ],
+)
 def test_bad_arguments_exit_2_with_a_message(runner: FlaskCliRunner, args: list[str]) -> None:
     result = runner.invoke(args=args)
     assert result.exit_code == 2, result.output
@@ -147,8 +163,11 @@ def test_uninitialised_database_gets_a_clear_message(tmp_path: Path) -> None:
 
     from survey_app.cli import main
 
-    env = {"SIPAS_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
-           "SIPAS_SECRET_KEY": "s", "SIPAS_HASH_KEY": "h"}
+    env = {
+        "SIPAS_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+        "SIPAS_SECRET_KEY": "s",
+        "SIPAS_HASH_KEY": "h",
+    }
     result = CliRunner().invoke(main, ["links"], env=env)
     assert result.exit_code == 2
     assert "sipas init" in result.output and "Traceback" not in result.output

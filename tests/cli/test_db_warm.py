@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Response, StatsBucket
-from survey_app.services import daystats, scores
-from survey_app.services.responses import VN_TZ
+from survey_app.services.analytics import scores
+from survey_app.services.clock import VN_TZ
+from survey_app.services.storage import daystats
 
 from ..factories import make_counter, make_unit, seed_questionnaires
 
@@ -27,27 +28,44 @@ def _add_responses(days_back: range) -> None:
         day = today - timedelta(days=back)
         for k in range(3):
             moment = datetime.combine(day, time(9, k), VN_TZ).astimezone(UTC)
-            db.session.add(Response(
-                questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id,
-                counter_id=counter.id, procedure_id=None, target_group="chung",
-                channel=["truc_tiep", None, "truc_tuyen_mot_phan"][k], submitted_at=moment,
-                local_day=day, answers={"A1": 1 + (back + k) % 5}, comment=None,
-                source="qr"))
+            db.session.add(
+                Response(
+                    questionnaire_id="sipas-2024-dv",
+                    unit_id=counter.unit_id,
+                    counter_id=counter.id,
+                    procedure_id=None,
+                    target_group="chung",
+                    channel=["truc_tiep", None, "truc_tuyen_mot_phan"][k],
+                    submitted_at=moment,
+                    local_day=day,
+                    answers={"A1": 1 + (back + k) % 5},
+                    comment=None,
+                    source="qr",
+                )
+            )
     db.session.commit()
 
 
 def test_warm_packs_days_and_stores_half_months_with_breakdowns(
-        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _add_responses(range(0, 60, 2))
     today = scores.today_local()
     result = runner.invoke(args=["db", "warm"])
     assert result.exit_code == 0, result.output
-    closed = [today - timedelta(days=b) for b in range(1, 59)  # the first day: 58 back
-              if daystats.closed(today - timedelta(days=b))]
+    closed = [
+        today - timedelta(days=b)
+        for b in range(1, 59)  # the first day: 58 back
+        if daystats.closed(today - timedelta(days=b))
+    ]
     assert daystats.stored_days(closed) == set(closed)  # days without responses too
     assert not daystats.stored_days([today - timedelta(days=59)])
-    kinds = {d for d, in db.session.execute(
-        select(StatsBucket.dimension).where(StatsBucket.unit_id == 0))}
+    kinds = {
+        d
+        for (d,) in db.session.execute(
+            select(StatsBucket.dimension).where(StatsBucket.unit_id == 0)
+        )
+    }
     assert kinds == {"", "channel", "procedure"}
     assert " packed now" in result.output and "channel" in result.output
 
@@ -68,8 +86,12 @@ def test_warm_without_breakdowns_and_bad_range(runner: FlaskCliRunner) -> None:
     _add_responses(range(0, 40, 3))
     result = runner.invoke(args=["db", "warm", "--no-breakdowns"])
     assert result.exit_code == 0, result.output
-    kinds = {d for d, in db.session.execute(
-        select(StatsBucket.dimension).where(StatsBucket.unit_id == 0))}
+    kinds = {
+        d
+        for (d,) in db.session.execute(
+            select(StatsBucket.dimension).where(StatsBucket.unit_id == 0)
+        )
+    }
     assert kinds == {""}
     bad = runner.invoke(args=["db", "warm", "--from", "2026-03-02", "--to", "2026-03-01"])
     assert bad.exit_code == 2 and "--from is after --to" in bad.output

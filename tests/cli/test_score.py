@@ -14,10 +14,15 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import StatsBucket
-from survey_app.services import demo, exchange, scores
+from survey_app.services import demo
+from survey_app.services.analytics import scores
+from survey_app.services.exchange import csvfile as exchange
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "survey_app" / "schemas" /
-                     "score.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "survey_app" / "schemas" / "score.schema.json").read_text(
+        encoding="utf-8"
+    )
+)
 HEADER = exchange.columns()
 
 
@@ -25,8 +30,13 @@ def write_file(path: Path, rows: list[dict[str, str]]) -> Path:
     lines = [",".join(HEADER)]
     for i, cells in enumerate(rows, start=1):
         base = {c: "" for c in HEADER}
-        base.update(response_id=str(i), submitted_at="2026-03-02T03:00:00Z",
-                    target_group="chung", questionnaire="sipas-2024-dv", source="paper")
+        base.update(
+            response_id=str(i),
+            submitted_at="2026-03-02T03:00:00Z",
+            target_group="chung",
+            questionnaire="sipas-2024-dv",
+            source="paper",
+        )
         base.update(cells)
         lines.append(",".join(base[c] for c in HEADER))
     path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
@@ -91,11 +101,12 @@ def test_hand_computed_land_only_unit(runner: FlaskCliRunner, hand_file: Path) -
     assert u2["flag"] == "meets"  # 87.5 ≥ 85 (it would be below a 90 target)
 
 
-def test_target_group_rows_carry_their_own_target(runner: FlaskCliRunner,
-                                                  hand_file: Path) -> None:
+def test_target_group_rows_carry_their_own_target(runner: FlaskCliRunner, hand_file: Path) -> None:
     rows = score_json(runner, "--input", str(hand_file), "--by", "target_group")
     assert [(r["group"]["target_group"], r["target"]) for r in rows] == [
-        ("chung", 90), ("dat_dai_xay_dung_dau_tu", 85)]
+        ("chung", 90),
+        ("dat_dai_xay_dung_dau_tu", 85),
+    ]
     whole = score_json(runner, "--input", str(hand_file))
     assert whole[0]["group"] == {} and whole[0]["n"] == 34 and whole[0]["target"] == 90
 
@@ -105,8 +116,7 @@ def test_below_flags(runner: FlaskCliRunner, tmp_path: Path) -> None:
     # 40 respondents, C1: 35 × 5 and 5 × 2 → 87.5 % (below 90, not significantly).
     rows = [dict(unit_code="LOW", C1="5" if i < 30 else "2") for i in range(40)]
     rows += [dict(unit_code="NEAR", C1="5" if i < 35 else "2") for i in range(40)]
-    data = score_json(runner, "--input", str(write_file(tmp_path / "f.csv", rows)),
-                      "--by", "unit")
+    data = score_json(runner, "--input", str(write_file(tmp_path / "f.csv", rows)), "--by", "unit")
     flags = {r["group"]["unit"]: (r["sipas"]["index"], r["flag"]) for r in data}
     assert flags["LOW"] == (pytest.approx(75.0), "below_significant")
     assert flags["NEAR"] == (pytest.approx(87.5), "below")
@@ -124,20 +134,24 @@ def test_table_rounds_to_two_decimals(runner: FlaskCliRunner, hand_file: Path) -
 
 
 def test_csv_output(runner: FlaskCliRunner, hand_file: Path) -> None:
-    result = runner.invoke(args=["score", "--input", str(hand_file), "--by", "unit",
-                                 "--format", "csv"])
+    result = runner.invoke(
+        args=["score", "--input", str(hand_file), "--by", "unit", "--format", "csv"]
+    )
     header, u1, u2 = result.output.splitlines()
     assert header.startswith("unit,n,sipas,sipas_ci_low,sipas_ci_high,A,B,C,D,E,item_A1")
     assert u2.startswith("U2,30,87.5,") and u2.endswith(",85,meets")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--by", "colour"], "colour"),
-    (["--period", "2026-Q5"], "2026-Q5"),
-    (["--period", "2026", "--from", "2026-01-01"], "--period"),
-    (["--from", "2026-03-01", "--to", "2026-01-01"], "--from"),
-    (["--unit", "NOPE"], "NOPE"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--by", "colour"], "colour"),
+        (["--period", "2026-Q5"], "2026-Q5"),
+        (["--period", "2026", "--from", "2026-01-01"], "--period"),
+        (["--from", "2026-03-01", "--to", "2026-01-01"], "--from"),
+        (["--unit", "NOPE"], "NOPE"),
+    ],
+)
 def test_wrong_arguments_exit_2(runner: FlaskCliRunner, args: list[str], message: str) -> None:
     result = runner.invoke(args=["score", *args])
     assert result.exit_code == 2, result.output
@@ -145,8 +159,9 @@ def test_wrong_arguments_exit_2(runner: FlaskCliRunner, args: list[str], message
 
 
 def test_malformed_file_names_line_and_column(runner: FlaskCliRunner, tmp_path: Path) -> None:
-    bad = write_file(tmp_path / "bad.csv", [dict(unit_code="U1", A1="5"),
-                                            dict(unit_code="U1", A1="9")])
+    bad = write_file(
+        tmp_path / "bad.csv", [dict(unit_code="U1", A1="5"), dict(unit_code="U1", A1="9")]
+    )
     result = runner.invoke(args=["score", "--input", str(bad)])
     assert result.exit_code == 2
     assert "dòng 3, cột A1" in result.output and "Traceback" not in result.output
@@ -156,6 +171,7 @@ def test_malformed_file_names_line_and_column(runner: FlaskCliRunner, tmp_path: 
 
 # --- the database ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def demo_db(runner: FlaskCliRunner) -> FlaskCliRunner:
     demo.create_organisation()
@@ -164,8 +180,9 @@ def demo_db(runner: FlaskCliRunner) -> FlaskCliRunner:
 
 
 def _leaf(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {r["group"]["unit"]: r for r in rows if r["group"]["unit"].endswith(
-        ("TTHCC", "VPDK", ".MC"))}
+    return {
+        r["group"]["unit"]: r for r in rows if r["group"]["unit"].endswith(("TTHCC", "VPDK", ".MC"))
+    }
 
 
 def test_database_equals_its_exported_file(demo_db: FlaskCliRunner, tmp_path: Path) -> None:
@@ -195,8 +212,9 @@ def test_parent_units_pool_their_children(demo_db: FlaskCliRunner) -> None:
     rows = {r["group"]["unit"]: r for r in score_json(demo_db, "--by", "unit")}
     assert rows["MC"]["n"] == 1500
     assert rows["MC.BH"]["n"] == rows["MC.BH.MC"]["n"]
-    assert rows["MC"]["n"] == sum(rows[u]["n"] for u in
-                                  ("MC.TTHCC", "MC.VPDK", "MC.BH.MC", "MC.AT.MC"))
+    assert rows["MC"]["n"] == sum(
+        rows[u]["n"] for u in ("MC.TTHCC", "MC.VPDK", "MC.BH.MC", "MC.AT.MC")
+    )
     assert rows["MC.VPDK"]["target"] == 85 and rows["MC"]["target"] == 90
 
 
@@ -211,22 +229,27 @@ def test_buckets_follow_a_load_into_the_past(demo_db: FlaskCliRunner) -> None:
 def test_counter_rows_stay_with_their_unit(demo_db: FlaskCliRunner) -> None:
     rows = score_json(demo_db, "--by", "counter", "--unit", "MC.TTHCC")
     assert [(r["group"]["unit"], r["group"]["counter"]) for r in rows] == [
-        ("MC.TTHCC", "Q1"), ("MC.TTHCC", "Q2"), ("MC.TTHCC", "Q3")]
+        ("MC.TTHCC", "Q1"),
+        ("MC.TTHCC", "Q2"),
+        ("MC.TTHCC", "Q3"),
+    ]
 
 
 def test_report_quarter_matches_its_days(demo_db: FlaskCliRunner) -> None:
     today = scores.today_local()
     start, end = today - timedelta(days=60), today - timedelta(days=20)
     by_days = score_json(demo_db, "--from", start.isoformat(), "--to", end.isoformat())
-    monthly = score_json(demo_db, "--from", start.isoformat(), "--to", end.isoformat(),
-                         "--by", "month")
+    monthly = score_json(
+        demo_db, "--from", start.isoformat(), "--to", end.isoformat(), "--by", "month"
+    )
     assert by_days[0]["n"] == sum(r["n"] for r in monthly)
     assert all(date.fromisoformat(r["group"]["month"] + "-01") <= end for r in monthly)
 
 
 def test_mean_of_children_option(demo_db: FlaskCliRunner) -> None:
-    mean = {r["group"]["unit"]: r for r in score_json(demo_db, "--by", "unit",
-                                                         "--aggregate", "mean")}
+    mean = {
+        r["group"]["unit"]: r for r in score_json(demo_db, "--by", "unit", "--aggregate", "mean")
+    }
     pooled = {r["group"]["unit"]: r for r in score_json(demo_db, "--by", "unit")}
     children = ("MC.TTHCC", "MC.VPDK", "MC.BH", "MC.AT")  # the province's direct children
     expected = sum(mean[c]["sipas"]["index"] for c in children) / 4

@@ -12,7 +12,7 @@ from survey_app.config import ConfigurationError
 from survey_app.extensions import db
 from survey_app.models import Response, utcnow
 from survey_app.services import complaints
-from survey_app.services.responses import local_day
+from survey_app.services.clock import local_day
 
 from ..conftest import make_app
 from ..factories import login_as, make_counter, make_unit, make_user
@@ -20,10 +20,17 @@ from ..factories import login_as, make_counter, make_unit, make_user
 
 def _mark_days_ago(days: float, head: object, counter: object) -> None:
     at = utcnow() - timedelta(days=days)
-    response = Response(questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id,  # type: ignore
-                        counter_id=counter.id, target_group="chung",  # type: ignore
-                        submitted_at=at, local_day=local_day(at), answers={"A1": 2},
-                        comment="Chờ lâu", source="qr")
+    response = Response(
+        questionnaire_id="sipas-2024-dv",
+        unit_id=counter.unit_id,  # type: ignore
+        counter_id=counter.id,
+        target_group="chung",  # type: ignore
+        submitted_at=at,
+        local_day=local_day(at),
+        answers={"A1": 2},
+        comment="Chờ lâu",
+        source="qr",
+    )
     db.session.add(response)
     db.session.commit()
     complaints.mark(response, "phuc_vu", head, now=at)  # type: ignore[arg-type]
@@ -48,23 +55,24 @@ def test_the_setting_decides_what_is_overdue(app: Flask, client: FlaskClient) ->
     assert '<td class="num overdue" data-label="Quá hạn">3</td>' in html
 
 
-def test_the_environment_variable_sets_it(monkeypatch: pytest.MonkeyPatch, tmp_path: object
-                                          ) -> None:
+def test_the_environment_variable_sets_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
     monkeypatch.setenv("SIPAS_COMPLAINT_DUE_DAYS", "14")
     app = make_app(f"sqlite:///{tmp_path}/x.sqlite")
     assert app.config["COMPLAINT_DUE_DAYS"] == 14
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "1.5", "true", "", "٣"])
-def test_a_bad_value_stops_the_start_up(monkeypatch: pytest.MonkeyPatch, tmp_path: object,
-                                        value: str) -> None:
+def test_a_bad_value_stops_the_start_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, value: str
+) -> None:
     monkeypatch.setenv("SIPAS_COMPLAINT_DUE_DAYS", value)
     with pytest.raises(ConfigurationError, match="SIPAS_COMPLAINT_DUE_DAYS must be a positive"):
         make_app(f"sqlite:///{tmp_path}/x.sqlite")
 
 
-def test_the_cli_says_what_is_wrong_without_a_traceback(monkeypatch: pytest.MonkeyPatch
-                                                        ) -> None:
+def test_the_cli_says_what_is_wrong_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
     from survey_app.cli import main

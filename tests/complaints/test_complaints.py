@@ -12,18 +12,25 @@ from flask.testing import FlaskClient
 from survey_app.extensions import db
 from survey_app.models import Complaint, Counter, Response, User, utcnow
 from survey_app.services import complaints
+from survey_app.services.clock import local_day
 from survey_app.services.complaints import ComplaintError, NotAllowed
-from survey_app.services.responses import local_day
 
 from ..factories import csrf_of, login_as, make_counter, make_unit, make_user
 
 
 def _respond(counter: Counter, comment: str | None = "Chờ lâu quá") -> Response:
     at = utcnow()
-    response = Response(questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id,
-                        counter_id=counter.id, target_group="chung", submitted_at=at,
-                        local_day=local_day(at), answers={"A1": 2}, comment=comment,
-                        source="qr")
+    response = Response(
+        questionnaire_id="sipas-2024-dv",
+        unit_id=counter.unit_id,
+        counter_id=counter.id,
+        target_group="chung",
+        submitted_at=at,
+        local_day=local_day(at),
+        answers={"A1": 2},
+        comment=comment,
+        source="qr",
+    )
     db.session.add(response)
     db.session.commit()
     return response
@@ -34,8 +41,9 @@ def counter(app: Flask) -> Counter:
     return make_counter(make_unit("U1", "Đơn vị Một"), "Q1", "Quầy Một")
 
 
-def _post(client: FlaskClient, path: str, data: dict[str, str] | None = None,
-          page: str = "/phan-anh") -> int:
+def _post(
+    client: FlaskClient, path: str, data: dict[str, str] | None = None, page: str = "/phan-anh"
+) -> int:
     token = csrf_of(client, page)
     return client.post(path, data={"csrf_token": token, **(data or {})}).status_code
 
@@ -55,8 +63,12 @@ def test_full_handling_writes_history(counter: Counter) -> None:
     assert c.status == "da_giao" and c.closed_at is None
     events = complaints.history(c)
     assert [(e.action, e.actor.username) for e in events] == [
-        ("danh_dau", "nv.mot"), ("giao", "truong"), ("tra_loi", "nv.mot"), ("dong", "truong"),
-        ("mo_lai", "truong")]
+        ("danh_dau", "nv.mot"),
+        ("giao", "truong"),
+        ("tra_loi", "nv.mot"),
+        ("dong", "truong"),
+        ("mo_lai", "truong"),
+    ]
     assert events[1].note == "nv.mot" and events[2].note == "Đã hướng dẫn lại thủ tục."
 
 
@@ -127,8 +139,7 @@ def test_other_unit_answers_404(counter: Counter, client: FlaskClient) -> None:
     login_as(client, "unit_head", make_unit("U2", "Đơn vị Hai"))
     assert client.get(f"/phan-anh/{c.id}").status_code == 404
     assert _post(client, f"/phan-anh/{c.id}/dong") == 404
-    assert _post(client, f"/phan-anh/danh-dau/{_respond(counter).id}",
-                 {"kind": "phuc_vu"}) == 404
+    assert _post(client, f"/phan-anh/danh-dau/{_respond(counter).id}", {"kind": "phuc_vu"}) == 404
     assert "Chờ lâu quá" not in client.get("/phan-anh").get_data(as_text=True)
 
 
@@ -152,11 +163,15 @@ def test_mark_over_http_and_csrf_required(counter: Counter, client: FlaskClient)
     login_as(client, "staff", counter.unit)
     html = client.get("/nhan-vien").get_data(as_text=True)
     assert "Đánh dấu là phản ánh" in html and 'href="/phan-anh"' in html
-    assert client.post(f"/phan-anh/danh-dau/{response.id}",
-                       data={"kind": "phuc_vu"}).status_code == 400
+    assert (
+        client.post(f"/phan-anh/danh-dau/{response.id}", data={"kind": "phuc_vu"}).status_code
+        == 400
+    )
     assert db.session.query(Complaint).count() == 0
-    got = client.post(f"/phan-anh/danh-dau/{response.id}",
-                      data={"csrf_token": csrf_of(client, "/nhan-vien"), "kind": "phuc_vu"})
+    got = client.post(
+        f"/phan-anh/danh-dau/{response.id}",
+        data={"csrf_token": csrf_of(client, "/nhan-vien"), "kind": "phuc_vu"},
+    )
     assert got.status_code == 303
     assert db.session.query(Complaint).count() == 1
     assert "Đã là phản ánh" in client.get("/nhan-vien").get_data(as_text=True)
@@ -195,8 +210,9 @@ def test_wrong_state_over_http_is_400(counter: Counter, client: FlaskClient) -> 
 
 def test_script_comment_shows_as_text(counter: Counter, client: FlaskClient) -> None:
     head = make_user("truong", "unit_head", counter.unit)
-    c = complaints.mark(_respond(counter, '<script>alert(1)</script> Cán bộ <b>chậm</b>'),
-                        "phuc_vu", head)
+    c = complaints.mark(
+        _respond(counter, "<script>alert(1)</script> Cán bộ <b>chậm</b>"), "phuc_vu", head
+    )
     complaints.answer(c, "<i>Xin lỗi</i>", head)
     login_as(client, "unit_head", counter.unit)
     for path in ("/phan-anh", f"/phan-anh/{c.id}"):

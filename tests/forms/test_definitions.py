@@ -12,8 +12,32 @@ import forms
 from forms import DefinitionError, SectionKind, parse
 from forms.loader import DEFINITIONS
 
-METHOD_DV = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "D1", "D2", "D3",
-             "E1", "E2", "E3", "Q5", "Q6", "X5", "X6", "X7", "X8", "X9", "X10"]
+METHOD_DV = [
+    "A1",
+    "A2",
+    "A3",
+    "B1",
+    "B2",
+    "B3",
+    "B4",
+    "C1",
+    "C2",
+    "C3",
+    "D1",
+    "D2",
+    "D3",
+    "E1",
+    "E2",
+    "E3",
+    "Q5",
+    "Q6",
+    "X5",
+    "X6",
+    "X7",
+    "X8",
+    "X9",
+    "X10",
+]
 
 
 def _raw(version: str = "sipas-2024-dv") -> dict[str, Any]:
@@ -53,18 +77,23 @@ def test_export_column_order_follows_method() -> None:
     assert codes[21:] == ("Q5", "Q6", "X5", "X6", "X7", "X8", "X9", "X10")
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda r: r["sections"][1]["items"].append(copy.deepcopy(r["sections"][0]["items"][0])),
-     "used twice"),
-    (lambda r: r["sections"][0]["items"][0].update(scale="nope"), "unknown scale"),
-    (lambda r: r["sections"][0]["items"][0].update(scale="tien_3"), "does not fit"),
-    (lambda r: r["sections"][0]["items"][0].update(code="a-1"), "malformed item code"),
-    (lambda r: r.update(id="Bad Id"), "version id"),
-    (lambda r: r["sections"][0].update(kind="policy"), "unknown kind"),
-    (lambda r: r.update(context_fields=["phone"]), "unknown"),
-    (lambda r: r["scales"]["hai_long_5"].update(success=[6]), "success"),
-    (lambda r: r["sections"][0]["items"][0].update(text={"en": "only English"}), "'vi'"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (
+            lambda r: r["sections"][1]["items"].append(copy.deepcopy(r["sections"][0]["items"][0])),
+            "used twice",
+        ),
+        (lambda r: r["sections"][0]["items"][0].update(scale="nope"), "unknown scale"),
+        (lambda r: r["sections"][0]["items"][0].update(scale="tien_3"), "does not fit"),
+        (lambda r: r["sections"][0]["items"][0].update(code="a-1"), "malformed item code"),
+        (lambda r: r.update(id="Bad Id"), "version id"),
+        (lambda r: r["sections"][0].update(kind="policy"), "unknown kind"),
+        (lambda r: r.update(context_fields=["phone"]), "unknown"),
+        (lambda r: r["scales"]["hai_long_5"].update(success=[6]), "success"),
+        (lambda r: r["sections"][0]["items"][0].update(text={"en": "only English"}), "'vi'"),
+    ],
+)
 def test_invalid_definitions_are_refused(mutate: Any, message: str) -> None:
     raw = _raw()
     mutate(raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from survey_app.services import exchange
+from survey_app.services.exchange import csvfile as exchange
 
 from ..factories import make_counter, make_procedure, make_unit
 
@@ -21,14 +21,25 @@ def world() -> dict[str, Any]:
     counter_out = make_counter(outside)
     proc = make_procedure(inside, "1.004227", "Đăng ký đất đai lần đầu")
     general = make_procedure(inside, "2.000889", "Đăng ký khai sinh", "chung")
-    return {"root": root, "in": inside, "out": outside, "counter_in": counter_in,
-            "counter_out": counter_out, "land": proc, "general": general}
+    return {
+        "root": root,
+        "in": inside,
+        "out": outside,
+        "counter_in": counter_in,
+        "counter_out": counter_out,
+        "land": proc,
+        "general": general,
+    }
 
 
 def row(**cells: str) -> dict[str, str]:
     base = dict.fromkeys(HEADER, "")
-    base.update(submitted_at="2026-03-02T09:15:00+07:00", unit_code="IN",
-                target_group="chung", questionnaire="sipas-2024-dv")
+    base.update(
+        submitted_at="2026-03-02T09:15:00+07:00",
+        unit_code="IN",
+        target_group="chung",
+        questionnaire="sipas-2024-dv",
+    )
     base.update(cells)
     return base
 

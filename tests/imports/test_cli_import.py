@@ -32,8 +32,9 @@ def test_dry_run_stores_nothing(app: Flask, runner: FlaskCliRunner, tmp_path: Pa
     assert all_responses() == []
 
 
-def test_a_bad_file_exits_2_and_lists_every_error_on_stderr(app: Flask, runner: FlaskCliRunner,
-                                                            tmp_path: Path) -> None:
+def test_a_bad_file_exits_2_and_lists_every_error_on_stderr(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     world()
     path = write_csv(tmp_path / "bad.csv", [row(A1="5"), row(A1="9"), row(unit_code="X", A1="1")])
     result = runner.invoke(args=["import", str(path)])
@@ -45,8 +46,9 @@ def test_a_bad_file_exits_2_and_lists_every_error_on_stderr(app: Flask, runner: 
     assert all_responses() == []
 
 
-def test_wrong_arguments_exit_2_with_one_message(app: Flask, runner: FlaskCliRunner,
-                                                 tmp_path: Path) -> None:
+def test_wrong_arguments_exit_2_with_one_message(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     missing = runner.invoke(args=["import", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
     other = tmp_path / "data.json"

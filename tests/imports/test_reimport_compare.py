@@ -18,7 +18,11 @@ from sqlalchemy import func, select, text
 import forms
 from survey_app.extensions import db
 from survey_app.models import Response
-from survey_app.services import bulkload, exchange, importer, org, responses
+from survey_app.services import org
+from survey_app.services.exchange import csvfile as exchange
+from survey_app.services.exchange import importer
+from survey_app.services.ingest import responses
+from survey_app.services.storage import bulkload
 
 from ..factories import token_of
 from .helpers import row, world, write_csv
@@ -32,24 +36,44 @@ def _rows() -> list[dict[str, str]]:
     """Five stored responses with ids, every field used somewhere (lines 2–6)."""
     return [
         row(response_id="11", A1="5", B1="4"),
-        row(response_id="12", counter_code="Q1", procedure_code="2.000889",
-            channel="truc_tiep", A1="3", C1="2", comment="Cán bộ tận tình"),
-        row(response_id="13", submitted_at="2026-03-03T10:00:00.999999+07:00",
-            A2="4", X10="1"),
-        row(response_id="14", counter_code="Q1", procedure_code="1.004227",
-            target_group="dat_dai_xay_dung_dau_tu", A1="1", Q5="2", source="kiosk"),
-        row(response_id="15", questionnaire="sipas-2024-nhanh", Q5="2", Q6="1",
-            comment="Tốt, nhanh"),
+        row(
+            response_id="12",
+            counter_code="Q1",
+            procedure_code="2.000889",
+            channel="truc_tiep",
+            A1="3",
+            C1="2",
+            comment="Cán bộ tận tình",
+        ),
+        row(response_id="13", submitted_at="2026-03-03T10:00:00.999999+07:00", A2="4", X10="1"),
+        row(
+            response_id="14",
+            counter_code="Q1",
+            procedure_code="1.004227",
+            target_group="dat_dai_xay_dung_dau_tu",
+            A1="1",
+            Q5="2",
+            source="kiosk",
+        ),
+        row(
+            response_id="15", questionnaire="sipas-2024-nhanh", Q5="2", Q6="1", comment="Tốt, nhanh"
+        ),
     ]
 
 
 # (index of the row changed, its changed cells, the fields named; "" = the same response)
 CASES = {
-    "submitted_at one second later": (0, {"submitted_at": "2026-03-02T09:15:01+07:00"},
-                                      "submitted_at"),
+    "submitted_at one second later": (
+        0,
+        {"submitted_at": "2026-03-02T09:15:01+07:00"},
+        "submitted_at",
+    ),
     "submitted_at 0.4 s later": (0, {"submitted_at": "2026-03-02T09:15:00.4+07:00"}, ""),
     "submitted_at .999999 cut to the second": (
-        2, {"submitted_at": "2026-03-03T10:00:00+07:00"}, ""),
+        2,
+        {"submitted_at": "2026-03-03T10:00:00+07:00"},
+        "",
+    ),
     "submitted_at in UTC, same moment": (0, {"submitted_at": "2026-03-02T02:15:00Z"}, ""),
     "unit": (0, {"unit_code": "OUT"}, "unit_code"),
     "counter added": (0, {"counter_code": "Q1"}, "counter_code"),
@@ -61,8 +85,11 @@ CASES = {
     "channel removed": (1, {"channel": ""}, "channel"),
     "channel changed": (1, {"channel": "buu_chinh"}, "channel"),
     "questionnaire": (4, {"questionnaire": "sipas-2024-dv"}, "questionnaire"),
-    "questionnaire and its answers": (4, {"questionnaire": "sipas-2024-dv", "Q5": "",
-                                          "A1": "2"}, "questionnaire, answers"),
+    "questionnaire and its answers": (
+        4,
+        {"questionnaire": "sipas-2024-dv", "Q5": "", "A1": "2"},
+        "questionnaire, answers",
+    ),
     "source": (3, {"source": "zalo"}, "source"),
     "source left empty (paper) for kiosk": (3, {"source": ""}, "source"),
     "source written out as paper": (0, {"source": "paper"}, ""),
@@ -103,31 +130,41 @@ def test_fields_that_differ_are_named_in_the_file_order(app: Flask, tmp_path: Pa
     original = _rows()
     importer.import_file(write_csv(tmp_path / "first.csv", original))
     changed = [dict(r) for r in original]
-    changed[1].update(comment="", A1="4", submitted_at="2026-03-02T09:16:00+07:00",
-                      source="kiosk", channel="")
+    changed[1].update(
+        comment="", A1="4", submitted_at="2026-03-02T09:16:00+07:00", source="kiosk", channel=""
+    )
     changed[3].update(unit_code="OUT", counter_code="Q1")  # OUT's own counter Q1
     with pytest.raises(importer.ImportRefused) as caught:
         importer.import_file(write_csv(tmp_path / "again.csv", changed))
     got = [(p.line, p.message) for p in caught.value.problems]
     assert got == [
-        (3, importer.CHANGED.format(rid=12, what="submitted_at, channel, source, answers, "
-                                    "comment")),
+        (
+            3,
+            importer.CHANGED.format(rid=12, what="submitted_at, channel, source, answers, comment"),
+        ),
         (5, importer.CHANGED.format(rid=14, what="unit_code, counter_code")),
     ]
 
 
 @pytest.mark.parametrize("chunks", [(100_000, 900), (3, 2)], ids=["one-read", "many-reads"])
-def test_stored_ids_among_other_stored_ids(app: Flask, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch,
-                                           chunks: tuple[int, int]) -> None:
+def test_stored_ids_among_other_stored_ids(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: tuple[int, int]
+) -> None:
     """Ids read by range (the stored rows between them not in the file are left out) or in
     lists (scattered ids), in one read or several: the same outcome."""
     monkeypatch.setattr(importer, "_READ", chunks[0])
     monkeypatch.setattr(importer, "_CHUNK", chunks[1])
     world()
     ids = [*range(1, 21), 5_000, 90_000, 2_000_000_000]
-    stored = [row(response_id=str(i), A1=str(1 + i % 5), B2=str(1 + i % 3),
-                  comment="" if i % 4 else f"ý kiến {i}") for i in ids]
+    stored = [
+        row(
+            response_id=str(i),
+            A1=str(1 + i % 5),
+            B2=str(1 + i % 3),
+            comment="" if i % 4 else f"ý kiến {i}",
+        )
+        for i in ids
+    ]
     importer.import_file(write_csv(tmp_path / "all.csv", stored))
     odd = [r for k, r in enumerate(stored) if k % 2 == 0]  # ids 1, 3, …, 19 and two far ones
     for part in (odd[:10], odd):  # a dense run (ids 1–19 read as a range), scattered ids
@@ -146,8 +183,7 @@ def test_stored_ids_among_other_stored_ids(app: Flask, tmp_path: Path,
     assert (mixed.added, mixed.skipped, mixed.kept_ids) == (1, 3, 1)
 
 
-def test_rows_stored_online_are_recognised_in_their_export(app: Flask,
-                                                           tmp_path: Path) -> None:
+def test_rows_stored_online_are_recognised_in_their_export(app: Flask, tmp_path: Path) -> None:
     """The online path stores the answers' JSON in the citizen's order with spaces (not as
     the bulk loader writes it): the export of such rows imports as already stored, and a
     changed answer is still found."""
@@ -159,15 +195,25 @@ def test_rows_stored_online_are_recognised_in_their_export(app: Flask,
     sent = [{"X5": 4, "C1": 3, "A1": 5}, {"B2": "2", "A3": 1}, {"E3": 5}]
     ids = []
     for k, answers in enumerate(sent):
-        stored = responses.submit(info, q, responses.Submission(
-            answers=answers, channel="truc_tiep" if k else None,
-            comment="  Rất hài lòng  " if k == 1 else None,
-            submitted_at=moment + timedelta(minutes=k)))
+        stored = responses.submit(
+            info,
+            q,
+            responses.Submission(
+                answers=answers,
+                channel="truc_tiep" if k else None,
+                comment="  Rất hài lòng  " if k == 1 else None,
+                submitted_at=moment + timedelta(minutes=k),
+            ),
+        )
         ids.append(stored.response_id)
-    as_stored = list(db.session.execute(text(
-        "SELECT CAST(answers AS TEXT) FROM responses ORDER BY id")).scalars())
-    written = bulkload.answers_json(importer._dicts_matrix(
-        [{c: int(v) for c, v in a.items()} for a in sent]))
+    as_stored = list(
+        db.session.execute(
+            text("SELECT CAST(answers AS TEXT) FROM responses ORDER BY id")
+        ).scalars()
+    )
+    written = bulkload.answers_json(
+        importer._dicts_matrix([{c: int(v) for c, v in a.items()} for a in sent])
+    )
     assert as_stored[0] != written[0] and as_stored[1] != written[1]  # another way
     out = tmp_path / "online.csv"
     assert exchange.export_file(out) == 3
@@ -188,21 +234,27 @@ def test_rows_stored_online_are_recognised_in_their_export(app: Flask,
     assert problem.message == importer.CHANGED.format(rid=ids[1], what="answers")
 
 
-def test_stored_answers_written_by_hand_compare_as_code_value(app: Flask,
-                                                             tmp_path: Path) -> None:
+def test_stored_answers_written_by_hand_compare_as_code_value(app: Flask, tmp_path: Path) -> None:
     """Stored JSON with other spacing or key order is the same, a value stored as text
     "4" is the number 4 (as before); what the file cannot hold (an answer 0, an unknown
     item code) differs."""
     world()
-    path = write_csv(tmp_path / "first.csv", [row(response_id=str(i), A1="5", B1="4")
-                                              for i in range(1, 6)])
+    path = write_csv(
+        tmp_path / "first.csv", [row(response_id=str(i), A1="5", B1="4") for i in range(1, 6)]
+    )
     importer.import_file(path)
-    stored = {2: '{ "B1" : 4,"A1":5 }', 3: '{"A1": 5, "B1": 4, "C1": 0}',
-              4: '{"A1": 5, "B1": 4, "ZZ": 3}', 5: '{"A1": 5, "B1": "4"}'}
+    stored = {
+        2: '{ "B1" : 4,"A1":5 }',
+        3: '{"A1": 5, "B1": 4, "C1": 0}',
+        4: '{"A1": 5, "B1": 4, "ZZ": 3}',
+        5: '{"A1": 5, "B1": "4"}',
+    }
     json_value = ":a" if db.engine.dialect.name == "sqlite" else "CAST(:a AS json)"
     for rid, answers in stored.items():
-        db.session.execute(text(f"UPDATE responses SET answers = {json_value} WHERE id = :i"),
-                           {"a": answers, "i": rid})
+        db.session.execute(
+            text(f"UPDATE responses SET answers = {json_value} WHERE id = :i"),
+            {"a": answers, "i": rid},
+        )
     db.session.commit()
     with pytest.raises(importer.ImportRefused) as caught:
         importer.import_file(path)

@@ -23,8 +23,13 @@ def _csv_bytes(tmp_path: Path, rows: list[dict[str, str]]) -> bytes:
     return write_csv(tmp_path / "up.csv", rows).read_bytes()
 
 
-def _upload(client: FlaskClient, data: bytes, name: str = "phieu.csv",
-            source: str = "", token: str | None = None) -> Any:
+def _upload(
+    client: FlaskClient,
+    data: bytes,
+    name: str = "phieu.csv",
+    source: str = "",
+    token: str | None = None,
+) -> Any:
     fields: dict[str, Any] = {"file": (io.BytesIO(data), name), "source": source}
     if token is not False:
         fields["csrf_token"] = token or csrf_of(client, "/nhap-du-lieu")
@@ -57,31 +62,39 @@ def test_admin_previews_then_confirms(app: Flask, client: FlaskClient, tmp_path:
     again = client.post(f"/nhap-du-lieu/{upload_id}", data={"csrf_token": token})
     assert again.status_code == 404  # the upload is gone once imported
     # the same file again: recognised, nothing to confirm
-    html = _upload(client, _csv_bytes(tmp_path, [row(A1="5"), row(unit_code="OUT", A1="2")])
-                   ).get_data(as_text=True)
+    html = _upload(
+        client, _csv_bytes(tmp_path, [row(A1="5"), row(unit_code="OUT", A1="2")])
+    ).get_data(as_text=True)
     assert "Mọi phiếu trong tệp đều đã có" in html and "Xác nhận nhập" not in html
     assert len(all_responses()) == 2
 
 
-def test_office_rows_outside_its_units_are_refused(app: Flask, client: FlaskClient,
-                                                   tmp_path: Path) -> None:
+def test_office_rows_outside_its_units_are_refused(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
     w = world()
     login_as(client, "office", w["in"])
-    resp = _upload(client, _csv_bytes(tmp_path, [row(A1="5"), row(unit_code="OUT", A1="1"),
-                                                 row(unit_code="P", A1="1")]))
+    resp = _upload(
+        client,
+        _csv_bytes(
+            tmp_path, [row(A1="5"), row(unit_code="OUT", A1="1"), row(unit_code="P", A1="1")]
+        ),
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert "có 2 lỗi; chưa nhập phiếu nào" in html
-    assert re.search(r'<td class="num">3</td><td>unit_code</td><td class="reason">đơn vị '
-                     r"&#39;OUT&#39; nằm ngoài phạm vi", html)
+    assert re.search(
+        r'<td class="num">3</td><td>unit_code</td><td class="reason">đơn vị '
+        r"&#39;OUT&#39; nằm ngoài phạm vi",
+        html,
+    )
     assert re.search(r'<td class="num">4</td><td>unit_code</td>', html)
     assert "Xác nhận nhập" not in html and all_responses() == []
     ok = _upload(client, _csv_bytes(tmp_path, [row(A1="5")]))
     assert ok.status_code == 200 and 'id="n-new">1<' in ok.get_data(as_text=True)
 
 
-def test_every_error_is_listed_and_escaped(app: Flask, client: FlaskClient,
-                                           tmp_path: Path) -> None:
+def test_every_error_is_listed_and_escaped(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
     world()
     login_as(client, "admin", None)
     bad = [row(A1="5")] + [row(A1="8") for _ in range(5)] + [row(unit_code="<b>x</b>", A1="1")]
@@ -93,13 +106,15 @@ def test_every_error_is_listed_and_escaped(app: Flask, client: FlaskClient,
     assert all_responses() == []
 
 
-def test_confirm_needs_csrf_and_the_uploader(app: Flask, client: FlaskClient,
-                                             tmp_path: Path) -> None:
+def test_confirm_needs_csrf_and_the_uploader(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
     world()
     login_as(client, "admin", None)
     assert _upload(client, _csv_bytes(tmp_path, [row(A1="5")]), token=False).status_code == 400
-    upload_id = _upload_id(_upload(client, _csv_bytes(tmp_path, [row(A1="5")]))
-                           .get_data(as_text=True))
+    upload_id = _upload_id(
+        _upload(client, _csv_bytes(tmp_path, [row(A1="5")])).get_data(as_text=True)
+    )
     assert client.post(f"/nhap-du-lieu/{upload_id}").status_code == 400  # no CSRF token
     other = app.test_client()
     login_as(other, "admin", None, "quan.tri.hai")
@@ -108,36 +123,44 @@ def test_confirm_needs_csrf_and_the_uploader(app: Flask, client: FlaskClient,
     assert all_responses() == []
     g.pop("_login_user", None)  # the test's app context outlives requests: forget "other"
     token = csrf_of(client, "/nhap-du-lieu")
-    assert client.post(f"/nhap-du-lieu/{upload_id}",
-                       data={"csrf_token": token}).status_code == 303
+    assert client.post(f"/nhap-du-lieu/{upload_id}", data={"csrf_token": token}).status_code == 303
     assert len(all_responses()) == 1
 
 
-def test_the_confirmation_imports_the_previewed_file(app: Flask, client: FlaskClient,
-                                                     tmp_path: Path) -> None:
+def test_the_confirmation_imports_the_previewed_file(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
     world()
     login_as(client, "admin", None)
-    upload_id = _upload_id(_upload(client, _csv_bytes(tmp_path, [row(A1="5")]))
-                           .get_data(as_text=True))
+    upload_id = _upload_id(
+        _upload(client, _csv_bytes(tmp_path, [row(A1="5")])).get_data(as_text=True)
+    )
     token = csrf_of(client, "/nhap-du-lieu")
     # a client re-sending another file with the confirmation changes nothing
-    fields = {"csrf_token": token, "file": (io.BytesIO(_csv_bytes(
-        tmp_path, [row(A1="1"), row(A1="1")])), "other.csv")}
-    resp = client.post(f"/nhap-du-lieu/{upload_id}", data=fields,
-                       content_type="multipart/form-data")
+    fields = {
+        "csrf_token": token,
+        "file": (io.BytesIO(_csv_bytes(tmp_path, [row(A1="1"), row(A1="1")])), "other.csv"),
+    }
+    resp = client.post(
+        f"/nhap-du-lieu/{upload_id}", data=fields, content_type="multipart/form-data"
+    )
     assert resp.status_code == 303
     assert [r.answers for r in all_responses()] == [{"A1": 5}]
 
 
-@pytest.mark.parametrize(("name", "data", "status", "message"), [
-    ("phieu.txt", b"a,b\n", 400, "Chỉ nhận tệp .csv hoặc .xlsx"),
-    ("phieu.csv", b"", 400, "rỗng"),
-    ("phieu.csv", b"\xef\xbb\xbf\r\n", 400, "rỗng"),
-    ("phieu.xlsx", b"not a zip", 400, "không đọc được tệp Excel"),
-    ("phieu.csv", "ngày,đơn vị\n1,2\n".encode(), 400, "thiếu cột bắt buộc"),
-])
-def test_friendly_refusals(app: Flask, client: FlaskClient, name: str, data: bytes,
-                           status: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "status", "message"),
+    [
+        ("phieu.txt", b"a,b\n", 400, "Chỉ nhận tệp .csv hoặc .xlsx"),
+        ("phieu.csv", b"", 400, "rỗng"),
+        ("phieu.csv", b"\xef\xbb\xbf\r\n", 400, "rỗng"),
+        ("phieu.xlsx", b"not a zip", 400, "không đọc được tệp Excel"),
+        ("phieu.csv", "ngày,đơn vị\n1,2\n".encode(), 400, "thiếu cột bắt buộc"),
+    ],
+)
+def test_friendly_refusals(
+    app: Flask, client: FlaskClient, name: str, data: bytes, status: int, message: str
+) -> None:
     login_as(client, "admin", None)
     resp = _upload(client, data, name)
     assert resp.status_code == status
@@ -149,17 +172,20 @@ def test_no_file_and_too_big(app: Flask, client: FlaskClient) -> None:
     app.config["IMPORT_MAX_MB"] = 1
     login_as(client, "admin", None)
     token = csrf_of(client, "/nhap-du-lieu")
-    resp = client.post("/nhap-du-lieu", data={"csrf_token": token, "source": ""},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/nhap-du-lieu",
+        data={"csrf_token": token, "source": ""},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 400 and "Vui lòng chọn tệp" in resp.get_data(as_text=True)
     body = b"--x\r\n" + b" " * (2 * 1024 * 1024)  # refused on its Content-Length alone
-    resp = client.post("/nhap-du-lieu", data=body,
-                       content_type="multipart/form-data; boundary=x")
+    resp = client.post("/nhap-du-lieu", data=body, content_type="multipart/form-data; boundary=x")
     assert resp.status_code == 413 and "Tệp lớn quá 1 MB" in resp.get_data(as_text=True)
 
 
 def test_template_lists_the_scope_and_a_filled_copy_imports(
-        app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
     w = world()
     login_as(client, "office", w["in"])
     resp = client.get("/nhap-du-lieu/mau.xlsx")
@@ -188,12 +214,27 @@ def test_template_lists_the_scope_and_a_filled_copy_imports(
     from datetime import datetime
 
     values = [
-        {"submitted_at": datetime(2026, 3, 2, 9, 15), "unit_code": "IN", "counter_code": "Q1",
-         "procedure_code": "1.004227", "target_group": "dat_dai_xay_dung_dau_tu",
-         "channel": "truc_tiep", "questionnaire": "sipas-2024-dv", "A1": 5, "B1": 4,
-         "Q5": 1, "comment": "Hướng dẫn tận tình,\nrất hài lòng"},
-        {"submitted_at": "2026-03-02", "unit_code": "IN", "target_group": "chung",
-         "questionnaire": "sipas-2024-nhanh", "A0": 4, "E0": 3},
+        {
+            "submitted_at": datetime(2026, 3, 2, 9, 15),
+            "unit_code": "IN",
+            "counter_code": "Q1",
+            "procedure_code": "1.004227",
+            "target_group": "dat_dai_xay_dung_dau_tu",
+            "channel": "truc_tiep",
+            "questionnaire": "sipas-2024-dv",
+            "A1": 5,
+            "B1": 4,
+            "Q5": 1,
+            "comment": "Hướng dẫn tận tình,\nrất hài lòng",
+        },
+        {
+            "submitted_at": "2026-03-02",
+            "unit_code": "IN",
+            "target_group": "chung",
+            "questionnaire": "sipas-2024-nhanh",
+            "A0": 4,
+            "E0": 3,
+        },
     ]
     for r, cells in enumerate(values, start=2):
         for code, value in cells.items():
@@ -203,8 +244,10 @@ def test_template_lists_the_scope_and_a_filled_copy_imports(
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200, html[:3000]
     token = csrf_of(client, "/nhap-du-lieu")
-    assert client.post(f"/nhap-du-lieu/{_upload_id(html)}",
-                       data={"csrf_token": token}).status_code == 303
+    assert (
+        client.post(f"/nhap-du-lieu/{_upload_id(html)}", data={"csrf_token": token}).status_code
+        == 303
+    )
     first, second = all_responses()
     assert first.answers == {"A1": 5, "B1": 4, "Q5": 1} and first.counter_id == w["counter_in"].id
     assert first.comment == "Hướng dẫn tận tình,\nrất hài lòng" and first.source == "paper"
@@ -212,8 +255,7 @@ def test_template_lists_the_scope_and_a_filled_copy_imports(
     assert second.answers == {"A0": 4, "E0": 3} and str(second.local_day) == "2026-03-02"
 
 
-def test_xlsx_errors_name_the_sheet_row(app: Flask, client: FlaskClient,
-                                        tmp_path: Path) -> None:
+def test_xlsx_errors_name_the_sheet_row(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
     w = world()
     login_as(client, "office", w["in"])
     path = tmp_path / "mau.xlsx"
@@ -221,9 +263,13 @@ def test_xlsx_errors_name_the_sheet_row(app: Flask, client: FlaskClient,
     book = load_workbook(path)
     sheet = book["Phiếu"]
     for r, (unit, answer) in enumerate((("IN", 5), ("IN", 9), ("OUT", 4)), start=2):
-        for code, value in (("submitted_at", "2026-03-02 08:00"), ("unit_code", unit),
-                            ("target_group", "chung"), ("questionnaire", "sipas-2024-dv"),
-                            ("A1", answer)):
+        for code, value in (
+            ("submitted_at", "2026-03-02 08:00"),
+            ("unit_code", unit),
+            ("target_group", "chung"),
+            ("questionnaire", "sipas-2024-dv"),
+            ("A1", answer),
+        ):
             sheet.cell(row=r, column=HEADER.index(code) + 1, value=value)
     book.save(path)
     html = _upload(client, path.read_bytes(), "sai.xlsx").get_data(as_text=True)
@@ -232,21 +278,24 @@ def test_xlsx_errors_name_the_sheet_row(app: Flask, client: FlaskClient,
     assert all_responses() == []
 
 
-def test_a_file_larger_than_an_ordinary_form_uploads(app: Flask, client: FlaskClient,
-                                                     tmp_path: Path) -> None:
+def test_a_file_larger_than_an_ordinary_form_uploads(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
     world()
     login_as(client, "admin", None)
-    rows = [row(A1=str(1 + k % 5), B1="4", comment=f"Góp ý số {k} " + "x" * 60)
-            for k in range(1500)]
+    rows = [
+        row(A1=str(1 + k % 5), B1="4", comment=f"Góp ý số {k} " + "x" * 60) for k in range(1500)
+    ]
     data = _csv_bytes(tmp_path, rows)
     assert len(data) > app.config["MAX_CONTENT_LENGTH"]
     html = _upload(client, data).get_data(as_text=True)
     assert 'id="n-new">1500<' in html
 
 
-def test_a_workbook_that_unpacks_too_big_is_refused(app: Flask, client: FlaskClient,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from survey_app.services import importer
+def test_a_workbook_that_unpacks_too_big_is_refused(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from survey_app.services.exchange import importer
 
     login_as(client, "admin", None)
     template = client.get("/nhap-du-lieu/mau.xlsx").data

@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, Unit
-from survey_app.services import complaints, integrity, org, responses
-from survey_app.services.overview import parse_filters
+from survey_app.services import complaints, org
+from survey_app.services.analytics import integrity
+from survey_app.services.analytics.office import parse_filters
+from survey_app.services.ingest import responses
 
 from ..factories import login_as, make_counter, make_unit, make_user, token_of
 
@@ -34,8 +36,9 @@ def wilson(x: int, n: int) -> tuple[float, float, float]:
     return 100 * p, 100 * (centre - half), 100 * (centre + half)
 
 
-def _submit(counter: Counter, answers: dict[str, int], when: datetime,
-            comment: str | None = None) -> int:
+def _submit(
+    counter: Counter, answers: dict[str, int], when: datetime, comment: str | None = None
+) -> int:
     info = org.counter_by_token(token_of(counter))
     assert info is not None
     sub = responses.Submission(answers=answers, comment=comment, submitted_at=when)
@@ -52,11 +55,13 @@ def world(app: Flask) -> dict[str, object]:
     root = make_unit("P", "Tỉnh thử")
     a = make_unit("A", "Trung tâm A", parent=root)
     b = make_unit("B", "Trung tâm B", parent=root)
-    a1, a2, b1 = make_counter(a, "Q1", "Quầy A1"), make_counter(a, "Q2", "Quầy A2"), \
-        make_counter(b, "Q1", "Quầy B1")
+    a1, a2, b1 = (
+        make_counter(a, "Q1", "Quầy A1"),
+        make_counter(a, "Q2", "Quầy A2"),
+        make_counter(b, "Q1", "Quầy B1"),
+    )
     for i in range(10):
-        _submit(a1, {"C1": 4, "Q5": (2, 3, 2)[i] if i < 3 else 1,
-                     "Q6": 3 if i == 9 else 1}, MARCH)
+        _submit(a1, {"C1": 4, "Q5": (2, 3, 2)[i] if i < 3 else 1, "Q6": 3 if i == 9 else 1}, MARCH)
         _submit(a1, {"C1": 4, "Q5": 1, "Q6": 1}, FEBRUARY)
     for _ in range(20):
         _submit(a2, {"C1": 5, "Q5": 1, "Q6": 1}, MARCH)
@@ -67,9 +72,11 @@ def world(app: Flask) -> dict[str, object]:
     conduct_out = _submit(b1, {"C1": 2}, MARCH, "Cán bộ quầy B hách dịch")
     head_a, head_b = make_user("truong.a", "unit_head", a), make_user("truong.b", "unit_head", b)
     ids = {}
-    for name, rid, kind, head in (("conduct_in", conduct_in, "thai_do", head_a),
-                                  ("service_in", service_in, "phuc_vu", head_a),
-                                  ("conduct_out", conduct_out, "thai_do", head_b)):
+    for name, rid, kind, head in (
+        ("conduct_in", conduct_in, "thai_do", head_a),
+        ("service_in", service_in, "phuc_vu", head_a),
+        ("conduct_out", conduct_out, "thai_do", head_b),
+    ):
         ids[name] = complaints.mark(db.session.get(Response, rid), kind, head).id
     return {"P": root, "A": a, "B": b, **ids}
 
@@ -95,27 +102,38 @@ def test_unit_rates_and_intervals_come_from_scoring(world: dict[str, object]) ->
 
 
 def test_a_significant_rise_against_the_previous_period_is_flagged(
-        world: dict[str, object]) -> None:
+    world: dict[str, object],
+) -> None:
     a = world["A"]
-    a1 = db.session.scalar(db.select(Counter).where(Counter.unit_id == a.id,  # type: ignore
-                                                    Counter.code == "Q1"))
+    a1 = db.session.scalar(
+        db.select(Counter).where(
+            Counter.unit_id == a.id,  # type: ignore
+            Counter.code == "Q1",
+        )
+    )
     for _ in range(40):  # February had 0 of 10; March now 3 + 20 of 50 at A/Q1
         _submit(a1, {"Q5": 1}, FEBRUARY)
     for _ in range(20):
         _submit(a1, {"Q5": 3}, MARCH)
-    a2 = db.session.scalar(db.select(Counter).where(Counter.unit_id == a.id,  # type: ignore
-                                                    Counter.code == "Q2"))
+    a2 = db.session.scalar(
+        db.select(Counter).where(
+            Counter.unit_id == a.id,  # type: ignore
+            Counter.code == "Q2",
+        )
+    )
     for _ in range(10):  # A/Q2: 30 answers of 1
         _submit(a2, {"Q5": 1, "Q6": 1}, MARCH)
     lines = {c.code: c for c in integrity.counter_lines(a, _filters())}  # type: ignore[arg-type]
     q5 = lines["Q1"].signals[0]
-    assert q5.flag == "rising" and q5.change_significant and q5.change == pytest.approx(
-        100 * 23 / 30)
+    assert (
+        q5.flag == "rising" and q5.change_significant and q5.change == pytest.approx(100 * 23 / 30)
+    )
     assert [(s.n, s.rate, s.flag) for s in lines["Q2"].signals] == [(30, 0.0, "none")] * 2
 
 
 def test_inspector_page_lists_units_rates_and_conduct_complaints(
-        world: dict[str, object], client: FlaskClient) -> None:
+    world: dict[str, object], client: FlaskClient
+) -> None:
     login_as(client, "inspector", world["P"])  # type: ignore[arg-type]
     resp = client.get("/thanh-tra?ky=2026-03")
     html = resp.get_data(as_text=True)
@@ -148,7 +166,8 @@ def test_drill_down_to_counters(world: dict[str, object], client: FlaskClient) -
 
 
 def test_scope_an_inspector_of_a_unit_sees_only_its_subtree(
-        world: dict[str, object], client: FlaskClient) -> None:
+    world: dict[str, object], client: FlaskClient
+) -> None:
     login_as(client, "inspector", world["A"])  # type: ignore[arg-type]
     html = client.get("/thanh-tra?ky=2026-03").get_data(as_text=True)
     assert 'data-unit="A"' in html and 'data-unit="B"' not in html
@@ -177,22 +196,36 @@ def _visible_text(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
-def test_counter_staff_never_see_integrity_signals(world: dict[str, object],
-                                                   client: FlaskClient) -> None:
+def test_counter_staff_never_see_integrity_signals(
+    world: dict[str, object], client: FlaskClient
+) -> None:
     """The staff of the counter concerned: no Q5/Q6 figures or wording, no conduct
     complaint, on their home page, its refresh, the trend and the complaints pages."""
     a = world["A"]
     login_as(client, "staff", a)  # type: ignore[arg-type]
     q5_text = forms.get("sipas-2024-dv").item("Q5").text.get("vi")
     q6_text = forms.get("sipas-2024-dv").item("Q6").text.get("vi")
-    pages = ["/nhan-vien?ngay=2026-03-10", "/nhan-vien/moi?ngay=2026-03-10&sau=0",
-             "/phan-anh", "/phan-anh?trang_thai=moi"]
+    pages = [
+        "/nhan-vien?ngay=2026-03-10",
+        "/nhan-vien/moi?ngay=2026-03-10&sau=0",
+        "/phan-anh",
+        "/phan-anh?trang_thai=moi",
+    ]
     for path in pages:
         resp = client.get(path)
         assert resp.status_code == 200, path
         text = _visible_text(resp.get_data(as_text=True))
-        for needle in ("Q5", "Q6", q5_text, q6_text, "sách nhiễu", "ngoài quy định",
-                       "liêm chính", "đòi", "hách dịch"):
+        for needle in (
+            "Q5",
+            "Q6",
+            q5_text,
+            q6_text,
+            "sách nhiễu",
+            "ngoài quy định",
+            "liêm chính",
+            "đòi",
+            "hách dịch",
+        ):
             assert needle not in text, (path, needle)
     home = client.get("/nhan-vien?ngay=2026-03-10").get_data(as_text=True)
     assert SERVICE in home  # the page does show comments: the conduct one is left out
@@ -201,13 +234,17 @@ def test_counter_staff_never_see_integrity_signals(world: dict[str, object],
 
 
 @pytest.mark.parametrize("role", ["unit_head", "office"])
-def test_office_pages_show_no_integrity_rates(world: dict[str, object], client: FlaskClient,
-                                              role: str) -> None:
+def test_office_pages_show_no_integrity_rates(
+    world: dict[str, object], client: FlaskClient, role: str
+) -> None:
     """Integrity rates appear for inspector-scoped views only (issue 5: "for
     inspector-scoped reports only"): not in the office overview nor its drill-down."""
     login_as(client, role, world["P"])  # type: ignore[arg-type]
-    for path in ("/van-phong?ky=2026-03", "/van-phong/don-vi/A?ky=2026-03",
-                 "/van-phong/don-vi/A/quay/Q1?ky=2026-03"):
+    for path in (
+        "/van-phong?ky=2026-03",
+        "/van-phong/don-vi/A?ky=2026-03",
+        "/van-phong/don-vi/A/quay/Q1?ky=2026-03",
+    ):
         resp = client.get(path)
         assert resp.status_code == 200, path
         text = _visible_text(resp.get_data(as_text=True))

@@ -13,7 +13,7 @@ import forms
 from scoring import Cutoff, Estimate, compare
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit
-from survey_app.services.scores import Slice, score_database
+from survey_app.services.analytics.scores import Slice, score_database
 
 from ..factories import login_as, make_counter, make_procedure, make_unit
 
@@ -23,16 +23,32 @@ Q3 = date(2026, 8, 10)  # in 2026-Q3 (a closed quarter: stored half-months are u
 Q2 = date(2026, 5, 10)
 
 
-def respond(counter: Counter, value: int, n: int = 1, day: date = Q3,
-            channel: str | None = "truc_tiep", procedure: Procedure | None = None,
-            target_group: str = "chung") -> None:
+def respond(
+    counter: Counter,
+    value: int,
+    n: int = 1,
+    day: date = Q3,
+    channel: str | None = "truc_tiep",
+    procedure: Procedure | None = None,
+    target_group: str = "chung",
+) -> None:
     """``n`` responses answering every factor item with ``value``."""
     at = datetime.combine(day, time(3, 0), tzinfo=UTC)  # 10:00 in Hà Nội, same day
-    db.session.add_all(Response(
-        questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id, counter_id=counter.id,
-        procedure_id=procedure.id if procedure else None, target_group=target_group,
-        channel=channel, submitted_at=at, local_day=day,
-        answers=dict.fromkeys(FACTOR_ITEMS, value), source="qr") for _ in range(n))
+    db.session.add_all(
+        Response(
+            questionnaire_id="sipas-2024-dv",
+            unit_id=counter.unit_id,
+            counter_id=counter.id,
+            procedure_id=procedure.id if procedure else None,
+            target_group=target_group,
+            channel=channel,
+            submitted_at=at,
+            local_day=day,
+            answers=dict.fromkeys(FACTOR_ITEMS, value),
+            source="qr",
+        )
+        for _ in range(n)
+    )
     db.session.commit()
 
 
@@ -50,10 +66,13 @@ def tree(app: Flask) -> dict[str, Unit]:
     return {"P": p, "A": a, "B": b, "O": o}
 
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("staff", 403), ("inspector", 403), ("office", 200), ("unit_head", 200), ("admin", 200)])
-def test_who_may_open_the_overview(tree: dict[str, Unit], client: FlaskClient, role: str,
-                                   status: int) -> None:
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("staff", 403), ("inspector", 403), ("office", 200), ("unit_head", 200), ("admin", 200)],
+)
+def test_who_may_open_the_overview(
+    tree: dict[str, Unit], client: FlaskClient, role: str, status: int
+) -> None:
     login_as(client, role, None if role == "admin" else tree["P"])
     assert client.get("/van-phong?ky=2026-Q3").status_code == status
     unit_status = client.get("/van-phong/don-vi/A?ky=2026-Q3").status_code
@@ -102,17 +121,18 @@ def test_numbers_equal_score_database(tree: dict[str, Unit], client: FlaskClient
     respond(qb, 1, 3)
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong?ky=2026-Q3").get_data(as_text=True)
-    groups = score_database(Slice(start=date(2026, 7, 1), end=date(2026, 9, 30), by=("unit",),
-                                  unit_code="P"))
+    groups = score_database(
+        Slice(start=date(2026, 7, 1), end=date(2026, 9, 30), by=("unit",), unit_code="P")
+    )
     assert {g["group"]["unit"] for g in groups} == {"P", "A", "B"}
     for g in groups:
         row = _row(html, g["group"]["unit"])
         assert f'<td class="num">{g["n"]}</td>' in row
-        assert f'{g["sipas"]["index"]:.2f}' in row
-        assert f'{g["sipas"]["ci_low"]:.2f}–{g["sipas"]["ci_high"]:.2f}' in row
+        assert f"{g['sipas']['index']:.2f}" in row
+        assert f"{g['sipas']['ci_low']:.2f}–{g['sipas']['ci_high']:.2f}" in row
         for factor in ("A", "B", "C", "D", "E"):
-            assert f'{g["factors"][factor]["index"]:.2f}' in row
-        assert f'{g["target"]:.2f}' in row
+            assert f"{g['factors'][factor]['index']:.2f}" in row
+        assert f"{g['target']:.2f}" in row
     assert "chưa đủ dữ liệu" in _row(html, "B")  # n = 15 < 30
     assert "dưới mục tiêu" in _row(html, "A") and '<td class="num">50</td>' in _row(html, "P")
 
@@ -130,10 +150,20 @@ def test_sorting_by_sipas_both_ways(tree: dict[str, Unit], client: FlaskClient) 
     assert "sap_xep=sipas&amp;chieu=tang" in down  # the active column's link reverses it
 
 
-@pytest.mark.parametrize("query", ["sap_xep=ten%27", "chieu=len", "ky=2026-Q5", "ky=abc",
-                                   "ky=2026-13", "moc=tuan", "nhom=khac", "hinh_thuc=fax"])
-def test_bad_parameters_answer_400(tree: dict[str, Unit], client: FlaskClient,
-                                   query: str) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sap_xep=ten%27",
+        "chieu=len",
+        "ky=2026-Q5",
+        "ky=abc",
+        "ky=2026-13",
+        "moc=tuan",
+        "nhom=khac",
+        "hinh_thuc=fax",
+    ],
+)
+def test_bad_parameters_answer_400(tree: dict[str, Unit], client: FlaskClient, query: str) -> None:
     login_as(client, "office", tree["P"])
     resp = client.get(f"/van-phong?{query}")
     assert resp.status_code == 400
@@ -165,8 +195,9 @@ def test_target_group_and_procedure_filters(tree: dict[str, Unit], client: Flask
     respond(counter, 5, 6, procedure=birth)
     respond(counter, 5, 2)
     login_as(client, "office", tree["P"])
-    land_html = client.get("/van-phong?ky=2026-Q3&nhom=dat_dai_xay_dung_dau_tu"
-                           ).get_data(as_text=True)
+    land_html = client.get("/van-phong?ky=2026-Q3&nhom=dat_dai_xay_dung_dau_tu").get_data(
+        as_text=True
+    )
     assert '<td class="num">3</td>' in _row(land_html, "A")
     assert "85.00" in _row(land_html, "A")  # the land group's target
     proc_html = client.get("/van-phong?ky=2026-Q3&thu_tuc=2.000889").get_data(as_text=True)
@@ -174,7 +205,8 @@ def test_target_group_and_procedure_filters(tree: dict[str, Unit], client: Flask
     assert '<td class="num">0</td>' in _row(proc_html, "B")
     both = client.get("/van-phong/don-vi/A?ky=2026-Q3&nhom=chung&thu_tuc=1.004227")
     assert both.status_code == 200 and "Chưa có phản hồi trong kỳ này." in both.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_report_cutoff_moves_the_period(tree: dict[str, Unit], client: FlaskClient) -> None:
@@ -190,17 +222,19 @@ def test_report_cutoff_moves_the_period(tree: dict[str, Unit], client: FlaskClie
 def test_change_against_previous_period(tree: dict[str, Unit], client: FlaskClient) -> None:
     counter = make_counter(tree["A"])
     respond(counter, 5, 20, day=Q2)
-    respond(counter, 1, 20, day=Q2)   # Q2: half satisfied → 50
-    respond(counter, 5, 40, day=Q3)   # Q3: all satisfied → 100
+    respond(counter, 1, 20, day=Q2)  # Q2: half satisfied → 50
+    respond(counter, 5, 40, day=Q3)  # Q3: all satisfied → 100
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong?ky=2026-Q3").get_data(as_text=True)
-    before, after = (score_database(Slice(start=s, end=e, by=("unit",), unit_code="A"))[0]
-                     for s, e in ((date(2026, 4, 1), date(2026, 6, 30)),
-                                  (date(2026, 7, 1), date(2026, 9, 30))))
+    before, after = (
+        score_database(Slice(start=s, end=e, by=("unit",), unit_code="A"))[0]
+        for s, e in ((date(2026, 4, 1), date(2026, 6, 30)), (date(2026, 7, 1), date(2026, 9, 30)))
+    )
     assert before["sipas"]["index"] == pytest.approx(50.0)
     assert after["sipas"]["index"] == pytest.approx(100.0)
-    known = compare(Estimate(40, **before["sipas"], se=None),
-                    Estimate(40, **after["sipas"], se=None))
+    known = compare(
+        Estimate(40, **before["sipas"], se=None), Estimate(40, **after["sipas"], se=None)
+    )
     assert known.significant and known.difference == pytest.approx(50.0)
     row = _row(html, "A")
     assert "+50.00" in row and "*</abbr>" in row
@@ -208,11 +242,12 @@ def test_change_against_previous_period(tree: dict[str, Unit], client: FlaskClie
     assert "+50.00" in _row(html, "P") and "–" in _row(html, "B")
 
 
-def test_change_without_significance_has_no_marker(tree: dict[str, Unit],
-                                                   client: FlaskClient) -> None:
+def test_change_without_significance_has_no_marker(
+    tree: dict[str, Unit], client: FlaskClient
+) -> None:
     counter = make_counter(tree["A"])
     respond(counter, 5, 9, day=Q2)
-    respond(counter, 1, 1, day=Q2)   # 90
+    respond(counter, 1, 1, day=Q2)  # 90
     respond(counter, 5, 10, day=Q3)  # 100: +10, not significant with n = 10
     login_as(client, "office", tree["P"])
     row = _row(client.get("/van-phong?ky=2026-Q3").get_data(as_text=True), "A")
@@ -228,8 +263,7 @@ def test_drill_down_unit_counter_items(tree: dict[str, Unit], client: FlaskClien
     login_as(client, "office", tree["P"])
     overview = client.get("/van-phong?ky=2026-Q3&hinh_thuc=truc_tiep").get_data(as_text=True)
     assert 'href="/van-phong/don-vi/A?ky=2026-Q3&amp;hinh_thuc=truc_tiep"' in overview
-    unit = client.get("/van-phong/don-vi/A?ky=2026-Q3&hinh_thuc=truc_tiep").get_data(
-        as_text=True)
+    unit = client.get("/van-phong/don-vi/A?ky=2026-Q3&hinh_thuc=truc_tiep").get_data(as_text=True)
     assert '<td class="num">4</td>' in _row(unit, "Q1")
     assert '<td class="num">3</td>' in _row(unit, "Q2")
     assert 'href="/van-phong/don-vi/A/quay/Q1?ky=2026-Q3&amp;hinh_thuc=truc_tiep"' in unit
@@ -245,19 +279,22 @@ def test_drill_down_unit_counter_items(tree: dict[str, Unit], client: FlaskClien
     assert client.get("/van-phong/don-vi/O/quay/Q9").status_code == 404
 
 
-def test_counter_numbers_equal_score_database(tree: dict[str, Unit],
-                                             client: FlaskClient) -> None:
+def test_counter_numbers_equal_score_database(tree: dict[str, Unit], client: FlaskClient) -> None:
     q1 = make_counter(tree["A"], "Q1", "Quầy Một")
     respond(q1, 4, 31)
     respond(q1, 3, 5)
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong/don-vi/A/quay/Q1?ky=2026-Q3").get_data(as_text=True)
-    g = next(g for g in score_database(Slice(start=date(2026, 7, 1), end=date(2026, 9, 30),
-                                             by=("counter",), unit_code="A"))
-             if g["group"]["counter"] == "Q1")
+    g = next(
+        g
+        for g in score_database(
+            Slice(start=date(2026, 7, 1), end=date(2026, 9, 30), by=("counter",), unit_code="A")
+        )
+        if g["group"]["counter"] == "Q1"
+    )
     for code, value in g["items"].items():
         row = re.search(rf'<tr id="item-{code}">(.*?)</tr>', html, re.S)
-        assert row and f'{value["index"]:.2f}' in row.group(1)
+        assert row and f"{value['index']:.2f}" in row.group(1)
         assert f'<td class="num">{value["n"]}</td>' in row.group(1)
 
 
@@ -266,17 +303,23 @@ def test_names_are_escaped(app: Flask, client: FlaskClient) -> None:
     counter = make_counter(unit, "Q1", "<img src=x onerror=alert(1)> Quầy")
     respond(counter, 5, 2)
     login_as(client, "office", unit)
-    pages = [client.get(p).get_data(as_text=True) for p in
-             ("/van-phong?ky=2026-Q3", "/van-phong/don-vi/X?ky=2026-Q3",
-              "/van-phong/don-vi/X/quay/Q1?ky=2026-Q3")]
+    pages = [
+        client.get(p).get_data(as_text=True)
+        for p in (
+            "/van-phong?ky=2026-Q3",
+            "/van-phong/don-vi/X?ky=2026-Q3",
+            "/van-phong/don-vi/X/quay/Q1?ky=2026-Q3",
+        )
+    ]
     for html in pages:
         assert "<script>alert" not in html and "<b>Đông</b>" not in html
         assert "&lt;script&gt;alert" in html
     assert "<img src=x" not in pages[1] and "&lt;img src=x onerror=alert(1)&gt; Quầy" in pages[1]
 
 
-@pytest.mark.parametrize("path", ["/van-phong", "/van-phong/don-vi/A",
-                                  "/van-phong/don-vi/A/quay/Q1"])
+@pytest.mark.parametrize(
+    "path", ["/van-phong", "/van-phong/don-vi/A", "/van-phong/don-vi/A/quay/Q1"]
+)
 def test_no_editing(tree: dict[str, Unit], client: FlaskClient, path: str) -> None:
     make_counter(tree["A"], "Q1")
     login_as(client, "admin", None)
@@ -284,10 +327,9 @@ def test_no_editing(tree: dict[str, Unit], client: FlaskClient, path: str) -> No
         assert method(path).status_code in (400, 405)  # CSRF (400) or no such method (405)
 
 
-def test_default_period_is_the_current_quarter(tree: dict[str, Unit],
-                                               client: FlaskClient) -> None:
+def test_default_period_is_the_current_quarter(tree: dict[str, Unit], client: FlaskClient) -> None:
     from scoring import period_label
-    from survey_app.services.scores import today_local
+    from survey_app.services.clock import today_local
 
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong").get_data(as_text=True)

@@ -38,16 +38,19 @@ def held(app: Flask) -> Iterator[None]:
     other = sqlite3.connect(db.engine.url.database, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
-        other.execute("INSERT INTO questionnaire_versions (id, title, created_at) "
-                      "VALUES ('held', 'held', '2026-01-01 00:00:00')")
+        other.execute(
+            "INSERT INTO questionnaire_versions (id, title, created_at) "
+            "VALUES ('held', 'held', '2026-01-01 00:00:00')"
+        )
         yield
     finally:
         other.execute("ROLLBACK")
         other.close()
 
 
-def test_the_form_keeps_the_answers_and_asks_to_send_again(app: Flask, client: FlaskClient,
-                                                          token: str) -> None:
+def test_the_form_keeps_the_answers_and_asks_to_send_again(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
     hidden = open_form(client, token)
     data = {**hidden, "A1": "4", "C2": "2", "comment": "Chờ hơi lâu"}
     with held(app):
@@ -67,8 +70,7 @@ def test_the_form_keeps_the_answers_and_asks_to_send_again(app: Flask, client: F
     assert [r.answers for r in all_responses()] == [{"A1": 4, "C2": 2}]
 
 
-def test_the_api_answers_503_with_retry_after(app: Flask, client: FlaskClient,
-                                              token: str) -> None:
+def test_the_api_answers_503_with_retry_after(app: Flask, client: FlaskClient, token: str) -> None:
     body = {"answers": {"A1": 5}, "idempotency_key": "kiosk-1-0001"}
     headers = {"Authorization": f"Bearer {token}"}
     with held(app):
@@ -81,18 +83,20 @@ def test_the_api_answers_503_with_retry_after(app: Flask, client: FlaskClient,
     assert len(all_responses()) == 1
 
 
-def test_other_pages_answer_a_friendly_503(app: Flask, client: FlaskClient,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_pages_answer_a_friendly_503(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from survey_app.services import dashboard
+    from survey_app.services.analytics import staff as dashboard
 
     unit = make_unit()
     login_as(client, "staff", unit)
 
     def locked(*_args: Any, **_kwargs: Any) -> Any:
-        raise OperationalError("INSERT INTO day_blocks …", {},
-                               sqlite3.OperationalError("database is locked"))
+        raise OperationalError(
+            "INSERT INTO day_blocks …", {}, sqlite3.OperationalError("database is locked")
+        )
 
     monkeypatch.setattr(dashboard, "today", locked)
     resp = client.get("/nhan-vien")

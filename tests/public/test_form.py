@@ -30,8 +30,9 @@ def token(app: Flask) -> str:
     return token_of(make_counter(unit))
 
 
-def post(client: FlaskClient, token: str, data: dict[str, Any],
-         hidden: dict[str, str] | None = None) -> Any:
+def post(
+    client: FlaskClient, token: str, data: dict[str, Any], hidden: dict[str, str] | None = None
+) -> Any:
     hidden = hidden if hidden is not None else open_form(client, token)
     return client.post(f"/f/{token}", data={**hidden, **data})
 
@@ -55,9 +56,19 @@ def test_english_switch(client: FlaskClient, token: str) -> None:
 
 
 def test_valid_submission_is_stored_and_counted(client: FlaskClient, token: str) -> None:
-    resp = post(client, token, {"A1": "5", "C1": "2", "D1": "0", "Q5": "1",
-                                "comment": "Cán bộ nhiệt tình", "channel": "truc_tiep",
-                                "procedure": "1.004227"})
+    resp = post(
+        client,
+        token,
+        {
+            "A1": "5",
+            "C1": "2",
+            "D1": "0",
+            "Q5": "1",
+            "comment": "Cán bộ nhiệt tình",
+            "channel": "truc_tiep",
+            "procedure": "1.004227",
+        },
+    )
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith(f"/f/{token}/cam-on")
     [stored] = all_responses()
@@ -67,8 +78,7 @@ def test_valid_submission_is_stored_and_counted(client: FlaskClient, token: str)
     assert stored.target_group == "dat_dai_xay_dung_dau_tu"  # from the chosen procedure
     # The open day, as the staff pages read it, holds it with its answers.
     assert daystats_check.open_day(stored.local_day) == [daystats_check.row_of(stored)]
-    assert daystats_check.open_day(stored.local_day)[0][6] == (("A1", 5), ("C1", 2),
-                                                               ("Q5", 1))
+    assert daystats_check.open_day(stored.local_day)[0][6] == (("A1", 5), ("C1", 2), ("Q5", 1))
     assert "Cảm ơn" in client.get(resp.headers["Location"]).get_data(as_text=True)
 
 
@@ -118,8 +128,7 @@ def test_rate_limit_is_per_client_address(app: Flask, token: str) -> None:
         r = client.post(f"/f/{token}", data={**hidden, "A1": "4"}, environ_base=env)
         assert r.status_code == 303
     hidden = open_form(a, token)
-    assert a.post(f"/f/{token}", data={**hidden, "A1": "4"},
-                  environ_base=env_a).status_code == 429
+    assert a.post(f"/f/{token}", data={**hidden, "A1": "4"}, environ_base=env_a).status_code == 429
 
 
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_FORM": "1/hour", "TRUSTED_PROXIES": 0}])
@@ -127,8 +136,9 @@ def test_forwarded_for_is_ignored_without_trusted_proxy(app: Flask, token: str) 
     client = app.test_client()
     for fake in ("1.1.1.1", "2.2.2.2"):
         hidden = open_form(client, token)
-        r = client.post(f"/f/{token}", data={**hidden, "A1": "4"},
-                        headers={"X-Forwarded-For": fake})
+        r = client.post(
+            f"/f/{token}", data={**hidden, "A1": "4"}, headers={"X-Forwarded-For": fake}
+        )
     assert r.status_code == 429  # spoofed header did not make a new client
 
 
@@ -137,8 +147,9 @@ def test_forwarded_for_is_used_behind_a_trusted_proxy(app: Flask, token: str) ->
     client = app.test_client()
     for fake in ("1.1.1.1", "2.2.2.2"):
         hidden = open_form(client, token)
-        r = client.post(f"/f/{token}", data={**hidden, "A1": "4"},
-                        headers={"X-Forwarded-For": fake})
+        r = client.post(
+            f"/f/{token}", data={**hidden, "A1": "4"}, headers={"X-Forwarded-For": fake}
+        )
         assert r.status_code == 303
 
 
@@ -167,14 +178,18 @@ def test_unguessable_tokens(app: Flask) -> None:
     assert all(len(t) >= 24 and not t.isdigit() for t in tokens)
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"A1": "7"}, "A1"),               # out of range
-    ({"A1": "4.0"}, "A1"),             # not an integer code
-    ({"Q5": "4"}, "Q5"),               # valid on another scale, not on this one
-    ({"A1": "4", "channel": "fax"}, "channel"),
-])
-def test_tampered_values_get_400_and_store_nothing(client: FlaskClient, token: str,
-                                                   data: dict[str, str], field: str) -> None:
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"A1": "7"}, "A1"),  # out of range
+        ({"A1": "4.0"}, "A1"),  # not an integer code
+        ({"Q5": "4"}, "Q5"),  # valid on another scale, not on this one
+        ({"A1": "4", "channel": "fax"}, "channel"),
+    ],
+)
+def test_tampered_values_get_400_and_store_nothing(
+    client: FlaskClient, token: str, data: dict[str, str], field: str
+) -> None:
     resp = post(client, token, data)
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
@@ -247,8 +262,12 @@ def test_page_makes_no_request_to_another_host(client: FlaskClient, token: str) 
 
 def test_malformed_post_never_500(client: FlaskClient, token: str) -> None:
     hidden = open_form(client, token)
-    for data in ({"A1": ["4", "5"]}, {"idempotency_key": "x" * 500, "A1": "4"},
-                 {"transaction_ref": "y" * 200, "A1": "4"}, {"A1": "\x00"}):
+    for data in (
+        {"A1": ["4", "5"]},
+        {"idempotency_key": "x" * 500, "A1": "4"},
+        {"transaction_ref": "y" * 200, "A1": "4"},
+        {"A1": "\x00"},
+    ):
         resp = client.post(f"/f/{token}", data={**hidden, **data})
         assert resp.status_code == 400, data
     assert all_responses() == []

@@ -22,8 +22,13 @@ from ..factories import make_procedure, make_unit, seed_questionnaires
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 Q4 = (date(2025, 10, 1), date(2025, 12, 31))
-DV_FACTORS = {"A": ("A1", "A2", "A3"), "B": ("B1", "B2", "B3", "B4"), "C": ("C1", "C2", "C3"),
-              "D": ("D1", "D2", "D3"), "E": ("E1", "E2", "E3")}
+DV_FACTORS = {
+    "A": ("A1", "A2", "A3"),
+    "B": ("B1", "B2", "B3", "B4"),
+    "C": ("C1", "C2", "C3"),
+    "D": ("D1", "D2", "D3"),
+    "E": ("E1", "E2", "E3"),
+}
 QUICK_FACTORS = {f: (f"{f}0",) for f in "ABCDE"}
 FACTORS = {"sipas-2024-dv": DV_FACTORS, "sipas-2024-nhanh": QUICK_FACTORS}
 EXPECTATION = ("X5", "X6", "X7", "X8", "X9", "X10")
@@ -33,7 +38,7 @@ Z = 1.959963984540054
 COMMENTS = [
     "Cán bộ hướng dẫn rất tận tình <script>alert(1)</script>",
     "Gọi tôi số 0912 345 678 nếu cần",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "Phòng chờ hơi nóng, cần thêm quạt",
     "Thời gian trả kết quả còn chậm",
 ]
@@ -57,8 +62,9 @@ class Dataset:
     units: dict[str, Unit]
     records: list[Record] = field(default_factory=list)
 
-    def select(self, period: tuple[date, date], units: set[str] | None = None,
-               **where: object) -> list[Record]:
+    def select(
+        self, period: tuple[date, date], units: set[str] | None = None, **where: object
+    ) -> list[Record]:
         out = []
         for r in self.records:
             if not period[0] <= r.day <= period[1]:
@@ -73,8 +79,9 @@ class Dataset:
 SUBTREE = {"P": {"P", "A", "L", "C"}, "A": {"A"}, "L": {"L"}, "C": {"C"}}
 
 
-def _answers(rng: random.Random, qid: str, weights: dict[int, float],
-             missing: float) -> dict[str, int]:
+def _answers(
+    rng: random.Random, qid: str, weights: dict[int, float], missing: float
+) -> dict[str, int]:
     values, probs = list(weights), list(weights.values())
     out: dict[str, int] = {}
     for items in FACTORS[qid].values():
@@ -96,8 +103,7 @@ def build(seed: int = 7) -> Dataset:
     seed_questionnaires()
     p = make_unit("P", "Tỉnh Thử Nghiệm")
     a = make_unit("A", "Trung tâm Phục vụ hành chính công tỉnh Thử Nghiệm", parent=p)
-    land_office = make_unit("L", "Văn phòng Đăng ký đất đai", parent=p,
-                            target_group=LAND)
+    land_office = make_unit("L", "Văn phòng Đăng ký đất đai", parent=p, target_group=LAND)
     c = make_unit("C", "Xã Cỏ Lau", parent=p, questionnaire_id="sipas-2024-nhanh")
     general = make_procedure(a, "1.000001", "Chứng thực bản sao", target_group="chung")
     land = make_procedure(a, "2.000001", "Cấp giấy chứng nhận quyền sử dụng đất")
@@ -127,26 +133,49 @@ def build(seed: int = 7) -> Dataset:
             if period == Q1 and rng.random() < 0.3:
                 comment = COMMENTS[comment_at % len(COMMENTS)]
                 comment_at += 1
-            data.records.append(Record(
-                unit, period[0] + timedelta(days=rng.randint(0, days)), qid,
-                _answers(rng, qid, weights, missing=0.1 if unit != "L" else 0.2), group, proc,
-                rng.choice(channels), rng.choice(sources), comment))
+            data.records.append(
+                Record(
+                    unit,
+                    period[0] + timedelta(days=rng.randint(0, days)),
+                    qid,
+                    _answers(rng, qid, weights, missing=0.1 if unit != "L" else 0.2),
+                    group,
+                    proc,
+                    rng.choice(channels),
+                    rng.choice(sources),
+                    comment,
+                )
+            )
     procedures = {p.code: p.id for p in db.session.query(Procedure)}
     for r in data.records:
-        db.session.add(Response(
-            questionnaire_id=r.qid, unit_id=data.units[r.unit].id, counter_id=None,
-            procedure_id=procedures[r.procedure] if r.procedure else None,
-            target_group=r.target_group, channel=r.channel,
-            submitted_at=datetime.combine(r.day, time(3, 0), tzinfo=UTC), local_day=r.day,
-            answers=r.answers, comment=r.comment, source=r.source))
+        db.session.add(
+            Response(
+                questionnaire_id=r.qid,
+                unit_id=data.units[r.unit].id,
+                counter_id=None,
+                procedure_id=procedures[r.procedure] if r.procedure else None,
+                target_group=r.target_group,
+                channel=r.channel,
+                submitted_at=datetime.combine(r.day, time(3, 0), tzinfo=UTC),
+                local_day=r.day,
+                answers=r.answers,
+                comment=r.comment,
+                source=r.source,
+            )
+        )
     db.session.commit()
     return data
 
 
 # --- METHOD §4 in plain Python --------------------------------------------------------------
 
-def item(records: list[Record], code: str, success: tuple[int, ...] = (4, 5),
-         valid: tuple[int, ...] = (1, 2, 3, 4, 5)) -> tuple[int, float | None]:
+
+def item(
+    records: list[Record],
+    code: str,
+    success: tuple[int, ...] = (4, 5),
+    valid: tuple[int, ...] = (1, 2, 3, 4, 5),
+) -> tuple[int, float | None]:
     answers = [r.answers[code] for r in records if r.answers.get(code) in valid]
     if not answers:
         return 0, None
@@ -174,8 +203,9 @@ def factors(records: list[Record]) -> dict[str, float | None]:
         for qid, structure in FACTORS.items():
             group = [r for r in records if r.qid == qid]
             index = factor_of_version(group, structure[f])
-            answered = sum(1 for r in group
-                           if any(r.answers.get(c) in (1, 2, 3, 4, 5) for c in structure[f]))
+            answered = sum(
+                1 for r in group if any(r.answers.get(c) in (1, 2, 3, 4, 5) for c in structure[f])
+            )
             if index is not None and answered:
                 total += index * answered
                 weight += answered

@@ -31,11 +31,24 @@ def test_report_pack(runner: FlaskCliRunner, data: Dataset, tmp_path: Path) -> N
         assert {"bao-cao.xlsx", "bao-cao.pdf"} <= set(archive.namelist())
 
 
-def test_report_of_one_unit_with_the_reporting_cutoff(runner: FlaskCliRunner, data: Dataset,
-                                                      tmp_path: Path) -> None:
+def test_report_of_one_unit_with_the_reporting_cutoff(
+    runner: FlaskCliRunner, data: Dataset, tmp_path: Path
+) -> None:
     out = tmp_path / "a.xlsx"
-    result = runner.invoke(args=["report", "--period", "2026-Q1", "--cutoff", "report",
-                                 "--unit", "A", "--integrity", "--out", str(out)])
+    result = runner.invoke(
+        args=[
+            "report",
+            "--period",
+            "2026-Q1",
+            "--cutoff",
+            "report",
+            "--unit",
+            "A",
+            "--integrity",
+            "--out",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
     cover = [c.value for c in book["Thong_tin"]["A"] if c.value]
@@ -47,15 +60,19 @@ def test_report_of_one_unit_with_the_reporting_cutoff(runner: FlaskCliRunner, da
     assert book["xep_hang"].cell(row=4, column=4).value == len(expected)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--period", "2026-Q5"], "Kỳ báo cáo “2026-Q5” không hợp lệ"),
-    (["--period", "quy 1"], "không hợp lệ"),
-    (["--period", "2026-03-31..2026-01-01"], "ngày bắt đầu sau ngày kết thúc"),
-    (["--period", "2026-Q1", "--unit", "KHONG"], "Không có đơn vị mã “KHONG”"),
-    (["--period", "2026-Q1", "--cutoff", "tuan"], "Invalid value for '--cutoff'"),
-])
-def test_bad_input_exits_2(runner: FlaskCliRunner, data: Dataset, tmp_path: Path,
-                           args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "2026-Q5"], "Kỳ báo cáo “2026-Q5” không hợp lệ"),
+        (["--period", "quy 1"], "không hợp lệ"),
+        (["--period", "2026-03-31..2026-01-01"], "ngày bắt đầu sau ngày kết thúc"),
+        (["--period", "2026-Q1", "--unit", "KHONG"], "Không có đơn vị mã “KHONG”"),
+        (["--period", "2026-Q1", "--cutoff", "tuan"], "Invalid value for '--cutoff'"),
+    ],
+)
+def test_bad_input_exits_2(
+    runner: FlaskCliRunner, data: Dataset, tmp_path: Path, args: list[str], message: str
+) -> None:
     out = tmp_path / "x.pdf"
     result = runner.invoke(args=["report", *args, "--out", str(out)])
     assert result.exit_code == 2, result.output
@@ -64,16 +81,20 @@ def test_bad_input_exits_2(runner: FlaskCliRunner, data: Dataset, tmp_path: Path
 
 
 def test_unknown_format_exits_2(runner: FlaskCliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(args=["report", "--period", "2026-Q1", "--out",
-                                 str(tmp_path / "x.docx")])
+    result = runner.invoke(
+        args=["report", "--period", "2026-Q1", "--out", str(tmp_path / "x.docx")]
+    )
     assert result.exit_code == 2 and ".xlsx, .pdf hoặc .zip" in result.output
 
 
 def test_report_command_starts_without_the_heavy_libraries() -> None:
-    code = ("import sys, survey_app.cli as c; app = c.create_app({'SECRET_KEY': 's', "
-            "'HASH_KEY': 'h'}); assert 'report' in app.cli.commands; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', "
-            "'matplotlib', 'reportlab', 'openpyxl', 'PIL'}))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=ROOT)
+    code = (
+        "import sys, survey_app.cli as c; app = c.create_app({'SECRET_KEY': 's', "
+        "'HASH_KEY': 'h'}); assert 'report' in app.cli.commands; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', "
+        "'matplotlib', 'reportlab', 'openpyxl', 'PIL'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert done.stdout.strip() == "[]"

@@ -104,8 +104,9 @@ def test_golden_xlsx(data: Dataset, report: Report, tmp_path: Path) -> None:
         assert row["Mục tiêu (%)"] == golden.target(now)
         low, high = row["KTC 95 % – cận dưới"], row["KTC 95 % – cận trên"]
         assert low <= row["SIPAS (%)"] <= high
-        assert row["Đánh giá"] == expected_flag(len(now), golden.sipas(now), high,
-                                                golden.target(now))
+        assert row["Đánh giá"] == expected_flag(
+            len(now), golden.sipas(now), high, golden.target(now)
+        )
         if code == "L":
             assert high < 85  # below the target with its whole interval
         assert close(row["SIPAS Quý IV/2025 (%)"], golden.sipas(before) if before else None)
@@ -121,8 +122,14 @@ def test_golden_xlsx(data: Dataset, report: Report, tmp_path: Path) -> None:
         old = build(ReportSpec("2025-Q4"))
         old_row = next(r for r in old.table("xep_hang").rows if r[1] == code)
         old_low, old_high = old_row[5]
-        expected = mover_significant(row["SIPAS (%)"], row["KTC 95 % – cận dưới"],
-                                     row["KTC 95 % – cận trên"], old_row[4], old_low, old_high)
+        expected = mover_significant(
+            row["SIPAS (%)"],
+            row["KTC 95 % – cận dưới"],
+            row["KTC 95 % – cận trên"],
+            old_row[4],
+            old_low,
+            old_high,
+        )
         assert row["Thay đổi có ý nghĩa"] == ("có" if expected else "không")
     assert next(r for r in ranking if r["Mã"] == "L")["Thay đổi có ý nghĩa"] == "có"
 
@@ -139,8 +146,7 @@ def test_golden_xlsx(data: Dataset, report: Report, tmp_path: Path) -> None:
 
     # Items: n, index and Wilson interval of every item of the province.
     items = sheet(book, "chi_so_thanh_phan")
-    expected_codes = [c for f in golden.DV_FACTORS.values() for c in f] + [
-        f"{f}0" for f in "ABCDE"]
+    expected_codes = [c for f in golden.DV_FACTORS.values() for c in f] + [f"{f}0" for f in "ABCDE"]
     assert [r["Mã"] for r in items] == expected_codes
     for row in items:
         n, index = golden.item(now_all, row["Mã"])
@@ -182,8 +188,7 @@ def test_golden_xlsx(data: Dataset, report: Report, tmp_path: Path) -> None:
 
     # Trend: the last four quarters, oldest first.
     trend = sheet(book, "xu_huong")
-    assert [r["Kỳ"] for r in trend] == ["Quý II/2025", "Quý III/2025", "Quý IV/2025",
-                                        "Quý I/2026"]
+    assert [r["Kỳ"] for r in trend] == ["Quý II/2025", "Quý III/2025", "Quý IV/2025", "Quý I/2026"]
     assert [r["Số phiếu"] for r in trend] == [0, 0, 90, 127]
     assert close(trend[2]["SIPAS (%)"], golden.sipas(data.select(Q4)))
 
@@ -206,8 +211,10 @@ def test_golden_xlsx(data: Dataset, report: Report, tmp_path: Path) -> None:
     assert sources == expected_sources
     assert sum(sources.values()) == len(now_all)
     n = len(now_all)
-    assert (f"Nguồn dữ liệu: {n} người trả lời trong kỳ; {n} phiếu lưu từng phiếu, theo nguồn"
-            in report.methods[-1])
+    assert (
+        f"Nguồn dữ liệu: {n} người trả lời trong kỳ; {n} phiếu lưu từng phiếu, theo nguồn"
+        in report.methods[-1]
+    )
 
     # Real numbers with number formats, frozen header rows, charts embedded.
     ws = book["xep_hang"]
@@ -254,12 +261,22 @@ def test_zip_holds_every_format(report: Report, tmp_path: Path) -> None:
 @pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftotext, pdftoppm) not installed")
 def test_golden_pdf(data: Dataset, report: Report, tmp_path: Path) -> None:
     pdf = write(report, tmp_path / "bc.pdf", "pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          check=True, text=True).stdout
-    for phrase in ("Chỉ số hài lòng của người dân", "Quý I/2026 (từ 1/1/2026 đến 31/3/2026)",
-                   "Tỉnh Thử Nghiệm", "Văn phòng Đăng ký đất đai", "Xã Cỏ Lau",
-                   "dưới mục tiêu (rõ rệt)", "chưa đủ dữ liệu", "Xếp hạng mong đợi",
-                   "Ghi chú phương pháp", "Phiếu giấy", "Trang 1/"):
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    for phrase in (
+        "Chỉ số hài lòng của người dân",
+        "Quý I/2026 (từ 1/1/2026 đến 31/3/2026)",
+        "Tỉnh Thử Nghiệm",
+        "Văn phòng Đăng ký đất đai",
+        "Xã Cỏ Lau",
+        "dưới mục tiêu (rõ rệt)",
+        "chưa đủ dữ liệu",
+        "Xếp hạng mong đợi",
+        "Ghi chú phương pháp",
+        "Phiếu giấy",
+        "Trang 1/",
+    ):
         assert phrase in text, phrase
     sipas = golden.sipas(data.select(Q1))
     assert f"{sipas:.2f}".replace(".", ",") in text
@@ -271,18 +288,19 @@ def test_golden_pdf(data: Dataset, report: Report, tmp_path: Path) -> None:
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert "DejaVuSans" in fonts and "Helvetica" not in fonts
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
     images = sorted(tmp_path.glob("page-*.png"))
     assert len(images) == pages >= 3
     assert all(p.stat().st_size > 3000 for p in images)  # not blank
 
 
-def test_html_partial_escapes_and_shows_the_figures(app: Flask, data: Dataset,
-                                                    report: Report) -> None:
+def test_html_partial_escapes_and_shows_the_figures(
+    app: Flask, data: Dataset, report: Report
+) -> None:
     with app.test_request_context():
-        html = render_template("reports/_content.html", report=report,
-                               chart_urls={"xep_hang": "/x.svg"})
+        html = render_template(
+            "reports/_content.html", report=report, chart_urls={"xep_hang": "/x.svg"}
+        )
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "Quý I/2026 (từ 1/1/2026 đến 31/3/2026)" in html
     assert f"{golden.sipas(data.select(Q1)):.2f}".replace(".", ",") in html

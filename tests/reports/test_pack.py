@@ -14,8 +14,9 @@ from survey_app.services.reports import ReportSpec, build, write_pack, writers
 from . import golden
 
 
-def test_the_pack_renders_each_file_once_and_zips_those(app: Flask, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pack_renders_each_file_once_and_zips_those(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     golden.build()
     report = build(ReportSpec("2026-Q1"))
     calls: list[str] = []

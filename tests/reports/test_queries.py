@@ -12,8 +12,9 @@ from flask import Flask
 
 from survey_app.extensions import db
 from survey_app.models import Procedure
-from survey_app.services import daystats, scores
+from survey_app.services.analytics import scores
 from survey_app.services.reports import ReportSpec, build, content
+from survey_app.services.storage import daystats
 
 from . import golden
 from .golden import Q1, SUBTREE, Dataset, Record
@@ -29,8 +30,11 @@ def data(app: Flask) -> Dataset:
 def newest_first(data: Dataset, units: set[str]) -> list[Record]:
     """Q1's commented records of ``units``, newest first: last day first, then the highest
     id (records are stored in list order, so ids follow it)."""
-    commented = [(k, r) for k, r in enumerate(data.records)
-                 if r.comment and Q1[0] <= r.day <= Q1[1] and r.unit in units]
+    commented = [
+        (k, r)
+        for k, r in enumerate(data.records)
+        if r.comment and Q1[0] <= r.day <= Q1[1] and r.unit in units
+    ]
     return [r for _k, r in sorted(commented, key=lambda kr: (kr[1].day, kr[0]), reverse=True)]
 
 
@@ -62,13 +66,11 @@ def test_the_comment_sample_is_the_newest_of_each_factor(data: Dataset) -> None:
     records = newest_first(data, SUBTREE["P"])
     read = expected_read(records, content.COMMENTS_PER_FACTOR, content.COMMENTS_READ)
     expected = groups_of(records[:read], content.COMMENTS_PER_FACTOR)
-    assert [g.factor for g in report.comments] == [f for f in (*"ABCDE", "")
-                                                   if f in expected]
+    assert [g.factor for g in report.comments] == [f for f in (*"ABCDE", "") if f in expected]
     for group in report.comments:
         mine = expected[group.factor]
         assert group.total == len(mine)
-        assert list(group.comments) == [shown(data, r)
-                                        for r in mine[:content.COMMENTS_PER_FACTOR]]
+        assert list(group.comments) == [shown(data, r) for r in mine[: content.COMMENTS_PER_FACTOR]]
     note = report.table("y_kien").note
     if read < len(records):
         assert f"xếp từ {read} ý kiến mới nhất trong tổng số {len(records)} ý kiến" in note
@@ -78,7 +80,8 @@ def test_the_comment_sample_is_the_newest_of_each_factor(data: Dataset) -> None:
 
 @pytest.mark.parametrize("per_factor", [1, 2, 3])
 def test_the_comment_scan_stops_once_each_factor_has_its_sample(
-        data: Dataset, monkeypatch: pytest.MonkeyPatch, per_factor: int) -> None:
+    data: Dataset, monkeypatch: pytest.MonkeyPatch, per_factor: int
+) -> None:
     monkeypatch.setattr(content, "COMMENTS_PER_FACTOR", per_factor)
     names = {u.id: u.name for u in data.units.values()}
     for scope in ("P", "A"):
@@ -88,7 +91,8 @@ def test_the_comment_scan_stops_once_each_factor_has_its_sample(
         assert read == expected_read(records, per_factor, content.COMMENTS_READ)
         expected = groups_of(records[:read], per_factor)
         assert {g.factor: list(g.comments) for g in groups} == {
-            f: [shown(data, r) for r in rs[:per_factor]] for f, rs in expected.items()}
+            f: [shown(data, r) for r in rs[:per_factor]] for f, rs in expected.items()
+        }
 
 
 def test_the_comment_scan_is_bounded(data: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,8 +103,10 @@ def test_the_comment_scan_is_bounded(data: Dataset, monkeypatch: pytest.MonkeyPa
     assert sum(g.total for g in report.comments) == 4
     read = {c for g in report.comments for c in g.comments}
     assert read == {shown(data, r) for r in records[:4]}
-    assert (f"xếp từ 4 ý kiến mới nhất trong tổng số {len(records)} ý kiến của kỳ"
-            in report.table("y_kien").note)
+    assert (
+        f"xếp từ 4 ý kiến mới nhất trong tổng số {len(records)} ý kiến của kỳ"
+        in report.table("y_kien").note
+    )
 
 
 def test_source_counts_for_the_whole_tree_and_a_subtree(data: Dataset) -> None:
@@ -115,7 +121,8 @@ def test_source_counts_for_the_whole_tree_and_a_subtree(data: Dataset) -> None:
 
 
 def test_breakdowns_come_from_the_stored_days_without_reading_answers(
-        data: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    data: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The days are stored once (as a bulk load or the first request would store them) ...
     daystats.ensure(date(2025, 1, 1), date(2026, 3, 31))
     db.session.commit()
@@ -145,15 +152,20 @@ def test_breakdowns_come_from_the_stored_days_without_reading_answers(
 
 
 @pytest.mark.parametrize("unit", [None, "A", "L"])
-def test_one_read_for_several_groupings_scores_as_each_alone(data: Dataset,
-                                                             unit: str | None) -> None:
+def test_one_read_for_several_groupings_scores_as_each_alone(
+    data: Dataset, unit: str | None
+) -> None:
     query = scores.Slice(start=Q1[0], end=Q1[1], unit_code=unit)
-    groupings = (("channel",), ("procedure",), ("procedure", "channel"), ("target_group",),
-                 ("month",))
+    groupings = (
+        ("channel",),
+        ("procedure",),
+        ("procedure", "channel"),
+        ("target_group",),
+        ("month",),
+    )
     together = scores.score_database_each(query, groupings, chunk=7)  # several chunks
     for by, found in zip(groupings, together, strict=True):
-        alone = scores.score_database(scores.Slice(start=Q1[0], end=Q1[1], by=by,
-                                                   unit_code=unit))
+        alone = scores.score_database(scores.Slice(start=Q1[0], end=Q1[1], by=by, unit_code=unit))
         assert found == alone, by
     with pytest.raises(scores.ScoreError):
         scores.score_database_each(query, (("unit",),))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from survey_app.services import report_jobs
+from survey_app.services.reports import jobs as report_jobs
 
 from .helpers import FakeEngine, use_fake_content
 

@@ -19,12 +19,14 @@ from jinja2 import ChoiceLoader, DictLoader
 from survey_app.extensions import db
 from survey_app.models import ReportJob, User
 from survey_app.models.base import utcnow
-from survey_app.services import report_jobs
+from survey_app.services.reports import jobs as report_jobs
 from survey_app.services.reports.spec import ReportSpec
 
-CONTENT = ('<section class="fake-report"><h2>Báo cáo {{ report.spec.period }}</h2>'
-           '{% for key, url in chart_urls.items() %}<img alt="{{ key }}" src="{{ url }}">'
-           '{% endfor %}<p>{{ report.note }}</p></section>')
+CONTENT = (
+    '<section class="fake-report"><h2>Báo cáo {{ report.spec.period }}</h2>'
+    '{% for key, url in chart_urls.items() %}<img alt="{{ key }}" src="{{ url }}">'
+    "{% endfor %}<p>{{ report.note }}</p></section>"
+)
 
 
 class FakeReportError(ValueError):
@@ -51,8 +53,9 @@ class FakeEngine:
     ReportSpec = ReportSpec
     ReportError = FakeReportError
 
-    def build(self, spec: ReportSpec, unit_ids: list[int] | None = None,
-              progress: Any = None) -> FakeReport:
+    def build(
+        self, spec: ReportSpec, unit_ids: list[int] | None = None, progress: Any = None
+    ) -> FakeReport:
         self.calls.append((spec, unit_ids))
         if progress is not None:
             progress(0.5, self.message)
@@ -67,8 +70,9 @@ class FakeEngine:
         out.write_bytes(f"fake {fmt} {report.spec.period}".encode())
         return out
 
-    def write_pack(self, report: FakeReport, folder: Path, names: dict[str, str],
-                   step: Any = None) -> dict[str, Path]:
+    def write_pack(
+        self, report: FakeReport, folder: Path, names: dict[str, str], step: Any = None
+    ) -> dict[str, Path]:
         out = {}
         for fmt, name in names.items():
             if step is not None:
@@ -82,17 +86,28 @@ class FakeEngine:
 
 def use_fake_content(app: Flask) -> None:
     """Serve the fake report's content partial in place of the engine's."""
-    app.jinja_env.loader = ChoiceLoader([DictLoader({"reports/_content.html": CONTENT}),
-                                         app.jinja_env.loader])  # type: ignore[list-item]
+    app.jinja_env.loader = ChoiceLoader(
+        [DictLoader({"reports/_content.html": CONTENT}), app.jinja_env.loader]
+    )  # type: ignore[list-item]
 
 
 def make_done_job(app: Flask, user: User, unit_code: str | None, folder: Path) -> ReportJob:
     """A finished job of ``user`` with its files, written without running anything."""
     app.config["REPORTS_DIR"] = str(folder)
-    job = ReportJob(user_id=user.id, period="2026-Q1", cutoff="calendar", unit_code=unit_code,
-                    integrity=False, status="done", progress=1.0, message=report_jobs.MSG_DONE,
-                    files=list(report_jobs.DOWNLOADS), worker="",
-                    started_at=utcnow() - timedelta(seconds=20), finished_at=utcnow())
+    job = ReportJob(
+        user_id=user.id,
+        period="2026-Q1",
+        cutoff="calendar",
+        unit_code=unit_code,
+        integrity=False,
+        status="done",
+        progress=1.0,
+        message=report_jobs.MSG_DONE,
+        files=list(report_jobs.DOWNLOADS),
+        worker="",
+        started_at=utcnow() - timedelta(seconds=20),
+        finished_at=utcnow(),
+    )
     db.session.add(job)
     db.session.commit()
     where = report_jobs.job_dir(job.id, app)
@@ -101,5 +116,6 @@ def make_done_job(app: Flask, user: User, unit_code: str | None, folder: Path) -
         (where / name).write_bytes(f"fake {fmt}".encode())
     (where / report_jobs.CONTENT_FILE).write_text("<p>Nội dung</p>", encoding="utf-8")
     (where / report_jobs.CHARTS_DIR / "xep_hang.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+        '<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8"
+    )
     return job

@@ -18,8 +18,8 @@ from markupsafe import escape
 
 from survey_app.extensions import db
 from survey_app.models import ReportJob
-from survey_app.services import report_jobs
 from survey_app.services.reports import N_, ReportError, ReportSpec, build
+from survey_app.services.reports import jobs as report_jobs
 
 from ..factories import login_as, make_unit
 from .helpers import FakeEngine, make_done_job
@@ -29,14 +29,22 @@ ENGINE_STEP = "Đang tính chỉ số các đơn vị"  # one of the real engine
 NO_UNIT = "Không có đơn vị mã “%(code)s” trong phạm vi được xem."
 
 TEXTS = {
-    "vi": {"queued": "Đang chờ đến lượt…", "running": "Đang tính chỉ số các đơn vị",
-           "done": "Đã xong.", "ready": "Báo cáo đã sẵn sàng",
-           "no_unit": "Không có đơn vị mã “IN” trong phạm vi được xem.",
-           "stale": "Việc lập báo cáo bị gián đoạn"},
-    "en": {"queued": "Waiting for its turn…", "running": "Computing the units' indices",
-           "done": "Done.", "ready": "The report is ready",
-           "no_unit": "There is no unit with code “IN” within the units you may see.",
-           "stale": "Making the report was interrupted"},
+    "vi": {
+        "queued": "Đang chờ đến lượt…",
+        "running": "Đang tính chỉ số các đơn vị",
+        "done": "Đã xong.",
+        "ready": "Báo cáo đã sẵn sàng",
+        "no_unit": "Không có đơn vị mã “IN” trong phạm vi được xem.",
+        "stale": "Việc lập báo cáo bị gián đoạn",
+    },
+    "en": {
+        "queued": "Waiting for its turn…",
+        "running": "Computing the units' indices",
+        "done": "Done.",
+        "ready": "The report is ready",
+        "no_unit": "There is no unit with code “IN” within the units you may see.",
+        "stale": "Making the report was interrupted",
+    },
 }
 
 
@@ -73,7 +81,8 @@ def page(client: FlaskClient, job: int) -> str:
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_queued_running_and_done_jobs_speak_the_page_s_language(
-        app: Flask, world: dict[str, Any], engine: FakeEngine, lang: str) -> None:
+    app: Flask, world: dict[str, Any], engine: FakeEngine, lang: str
+) -> None:
     texts = TEXTS[lang]
     engine.gate = threading.Event()
     engine.message = ENGINE_STEP
@@ -89,8 +98,10 @@ def test_queued_running_and_done_jobs_speak_the_page_s_language(
     wait_for(lambda: poll(first, running)["progress"] > 0.2)
     state = poll(first, running)
     assert state["status"] == "running" and state["message"] == texts["running"]
-    assert f'<p id="job-message" role="status" aria-live="polite">{escape(texts["running"])}</p>' \
+    assert (
+        f'<p id="job-message" role="status" aria-live="polite">{escape(texts["running"])}</p>'
         in page(first, running)
+    )
     state = poll(second, queued)
     assert state["status"] == "queued" and state["message"] == texts["queued"]
     assert f'aria-live="polite">{escape(texts["queued"])}</p>' in page(second, queued)
@@ -109,9 +120,9 @@ def test_queued_running_and_done_jobs_speak_the_page_s_language(
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_a_done_job_s_poll_speaks_the_page_s_language(app: Flask, client: FlaskClient,
-                                                      world: dict[str, Any], tmp_path: Path,
-                                                      lang: str) -> None:
+def test_a_done_job_s_poll_speaks_the_page_s_language(
+    app: Flask, client: FlaskClient, world: dict[str, Any], tmp_path: Path, lang: str
+) -> None:
     user = login_as(client, "office", world["inside"])
     in_language(client, lang)
     job = make_done_job(app, user, "IN", tmp_path / "files")
@@ -121,7 +132,8 @@ def test_a_done_job_s_poll_speaks_the_page_s_language(app: Flask, client: FlaskC
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_the_engine_s_fixed_error_with_a_unit_code_is_translated(
-        client: FlaskClient, world: dict[str, Any], engine: FakeEngine, lang: str) -> None:
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine, lang: str
+) -> None:
     engine.ReportError = ReportError  # type: ignore[assignment]
     engine.fail = ReportError(N_(NO_UNIT), code="IN")
     login_as(client, "office", world["inside"])
@@ -136,12 +148,22 @@ def test_the_engine_s_fixed_error_with_a_unit_code_is_translated(
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_job_running_elsewhere_and_then_stale_is_translated(
-        app: Flask, client: FlaskClient, world: dict[str, Any], lang: str) -> None:
+    app: Flask, client: FlaskClient, world: dict[str, Any], lang: str
+) -> None:
     user = login_as(client, "office", world["inside"])
     in_language(client, lang)
-    job = ReportJob(user_id=user.id, period="2026-Q1", cutoff="calendar", unit_code="IN",
-                    status="running", progress=0.4, message=ENGINE_STEP, files=[],
-                    worker="elsewhere:123:abc", active_user_id=user.id)
+    job = ReportJob(
+        user_id=user.id,
+        period="2026-Q1",
+        cutoff="calendar",
+        unit_code="IN",
+        status="running",
+        progress=0.4,
+        message=ENGINE_STEP,
+        files=[],
+        worker="elsewhere:123:abc",
+        active_user_id=user.id,
+    )
     db.session.add(job)
     db.session.commit()
     assert poll(client, job.id)["message"] == TEXTS[lang]["running"]
@@ -150,8 +172,9 @@ def test_a_job_running_elsewhere_and_then_stale_is_translated(
     assert state["status"] == "failed" and state["error"].startswith(TEXTS[lang]["stale"])
 
 
-def test_free_form_engine_messages_stay_as_written(client: FlaskClient, world: dict[str, Any],
-                                                   engine: FakeEngine) -> None:
+def test_free_form_engine_messages_stay_as_written(
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine
+) -> None:
     engine.fail = engine.ReportError("Đơn vị IN không có phản hồi nào trong kỳ.")
     login_as(client, "office", world["inside"])
     in_language(client, "en")
@@ -177,10 +200,14 @@ def test_stored_messages_round_trip(app: Flask) -> None:
 
 
 def test_every_progress_message_of_the_real_engine_has_an_english_text(
-        app: Flask, world: dict[str, Any]) -> None:
+    app: Flask, world: dict[str, Any]
+) -> None:
     seen: list[str] = []
-    build(ReportSpec("2026-Q1", unit_code="IN"), None,
-          progress=lambda _fraction, message: seen.append(message))
+    build(
+        ReportSpec("2026-Q1", unit_code="IN"),
+        None,
+        progress=lambda _fraction, message: seen.append(message),
+    )
     assert ENGINE_STEP in seen and len(seen) >= 5
     with app.test_request_context("/"), force_locale("en"):
         untranslated = [m for m in seen if gettext(m) == m]

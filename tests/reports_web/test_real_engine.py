@@ -9,8 +9,9 @@ from datetime import datetime
 import openpyxl
 from flask.testing import FlaskClient
 
-from survey_app.services import demo, report_jobs
-from survey_app.services.responses import VN_TZ
+from survey_app.services import demo
+from survey_app.services.clock import VN_TZ
+from survey_app.services.reports import jobs as report_jobs
 
 from ..factories import login_as
 from .test_report_jobs import job_id, start
@@ -34,8 +35,13 @@ def test_a_year_of_demo_data_becomes_a_report_pack(client: FlaskClient) -> None:
         return body
 
     book = openpyxl.load_workbook(io.BytesIO(fetch(f"/bao-cao/{new}/tai/xlsx")))
-    numbers = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row
-               if isinstance(c.value, int | float)]
+    numbers = [
+        c.value
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, int | float)
+    ]
     assert numbers, "the workbook holds real numbers"
     assert fetch(f"/bao-cao/{new}/tai/pdf").startswith(b"%PDF")
     with zipfile.ZipFile(io.BytesIO(fetch(f"/bao-cao/{new}/tai/zip"))) as pack:

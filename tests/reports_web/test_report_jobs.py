@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from survey_app.extensions import db
 from survey_app.models import ReportJob, User
 from survey_app.models.base import utcnow
-from survey_app.services import report_jobs
+from survey_app.services.reports import jobs as report_jobs
 
 from ..factories import csrf_of, login_as, make_unit, make_user
 from .helpers import FakeEngine
@@ -63,7 +63,8 @@ def wait_for(predicate: Any, seconds: float = 10) -> None:
 
 
 def test_a_job_runs_in_the_background_and_offers_its_files(
-        client: FlaskClient, world: dict[str, Any], engine: FakeEngine) -> None:
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine
+) -> None:
     login_as(client, "office", world["inside"])
     started = time.monotonic()
     new = job_id(start(client))
@@ -73,15 +74,20 @@ def test_a_job_runs_in_the_background_and_offers_its_files(
     state = client.get(f"/bao-cao/{new}/trang-thai").get_json()
     assert state["status"] == "done" and state["progress"] == 1 and state["finished"]
     spec, unit_ids = engine.calls[0]
-    assert (spec.period, spec.cutoff, spec.unit_code, spec.integrity) == \
-        ("2026-Q1", "report", "IN", False)
+    assert (spec.period, spec.cutoff, spec.unit_code, spec.integrity) == (
+        "2026-Q1",
+        "report",
+        "IN",
+        False,
+    )
     assert sorted(unit_ids or []) == sorted([world["inside"].id, world["below"].id])
 
     page = client.get(f"/bao-cao/{new}").get_data(as_text=True)
     assert 'http-equiv="refresh"' not in page  # finished: no more reloading
     finished = re.search(r"Xong lúc (\S+ \S+)</p>", page)  # the finish time, not "–"
-    assert finished and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", finished.group(1)), \
-        page[page.find("Xong lúc"):][:80]
+    assert finished and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", finished.group(1)), page[
+        page.find("Xong lúc") :
+    ][:80]
     for fmt in ("xlsx", "pdf", "zip"):
         assert f"/bao-cao/{new}/tai/{fmt}" in page
         resp = client.get(f"/bao-cao/{new}/tai/{fmt}")
@@ -108,7 +114,8 @@ def test_a_job_runs_in_the_background_and_offers_its_files(
 
 
 def test_progress_shows_while_it_runs_and_a_second_job_is_refused(
-        client: FlaskClient, world: dict[str, Any], engine: FakeEngine) -> None:
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine
+) -> None:
     engine.gate = threading.Event()
     login_as(client, "office", world["inside"])
     new = job_id(start(client))
@@ -134,8 +141,9 @@ def test_progress_shows_while_it_runs_and_a_second_job_is_refused(
     assert job_id(start(client, quy="2")) != new  # finished: a new one may start
 
 
-def test_one_job_at_a_time_per_process(app: Flask, world: dict[str, Any],
-                                       engine: FakeEngine) -> None:
+def test_one_job_at_a_time_per_process(
+    app: Flask, world: dict[str, Any], engine: FakeEngine
+) -> None:
     engine.gate = threading.Event()
     first, second = app.test_client(), app.test_client()
     login_as(first, "office", world["inside"], "office.a")
@@ -155,11 +163,11 @@ def test_one_job_at_a_time_per_process(app: Flask, world: dict[str, Any],
 
 
 def test_a_failure_is_recorded_with_a_friendly_message(
-        client: FlaskClient, world: dict[str, Any], engine: FakeEngine,
-        caplog: pytest.LogCaptureFixture) -> None:
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine, caplog: pytest.LogCaptureFixture
+) -> None:
     engine.fail = RuntimeError("psycopg exploded at 0xdeadbeef")
     login_as(client, "office", world["inside"])
-    with caplog.at_level(logging.ERROR, logger="survey_app.services.report_jobs"):
+    with caplog.at_level(logging.ERROR, logger="survey_app.services.reports.jobs"):
         new = job_id(start(client))
         assert report_jobs.wait_all(20)
     state = client.get(f"/bao-cao/{new}/trang-thai").get_json()
@@ -172,21 +180,33 @@ def test_a_failure_is_recorded_with_a_friendly_message(
     job_id(start(client))  # the failed job does not block the next one
 
 
-def test_the_engine_s_own_message_is_shown(client: FlaskClient, world: dict[str, Any],
-                                           engine: FakeEngine) -> None:
+def test_the_engine_s_own_message_is_shown(
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine
+) -> None:
     engine.fail = engine.ReportError("Đơn vị IN không có phản hồi nào trong kỳ.")
     login_as(client, "office", world["inside"])
     new = job_id(start(client))
     assert report_jobs.wait_all(20)
-    assert client.get(f"/bao-cao/{new}/trang-thai").get_json()["error"] == \
-        "Đơn vị IN không có phản hồi nào trong kỳ."
+    assert (
+        client.get(f"/bao-cao/{new}/trang-thai").get_json()["error"]
+        == "Đơn vị IN không có phản hồi nào trong kỳ."
+    )
 
 
 def _running_job(user: User, worker: str, beat_ago: float = 0) -> ReportJob:
-    job = ReportJob(user_id=user.id, period="2026-Q1", cutoff="calendar", unit_code="IN",
-                    status="running", progress=0.4, message="Đang tính…", files=[],
-                    worker=worker, active_user_id=user.id,
-                    heartbeat_at=utcnow() - timedelta(seconds=beat_ago))
+    job = ReportJob(
+        user_id=user.id,
+        period="2026-Q1",
+        cutoff="calendar",
+        unit_code="IN",
+        status="running",
+        progress=0.4,
+        message="Đang tính…",
+        files=[],
+        worker=worker,
+        active_user_id=user.id,
+        heartbeat_at=utcnow() - timedelta(seconds=beat_ago),
+    )
     db.session.add(job)
     db.session.commit()
     return job
@@ -204,10 +224,13 @@ def _dead_pid() -> int:
         pid -= 1
 
 
-@pytest.mark.parametrize("case", ["silent too long", "process gone", "this process, no thread",
-                                  "earlier process with our pid"])
+@pytest.mark.parametrize(
+    "case",
+    ["silent too long", "process gone", "this process, no thread", "earlier process with our pid"],
+)
 def test_a_job_left_running_by_a_dead_process_shows_as_failed(
-        client: FlaskClient, world: dict[str, Any], engine: FakeEngine, case: str) -> None:
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine, case: str
+) -> None:
     user = login_as(client, "office", world["inside"])
     host, me = socket.gethostname(), os.getpid()
     worker, ago = {
@@ -225,8 +248,9 @@ def test_a_job_left_running_by_a_dead_process_shows_as_failed(
     job_id(start(client))  # and the user may start again
 
 
-def test_a_job_alive_elsewhere_keeps_running(client: FlaskClient, world: dict[str, Any],
-                                            engine: FakeEngine) -> None:
+def test_a_job_alive_elsewhere_keeps_running(
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine
+) -> None:
     user = login_as(client, "office", world["inside"])
     job = _running_job(user, "another-machine:123:abc", beat_ago=30)
     assert client.get(f"/bao-cao/{job.id}/trang-thai").get_json()["status"] == "running"
@@ -235,7 +259,8 @@ def test_a_job_alive_elsewhere_keeps_running(client: FlaskClient, world: dict[st
 
 
 def test_the_database_refuses_two_unfinished_jobs_of_one_user(
-        app: Flask, world: dict[str, Any]) -> None:
+    app: Flask, world: dict[str, Any]
+) -> None:
     user = make_user("office.x", "office", world["inside"])
     _running_job(user, "elsewhere:1:a")
     with pytest.raises(sa.exc.IntegrityError):
@@ -243,14 +268,15 @@ def test_the_database_refuses_two_unfinished_jobs_of_one_user(
     db.session.rollback()
 
 
-def test_old_jobs_are_pruned_with_their_files(client: FlaskClient, world: dict[str, Any],
-                                              engine: FakeEngine) -> None:
+def test_old_jobs_are_pruned_with_their_files(
+    client: FlaskClient, world: dict[str, Any], engine: FakeEngine
+) -> None:
     login_as(client, "office", world["inside"])
     ids = []
     for _ in range(report_jobs.KEEP_PER_USER + 2):
         ids.append(job_id(start(client)))
         assert report_jobs.wait_all(20)
     kept = db.session.scalars(select(ReportJob.id).order_by(ReportJob.id)).all()
-    assert kept == ids[-report_jobs.KEEP_PER_USER:]
+    assert kept == ids[-report_jobs.KEEP_PER_USER :]
     assert not report_jobs.job_dir(ids[0]).exists()
     assert (report_jobs.job_dir(ids[-1]) / "bao-cao.xlsx").is_file()

@@ -9,7 +9,8 @@ from flask import Flask
 
 from survey_app.extensions import db
 from survey_app.models import utcnow
-from survey_app.services import accounts, scope
+from survey_app.services import accounts
+from survey_app.services.access import scope
 
 from ..factories import PASSWORD, make_counter, make_unit, make_user
 
@@ -21,14 +22,17 @@ def test_password_is_hashed_with_argon2(app: Flask) -> None:
     assert user.must_change_password is False
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("ab", PASSWORD, "staff", "U1"), "3–40"),
-    (("Nguyen Van A", PASSWORD, "staff", "U1"), "3–40"),
-    (("nv.hai", "short", "staff", "U1"), "10"),
-    (("nv.hai", PASSWORD, "boss", "U1"), "boss"),
-    (("nv.hai", PASSWORD, "staff", "NOPE"), "NOPE"),
-    (("nv.hai", PASSWORD, "office", None), "đơn vị"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ab", PASSWORD, "staff", "U1"), "3–40"),
+        (("Nguyen Van A", PASSWORD, "staff", "U1"), "3–40"),
+        (("nv.hai", "short", "staff", "U1"), "10"),
+        (("nv.hai", PASSWORD, "boss", "U1"), "boss"),
+        (("nv.hai", PASSWORD, "staff", "NOPE"), "NOPE"),
+        (("nv.hai", PASSWORD, "office", None), "đơn vị"),
+    ],
+)
 def test_create_user_refuses_bad_input(app: Flask, args: tuple, message: str) -> None:
     make_unit()
     with pytest.raises(ValueError, match=message):
@@ -101,4 +105,7 @@ def test_scope_covers_the_unit_and_the_units_below(app: Flask) -> None:
     assert getattr(outside.value, "code", None) == 404
     make_counter(other)
     assert scope.visible_unit_ids(make_user("thanh.tra", "inspector", province)) == {
-        province.id, centre.id, desk.id}
+        province.id,
+        centre.id,
+        desk.id,
+    }

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from survey_app.extensions import db
 from survey_app.models import Response, StatsBucket
 from survey_app.models.responses import DayBlock
-from survey_app.services import bulkload
-from survey_app.services.responses import local_day
+from survey_app.services.clock import local_day
+from survey_app.services.storage import bulkload
 
 from .. import daystats_check
 from ..factories import (
@@ -26,13 +26,25 @@ from ..factories import (
 )
 
 
-def _row(unit_id: int, counter_id: int | None, moment: datetime, answers: dict[str, int],
-         **kw: Any) -> dict[str, Any]:
-    return {"questionnaire_id": "sipas-2024-dv", "unit_id": unit_id, "counter_id": counter_id,
-            "procedure_id": None, "target_group": "chung", "channel": "truc_tiep",
-            "submitted_at": moment, "local_day": local_day(moment), "answers": answers,
-            "comment": None, "source": "paper", "idempotency_key": None,
-            "receipt_hash": None, **kw}
+def _row(
+    unit_id: int, counter_id: int | None, moment: datetime, answers: dict[str, int], **kw: Any
+) -> dict[str, Any]:
+    return {
+        "questionnaire_id": "sipas-2024-dv",
+        "unit_id": unit_id,
+        "counter_id": counter_id,
+        "procedure_id": None,
+        "target_group": "chung",
+        "channel": "truc_tiep",
+        "submitted_at": moment,
+        "local_day": local_day(moment),
+        "answers": answers,
+        "comment": None,
+        "source": "paper",
+        "idempotency_key": None,
+        "receipt_hash": None,
+        **kw,
+    }
 
 
 @pytest.fixture
@@ -51,11 +63,18 @@ def _rows(place: dict[str, int], n: int, first: datetime) -> list[dict[str, Any]
         answers = {"A1": 1 + i % 5, "C1": 1 + (i * 3) % 5}
         if i % 3:
             answers["Q5"] = 1 + i % 2
-        rows.append(_row(place["unit"], place["counter"] if i % 4 else None, moment, answers,
-                         channel=None if i % 5 == 0 else "truc_tiep",
-                         procedure_id=place["procedure"] if i % 2 else None,
-                         target_group="dat_dai_xay_dung_dau_tu" if i % 2 else "chung",
-                         comment="Cảm ơn" if i % 7 == 0 else None))
+        rows.append(
+            _row(
+                place["unit"],
+                place["counter"] if i % 4 else None,
+                moment,
+                answers,
+                channel=None if i % 5 == 0 else "truc_tiep",
+                procedure_id=place["procedure"] if i % 2 else None,
+                target_group="dat_dai_xay_dung_dau_tu" if i % 2 else "chung",
+                comment="Cảm ơn" if i % 7 == 0 else None,
+            )
+        )
     return rows
 
 
@@ -106,8 +125,11 @@ def test_nothing_is_committed_by_the_loader(place: dict[str, int]) -> None:
 
 def test_stored_half_months_of_touched_days_are_forgotten(place: dict[str, int]) -> None:
     for start in (date(2026, 3, 1), date(2026, 3, 15), date(2026, 4, 1)):
-        db.session.add(StatsBucket(period_start=start, unit_id=0, target_group="",
-                                   questionnaire_id="", n=0, stats=b""))
+        db.session.add(
+            StatsBucket(
+                period_start=start, unit_id=0, target_group="", questionnaire_id="", n=0, stats=b""
+            )
+        )
     db.session.commit()
     bulkload.insert_responses(_rows(place, 4, datetime(2026, 3, 20, tzinfo=UTC)))
     db.session.commit()
@@ -128,15 +150,27 @@ def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
     responses and day blocks as insert_responses of the same rows."""
     import numpy as np
 
-    from survey_app.services import daystats
-    from survey_app.services.bulkload import Columns, Text
+    from survey_app.services.storage import daystats
+    from survey_app.services.storage.bulkload import Columns, Text
 
     rows = _rows(place, 40, datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
     bulkload.insert_responses(rows)
     db.session.commit()
-    by_dicts = [(r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
-                 r.submitted_at, r.local_day, r.answers, r.comment, r.source)
-                for r in all_responses()]
+    by_dicts = [
+        (
+            r.unit_id,
+            r.counter_id,
+            r.procedure_id,
+            r.target_group,
+            r.channel,
+            r.submitted_at,
+            r.local_day,
+            r.answers,
+            r.comment,
+            r.source,
+        )
+        for r in all_responses()
+    ]
     stats = daystats_check.stored()
     db.session.execute(Response.__table__.delete())
     db.session.execute(DayBlock.__table__.delete())
@@ -149,17 +183,31 @@ def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
         procedure_id=np.array([r["procedure_id"] or 0 for r in rows]),
         target_group=Text.of(r["target_group"] for r in rows),
         channel=Text.of(r["channel"] or "" for r in rows),
-        submitted_at=np.array([r["submitted_at"].replace(tzinfo=None) for r in rows],
-                              dtype="datetime64[us]"),
+        submitted_at=np.array(
+            [r["submitted_at"].replace(tzinfo=None) for r in rows], dtype="datetime64[us]"
+        ),
         local_day=np.array([r["local_day"] for r in rows], dtype="datetime64[D]"),
         answers=daystats.answer_matrix([r["answers"] for r in rows]),
         source=Text.of(r["source"] for r in rows),
-        comment=[r["comment"] for r in rows])
+        comment=[r["comment"] for r in rows],
+    )
     assert bulkload.insert_columns(cols) == 40
     db.session.commit()
-    by_columns = [(r.unit_id, r.counter_id, r.procedure_id, r.target_group, r.channel,
-                   r.submitted_at, r.local_day, r.answers, r.comment, r.source)
-                  for r in all_responses()]
+    by_columns = [
+        (
+            r.unit_id,
+            r.counter_id,
+            r.procedure_id,
+            r.target_group,
+            r.channel,
+            r.submitted_at,
+            r.local_day,
+            r.answers,
+            r.comment,
+            r.source,
+        )
+        for r in all_responses()
+    ]
     assert by_columns == by_dicts
     assert daystats_check.stored() == stats
     bad = Columns(**{**cols.__dict__, "answers": cols.answers[:, :3]})
@@ -168,7 +216,7 @@ def test_columns_store_what_the_row_dicts_store(place: dict[str, int]) -> None:
 
 
 def test_blocks_read_in_chunks_hold_what_one_read_holds(place: dict[str, int]) -> None:
-    from survey_app.services import daystats
+    from survey_app.services.storage import daystats
 
     rows = _rows(place, 90, datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
     other = make_unit("U2").id
@@ -182,8 +230,11 @@ def test_blocks_read_in_chunks_hold_what_one_read_holds(place: dict[str, int]) -
     whole = daystats.read(first, last, None)
     parts = list(daystats.read_chunks(first, last, None, size=2))
     assert len(parts) == (len(blocks) + 1) // 2
-    assert sorted(daystats_check._rows(daystats.Block.concat(parts))) == sorted(
-        daystats_check._rows(whole)) == sorted(r for rs in blocks.values() for r in rs)
+    assert (
+        sorted(daystats_check._rows(daystats.Block.concat(parts)))
+        == sorted(daystats_check._rows(whole))
+        == sorted(r for rs in blocks.values() for r in rs)
+    )
     assert whole.n == 90
     unit = place["unit"]
     mine = daystats.read(first, last, [unit])

@@ -21,10 +21,13 @@ def test_parallel_submissions_and_double_taps(app: Flask) -> None:
     def kiosk(n: int) -> None:
         client = app.test_client()
         for i in range(20):
-            body = {"answers": {"A1": 1 + (i % 5), "C2": 4},
-                    "idempotency_key": f"kiosk{n}-{i // 2:04d}"}  # every request sent twice
-            resp = client.post("/api/v1/responses", json=body,
-                               headers={"Authorization": f"Bearer {token}"})
+            body = {
+                "answers": {"A1": 1 + (i % 5), "C2": 4},
+                "idempotency_key": f"kiosk{n}-{i // 2:04d}",
+            }  # every request sent twice
+            resp = client.post(
+                "/api/v1/responses", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
             if resp.status_code not in (200, 201):
                 errors.append(resp.json)
 

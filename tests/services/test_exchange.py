@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from survey_app.services import demo, exchange
+from survey_app.services import demo
+from survey_app.services.exchange import csvfile as exchange
 
 from ..factories import all_responses
 
@@ -17,15 +18,20 @@ HEADER = ",".join(exchange.columns())
 
 def _file(tmp_path: Path, *rows: str, bom: bool = True) -> Path:
     path = tmp_path / "in.csv"
-    path.write_text(("\ufeff" if bom else "") + "\n".join([HEADER, *rows]) + "\n",
-                    encoding="utf-8")
+    path.write_text(("\ufeff" if bom else "") + "\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     return path
 
 
 def _row(**cells: str) -> str:
     base = {c: "" for c in exchange.columns()}
-    base.update(response_id="1", submitted_at="2026-03-01T08:30:00Z", unit_code="U1",
-                target_group="chung", questionnaire="sipas-2024-dv", source="paper")
+    base.update(
+        response_id="1",
+        submitted_at="2026-03-01T08:30:00Z",
+        unit_code="U1",
+        target_group="chung",
+        questionnaire="sipas-2024-dv",
+        source="paper",
+    )
     base.update(cells)
     return ",".join(base[c] for c in exchange.columns())
 
@@ -45,19 +51,22 @@ def test_export_then_read_gives_back_every_answer(app: Flask, tmp_path: Path) ->
 
 def test_time_without_offset_is_vietnam_local(tmp_path: Path) -> None:
     [row] = exchange.read_response_file(
-        _file(tmp_path, _row(submitted_at="2026-03-01T06:30:00", A1="5"), bom=False))
+        _file(tmp_path, _row(submitted_at="2026-03-01T06:30:00", A1="5"), bom=False)
+    )
     assert row.submitted_at.astimezone(UTC) == datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
     assert row.local_day == date(2026, 3, 1)
 
 
 def test_every_bad_cell_is_reported_with_line_and_column(tmp_path: Path) -> None:
-    path = _file(tmp_path,
-                 _row(A1="5"),
-                 _row(A1="6"),                              # line 3: out of range
-                 _row(submitted_at="hôm qua", B1="4"),      # line 4: bad time
-                 _row(A0="4"),                              # line 5: item of another version
-                 _row(target_group="dat", C1="4"),          # line 6: unknown code
-                 _row())                                    # line 7: no answers
+    path = _file(
+        tmp_path,
+        _row(A1="5"),
+        _row(A1="6"),  # line 3: out of range
+        _row(submitted_at="hôm qua", B1="4"),  # line 4: bad time
+        _row(A0="4"),  # line 5: item of another version
+        _row(target_group="dat", C1="4"),  # line 6: unknown code
+        _row(),
+    )  # line 7: no answers
     with pytest.raises(exchange.ResponseFileError) as caught:
         exchange.read_response_file(path)
     where = {(p.line, p.column) for p in caught.value.problems}

@@ -1,4 +1,4 @@
-"""Tests for the printable A6 QR counter cards (survey_app.services.qrcards).
+"""Tests for the printable A6 QR counter cards (survey_app.services.org.qrcards).
 
 The PDF is checked end to end with poppler (pdfinfo/pdftotext/pdftoppm) and zbar (zbarimg):
 the QR must decode to the exact URL and the Vietnamese text must extract with diacritics.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_app.services.qrcards import Card, render_pdf, render_svg, write_cards
+from survey_app.services.org.qrcards import Card, render_pdf, render_svg, write_cards
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 TOKEN_URL = "https://sipas.example.vn/f/Zx8_kq2Lm9QpR4tVw7Yb3Nc6Hd1Jf5Gs0Ka2Xe8Uo-Tr3Wq"

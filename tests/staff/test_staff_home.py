@@ -9,17 +9,26 @@ from flask.testing import FlaskClient
 
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, RoleAssignment, utcnow
-from survey_app.services.responses import local_day
+from survey_app.services.clock import local_day
 
 from ..factories import login_as, make_counter, make_unit
 
 
 def _respond(counter: Counter, comment: str | None = None, days_ago: int = 0) -> None:
     at = utcnow() - timedelta(days=days_ago)
-    db.session.add(Response(questionnaire_id="sipas-2024-dv", unit_id=counter.unit_id,
-                            counter_id=counter.id, target_group="chung", submitted_at=at,
-                            local_day=local_day(at), answers={"A1": 5}, comment=comment,
-                            source="qr"))
+    db.session.add(
+        Response(
+            questionnaire_id="sipas-2024-dv",
+            unit_id=counter.unit_id,
+            counter_id=counter.id,
+            target_group="chung",
+            submitted_at=at,
+            local_day=local_day(at),
+            answers={"A1": 5},
+            comment=comment,
+            source="qr",
+        )
+    )
     db.session.commit()
 
 
@@ -56,8 +65,7 @@ def test_admin_sees_every_unit(app: Flask, client: FlaskClient) -> None:
     assert "Quầy A" in html and "Quầy B" in html
 
 
-def test_staff_limited_to_a_counter_sees_only_that_counter(app: Flask,
-                                                           client: FlaskClient) -> None:
+def test_staff_limited_to_a_counter_sees_only_that_counter(app: Flask, client: FlaskClient) -> None:
     unit = make_unit()
     mine = make_counter(unit, "Q1", "Quầy Một")
     other = make_counter(unit, "Q2", "Quầy Hai")

@@ -14,21 +14,30 @@ import forms
 from scoring import SufficientStats, score_versions, to_json_dict
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, utcnow
-from survey_app.services import dashboard
-from survey_app.services.responses import local_day
-from survey_app.services.scores import structure_of
+from survey_app.services.analytics import staff as dashboard
+from survey_app.services.analytics.scores import structure_of
+from survey_app.services.clock import local_day
 
 from ..factories import login_as, make_counter, make_unit, make_user
 
 QID = "sipas-2024-dv"
 
 
-def _respond(counter: Counter, answers: dict[str, int], comment: str | None = None,
-             days_ago: int = 0) -> Response:
+def _respond(
+    counter: Counter, answers: dict[str, int], comment: str | None = None, days_ago: int = 0
+) -> Response:
     at = utcnow() - timedelta(days=days_ago)
-    response = Response(questionnaire_id=QID, unit_id=counter.unit_id, counter_id=counter.id,
-                        target_group="chung", submitted_at=at, local_day=local_day(at),
-                        answers=answers, comment=comment, source="qr")
+    response = Response(
+        questionnaire_id=QID,
+        unit_id=counter.unit_id,
+        counter_id=counter.id,
+        target_group="chung",
+        submitted_at=at,
+        local_day=local_day(at),
+        answers=answers,
+        comment=comment,
+        source="qr",
+    )
     db.session.add(response)
     db.session.commit()
     return response
@@ -56,21 +65,23 @@ def test_numbers_equal_scoring_on_the_same_responses(app: Flask, client: FlaskCl
     codes = forms.get(QID).codes_of(forms.SectionKind.FACTOR)
     given = []
     for _ in range(40):
-        answers = {c: int(v) for c, v in zip(codes, rng.integers(0, 6, len(codes)),
-                                            strict=True) if v}
+        answers = {
+            c: int(v) for c, v in zip(codes, rng.integers(0, 6, len(codes)), strict=True) if v
+        }
         given.append(answers)
         _respond(counter, answers)
     structure = structure_of(QID)
     matrix = np.array([[a.get(c, 0) for c in structure.columns] for a in given])
-    expected = to_json_dict(score_versions([SufficientStats.from_answers(structure, matrix)]),
-                            target=90.0)
+    expected = to_json_dict(
+        score_versions([SufficientStats.from_answers(structure, matrix)]), target=90.0
+    )
     login_as(client, "staff", counter.unit)
     html = client.get("/nhan-vien").get_data(as_text=True)
-    shown = f'{expected["sipas"]["index"]:.1f}'.replace(".", ",")
+    shown = f"{expected['sipas']['index']:.1f}".replace(".", ",")
     assert f'id="sipas">{shown}<' in html
     for code, e in expected["factors"].items():
         assert f'id="factor-{code}">{e["index"]:.1f}<'.replace(".", ",") in html
-    low = f'{expected["sipas"]["ci_low"]:.1f}'.replace(".", ",")
+    low = f"{expected['sipas']['ci_low']:.1f}".replace(".", ",")
     assert f">{low}–" in html
     assert "chưa đủ dữ liệu" not in html.split("Theo quầy")[0].lower()
 
@@ -138,10 +149,16 @@ def test_news_endpoint_needs_login(app: Flask, client: FlaskClient) -> None:
     assert client.get("/nhan-vien/xu-huong.svg").status_code in (302, 303, 401)
 
 
-@pytest.mark.parametrize("path", ["/nhan-vien?ngay=hom-nay", "/nhan-vien?ngay=2026-02-30",
-                                  "/nhan-vien/moi?ngay=2026-13-01",
-                                  "/nhan-vien/moi?sau=abc",
-                                  "/nhan-vien/xu-huong.svg?ngay=20260101"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nhan-vien?ngay=hom-nay",
+        "/nhan-vien?ngay=2026-02-30",
+        "/nhan-vien/moi?ngay=2026-13-01",
+        "/nhan-vien/moi?sau=abc",
+        "/nhan-vien/xu-huong.svg?ngay=20260101",
+    ],
+)
 def test_bad_date_is_a_friendly_400(app: Flask, client: FlaskClient, path: str) -> None:
     login_as(client, "staff", make_unit())
     resp = client.get(path)
@@ -163,7 +180,7 @@ def test_chosen_day(app: Flask, client: FlaskClient) -> None:
     html = client.get(f"/nhan-vien?ngay={old.local_day.isoformat()}").get_data(as_text=True)
     assert "hôm trước" in html and "hôm nay" not in html
     assert f'value="{old.local_day.isoformat()}"' in html
-    assert 'data-url=' not in html  # a past day does not refresh itself
+    assert "data-url=" not in html  # a past day does not refresh itself
     assert "Tải lại" in html
 
 

@@ -24,8 +24,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .model import Column, CommentGroup, Profile, Report, Summary, Table, TrendPoint, UnitBar
-from .spec import ReportSpec
+from survey_app.services.reports.model import (
+    Column,
+    CommentGroup,
+    Profile,
+    Report,
+    Summary,
+    Table,
+    TrendPoint,
+    UnitBar,
+)
+from survey_app.services.reports.spec import ReportSpec
 
 FORMATS = ("xlsx", "pdf", "csv", "zip")
 CHART_KEYS = ("xep_hang", "xu_huong", "ho_so")
@@ -35,8 +44,22 @@ CHART_KEYS = ("xep_hang", "xu_huong", "ho_so")
 Progress = Callable[[float, str], None]
 
 __all__ = [
-    "CHART_KEYS", "FORMATS", "N_", "Column", "CommentGroup", "Profile", "Report", "ReportError",
-    "ReportSpec", "Summary", "Table", "TrendPoint", "UnitBar", "build", "charts_svg", "write",
+    "CHART_KEYS",
+    "FORMATS",
+    "N_",
+    "Column",
+    "CommentGroup",
+    "Profile",
+    "Report",
+    "ReportError",
+    "ReportSpec",
+    "Summary",
+    "Table",
+    "TrendPoint",
+    "UnitBar",
+    "build",
+    "charts_svg",
+    "write",
     "write_pack",
 ]
 
@@ -59,8 +82,9 @@ class ReportError(ValueError):
         self.params = params
 
 
-def build(spec: ReportSpec, unit_ids: list[int] | None = None,
-          progress: Progress | None = None) -> Report:
+def build(
+    spec: ReportSpec, unit_ids: list[int] | None = None, progress: Progress | None = None
+) -> Report:
     """The content of the report for ``spec``.
 
     ``unit_ids``: the units the caller may see (``services.scope``; ``None`` = every unit).
@@ -69,7 +93,9 @@ def build(spec: ReportSpec, unit_ids: list[int] | None = None,
     message)`` is called as the work advances (fraction 0…1). Raises :class:`ReportError`
     (or ``ValueError`` from ``spec.validate``).
     """
-    from .content import build_report  # numpy, scipy: only when a report is made
+    from survey_app.services.reports.content import (
+        build_report,  # numpy, scipy: only when a report is made
+    )
 
     return build_report(spec, unit_ids, progress)
 
@@ -79,23 +105,24 @@ def write(report: Report, out: Path, fmt: str) -> Path:
     ``zip`` = everything); returns ``out``."""
     if fmt not in FORMATS:
         raise ValueError(f"Định dạng “{fmt}” không hỗ trợ: dùng {', '.join(FORMATS)}.")
-    from .writers import write_format
+    from survey_app.services.reports.writers import write_format
 
     return write_format(report, Path(out), fmt)
 
 
-def write_pack(report: Report, folder: Path, names: dict[str, str],
-               step: Callable[[str], None] | None = None) -> dict[str, Path]:
+def write_pack(
+    report: Report, folder: Path, names: dict[str, str], step: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Write the formats ``names`` (``xlsx``, ``pdf``, ``zip`` → file name) into
     ``folder``, rendering the XLSX and the PDF once each: the zip holds those same files
     (and a CSV of each table). ``step(fmt)`` is called before each file."""
-    from .writers import write_pack as _write_pack
+    from survey_app.services.reports.writers import write_pack as _write_pack
 
     return _write_pack(report, Path(folder), names, step)
 
 
 def charts_svg(report: Report) -> dict[str, str]:
     """The report's charts as SVG text, keyed by :data:`CHART_KEYS`."""
-    from .charts import render_all
+    from survey_app.services.reports.charts import render_all
 
     return {key: data.decode("utf-8") for key, data in render_all(report, "svg").items()}

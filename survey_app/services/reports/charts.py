@@ -13,16 +13,35 @@ from io import BytesIO
 import matplotlib
 from matplotlib.figure import Figure
 
-from .model import Report
+from survey_app.services.reports.model import Report
 
-RC = {"svg.fonttype": "none", "font.family": ["DejaVu Sans", "sans-serif"], "font.size": 9,
-      "svg.hashsalt": "sipas-report", "hatch.linewidth": 0.6, "pdf.fonttype": 42}
-TITLES = {"xep_hang": "Xếp hạng SIPAS các đơn vị", "xu_huong": "Xu hướng SIPAS và các yếu tố",
-          "ho_so": "Các yếu tố của đơn vị so với cấp trên"}
-_MARKERS = {"A": ("o", (0, (1, 1))), "B": ("^", (0, (4, 2))), "C": ("v", (0, (4, 1, 1, 1))),
-            "D": ("D", (0, (6, 2, 1, 2, 1, 2))), "E": ("x", (0, (2, 2)))}
-FACTOR_SHORT = {"A": "A. Tiếp cận", "B": "B. Thủ tục", "C": "C. Công chức", "D": "D. Kết quả",
-                "E": "E. Phản ánh, kiến nghị"}
+RC = {
+    "svg.fonttype": "none",
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.size": 9,
+    "svg.hashsalt": "sipas-report",
+    "hatch.linewidth": 0.6,
+    "pdf.fonttype": 42,
+}
+TITLES = {
+    "xep_hang": "Xếp hạng SIPAS các đơn vị",
+    "xu_huong": "Xu hướng SIPAS và các yếu tố",
+    "ho_so": "Các yếu tố của đơn vị so với cấp trên",
+}
+_MARKERS = {
+    "A": ("o", (0, (1, 1))),
+    "B": ("^", (0, (4, 2))),
+    "C": ("v", (0, (4, 1, 1, 1))),
+    "D": ("D", (0, (6, 2, 1, 2, 1, 2))),
+    "E": ("x", (0, (2, 2))),
+}
+FACTOR_SHORT = {
+    "A": "A. Tiếp cận",
+    "B": "B. Thủ tục",
+    "C": "C. Công chức",
+    "D": "D. Kết quả",
+    "E": "E. Phản ánh, kiến nghị",
+}
 
 
 def _short(name: str, width: int = 38) -> str:
@@ -39,13 +58,25 @@ def ranking_figure(report: Report) -> Figure:
     below = [b.sipas is not None and b.sipas < b.target for b in bars]
     low = [max(0.0, (b.sipas or 0) - b.ci_low) if b.ci_low is not None else 0.0 for b in bars]
     high = [max(0.0, b.ci_high - (b.sipas or 0)) if b.ci_high is not None else 0.0 for b in bars]
-    ax.barh(ys, values, color=["white" if x else "#bbbbbb" for x in below],
-            edgecolor="black", linewidth=0.7, hatch=["////" if x else "" for x in below],
-            xerr=[low, high], error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8})
+    ax.barh(
+        ys,
+        values,
+        color=["white" if x else "#bbbbbb" for x in below],
+        edgecolor="black",
+        linewidth=0.7,
+        hatch=["////" if x else "" for x in below],
+        xerr=[low, high],
+        error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8},
+    )
     targets = sorted({b.target for b in bars}) or [90.0]
     for k, target in enumerate(targets):
-        ax.axvline(target, color="black", linestyle=(0, (5, 3)) if k == 0 else (0, (1, 1.5)),
-                   linewidth=1.1, label=f"Mục tiêu {target:g} %")
+        ax.axvline(
+            target,
+            color="black",
+            linestyle=(0, (5, 3)) if k == 0 else (0, (1, 1.5)),
+            linewidth=1.1,
+            label=f"Mục tiêu {target:g} %",
+        )
     ax.set_yticks(ys, [f"{_short(b.name)} (n={b.n:,})".replace(",", ".") for b in bars])
     lowest = min([b.ci_low for b in bars if b.ci_low is not None] + [min(targets)])
     ax.set_xlim(max(0.0, 10 * int(lowest / 10) - 10), 100)
@@ -54,8 +85,13 @@ def ranking_figure(report: Report) -> Figure:
     ax.set_title(title, loc="left", fontsize=10)
     ax.bar([0], [0], color="#bbbbbb", edgecolor="black", label="Đạt mục tiêu")
     ax.bar([0], [0], color="white", edgecolor="black", hatch="////", label="Dưới mục tiêu")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / height - 0.08), ncols=2,
-              fontsize=8, frameon=False)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.5 / height - 0.08),
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+    )
     ax.grid(axis="x", color="#dddddd", linewidth=0.5)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -70,24 +106,40 @@ def trend_figure(report: Report) -> Figure:
     xs = list(range(len(report.trend)))
     for factor, (marker, style) in _MARKERS.items():
         ys = [dict(p.factors).get(factor) for p in report.trend]
-        ax.plot(xs, [y if y is not None else float("nan") for y in ys], color="#555555",
-                marker=marker, markersize=4, linestyle=style, linewidth=0.9,
-                label=FACTOR_SHORT[factor], markerfacecolor="white")
-    ax.plot(xs, [p.sipas if p.sipas is not None else float("nan") for p in report.trend],
-            color="black", marker="s", markersize=6, linewidth=2.2, label="SIPAS")
+        ax.plot(
+            xs,
+            [y if y is not None else float("nan") for y in ys],
+            color="#555555",
+            marker=marker,
+            markersize=4,
+            linestyle=style,
+            linewidth=0.9,
+            label=FACTOR_SHORT[factor],
+            markerfacecolor="white",
+        )
+    ax.plot(
+        xs,
+        [p.sipas if p.sipas is not None else float("nan") for p in report.trend],
+        color="black",
+        marker="s",
+        markersize=6,
+        linewidth=2.2,
+        label="SIPAS",
+    )
     target = report.summary.target or 90.0
-    ax.axhline(target, color="black", linestyle=(0, (5, 3)), linewidth=1,
-               label=f"Mục tiêu {target:g} %")
+    ax.axhline(
+        target, color="black", linestyle=(0, (5, 3)), linewidth=1, label=f"Mục tiêu {target:g} %"
+    )
     ax.set_xticks(xs, [f"{p.period}\n(n={p.n:,})".replace(",", ".") for p in report.trend])
-    values = [v for p in report.trend for v in (p.sipas, *dict(p.factors).values())
-              if v is not None]
+    values = [
+        v for p in report.trend for v in (p.sipas, *dict(p.factors).values()) if v is not None
+    ]
     ax.set_ylim(max(0.0, 10 * int(min(values + [target]) / 10) - 10), 100.5)
     ax.set_ylabel("Chỉ số (%)")
     ax.set_title(TITLES["xu_huong"], loc="left", fontsize=10)
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=4, fontsize=8,
-              frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=4, fontsize=8, frameon=False)
     return fig
 
 
@@ -96,8 +148,13 @@ def profile_figure(report: Report) -> Figure:
     ax = fig.add_subplot()
     profile = report.profile
     if profile is None:
-        ax.text(0.5, 0.5, "Không đủ dữ liệu để so sánh với đơn vị cấp trên",
-                transform=ax.transAxes, ha="center")
+        ax.text(
+            0.5,
+            0.5,
+            "Không đủ dữ liệu để so sánh với đơn vị cấp trên",
+            transform=ax.transAxes,
+            ha="center",
+        )
         ax.set_axis_off()
         return fig
     keys = [k for k, _v in profile.unit]
@@ -105,10 +162,23 @@ def profile_figure(report: Report) -> Figure:
     unit = [v or 0.0 for _k, v in profile.unit]
     parent = [v or 0.0 for _k, v in profile.parent]
     width = 0.38
-    ax.bar([x - width / 2 for x in xs], unit, width, color="#444444", edgecolor="black",
-           label=_short(profile.unit_name, 60))
-    ax.bar([x + width / 2 for x in xs], parent, width, color="white", edgecolor="black",
-           hatch="\\\\\\", label=_short(profile.parent_name, 60))
+    ax.bar(
+        [x - width / 2 for x in xs],
+        unit,
+        width,
+        color="#444444",
+        edgecolor="black",
+        label=_short(profile.unit_name, 60),
+    )
+    ax.bar(
+        [x + width / 2 for x in xs],
+        parent,
+        width,
+        color="white",
+        edgecolor="black",
+        hatch="\\\\\\",
+        label=_short(profile.parent_name, 60),
+    )
     for x, u, p in zip(xs, unit, parent, strict=True):
         ax.text(x - width / 2, u + 0.6, f"{u:.1f}".replace(".", ","), ha="center", fontsize=7)
         ax.text(x + width / 2, p + 0.6, f"{p:.1f}".replace(".", ","), ha="center", fontsize=7)
@@ -120,8 +190,7 @@ def profile_figure(report: Report) -> Figure:
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=8,
-              frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=8, frameon=False)
     return fig
 
 

@@ -12,23 +12,38 @@ SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
 
 
 @click.command("report")
-@click.option("--period", required=True,
-              help="2026-Q1 (quarter), 2026-H1 (6 months), 2026 (year), 2026-03 (month) or "
-                   "2026-01-01..2026-03-31 (custom, local days, inclusive).")
-@click.option("--cutoff", type=click.Choice(["calendar", "report"]), default="calendar",
-              show_default=True, help="Calendar periods, or the government reporting periods "
-                                      "that run from the 15th to the 14th.")
-@click.option("--unit", "unit_code", help="The report's unit (and the units under it); "
-                                          "default: the top unit.")
-@click.option("--integrity", is_flag=True,
-              help="Include the integrity rates (Q5, Q6): inspector reports only.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="FILE.xlsx, FILE.pdf, or FILE.zip (XLSX, PDF and a CSV of each table).")
+@click.option(
+    "--period",
+    required=True,
+    help="2026-Q1 (quarter), 2026-H1 (6 months), 2026 (year), 2026-03 (month) or "
+    "2026-01-01..2026-03-31 (custom, local days, inclusive).",
+)
+@click.option(
+    "--cutoff",
+    type=click.Choice(["calendar", "report"]),
+    default="calendar",
+    show_default=True,
+    help="Calendar periods, or the government reporting periods "
+    "that run from the 15th to the 14th.",
+)
+@click.option(
+    "--unit", "unit_code", help="The report's unit (and the units under it); default: the top unit."
+)
+@click.option(
+    "--integrity",
+    is_flag=True,
+    help="Include the integrity rates (Q5, Q6): inspector reports only.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="FILE.xlsx, FILE.pdf, or FILE.zip (XLSX, PDF and a CSV of each table).",
+)
 @with_appcontext
-def report(period: str, cutoff: str, unit_code: str | None, integrity: bool,
-           out: Path) -> None:
+def report(period: str, cutoff: str, unit_code: str | None, integrity: bool, out: Path) -> None:
     """Write the periodic SIPAS report (tables, charts, methods note) for a period."""
-    from . import ReportError, ReportSpec, build, write
+    from survey_app.services.reports import ReportError, ReportSpec, build, write
 
     fmt = SUFFIXES.get(out.suffix.lower())
     if fmt is None:
@@ -47,5 +62,7 @@ def report(period: str, cutoff: str, unit_code: str | None, integrity: bool,
     except OSError as exc:
         raise click.UsageError(f"không ghi được {out}: {exc.strerror}") from None
     s = content.summary
-    click.echo(f"Wrote {out}: {content.period_label}, {content.unit_name}, "
-               f"{s.respondents} respondents, {len(content.tables)} tables")
+    click.echo(
+        f"Wrote {out}: {content.period_label}, {content.unit_name}, "
+        f"{s.respondents} respondents, {len(content.tables)} tables"
+    )

@@ -1,6 +1,6 @@
 """Build a :class:`~.model.Report`: every figure comes from
-:func:`survey_app.services.scores.score_database` (stored half-months where they apply) and
-changes from :func:`scoring.compare` (via :mod:`..overview`); this module only selects,
+:func:`survey_app.services.analytics.scores.score_database` (stored half-months where they
+apply) and changes from :func:`scoring.compare` (via :mod:`..overview`); this module only selects,
 orders and labels them, and reads what scores do not hold (comments, sources).
 """
 
@@ -16,15 +16,20 @@ from sqlalchemy import and_, case, func, select
 
 import forms
 from scoring import Cutoff
-
-from ...extensions import db
-from ...models import Procedure, Response, Unit
-from ..org import subtree_ids
-from ..overview import change
-from ..score_output import FLAG_LABELS
-from ..scores import LAND, ScoreError, Slice, score_database, score_database_each
-from . import N_, ReportError
-from .model import (
+from survey_app.extensions import db
+from survey_app.models import Procedure, Response, Unit
+from survey_app.services.analytics.office import change
+from survey_app.services.analytics.output import FLAG_LABELS
+from survey_app.services.analytics.scores import (
+    LAND,
+    ScoreError,
+    Slice,
+    score_database,
+    score_database_each,
+)
+from survey_app.services.org import subtree_ids
+from survey_app.services.reports import N_, ReportError
+from survey_app.services.reports.model import (
     Column,
     CommentGroup,
     Profile,
@@ -34,21 +39,34 @@ from .model import (
     TrendPoint,
     UnitBar,
 )
-from .spec import ReportSpec, period_dates, previous_period, short_label
+from survey_app.services.reports.spec import ReportSpec, period_dates, previous_period, short_label
 
 FACTORS = ("A", "B", "C", "D", "E")
-FACTOR_NAMES = {"A": "Tiếp cận dịch vụ", "B": "Thủ tục hành chính",
-                "C": "Công chức trực tiếp giải quyết công việc", "D": "Kết quả giải quyết",
-                "E": "Tiếp nhận, xử lý phản ánh, kiến nghị"}
-CHANNEL_NAMES = {"truc_tiep": "Trực tiếp tại Bộ phận Một cửa",
-                 "truc_tuyen_toan_trinh": "Trực tuyến toàn trình",
-                 "truc_tuyen_mot_phan": "Trực tuyến một phần",
-                 "buu_chinh": "Qua dịch vụ bưu chính công ích", "": "Không ghi hình thức"}
+FACTOR_NAMES = {
+    "A": "Tiếp cận dịch vụ",
+    "B": "Thủ tục hành chính",
+    "C": "Công chức trực tiếp giải quyết công việc",
+    "D": "Kết quả giải quyết",
+    "E": "Tiếp nhận, xử lý phản ánh, kiến nghị",
+}
+CHANNEL_NAMES = {
+    "truc_tiep": "Trực tiếp tại Bộ phận Một cửa",
+    "truc_tuyen_toan_trinh": "Trực tuyến toàn trình",
+    "truc_tuyen_mot_phan": "Trực tuyến một phần",
+    "buu_chinh": "Qua dịch vụ bưu chính công ích",
+    "": "Không ghi hình thức",
+}
 GROUP_NAMES = {"chung": "Chung", LAND: "Đất đai, xây dựng, đầu tư"}
-SOURCE_NAMES = {"qr": "Mã QR tại quầy (điện thoại)", "kiosk": "Ki-ốt đánh giá",
-                "api": "Phần mềm một cửa (API)", "paper": "Phiếu giấy (nhập lại)"}
-INTEGRITY_NAMES = {"Q5": "Có công chức gây phiền hà, sách nhiễu",
-                   "Q6": "Phải đưa tiền ngoài quy định"}
+SOURCE_NAMES = {
+    "qr": "Mã QR tại quầy (điện thoại)",
+    "kiosk": "Ki-ốt đánh giá",
+    "api": "Phần mềm một cửa (API)",
+    "paper": "Phiếu giấy (nhập lại)",
+}
+INTEGRITY_NAMES = {
+    "Q5": "Có công chức gây phiền hà, sách nhiễu",
+    "Q6": "Phải đưa tiền ngoài quy định",
+}
 MIN_N = 30
 TREND_PERIODS = 4
 CHART_UNITS = 30
@@ -68,13 +86,15 @@ def _quiet(_fraction: float, _message: str) -> None:
 
 # --- scope --------------------------------------------------------------------------------
 
+
 def _root(spec: ReportSpec, unit_ids: list[int] | None) -> Unit | None:
     allowed = set(unit_ids) if unit_ids is not None else None
     if spec.unit_code is not None:
         unit = db.session.scalar(select(Unit).where(Unit.code == spec.unit_code))
         if unit is None or (allowed is not None and unit.id not in allowed):
-            raise ReportError(N_("Không có đơn vị mã “%(code)s” trong phạm vi được xem."),
-                              code=spec.unit_code)
+            raise ReportError(
+                N_("Không có đơn vị mã “%(code)s” trong phạm vi được xem."), code=spec.unit_code
+            )
         return unit
     if allowed is not None:
         units = list(db.session.scalars(select(Unit).where(Unit.id.in_(allowed))))
@@ -88,11 +108,20 @@ def _root(spec: ReportSpec, unit_ids: list[int] | None) -> Unit | None:
     return tops[0] if len(tops) == 1 else None
 
 
-def _score(start: date, end: date, by: tuple[str, ...], unit: Unit | None,
-           cutoff: str) -> list[dict[str, Any]]:
+def _score(
+    start: date, end: date, by: tuple[str, ...], unit: Unit | None, cutoff: str
+) -> list[dict[str, Any]]:
     try:
-        return score_database(Slice(start=start, end=end, by=by, cutoff=Cutoff(cutoff),
-                                    unit_code=unit.code if unit else None, min_n=MIN_N))
+        return score_database(
+            Slice(
+                start=start,
+                end=end,
+                by=by,
+                cutoff=Cutoff(cutoff),
+                unit_code=unit.code if unit else None,
+                min_n=MIN_N,
+            )
+        )
     except ScoreError as exc:  # pragma: no cover - the spec is validated before
         raise ReportError(str(exc)) from None
 
@@ -104,6 +133,7 @@ def _whole(start: date, end: date, unit: Unit | None, cutoff: str) -> dict[str, 
 
 
 # --- small helpers ------------------------------------------------------------------------
+
 
 def _index(score: dict[str, Any] | None, key: str) -> float | None:
     if score is None:
@@ -145,28 +175,43 @@ def _factor_of(code: str) -> str:
 
 # --- tables -------------------------------------------------------------------------------
 
-SCORE_COLUMNS = (Column("n", "Số phiếu", "int", 1.0), Column("sipas", "SIPAS (%)", "pct", 0.9),
-                 Column("ktc", "KTC 95 %", "ci", 1.7),
-                 *(Column(f, f, "pct", 0.8) for f in FACTORS))
+SCORE_COLUMNS = (
+    Column("n", "Số phiếu", "int", 1.0),
+    Column("sipas", "SIPAS (%)", "pct", 0.9),
+    Column("ktc", "KTC 95 %", "ci", 1.7),
+    *(Column(f, f, "pct", 0.8) for f in FACTORS),
+)
 
 
 def _score_cells(score: dict[str, Any] | None) -> tuple[Any, ...]:
-    return (score["n"] if score else 0, _index(score, "sipas"),
-            _ci(score["sipas"]) if score else (None, None),
-            *(_index(score, f) for f in FACTORS))
+    return (
+        score["n"] if score else 0,
+        _index(score, "sipas"),
+        _ci(score["sipas"]) if score else (None, None),
+        *(_index(score, f) for f in FACTORS),
+    )
 
 
-def _ranking_table(key: str, title: str, root: Unit | None, units: list[Unit],
-                   now: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]],
-                   previous: str, note: str) -> Table:
+def _ranking_table(
+    key: str,
+    title: str,
+    root: Unit | None,
+    units: list[Unit],
+    now: dict[str, dict[str, Any]],
+    before: dict[str, dict[str, Any]],
+    previous: str,
+    note: str,
+) -> Table:
     """Units ranked by SIPAS (those with the minimum sample), then the others by code."""
     first = [u for u in units if root is not None and u.id == root.id and u.code in now]
-    ranked = sorted((u for u in units if u.code in now and now[u.code]["n"] >= MIN_N
-                     and u not in first),
-                    key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code))
+    ranked = sorted(
+        (u for u in units if u.code in now and now[u.code]["n"] >= MIN_N and u not in first),
+        key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code),
+    )
     placed = {u.code for u in (*first, *ranked)}
-    rest = sorted((u for u in units if u.code not in placed and u.code in now),
-                  key=lambda u: u.code)
+    rest = sorted(
+        (u for u in units if u.code not in placed and u.code in now), key=lambda u: u.code
+    )
     rows = []
     positions = {u.code: k for k, u in enumerate(ranked, start=1)}
     for unit in [*first, *ranked, *rest]:
@@ -174,35 +219,64 @@ def _ranking_table(key: str, title: str, root: Unit | None, units: list[Unit],
         moved = change(old, score)
         position = positions.get(unit.code)
         name = f"{unit.name} (toàn bộ)" if unit in first else unit.name
-        rows.append((position, unit.code, name,
-                     *_score_cells(score), score["target"], _flag(score),
-                     _index(old, "sipas"), moved.difference if moved else None,
-                     ("có" if moved.significant else "không") if moved else None))
-    columns = (Column("hang", "Hạng", "int", 0.9), Column("ma", "Mã", "text", 1.2),
-               Column("don_vi", "Đơn vị", "text", 4.0), *SCORE_COLUMNS,
-               Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
-               Column("danh_gia", "Đánh giá", "text", 1.6),
-               Column("ky_truoc", f"SIPAS {previous} (%)", "pct", 1.0),
-               Column("thay_doi", "Thay đổi (điểm %)", "pp", 1.0),
-               Column("y_nghia", "Thay đổi có ý nghĩa", "text", 1.1))
+        rows.append(
+            (
+                position,
+                unit.code,
+                name,
+                *_score_cells(score),
+                score["target"],
+                _flag(score),
+                _index(old, "sipas"),
+                moved.difference if moved else None,
+                ("có" if moved.significant else "không") if moved else None,
+            )
+        )
+    columns = (
+        Column("hang", "Hạng", "int", 0.9),
+        Column("ma", "Mã", "text", 1.2),
+        Column("don_vi", "Đơn vị", "text", 4.0),
+        *SCORE_COLUMNS,
+        Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
+        Column("danh_gia", "Đánh giá", "text", 1.6),
+        Column("ky_truoc", f"SIPAS {previous} (%)", "pct", 1.0),
+        Column("thay_doi", "Thay đổi (điểm %)", "pp", 1.0),
+        Column("y_nghia", "Thay đổi có ý nghĩa", "text", 1.1),
+    )
     return Table(key, title, columns, tuple(rows), note)
 
 
-def _groups_table(key: str, title: str, label: str, groups: list[tuple[str, str, Any]],
-                  extra: tuple[Column, ...] = ()) -> Table:
+def _groups_table(
+    key: str,
+    title: str,
+    label: str,
+    groups: list[tuple[str, str, Any]],
+    extra: tuple[Column, ...] = (),
+) -> Table:
     """Rows of (code, name, score) for channels or procedures."""
-    columns = (Column("ma", "Mã", "text", 1.2), Column("ten", label, "text", 4.0), *extra,
-               *SCORE_COLUMNS, Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
-               Column("danh_gia", "Đánh giá", "text", 1.6))
+    columns = (
+        Column("ma", "Mã", "text", 1.2),
+        Column("ten", label, "text", 4.0),
+        *extra,
+        *SCORE_COLUMNS,
+        Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
+        Column("danh_gia", "Đánh giá", "text", 1.6),
+    )
     rows = []
     for code, name, score, *more in groups:
         rows.append((code, name, *more, *_score_cells(score), score["target"], _flag(score)))
     return Table(key, title, columns, tuple(rows))
 
 
-def _level_table(key: str, title: str, values: dict[str, dict[str, Any]], place: str,
-                 value_title: str, names: dict[str, str] | None = None,
-                 ranked: bool = False) -> Table:
+def _level_table(
+    key: str,
+    title: str,
+    values: dict[str, dict[str, Any]],
+    place: str,
+    value_title: str,
+    names: dict[str, str] | None = None,
+    ranked: bool = False,
+) -> Table:
     codes = sorted(values, key=_item_order)
     if ranked:
         codes.sort(key=lambda c: -(values[c].get("index") or values[c].get("rate") or 0.0))
@@ -212,18 +286,25 @@ def _level_table(key: str, title: str, values: dict[str, dict[str, Any]], place:
         text = (names or {}).get(code) or item_text(code, place)
         number = v.get("index", v.get("rate"))
         head: tuple[Any, ...] = (position,) if ranked else ()
-        rows.append((*head, code, *(() if ranked else (_factor_of(code),)), text, v["n"],
-                     number, _ci(v)))
+        rows.append(
+            (*head, code, *(() if ranked else (_factor_of(code),)), text, v["n"], number, _ci(v))
+        )
     first = (Column("hang", "Hạng", "int", 0.6),) if ranked else ()
     factor = () if ranked else (Column("yeu_to", "Yếu tố", "text", 0.7),)
-    columns = (*first, Column("ma", "Mã", "text", 0.7), *factor,
-               Column("noi_dung", "Nội dung", "text", 7.0),
-               Column("n", "Số trả lời", "int", 0.9), Column("chi_so", value_title, "pct", 1.0),
-               Column("ktc", "KTC 95 %", "ci", 1.7))
+    columns = (
+        *first,
+        Column("ma", "Mã", "text", 0.7),
+        *factor,
+        Column("noi_dung", "Nội dung", "text", 7.0),
+        Column("n", "Số trả lời", "int", 0.9),
+        Column("chi_so", value_title, "pct", 1.0),
+        Column("ktc", "KTC 95 %", "ci", 1.7),
+    )
     return Table(key, title, columns, tuple(rows))
 
 
 # --- comments and sources -----------------------------------------------------------------
+
 
 def _factors(qid: str) -> dict[str, list[str]]:
     try:
@@ -250,8 +331,9 @@ def redact(text: str) -> str:
     return _REDACT.sub(REDACTED, " ".join(text.split()))
 
 
-def _comments(start: date, end: date, ids: list[int] | None,
-              names: dict[int, str]) -> tuple[tuple[CommentGroup, ...], int]:
+def _comments(
+    start: date, end: date, ids: list[int] | None, names: dict[int, str]
+) -> tuple[tuple[CommentGroup, ...], int]:
     """A sample of the period's comments per factor, newest first, and how many were read.
 
     Day by day from the last day back (``local_day = ?`` uses its index; within a day the
@@ -268,9 +350,12 @@ def _comments(start: date, end: date, ids: list[int] | None,
         return all(len(grouped.get(f, ())) >= COMMENTS_PER_FACTOR for f in FACTORS)
 
     while day >= start and read < COMMENTS_READ and not full():
-        query = (select(r.unit_id, r.questionnaire_id, r.answers, r.comment)
-                 .where(r.local_day == day, r.comment.is_not(None), r.comment != "")
-                 .order_by(r.id.desc()).limit(COMMENTS_READ - read))
+        query = (
+            select(r.unit_id, r.questionnaire_id, r.answers, r.comment)
+            .where(r.local_day == day, r.comment.is_not(None), r.comment != "")
+            .order_by(r.id.desc())
+            .limit(COMMENTS_READ - read)
+        )
         if ids is not None:
             query = query.where(r.unit_id.in_(ids))
         shown = f"{day.day:02d}/{day.month:02d}/{day.year}"
@@ -280,8 +365,7 @@ def _comments(start: date, end: date, ids: list[int] | None,
             if qid not in factors_of:
                 factors_of[qid] = _factors(qid)
             factor = _lowest_factor(factors_of[qid], answers or {})
-            grouped.setdefault(factor, []).append((shown, names.get(unit_id, ""),
-                                                   redact(comment)))
+            grouped.setdefault(factor, []).append((shown, names.get(unit_id, ""), redact(comment)))
             read += 1
             if full():
                 break
@@ -290,22 +374,24 @@ def _comments(start: date, end: date, ids: list[int] | None,
     for factor in (*FACTORS, ""):
         found = grouped.get(factor)
         if found:
-            title = (f"{factor}. {FACTOR_NAMES[factor]}" if factor
-                     else "Không chấm yếu tố nào")
-            out.append(CommentGroup(factor, title, tuple(found[:COMMENTS_PER_FACTOR]),
-                                    len(found)))
+            title = f"{factor}. {FACTOR_NAMES[factor]}" if factor else "Không chấm yếu tố nào"
+            out.append(CommentGroup(factor, title, tuple(found[:COMMENTS_PER_FACTOR]), len(found)))
     return tuple(out), read
 
 
-def _sources(start: date, end: date, ids: list[int] | None
-             ) -> tuple[tuple[tuple[str, int], ...], int]:
+def _sources(
+    start: date, end: date, ids: list[int] | None
+) -> tuple[tuple[tuple[str, int], ...], int]:
     """Responses per source (one GROUP BY over the period's rows) and the period's
     comments."""
     r = Response
     commented = func.sum(case((and_(r.comment.is_not(None), r.comment != ""), 1), else_=0))
-    query = (select(r.source, func.count(), commented)
-             .where(r.local_day >= start, r.local_day <= end)
-             .group_by(r.source).order_by(func.count().desc(), r.source))
+    query = (
+        select(r.source, func.count(), commented)
+        .where(r.local_day >= start, r.local_day <= end)
+        .group_by(r.source)
+        .order_by(func.count().desc(), r.source)
+    )
     if ids is not None:
         query = query.where(r.unit_id.in_(ids))
     found = [(source, int(n), int(c or 0)) for source, n, c in db.session.execute(query)]
@@ -318,8 +404,8 @@ def source_name(source: str) -> str:
 
 # --- the report ---------------------------------------------------------------------------
 
-def build_report(spec: ReportSpec, unit_ids: list[int] | None,
-                 progress: Progress | None) -> Report:
+
+def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progress | None) -> Report:
     spec.validate()
     step = progress or _quiet
     step(0.0, N_("Đang chuẩn bị"))
@@ -343,21 +429,43 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
 
     step(0.3, N_("Đang tính nhóm đất đai, xây dựng, đầu tư"))
     by_group = ("unit", "target_group")
-    land_now = {g["group"]["unit"]: g for g in _score(start, end, by_group, root, cutoff)
-                if g["group"]["target_group"] == LAND}
-    land_before = {g["group"]["unit"]: g for g in _score(p_start, p_end, by_group, root, cutoff)
-                   if g["group"]["target_group"] == LAND}
-    land_whole = (land_now.get(root.code) if root else
-                  next((g for g in _score(start, end, ("target_group",), None, cutoff)
-                        if g["group"]["target_group"] == LAND), None))
+    land_now = {
+        g["group"]["unit"]: g
+        for g in _score(start, end, by_group, root, cutoff)
+        if g["group"]["target_group"] == LAND
+    }
+    land_before = {
+        g["group"]["unit"]: g
+        for g in _score(p_start, p_end, by_group, root, cutoff)
+        if g["group"]["target_group"] == LAND
+    }
+    land_whole = (
+        land_now.get(root.code)
+        if root
+        else next(
+            (
+                g
+                for g in _score(start, end, ("target_group",), None, cutoff)
+                if g["group"]["target_group"] == LAND
+            ),
+            None,
+        )
+    )
 
     step(0.45, N_("Đang tính xu hướng các kỳ trước"))
     trend = _trend(spec, root, whole, whole_before)
 
     step(0.6, N_("Đang tính theo hình thức và thủ tục"))
     channels, procedures = score_database_each(
-        Slice(start=start, end=end, cutoff=Cutoff(cutoff), unit_code=root.code if root else None,
-              min_n=MIN_N), (("channel",), ("procedure",)))
+        Slice(
+            start=start,
+            end=end,
+            cutoff=Cutoff(cutoff),
+            unit_code=root.code if root else None,
+            min_n=MIN_N,
+        ),
+        (("channel",), ("procedure",)),
+    )
 
     step(0.7, N_("Đang đọc ý kiến và nguồn dữ liệu"))
     # The whole tree needs no unit filter (a list of every unit helps no index).
@@ -367,45 +475,109 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
 
     step(0.8, N_("Đang lập bảng"))
     below = [u for u in in_scope if root is None or u.id != root.id]  # units counted
-    place = (root.place_name if root and root.place_name else DEFAULT_PLACE)
+    place = root.place_name if root and root.place_name else DEFAULT_PLACE
     previous_name = short_label(previous.period)
     tables = [_summary_table(whole, land_whole, now, land_now, below or in_scope)]
-    tables.append(_ranking_table(
-        "xep_hang", "Xếp hạng các đơn vị theo chỉ số SIPAS", root, in_scope, now, before,
-        previous_name, f"Dòng đầu: toàn bộ đơn vị báo cáo. Xếp hạng các đơn vị có ít nhất "
-        f"{MIN_N} phiếu; đơn vị cấp trên gộp toàn bộ phiếu của các đơn vị trực thuộc."))
-    tables.append(_ranking_table(
-        "dat_dai", "Thủ tục lĩnh vực đất đai, xây dựng, đầu tư (mục tiêu 85 %)", root,
-        in_scope,
-        land_now, land_before, previous_name,
-        "Chỉ gồm phiếu về thủ tục lĩnh vực đất đai, xây dựng, đầu tư."))
-    tables.append(Table("xu_huong", "Xu hướng qua các kỳ", (
-        Column("ky", "Kỳ", "text", 2.0), Column("n", "Số phiếu", "int", 1.0),
-        Column("sipas", "SIPAS (%)", "pct", 1.0), *(Column(f, f, "pct", 0.8) for f in FACTORS)),
-        tuple((p.period, p.n, p.sipas, *(v for _f, v in p.factors)) for p in trend)))
-    tables.append(_level_table("chi_so_thanh_phan", "Chỉ số thành phần (từng câu hỏi)",
-                               whole["items"] if whole else {}, place,
-                               "Hài lòng (%)"))
+    tables.append(
+        _ranking_table(
+            "xep_hang",
+            "Xếp hạng các đơn vị theo chỉ số SIPAS",
+            root,
+            in_scope,
+            now,
+            before,
+            previous_name,
+            f"Dòng đầu: toàn bộ đơn vị báo cáo. Xếp hạng các đơn vị có ít nhất "
+            f"{MIN_N} phiếu; đơn vị cấp trên gộp toàn bộ phiếu của các đơn vị trực thuộc.",
+        )
+    )
+    tables.append(
+        _ranking_table(
+            "dat_dai",
+            "Thủ tục lĩnh vực đất đai, xây dựng, đầu tư (mục tiêu 85 %)",
+            root,
+            in_scope,
+            land_now,
+            land_before,
+            previous_name,
+            "Chỉ gồm phiếu về thủ tục lĩnh vực đất đai, xây dựng, đầu tư.",
+        )
+    )
+    tables.append(
+        Table(
+            "xu_huong",
+            "Xu hướng qua các kỳ",
+            (
+                Column("ky", "Kỳ", "text", 2.0),
+                Column("n", "Số phiếu", "int", 1.0),
+                Column("sipas", "SIPAS (%)", "pct", 1.0),
+                *(Column(f, f, "pct", 0.8) for f in FACTORS),
+            ),
+            tuple((p.period, p.n, p.sipas, *(v for _f, v in p.factors)) for p in trend),
+        )
+    )
+    tables.append(
+        _level_table(
+            "chi_so_thanh_phan",
+            "Chỉ số thành phần (từng câu hỏi)",
+            whole["items"] if whole else {},
+            place,
+            "Hài lòng (%)",
+        )
+    )
     expectation = whole["expectation"] if whole else {}
-    tables.append(_level_table("mong_doi", "Xếp hạng mong đợi của người dân", expectation,
-                               place, "Mong muốn (%)", ranked=True))
+    tables.append(
+        _level_table(
+            "mong_doi",
+            "Xếp hạng mong đợi của người dân",
+            expectation,
+            place,
+            "Mong muốn (%)",
+            ranked=True,
+        )
+    )
     if spec.integrity:
-        tables.append(_level_table("liem_chinh", "Tỉ lệ phản ánh về liêm chính",
-                                   whole["integrity"] if whole else {}, place,
-                                   "Tỉ lệ (%)", names=INTEGRITY_NAMES))
-    tables.append(_groups_table(
-        "hinh_thuc", "Theo hình thức nộp hồ sơ", "Hình thức",
-        [(g["group"]["channel"], CHANNEL_NAMES.get(g["group"]["channel"],
-                                                   g["group"]["channel"]), g)
-         for g in channels]))
+        tables.append(
+            _level_table(
+                "liem_chinh",
+                "Tỉ lệ phản ánh về liêm chính",
+                whole["integrity"] if whole else {},
+                place,
+                "Tỉ lệ (%)",
+                names=INTEGRITY_NAMES,
+            )
+        )
+    tables.append(
+        _groups_table(
+            "hinh_thuc",
+            "Theo hình thức nộp hồ sơ",
+            "Hình thức",
+            [
+                (
+                    g["group"]["channel"],
+                    CHANNEL_NAMES.get(g["group"]["channel"], g["group"]["channel"]),
+                    g,
+                )
+                for g in channels
+            ],
+        )
+    )
     tables.append(_procedure_table(procedures))
     tables.append(_comments_table(comments, comments_read, comments_total))
     total = sum(n for _s, n in sources)
-    tables.append(Table("nguon", "Nguồn dữ liệu", (
-        Column("ma", "Mã nguồn", "text", 1.0), Column("nguon", "Nguồn", "text", 4.0),
-        Column("so_phieu", "Số phiếu", "int", 1.0), Column("ti_le", "Tỉ lệ (%)", "pct", 1.0)),
-        tuple((s, source_name(s), n, 100.0 * n / total if total else None)
-              for s, n in sources)))
+    tables.append(
+        Table(
+            "nguon",
+            "Nguồn dữ liệu",
+            (
+                Column("ma", "Mã nguồn", "text", 1.0),
+                Column("nguon", "Nguồn", "text", 4.0),
+                Column("so_phieu", "Số phiếu", "int", 1.0),
+                Column("ti_le", "Tỉ lệ (%)", "pct", 1.0),
+            ),
+            tuple((s, source_name(s), n, 100.0 * n / total if total else None) for s, n in sources),
+        )
+    )
 
     step(0.9, N_("Đang hoàn tất"))
     ranking, ranking_note = _ranking_bars(root, in_scope, now)
@@ -415,12 +587,15 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None,
         title=f"Báo cáo kết quả đo lường sự hài lòng (SIPAS) — {unit_name}",
         period_label=spec.label(),
         previous_label=previous.label(),
-        start=start, end=end,
-        unit_code=root.code if root else None, unit_name=unit_name,
+        start=start,
+        end=end,
+        unit_code=root.code if root else None,
+        unit_name=unit_name,
         generated_at=datetime.now(UTC),
         summary=_summary(whole, land_whole, now, land_now, below or in_scope),
         tables=tuple(tables),
-        ranking=ranking, ranking_note=ranking_note,
+        ranking=ranking,
+        ranking_note=ranking_note,
         trend=trend,
         profile=_profile(root, now, unit_ids, start, end, cutoff),
         comments=comments,
@@ -437,47 +612,81 @@ def _units_meeting(scores: dict[str, dict[str, Any]], units: list[Unit]) -> tupl
     return len(assessed), sum(1 for s in assessed if _meets(s))
 
 
-def _summary(whole: dict[str, Any] | None, land: dict[str, Any] | None,
-             now: dict[str, dict[str, Any]], land_now: dict[str, dict[str, Any]],
-             units: list[Unit]) -> Summary:
+def _summary(
+    whole: dict[str, Any] | None,
+    land: dict[str, Any] | None,
+    now: dict[str, dict[str, Any]],
+    land_now: dict[str, dict[str, Any]],
+    units: list[Unit],
+) -> Summary:
     assessed, meeting = _units_meeting(now, units)
     land_assessed, land_meeting = _units_meeting(land_now, units)
     ci = _ci(whole["sipas"]) if whole else (None, None)
     land_ci = _ci(land["sipas"]) if land else (None, None)
     return Summary(
-        respondents=whole["n"] if whole else 0, sipas=_index(whole, "sipas"),
-        ci_low=ci[0], ci_high=ci[1], target=whole["target"] if whole else None,
-        flag=_flag(whole), units_ranked=sum(1 for u in units if u.code in now),
-        units_assessed=assessed, units_meeting=meeting,
-        land_respondents=land["n"] if land else 0, land_sipas=_index(land, "sipas"),
-        land_ci_low=land_ci[0], land_ci_high=land_ci[1],
-        land_units_assessed=land_assessed, land_units_meeting=land_meeting)
+        respondents=whole["n"] if whole else 0,
+        sipas=_index(whole, "sipas"),
+        ci_low=ci[0],
+        ci_high=ci[1],
+        target=whole["target"] if whole else None,
+        flag=_flag(whole),
+        units_ranked=sum(1 for u in units if u.code in now),
+        units_assessed=assessed,
+        units_meeting=meeting,
+        land_respondents=land["n"] if land else 0,
+        land_sipas=_index(land, "sipas"),
+        land_ci_low=land_ci[0],
+        land_ci_high=land_ci[1],
+        land_units_assessed=land_assessed,
+        land_units_meeting=land_meeting,
+    )
 
 
-def _summary_table(whole: dict[str, Any] | None, land: dict[str, Any] | None,
-                   now: dict[str, dict[str, Any]], land_now: dict[str, dict[str, Any]],
-                   units: list[Unit]) -> Table:
+def _summary_table(
+    whole: dict[str, Any] | None,
+    land: dict[str, Any] | None,
+    now: dict[str, dict[str, Any]],
+    land_now: dict[str, dict[str, Any]],
+    units: list[Unit],
+) -> Table:
     rows = []
-    for name, score, per_unit, target in (("Tất cả thủ tục", whole, now, None),
-                                          ("Thủ tục đất đai, xây dựng, đầu tư", land,
-                                           land_now, 85.0)):
+    for name, score, per_unit, target in (
+        ("Tất cả thủ tục", whole, now, None),
+        ("Thủ tục đất đai, xây dựng, đầu tư", land, land_now, 85.0),
+    ):
         assessed, meeting = _units_meeting(per_unit, units)
-        rows.append((name, score["n"] if score else 0, _index(score, "sipas"),
-                     _ci(score["sipas"]) if score else (None, None),
-                     score["target"] if score else target, _flag(score), assessed, meeting))
-    columns = (Column("nhom", "Nhóm thủ tục", "text", 3.0), Column("n", "Số phiếu", "int", 1.0),
-               Column("sipas", "SIPAS (%)", "pct", 1.0), Column("ktc", "KTC 95 %", "ci", 1.7),
-               Column("muc_tieu", "Mục tiêu (%)", "pct", 1.0),
-               Column("danh_gia", "Đánh giá", "text", 1.8),
-               Column("don_vi_danh_gia", f"Số đơn vị có ≥ {MIN_N} phiếu", "int", 1.2),
-               Column("don_vi_dat", "Số đơn vị đạt mục tiêu", "int", 1.2))
+        rows.append(
+            (
+                name,
+                score["n"] if score else 0,
+                _index(score, "sipas"),
+                _ci(score["sipas"]) if score else (None, None),
+                score["target"] if score else target,
+                _flag(score),
+                assessed,
+                meeting,
+            )
+        )
+    columns = (
+        Column("nhom", "Nhóm thủ tục", "text", 3.0),
+        Column("n", "Số phiếu", "int", 1.0),
+        Column("sipas", "SIPAS (%)", "pct", 1.0),
+        Column("ktc", "KTC 95 %", "ci", 1.7),
+        Column("muc_tieu", "Mục tiêu (%)", "pct", 1.0),
+        Column("danh_gia", "Đánh giá", "text", 1.8),
+        Column("don_vi_danh_gia", f"Số đơn vị có ≥ {MIN_N} phiếu", "int", 1.2),
+        Column("don_vi_dat", "Số đơn vị đạt mục tiêu", "int", 1.2),
+    )
     return Table("tom_tat", "Tóm tắt", columns, tuple(rows))
 
 
 def _procedure_table(groups: list[dict[str, Any]]) -> Table:
     codes = [g["group"]["procedure"] for g in groups if g["group"]["procedure"]]
-    known = {p.code: p for p in db.session.scalars(
-        select(Procedure).where(Procedure.code.in_(codes)))} if codes else {}
+    known = (
+        {p.code: p for p in db.session.scalars(select(Procedure).where(Procedure.code.in_(codes)))}
+        if codes
+        else {}
+    )
     rows = []
     for g in sorted(groups, key=lambda g: (-g["n"], g["group"]["procedure"])):
         code = g["group"]["procedure"]
@@ -486,32 +695,43 @@ def _procedure_table(groups: list[dict[str, Any]]) -> Table:
         field = proc.field if proc else ""
         group = GROUP_NAMES.get(proc.target_group, "") if proc else ""
         rows.append((code, name, g, field, group))
-    return _groups_table("thu_tuc", "Theo thủ tục hành chính", "Thủ tục", rows,
-                         extra=(Column("linh_vuc", "Lĩnh vực", "text", 1.6),
-                                Column("nhom", "Nhóm", "text", 1.4)))
+    return _groups_table(
+        "thu_tuc",
+        "Theo thủ tục hành chính",
+        "Thủ tục",
+        rows,
+        extra=(Column("linh_vuc", "Lĩnh vực", "text", 1.6), Column("nhom", "Nhóm", "text", 1.4)),
+    )
 
 
 def _comments_table(groups: tuple[CommentGroup, ...], read: int, total: int) -> Table:
     rows = tuple((g.title, day, unit, text) for g in groups for day, unit, text in g.comments)
     if read < total:
-        scope = (f"xếp từ {_dots(read)} ý kiến mới nhất trong tổng số {_dots(total)} ý kiến "
-                 "của kỳ")
+        scope = f"xếp từ {_dots(read)} ý kiến mới nhất trong tổng số {_dots(total)} ý kiến của kỳ"
     else:
         scope = f"xếp từ toàn bộ {_dots(total)} ý kiến của kỳ"
-    return Table("y_kien", "Một số ý kiến của người dân, theo yếu tố", (
-        Column("yeu_to", "Yếu tố chấm thấp nhất", "text", 2.0),
-        Column("ngay", "Ngày", "text", 1.1), Column("don_vi", "Đơn vị", "text", 2.2),
-        Column("y_kien", "Ý kiến", "text", 6.0)), rows,
+    return Table(
+        "y_kien",
+        "Một số ý kiến của người dân, theo yếu tố",
+        (
+            Column("yeu_to", "Yếu tố chấm thấp nhất", "text", 2.0),
+            Column("ngay", "Ngày", "text", 1.1),
+            Column("don_vi", "Đơn vị", "text", 2.2),
+            Column("y_kien", "Ý kiến", "text", 6.0),
+        ),
+        rows,
         f"Mỗi yếu tố tối đa {COMMENTS_PER_FACTOR} ý kiến mới nhất, {scope}; thông tin cá "
-        "nhân đã che.")
+        "nhân đã che.",
+    )
 
 
 def _dots(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def _trend(spec: ReportSpec, root: Unit | None, now: dict[str, Any] | None,
-           before: dict[str, Any] | None) -> tuple[TrendPoint, ...]:
+def _trend(
+    spec: ReportSpec, root: Unit | None, now: dict[str, Any] | None, before: dict[str, Any] | None
+) -> tuple[TrendPoint, ...]:
     """This period and the ones before it (of the same kind), oldest first."""
     periods = [spec.period]
     for _ in range(TREND_PERIODS - 1):
@@ -525,34 +745,56 @@ def _trend(spec: ReportSpec, root: Unit | None, now: dict[str, Any] | None,
         else:
             start, end = period_dates(period, spec.cutoff)
             score = _whole(start, end, root, spec.cutoff)
-        points.append(TrendPoint(short_label(period), score["n"] if score else 0,
-                                 _index(score, "sipas"),
-                                 tuple((f, _index(score, f)) for f in FACTORS)))
+        points.append(
+            TrendPoint(
+                short_label(period),
+                score["n"] if score else 0,
+                _index(score, "sipas"),
+                tuple((f, _index(score, f)) for f in FACTORS),
+            )
+        )
     return tuple(reversed(points))
 
 
-def _ranking_bars(root: Unit | None, units: list[Unit], now: dict[str, dict[str, Any]]
-                  ) -> tuple[tuple[UnitBar, ...], str]:
+def _ranking_bars(
+    root: Unit | None, units: list[Unit], now: dict[str, dict[str, Any]]
+) -> tuple[tuple[UnitBar, ...], str]:
     """The units just below the report's unit (or the report's units when it has none);
     the lowest :data:`CHART_UNITS` when there are more."""
     level = [u for u in units if root is not None and u.parent_id == root.id and u.code in now]
     if not level:
-        level = [u for u in units if u.code in now and (root is None or u.parent_id is None
-                                                        or u.id == root.id)]
+        level = [
+            u
+            for u in units
+            if u.code in now and (root is None or u.parent_id is None or u.id == root.id)
+        ]
     level.sort(key=lambda u: (now[u.code]["sipas"]["index"] or 0.0, u.code))
     note = ""
     if len(level) > CHART_UNITS:
         note = f"{CHART_UNITS} đơn vị có SIPAS thấp nhất trong {len(level)} đơn vị"
         level = level[:CHART_UNITS]
-    bars = tuple(UnitBar(u.code, u.name, now[u.code]["n"], _index(now[u.code], "sipas"),
-                         *_ci(now[u.code]["sipas"]), now[u.code]["target"])
-                 for u in sorted(level, key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0),
-                                                       u.code)))
+    bars = tuple(
+        UnitBar(
+            u.code,
+            u.name,
+            now[u.code]["n"],
+            _index(now[u.code], "sipas"),
+            *_ci(now[u.code]["sipas"]),
+            now[u.code]["target"],
+        )
+        for u in sorted(level, key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code))
+    )
     return bars, note
 
 
-def _profile(root: Unit | None, now: dict[str, dict[str, Any]], unit_ids: list[int] | None,
-             start: date, end: date, cutoff: str) -> Profile | None:
+def _profile(
+    root: Unit | None,
+    now: dict[str, dict[str, Any]],
+    unit_ids: list[int] | None,
+    start: date,
+    end: date,
+    cutoff: str,
+) -> Profile | None:
     """The report's unit against its parent when the caller may see the parent; otherwise
     the weakest unit just below the report's unit against it."""
     keys = (*FACTORS, "sipas")

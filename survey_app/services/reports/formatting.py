@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Cell, Column
+from survey_app.services.reports.model import Cell, Column
 
 DASH = "–"
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .spec import ReportSpec
+from survey_app.services.reports.spec import ReportSpec
 
 Cell = str | int | float | tuple[float | None, float | None] | None
 KINDS = ("text", "int", "pct", "pp", "ci")
-SUBTITLE = ("Chỉ số hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành "
-            "chính nhà nước")
+SUBTITLE = (
+    "Chỉ số hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước"
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Column:
 
     def text(self, value: Cell) -> str:
         """A cell of this column as printed (decimal comma, two decimals)."""
-        from .formatting import cell_text
+        from survey_app.services.reports.formatting import cell_text
 
         return cell_text(self, value)
 
@@ -72,7 +73,7 @@ class Summary:
 
     def show(self, name: str, decimals: int = 2) -> str:
         """A figure as printed ("90,12"; "–" when there is none)."""
-        from .formatting import number
+        from survey_app.services.reports.formatting import number
 
         return number(getattr(self, name), decimals)
 

@@ -31,16 +31,21 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from . import model
-from .charts import render
-from .formatting import cell_text, is_numeric, number
-from .model import SUBTITLE, Report
+from survey_app.services.reports import model
+from survey_app.services.reports.charts import render
+from survey_app.services.reports.formatting import cell_text, is_numeric, number
+from survey_app.services.reports.model import SUBTITLE, Report
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 MARGIN = 15 * mm
 WIDTH = A4[0] - 2 * MARGIN
-PDF_HIDE = {"xep_hang": {"ma"}, "dat_dai": {"ma"}, "hinh_thuc": {"ma"},
-            "thu_tuc": {"linh_vuc"}, "y_kien": {"yeu_to"}}
+PDF_HIDE = {
+    "xep_hang": {"ma"},
+    "dat_dai": {"ma"},
+    "hinh_thuc": {"ma"},
+    "thu_tuc": {"linh_vuc"},
+    "y_kien": {"yeu_to"},
+}
 
 
 def _font_file(name: str) -> Path:
@@ -57,11 +62,12 @@ def _font_file(name: str) -> Path:
 def fonts() -> tuple[str, str, str, str]:
     """Register the fonts once; (regular, bold, condensed, condensed bold) names."""
     names = []
-    for name, files in (("SipasSans", ("DejaVuSans.ttf",)),
-                        ("SipasSans-Bold", ("DejaVuSans-Bold.ttf",)),
-                        ("SipasCond", ("DejaVuSansCondensed.ttf", "DejaVuSans.ttf")),
-                        ("SipasCond-Bold", ("DejaVuSansCondensed-Bold.ttf",
-                                            "DejaVuSans-Bold.ttf"))):
+    for name, files in (
+        ("SipasSans", ("DejaVuSans.ttf",)),
+        ("SipasSans-Bold", ("DejaVuSans-Bold.ttf",)),
+        ("SipasCond", ("DejaVuSansCondensed.ttf", "DejaVuSans.ttf")),
+        ("SipasCond-Bold", ("DejaVuSansCondensed-Bold.ttf", "DejaVuSans-Bold.ttf")),
+    ):
         for file in files:
             try:
                 path = _font_file(file)
@@ -70,30 +76,60 @@ def fonts() -> tuple[str, str, str, str]:
             pdfmetrics.registerFont(TTFont(name, str(path)))
             break
         names.append(name)
-    pdfmetrics.registerFontFamily("SipasSans", normal="SipasSans", bold="SipasSans-Bold",
-                                  italic="SipasSans", boldItalic="SipasSans-Bold")
+    pdfmetrics.registerFontFamily(
+        "SipasSans",
+        normal="SipasSans",
+        bold="SipasSans-Bold",
+        italic="SipasSans",
+        boldItalic="SipasSans-Bold",
+    )
     return names[0], names[1], names[2], names[3]
 
 
 def _styles() -> dict[str, ParagraphStyle]:
     regular, bold, cond, cond_bold = fonts()
     return {
-        "title": ParagraphStyle("title", fontName=bold, fontSize=14, leading=18,
-                                alignment=TA_CENTER, spaceAfter=4),
-        "subtitle": ParagraphStyle("subtitle", fontName=regular, fontSize=10.5, leading=14,
-                                   alignment=TA_CENTER, spaceAfter=2),
-        "h": ParagraphStyle("h", fontName=bold, fontSize=11.5, leading=15, spaceBefore=10,
-                            spaceAfter=4, keepWithNext=1),
-        "h2": ParagraphStyle("h2", fontName=bold, fontSize=9.5, leading=12, spaceBefore=6,
-                             spaceAfter=2, keepWithNext=1),
-        "body": ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13,
-                               spaceAfter=3),
-        "note": ParagraphStyle("note", fontName=regular, fontSize=8, leading=10,
-                               textColor=colors.HexColor("#333333"), spaceBefore=2),
+        "title": ParagraphStyle(
+            "title", fontName=bold, fontSize=14, leading=18, alignment=TA_CENTER, spaceAfter=4
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle",
+            fontName=regular,
+            fontSize=10.5,
+            leading=14,
+            alignment=TA_CENTER,
+            spaceAfter=2,
+        ),
+        "h": ParagraphStyle(
+            "h",
+            fontName=bold,
+            fontSize=11.5,
+            leading=15,
+            spaceBefore=10,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            fontName=bold,
+            fontSize=9.5,
+            leading=12,
+            spaceBefore=6,
+            spaceAfter=2,
+            keepWithNext=1,
+        ),
+        "body": ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13, spaceAfter=3),
+        "note": ParagraphStyle(
+            "note",
+            fontName=regular,
+            fontSize=8,
+            leading=10,
+            textColor=colors.HexColor("#333333"),
+            spaceBefore=2,
+        ),
         "cell": ParagraphStyle("cell", fontName=cond, fontSize=7.2, leading=8.6),
         "head": ParagraphStyle("head", fontName=cond_bold, fontSize=7.2, leading=8.6),
-        "num": ParagraphStyle("num", fontName=cond, fontSize=7.2, leading=8.6,
-                              alignment=TA_RIGHT),
+        "num": ParagraphStyle("num", fontName=cond, fontSize=7.2, leading=8.6, alignment=TA_RIGHT),
     }
 
 
@@ -153,8 +189,10 @@ def _table(table: model.Table, styles: dict[str, ParagraphStyle]) -> list[Any]:
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#999999")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]
     for k, column in enumerate(columns):
         if is_numeric(column):
@@ -200,8 +238,12 @@ def _comments(report: Report, styles: dict[str, ParagraphStyle]) -> list[Any]:
         heading = f"{group.title} ({group.total} ý kiến trong số đã đọc)"
         items.append(Paragraph(escape(heading), styles["h2"]))
         for day, unit, text in group.comments:
-            items.append(Paragraph(f"– “{escape(text)}” <font size=7.5>({escape(unit)}, "
-                                   f"{escape(day)})</font>", styles["body"]))
+            items.append(
+                Paragraph(
+                    f"– “{escape(text)}” <font size=7.5>({escape(unit)}, {escape(day)})</font>",
+                    styles["body"],
+                )
+            )
     items.append(Paragraph(escape(table.note), styles["note"]))
     return items
 
@@ -230,16 +272,26 @@ def write_pdf(report: Report, out: Path) -> None:
     ]
     if "liem_chinh" in report.table_keys:
         story += _table(report.table("liem_chinh"), styles)
-    story += [*_table(report.table("hinh_thuc"), styles),
-              *_table(report.table("thu_tuc"), styles),
-              *_comments(report, styles),
-              Paragraph("Ghi chú phương pháp", styles["h"]),
-              *(Paragraph(escape(line), styles["body"]) for line in report.methods),
-              *_table(report.table("nguon"), styles)]
-    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN, bottomMargin=16 * mm, title=report.title,
-                            author="sipas", subject=report.period_label,
-                            lang="vi")
+    story += [
+        *_table(report.table("hinh_thuc"), styles),
+        *_table(report.table("thu_tuc"), styles),
+        *_comments(report, styles),
+        Paragraph("Ghi chú phương pháp", styles["h"]),
+        *(Paragraph(escape(line), styles["body"]) for line in report.methods),
+        *_table(report.table("nguon"), styles),
+    ]
+    doc = SimpleDocTemplate(
+        str(out),
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=16 * mm,
+        title=report.title,
+        author="sipas",
+        subject=report.period_label,
+        lang="vi",
+    )
 
     class Numbered(_NumberedCanvas):
         footer = f"{report.unit_name} — {report.period_label}"[:110]

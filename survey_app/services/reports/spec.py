@@ -35,8 +35,10 @@ class ReportSpec:
     def validate(self) -> None:
         """Raise :class:`ValueError` with a Vietnamese message when the request is unusable."""
         if self.cutoff not in CUTOFFS:
-            raise ValueError("Mốc kỳ báo cáo phải là “calendar” (theo lịch) hoặc “report” "
-                             "(từ ngày 15 đến ngày 14).")
+            raise ValueError(
+                "Mốc kỳ báo cáo phải là “calendar” (theo lịch) hoặc “report” "
+                "(từ ngày 15 đến ngày 14)."
+            )
         self.dates()
         if self.unit_code is not None and not (0 < len(self.unit_code) <= 40):
             raise ValueError("Mã đơn vị không hợp lệ.")
@@ -73,13 +75,14 @@ class ReportSpec:
 
     def previous(self) -> ReportSpec:
         """The period of the same kind just before this one."""
-        return ReportSpec(previous_period(self.period), self.cutoff, self.unit_code,
-                          self.integrity)
+        return ReportSpec(previous_period(self.period), self.cutoff, self.unit_code, self.integrity)
 
 
 def _bad_period(period: object) -> str:
-    return (f"Kỳ báo cáo “{period}” không hợp lệ: dùng 2026-Q1 (quý), 2026-H1 (6 tháng), "
-            "2026 (năm), 2026-03 (tháng) hoặc 2026-01-01..2026-03-31 (tùy chọn).")
+    return (
+        f"Kỳ báo cáo “{period}” không hợp lệ: dùng 2026-Q1 (quý), 2026-H1 (6 tháng), "
+        "2026 (năm), 2026-03 (tháng) hoặc 2026-01-01..2026-03-31 (tùy chọn)."
+    )
 
 
 def period_dates(period: str, cutoff: str = "calendar") -> tuple[date, date]:

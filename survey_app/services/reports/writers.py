@@ -14,17 +14,17 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .model import Report, Table
+from survey_app.services.reports.model import Report, Table
 
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_format(report: Report, out: Path, fmt: str,
-                 writer: Callable[[Report, Path], None] | None = None) -> Path:
+def write_format(
+    report: Report, out: Path, fmt: str, writer: Callable[[Report, Path], None] | None = None
+) -> Path:
     """Write ``report`` as ``fmt`` to ``out`` through a temporary file in the same folder
     (``writer``: how, when not the format's own writer)."""
-    writer = writer or {
-        "xlsx": _xlsx, "pdf": _pdf, "csv": write_csv_zip, "zip": write_bundle}[fmt]
+    writer = writer or {"xlsx": _xlsx, "pdf": _pdf, "csv": write_csv_zip, "zip": write_bundle}[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(handle)
@@ -41,13 +41,13 @@ def write_format(report: Report, out: Path, fmt: str,
 
 
 def _xlsx(report: Report, out: Path) -> None:
-    from .xlsx import write_xlsx
+    from survey_app.services.reports.xlsx import write_xlsx
 
     write_xlsx(report, out)
 
 
 def _pdf(report: Report, out: Path) -> None:
-    from .pdf import write_pdf
+    from survey_app.services.reports.pdf import write_pdf
 
     write_pdf(report, out)
 
@@ -114,8 +114,9 @@ def _zip_files(report: Report, xlsx: Path, pdf: Path, out: Path) -> None:
         _add_csvs(archive, report, "csv/")
 
 
-def write_pack(report: Report, folder: Path, names: dict[str, str],
-               step: Callable[[str], None] | None = None) -> dict[str, Path]:
+def write_pack(
+    report: Report, folder: Path, names: dict[str, str], step: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Write the XLSX and the PDF once each into ``folder`` (file names ``names[fmt]``) and,
     when ``names`` has ``zip``, the zip of those very files and the CSVs — not a second
     rendering of each. ``step(fmt)`` is called before each file. Returns fmt → path."""
@@ -133,12 +134,20 @@ def write_pack(report: Report, folder: Path, names: dict[str, str],
         if "zip" in names:
             if step:
                 step("zip")
-            write_format(report, folder / names["zip"], "zip",
-                         lambda r, out: _zip_files(r, own["xlsx"], own["pdf"], out))
+            write_format(
+                report,
+                folder / names["zip"],
+                "zip",
+                lambda r, out: _zip_files(r, own["xlsx"], own["pdf"], out),
+            )
             done["zip"] = folder / names["zip"]
         for fmt in ("xlsx", "pdf"):
             if fmt in names:
-                write_format(report, folder / names[fmt], fmt,
-                             lambda _r, out, src=own[fmt]: shutil.copyfile(src, out))
+                write_format(
+                    report,
+                    folder / names[fmt],
+                    fmt,
+                    lambda _r, out, src=own[fmt]: shutil.copyfile(src, out),
+                )
                 done[fmt] = folder / names[fmt]
     return done

@@ -14,10 +14,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .charts import PNG_DPI, TITLES, render
-from .formatting import number
-from .model import SUBTITLE, Report, Table
-from .writers import csv_header
+from survey_app.services.reports.charts import PNG_DPI, TITLES, render
+from survey_app.services.reports.formatting import number
+from survey_app.services.reports.model import SUBTITLE, Report, Table
+from survey_app.services.reports.writers import csv_header
 
 FORMATS = {"int": "#,##0", "pct": "0.00", "pp": "+0.00;-0.00;0.00", "ci": "0.00"}
 HEADER_ROW = 3  # row 1: title, row 2: period, row 3: column titles
@@ -59,24 +59,39 @@ def _cover(ws: Worksheet, report: Report) -> None:
         (report.title, TITLE),
         (SUBTITLE, None),
         (f"Kỳ báo cáo: {report.period_label}", BOLD),
-        (f"Đơn vị: {report.unit_name}" + (f" ({report.unit_code})" if report.unit_code else ""),
-         None),
+        (
+            f"Đơn vị: {report.unit_name}" + (f" ({report.unit_code})" if report.unit_code else ""),
+            None,
+        ),
         (f"Lập lúc: {report.generated_at:%d/%m/%Y %H:%M} (UTC)", None),
         ("", None),
-        (f"Số người trả lời: {number(s.respondents, 0)}. Chỉ số SIPAS: {number(s.sipas)} % "
-         f"(KTC 95 %: {number(s.ci_low)}–{number(s.ci_high)}); mục tiêu "
-         f"{number(s.target, 0)} %: {s.flag}.", None),
-        (f"Đơn vị đạt mục tiêu: {s.units_meeting}/{s.units_assessed} đơn vị có đủ phiếu "
-         f"({s.units_ranked} đơn vị có phiếu trong kỳ).", None),
-        (f"Đất đai, xây dựng, đầu tư: {number(s.land_respondents, 0)} người trả lời, SIPAS "
-         f"{number(s.land_sipas)} % (mục tiêu 85 %); đạt {s.land_units_meeting}/"
-         f"{s.land_units_assessed} đơn vị.", None),
+        (
+            f"Số người trả lời: {number(s.respondents, 0)}. Chỉ số SIPAS: {number(s.sipas)} % "
+            f"(KTC 95 %: {number(s.ci_low)}–{number(s.ci_high)}); mục tiêu "
+            f"{number(s.target, 0)} %: {s.flag}.",
+            None,
+        ),
+        (
+            f"Đơn vị đạt mục tiêu: {s.units_meeting}/{s.units_assessed} đơn vị có đủ phiếu "
+            f"({s.units_ranked} đơn vị có phiếu trong kỳ).",
+            None,
+        ),
+        (
+            f"Đất đai, xây dựng, đầu tư: {number(s.land_respondents, 0)} người trả lời, SIPAS "
+            f"{number(s.land_sipas)} % (mục tiêu 85 %); đạt {s.land_units_meeting}/"
+            f"{s.land_units_assessed} đơn vị.",
+            None,
+        ),
         ("", None),
         ("Phương pháp", BOLD),
         *((f"• {line}", None) for line in report.methods),
         ("", None),
-        ("Các trang tính: " + "; ".join(f"{t.key} ({t.title})" for t in report.tables)
-         + "; Bieu_do (biểu đồ).", None),
+        (
+            "Các trang tính: "
+            + "; ".join(f"{t.key} ({t.title})" for t in report.tables)
+            + "; Bieu_do (biểu đồ).",
+            None,
+        ),
     ]
     for row, (text, font) in enumerate(lines, start=1):
         _text(ws, row, 1, text, font)
@@ -89,8 +104,12 @@ def _cover(ws: Worksheet, report: Report) -> None:
 def _table_sheet(ws: Worksheet, report: Report, table: Table) -> None:
     ws.title = table.key[:31]
     _text(ws, 1, 1, table.title, TITLE)
-    _text(ws, 2, 1, f"{report.period_label} — {report.unit_name}"
-          + (f". {table.note}" if table.note else ""))
+    _text(
+        ws,
+        2,
+        1,
+        f"{report.period_label} — {report.unit_name}" + (f". {table.note}" if table.note else ""),
+    )
     header = csv_header(table)
     for col, title in enumerate(header, start=1):
         _text(ws, HEADER_ROW, col, title, BOLD)
@@ -101,8 +120,7 @@ def _table_sheet(ws: Worksheet, report: Report, table: Table) -> None:
     flat = _flat(table)
     for c, kind in enumerate(kinds):
         if kind == "text":
-            longest = max((len(str(row[c])) for row in flat if row[c] is not None),
-                          default=0)
+            longest = max((len(str(row[c])) for row in flat if row[c] is not None), default=0)
             widths[c] = max(widths[c], min(MAX_TEXT_WIDTH, longest + 2.0))
     for r, values in enumerate(flat, start=HEADER_ROW + 1):
         height = 1

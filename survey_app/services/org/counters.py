@@ -14,9 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Counter, CounterToken, Unit, User
-from ..services import audit, org
+from survey_app.extensions import db
+from survey_app.models import Counter, CounterToken, Unit, User
+from survey_app.services import org
+from survey_app.services.org import audit
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX = 200
@@ -45,8 +46,10 @@ class Group:
 def grouped() -> list[Group]:
     """Every unit (by code) with every counter (active or not) and its live URL."""
     units = db.session.scalars(
-        select(Unit).options(selectinload(Unit.counters).selectinload(Counter.tokens))
-        .order_by(Unit.code))
+        select(Unit)
+        .options(selectinload(Unit.counters).selectinload(Counter.tokens))
+        .order_by(Unit.code)
+    )
     groups = []
     for unit in units:
         rows = []
@@ -63,8 +66,13 @@ def get(counter_id: int) -> Counter | None:
 
 def _state(counter: Counter) -> dict[str, Any]:
     live = org.live_token(counter)
-    return {"unit": counter.unit.code, "code": counter.code, "name": counter.name,
-            "active": counter.active, "token": audit.token_prefix(live.token if live else None)}
+    return {
+        "unit": counter.unit.code,
+        "code": counter.code,
+        "name": counter.name,
+        "active": counter.active,
+        "token": audit.token_prefix(live.token if live else None),
+    }
 
 
 def _commit() -> None:
@@ -78,14 +86,16 @@ def add_counter(actor: User, unit_code: str, code: str, name: str) -> Counter:
     if unit is None:
         raise CounterError(_("Không có đơn vị với mã này."))
     if not CODE_RE.fullmatch(code):
-        raise CounterError(_("Mã quầy gồm 1–40 ký tự: chữ không dấu, số, dấu chấm, "
-                             "gạch ngang hoặc gạch dưới."))
+        raise CounterError(
+            _("Mã quầy gồm 1–40 ký tự: chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.")
+        )
     if not name:
         raise CounterError(_("Vui lòng nhập tên quầy."))
     if len(name) > NAME_MAX:
         raise CounterError(_("Tên quầy dài quá %(n)d ký tự.", n=NAME_MAX))
-    taken = db.session.scalar(select(Counter.id).where(Counter.unit_id == unit.id,
-                                                       Counter.code == code))
+    taken = db.session.scalar(
+        select(Counter.id).where(Counter.unit_id == unit.id, Counter.code == code)
+    )
     if taken is not None:
         raise CounterError(_("Đơn vị đã có quầy mã %(code)s.", code=code))
     counter = Counter(unit=unit, code=code, name=name, active=True)
@@ -99,11 +109,16 @@ def add_counter(actor: User, unit_code: str, code: str, name: str) -> Counter:
 
 def set_active(actor: User, counter: Counter, active: bool) -> None:
     if counter.active == active:
-        raise CounterError(_("Quầy đang hoạt động.") if active
-                           else _("Quầy đã ngừng hoạt động."))
+        raise CounterError(_("Quầy đang hoạt động.") if active else _("Quầy đã ngừng hoạt động."))
     counter.active = active
-    audit.record(actor, "counter.activate" if active else "counter.deactivate", "counter",
-                 counter.id, {"active": not active}, {"active": active})
+    audit.record(
+        actor,
+        "counter.activate" if active else "counter.deactivate",
+        "counter",
+        counter.id,
+        {"active": not active},
+        {"active": active},
+    )
     _commit()
 
 
@@ -111,8 +126,14 @@ def issue(actor: User, counter: Counter) -> CounterToken:
     if org.live_token(counter) is not None:
         raise CounterError(_("Quầy đã có mã QR đang dùng; hãy đổi mã nếu cần."))
     token = org.issue_token(counter)
-    audit.record(actor, "token.issue", "counter", counter.id, {"token": None},
-                 {"token": audit.token_prefix(token.token)})
+    audit.record(
+        actor,
+        "token.issue",
+        "counter",
+        counter.id,
+        {"token": None},
+        {"token": audit.token_prefix(token.token)},
+    )
     _commit()
     return token
 
@@ -122,8 +143,7 @@ def revoke(actor: User, counter: Counter) -> int:
     if not live:
         raise CounterError(_("Quầy không có mã QR nào đang dùng."))
     count = org.revoke_tokens(counter)
-    audit.record(actor, "token.revoke", "counter", counter.id, {"tokens": live},
-                 {"tokens": []})
+    audit.record(actor, "token.revoke", "counter", counter.id, {"tokens": live}, {"tokens": []})
     _commit()
     return count
 
@@ -131,9 +151,14 @@ def revoke(actor: User, counter: Counter) -> int:
 def rotate(actor: User, counter: Counter) -> CounterToken:
     old = org.live_token(counter)
     token = org.rotate_token(counter)
-    audit.record(actor, "token.rotate", "counter", counter.id,
-                 {"token": audit.token_prefix(old.token if old else None)},
-                 {"token": audit.token_prefix(token.token)})
+    audit.record(
+        actor,
+        "token.rotate",
+        "counter",
+        counter.id,
+        {"token": audit.token_prefix(old.token if old else None)},
+        {"token": audit.token_prefix(token.token)},
+    )
     _commit()
     return token
 
@@ -143,5 +168,7 @@ def labels(counter_ids: list[str]) -> dict[str, str]:
     ids = [int(i) for i in counter_ids if i.isdigit()]
     rows = db.session.execute(
         select(Counter.id, Unit.code, Counter.code, Counter.name)
-        .join(Unit, Unit.id == Counter.unit_id).where(Counter.id.in_(ids)))
+        .join(Unit, Unit.id == Counter.unit_id)
+        .where(Counter.id.in_(ids))
+    )
     return {str(cid): f"{unit} · {code} – {name}" for cid, unit, code, name in rows}

@@ -38,8 +38,8 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 import forms
-
-from .exchange import (
+from survey_app.services.clock import VN_TZ
+from survey_app.services.exchange.csvfile import (
     META_COLUMNS,
     TARGET_GROUPS,
     FileProblem,
@@ -48,12 +48,18 @@ from .exchange import (
     _parse_time,
     columns,
 )
-from .responses import VN_TZ
 
 __all__ = ["AnswerTable", "Codes", "TextColumn", "read_answer_table"]
 
-CODE_COLUMNS = ("unit_code", "counter_code", "procedure_code", "target_group", "channel",
-                "questionnaire", "source")
+CODE_COLUMNS = (
+    "unit_code",
+    "counter_code",
+    "procedure_code",
+    "target_group",
+    "channel",
+    "questionnaire",
+    "source",
+)
 
 # Messages (the same as exchange.py's, plus the duplicate-column one).
 NOT_UTF8 = "tệp không phải UTF-8 ({reason})"
@@ -95,8 +101,7 @@ class TextColumn(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         for batch in range(0, len(self._array), 65536):
-            yield from ("" if v is None else v
-                        for v in self._array.slice(batch, 65536).to_pylist())
+            yield from ("" if v is None else v for v in self._array.slice(batch, 65536).to_pylist())
 
     def __repr__(self) -> str:
         return f"TextColumn({len(self)} texts)"
@@ -182,7 +187,8 @@ def _utf8_cut(chunk: NDArray[np.uint8]) -> int:
 
 def _utf8_valid(chunk: NDArray[np.uint8]) -> bool:
     text = pa.LargeStringArray.from_buffers(
-        1, pa.py_buffer(np.array([0, len(chunk)], dtype=np.int64)), pa.py_buffer(chunk))
+        1, pa.py_buffer(np.array([0, len(chunk)], dtype=np.int64)), pa.py_buffer(chunk)
+    )
     try:
         text.validate(full=True)
     except pa.ArrowInvalid:
@@ -200,7 +206,7 @@ def _scan_file(path: Path, result: _Scan) -> None:
     carry, position, previous, valid = 0, 0, 0, True
     with path.open("rb", buffering=0) as fh:
         while True:
-            got = fh.readinto(memoryview(buffer)[carry:carry + _CHUNK])  # type: ignore[attr-defined]
+            got = fh.readinto(memoryview(buffer)[carry : carry + _CHUNK])  # type: ignore[attr-defined]
             if not got:
                 valid = valid and carry == 0
                 break
@@ -248,8 +254,9 @@ def _layout(scan: _Scan, begin: int, size: int, raw: NDArray[np.uint8]) -> _Layo
     spans = spans[spans[:, 1] > spans[:, 0]]
     if len(spans):
         lengths = spans[:, 1] - spans[:, 0]
-        inside = np.repeat(spans[:, 0] - np.cumsum(lengths) + lengths, lengths) \
-            + np.arange(int(lengths.sum()))
+        inside = np.repeat(spans[:, 0] - np.cumsum(lengths) + lengths, lengths) + np.arange(
+            int(lengths.sum())
+        )
         ends_at = np.delete(np.arange(len(newlines)), inside)
         terminators = newlines[ends_at]
         cr = scan.cr_before[ends_at]
@@ -269,7 +276,7 @@ def _layout(scan: _Scan, begin: int, size: int, raw: NDArray[np.uint8]) -> _Layo
 
 
 def _record_text(raw: NDArray[np.uint8], layout: _Layout, record: int) -> str:
-    return raw[layout.starts[record]:layout.ends[record]].tobytes().decode("utf-8")
+    return raw[layout.starts[record] : layout.ends[record]].tobytes().decode("utf-8")
 
 
 def _cells(text: str) -> list[str]:
@@ -280,12 +287,13 @@ def _blank(text: str) -> bool:
     return not any(cell.strip() for cell in _cells(text))
 
 
-def _cell_counts(raw: NDArray[np.uint8], layout: _Layout,
-                 records: NDArray[np.int64]) -> NDArray[np.int64]:
+def _cell_counts(
+    raw: NDArray[np.uint8], layout: _Layout, records: NDArray[np.int64]
+) -> NDArray[np.int64]:
     """Cells of each record (commas outside quotes + 1); only run on a bad file."""
     counts = np.ones(len(layout.starts), dtype=np.int64)
     for lo in range(int(layout.starts[0]), len(raw), _CHUNK):
-        commas = np.flatnonzero(raw[lo:lo + _CHUNK] == 44) + lo
+        commas = np.flatnonzero(raw[lo : lo + _CHUNK] == 44) + lo
         outside = (np.searchsorted(layout.quotes, commas) & 1) == 0
         owner = np.searchsorted(layout.starts, commas[outside], side="right") - 1
         counts += np.bincount(owner, minlength=len(counts))
@@ -299,7 +307,7 @@ def _header_cells(raw: NDArray[np.uint8], begin: int) -> list[str] | None:
     """The header's names (stripped), read from the start of the file; None when empty."""
     if begin >= len(raw):
         return None
-    prefix = raw[begin:begin + (1 << 20)].tobytes().decode("utf-8", "replace")
+    prefix = raw[begin : begin + (1 << 20)].tobytes().decode("utf-8", "replace")
     return [h.strip() for h in _cells(prefix)]
 
 
@@ -325,8 +333,9 @@ def _header(raw: NDArray[np.uint8], layout: _Layout) -> list[str]:
     return header
 
 
-def _read_csv(path: Path, header: list[str], newlines_in_values: bool, exact_items: bool,
-              rejected: list[str]) -> pa.Table:
+def _read_csv(
+    path: Path, header: list[str], newlines_in_values: bool, exact_items: bool, rejected: list[str]
+) -> pa.Table:
     items = set(forms.all_item_codes())
     dictionary = pa.dictionary(pa.int32(), pa.string())
     types: dict[str, pa.DataType] = {}
@@ -347,12 +356,17 @@ def _read_csv(path: Path, header: list[str], newlines_in_values: bool, exact_ite
         return pacsv.read_csv(
             str(path),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_BLOCK),
-            parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values,
-                                             invalid_row_handler=handler),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types, include_columns=include,
-            null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False,
-            check_utf8=False),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=newlines_in_values, invalid_row_handler=handler
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=include,
+                null_values=[""],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=False,
+            ),
         )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):  # the header only
@@ -362,8 +376,7 @@ def _read_csv(path: Path, header: list[str], newlines_in_values: bool, exact_ite
 
 def _codes(column: pa.ChunkedArray) -> Codes:
     """Codes of a dictionary column; values stripped (as exchange strips every cell)."""
-    chunks = [c for c in column.unify_dictionaries().chunks if len(c)] \
-        if column.num_chunks else []
+    chunks = [c for c in column.unify_dictionaries().chunks if len(c)] if column.num_chunks else []
     if not chunks:
         return Codes(np.zeros(0, dtype=np.int32), ())
     values = [v.strip() for v in chunks[0].dictionary.to_pylist()]
@@ -387,7 +400,7 @@ def _lut(codes: Codes, bad_values: object) -> NDArray[np.bool_]:
 # (0, or above 126), -1 not digits.  exchange: a non-digit cell is always bad, digits are bad
 # only against a known questionnaire's scale.
 _BYTE_VALUE = np.full(256, -1, dtype=np.int8)
-_BYTE_VALUE[ord("1"):ord("9") + 1] = np.arange(1, 10, dtype=np.int8)
+_BYTE_VALUE[ord("1") : ord("9") + 1] = np.arange(1, 10, dtype=np.int8)
 _BYTE_VALUE[ord("0")] = 127
 
 
@@ -421,19 +434,23 @@ def _answers(table: pa.Table, header: list[str], n: int, exact: bool) -> NDArray
             if not size:
                 continue
             if exact:
-                lut = np.array([_text_value(v) for v in chunk.dictionary.to_pylist()],
-                               dtype=np.int8)
+                lut = np.array(
+                    [_text_value(v) for v in chunk.dictionary.to_pylist()], dtype=np.int8
+                )
                 index = chunk.indices.to_numpy(zero_copy_only=False)
-                target[row:row + size] = lut[index] if len(lut) else 0
+                target[row : row + size] = lut[index] if len(lut) else 0
             else:
                 validity, data = chunk.buffers()
                 raw = np.frombuffer(data, dtype=np.uint8, count=size, offset=chunk.offset)
-                out = target[row:row + size]
+                out = target[row : row + size]
                 np.take(_BYTE_VALUE, raw, out=out)
                 if chunk.null_count:  # null slots hold arbitrary bytes: zero them
-                    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8),
-                                         count=chunk.offset + size, bitorder="little")
-                    np.multiply(out, bits[chunk.offset:], out=out, casting="unsafe")
+                    bits = np.unpackbits(
+                        np.frombuffer(validity, dtype=np.uint8),
+                        count=chunk.offset + size,
+                        bitorder="little",
+                    )
+                    np.multiply(out, bits[chunk.offset :], out=out, casting="unsafe")
             row += size
     return answers
 
@@ -455,8 +472,12 @@ def _item_limits(questionnaires: dict[str, forms.Questionnaire]) -> NDArray[np.u
     return limit
 
 
-def _check_answers(answers: NDArray[np.int8], present: list[int], q_index: NDArray[np.intp],
-                   limits: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _check_answers(
+    answers: NDArray[np.int8],
+    present: list[int],
+    q_index: NDArray[np.intp],
+    limits: NDArray[np.uint8],
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Rows with a bad answer, and rows with at least one answer.
 
     One comparison per cell against the limit of the most common questionnaire, then the
@@ -469,8 +490,9 @@ def _check_answers(answers: NDArray[np.int8], present: list[int], q_index: NDArr
         return bad, some
     counts = np.bincount(q_index, minlength=len(limits))
     main = int(np.argmax(counts))
-    others = [(q, np.flatnonzero(q_index == q)) for q in range(len(limits))
-              if q != main and counts[q]]
+    others = [
+        (q, np.flatnonzero(q_index == q)) for q in range(len(limits)) if q != main and counts[q]
+    ]
     for j in present:
         column = answers[:, j].view(np.uint8)
         over = column > limits[main, j]
@@ -484,8 +506,9 @@ def _check_answers(answers: NDArray[np.int8], present: list[int], q_index: NDArr
 # --- submitted_at ---
 
 
-def _days_from_civil(y: NDArray[np.int64], m: NDArray[np.int64],
-                     d: NDArray[np.int64]) -> NDArray[np.int64]:
+def _days_from_civil(
+    y: NDArray[np.int64], m: NDArray[np.int64], d: NDArray[np.int64]
+) -> NDArray[np.int64]:
     y = y - (m <= 2)
     era = np.floor_divide(y, 400)
     yoe = y - era * 400
@@ -495,9 +518,15 @@ def _days_from_civil(y: NDArray[np.int64], m: NDArray[np.int64],
 
 
 # Lengths the fast path reads: (has time, has seconds, zone: "" / "Z" / "±HH:MM").
-_STAMP_FORMS = {10: (False, False, ""), 16: (True, False, ""), 17: (True, False, "Z"),
-                19: (True, True, ""), 20: (True, True, "Z"), 22: (True, False, "±"),
-                25: (True, True, "±")}
+_STAMP_FORMS = {
+    10: (False, False, ""),
+    16: (True, False, ""),
+    17: (True, False, "Z"),
+    19: (True, True, ""),
+    20: (True, True, "Z"),
+    22: (True, False, "±"),
+    25: (True, True, "±"),
+}
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
@@ -551,8 +580,9 @@ def _stamp_days(text: NDArray[np.uint8]) -> tuple[NDArray[np.int64], NDArray[np.
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     ok &= (year >= 1976) & (year <= 9998) & (day >= 1)
     ok &= day <= _MONTH_DAYS[month] + ((month == 2) & leap)
-    days = _days_from_civil(year.astype(np.int64), month.astype(np.int64),
-                            np.clip(day, 1, 31).astype(np.int64))
+    days = _days_from_civil(
+        year.astype(np.int64), month.astype(np.int64), np.clip(day, 1, 31).astype(np.int64)
+    )
     # Vietnam (UTC+7) time of day: wall time - its offset + 7 h; then whole days.
     return days + np.floor_divide(seconds - offset + 7 * 3600, 86_400), ok
 
@@ -560,17 +590,21 @@ def _stamp_days(text: NDArray[np.uint8]) -> tuple[NDArray[np.int64], NDArray[np.
 def _chunk_days(chunk: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Fast-path local days of one string chunk, grouped by text length."""
     n = len(chunk)
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=chunk.offset * 4).astype(np.int64)
+    offsets = np.frombuffer(
+        chunk.buffers()[1], dtype=np.int32, count=n + 1, offset=chunk.offset * 4
+    ).astype(np.int64)
     data = chunk.buffers()[2]
-    text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size \
+    text = (
+        np.frombuffer(data, dtype=np.uint8)
+        if data is not None and data.size
         else np.zeros(0, dtype=np.uint8)
+    )
     length = np.diff(offsets)
     days = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
     if n and length.min() == length.max() and int(length[0]) in _STAMP_FORMS:
         width = int(length[0])  # one length (an export): the bytes are an (n, width) matrix
-        days, ok = _stamp_days(text[offsets[0]:offsets[-1]].reshape(n, width))
+        days, ok = _stamp_days(text[offsets[0] : offsets[-1]].reshape(n, width))
         return days, ok
     counts = np.bincount(length, minlength=max(_STAMP_FORMS) + 1)
     for width in _STAMP_FORMS:
@@ -590,7 +624,7 @@ def _local_days(column: pa.ChunkedArray, n: int) -> tuple[NDArray[np.int32], NDA
         if not len(chunk):
             continue
         fast, ok = _chunk_days(chunk)
-        part = days[row:row + len(chunk)]
+        part = days[row : row + len(chunk)]
         part[:] = np.where(ok, fast, 0)
         slow = np.flatnonzero(~ok)
         if len(slow):
@@ -620,8 +654,7 @@ def read_answer_table(path: Path, *, max_problems: int = 200) -> AnswerTable:
         if size == 0:
             raise ResponseFileError([FileProblem(1, "", EMPTY_FILE)])
         # Read-only shared mapping, touched only for the header and for bad rows.
-        raw = np.frombuffer(mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ),
-                            dtype=np.uint8)
+        raw = np.frombuffer(mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ), dtype=np.uint8)
     begin = 3 if raw[:3].tobytes() == b"\xef\xbb\xbf" else 0
     scan = _Scan()
     scanner = threading.Thread(target=_scan_file, args=(path, scan), daemon=True)
@@ -630,8 +663,7 @@ def read_answer_table(path: Path, *, max_problems: int = 200) -> AnswerTable:
     def finish_scan() -> _Layout:
         scanner.join()
         if scan.utf8_error is not None:
-            raise ResponseFileError(
-                [FileProblem(0, "", NOT_UTF8.format(reason=scan.utf8_error))])
+            raise ResponseFileError([FileProblem(0, "", NOT_UTF8.format(reason=scan.utf8_error))])
         return _layout(scan, begin, size, raw)
 
     header = _header_cells(raw, begin)
@@ -661,8 +693,7 @@ def read_answer_table(path: Path, *, max_problems: int = 200) -> AnswerTable:
         try:
             table = _read_csv(path, header, newlines, True, rejected)
         except pa.ArrowInvalid as exc:
-            raise ResponseFileError([FileProblem(0, "", UNREADABLE.format(reason=exc))]) \
-                from None
+            raise ResponseFileError([FileProblem(0, "", UNREADABLE.format(reason=exc))]) from None
     return _build(table, header, raw, layout, rejected, exact, max_problems)
 
 
@@ -671,8 +702,15 @@ def _data_records(layout: _Layout) -> int:
     return int(np.count_nonzero(layout.ends[1:] > layout.starts[1:]))
 
 
-def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _Layout,
-           rejected: list[str], exact: bool, max_problems: int) -> AnswerTable:
+def _build(
+    table: pa.Table,
+    header: list[str],
+    raw: NDArray[np.uint8],
+    layout: _Layout,
+    rejected: list[str],
+    exact: bool,
+    max_problems: int,
+) -> AnswerTable:
     n = table.num_rows
     questionnaires = forms.load_all()
     # Records behind the table's rows: non-empty data records, minus those pyarrow rejected.
@@ -702,8 +740,10 @@ def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _
     answers = _answers(table, header, n, exact)
     versions = list(questionnaires)
     qcodes = code_cols["questionnaire"]
-    q_lut = np.array([versions.index(v) if v in versions else len(versions)
-                      for v in qcodes.values], dtype=np.intp)
+    q_lut = np.array(
+        [versions.index(v) if v in versions else len(versions) for v in qcodes.values],
+        dtype=np.intp,
+    )
     q_index = q_lut[qcodes.codes] if len(q_lut) else np.zeros(n, dtype=np.intp)
     present = [j for j, code in enumerate(forms.all_item_codes()) if code in header]
     bad_items, some = _check_answers(answers, present, q_index, _item_limits(questionnaires))
@@ -722,8 +762,19 @@ def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _
                 keep[row] = False
         bad &= keep
 
-    problems = _problems(raw, layout, header, questionnaires, records, lines_of, bad,
-                         wrong_cells, layout_ok, table, max_problems)
+    problems = _problems(
+        raw,
+        layout,
+        header,
+        questionnaires,
+        records,
+        lines_of,
+        bad,
+        wrong_cells,
+        layout_ok,
+        table,
+        max_problems,
+    )
     if problems:
         raise ResponseFileError(problems)
 
@@ -737,28 +788,43 @@ def _build(table: pa.Table, header: list[str], raw: NDArray[np.uint8], layout: _
             rid = rid.filter(pa.array(keep))
     m = int(keep.sum())
     return AnswerTable(
-        n=m, lines=lines_of.astype(np.int64), local_day=days.astype(np.int32),
-        unit=code_cols["unit_code"], counter=code_cols["counter_code"],
-        procedure=code_cols["procedure_code"], target_group=code_cols["target_group"],
-        channel=code_cols["channel"], questionnaire=code_cols["questionnaire"],
-        source=code_cols["source"], answers=answers,
-        response_id=Codes(np.arange(m, dtype=np.int32),
-                          TextColumn(rid) if rid.num_chunks else ()),
+        n=m,
+        lines=lines_of.astype(np.int64),
+        local_day=days.astype(np.int32),
+        unit=code_cols["unit_code"],
+        counter=code_cols["counter_code"],
+        procedure=code_cols["procedure_code"],
+        target_group=code_cols["target_group"],
+        channel=code_cols["channel"],
+        questionnaire=code_cols["questionnaire"],
+        source=code_cols["source"],
+        answers=answers,
+        response_id=Codes(np.arange(m, dtype=np.int32), TextColumn(rid) if rid.num_chunks else ()),
     )
 
 
-def _problems(raw: NDArray[np.uint8], layout: _Layout, header: list[str],
-              questionnaires: dict[str, forms.Questionnaire], records: NDArray[np.int64],
-              lines_of: NDArray[np.int64], bad: NDArray[np.bool_],
-              wrong_cells: NDArray[np.int64], layout_ok: bool, table: pa.Table,
-              max_problems: int) -> list[FileProblem]:
+def _problems(
+    raw: NDArray[np.uint8],
+    layout: _Layout,
+    header: list[str],
+    questionnaires: dict[str, forms.Questionnaire],
+    records: NDArray[np.int64],
+    lines_of: NDArray[np.int64],
+    bad: NDArray[np.bool_],
+    wrong_cells: NDArray[np.int64],
+    layout_ok: bool,
+    table: pa.Table,
+    max_problems: int,
+) -> list[FileProblem]:
     """Messages for the first ``max_problems`` bad rows, built by exchange's own row check."""
     bad_rows = np.flatnonzero(bad)[:max_problems]
     if not len(bad_rows) and not len(wrong_cells):
         return []
     # (record, row or -1 for a record with the wrong number of cells), in file order.
-    order = sorted([(int(records[r]), int(r)) for r in bad_rows]
-                   + [(int(rec), -1) for rec in wrong_cells[:max_problems]])
+    order = sorted(
+        [(int(records[r]), int(r)) for r in bad_rows]
+        + [(int(rec), -1) for rec in wrong_cells[:max_problems]]
+    )
     item_cols = [c for c in header if c in forms.all_item_codes()]
     problems: list[FileProblem] = []
     for record, row in order:
@@ -771,8 +837,9 @@ def _problems(raw: NDArray[np.uint8], layout: _Layout, header: list[str],
             line = int(lines_of[row])
             cells = [_table_cell(table, name, row) for name in header]
         if row < 0 or len(cells) != len(header):
-            problems.append(FileProblem(line, "", CELL_COUNT.format(got=len(cells),
-                                                                    need=len(header))))
+            problems.append(
+                FileProblem(line, "", CELL_COUNT.format(got=len(cells), need=len(header)))
+            )
             continue
         cells_of = dict(zip(header, (c.strip() for c in cells), strict=True))
         try:

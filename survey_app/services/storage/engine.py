@@ -34,8 +34,15 @@ def is_busy(exc: BaseException) -> bool:
     than the busy timeout (SQLite), or a lock not obtained in time (PostgreSQL) — rather
     than broken: the request may simply be sent again."""
     text = str(getattr(exc, "orig", None) or exc).lower()
-    return any(sign in text for sign in ("database is locked", "database is busy",
-                                         "lock timeout", "could not obtain lock"))
+    return any(
+        sign in text
+        for sign in (
+            "database is locked",
+            "database is busy",
+            "lock timeout",
+            "could not obtain lock",
+        )
+    )
 
 
 class _WriteQueue:

@@ -13,9 +13,9 @@ from collections.abc import Collection
 from flask import abort
 from sqlalchemy import ColumnElement, false, or_, select, true
 
-from ..extensions import db
-from ..models import Response, Unit, User
-from .org import subtree_ids
+from survey_app.extensions import db
+from survey_app.models import Response, Unit, User
+from survey_app.services.org import subtree_ids
 
 
 def visible_unit_ids(user: User) -> set[int] | None:
@@ -23,8 +23,9 @@ def visible_unit_ids(user: User) -> set[int] | None:
     if any(a.role == "admin" for a in user.roles):
         return None
     whole = [a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is None]
-    by_counter = {a.unit_id for a in user.roles
-                  if a.unit_id is not None and a.counter_id is not None}
+    by_counter = {
+        a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is not None
+    }
     return set(subtree_ids(whole)) | by_counter
 
 
@@ -54,8 +55,11 @@ def role_unit_ids(user: User, roles: Collection[str]) -> set[int] | None:
     than :func:`visible_unit_ids` allows; ``None`` = every unit (admin)."""
     if any(a.role == "admin" for a in user.roles):
         return None
-    roots = [a.unit_id for a in user.roles
-             if a.role in roles and a.unit_id is not None and a.counter_id is None]
+    roots = [
+        a.unit_id
+        for a in user.roles
+        if a.role in roles and a.unit_id is not None and a.counter_id is None
+    ]
     visible = visible_unit_ids(user)
     ids = set(subtree_ids(roots))
     return ids if visible is None else ids & visible

@@ -1,9 +1,9 @@
 """A day's feedback for a staff member's scope: counts, indices, weakest items, comments,
 low ratings, and a 30-day SIPAS trend.
 
-Every query is scoped with :func:`~survey_app.services.scope.response_filter` (indices: the
+Every query is scoped with :func:`~survey_app.services.access.scope.response_filter` (indices: the
 same rule as unit and counter ids, :func:`scope_ids`); every index comes from ``scoring``
-through :func:`~survey_app.services.scores.score_scope`, from the day blocks
+through :func:`~survey_app.services.analytics.scores.score_scope`, from the day blocks
 (:mod:`.daystats`: stored for closed days, kept per process for the open one), with no
 second implementation of the arithmetic here.  Comments and low ratings read the newest
 responses only.
@@ -23,14 +23,13 @@ from sqlalchemy import Row, case, func, null, select
 import forms
 from forms import SectionKind
 from scoring import DEFAULT_MIN_N
-
-from ..extensions import db
-from ..models import Counter, Procedure, Response, Unit, User, utcnow
-from .complaints import conduct_hidden
-from .org import subtree_ids
-from .responses import VN_TZ, local_day
-from .scope import response_filter
-from .scores import Slice, score_scope
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
+from survey_app.services.access.scope import response_filter
+from survey_app.services.analytics.scores import Slice, score_scope
+from survey_app.services.clock import VN_TZ, local_day
+from survey_app.services.complaints import conduct_hidden
+from survey_app.services.org import subtree_ids
 
 LATEST_COMMENTS = 20
 LATEST_LOW = 20
@@ -99,31 +98,49 @@ class Today:
     low: list[LowRating]
 
 
-def _scoped_day(user: User, day: date, after: int = 0, *, before: int | None = None,
-                limit: int | None = None, commented: bool = False) -> list[Row[Any]]:
+def _scoped_day(
+    user: User,
+    day: date,
+    after: int = 0,
+    *,
+    before: int | None = None,
+    limit: int | None = None,
+    commented: bool = False,
+) -> list[Row[Any]]:
     """The day's responses within the user's scope (``id > after``), oldest first — or, with
     ``limit``, the newest ``limit`` before id ``before``, newest first (``commented``: only
     those with a comment); the comment is left out where it is a conduct complaint the user
     may not see.  Executed on the session's connection: plain rows, without the ORM's
     per-row bookkeeping."""
     query = (
-        select(Response.id, Response.submitted_at, Response.local_day, Unit.code, Unit.name,
-               Unit.place_name, Counter.code, Counter.name, Procedure.code,
-               Response.target_group, Response.channel, Response.questionnaire_id,
-               Response.answers,
-               case((conduct_hidden(user), null()), else_=Response.comment).label("comment"))
+        select(
+            Response.id,
+            Response.submitted_at,
+            Response.local_day,
+            Unit.code,
+            Unit.name,
+            Unit.place_name,
+            Counter.code,
+            Counter.name,
+            Procedure.code,
+            Response.target_group,
+            Response.channel,
+            Response.questionnaire_id,
+            Response.answers,
+            case((conduct_hidden(user), null()), else_=Response.comment).label("comment"),
+        )
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(Counter, Counter.id == Response.counter_id)
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
-        .where(Response.local_day == day, Response.id > after, response_filter(user)))
+        .where(Response.local_day == day, Response.id > after, response_filter(user))
+    )
     if commented:
         query = query.where(Response.comment.is_not(None))
     if limit is None:
         return list(db.session.connection().execute(query.order_by(Response.id)))
     if before is not None:
         query = query.where(Response.id < before)
-    return list(db.session.connection().execute(
-        query.order_by(Response.id.desc()).limit(limit)))
+    return list(db.session.connection().execute(query.order_by(Response.id.desc()).limit(limit)))
 
 
 def _answers(raw: Any) -> dict[str, int]:
@@ -138,13 +155,19 @@ def _satisfaction_codes(qid: str) -> frozenset[str]:
 def low_items(qid: str, answers: dict[str, int]) -> tuple[tuple[str, int], ...]:
     """The satisfaction items answered 1 or 2, in form order."""
     wanted = _satisfaction_codes(qid)
-    return tuple((code, answers[code]) for code in forms.get(qid).item_codes
-                 if code in wanted and answers.get(code) in LOW_VALUES)
+    return tuple(
+        (code, answers[code])
+        for code in forms.get(qid).item_codes
+        if code in wanted and answers.get(code) in LOW_VALUES
+    )
 
 
 def _comments(records: Sequence[Row[Any]], limit: int) -> list[Comment]:
-    out = [Comment(r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], r.comment)
-           for r in reversed(records) if r.comment and r.comment.strip()]
+    out = [
+        Comment(r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], r.comment)
+        for r in reversed(records)
+        if r.comment and r.comment.strip()
+    ]
     return out[:limit]
 
 
@@ -153,8 +176,11 @@ def _low(records: Sequence[Row[Any]], limit: int) -> list[LowRating]:
     for r in reversed(records):
         items = low_items(r.questionnaire_id, _answers(r.answers))
         if items:
-            out.append(LowRating(r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], items,
-                                 r.comment or None))
+            out.append(
+                LowRating(
+                    r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], items, r.comment or None
+                )
+            )
             if len(out) == limit:
                 break
     return out
@@ -169,24 +195,41 @@ def _factors(qids: Sequence[str]) -> list[Factor]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _weakest(scores: dict[str, Any], qids: Sequence[str], place_vi: str,
-             place_en: str) -> list[WeakItem]:
+def _weakest(
+    scores: dict[str, Any], qids: Sequence[str], place_vi: str, place_en: str
+) -> list[WeakItem]:
     texts: dict[str, forms.Item] = {}
     for qid in qids:
         q = forms.get(qid)
         for code in q.codes_of(SectionKind.FACTOR):
             texts.setdefault(code, q.item(code))
-    candidates = [(code, e) for code, e in scores["items"].items()
-                  if code in texts and e["index"] is not None and e["n"] >= WEAKEST_MIN_N]
+    candidates = [
+        (code, e)
+        for code, e in scores["items"].items()
+        if code in texts and e["index"] is not None and e["n"] >= WEAKEST_MIN_N
+    ]
     candidates.sort(key=lambda ce: (ce[1]["index"], ce[0]))
-    return [WeakItem(code, texts[code].text.vi.replace("{place}", place_vi),
-                     texts[code].text.en.replace("{place}", place_en), int(e["n"]),
-                     e["index"], e["ci_low"], e["ci_high"])
-            for code, e in candidates[:WEAKEST_ITEMS]]
+    return [
+        WeakItem(
+            code,
+            texts[code].text.vi.replace("{place}", place_vi),
+            texts[code].text.en.replace("{place}", place_en),
+            int(e["n"]),
+            e["index"],
+            e["ci_low"],
+            e["ci_high"],
+        )
+        for code, e in candidates[:WEAKEST_ITEMS]
+    ]
 
 
-def today(user: User, day: date | None = None, *, place_vi: str = "Nơi làm thủ tục",
-          place_en: str = "The office") -> Today:
+def today(
+    user: User,
+    day: date | None = None,
+    *,
+    place_vi: str = "Nơi làm thủ tục",
+    place_en: str = "The office",
+) -> Today:
     """Responses of one local day (default today) within the user's scope, with scores.
 
     The indices come from the day's statistics (:func:`~.scores.score_scope`: stored for a
@@ -200,51 +243,97 @@ def today(user: User, day: date | None = None, *, place_vi: str = "Nơi làm th�
     qids: list[str] = []
     total = last_id = 0
     if scores is not None:
-        per_counter = score_scope(Slice(start=day, end=day, by=("counter",)), unit_ids,
-                                  counter_ids)
-        units = {u.code: u for u in db.session.scalars(select(Unit).where(
-            Unit.code.in_({g["group"]["unit"] for g in per_counter})))}
-        names = {(code, c): name for code, c, name in db.session.execute(
-            select(Unit.code, Counter.code, Counter.name).join(Unit, Unit.id == Counter.unit_id)
-            .where(Unit.code.in_(units)))}
+        per_counter = score_scope(Slice(start=day, end=day, by=("counter",)), unit_ids, counter_ids)
+        units = {
+            u.code: u
+            for u in db.session.scalars(
+                select(Unit).where(Unit.code.in_({g["group"]["unit"] for g in per_counter}))
+            )
+        }
+        names = {
+            (code, c): name
+            for code, c, name in db.session.execute(
+                select(Unit.code, Counter.code, Counter.name)
+                .join(Unit, Unit.id == Counter.unit_id)
+                .where(Unit.code.in_(units))
+            )
+        }
         rows = []
         for g in per_counter:
             key = (g["group"]["unit"], g["group"]["counter"])
-            rows.append((units[key[0]].name, key[1] == "", key[1],
-                         CounterScore(units[key[0]].name, names.get(key) if key[1] else None,
-                                      int(g["n"]), g["sipas"])))
+            rows.append(
+                (
+                    units[key[0]].name,
+                    key[1] == "",
+                    key[1],
+                    CounterScore(
+                        units[key[0]].name,
+                        names.get(key) if key[1] else None,
+                        int(g["n"]),
+                        g["sipas"],
+                    ),
+                )
+            )
         counters = [row[-1] for row in sorted(rows, key=lambda row: row[:3])]
         total = sum(c.n for c in counters)
         places = {u.place_name or u.name for u in units.values()}
         if len(places) == 1:
             place_vi = place_en = places.pop()
         qids = _questionnaires(user, day)
-        last_id = int(db.session.scalar(select(func.max(Response.id)).where(
-            Response.local_day == day, response_filter(user))) or 0)
+        last_id = int(
+            db.session.scalar(
+                select(func.max(Response.id)).where(
+                    Response.local_day == day, response_filter(user)
+                )
+            )
+            or 0
+        )
     weakest = _weakest(scores, qids, place_vi, place_en) if scores else []
-    comments = _comments(_newest(user, day, lambda r: bool(r.comment and r.comment.strip()),
-                                 LATEST_COMMENTS, commented=True), LATEST_COMMENTS)
-    low = _low(_newest(user, day, lambda r: bool(low_items(r.questionnaire_id,
-                                                            _answers(r.answers))),
-                       LATEST_LOW), LATEST_LOW)
-    return Today(day=day, total=total, last_id=last_id, scores=scores,
-                 factors=_factors(qids or ["sipas-2024-dv"]), counters=counters,
-                 weakest=weakest, comments=comments, low=low)
+    comments = _comments(
+        _newest(
+            user,
+            day,
+            lambda r: bool(r.comment and r.comment.strip()),
+            LATEST_COMMENTS,
+            commented=True,
+        ),
+        LATEST_COMMENTS,
+    )
+    low = _low(
+        _newest(
+            user,
+            day,
+            lambda r: bool(low_items(r.questionnaire_id, _answers(r.answers))),
+            LATEST_LOW,
+        ),
+        LATEST_LOW,
+    )
+    return Today(
+        day=day,
+        total=total,
+        last_id=last_id,
+        scores=scores,
+        factors=_factors(qids or ["sipas-2024-dv"]),
+        counters=counters,
+        weakest=weakest,
+        comments=comments,
+        low=low,
+    )
 
 
 NEWEST_CHUNK = 200
 
 
-def _newest(user: User, day: date, wanted: Callable[[Row[Any]], bool], limit: int,
-            commented: bool = False) -> list[Row[Any]]:
+def _newest(
+    user: User, day: date, wanted: Callable[[Row[Any]], bool], limit: int, commented: bool = False
+) -> list[Row[Any]]:
     """The newest ``limit`` of the day's responses in scope for which ``wanted`` holds,
     oldest first (as :func:`_comments` and :func:`_low` take them), read newest first in
     chunks."""
     found: list[Row[Any]] = []
     before: int | None = None
     while len(found) < limit:
-        chunk = _scoped_day(user, day, before=before, limit=NEWEST_CHUNK,
-                            commented=commented)
+        chunk = _scoped_day(user, day, before=before, limit=NEWEST_CHUNK, commented=commented)
         found += [r for r in chunk if wanted(r)]
         if len(chunk) < NEWEST_CHUNK:
             break
@@ -254,8 +343,13 @@ def _newest(user: User, day: date, wanted: Callable[[Row[Any]], bool], limit: in
 
 def _questionnaires(user: User, day: date) -> list[str]:
     """The questionnaires answered on ``day`` within the user's scope."""
-    return sorted(db.session.scalars(select(Response.questionnaire_id).distinct().where(
-        Response.local_day == day, response_filter(user))))
+    return sorted(
+        db.session.scalars(
+            select(Response.questionnaire_id)
+            .distinct()
+            .where(Response.local_day == day, response_filter(user))
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,27 +364,33 @@ class News:
 
 def news(user: User, day: date, after: int) -> News:
     records = _scoped_day(user, day, after)
-    total = db.session.scalar(select(func.count(Response.id)).where(
-        Response.local_day == day, response_filter(user))) or 0
-    return News(total=total, last_id=max((r.id for r in records), default=after),
-                comments=_comments(records, LATEST_COMMENTS), low=_low(records, LATEST_LOW))
+    total = (
+        db.session.scalar(
+            select(func.count(Response.id)).where(Response.local_day == day, response_filter(user))
+        )
+        or 0
+    )
+    return News(
+        total=total,
+        last_id=max((r.id for r in records), default=after),
+        comments=_comments(records, LATEST_COMMENTS),
+        low=_low(records, LATEST_LOW),
+    )
 
 
-def trend(user: User, last_day: date, days: int = TREND_DAYS
-          ) -> list[tuple[date, dict[str, Any]]]:
+def trend(user: User, last_day: date, days: int = TREND_DAYS) -> list[tuple[date, dict[str, Any]]]:
     """Daily scores (``scoring.to_json_dict``) of the ``days`` days ending ``last_day``,
     within the user's scope; days without responses are left out.  Closed days come from
     their stored statistics (:mod:`.daystats`); only the open day's answers are read."""
     first = last_day - timedelta(days=days - 1)
     unit_ids, counter_ids = scope_ids(user)
-    groups = score_scope(Slice(start=first, end=last_day, by=("day",)), unit_ids,
-                         counter_ids)
+    groups = score_scope(Slice(start=first, end=last_day, by=("day",)), unit_ids, counter_ids)
     return [(date.fromisoformat(g["group"]["day"]), g) for g in groups]
 
 
 def scope_ids(user: User) -> tuple[set[int] | None, set[int]]:
     """The user's scope as (unit ids, counter ids): the same rule as
-    :func:`~survey_app.services.scope.response_filter` (``None``: every unit)."""
+    :func:`~survey_app.services.access.scope.response_filter` (``None``: every unit)."""
     if any(a.role == "admin" for a in user.roles):
         return None, set()
     whole = [a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is None]

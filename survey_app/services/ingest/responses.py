@@ -12,9 +12,8 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,14 +22,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 import forms
 from forms import CHANNELS, Questionnaire
+from survey_app.extensions import db
+from survey_app.models import Response, Unit
+from survey_app.services.clock import local_day
+from survey_app.services.ingest.ratelimit import keyed_hash
+from survey_app.services.org import CounterInfo, ProcedureInfo
+from survey_app.services.storage.engine import SqliteInserts, is_busy, write_queue
 
-from ..extensions import db
-from ..models import Response, Unit
-from .database import SqliteInserts, is_busy, write_queue
-from .org import CounterInfo, ProcedureInfo
-from .ratelimit import keyed_hash
-
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _SQLITE = SqliteInserts(Response.__table__)
 
@@ -95,11 +93,6 @@ def _answer_value(raw: Any) -> int | None:
     if isinstance(raw, str) and raw.strip().isdigit():
         return int(raw.strip())
     return None
-
-
-def local_day(moment: datetime) -> date:
-    """The Vietnamese calendar day a moment belongs to (METHOD §7)."""
-    return moment.astimezone(VN_TZ).date()
 
 
 def fold(text: str) -> str:
@@ -191,12 +184,19 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
     clean = validate(q, info, sub)
     moment = sub.submitted_at or datetime.now(UTC)
     row = {
-        "questionnaire_id": q.id, "unit_id": info.unit_id, "counter_id": info.counter_id,
+        "questionnaire_id": q.id,
+        "unit_id": info.unit_id,
+        "counter_id": info.counter_id,
         "procedure_id": clean.procedure.id if clean.procedure else None,
         "target_group": clean.procedure.target_group if clean.procedure else info.target_group,
-        "channel": clean.channel, "submitted_at": moment, "local_day": local_day(moment),
-        "answers": clean.answers, "comment": clean.comment, "source": sub.source,
-        "idempotency_key": clean.idempotency_key, "receipt_hash": clean.receipt_hash,
+        "channel": clean.channel,
+        "submitted_at": moment,
+        "local_day": local_day(moment),
+        "answers": clean.answers,
+        "comment": clean.comment,
+        "source": sub.source,
+        "idempotency_key": clean.idempotency_key,
+        "receipt_hash": clean.receipt_hash,
     }
     try:
         response_id = _store(row)
@@ -238,15 +238,17 @@ def _store(row: dict[str, Any]) -> int:
 
 def _by_idempotency(counter_id: int, key: str) -> int | None:
     return db.session.scalar(
-        select(Response.id).where(Response.counter_id == counter_id,
-                                  Response.idempotency_key == key)
+        select(Response.id).where(
+            Response.counter_id == counter_id, Response.idempotency_key == key
+        )
     )
 
 
 def _receipt_used(unit_id: int, receipt_hash: str) -> bool:
     found = db.session.scalar(
-        select(Response.id).where(Response.unit_id == unit_id,
-                                  Response.receipt_hash == receipt_hash)
+        select(Response.id).where(
+            Response.unit_id == unit_id, Response.receipt_hash == receipt_hash
+        )
     )
     return found is not None
 

@@ -21,10 +21,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 import forms
-
-from ..extensions import db
-from ..models import Counter, Procedure, Unit, unit_procedures
-from .exchange import TARGET_GROUPS, columns
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Unit, unit_procedures
+from survey_app.services.exchange.csvfile import TARGET_GROUPS, columns
 
 DATA_SHEET = "Phiếu"
 HELP_SHEET = "Hướng dẫn"
@@ -34,18 +33,18 @@ PLACE = "Nơi giải quyết thủ tục"
 
 META_HELP = {
     "response_id": "Để trống khi nhập phiếu giấy. Chỉ tệp xuất từ SIPAS có cột này; giữ "
-                   "nguyên khi nhập lại.",
+    "nguyên khi nhập lại.",
     "submitted_at": "Ngày giờ người dân đánh giá, giờ Việt Nam: 2026-03-01 08:30 hoặc chỉ "
-                    "ngày 2026-03-01. Bắt buộc.",
+    "ngày 2026-03-01. Bắt buộc.",
     "unit_code": "Mã đơn vị (chọn trong danh sách; tên ở trang Danh mục). Bắt buộc.",
     "counter_code": "Mã quầy của chính đơn vị đó; có thể để trống.",
     "procedure_code": "Mã thủ tục hành chính (ví dụ 1.004227); có thể để trống.",
     "target_group": "chung, hoặc dat_dai_xay_dung_dau_tu cho thủ tục đất đai, xây dựng, đầu "
-                    "tư (phải khớp với nhóm của thủ tục). Bắt buộc.",
+    "tư (phải khớp với nhóm của thủ tục). Bắt buộc.",
     "channel": "Hình thức nộp hồ sơ: truc_tiep, truc_tuyen_toan_trinh, truc_tuyen_mot_phan, "
-               "buu_chinh; có thể để trống.",
+    "buu_chinh; có thể để trống.",
     "questionnaire": "Mẫu phiếu: sipas-2024-dv (phiếu đầy đủ) hoặc sipas-2024-nhanh (phiếu "
-                     "rút gọn). Bắt buộc.",
+    "rút gọn). Bắt buộc.",
     "source": "Nguồn: để trống là phiếu giấy (paper); hoặc tên hệ thống gửi dữ liệu.",
     "comment": "Ý kiến khác của người dân (chép nguyên văn; tối đa 2.000 ký tự).",
 }
@@ -92,29 +91,45 @@ def _item_help() -> dict[str, tuple[str, list[int]]]:
         for item in q.items:
             wording = item.text.get("vi").replace("{place}", PLACE)
             values = sorted(item.scale.values)
-            labels = " · ".join(f"{o.value} {o.label.get('vi')}"
-                                for o in sorted(item.scale.options, key=lambda o: o.value))
+            labels = " · ".join(
+                f"{o.value} {o.label.get('vi')}"
+                for o in sorted(item.scale.options, key=lambda o: o.value)
+            )
             out.setdefault(item.code, (f"{wording} ({labels})", values))
     return out
 
 
-def _lists(unit_ids: set[int] | None) -> tuple[list[tuple[str, str]],
-                                                list[tuple[str, str, str]],
-                                                list[tuple[str, str, str]]]:
+def _lists(
+    unit_ids: set[int] | None,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], list[tuple[str, str, str]]]:
     units = select(Unit.id, Unit.code, Unit.name).order_by(Unit.code)
-    rows = [(uid, code, name) for uid, code, name in db.session.execute(units)
-            if unit_ids is None or uid in unit_ids]
+    rows = [
+        (uid, code, name)
+        for uid, code, name in db.session.execute(units)
+        if unit_ids is None or uid in unit_ids
+    ]
     ids = [r[0] for r in rows]
-    counters = list(db.session.execute(
-        select(Unit.code, Counter.code, Counter.name).join(Unit, Unit.id == Counter.unit_id)
-        .where(Counter.unit_id.in_(ids)).order_by(Unit.code, Counter.code)))
+    counters = list(
+        db.session.execute(
+            select(Unit.code, Counter.code, Counter.name)
+            .join(Unit, Unit.id == Counter.unit_id)
+            .where(Counter.unit_id.in_(ids))
+            .order_by(Unit.code, Counter.code)
+        )
+    )
     proc_query = select(Procedure.code, Procedure.name, Procedure.target_group)
     if unit_ids is not None:
-        proc_query = proc_query.where(Procedure.id.in_(
-            select(unit_procedures.c.procedure_id).where(unit_procedures.c.unit_id.in_(ids))))
+        proc_query = proc_query.where(
+            Procedure.id.in_(
+                select(unit_procedures.c.procedure_id).where(unit_procedures.c.unit_id.in_(ids))
+            )
+        )
     procedures = list(db.session.execute(proc_query.order_by(Procedure.code)))
-    return ([(c, n) for _, c, n in rows], [tuple(c) for c in counters],
-            [tuple(p) for p in procedures])
+    return (
+        [(c, n) for _, c, n in rows],
+        [tuple(c) for c in counters],
+        [tuple(p) for p in procedures],
+    )
 
 
 def build(unit_ids: set[int] | None = None) -> bytes:
@@ -165,12 +180,23 @@ def _instructions(ws: Worksheet) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _catalogue(ws: Worksheet, units: list[tuple[str, str]],
-               counters: list[tuple[str, str, str]],
-               procedures: list[tuple[str, str, str]]) -> None:
-    heads = {1: "unit_code", 2: "Tên đơn vị", 4: "counter_code", 6: "unit_code",
-             7: "counter_code", 8: "Tên quầy", 10: "procedure_code", 11: "Tên thủ tục",
-             12: "target_group"}
+def _catalogue(
+    ws: Worksheet,
+    units: list[tuple[str, str]],
+    counters: list[tuple[str, str, str]],
+    procedures: list[tuple[str, str, str]],
+) -> None:
+    heads = {
+        1: "unit_code",
+        2: "Tên đơn vị",
+        4: "counter_code",
+        6: "unit_code",
+        7: "counter_code",
+        8: "Tên quầy",
+        10: "procedure_code",
+        11: "Tên thủ tục",
+        12: "target_group",
+    }
     for col, title in heads.items():
         ws.cell(row=1, column=col, value=title).font = BOLD
     _column(ws, 1, (c for c, _ in units))
@@ -182,8 +208,17 @@ def _catalogue(ws: Worksheet, units: list[tuple[str, str]],
     for k, (code, name, group) in enumerate(procedures, start=2):
         for col, value in ((10, code), (11, name), (12, group)):
             ws.cell(row=k, column=col, value=value)
-    for col, width in ((1, 14), (2, 50), (4, 14), (6, 14), (7, 14), (8, 30), (10, 14),
-                       (11, 60), (12, 26)):
+    for col, width in (
+        (1, 14),
+        (2, 50),
+        (4, 14),
+        (6, 14),
+        (7, 14),
+        (8, 30),
+        (10, 14),
+        (11, 60),
+        (12, 26),
+    ):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A2"
 
@@ -193,9 +228,12 @@ def _column(ws: Worksheet, col: int, values: Iterable[str]) -> None:
         ws.cell(row=k, column=col, value=value)
 
 
-def _data_sheet(ws: Worksheet, units: list[tuple[str, str]],
-                counters: list[tuple[str, str, str]],
-                procedures: list[tuple[str, str, str]]) -> None:
+def _data_sheet(
+    ws: Worksheet,
+    units: list[tuple[str, str]],
+    counters: list[tuple[str, str, str]],
+    procedures: list[tuple[str, str, str]],
+) -> None:
     header = columns()
     items = _item_help()
     for col, code in enumerate(header, start=1):
@@ -205,9 +243,17 @@ def _data_sheet(ws: Worksheet, units: list[tuple[str, str]],
         note = META_HELP.get(code) or items.get(code, ("", []))[0]
         if note:
             cell.comment = Comment(note, "SIPAS", width=320, height=120)
-        width = {"submitted_at": 18, "comment": 50, "procedure_code": 15,
-                 "target_group": 24, "channel": 22, "questionnaire": 18,
-                 "unit_code": 12, "counter_code": 12, "response_id": 12}.get(code, 5)
+        width = {
+            "submitted_at": 18,
+            "comment": 50,
+            "procedure_code": 15,
+            "target_group": 24,
+            "channel": 22,
+            "questionnaire": 18,
+            "unit_code": 12,
+            "counter_code": 12,
+            "response_id": 12,
+        }.get(code, 5)
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "B2"
 
@@ -216,28 +262,44 @@ def _data_sheet(ws: Worksheet, units: list[tuple[str, str]],
         return f"{letter}2:{letter}{ROWS + 1}"
 
     def add(code: str, formula: str, message: str) -> None:
-        rule = DataValidation(type="list", formula1=formula, allow_blank=True,
-                              showErrorMessage=True, errorTitle="Giá trị không hợp lệ",
-                              error=message)
+        rule = DataValidation(
+            type="list",
+            formula1=formula,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Giá trị không hợp lệ",
+            error=message,
+        )
         rule.add(span(code))
         ws.add_data_validation(rule)
 
     sheet = f"'{LISTS_SHEET}'"
     if units:
-        add("unit_code", f"{sheet}!$A$2:$A${len(units) + 1}",
-            "Chọn mã đơn vị trong danh sách (trang Danh mục).")
+        add(
+            "unit_code",
+            f"{sheet}!$A$2:$A${len(units) + 1}",
+            "Chọn mã đơn vị trong danh sách (trang Danh mục).",
+        )
     distinct = len({c for _, c, _ in counters})
     if distinct:
-        add("counter_code", f"{sheet}!$D$2:$D${distinct + 1}",
-            "Chọn mã quầy trong danh sách hoặc để trống.")
+        add(
+            "counter_code",
+            f"{sheet}!$D$2:$D${distinct + 1}",
+            "Chọn mã quầy trong danh sách hoặc để trống.",
+        )
     if procedures:
-        add("procedure_code", f"{sheet}!$J$2:$J${len(procedures) + 1}",
-            "Chọn mã thủ tục trong danh sách hoặc để trống.")
-    add("target_group", f'"{",".join(TARGET_GROUPS)}"', "Chọn chung hoặc "
-        "dat_dai_xay_dung_dau_tu.")
+        add(
+            "procedure_code",
+            f"{sheet}!$J$2:$J${len(procedures) + 1}",
+            "Chọn mã thủ tục trong danh sách hoặc để trống.",
+        )
+    add("target_group", f'"{",".join(TARGET_GROUPS)}"', "Chọn chung hoặc dat_dai_xay_dung_dau_tu.")
     add("channel", f'"{",".join(forms.CHANNELS)}"', "Chọn hình thức nộp hoặc để trống.")
     add("questionnaire", f'"{",".join(forms.load_all())}"', "Chọn mẫu phiếu.")
     for code, (_, values) in items.items():
         low, high = min(values), max(values)
-        add(code, f'"{",".join(str(v) for v in values)}"',
-            f"Chọn {low}–{high} hoặc để trống (Không có ý kiến).")
+        add(
+            code,
+            f'"{",".join(str(v) for v in values)}"',
+            f"Chọn {low}–{high} hoặc để trống (Không có ý kiến).",
+        )

@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 import forms
-
-from ..config import MIGRATIONS_DIR
-from ..extensions import db
-from ..models import QuestionnaireVersion
+from survey_app.config import MIGRATIONS_DIR
+from survey_app.extensions import db
+from survey_app.models import QuestionnaireVersion
 
 
 def alembic_config() -> Any:

@@ -63,8 +63,7 @@ def load(upload_id: str, user_id: int) -> Upload | None:
     path = folder / f"{upload_id}{note.get('suffix', '')}"
     if note.get("user_id") != user_id or not path.is_file():
         return None
-    return Upload(upload_id, path, str(note.get("name", "")), user_id,
-                  str(note.get("source", "")))
+    return Upload(upload_id, path, str(note.get("name", "")), user_id, str(note.get("source", "")))
 
 
 def remove(upload: Upload) -> None:

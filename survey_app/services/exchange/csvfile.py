@@ -14,13 +14,21 @@ from typing import IO
 from sqlalchemy import Text, select, type_coerce
 
 import forms
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Response, Unit
+from survey_app.services.clock import VN_TZ
 
-from ..extensions import db
-from ..models import Counter, Procedure, Response, Unit
-from .responses import VN_TZ
-
-META_COLUMNS = ("response_id", "submitted_at", "unit_code", "counter_code", "procedure_code",
-                "target_group", "channel", "questionnaire", "source")
+META_COLUMNS = (
+    "response_id",
+    "submitted_at",
+    "unit_code",
+    "counter_code",
+    "procedure_code",
+    "target_group",
+    "channel",
+    "questionnaire",
+    "source",
+)
 
 
 def columns() -> tuple[str, ...]:
@@ -28,15 +36,26 @@ def columns() -> tuple[str, ...]:
     return (*META_COLUMNS, *forms.all_item_codes(), "comment")
 
 
-def _rows(start: date | None, end: date | None,
-          unit_ids: list[int] | None) -> Iterator[list[object]]:
+def _rows(
+    start: date | None, end: date | None, unit_ids: list[int] | None
+) -> Iterator[list[object]]:
     codes = forms.all_item_codes()
     r = Response.__table__.c
     # Raw column values (no per-row type processing): this loop is what an export costs.
     query = (
-        select(r.id, type_coerce(r.submitted_at, Text), Unit.code, Counter.code, Procedure.code,
-               r.target_group, r.channel, r.questionnaire_id, r.source,
-               type_coerce(r.answers, Text), r.comment)
+        select(
+            r.id,
+            type_coerce(r.submitted_at, Text),
+            Unit.code,
+            Counter.code,
+            Procedure.code,
+            r.target_group,
+            r.channel,
+            r.questionnaire_id,
+            r.source,
+            type_coerce(r.answers, Text),
+            r.comment,
+        )
         .join(Unit, Unit.id == r.unit_id)
         .outerjoin(Counter, Counter.id == r.counter_id)
         .outerjoin(Procedure, Procedure.id == r.procedure_id)
@@ -49,12 +68,34 @@ def _rows(start: date | None, end: date | None,
     if unit_ids is not None:
         query = query.where(r.unit_id.in_(unit_ids))
     loads = json.loads
-    for (rid, at, unit, counter, proc, group, channel, qid, source, answers,
-         comment) in db.session.execute(query.execution_options(yield_per=5000)):
+    for (
+        rid,
+        at,
+        unit,
+        counter,
+        proc,
+        group,
+        channel,
+        qid,
+        source,
+        answers,
+        comment,
+    ) in db.session.execute(query.execution_options(yield_per=5000)):
         if isinstance(answers, str):
             answers = loads(answers)
-        yield [rid, _utc_stamp(at), unit, counter or "", proc or "", group, channel or "", qid,
-               source, *[answers.get(c, "") for c in codes], comment or ""]
+        yield [
+            rid,
+            _utc_stamp(at),
+            unit,
+            counter or "",
+            proc or "",
+            group,
+            channel or "",
+            qid,
+            source,
+            *[answers.get(c, "") for c in codes],
+            comment or "",
+        ]
 
 
 def _utc_stamp(value: str | datetime) -> str:
@@ -64,8 +105,12 @@ def _utc_stamp(value: str | datetime) -> str:
     return f"{value[:10]}T{value[11:19]}Z"
 
 
-def write_csv(out: IO[str], start: date | None = None, end: date | None = None,
-              unit_ids: list[int] | None = None) -> int:
+def write_csv(
+    out: IO[str],
+    start: date | None = None,
+    end: date | None = None,
+    unit_ids: list[int] | None = None,
+) -> int:
     """Write the response file to ``out``; returns the number of responses written."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns())
@@ -76,8 +121,12 @@ def write_csv(out: IO[str], start: date | None = None, end: date | None = None,
     return count
 
 
-def export_file(path: Path, start: date | None = None, end: date | None = None,
-                unit_ids: list[int] | None = None) -> int:
+def export_file(
+    path: Path,
+    start: date | None = None,
+    end: date | None = None,
+    unit_ids: list[int] | None = None,
+) -> int:
     """Export to a UTF-8 CSV file with a BOM (so Excel shows Vietnamese correctly)."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         return write_csv(fh, start, end, unit_ids)
@@ -133,8 +182,9 @@ def read_response_file(path: Path, max_problems: int = 200) -> list[FileResponse
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ResponseFileError([FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]) \
-            from None
+        raise ResponseFileError(
+            [FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))  # quoted cells may hold newlines
     header = next(reader, None)
     if header is None:
@@ -167,9 +217,13 @@ def read_response_file(path: Path, max_problems: int = 200) -> list[FileResponse
     return rows
 
 
-def _parse_row(line: int, row: dict[str, str], item_cols: list[str],
-               questionnaires: dict[str, forms.Questionnaire],
-               problems: list[FileProblem]) -> FileResponse | None:
+def _parse_row(
+    line: int,
+    row: dict[str, str],
+    item_cols: list[str],
+    questionnaires: dict[str, forms.Questionnaire],
+    problems: list[FileProblem],
+) -> FileResponse | None:
     before = len(problems)
 
     def bad(column: str, message: str) -> None:
@@ -198,8 +252,11 @@ def _parse_row(line: int, row: dict[str, str], item_cols: list[str],
         value = int(raw) if raw.isascii() and raw.isdigit() else None
         allowed = q.item(code).scale.values if q is not None else frozenset()
         if value is None or (q is not None and value not in allowed):
-            bad(code, f"giá trị {raw!r} không hợp lệ"
-                + (f" (chọn {min(allowed)}–{max(allowed)} hoặc để trống)" if allowed else ""))
+            bad(
+                code,
+                f"giá trị {raw!r} không hợp lệ"
+                + (f" (chọn {min(allowed)}–{max(allowed)} hoặc để trống)" if allowed else ""),
+            )
             continue
         answers[code] = value
     if len(problems) > before or moment is None:
@@ -208,11 +265,18 @@ def _parse_row(line: int, row: dict[str, str], item_cols: list[str],
         bad("", "không có câu trả lời nào")
         return None
     return FileResponse(
-        line=line, response_id=row["response_id"], submitted_at=moment,
-        local_day=moment.astimezone(VN_TZ).date(), unit_code=row["unit_code"],
-        counter_code=row["counter_code"], procedure_code=row["procedure_code"],
-        target_group=row["target_group"], channel=row["channel"],
-        questionnaire=row["questionnaire"], source=row["source"], answers=answers,
+        line=line,
+        response_id=row["response_id"],
+        submitted_at=moment,
+        local_day=moment.astimezone(VN_TZ).date(),
+        unit_code=row["unit_code"],
+        counter_code=row["counter_code"],
+        procedure_code=row["procedure_code"],
+        target_group=row["target_group"],
+        channel=row["channel"],
+        questionnaire=row["questionnaire"],
+        source=row["source"],
+        answers=answers,
         comment=row.get("comment", ""),
     )
 

@@ -53,10 +53,10 @@ from flask import current_app
 from sqlalchemy import BigInteger, Text, cast, extract, func, select, text
 
 import forms
-
-from ..extensions import db
-from ..models import Counter, Procedure, QuestionnaireVersion, Response, Unit
-from .exchange import (
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, QuestionnaireVersion, Response, Unit
+from survey_app.services.clock import VN_TZ
+from survey_app.services.exchange.csvfile import (
     META_COLUMNS,
     FileProblem,
     FileResponse,
@@ -64,7 +64,6 @@ from .exchange import (
     _parse_row,
     columns,
 )
-from .responses import VN_TZ
 
 __all__ = ["FileProblem", "ImportRefused", "ImportResult", "SUFFIXES", "import_file"]
 
@@ -88,14 +87,15 @@ NO_COUNTER = "đơn vị {unit!r} không có quầy mã {code!r}"
 NO_PROCEDURE = "không có thủ tục mã {code!r}"
 WRONG_GROUP = "thủ tục {code!r} thuộc nhóm {group!r}; cột target_group phải là {group!r}"
 NO_QUESTIONNAIRE = "phiên bản phiếu {code!r} chưa có trong cơ sở dữ liệu (chạy sipas init)"
-BAD_SOURCE = ("nguồn {code!r} không hợp lệ: chữ thường không dấu, số, dấu chấm, gạch ngang "
-              "hoặc gạch dưới, tối đa 40 ký tự")
+BAD_SOURCE = (
+    "nguồn {code!r} không hợp lệ: chữ thường không dấu, số, dấu chấm, gạch ngang "
+    "hoặc gạch dưới, tối đa 40 ký tự"
+)
 LONG_COMMENT = "ý kiến dài {n} ký tự, tối đa {limit}"
 FUTURE = "thời điểm ở tương lai"
 BAD_ID = "mã phản hồi phải là số nguyên dương (tối đa {max}) hoặc để trống"
 REPEATED_ID = "mã phản hồi {rid} đã xuất hiện ở dòng {first}"
-CHANGED = ("phản hồi {rid} đã có trong cơ sở dữ liệu với nội dung khác ({what}); "
-           "không ghi đè")
+CHANGED = "phản hồi {rid} đã có trong cơ sở dữ liệu với nội dung khác ({what}); không ghi đè"
 NOT_XLSX = "không đọc được tệp Excel ({reason})"
 XLSX_TOO_BIG = "tệp Excel khi giải nén lớn hơn {mb} MB; hãy chia nhỏ hoặc lưu dạng CSV"
 EMPTY_SHEET = "bảng tính trống, thiếu dòng tiêu đề"
@@ -143,8 +143,9 @@ class _Enc:
         import numpy as np
 
         index: dict[str, int] = {}
-        codes = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int32,
-                            count=len(texts))
+        codes = np.fromiter(
+            (index.setdefault(t, len(index)) for t in texts), dtype=np.int32, count=len(texts)
+        )
         return cls(codes, list(index))
 
     def texts(self) -> list[str]:
@@ -205,7 +206,7 @@ def _read_csv_fast(path: Path) -> _Rows:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .answerfile import read_answer_table
+    from survey_app.services.exchange.answerfile import read_answer_table
 
     table = read_answer_table(path, max_problems=1)
     with path.open("rb") as fh:
@@ -218,8 +219,11 @@ def _read_csv_fast(path: Path) -> _Rows:
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=16 << 20),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
-            include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
-            strings_can_be_null=False, quoted_strings_can_be_null=False),
+            include_columns=wanted,
+            column_types=dict.fromkeys(wanted, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
     )
     n = table.n
     if extra.num_rows != n:
@@ -236,9 +240,13 @@ def _read_csv_fast(path: Path) -> _Rows:
         rid=[r.strip() for r in extra.column("response_id").to_pylist()],
         moment=[_utc(s) for s in extra.column("submitted_at").to_pylist()],
         day=[day_of[d] for d in days],
-        unit=enc(table.unit), counter=enc(table.counter), procedure=enc(table.procedure),
-        target_group=enc(table.target_group), channel=enc(table.channel),
-        questionnaire=enc(table.questionnaire), source=enc(table.source),
+        unit=enc(table.unit),
+        counter=enc(table.counter),
+        procedure=enc(table.procedure),
+        target_group=enc(table.target_group),
+        channel=enc(table.channel),
+        questionnaire=enc(table.questionnaire),
+        source=enc(table.source),
         answers=_answer_matrix(table.answers, table.item_codes),
         comment=[_comment(c) if c else "" for c in comments],
     )
@@ -258,7 +266,7 @@ def _answer_matrix(matrix: Any, item_codes: Sequence[str]) -> Any:
 
 
 def _dicts_matrix(answers: Sequence[dict[str, int]]) -> Any:
-    from .daystats import answer_matrix
+    from survey_app.services.storage.daystats import answer_matrix
 
     return answer_matrix(answers)
 
@@ -275,7 +283,7 @@ def _answer_texts(matrix: Any, wanted: Sequence[int]) -> list[str]:
     pieces = pa.array([f"{codes[j]}={v}" for j in order for v in range(10)], pa.string())
     out: list[str] = []
     for lo in range(0, len(wanted), 200_000):  # bounded memory
-        sub = matrix[np.asarray(wanted[lo:lo + 200_000], dtype=np.intp)][:, order]
+        sub = matrix[np.asarray(wanted[lo : lo + 200_000], dtype=np.intp)][:, order]
         rows, cols = np.nonzero(sub)
         index = cols.astype(np.int32) * 10 + sub[rows, cols]
         offsets = np.zeros(sub.shape[0] + 1, dtype=np.int32)
@@ -301,15 +309,15 @@ def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     try:
         content = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportRefused([FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]) \
-            from None
+        raise ImportRefused([FileProblem(0, "", f"tệp không phải UTF-8 ({exc.reason})")]) from None
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         for cells in reader:
             yield reader.line_num, cells
     except csv.Error as exc:
-        raise ImportRefused([FileProblem(reader.line_num, "",
-                                         f"không đọc được tệp CSV ({exc})")]) from None
+        raise ImportRefused(
+            [FileProblem(reader.line_num, "", f"không đọc được tệp CSV ({exc})")]
+        ) from None
 
 
 def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -322,18 +330,19 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
         with zipfile.ZipFile(path) as packed:
             unpacked = sum(info.file_size for info in packed.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportRefused([FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]) \
-            from None
+        raise ImportRefused(
+            [FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]
+        ) from None
     if unpacked > XLSX_MAX_UNPACKED:
-        raise ImportRefused([FileProblem(0, "", XLSX_TOO_BIG.format(
-            mb=XLSX_MAX_UNPACKED >> 20))])
+        raise ImportRefused([FileProblem(0, "", XLSX_TOO_BIG.format(mb=XLSX_MAX_UNPACKED >> 20))])
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - zip, XML or openpyxl errors: not a workbook
-        raise ImportRefused([FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]) \
-            from None
+        raise ImportRefused(
+            [FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]
+        ) from None
     try:
-        from .template_xlsx import DATA_SHEET
+        from survey_app.services.exchange.template import DATA_SHEET
 
         sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -370,8 +379,11 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
     allowed = columns()
     problems = [FileProblem(1, c, MISSING_COLUMN) for c in META_COLUMNS if c not in header]
     problems += [FileProblem(1, c or "?", UNKNOWN_COLUMN) for c in header if c not in allowed]
-    problems += [FileProblem(1, c, DUPLICATE_COLUMN)
-                 for c, k in Tally(header).items() if k > 1 and c in allowed]
+    problems += [
+        FileProblem(1, c, DUPLICATE_COLUMN)
+        for c, k in Tally(header).items()
+        if k > 1 and c in allowed
+    ]
     if problems:
         raise ImportRefused(problems)
     item_cols = [c for c in header if c in forms.all_item_codes()]
@@ -381,11 +393,12 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
         cells = [c.strip() for c in raw]
         if not any(cells):
             continue
-        if len(cells) > len(header) and not any(cells[len(header):]):
-            cells = cells[:len(header)]  # a workbook's empty trailing cells
+        if len(cells) > len(header) and not any(cells[len(header) :]):
+            cells = cells[: len(header)]  # a workbook's empty trailing cells
         if len(cells) != len(header):
-            problems.append(FileProblem(line, "", CELL_COUNT.format(got=len(cells),
-                                                                    need=len(header))))
+            problems.append(
+                FileProblem(line, "", CELL_COUNT.format(got=len(cells), need=len(header)))
+            )
             continue
         row = dict(zip(header, cells, strict=True))
         try:
@@ -397,9 +410,12 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
             parsed_rows.append(parsed)
     p = parsed_rows
     rows = _Rows(
-        lines=[r.line for r in p], rid=[r.response_id for r in p],
-        moment=[r.submitted_at.astimezone(UTC) for r in p], day=[r.local_day for r in p],
-        unit=_Enc.of([r.unit_code for r in p]), counter=_Enc.of([r.counter_code for r in p]),
+        lines=[r.line for r in p],
+        rid=[r.response_id for r in p],
+        moment=[r.submitted_at.astimezone(UTC) for r in p],
+        day=[r.local_day for r in p],
+        unit=_Enc.of([r.unit_code for r in p]),
+        counter=_Enc.of([r.counter_code for r in p]),
         procedure=_Enc.of([r.procedure_code for r in p]),
         target_group=_Enc.of([r.target_group for r in p]),
         channel=_Enc.of([r.channel for r in p]),
@@ -424,8 +440,9 @@ class _Resolved:
     columns: Any = None  # unit, counter, procedure ids (0 = none) as numpy arrays; sources
 
 
-def _check(rows: _Rows, scope: set[int] | None, default_source: str,
-           problems: list[FileProblem]) -> _Resolved:
+def _check(
+    rows: _Rows, scope: set[int] | None, default_source: str, problems: list[FileProblem]
+) -> _Resolved:
     """Resolve codes to ids; append a problem for every bad cell.  Each distinct code is
     looked up once; Python runs per row only to spread the results and for bad rows."""
     import numpy as np
@@ -441,16 +458,21 @@ def _check(rows: _Rows, scope: set[int] | None, default_source: str,
     unit_of = [units.get(v, 0) for v in rows.unit.values]
     if scope is not None:
         unit_of = [u if u == 0 or u in scope else -1 for u in unit_of]
-    uid = np.array(unit_of, dtype=np.int64)[rows.unit.codes] if rows.n else \
-        np.zeros(0, dtype=np.int64)
+    uid = (
+        np.array(unit_of, dtype=np.int64)[rows.unit.codes]
+        if rows.n
+        else np.zeros(0, dtype=np.int64)
+    )
     unit_text = rows.unit.values
     ucodes = rows.unit.codes
     bad(uid == 0, "unit_code", lambda i: NO_UNIT.format(code=unit_text[ucodes[i]]))
     bad(uid == -1, "unit_code", lambda i: OUT_OF_SCOPE.format(code=unit_text[ucodes[i]]))
 
     # Counters: one lookup per distinct (unit, counter code) pair.
-    counters = {(u, code): cid for cid, u, code in
-                db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))}
+    counters = {
+        (u, code): cid
+        for cid, u, code in db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))
+    }
     ctext, ccodes = rows.counter.values, rows.counter.codes
     pair = uid * (len(ctext) + 1) + ccodes
     pairs, where = np.unique(pair, return_inverse=True)
@@ -459,23 +481,35 @@ def _check(rows: _Rows, scope: set[int] | None, default_source: str,
         u, c = divmod(p, len(ctext) + 1)
         pair_cid.append(0 if u <= 0 or not ctext[c] else counters.get((u, ctext[c]), -1))
     cid = np.array(pair_cid, dtype=np.int64)[where] if rows.n else np.zeros(0, np.int64)
-    bad(cid == -1, "counter_code", lambda i: NO_COUNTER.format(
-        unit=unit_text[ucodes[i]], code=ctext[ccodes[i]]))
+    bad(
+        cid == -1,
+        "counter_code",
+        lambda i: NO_COUNTER.format(unit=unit_text[ucodes[i]], code=ctext[ccodes[i]]),
+    )
 
     # Procedures: id and target group per distinct code.
-    procedures = {code: (pid, group) for pid, code, group in db.session.execute(
-        select(Procedure.id, Procedure.code, Procedure.target_group))}
+    procedures = {
+        code: (pid, group)
+        for pid, code, group in db.session.execute(
+            select(Procedure.id, Procedure.code, Procedure.target_group)
+        )
+    }
     ptext, pcodes = rows.procedure.values, rows.procedure.codes
     found = [procedures.get(v, (-1, "")) if v else (0, "") for v in ptext]
-    pid = np.array([f[0] for f in found], dtype=np.int64)[pcodes] if rows.n else \
-        np.zeros(0, np.int64)
+    pid = (
+        np.array([f[0] for f in found], dtype=np.int64)[pcodes] if rows.n else np.zeros(0, np.int64)
+    )
     bad(pid == -1, "procedure_code", lambda i: NO_PROCEDURE.format(code=ptext[pcodes[i]]))
     groups = sorted({*rows.target_group.values, *(f[1] for f in found)})
     proc_group = np.array([groups.index(f[1]) for f in found], dtype=np.int64)[pcodes]
-    row_group = np.array([groups.index(g) for g in rows.target_group.values],
-                         dtype=np.int64)[rows.target_group.codes]
-    bad((pid > 0) & (proc_group != row_group), "target_group",
-        lambda i: WRONG_GROUP.format(code=ptext[pcodes[i]], group=found[pcodes[i]][1]))
+    row_group = np.array([groups.index(g) for g in rows.target_group.values], dtype=np.int64)[
+        rows.target_group.codes
+    ]
+    bad(
+        (pid > 0) & (proc_group != row_group),
+        "target_group",
+        lambda i: WRONG_GROUP.format(code=ptext[pcodes[i]], group=found[pcodes[i]][1]),
+    )
 
     stored_versions = set(db.session.scalars(select(QuestionnaireVersion.id)))
     qtext, qcodes = rows.questionnaire.values, rows.questionnaire.codes
@@ -490,8 +524,11 @@ def _check(rows: _Rows, scope: set[int] | None, default_source: str,
     limit = int(current_app.config["MAX_COMMENT_LENGTH"])
     comments = rows.comment
     long = [i for i, c in enumerate(comments) if len(c) > limit]
-    bad(np.isin(np.arange(rows.n), long), "comment",
-        lambda i: LONG_COMMENT.format(n=len(comments[i]), limit=limit))
+    bad(
+        np.isin(np.arange(rows.n), long),
+        "comment",
+        lambda i: LONG_COMMENT.format(n=len(comments[i]), limit=limit),
+    )
 
     latest = datetime.now(UTC) + FUTURE_SLACK
     late = [i for i, m in enumerate(rows.moment) if m > latest]
@@ -507,16 +544,22 @@ def _check(rows: _Rows, scope: set[int] | None, default_source: str,
             problems.append(FileProblem(lines[i], "response_id", BAD_ID.format(max=MAX_ID)))
             continue
         if value in first_line:
-            problems.append(FileProblem(lines[i], "response_id", REPEATED_ID.format(
-                rid=value, first=first_line[value])))
+            problems.append(
+                FileProblem(
+                    lines[i], "response_id", REPEATED_ID.format(rid=value, first=first_line[value])
+                )
+            )
             continue
         first_line[value] = lines[i]
         rid[i] = value
     return _Resolved(
-        unit_id=uid.tolist(), counter_id=[c or None for c in cid.tolist()],
+        unit_id=uid.tolist(),
+        counter_id=[c or None for c in cid.tolist()],
         procedure_id=[p or None for p in pid.tolist()],
-        source=[effective[c] for c in scodes.tolist()], rid=rid,
-        columns=(uid, cid, pid, _Enc(scodes, effective)))
+        source=[effective[c] for c in scodes.tolist()],
+        rid=rid,
+        columns=(uid, cid, pid, _Enc(scodes, effective)),
+    )
 
 
 # --- what is stored already -----------------------------------------------------------------
@@ -531,19 +574,32 @@ def _keys(rows: _Rows, res: _Resolved) -> list[str | None]:
     secret = _hash_key()
     seen: Tally[bytes] = Tally()
     keys: list[str | None] = [None] * rows.n
-    cols = [c.texts() for c in (rows.source, rows.unit, rows.counter, rows.procedure,
-                                rows.target_group, rows.channel, rows.questionnaire)]
+    cols = [
+        c.texts()
+        for c in (
+            rows.source,
+            rows.unit,
+            rows.counter,
+            rows.procedure,
+            rows.target_group,
+            rows.channel,
+            rows.questionnaire,
+        )
+    ]
     wanted = [i for i in range(rows.n) if res.rid[i] is None]
     for i, answers in zip(wanted, _answer_texts(rows.answers, wanted), strict=True):
-        content = "\x1f".join((
-            *(col[i] for col in cols), rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            answers, rows.comment[i],
-        )).encode()
+        content = "\x1f".join(
+            (
+                *(col[i] for col in cols),
+                rows.moment[i].strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                answers,
+                rows.comment[i],
+            )
+        ).encode()
         digest = hashlib.blake2b(content, digest_size=16).digest()
         occurrence = seen[digest]
         seen[digest] += 1
-        keyed = hashlib.blake2b(digest + occurrence.to_bytes(4, "big"), key=secret,
-                                digest_size=24)
+        keyed = hashlib.blake2b(digest + occurrence.to_bytes(4, "big"), key=secret, digest_size=24)
         keys[i] = KEY_PREFIX + keyed.hexdigest()
     return keys
 
@@ -560,13 +616,23 @@ def _stored_keys(keys: list[str | None], counter_id: list[int | None]) -> set[st
     for cid, wanted in by_counter.items():
         where = Response.counter_id.is_(None) if cid is None else Response.counter_id == cid
         for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start:start + _CHUNK]
+            chunk = wanted[start : start + _CHUNK]
             found.update(db.session.scalars(select(column).where(where, column.in_(chunk))))
     return found
 
 
-_FIELDS = ("submitted_at", "unit_code", "counter_code", "procedure_code", "target_group",
-           "channel", "questionnaire", "source", "answers", "comment")
+_FIELDS = (
+    "submitted_at",
+    "unit_code",
+    "counter_code",
+    "procedure_code",
+    "target_group",
+    "channel",
+    "questionnaire",
+    "source",
+    "answers",
+    "comment",
+)
 _READ = 100_000  # file ids per read of the stored rows
 _NO_MOMENT = -(1 << 62)  # the seconds of a stored row without a moment: differs from any
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
@@ -583,12 +649,23 @@ def _stored_sql() -> str:
     if dialect.name == "sqlite":  # stored as text "YYYY-MM-DD HH:MM:SS.ffffff", naive UTC
         seconds = cast(func.strftime("%s", func.substr(r.submitted_at, 1, 19)), BigInteger)
     else:
-        seconds = cast(extract("epoch", func.date_trunc(
-            "second", func.timezone("UTC", r.submitted_at))), BigInteger)
-    query = select(r.id, seconds, r.unit_id, func.coalesce(r.counter_id, 0),
-                   func.coalesce(r.procedure_id, 0), r.target_group,
-                   func.coalesce(r.channel, ""), r.questionnaire_id, r.source,
-                   cast(r.answers, Text), func.coalesce(r.comment, ""))
+        seconds = cast(
+            extract("epoch", func.date_trunc("second", func.timezone("UTC", r.submitted_at))),
+            BigInteger,
+        )
+    query = select(
+        r.id,
+        seconds,
+        r.unit_id,
+        func.coalesce(r.counter_id, 0),
+        func.coalesce(r.procedure_id, 0),
+        r.target_group,
+        func.coalesce(r.channel, ""),
+        r.questionnaire_id,
+        r.source,
+        cast(r.answers, Text),
+        func.coalesce(r.comment, ""),
+    )
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -604,14 +681,17 @@ def _stored_chunks(ids: Any) -> Iterator[Any]:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(ids), _READ):
-            chunk = ids[start:start + _READ]
+            chunk = ids[start : start + _READ]
             lo, hi = int(chunk[0]), int(chunk[-1])
             if hi - lo < 2 * len(chunk):
                 wheres = [f" WHERE responses.id BETWEEN {lo} AND {hi}"]
             else:
-                wheres = [" WHERE responses.id IN ({})".format(
-                    ",".join(str(int(i)) for i in chunk[k:k + _CHUNK]))
-                    for k in range(0, len(chunk), _CHUNK)]
+                wheres = [
+                    " WHERE responses.id IN ({})".format(
+                        ",".join(str(int(i)) for i in chunk[k : k + _CHUNK])
+                    )
+                    for k in range(0, len(chunk), _CHUNK)
+                ]
             for where in wheres:  # whole numbers only: nothing from the file reaches the SQL
                 cursor.execute(head + where)
                 found = cursor.fetchall()
@@ -665,11 +745,14 @@ def _recognise(rows: _Rows, res: _Resolved) -> tuple[Any, list[tuple[int, list[s
             differs[:, j] = ~lookup.same(stored[:, j + 1], at)
         differs[:, 8] = _answers_differ(stored[:, 9], rows.answers[at])
         comments = rows.comment
-        differs[:, 9] = stored[:, 10] != np.array([comments[i] for i in at.tolist()],
-                                                  dtype=object)
+        differs[:, 9] = stored[:, 10] != np.array([comments[i] for i in at.tolist()], dtype=object)
         for row in np.flatnonzero(differs.any(axis=1)).tolist():
-            changed.append((int(at[row]), [name for name, d in zip(
-                _FIELDS, differs[row].tolist(), strict=True) if d]))
+            changed.append(
+                (
+                    int(at[row]),
+                    [name for name, d in zip(_FIELDS, differs[row].tolist(), strict=True) if d],
+                )
+            )
     return found, changed
 
 
@@ -681,14 +764,18 @@ class _TextLookup:
 
         self.first: dict[str, int] = {}  # equal texts share the code of the first
         canon = [self.first.setdefault(v, k) for k, v in enumerate(enc.values)]
-        self.codes = np.array(canon, dtype=np.int64)[enc.codes] if canon else \
-            np.zeros(len(enc.codes), dtype=np.int64)
+        self.codes = (
+            np.array(canon, dtype=np.int64)[enc.codes]
+            if canon
+            else np.zeros(len(enc.codes), dtype=np.int64)
+        )
 
     def same(self, stored: Any, at: Any) -> Any:
         import numpy as np
 
-        theirs = np.fromiter(map(self.first.get, stored.tolist(), repeat(-1)),
-                             dtype=np.int64, count=len(stored))
+        theirs = np.fromiter(
+            map(self.first.get, stored.tolist(), repeat(-1)), dtype=np.int64, count=len(stored)
+        )
         return theirs == self.codes[at]
 
 
@@ -696,8 +783,9 @@ def _seconds(moments: list[datetime], at: Any) -> Any:
     """Whole UTC seconds of the file's (aware UTC) moments ``at``."""
     import numpy as np
 
-    return np.fromiter(((moments[i] - _UNIX) // _SECOND for i in at.tolist()), dtype=np.int64,
-                       count=len(at))
+    return np.fromiter(
+        ((moments[i] - _UNIX) // _SECOND for i in at.tolist()), dtype=np.int64, count=len(at)
+    )
 
 
 def _seconds_of_column(column: Any) -> Any:
@@ -706,15 +794,16 @@ def _seconds_of_column(column: Any) -> Any:
     try:
         return column.astype(np.int64)
     except TypeError:  # a stored row without a moment
-        return np.array([_NO_MOMENT if v is None else int(v) for v in column.tolist()],
-                        dtype=np.int64)
+        return np.array(
+            [_NO_MOMENT if v is None else int(v) for v in column.tolist()], dtype=np.int64
+        )
 
 
 def _answers_differ(stored: Any, matrix: Any) -> Any:
     """Whether each stored answers JSON text means other answers than the matrix row."""
     import numpy as np
 
-    from .bulkload import answers_json
+    from survey_app.services.storage.bulkload import answers_json
 
     mine = np.empty(len(stored), dtype=object)
     mine[:] = answers_json(matrix)
@@ -730,7 +819,7 @@ def _parsed_differ(texts: list[Any], matrix: Any) -> Any:
     ``{code: value}`` (values compared as whole numbers; an unreadable text differs)."""
     import numpy as np
 
-    from .daystats import answer_matrix
+    from survey_app.services.storage.daystats import answer_matrix
 
     parsed: list[Any] = []
     for raw in texts:
@@ -761,9 +850,14 @@ _UNREADABLE = object()
 # --- the import -----------------------------------------------------------------------------
 
 
-def import_file(path: Path, *, source: str | None = None, scope: set[int] | None = None,
-                dry_run: bool = False,
-                before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
+def import_file(
+    path: Path,
+    *,
+    source: str | None = None,
+    scope: set[int] | None = None,
+    dry_run: bool = False,
+    before_commit: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
     """Import a response file (CSV or XLSX), all or nothing.
 
     ``source`` fills an empty ``source`` column (default ``paper``); ``scope`` limits the units
@@ -790,11 +884,15 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
     stored_keys = _stored_keys(keys, res.counter_id)
     found, changed = _recognise(rows, res)
     for i, what in changed:
-        problems.append(FileProblem(rows.lines[i], "response_id", CHANGED.format(
-            rid=res.rid[i], what=", ".join(what))))
+        problems.append(
+            FileProblem(
+                rows.lines[i], "response_id", CHANGED.format(rid=res.rid[i], what=", ".join(what))
+            )
+        )
     if stored_keys:
-        found |= np.fromiter((k is not None and k in stored_keys for k in keys), dtype=bool,
-                             count=rows.n)
+        found |= np.fromiter(
+            (k is not None and k in stored_keys for k in keys), dtype=bool, count=rows.n
+        )
     new: list[int] = np.flatnonzero(~found).tolist()
     skipped = rows.n - len(new)
     if problems:
@@ -812,7 +910,7 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
         db.session.rollback()
         return result
 
-    from . import bulkload
+    from survey_app.services.storage import bulkload
 
     sqlite = db.engine.dialect.name == "sqlite"
     if sqlite:  # the indexes a large load updates fit in a bigger page cache (≈ 10 % faster)
@@ -820,7 +918,7 @@ def import_file(path: Path, *, source: str | None = None, scope: set[int] | None
         db.session.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
     try:
         for start in range(0, len(new), BATCH):
-            bulkload.insert_columns(_columns(rows, res, keys, new[start:start + BATCH]))
+            bulkload.insert_columns(_columns(rows, res, keys, new[start : start + BATCH]))
         if len(new) >= ANALYZE_AFTER:
             bulkload.analyze()  # the planner's statistics, after a large load
         if before_commit is not None:
@@ -840,7 +938,7 @@ def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[i
     """The rows ``chosen`` as :class:`.bulkload.Columns` (no per-row dict is built)."""
     import numpy as np
 
-    from .bulkload import Columns, Text
+    from survey_app.services.storage.bulkload import Columns, Text
 
     at = np.asarray(chosen, dtype=np.intp)
     uid, cid, pid, source = res.columns
@@ -851,11 +949,16 @@ def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[i
     moments = [rows.moment[i].replace(tzinfo=None) for i in chosen]  # aware UTC → naive UTC
     ids = [res.rid[i] or 0 for i in chosen]
     return Columns(
-        questionnaire=text(rows.questionnaire), unit_id=uid[at], counter_id=cid[at],
-        procedure_id=pid[at], target_group=text(rows.target_group), channel=text(rows.channel),
+        questionnaire=text(rows.questionnaire),
+        unit_id=uid[at],
+        counter_id=cid[at],
+        procedure_id=pid[at],
+        target_group=text(rows.target_group),
+        channel=text(rows.channel),
         submitted_at=np.array(moments, dtype="datetime64[us]"),
         local_day=np.array([rows.day[i].toordinal() for i in chosen], dtype=np.int64),
-        answers=rows.answers[at], source=text(source),
+        answers=rows.answers[at],
+        source=text(source),
         comment=[rows.comment[i] or None for i in chosen],
         idempotency_key=[keys[i] for i in chosen],
         id=np.array(ids, dtype=np.int64) if any(ids) else None,

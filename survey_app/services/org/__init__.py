@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import Counter, CounterToken, Procedure, Unit, unit_procedures
+from survey_app.extensions import db
+from survey_app.models import Counter, CounterToken, Procedure, Unit, unit_procedures
 
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: not guessable, short in a QR code
 
@@ -94,21 +94,37 @@ def counter_by_token(token: str) -> CounterInfo | None:
 
 def _load_counter(token: str) -> CounterInfo | None:
     row = db.session.execute(
-        select(Counter.id, Counter.code, Counter.name, Unit.id, Unit.code, Unit.name,
-               Unit.place_name, Unit.questionnaire_id, Unit.target_group)
+        select(
+            Counter.id,
+            Counter.code,
+            Counter.name,
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.place_name,
+            Unit.questionnaire_id,
+            Unit.target_group,
+        )
         .join(CounterToken, CounterToken.counter_id == Counter.id)
         .join(Unit, Unit.id == Counter.unit_id)
-        .where(CounterToken.token == token, CounterToken.revoked_at.is_(None),
-               Counter.active.is_(True), Unit.active.is_(True))
+        .where(
+            CounterToken.token == token,
+            CounterToken.revoked_at.is_(None),
+            Counter.active.is_(True),
+            Unit.active.is_(True),
+        )
     ).one_or_none()
     if row is None:
         return None
     procedures = tuple(
-        ProcedureInfo(*p) for p in db.session.execute(
+        ProcedureInfo(*p)
+        for p in db.session.execute(
             select(Procedure.id, Procedure.code, Procedure.name, Procedure.target_group)
             .join(unit_procedures, unit_procedures.c.procedure_id == Procedure.id)
             .where(unit_procedures.c.unit_id == row[3], Procedure.active.is_(True))
-            .order_by(Procedure.code)))
+            .order_by(Procedure.code)
+        )
+    )
     return CounterInfo(*row, procedures=procedures)
 
 
@@ -181,9 +197,13 @@ def subtree_ids(roots: Iterable[int]) -> list[int]:
 
 def links(unit_ids: list[int] | None = None) -> list[Link]:
     """Each active counter's public URL, issuing a token to counters that have none."""
-    query = (select(Counter).join(Unit).options(joinedload(Counter.unit))
-             .where(Counter.active.is_(True), Unit.active.is_(True))
-             .order_by(Unit.code, Counter.code))
+    query = (
+        select(Counter)
+        .join(Unit)
+        .options(joinedload(Counter.unit))
+        .where(Counter.active.is_(True), Unit.active.is_(True))
+        .order_by(Unit.code, Counter.code)
+    )
     if unit_ids is not None:
         query = query.where(Counter.unit_id.in_(unit_ids))
     result: list[Link] = []
@@ -192,8 +212,15 @@ def links(unit_ids: list[int] | None = None) -> list[Link]:
         token = live_token(counter)
         if token is None:
             token, issued = issue_token(counter), True
-        result.append(Link(counter.unit.code, counter.unit.name, counter.code, counter.name,
-                           public_url(token.token)))
+        result.append(
+            Link(
+                counter.unit.code,
+                counter.unit.name,
+                counter.code,
+                counter.name,
+                public_url(token.token),
+            )
+        )
     if issued:
         db.session.commit()
     return result

@@ -3,7 +3,7 @@
 METHOD §3–4: Q5 (harassment by officials) and Q6 (money beyond the rules) are answered
 1 (no) · 2 (sometimes / some officials) · 3 (often / many); the **integrity rate** of an item
 is the share of its valid answers that are 2 or 3, with a Wilson 95 % interval.  Every rate,
-interval and change here comes from :func:`~survey_app.services.scores.score_database`
+interval and change here comes from :func:`~survey_app.services.analytics.scores.score_database`
 (the ``scoring`` library) and :func:`scoring.compare`; nothing is recomputed.
 
 Flags, per item (METHOD defines none for integrity; these are ours, worst first):
@@ -31,15 +31,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from scoring import DEFAULT_MIN_N, Estimate, compare
-
-from ..extensions import db
-from ..models import Complaint, Counter, Response, Unit, User
-from .complaints import visible_filter
-from .org import subtree_ids
-from .overview import Filters
-from .responses import VN_TZ
-from .scope import role_unit_ids, unit_among, units_among
-from .scores import Slice, score_database
+from survey_app.extensions import db
+from survey_app.models import Complaint, Counter, Response, Unit, User
+from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
+from survey_app.services.analytics.office import Filters
+from survey_app.services.analytics.scores import Slice, score_database
+from survey_app.services.clock import VN_TZ
+from survey_app.services.complaints import visible_filter
+from survey_app.services.org import subtree_ids
 
 INSPECTOR_ROLES = frozenset({"inspector"})
 CODES = ("Q5", "Q6")
@@ -48,6 +47,7 @@ COMPLAINT_LIMIT = 200
 
 
 # --- who may see what ---------------------------------------------------------------------
+
 
 def _is_admin(user: User) -> bool:
     return any(a.role == "admin" for a in user.roles)
@@ -72,6 +72,7 @@ def unit_in_scope(user: User, code: str) -> Unit:
 
 
 # --- signals ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -124,26 +125,40 @@ def signal(code: str, now: dict[str, Any] | None, before: dict[str, Any] | None)
         flag = "insufficient_data"
     else:
         flag = "none"
-    return Signal(code, now["n"], now["rate"], now["ci_low"], now["ci_high"],
-                  change.difference, change.significant, flag)
+    return Signal(
+        code,
+        now["n"],
+        now["rate"],
+        now["ci_low"],
+        now["ci_high"],
+        change.difference,
+        change.significant,
+        flag,
+    )
 
 
-def _line(code: str, name: str, now: dict[str, Any] | None,
-          before: dict[str, Any] | None) -> Line:
+def _line(code: str, name: str, now: dict[str, Any] | None, before: dict[str, Any] | None) -> Line:
     integrity_now = (now or {}).get("integrity") or {}
     integrity_before = (before or {}).get("integrity") or {}
-    return Line(code, name, now["n"] if now else 0,
-                tuple(signal(c, integrity_now.get(c), integrity_before.get(c)) for c in CODES))
+    return Line(
+        code,
+        name,
+        now["n"] if now else 0,
+        tuple(signal(c, integrity_now.get(c), integrity_before.get(c)) for c in CODES),
+    )
 
 
-def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None
-           ) -> list[dict[str, Any]]:
-    return score_database(Slice(start=filters.start, end=filters.end, by=by,
-                                cutoff=filters.cutoff, unit_code=unit_code))
+def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None) -> list[dict[str, Any]]:
+    return score_database(
+        Slice(
+            start=filters.start, end=filters.end, by=by, cutoff=filters.cutoff, unit_code=unit_code
+        )
+    )
 
 
-def _unit_groups(filters: Filters, ids: set[int] | None, units: list[Unit]
-                 ) -> dict[str, dict[str, Any]]:
+def _unit_groups(
+    filters: Filters, ids: set[int] | None, units: list[Unit]
+) -> dict[str, dict[str, Any]]:
     """unit code → group (pooled over its subtree), for every unit of the scope."""
     if ids is None:
         groups = _score(filters, ("unit",), None)
@@ -165,8 +180,9 @@ def unit_lines(user: User, filters: Filters) -> list[Line]:
 
 def unit_line(unit: Unit, filters: Filters) -> Line:
     def pick(f: Filters) -> dict[str, Any] | None:
-        return next((g for g in _score(f, ("unit",), unit.code)
-                     if g["group"]["unit"] == unit.code), None)
+        return next(
+            (g for g in _score(f, ("unit",), unit.code) if g["group"]["unit"] == unit.code), None
+        )
 
     return _line(unit.code, unit.name, pick(filters), pick(filters.previous()))
 
@@ -175,12 +191,16 @@ def counter_lines(unit: Unit, filters: Filters) -> list[Line]:
     """The unit's own counters (and responses without a counter, code ``""``)."""
 
     def by_counter(f: Filters) -> dict[str, dict[str, Any]]:
-        return {g["group"]["counter"]: g for g in _score(f, ("counter",), unit.code)
-                if g["group"]["unit"] == unit.code}
+        return {
+            g["group"]["counter"]: g
+            for g in _score(f, ("counter",), unit.code)
+            if g["group"]["unit"] == unit.code
+        }
 
     now, before = by_counter(filters), by_counter(filters.previous())
-    counters = db.session.scalars(select(Counter).where(Counter.unit_id == unit.id)
-                                  .order_by(Counter.code))
+    counters = db.session.scalars(
+        select(Counter).where(Counter.unit_id == unit.id).order_by(Counter.code)
+    )
     lines = [_line(c.code, c.name, now.get(c.code), before.get(c.code)) for c in counters]
     if "" in now:
         lines.append(_line("", "", now[""], before.get("")))
@@ -189,6 +209,7 @@ def counter_lines(unit: Unit, filters: Filters) -> list[Line]:
 
 # --- conduct complaints -------------------------------------------------------------------
 
+
 def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """Vietnamese local days ``start``..``end`` (inclusive) as a UTC ``[from, to)``."""
     low = datetime.combine(start, time.min, VN_TZ)
@@ -196,8 +217,9 @@ def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return low, high
 
 
-def conduct_complaints(user: User, filters: Filters, unit: Unit | None = None,
-                       limit: int = COMPLAINT_LIMIT) -> list[Complaint]:
+def conduct_complaints(
+    user: User, filters: Filters, unit: Unit | None = None, limit: int = COMPLAINT_LIMIT
+) -> list[Complaint]:
     """Comments marked as complaints about an official's conduct (``thai_do``) whose
     comment was written in the period, in the inspector's scope (or ``unit``'s subtree),
     newest first; also filtered by :func:`.complaints.visible_filter`."""
@@ -206,12 +228,23 @@ def conduct_complaints(user: User, filters: Filters, unit: Unit | None = None,
         below = set(subtree_ids([unit.id]))
         ids = below if ids is None else ids & below
     low, high = _utc_bounds(filters.start, filters.end)
-    query = (select(Complaint).join(Response, Response.id == Complaint.response_id)
-             .options(joinedload(Complaint.response).joinedload(Response.unit),
-                      joinedload(Complaint.response).joinedload(Response.counter))
-             .where(Complaint.kind == "thai_do", visible_filter(user),
-                    and_(Response.submitted_at >= low, Response.submitted_at < high)))
+    query = (
+        select(Complaint)
+        .join(Response, Response.id == Complaint.response_id)
+        .options(
+            joinedload(Complaint.response).joinedload(Response.unit),
+            joinedload(Complaint.response).joinedload(Response.counter),
+        )
+        .where(
+            Complaint.kind == "thai_do",
+            visible_filter(user),
+            and_(Response.submitted_at >= low, Response.submitted_at < high),
+        )
+    )
     if ids is not None:
         query = query.where(Complaint.unit_id.in_(ids))
-    return list(db.session.scalars(query.order_by(Response.submitted_at.desc(),
-                                                  Complaint.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            query.order_by(Response.submitted_at.desc(), Complaint.id.desc()).limit(limit)
+        )
+    )

@@ -41,11 +41,10 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 import forms
-
-from ..extensions import db
-from ..models import Counter, Response
-from ..models.responses import DayBlock
-from .responses import VN_TZ
+from survey_app.extensions import db
+from survey_app.models import Counter, Response
+from survey_app.models.responses import DayBlock
+from survey_app.services.clock import VN_TZ
 
 CLOSE_AFTER = timedelta(minutes=10)  # after midnight: a submission begun before it is done
 CHUNK = 20_000  # blocks per read in :func:`read_chunks`
@@ -63,6 +62,7 @@ def closed(day: date) -> bool:
 
 
 # --- responses as columns -------------------------------------------------------------------
+
 
 @dataclass
 class Block:
@@ -93,8 +93,19 @@ class Block:
 
     @classmethod
     def empty(cls) -> Block:
-        return cls(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, [], _EMPTY, [], _EMPTY, [],
-                   np.zeros((0, len(forms.all_item_codes())), dtype=np.int8))
+        return cls(
+            _EMPTY,
+            _EMPTY,
+            _EMPTY,
+            _EMPTY,
+            _EMPTY,
+            [],
+            _EMPTY,
+            [],
+            _EMPTY,
+            [],
+            np.zeros((0, len(forms.all_item_codes())), dtype=np.int8),
+        )
 
     @classmethod
     def of_rows(cls, rows: Sequence[Mapping[str, Any]]) -> Block:
@@ -110,10 +121,19 @@ class Block:
         group, groups = _encode([r["target_group"] for r in rows])
         channel, channels = _encode([r["channel"] or "" for r in rows])
         questionnaire, questionnaires = _encode([r["questionnaire_id"] for r in rows])
-        return cls(np.array([r["local_day"].toordinal() for r in rows], dtype=np.int64),
-                   ints("unit_id"), ints("counter_id"), ints("procedure_id"),
-                   group, groups, channel, channels, questionnaire, questionnaires,
-                   answer_matrix([r["answers"] for r in rows]))
+        return cls(
+            np.array([r["local_day"].toordinal() for r in rows], dtype=np.int64),
+            ints("unit_id"),
+            ints("counter_id"),
+            ints("procedure_id"),
+            group,
+            groups,
+            channel,
+            channels,
+            questionnaire,
+            questionnaires,
+            answer_matrix([r["answers"] for r in rows]),
+        )
 
     @classmethod
     def concat(cls, blocks: Sequence[Block]) -> Block:
@@ -128,10 +148,14 @@ class Block:
             union: dict[str, int] = {}
             parts = []
             for b in blocks:
-                mapping = np.array([union.setdefault(v, len(union))
-                                    for v in getattr(b, values)], dtype=np.int64)
-                parts.append(mapping[getattr(b, codes)] if mapping.size else
-                             np.asarray(getattr(b, codes), dtype=np.int64))
+                mapping = np.array(
+                    [union.setdefault(v, len(union)) for v in getattr(b, values)], dtype=np.int64
+                )
+                parts.append(
+                    mapping[getattr(b, codes)]
+                    if mapping.size
+                    else np.asarray(getattr(b, codes), dtype=np.int64)
+                )
             return np.concatenate(parts), list(union)
 
         def joined(name: str) -> Any:
@@ -140,19 +164,37 @@ class Block:
         group, groups = texts("group", "groups")
         channel, channels = texts("channel", "channels")
         questionnaire, questionnaires = texts("questionnaire", "questionnaires")
-        return cls(joined("day"), joined("unit_id"), joined("counter_id"),
-                   joined("procedure_id"), group, groups, channel, channels,
-                   questionnaire, questionnaires, joined("answers"))
+        return cls(
+            joined("day"),
+            joined("unit_id"),
+            joined("counter_id"),
+            joined("procedure_id"),
+            group,
+            groups,
+            channel,
+            channels,
+            questionnaire,
+            questionnaires,
+            joined("answers"),
+        )
 
     def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> Block:
         """The rows ``rows`` (a mask or indices), texts unchanged."""
-        return Block(self.day[rows], self.unit_id[rows], self.counter_id[rows],
-                     self.procedure_id[rows], self.group[rows], self.groups,
-                     self.channel[rows], self.channels, self.questionnaire[rows],
-                     self.questionnaires, self.answers[rows])
+        return Block(
+            self.day[rows],
+            self.unit_id[rows],
+            self.counter_id[rows],
+            self.procedure_id[rows],
+            self.group[rows],
+            self.groups,
+            self.channel[rows],
+            self.channels,
+            self.questionnaire[rows],
+            self.questionnaires,
+            self.answers[rows],
+        )
 
-    def within(self, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
-               ) -> Block:
+    def within(self, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()) -> Block:
         """The rows of the units ``unit_ids`` (``None``: all) or the counters
         ``counter_ids`` — a user's scope (:mod:`.scope`)."""
         if unit_ids is None:
@@ -167,8 +209,9 @@ class Block:
 
 def _encode(values: Sequence[str]) -> tuple[NDArray[np.int64], list[str]]:
     index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64,
-                        count=len(values))
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values)
+    )
     return codes, list(index)
 
 
@@ -196,10 +239,19 @@ def _columns() -> dict[str, int]:
 
 # --- packing --------------------------------------------------------------------------------
 
+
 def _record(width: int) -> np.dtype[Any]:
     """One packed response: 14 bytes of keys and ``width`` answers."""
-    return np.dtype([("counter", "<i4"), ("procedure", "<i4"), ("group", "<u2"),
-                     ("channel", "<u2"), ("questionnaire", "<u2"), ("answers", "i1", (width,))])
+    return np.dtype(
+        [
+            ("counter", "<i4"),
+            ("procedure", "<i4"),
+            ("group", "<u2"),
+            ("channel", "<u2"),
+            ("questionnaire", "<u2"),
+            ("answers", "i1", (width,)),
+        ]
+    )
 
 
 def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
@@ -212,10 +264,16 @@ def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
     present = np.flatnonzero(block.answers.any(axis=0))
     if max(len(block.groups), len(block.channels), len(block.questionnaires)) > 65_535:
         raise ValueError("too many distinct texts in one block")
-    layout = json.dumps({"codes": [codes[j] for j in present.tolist()],
-                         "groups": block.groups, "channels": block.channels,
-                         "questionnaires": block.questionnaires},
-                        ensure_ascii=False, separators=(",", ":"))
+    layout = json.dumps(
+        {
+            "codes": [codes[j] for j in present.tolist()],
+            "groups": block.groups,
+            "channels": block.channels,
+            "questionnaires": block.questionnaires,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     units = np.int64(block.unit_id.max()) + 1
     key = block.day * units + block.unit_id
     order = np.argsort(key, kind="stable")
@@ -232,21 +290,26 @@ def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
     data = records.tobytes()
     size = records.dtype.itemsize
     first = key[starts]
-    return [(int(k // units), int(k % units), hi - lo, layout, data[lo * size:hi * size])
-            for k, lo, hi in zip(first.tolist(), starts.tolist(), ends.tolist(),
-                                 strict=True)]
+    return [
+        (int(k // units), int(k % units), hi - lo, layout, data[lo * size : hi * size])
+        for k, lo, hi in zip(first.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 @lru_cache(maxsize=256)
-def _layout(text: str) -> tuple[np.dtype[Any], NDArray[np.intp], list[str], list[str],
-                                list[str]]:
+def _layout(text: str) -> tuple[np.dtype[Any], NDArray[np.intp], list[str], list[str], list[str]]:
     """A layout's record type, the global answer column of each packed one (-1: an item
     code no questionnaire has any more), and its texts."""
     parsed = json.loads(text)
     where = _columns()
     columns = np.array([where.get(code, -1) for code in parsed["codes"]], dtype=np.intp)
-    return (_record(len(columns)), columns, parsed["groups"], parsed["channels"],
-            parsed["questionnaires"])
+    return (
+        _record(len(columns)),
+        columns,
+        parsed["groups"],
+        parsed["channels"],
+        parsed["questionnaires"],
+    )
 
 
 def unpack(rows: Iterable[tuple[Any, int, int, str, bytes]]) -> Block:
@@ -275,13 +338,21 @@ def unpack(rows: Iterable[tuple[Any, int, int, str, bytes]]) -> Block:
         answers = np.zeros((records.shape[0], width), dtype=np.int8)
         known = columns >= 0
         answers[:, columns[known]] = records["answers"][:, known]
-        blocks.append(Block(
-            np.repeat(np.asarray(day_list, dtype=np.int64), counts),
-            np.repeat(np.asarray(unit_list, dtype=np.int64), counts),
-            records["counter"].astype(np.int64), records["procedure"].astype(np.int64),
-            records["group"].astype(np.int64), groups,
-            records["channel"].astype(np.int64), channels,
-            records["questionnaire"].astype(np.int64), questionnaires, answers))
+        blocks.append(
+            Block(
+                np.repeat(np.asarray(day_list, dtype=np.int64), counts),
+                np.repeat(np.asarray(unit_list, dtype=np.int64), counts),
+                records["counter"].astype(np.int64),
+                records["procedure"].astype(np.int64),
+                records["group"].astype(np.int64),
+                groups,
+                records["channel"].astype(np.int64),
+                channels,
+                records["questionnaire"].astype(np.int64),
+                questionnaires,
+                answers,
+            )
+        )
     return Block.concat(blocks)
 
 
@@ -295,18 +366,23 @@ def _ordinal(day: Any) -> int:
 
 # --- what is stored -------------------------------------------------------------------------
 
+
 def stored_days(days: Iterable[date]) -> set[date]:
     """Which of ``days`` have their blocks stored."""
     wanted = sorted(set(days))
     if not wanted:
         return set()
-    return set(db.session.scalars(select(DayBlock.day).where(
-        DayBlock.unit_id == 0, DayBlock.day.in_(wanted))))
+    return set(
+        db.session.scalars(
+            select(DayBlock.day).where(DayBlock.unit_id == 0, DayBlock.day.in_(wanted))
+        )
+    )
 
 
 def _has_responses(day: date) -> bool:
-    return db.session.scalar(select(Response.id).where(Response.local_day == day)
-                             .limit(1)) is not None
+    return (
+        db.session.scalar(select(Response.id).where(Response.local_day == day).limit(1)) is not None
+    )
 
 
 def plan_bulk(days: Iterable[date]) -> dict[date, bool]:
@@ -346,8 +422,10 @@ def add_bulk(new: Block, plan: Mapping[date, bool]) -> None:
         c = _TABLE.c
         old_rows, old_ids = [], []
         for row_id, day, unit_id, n, layout, data in db.session.execute(
-                select(c.id, c.day, c.unit_id, c.n, c.layout, c.data).where(
-                    c.day.in_(stored), or_(c.unit_id.in_(units), c.unit_id == 0))):
+            select(c.id, c.day, c.unit_id, c.n, c.layout, c.data).where(
+                c.day.in_(stored), or_(c.unit_id.in_(units), c.unit_id == 0)
+            )
+        ):
             ordinal = day.toordinal()
             if unit_id == 0:
                 totals[ordinal] = totals.get(ordinal, 0) + n
@@ -356,7 +434,7 @@ def add_bulk(new: Block, plan: Mapping[date, bool]) -> None:
                 old_rows.append((ordinal, unit_id, n, layout, data))
                 old_ids.append(row_id)
         for start in range(0, len(old_ids), 10_000):
-            db.session.execute(delete(_TABLE).where(c.id.in_(old_ids[start:start + 10_000])))
+            db.session.execute(delete(_TABLE).where(c.id.in_(old_ids[start : start + 10_000])))
         merged.insert(0, unpack(old_rows))
     rows = pack(Block.concat(merged))
     rows += [(ordinal, 0, n, "", b"") for ordinal, n in sorted(totals.items())]
@@ -364,8 +442,10 @@ def add_bulk(new: Block, plan: Mapping[date, bool]) -> None:
 
 
 _ROW = ("day", "unit_id", "n", "layout", "data")
-_SQLITE_INSERT = (f"INSERT INTO day_blocks ({', '.join(_ROW)}) "  # noqa: S608 - constant names
-                  f"VALUES ({', '.join('?' for _ in _ROW)})")
+_SQLITE_INSERT = (
+    f"INSERT INTO day_blocks ({', '.join(_ROW)}) "  # noqa: S608 - constant names
+    f"VALUES ({', '.join('?' for _ in _ROW)})"
+)
 
 
 def _insert_rows(rows: list[tuple[int, int, int, str, bytes]]) -> None:
@@ -387,16 +467,21 @@ def _insert_rows(rows: list[tuple[int, int, int, str, bytes]]) -> None:
         return
     if conn.dialect.name != "sqlite":
         for start in range(0, len(rows), 20_000):
-            conn.execute(insert(_TABLE), [
-                {"day": days[d], "unit_id": u, "n": n, "layout": layout, "data": data}
-                for d, u, n, layout, data in rows[start:start + 20_000]])
+            conn.execute(
+                insert(_TABLE),
+                [
+                    {"day": days[d], "unit_id": u, "n": n, "layout": layout, "data": data}
+                    for d, u, n, layout, data in rows[start : start + 20_000]
+                ],
+            )
         return
     iso = {ordinal: day.isoformat() for ordinal, day in days.items()}
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(rows), 50_000):
-            cursor.executemany(_SQLITE_INSERT, [(iso[d], *rest) for d, *rest
-                                                in rows[start:start + 50_000]])
+            cursor.executemany(
+                _SQLITE_INSERT, [(iso[d], *rest) for d, *rest in rows[start : start + 50_000]]
+            )
     finally:
         cursor.close()
 
@@ -424,15 +509,42 @@ def ensure(first: date, last: date) -> list[date]:
 def _responses(*where: Any) -> Block:
     """The responses matching ``where``, as a block (the answers' JSON parsed)."""
     r = Response.__table__.c
-    rows = [{"id": row_id, "local_day": day, "unit_id": unit_id, "counter_id": counter_id,
-             "procedure_id": procedure_id, "target_group": group, "channel": channel,
-             "questionnaire_id": qid,
-             "answers": json.loads(answers) if isinstance(answers, str) else answers}
-            for row_id, day, unit_id, counter_id, procedure_id, group, channel, qid, answers
-            in db.session.execute(
-                select(r.id, r.local_day, r.unit_id, r.counter_id, r.procedure_id,
-                       r.target_group, r.channel, r.questionnaire_id, r.answers)
-                .where(*where))]
+    rows = [
+        {
+            "id": row_id,
+            "local_day": day,
+            "unit_id": unit_id,
+            "counter_id": counter_id,
+            "procedure_id": procedure_id,
+            "target_group": group,
+            "channel": channel,
+            "questionnaire_id": qid,
+            "answers": json.loads(answers) if isinstance(answers, str) else answers,
+        }
+        for (
+            row_id,
+            day,
+            unit_id,
+            counter_id,
+            procedure_id,
+            group,
+            channel,
+            qid,
+            answers,
+        ) in db.session.execute(
+            select(
+                r.id,
+                r.local_day,
+                r.unit_id,
+                r.counter_id,
+                r.procedure_id,
+                r.target_group,
+                r.channel,
+                r.questionnaire_id,
+                r.answers,
+            ).where(*where)
+        )
+    ]
     return Block.of_rows(rows)
 
 
@@ -453,13 +565,13 @@ def _units_of(unit_ids: Iterable[int] | None, counter_ids: Iterable[int]) -> lis
     units = set(unit_ids)
     counters = sorted(set(counter_ids))
     if counters:
-        units |= set(db.session.scalars(select(Counter.unit_id).where(
-            Counter.id.in_(counters))))
+        units |= set(db.session.scalars(select(Counter.unit_id).where(Counter.id.in_(counters))))
     return sorted(units)
 
 
-def read(first: date, last: date, unit_ids: Iterable[int] | None,
-         counter_ids: Iterable[int] = ()) -> Block:
+def read(
+    first: date, last: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
+) -> Block:
     """The stored responses of ``first``–``last`` within the scope: the units ``unit_ids``
     (``None`` = every unit) and the counters ``counter_ids``."""
     counter_ids = list(counter_ids)
@@ -472,8 +584,9 @@ def read(first: date, last: date, unit_ids: Iterable[int] | None,
     return block.within(unit_ids, counter_ids) if counter_ids else block
 
 
-def read_chunks(first: date, last: date, unit_ids: Iterable[int] | None,
-                size: int = CHUNK) -> Iterator[Block]:
+def read_chunks(
+    first: date, last: date, unit_ids: Iterable[int] | None, size: int = CHUNK
+) -> Iterator[Block]:
     """The stored responses of :func:`read` (units only), ``size`` blocks at a time: memory
     bounded by the chunk, not by the period."""
     units = None if unit_ids is None else sorted(set(unit_ids))
@@ -482,11 +595,11 @@ def read_chunks(first: date, last: date, unit_ids: Iterable[int] | None,
     yield from _read(first, last, units, size)
 
 
-def _read(first: date, last: date, units: list[int] | None, size: int | None
-          ) -> Iterator[Block]:
+def _read(first: date, last: date, units: list[int] | None, size: int | None) -> Iterator[Block]:
     c = _TABLE.c
     query = select(c.day, c.unit_id, c.n, c.layout, c.data).where(
-        c.day >= first, c.day <= last, c.unit_id != 0)
+        c.day >= first, c.day <= last, c.unit_id != 0
+    )
     if units is not None:
         query = query.where(c.unit_id.in_(units))
     # The DB-API cursor itself: SQLAlchemy's row processing would cost as much as the read.
@@ -518,8 +631,7 @@ class _OpenDay:
     block: Block
 
 
-def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
-               ) -> Block:
+def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()) -> Block:
     """The open ``day``'s responses within the scope (as :func:`read` gives stored ones).
 
     Each process keeps the day's responses as columns and checks them against the day's
@@ -528,8 +640,9 @@ def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[
     not add up (a late commit, an import with explicit ids)."""
     cache: dict[date, _OpenDay] = current_app.extensions.setdefault("sipas.open_days", {})
     r = Response.__table__.c
-    n, last_id = db.session.execute(select(func.count(r.id), func.max(r.id))
-                                    .where(r.local_day == day)).one()
+    n, last_id = db.session.execute(
+        select(func.count(r.id), func.max(r.id)).where(r.local_day == day)
+    ).one()
     n, last_id = int(n), int(last_id or 0)
     with _open_lock:
         for old in [d for d in cache if d < first_open_day()]:

@@ -28,23 +28,39 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from ..extensions import db
-from . import buckets
+from survey_app.extensions import db
+from survey_app.services.storage import buckets
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-COLUMNS = ("questionnaire_id", "unit_id", "counter_id", "procedure_id", "target_group",
-           "channel", "submitted_at", "local_day", "answers", "comment", "source",
-           "idempotency_key", "receipt_hash")
+COLUMNS = (
+    "questionnaire_id",
+    "unit_id",
+    "counter_id",
+    "procedure_id",
+    "target_group",
+    "channel",
+    "submitted_at",
+    "local_day",
+    "answers",
+    "comment",
+    "source",
+    "idempotency_key",
+    "receipt_hash",
+)
 BATCH = 50_000  # rows per executemany / COPY chunk
 
 # The statements name constant columns only (no input reaches the SQL text).
-_SQLITE_INSERT = (f"INSERT INTO responses ({', '.join(COLUMNS)}) "  # noqa: S608
-                  f"VALUES ({', '.join('?' for _ in COLUMNS)})")
-_SQLITE_INSERT_WITH_IDS = (f"INSERT INTO responses (id, {', '.join(COLUMNS)}) "  # noqa: S608
-                           f"VALUES (?, {', '.join('?' for _ in COLUMNS)})")
+_SQLITE_INSERT = (
+    f"INSERT INTO responses ({', '.join(COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
+)
+_SQLITE_INSERT_WITH_IDS = (
+    f"INSERT INTO responses (id, {', '.join(COLUMNS)}) "  # noqa: S608
+    f"VALUES (?, {', '.join('?' for _ in COLUMNS)})"
+)
 
 
 @dataclass
@@ -65,10 +81,10 @@ class Text:
     def texts(self, none_for_empty: bool = False) -> list[str | None]:
         import numpy as np
 
-        values = np.array([(v or None) if none_for_empty else v for v in self.values],
-                          dtype=object)
-        out: list[str | None] = values[self.codes].tolist() if len(values) else \
-            [None] * len(self.codes)
+        values = np.array([(v or None) if none_for_empty else v for v in self.values], dtype=object)
+        out: list[str | None] = (
+            values[self.codes].tolist() if len(values) else [None] * len(self.codes)
+        )
         return out
 
 
@@ -137,17 +153,22 @@ def insert_columns(cols: Columns) -> int:
         raise ValueError("submitted_at must be a datetime64 array in UTC")
     db.session.flush()  # anything the caller added through the ORM goes first
     conn = db.session.connection()
-    from . import daystats  # numpy: loaded only when responses are loaded
+    from survey_app.services.storage import daystats  # numpy: loaded only when responses are loaded
 
     days = cols.day_ordinals()
     block = daystats.Block(
-        days, np.asarray(cols.unit_id, dtype=np.int64),
+        days,
+        np.asarray(cols.unit_id, dtype=np.int64),
         np.asarray(cols.counter_id, dtype=np.int64),
         np.asarray(cols.procedure_id, dtype=np.int64),
-        np.asarray(cols.target_group.codes, dtype=np.int64), list(cols.target_group.values),
-        np.asarray(cols.channel.codes, dtype=np.int64), list(cols.channel.values),
-        np.asarray(cols.questionnaire.codes, dtype=np.int64), list(cols.questionnaire.values),
-        answers)
+        np.asarray(cols.target_group.codes, dtype=np.int64),
+        list(cols.target_group.values),
+        np.asarray(cols.channel.codes, dtype=np.int64),
+        list(cols.channel.values),
+        np.asarray(cols.questionnaire.codes, dtype=np.int64),
+        list(cols.questionnaire.values),
+        answers,
+    )
     touched = [date.fromordinal(d) for d in np.unique(days).tolist()]
     plan = daystats.plan_bulk(touched)  # before the insert: which closed days were empty
 
@@ -161,9 +182,12 @@ def insert_columns(cols: Columns) -> int:
         picked = [ids[explicit].tolist(), *_take(values, explicit)]
         _write(conn, postgresql, picked, explicit_ids=True)
         if postgresql:
-            conn.execute(text(
-                "SELECT setval(pg_get_serial_sequence('responses', 'id'), "
-                "(SELECT max(id) FROM responses))"))
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('responses', 'id'), "
+                    "(SELECT max(id) FROM responses))"
+                )
+            )
         if rest.size:
             _write(conn, postgresql, _take(values, rest), explicit_ids=False)
     else:
@@ -188,7 +212,7 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
         return 0
     import numpy as np
 
-    from . import daystats
+    from survey_app.services.storage import daystats
 
     moments = []
     for r in rows:
@@ -231,6 +255,7 @@ def _json(answers: Mapping[str, int]) -> str:
 
 # --- columns → the values written ----------------------------------------------------------
 
+
 def answers_json(answers: NDArray[np.int8]) -> list[str]:
     """Compact JSON object of each row of the answer matrix (non-empty cells, in
     ``forms.all_item_codes()`` order), built by pyarrow: ``{"A1":5,"C1":2}``."""
@@ -244,7 +269,7 @@ def answers_json(answers: NDArray[np.int8]) -> list[str]:
     pieces = pa.array([f'"{code}":{v}' for code in codes for v in range(10)], pa.string())
     out: list[str] = []
     for lo in range(0, answers.shape[0], 200_000):  # bounded memory
-        sub = answers[lo:lo + 200_000]
+        sub = answers[lo : lo + 200_000]
         rows, cols = np.nonzero(sub)
         index = cols.astype(np.int32) * 10 + sub[rows, cols]
         offsets = np.zeros(sub.shape[0] + 1, dtype=np.int32)
@@ -259,22 +284,21 @@ def _moments(submitted_at: NDArray[np.datetime64]) -> list[str]:
     """UTC moments as SQLAlchemy stores them on SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff``."""
     import numpy as np
 
-    text_ = np.datetime_as_string(np.asarray(submitted_at).astype("datetime64[us]"),
-                                  unit="us")
+    text_ = np.datetime_as_string(np.asarray(submitted_at).astype("datetime64[us]"), unit="us")
     chars = text_.view(np.uint32).reshape(len(text_), -1).copy()
     chars[:, 10] = ord(" ")
     return chars.view(f"<U{chars.shape[1]}").ravel().tolist()  # type: ignore[no-any-return]
 
 
-def _values(cols: Columns, days: NDArray[np.int64], answers: NDArray[np.int8]
-            ) -> list[list[Any]]:
+def _values(cols: Columns, days: NDArray[np.int64], answers: NDArray[np.int8]) -> list[list[Any]]:
     """The :data:`COLUMNS` values of every row, as Python lists (one per column)."""
     import numpy as np
 
     n = cols.n
     unique_days, day_of = np.unique(days, return_inverse=True)
-    day_text = np.array([date.fromordinal(d).isoformat() for d in unique_days.tolist()],
-                        dtype=object)
+    day_text = np.array(
+        [date.fromordinal(d).isoformat() for d in unique_days.tolist()], dtype=object
+    )
 
     def ids(column: NDArray[np.integer[Any]]) -> list[int | None]:
         values = np.asarray(column, dtype=np.int64).astype(object)
@@ -285,13 +309,19 @@ def _values(cols: Columns, days: NDArray[np.int64], answers: NDArray[np.int8]
         return list(repeat(None, n)) if column is None else column
 
     return [
-        cols.questionnaire.texts(), np.asarray(cols.unit_id, dtype=np.int64).tolist(),
-        ids(cols.counter_id), ids(cols.procedure_id), cols.target_group.texts(),
-        cols.channel.texts(none_for_empty=True), _moments(cols.submitted_at),
+        cols.questionnaire.texts(),
+        np.asarray(cols.unit_id, dtype=np.int64).tolist(),
+        ids(cols.counter_id),
+        ids(cols.procedure_id),
+        cols.target_group.texts(),
+        cols.channel.texts(none_for_empty=True),
+        _moments(cols.submitted_at),
         day_text[day_of].tolist(),
         list(cols.answers_json) if cols.answers_json is not None else answers_json(answers),
-        list(optional(cols.comment)), cols.source.texts(),
-        list(optional(cols.idempotency_key)), list(optional(cols.receipt_hash)),
+        list(optional(cols.comment)),
+        cols.source.texts(),
+        list(optional(cols.idempotency_key)),
+        list(optional(cols.receipt_hash)),
     ]
 
 
@@ -300,8 +330,7 @@ def _take(values: list[list[Any]], index: NDArray[np.intp]) -> list[list[Any]]:
     return [[column[i] for i in where] for column in values]
 
 
-def _write(conn: Connection, postgresql: bool, values: list[list[Any]],
-           explicit_ids: bool) -> None:
+def _write(conn: Connection, postgresql: bool, values: list[list[Any]], explicit_ids: bool) -> None:
     if postgresql:
         _copy_responses(conn, values, explicit_ids)
     else:
@@ -310,19 +339,20 @@ def _write(conn: Connection, postgresql: bool, values: list[list[Any]],
 
 # --- SQLite ---------------------------------------------------------------------------------
 
+
 def _sqlite_insert(conn: Connection, values: list[list[Any]], explicit_ids: bool) -> None:
     sql = _SQLITE_INSERT_WITH_IDS if explicit_ids else _SQLITE_INSERT
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         n = len(values[0])
         for start in range(0, n, BATCH):
-            cursor.executemany(sql, zip(*(c[start:start + BATCH] for c in values),
-                                        strict=True))
+            cursor.executemany(sql, zip(*(c[start : start + BATCH] for c in values), strict=True))
     finally:
         cursor.close()
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
+
 
 def _copy_responses(conn: Connection, values: list[list[Any]], explicit_ids: bool) -> None:
     columns = ("id", *COLUMNS) if explicit_ids else COLUMNS

@@ -34,11 +34,11 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import ReportJob, Unit, User
-from ..models.base import utcnow
-from .org import subtree_ids
-from .scope import visible_unit_ids
+from survey_app.extensions import db
+from survey_app.models import ReportJob, Unit, User
+from survey_app.models.base import utcnow
+from survey_app.services.access.scope import visible_unit_ids
+from survey_app.services.org import subtree_ids
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,13 @@ MSG_QUEUED = N_("Đang chờ đến lượt…")
 MSG_STARTING = N_("Đang bắt đầu…")
 MSG_WRITING = N_("Đang ghi các tệp báo cáo…")
 MSG_DONE = N_("Đã xong.")
-MSG_FAILED = N_("Không lập được báo cáo do một lỗi trong hệ thống. Hãy thử lại; nếu vẫn lỗi, "
-                "hãy báo cho quản trị viên.")
-MSG_STALE = N_("Việc lập báo cáo bị gián đoạn (máy chủ đã khởi động lại hoặc dừng). "
-               "Hãy lập lại báo cáo.")
+MSG_FAILED = N_(
+    "Không lập được báo cáo do một lỗi trong hệ thống. Hãy thử lại; nếu vẫn lỗi, "
+    "hãy báo cho quản trị viên."
+)
+MSG_STALE = N_(
+    "Việc lập báo cáo bị gián đoạn (máy chủ đã khởi động lại hoặc dừng). Hãy lập lại báo cáo."
+)
 
 
 def stored(msgid: str, params: dict[str, Any] | None = None) -> str:
@@ -96,8 +99,11 @@ def _parts(text: str) -> tuple[str, dict[str, Any]]:
             data = json.loads(text)
         except ValueError:
             data = None
-        if (isinstance(data, dict) and isinstance(data.get("msgid"), str)
-                and isinstance(data.get("params"), dict)):
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("msgid"), str)
+            and isinstance(data.get("params"), dict)
+        ):
             return data["msgid"], data["params"]
     return text, {}
 
@@ -151,7 +157,7 @@ class JobRequest:
 
 def _engine() -> Any:
     """The report engine, imported on first use (numpy, matplotlib…); tests replace it."""
-    from . import reports
+    from survey_app.services import reports
 
     return reports
 
@@ -166,8 +172,11 @@ def may_report(user: User) -> bool:
 
 
 def _roots(user: User, roles: frozenset[str]) -> list[int]:
-    return [a.unit_id for a in user.roles
-            if a.role in roles and a.unit_id is not None and a.counter_id is None]
+    return [
+        a.unit_id
+        for a in user.roles
+        if a.role in roles and a.unit_id is not None and a.counter_id is None
+    ]
 
 
 def report_unit_ids(user: User) -> set[int] | None:
@@ -200,6 +209,7 @@ def unit_by_code(code: str) -> Unit | None:
 
 
 # --- files ------------------------------------------------------------------------------
+
 
 def reports_dir(app: Flask | None = None) -> Path:
     app = app or current_app
@@ -235,6 +245,7 @@ def content_html(job: ReportJob) -> str | None:
 
 
 # --- reading, with dead jobs shown as failed -----------------------------------------------
+
 
 def _db_key() -> str:
     return str(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -272,10 +283,14 @@ def expire_dead(jobs: list[ReportJob]) -> None:
             continue
         result = db.session.execute(
             update(ReportJob)
-            .where(ReportJob.id == job.id, ReportJob.status.in_(("queued", "running")),
-                   ReportJob.heartbeat_at == job.heartbeat_at)
+            .where(
+                ReportJob.id == job.id,
+                ReportJob.status.in_(("queued", "running")),
+                ReportJob.heartbeat_at == job.heartbeat_at,
+            )
             .values(status="failed", error=MSG_STALE, finished_at=now, active_user_id=None)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         changed = changed or bool(result.rowcount)  # type: ignore[attr-defined]
     if changed:
         db.session.commit()  # expires the loaded jobs: they are read again on use
@@ -289,9 +304,14 @@ def get(job_id: int) -> ReportJob | None:
 
 
 def recent(user: User, limit: int = KEEP_PER_USER) -> list[ReportJob]:
-    jobs = list(db.session.scalars(
-        select(ReportJob).where(ReportJob.user_id == user.id)
-        .order_by(ReportJob.id.desc()).limit(limit)))
+    jobs = list(
+        db.session.scalars(
+            select(ReportJob)
+            .where(ReportJob.user_id == user.id)
+            .order_by(ReportJob.id.desc())
+            .limit(limit)
+        )
+    )
     expire_dead(jobs)
     return jobs
 
@@ -307,6 +327,7 @@ def active(user: User) -> ReportJob | None:
 
 # --- starting -------------------------------------------------------------------------------
 
+
 def start(user: User, request: JobRequest) -> ReportJob:
     """Record a job and start its thread; returns at once. :class:`JobBusy` when the user
     already has an unfinished job."""
@@ -314,10 +335,19 @@ def start(user: User, request: JobRequest) -> ReportJob:
     if running is not None:
         raise JobBusy(running)
     _prune(user)
-    job = ReportJob(user_id=user.id, period=request.period, cutoff=request.cutoff,
-                    unit_code=request.unit_code, integrity=request.integrity,
-                    status="queued", progress=0.0, message=MSG_QUEUED, files=[],
-                    worker=f"{_HOST}:{os.getpid()}:{process_token()}", active_user_id=user.id)
+    job = ReportJob(
+        user_id=user.id,
+        period=request.period,
+        cutoff=request.cutoff,
+        unit_code=request.unit_code,
+        integrity=request.integrity,
+        status="queued",
+        progress=0.0,
+        message=MSG_QUEUED,
+        files=[],
+        worker=f"{_HOST}:{os.getpid()}:{process_token()}",
+        active_user_id=user.id,
+    )
     db.session.add(job)
     try:
         db.session.flush()
@@ -335,8 +365,9 @@ def start(user: User, request: JobRequest) -> ReportJob:
         db.session.rollback()
         raise JobBusy(active(user)) from None
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_run, args=(app, job.id, request),
-                              name=f"report-job-{job.id}", daemon=True)
+    thread = threading.Thread(
+        target=_run, args=(app, job.id, request), name=f"report-job-{job.id}", daemon=True
+    )
     with _live_lock:
         _threads[:] = [t for t in _threads if t.is_alive()]
         _threads.append(thread)
@@ -346,10 +377,14 @@ def start(user: User, request: JobRequest) -> ReportJob:
 
 def _prune(user: User) -> None:
     """Delete the user's finished jobs beyond the most recent ``KEEP_PER_USER - 1``."""
-    old = list(db.session.scalars(
-        select(ReportJob.id).where(ReportJob.user_id == user.id,
-                                   ReportJob.status.in_(("done", "failed")))
-        .order_by(ReportJob.id.desc()).offset(KEEP_PER_USER - 1)))
+    old = list(
+        db.session.scalars(
+            select(ReportJob.id)
+            .where(ReportJob.user_id == user.id, ReportJob.status.in_(("done", "failed")))
+            .order_by(ReportJob.id.desc())
+            .offset(KEEP_PER_USER - 1)
+        )
+    )
     if not old:
         return
     db.session.execute(delete(ReportJob).where(ReportJob.id.in_(old)))
@@ -370,6 +405,7 @@ def wait_all(timeout: float = 30.0) -> bool:
 
 # --- running --------------------------------------------------------------------------------
 
+
 class _Reporter:
     """Writes progress and heartbeats to the job's row through short separate transactions
     (never through the session the engine reads with)."""
@@ -383,8 +419,11 @@ class _Reporter:
 
     def _write(self, **values: Any) -> None:
         with self._lock, db.engine.begin() as conn:
-            conn.execute(update(ReportJob).where(ReportJob.id == self.job_id)
-                         .values(heartbeat_at=utcnow(), **values))
+            conn.execute(
+                update(ReportJob)
+                .where(ReportJob.id == self.job_id)
+                .values(heartbeat_at=utcnow(), **values)
+            )
 
     def set(self, fraction: float, message: str, force: bool = False) -> None:
         """``message``: a msgid, or what :func:`stored` made of one with parameters."""
@@ -406,11 +445,11 @@ class _Reporter:
                     try:
                         self.beat()
                     except Exception:  # a busy database for a moment: beat next time
-                        log.warning("report job %s: heartbeat not written", self.job_id,
-                                    exc_info=True)
+                        log.warning(
+                            "report job %s: heartbeat not written", self.job_id, exc_info=True
+                        )
 
-        self._beat = threading.Thread(target=loop, name=f"report-beat-{self.job_id}",
-                                      daemon=True)
+        self._beat = threading.Thread(target=loop, name=f"report-beat-{self.job_id}", daemon=True)
         self._beat.start()
 
     def stop_heartbeat(self) -> None:
@@ -460,20 +499,26 @@ def _user_message(exc: Exception) -> str:
 def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) -> None:
     reports = _engine()
     db.session.execute(
-        update(ReportJob).where(ReportJob.id == job_id)
-        .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(),
-                message=MSG_STARTING)
-        .execution_options(synchronize_session=False))
+        update(ReportJob)
+        .where(ReportJob.id == job_id)
+        .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(), message=MSG_STARTING)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    spec = reports.ReportSpec(period=request.period, cutoff=request.cutoff,
-                              unit_code=request.unit_code, integrity=request.integrity)
+    spec = reports.ReportSpec(
+        period=request.period,
+        cutoff=request.cutoff,
+        unit_code=request.unit_code,
+        integrity=request.integrity,
+    )
     spec.validate()
 
     def progress(fraction: float, message: str) -> None:
         reporter.set(0.02 + 0.68 * fraction, message)  # building: 2–70 %
 
-    report = reports.build(spec, list(request.unit_ids) if request.unit_ids is not None
-                           else None, progress=progress)
+    report = reports.build(
+        spec, list(request.unit_ids) if request.unit_ids is not None else None, progress=progress
+    )
     folder = job_dir(job_id, app)
     shutil.rmtree(folder, ignore_errors=True)  # a leftover of a database that was reset
     (folder / CHARTS_DIR).mkdir(parents=True)
@@ -488,27 +533,37 @@ def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) 
     # The XLSX and the PDF are rendered once each; the zip holds those same files.
     reports.write_pack(report, folder, {fmt: FILE_NAMES[fmt] for fmt in DOWNLOADS}, step)
     db.session.execute(
-        update(ReportJob).where(ReportJob.id == job_id)
-        .values(status="done", progress=1.0, message=MSG_DONE, files=list(DOWNLOADS),
-                finished_at=utcnow(), heartbeat_at=utcnow(), active_user_id=None)
-        .execution_options(synchronize_session=False))
+        update(ReportJob)
+        .where(ReportJob.id == job_id)
+        .values(
+            status="done",
+            progress=1.0,
+            message=MSG_DONE,
+            files=list(DOWNLOADS),
+            finished_at=utcnow(),
+            heartbeat_at=utcnow(),
+            active_user_id=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
-def _write_html(app: Flask, reports: Any, report: Any, folder: Path,
-                request: JobRequest) -> None:
+def _write_html(app: Flask, reports: Any, report: Any, folder: Path, request: JobRequest) -> None:
     """The charts as SVG files and the content partial rendered once, in the asker's
     language; the page that shows it links the charts through the job's chart route."""
     charts: dict[str, str] = reports.charts_svg(report)
     for key, svg in charts.items():
         if key.isidentifier():
             (folder / CHARTS_DIR / f"{key}.svg").write_text(svg, encoding="utf-8")
-    with app.test_request_context("/", base_url=request.base_url), \
-            force_locale(request.locale):
+    with app.test_request_context("/", base_url=request.base_url), force_locale(request.locale):
         from flask import url_for
 
-        urls = {key: url_for("reports_web.chart", job_id=int(folder.name), key=key)
-                for key in charts if key.isidentifier()}
+        urls = {
+            key: url_for("reports_web.chart", job_id=int(folder.name), key=key)
+            for key in charts
+            if key.isidentifier()
+        }
         html = render_template("reports/_content.html", report=report, chart_urls=urls)
     (folder / CONTENT_FILE).write_text(html, encoding="utf-8")
 
@@ -516,13 +571,18 @@ def _write_html(app: Flask, reports: Any, report: Any, folder: Path,
 def _finish_failed(job_id: int, message: str) -> None:
     try:
         db.session.execute(
-            update(ReportJob).where(ReportJob.id == job_id,
-                                    ReportJob.status.in_(("queued", "running")))
-            .values(status="failed", error=message, finished_at=utcnow(),
-                    heartbeat_at=utcnow(), active_user_id=None)
-            .execution_options(synchronize_session=False))
+            update(ReportJob)
+            .where(ReportJob.id == job_id, ReportJob.status.in_(("queued", "running")))
+            .values(
+                status="failed",
+                error=message,
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+                active_user_id=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     except Exception:
         log.exception("report job %s: could not record the failure", job_id)
         db.session.rollback()
-

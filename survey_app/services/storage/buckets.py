@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete
 
-from ..extensions import db
-from ..models import StatsBucket
-from ..models.responses import DayBlock
+from survey_app.extensions import db
+from survey_app.models import StatsBucket
+from survey_app.models.responses import DayBlock
 
 
 def half_month(day: date) -> date:

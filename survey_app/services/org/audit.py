@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import AuditEntry, User
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, User
 
 PAGE_SIZE = 50
 TOKEN_PREFIX = 6  # the log keeps only this many characters of a counter token
@@ -22,11 +22,23 @@ def token_prefix(token: str | None) -> str | None:
     return None if token is None else token[:TOKEN_PREFIX]
 
 
-def record(actor: User, action: str, target_type: str, target_id: str | int,
-           before: dict[str, Any] | None, after: dict[str, Any] | None) -> AuditEntry:
+def record(
+    actor: User,
+    action: str,
+    target_type: str,
+    target_id: str | int,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEntry:
     """Add an entry to the session (the caller commits it together with the change)."""
-    entry = AuditEntry(actor=actor, action=action, target_type=target_type,
-                       target_id=str(target_id), before=before, after=after)
+    entry = AuditEntry(
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        before=before,
+        after=after,
+    )
     db.session.add(entry)
     return entry
 
@@ -44,7 +56,13 @@ def page(number: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
-    entries = list(db.session.scalars(
-        select(AuditEntry).options(joinedload(AuditEntry.actor))
-        .order_by(AuditEntry.id.desc()).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    entries = list(
+        db.session.scalars(
+            select(AuditEntry)
+            .options(joinedload(AuditEntry.actor))
+            .order_by(AuditEntry.id.desc())
+            .offset((number - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+    )
     return Page(entries, number, pages, total)

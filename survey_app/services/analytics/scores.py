@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,21 +43,20 @@ from scoring import (
     to_json_dict,
 )
 from scoring import period_label as _period_label
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Response, StatsBucket, Unit
+from survey_app.services.clock import today_local
+from survey_app.services.storage import daystats
+from survey_app.services.storage.buckets import half_month_end, half_months
 
-from ..extensions import db
-from ..models import Counter, Procedure, Response, StatsBucket, Unit
-from . import daystats
-from .buckets import half_month_end, half_months
-from .responses import VN_TZ
-
-DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month",
-              "quarter")
+DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter")
 PERIODS = ("day", "month", "quarter")
 BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
 BREAKDOWNS = ("channel", "procedure")  # a half-month bucket may be broken down by one
 WHERE_DIMENSIONS = ("target_group", "channel", "procedure")
-DAY_DIMENSIONS = frozenset({"unit", "counter", "procedure", "target_group", "channel", "day",
-                            "month", "quarter"})
+DAY_DIMENSIONS = frozenset(
+    {"unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter"}
+)
 LAND = "dat_dai_xay_dung_dau_tu"
 TARGET_SETS = {"90-85": (TARGETS_90_85,), "2030": (TARGETS_2030, TARGETS_90_85)}
 EPOCH = date(1970, 1, 1)
@@ -93,8 +92,9 @@ class Slice:
     def __post_init__(self) -> None:
         unknown = [d for d in self.by if d not in DIMENSIONS]
         if unknown:
-            raise ScoreError(f"--by: unknown dimension {unknown[0]!r}; use one of "
-                             f"{', '.join(DIMENSIONS)}")
+            raise ScoreError(
+                f"--by: unknown dimension {unknown[0]!r}; use one of {', '.join(DIMENSIONS)}"
+            )
         if len(set(self.by)) != len(self.by):
             raise ScoreError("--by: a dimension is repeated")
         if self.start and self.end and self.start > self.end:
@@ -123,18 +123,23 @@ class Rows:
 
     def take(self, mask: NDArray[np.bool_]) -> Rows:
         """The responses where ``mask`` is true (texts keep their values)."""
-        return Rows(day=self.day[mask],
-                    text={k: (codes[mask], values) for k, (codes, values) in self.text.items()},
-                    answers=self.answers[mask])
+        return Rows(
+            day=self.day[mask],
+            text={k: (codes[mask], values) for k, (codes, values) in self.text.items()},
+            answers=self.answers[mask],
+        )
 
 
 @cache
 def structure_of(version: str) -> Structure:
     """The items → factors → parts structure of a questionnaire version, for ``scoring``."""
     q = forms.get(version)
-    return Structure(factors=q.factors(), parts=q.parts(),
-                     expectation=q.codes_of(SectionKind.EXPECTATION),
-                     integrity=q.codes_of(SectionKind.INTEGRITY))
+    return Structure(
+        factors=q.factors(),
+        parts=q.parts(),
+        expectation=q.codes_of(SectionKind.EXPECTATION),
+        integrity=q.codes_of(SectionKind.INTEGRITY),
+    )
 
 
 def encode(values: Sequence[str]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
@@ -143,19 +148,25 @@ def encode(values: Sequence[str]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
     return codes.astype(np.int32), tuple(str(v) for v in labels)
 
 
-def rows_from_records(records: Iterable[tuple[date, str, str, str, str, str, str,
-                                              dict[str, int]]]) -> Rows:
+def rows_from_records(
+    records: Iterable[tuple[date, str, str, str, str, str, str, dict[str, int]]],
+) -> Rows:
     """Build :class:`Rows` from (day, unit, counter, procedure, target_group, channel,
     questionnaire, answers) tuples."""
     records = list(records)
     epoch = EPOCH.toordinal()
     days = np.array([r[0].toordinal() - epoch for r in records], dtype=np.int32)
-    text = {key: encode([r[i] or "" for r in records]) for i, key in enumerate(
-        ("unit", "counter", "procedure", "target_group", "channel", "questionnaire"), 1)}
+    text = {
+        key: encode([r[i] or "" for r in records])
+        for i, key in enumerate(
+            ("unit", "counter", "procedure", "target_group", "channel", "questionnaire"), 1
+        )
+    }
     return Rows(day=days, text=text, answers=daystats.answer_matrix([r[7] for r in records]))
 
 
 # --- grouping -------------------------------------------------------------------------------
+
 
 @dataclass
 class _Groups:
@@ -175,16 +186,18 @@ class _Groups:
         return found
 
 
-def _period_labels(days: NDArray[np.int32], kind: str,
-                   cutoff: Cutoff) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+def _period_labels(
+    days: NDArray[np.int32], kind: str, cutoff: Cutoff
+) -> tuple[NDArray[np.int32], tuple[str, ...]]:
     unique, inverse = np.unique(days, return_inverse=True)
     labels = [_period_label(EPOCH + timedelta(days=int(d)), kind, cutoff) for d in unique]
     label_codes, values = encode(labels)
     return label_codes[inverse].astype(np.int32), values
 
 
-def _key_columns(rows: Rows, by: Sequence[str], cutoff: Cutoff
-                 ) -> list[tuple[NDArray[np.int32], tuple[str, ...]]]:
+def _key_columns(
+    rows: Rows, by: Sequence[str], cutoff: Cutoff
+) -> list[tuple[NDArray[np.int32], tuple[str, ...]]]:
     out = []
     for dim in by:
         if dim in PERIODS:
@@ -196,8 +209,7 @@ def _key_columns(rows: Rows, by: Sequence[str], cutoff: Cutoff
     return out
 
 
-def _group_rows(rows: Rows, by: Sequence[str], cutoff: Cutoff,
-                groups: _Groups) -> NDArray[np.intp]:
+def _group_rows(rows: Rows, by: Sequence[str], cutoff: Cutoff, groups: _Groups) -> NDArray[np.intp]:
     """Each response's group number (adding new groups to ``groups``)."""
     if rows.n == 0:
         return np.zeros(0, dtype=np.intp)
@@ -208,14 +220,23 @@ def _group_rows(rows: Rows, by: Sequence[str], cutoff: Cutoff,
     flat = np.ravel_multi_index([codes for codes, _values in columns], sizes)
     unique, inverse = np.unique(flat, return_inverse=True)
     positions = np.unravel_index(unique, sizes)  # one array per dimension
-    numbers = np.array([
-        groups.number(tuple(values[int(pos[i])]
-                            for (_codes, values), pos in zip(columns, positions, strict=True)))
-        for i in range(len(unique))], dtype=np.intp)
+    numbers = np.array(
+        [
+            groups.number(
+                tuple(
+                    values[int(pos[i])]
+                    for (_codes, values), pos in zip(columns, positions, strict=True)
+                )
+            )
+            for i in range(len(unique))
+        ],
+        dtype=np.intp,
+    )
     return numbers[inverse]
 
 
 # --- statistics per group and version -------------------------------------------------------
+
 
 class _Accumulator:
     """Statistics vectors per questionnaire version and group, plus land-group respondents."""
@@ -244,8 +265,9 @@ class _Accumulator:
             structure = structure_of(qid)
             cols = [columns.index(c) for c in structure.columns]
             present, local = np.unique(numbers[mask], return_inverse=True)
-            batch = StatsBatch.from_answers(structure, rows.answers[mask][:, cols], local,
-                                            n_groups=len(present))
+            batch = StatsBatch.from_answers(
+                structure, rows.answers[mask][:, cols], local, n_groups=len(present)
+            )
             vectors = batch.to_vectors()
             land_n = np.bincount(local, weights=land[mask], minlength=len(present))
             for j, group in enumerate(present):
@@ -269,9 +291,14 @@ def _group_scores(acc: _Accumulator, groups: _Groups) -> list[GroupScore | None]
     return [scores.group(g) if respondents[g] else None for g in range(g_count)]
 
 
-def _output(keys: Sequence[tuple[str, ...]], results: Sequence[GroupScore | None],
-            land: dict[int, int], by: Sequence[str], query: Slice,
-            end: date | None) -> list[dict[str, Any]]:
+def _output(
+    keys: Sequence[tuple[str, ...]],
+    results: Sequence[GroupScore | None],
+    land: dict[int, int],
+    by: Sequence[str],
+    query: Slice,
+    end: date | None,
+) -> list[dict[str, Any]]:
     """One JSON-ready dict per group with respondents, sorted by key, with its target."""
     target_set = target_set_for(end or today_local(), TARGET_SETS[query.targets])
     out = []
@@ -289,13 +316,21 @@ def _output(keys: Sequence[tuple[str, ...]], results: Sequence[GroupScore | None
     return out
 
 
-def _score_groups(acc: _Accumulator, groups: _Groups, by: Sequence[str], query: Slice,
-                  end: date | None) -> list[dict[str, Any]]:
+def _score_groups(
+    acc: _Accumulator, groups: _Groups, by: Sequence[str], query: Slice, end: date | None
+) -> list[dict[str, Any]]:
     return _output(groups.keys, _group_scores(acc, groups), acc.land, by, query, end)
 
 
-def _mean_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dict[int, Unit],
-               scope: list[int] | None, query: Slice, end: date | None) -> list[dict[str, Any]]:
+def _mean_tree(
+    acc: _Accumulator,
+    groups: _Groups,
+    by: Sequence[str],
+    units: dict[int, Unit],
+    scope: list[int] | None,
+    query: Slice,
+    end: date | None,
+) -> list[dict[str, Any]]:
     """A parent's indices as the mean of its children's (and its own responses', if any)
     indices, level by level — how a national figure is built from provinces (METHOD §4)."""
     own = _group_scores(acc, groups)
@@ -321,7 +356,7 @@ def _mean_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dic
             memo[key] = (mean_of_groups([r for r, _ in found]), sum(n for _, n in found))
         return memo[key]
 
-    rests = {(*k[:position], *k[position + 1:]) for k in groups.keys}
+    rests = {(*k[:position], *k[position + 1 :]) for k in groups.keys}
     allowed = set(scope) if scope is not None else set(units)
     keys: list[tuple[str, ...]] = []
     results: list[GroupScore | None] = []
@@ -337,9 +372,6 @@ def _mean_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dic
 
 
 # --- the database ---------------------------------------------------------------------------
-
-def today_local() -> date:
-    return datetime.now(VN_TZ).date()
 
 
 def _closed(bucket: date) -> bool:
@@ -364,25 +396,48 @@ def _unit_tree(root_code: str | None) -> tuple[dict[int, Unit], list[int] | None
     return units, scope
 
 
-def _raw_rows(ranges: list[tuple[date, date]], unit_ids: list[int] | None,
-              counter_ids: Sequence[int] = ()) -> Rows:
+def _raw_rows(
+    ranges: list[tuple[date, date]], unit_ids: list[int] | None, counter_ids: Sequence[int] = ()
+) -> Rows:
     r = Response.__table__.c
     records = []
     for first, last in ranges:
-        query = (select(r.local_day, Unit.code, Counter.code, Procedure.code, r.target_group,
-                        r.channel, r.questionnaire_id, r.answers)
-                 .join(Unit, Unit.id == r.unit_id)
-                 .outerjoin(Counter, Counter.id == r.counter_id)
-                 .outerjoin(Procedure, Procedure.id == r.procedure_id)
-                 .where(r.local_day >= first, r.local_day <= last))
+        query = (
+            select(
+                r.local_day,
+                Unit.code,
+                Counter.code,
+                Procedure.code,
+                r.target_group,
+                r.channel,
+                r.questionnaire_id,
+                r.answers,
+            )
+            .join(Unit, Unit.id == r.unit_id)
+            .outerjoin(Counter, Counter.id == r.counter_id)
+            .outerjoin(Procedure, Procedure.id == r.procedure_id)
+            .where(r.local_day >= first, r.local_day <= last)
+        )
         if unit_ids is not None:
-            query = query.where(or_(r.unit_id.in_(unit_ids), r.counter_id.in_(counter_ids))
-                                if counter_ids else r.unit_id.in_(unit_ids))
+            query = query.where(
+                or_(r.unit_id.in_(unit_ids), r.counter_id.in_(counter_ids))
+                if counter_ids
+                else r.unit_id.in_(unit_ids)
+            )
         records.extend(db.session.execute(query.execution_options(yield_per=10000)))
     return rows_from_records(
-        (day, unit, counter, proc, group, channel, qid,
-         json.loads(answers) if isinstance(answers, str) else answers)
-        for day, unit, counter, proc, group, channel, qid, answers in records)
+        (
+            day,
+            unit,
+            counter,
+            proc,
+            group,
+            channel,
+            qid,
+            json.loads(answers) if isinstance(answers, str) else answers,
+        )
+        for day, unit, counter, proc, group, channel, qid, answers in records
+    )
 
 
 def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
@@ -392,9 +447,15 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
     periods = [p for p in periods if _closed(p)]
     if not periods:
         return
-    done = set(db.session.scalars(select(StatsBucket.period_start).where(
-        StatsBucket.period_start.in_(periods), StatsBucket.unit_id == 0,
-        StatsBucket.dimension == dimension)))
+    done = set(
+        db.session.scalars(
+            select(StatsBucket.period_start).where(
+                StatsBucket.period_start.in_(periods),
+                StatsBucket.unit_id == 0,
+                StatsBucket.dimension == dimension,
+            )
+        )
+    )
     for period in periods:
         if period in done:
             continue
@@ -402,14 +463,31 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
         daystats.ensure(period, last)
         block = daystats.read(period, last, None)
         # A marker row (unit 0) records that the half-month was computed, even if empty.
-        stored = [{"period_start": period, "unit_id": 0, "target_group": "",
-                   "questionnaire_id": "", "dimension": dimension, "value": "", "n": 0,
-                   "stats": b""}]
+        stored = [
+            {
+                "period_start": period,
+                "unit_id": 0,
+                "target_group": "",
+                "questionnaire_id": "",
+                "dimension": dimension,
+                "value": "",
+                "n": 0,
+                "stats": b"",
+            }
+        ]
         for (unit_id, target_group, qid, value), vector in _sums_by_unit(block, dimension):
-            stored.append({"period_start": period, "unit_id": unit_id,
-                           "target_group": target_group, "questionnaire_id": qid,
-                           "dimension": dimension, "value": value,
-                           "n": int(vector[0]), "stats": vector.astype("<i4").tobytes()})
+            stored.append(
+                {
+                    "period_start": period,
+                    "unit_id": unit_id,
+                    "target_group": target_group,
+                    "questionnaire_id": qid,
+                    "dimension": dimension,
+                    "value": value,
+                    "n": int(vector[0]),
+                    "stats": vector.astype("<i4").tobytes(),
+                }
+            )
         try:
             db.session.execute(insert(StatsBucket.__table__), stored)
             db.session.commit()
@@ -417,8 +495,9 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
             db.session.rollback()
 
 
-def _sums_by_unit(block: daystats.Block, dimension: str = ""
-                  ) -> Iterator[tuple[tuple[int, str, str, str], NDArray[np.int64]]]:
+def _sums_by_unit(
+    block: daystats.Block, dimension: str = ""
+) -> Iterator[tuple[tuple[int, str, str, str], NDArray[np.int64]]]:
     """The statistics vector of each unit × target group × questionnaire (× channel or
     procedure id, by ``dimension``) of ``block``."""
     if not block.n:
@@ -437,14 +516,15 @@ def _sums_by_unit(block: daystats.Block, dimension: str = ""
         mask = block.questionnaire == q
         if not mask.any():
             continue
-        key = (unit_of.reshape(-1)[mask] * width + block.group[mask]) * depth + \
-            extra.reshape(-1)[mask]
+        key = (unit_of.reshape(-1)[mask] * width + block.group[mask]) * depth + extra.reshape(-1)[
+            mask
+        ]
         present, local = np.unique(key, return_inverse=True)
         structure = structure_of(qid)
         cols = [columns.index(c) for c in structure.columns]
-        vectors = StatsBatch.from_answers(structure, block.answers[mask][:, cols],
-                                          local.reshape(-1), n_groups=len(present)
-                                          ).to_vectors()
+        vectors = StatsBatch.from_answers(
+            structure, block.answers[mask][:, cols], local.reshape(-1), n_groups=len(present)
+        ).to_vectors()
         for k, vector in zip(present.tolist(), vectors, strict=True):
             cell, value = divmod(k, depth)
             unit, group = divmod(cell, width)
@@ -467,31 +547,31 @@ def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]
     counter and procedure codes; counter and procedure looked up only when grouped by)."""
     epoch = EPOCH.toordinal()
 
-    def labelled(ids: NDArray[np.int64], label: Any
-                 ) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    def labelled(ids: NDArray[np.int64], label: Any) -> tuple[NDArray[np.int32], tuple[str, ...]]:
         distinct, inverse = np.unique(ids, return_inverse=True)
-        return (inverse.reshape(-1).astype(np.int32),
-                tuple(label(i) for i in distinct.tolist()))
+        return (inverse.reshape(-1).astype(np.int32), tuple(label(i) for i in distinct.tolist()))
 
     def unlabelled() -> tuple[NDArray[np.int32], tuple[str, ...]]:
         return np.zeros(block.n, dtype=np.int32), ("",)
 
-    def texts(codes: NDArray[np.int64], values: list[str]
-              ) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    def texts(
+        codes: NDArray[np.int64], values: list[str]
+    ) -> tuple[NDArray[np.int32], tuple[str, ...]]:
         return codes.astype(np.int32), tuple(values)
 
-    text = {"unit": labelled(block.unit_id, lambda i: units[i].code),
-            "target_group": texts(block.group, block.groups),
-            "channel": texts(block.channel, block.channels),
-            "questionnaire": texts(block.questionnaire, block.questionnaires)}
+    text = {
+        "unit": labelled(block.unit_id, lambda i: units[i].code),
+        "target_group": texts(block.group, block.groups),
+        "channel": texts(block.channel, block.channels),
+        "questionnaire": texts(block.questionnaire, block.questionnaires),
+    }
     if "counter" in by:
         counters = {i: c for i, c in db.session.execute(select(Counter.id, Counter.code))}
         text["counter"] = labelled(block.counter_id, lambda i: counters.get(i, ""))
     else:
         text["counter"] = unlabelled()
     if "procedure" in by:
-        procedures = {i: c for i, c in db.session.execute(select(Procedure.id,
-                                                                   Procedure.code))}
+        procedures = {i: c for i, c in db.session.execute(select(Procedure.id, Procedure.code))}
         text["procedure"] = labelled(block.procedure_id, lambda i: procedures.get(i, ""))
     else:
         text["procedure"] = unlabelled()
@@ -508,8 +588,7 @@ class Warmed:
     dimensions: tuple[str, ...]  # "" (unit × target group) and the breakdowns stored
 
 
-def warm(start: date | None = None, end: date | None = None,
-         breakdowns: bool = True) -> Warmed:
+def warm(start: date | None = None, end: date | None = None, breakdowns: bool = True) -> Warmed:
     """Pack the closed days of ``start``–``end`` (default: every day with responses) that
     are not packed yet, and compute the closed half-months inside the range — with their
     channel and procedure breakdowns unless ``breakdowns`` is false: what the first pages
@@ -525,8 +604,11 @@ def warm(start: date | None = None, end: date | None = None,
     span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     missing = len(span) - len(daystats.stored_days(span))
     daystats.ensure(first, last)
-    periods = [p for p in half_months(first, last)
-               if p >= first and half_month_end(p) <= last and _closed(p)]
+    periods = [
+        p
+        for p in half_months(first, last)
+        if p >= first and half_month_end(p) <= last and _closed(p)
+    ]
     dimensions = ("", *BREAKDOWNS) if breakdowns else ("",)
     for dimension in dimensions:
         ensure_buckets(periods, dimension)
@@ -543,8 +625,9 @@ def score_database(query: Slice) -> list[dict[str, Any]]:
     return _score_stored(query, units, scope, ())
 
 
-def score_database_each(query: Slice, groupings: Sequence[tuple[str, ...]],
-                        chunk: int = 20_000) -> list[list[dict[str, Any]]]:
+def score_database_each(
+    query: Slice, groupings: Sequence[tuple[str, ...]], chunk: int = 20_000
+) -> list[list[dict[str, Any]]]:
     """Score ``query``'s slice (``query.by`` ignored) under each grouping of ``groupings``
     — dimensions of the day blocks, without ``unit``/``counter`` (no tree pooling) — from
     one streamed read of its stored days: a report's channel and procedure breakdowns read
@@ -591,8 +674,9 @@ def score_database_each(query: Slice, groupings: Sequence[tuple[str, ...]],
     return out
 
 
-def score_scope(query: Slice, unit_ids: Iterable[int] | None,
-                counter_ids: Iterable[int] = ()) -> list[dict[str, Any]]:
+def score_scope(
+    query: Slice, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()
+) -> list[dict[str, Any]]:
     """Score the responses of the units ``unit_ids`` (``None``: every unit) and of the
     counters ``counter_ids`` — a user's scope (:mod:`.scope`).  ``query.unit_code`` is
     ignored; with ``by`` unit, a unit pools the units below it within the scope."""
@@ -601,8 +685,9 @@ def score_scope(query: Slice, unit_ids: Iterable[int] | None,
     return _score_stored(query, units, scope, sorted(set(counter_ids)))
 
 
-def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
-                  counter_ids: Sequence[int]) -> list[dict[str, Any]]:
+def _score_stored(
+    query: Slice, units: dict[int, Unit], scope: list[int] | None, counter_ids: Sequence[int]
+) -> list[dict[str, Any]]:
     start = query.start or _first_day()
     end = query.end or today_local()
     groups = _Groups(keys=[])
@@ -614,8 +699,7 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
     edges: list[tuple[date, date]] = []  # not covered by stored half-months
     stored: list[date] = []
     breakdown = [d for d in BREAKDOWNS if d in by or d in where]
-    if set(by) - set(breakdown) <= BUCKET_DIMENSIONS and len(breakdown) <= 1 \
-            and not counter_ids:
+    if set(by) - set(breakdown) <= BUCKET_DIMENSIONS and len(breakdown) <= 1 and not counter_ids:
         for period in half_months(start, end):
             inside = period >= start and half_month_end(period) <= end
             if inside and _closed(period):
@@ -655,15 +739,22 @@ def _score_stored(query: Slice, units: dict[int, Unit], scope: list[int] | None,
     return _score_groups(acc, groups, by, query, end)
 
 
-def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Sequence[str],
-                 query: Slice, units: dict[int, Unit], scope: list[int] | None,
-                 dimension: str = "") -> None:
+def _add_buckets(
+    acc: _Accumulator,
+    groups: _Groups,
+    periods: list[date],
+    by: Sequence[str],
+    query: Slice,
+    units: dict[int, Unit],
+    scope: list[int] | None,
+    dimension: str = "",
+) -> None:
     """Add the stored half-months ``periods`` (broken down by ``dimension``) matching
     ``query.where`` to their groups."""
     b = StatsBucket
-    select_ = select(b.period_start, b.unit_id, b.target_group, b.questionnaire_id, b.value,
-                     b.stats).where(b.period_start.in_(periods), b.unit_id != 0,
-                                    b.dimension == dimension)
+    select_ = select(
+        b.period_start, b.unit_id, b.target_group, b.questionnaire_id, b.value, b.stats
+    ).where(b.period_start.in_(periods), b.unit_id != 0, b.dimension == dimension)
     if scope is not None:
         select_ = select_.where(b.unit_id.in_(scope))
     where = dict(query.where)
@@ -673,12 +764,14 @@ def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Se
         select_ = select_.where(b.value == where["channel"])
     procedures: dict[str, str] = {}
     if dimension == "procedure":
-        procedures = {str(i): c for i, c in db.session.execute(select(Procedure.id,
-                                                                       Procedure.code))}
+        procedures = {
+            str(i): c for i, c in db.session.execute(select(Procedure.id, Procedure.code))
+        }
         procedures["0"] = ""
         if "procedure" in where:
-            select_ = select_.where(b.value.in_(
-                [i for i, c in procedures.items() if c == where["procedure"]]))
+            select_ = select_.where(
+                b.value.in_([i for i, c in procedures.items() if c == where["procedure"]])
+            )
     labels: dict[tuple[date, str], str] = {}
     per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
     for period, unit_id, target_group, qid, value, blob in db.session.execute(select_):
@@ -704,8 +797,9 @@ def _add_buckets(acc: _Accumulator, groups: _Groups, periods: list[date], by: Se
     _add_vectors(acc, per_version)
 
 
-def _add_vectors(acc: _Accumulator,
-                 per_version: dict[str, tuple[list[int], list[bytes], list[bool]]]) -> None:
+def _add_vectors(
+    acc: _Accumulator, per_version: dict[str, tuple[list[int], list[bytes], list[bool]]]
+) -> None:
     """Add stored int32 vectors (``blobs``) to the groups ``numbers``, per version."""
     for qid, (numbers, blobs, land) in per_version.items():
         # One (rows, L) array per version, summed per group with a sort and reduceat.
@@ -714,14 +808,20 @@ def _add_vectors(acc: _Accumulator,
         sorted_numbers = np.asarray(numbers)[order]
         starts = np.flatnonzero(np.r_[True, sorted_numbers[1:] != sorted_numbers[:-1]])
         sums = np.add.reduceat(matrix[order], starts, axis=0).astype(np.int64)  # counts < 2³¹
-        land_n = np.add.reduceat(matrix[order, 0].astype(np.int64) * np.asarray(land)[order],
-                                 starts)
+        land_n = np.add.reduceat(
+            matrix[order, 0].astype(np.int64) * np.asarray(land)[order], starts
+        )
         for group, vector, land_count in zip(sorted_numbers[starts], sums, land_n, strict=True):
             acc.add(qid, int(group), vector, int(land_count))
 
 
-def _pool_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dict[int, Unit],
-               scope: list[int] | None) -> tuple[_Accumulator, _Groups]:
+def _pool_tree(
+    acc: _Accumulator,
+    groups: _Groups,
+    by: Sequence[str],
+    units: dict[int, Unit],
+    scope: list[int] | None,
+) -> tuple[_Accumulator, _Groups]:
     """Add to every group the groups of the units below it (pooling, METHOD §4)."""
     position = by.index("unit")
     by_code = {u.code: u for u in units.values()}
@@ -732,7 +832,7 @@ def _pool_tree(acc: _Accumulator, groups: _Groups, by: Sequence[str], units: dic
         unit: Unit | None = by_code.get(key[position])
         while unit is not None:
             if allowed is None or unit.id in allowed:
-                target = new_groups.number((*key[:position], unit.code, *key[position + 1:]))
+                target = new_groups.number((*key[:position], unit.code, *key[position + 1 :]))
                 for qid, per_group in acc.vectors.items():
                     if group in per_group:
                         pooled.add(qid, target, per_group[group], 0)
@@ -762,11 +862,20 @@ def score_rows(rows: Rows, query: Slice) -> list[dict[str, Any]]:
 def rows_from_file(path: Path) -> Rows:
     """Read and check a response file (METHOD §7) column-wise; raises ``ResponseFileError``
     naming every bad cell by line and column."""
-    from .answerfile import read_answer_table  # pyarrow: only when a file is scored
+    from survey_app.services.exchange.answerfile import (
+        read_answer_table,  # pyarrow: only when a file is scored
+    )
 
     table = read_answer_table(path)
-    text = {name: (column.codes, tuple(column.values)) for name, column in (
-        ("unit", table.unit), ("counter", table.counter), ("procedure", table.procedure),
-        ("target_group", table.target_group), ("channel", table.channel),
-        ("questionnaire", table.questionnaire))}
+    text = {
+        name: (column.codes, tuple(column.values))
+        for name, column in (
+            ("unit", table.unit),
+            ("counter", table.counter),
+            ("procedure", table.procedure),
+            ("target_group", table.target_group),
+            ("channel", table.channel),
+            ("questionnaire", table.questionnaire),
+        )
+    }
     return Rows(day=table.local_day, text=text, answers=table.answers)

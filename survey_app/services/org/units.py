@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 import forms
-
-from ..extensions import db
-from ..models import Counter, QuestionnaireVersion, Unit, User
-from ..models.org import TARGET_GROUPS
-from . import audit, org
+from survey_app.extensions import db
+from survey_app.models import Counter, QuestionnaireVersion, Unit, User
+from survey_app.models.org import TARGET_GROUPS
+from survey_app.services import org
+from survey_app.services.org import audit
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX, KIND_MAX = 300, 80
@@ -42,8 +42,12 @@ class Node:
 def tree() -> list[Node]:
     """Every unit, depth first: each parent before its children, siblings by code."""
     units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
-    counts = {uid: n for uid, n in db.session.execute(
-        select(Counter.unit_id, func.count()).group_by(Counter.unit_id))}
+    counts = {
+        uid: n
+        for uid, n in db.session.execute(
+            select(Counter.unit_id, func.count()).group_by(Counter.unit_id)
+        )
+    }
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -86,10 +90,16 @@ def get(unit_id: int) -> Unit | None:
 
 
 def _state(unit: Unit) -> dict[str, Any]:
-    return {"code": unit.code, "name": unit.name, "kind": unit.kind,
-            "place_name": unit.place_name, "parent": unit.parent.code if unit.parent else None,
-            "target_group": unit.target_group, "questionnaire": unit.questionnaire_id,
-            "active": unit.active}
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "place_name": unit.place_name,
+        "parent": unit.parent.code if unit.parent else None,
+        "target_group": unit.target_group,
+        "questionnaire": unit.questionnaire_id,
+        "active": unit.active,
+    }
 
 
 def _clean(form: dict[str, str]) -> dict[str, str]:
@@ -99,14 +109,16 @@ def _clean(form: dict[str, str]) -> dict[str, str]:
 def _check(values: dict[str, str], unit: Unit | None) -> Unit | None:
     """Validate the fields; return the parent (``None`` for a root)."""
     if not CODE_RE.fullmatch(values["code"]):
-        raise OrgError(_("Mã đơn vị gồm 1–40 ký tự: chữ không dấu, số, dấu chấm, gạch ngang "
-                         "hoặc gạch dưới."))
+        raise OrgError(
+            _("Mã đơn vị gồm 1–40 ký tự: chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.")
+        )
     taken = db.session.scalar(select(Unit.id).where(Unit.code == values["code"]))
     if taken is not None and (unit is None or taken != unit.id):
         raise OrgError(_("Mã đơn vị %(code)s đã có.", code=values["code"]))
-    for key, limit, missing in (("name", NAME_MAX, _("Vui lòng nhập tên đơn vị.")),
-                                ("place_name", NAME_MAX, _("Vui lòng nhập tên nơi phục vụ "
-                                                           "([Nơi] trong phiếu)."))):
+    for key, limit, missing in (
+        ("name", NAME_MAX, _("Vui lòng nhập tên đơn vị.")),
+        ("place_name", NAME_MAX, _("Vui lòng nhập tên nơi phục vụ ([Nơi] trong phiếu).")),
+    ):
         if not values[key]:
             raise OrgError(missing)
         if len(values[key]) > limit:
@@ -127,9 +139,15 @@ def _check(values: dict[str, str], unit: Unit | None) -> Unit | None:
         hops = 0
         while step is not None and hops < 10_000:
             if step.id == unit.id:
-                raise OrgError(_("Không thể đặt %(unit)s dưới %(parent)s: %(parent)s là chính "
-                                 "nó hoặc một đơn vị cấp dưới của nó, cây đơn vị sẽ thành "
-                                 "vòng lặp.", unit=unit.code, parent=parent.code))
+                raise OrgError(
+                    _(
+                        "Không thể đặt %(unit)s dưới %(parent)s: %(parent)s là chính "
+                        "nó hoặc một đơn vị cấp dưới của nó, cây đơn vị sẽ thành "
+                        "vòng lặp.",
+                        unit=unit.code,
+                        parent=parent.code,
+                    )
+                )
             step, hops = step.parent, hops + 1
     return parent
 
@@ -167,8 +185,14 @@ def update_unit(actor: User, unit: Unit, form: dict[str, str]) -> bool:
     if after == before:
         return False
     changed = [k for k in after if after[k] != before[k]]
-    audit.record(actor, "unit.edit", "unit", unit.id, {k: before[k] for k in changed},
-                 {k: after[k] for k in changed})
+    audit.record(
+        actor,
+        "unit.edit",
+        "unit",
+        unit.id,
+        {k: before[k] for k in changed},
+        {k: after[k] for k in changed},
+    )
     _commit()
     return True
 
@@ -177,19 +201,30 @@ def set_active(actor: User, unit: Unit, active: bool) -> None:
     """(De)activate one unit: an inactive unit's counters stop taking responses; the units
     below it are not changed."""
     if unit.active == active:
-        raise OrgError(_("Đơn vị đang hoạt động.") if active
-                       else _("Đơn vị đã ngừng hoạt động."))
+        raise OrgError(_("Đơn vị đang hoạt động.") if active else _("Đơn vị đã ngừng hoạt động."))
     unit.active = active
-    audit.record(actor, "unit.activate" if active else "unit.deactivate", "unit", unit.id,
-                 {"active": not active}, {"active": active})
+    audit.record(
+        actor,
+        "unit.activate" if active else "unit.deactivate",
+        "unit",
+        unit.id,
+        {"active": not active},
+        {"active": active},
+    )
     _commit()
 
 
 def form_of(unit: Unit) -> dict[str, str]:
     """The edit form's values for a unit."""
-    return {"code": unit.code, "name": unit.name, "kind": unit.kind,
-            "place_name": unit.place_name, "parent": unit.parent.code if unit.parent else "",
-            "target_group": unit.target_group, "questionnaire": unit.questionnaire_id}
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "place_name": unit.place_name,
+        "parent": unit.parent.code if unit.parent else "",
+        "target_group": unit.target_group,
+        "questionnaire": unit.questionnaire_id,
+    }
 
 
 def labels(unit_ids: list[str]) -> dict[str, str]:

@@ -18,8 +18,12 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
 
-RC = {"svg.fonttype": "none", "font.family": ["DejaVu Sans", "sans-serif"], "font.size": 11,
-      "svg.hashsalt": "sipas"}
+RC = {
+    "svg.fonttype": "none",
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.size": 11,
+    "svg.hashsalt": "sipas",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +39,14 @@ class TrendLabels:
     empty: str
 
 
-def trend_svg(points: Sequence[tuple[date, dict[str, Any]]], first: date, last: date,
-              labels: TrendLabels, min_n: int = 30, target: float = 90.0) -> bytes:
+def trend_svg(
+    points: Sequence[tuple[date, dict[str, Any]]],
+    first: date,
+    last: date,
+    labels: TrendLabels,
+    min_n: int = 30,
+    target: float = 90.0,
+) -> bytes:
     """Daily SIPAS with 95 % interval bars and a dashed target line, as SVG bytes.
 
     ``points`` are (day, result) pairs where ``result`` is a ``scoring.to_json_dict``
@@ -47,23 +57,38 @@ def trend_svg(points: Sequence[tuple[date, dict[str, Any]]], first: date, last: 
         fig = Figure(figsize=(6, 3.6), layout="constrained")
         FigureCanvasSVG(fig)
         ax = fig.add_subplot()
-        ax.axhline(target, color="black", linestyle=(0, (5, 3)), linewidth=1.2,
-                   label=labels.target)
+        ax.axhline(target, color="black", linestyle=(0, (5, 3)), linewidth=1.2, label=labels.target)
         for enough in (True, False):
-            chosen = [(d, r["sipas"]) for d, r in points
-                      if r["sipas"]["index"] is not None and (r["n"] >= min_n) is enough]
+            chosen = [
+                (d, r["sipas"])
+                for d, r in points
+                if r["sipas"]["index"] is not None and (r["n"] >= min_n) is enough
+            ]
             if not chosen:
                 continue
             xs = [d for d, _s in chosen]
             ys = [s["index"] for _d, s in chosen]
-            low = [s["index"] - (s["ci_low"] if s["ci_low"] is not None else s["index"])
-                   for _d, s in chosen]
-            high = [(s["ci_high"] if s["ci_high"] is not None else s["index"]) - s["index"]
-                    for _d, s in chosen]
-            ax.errorbar(xs, ys, yerr=[low, high], fmt="s" if enough else "o",
-                        color="black", markerfacecolor="black" if enough else "white",
-                        markersize=5, ecolor="#555555", elinewidth=1, capsize=2,
-                        label=labels.enough if enough else labels.few)
+            low = [
+                s["index"] - (s["ci_low"] if s["ci_low"] is not None else s["index"])
+                for _d, s in chosen
+            ]
+            high = [
+                (s["ci_high"] if s["ci_high"] is not None else s["index"]) - s["index"]
+                for _d, s in chosen
+            ]
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=[low, high],
+                fmt="s" if enough else "o",
+                color="black",
+                markerfacecolor="black" if enough else "white",
+                markersize=5,
+                ecolor="#555555",
+                elinewidth=1,
+                capsize=2,
+                label=labels.enough if enough else labels.few,
+            )
         ax.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
         ax.set_ylim(0, 102)
         ax.set_ylabel(labels.y_axis)
@@ -73,11 +98,19 @@ def trend_svg(points: Sequence[tuple[date, dict[str, Any]]], first: date, last: 
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
         if not points:
-            ax.text(0.5, 0.5, labels.empty, transform=ax.transAxes, ha="center",
-                    va="center", color="#333333")
+            ax.text(
+                0.5,
+                0.5,
+                labels.empty,
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="#333333",
+            )
         ax.plot([], [], color="#555555", linewidth=1, label=labels.interval)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9, frameon=False,
-                  ncols=2)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9, frameon=False, ncols=2
+        )
         out = BytesIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()

@@ -1,6 +1,6 @@
 """The office overview: every unit in scope against target, change, drill-down to items.
 
-Every number comes from :func:`~survey_app.services.scores.score_database` (one call for
+Every number comes from :func:`~survey_app.services.analytics.scores.score_database` (one call for
 the chosen period, one for the previous period of the same kind), and changes from
 :func:`scoring.compare`.  Filters on target group, channel and procedure are applied by
 grouping on that dimension as well and keeping the matching key, so nothing here
@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 import forms
 from scoring import Change, Cutoff, Estimate, compare, parse_period, period_label
-
-from ..extensions import db
-from ..models import Counter, Procedure, Unit, User, unit_procedures
-from .errors import OverviewError
-from .scope import role_unit_ids, unit_among, units_among
-from .scores import Slice, score_database, today_local
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
+from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
+from survey_app.services.analytics.scores import Slice, score_database
+from survey_app.services.clock import today_local
+from survey_app.services.errors import OverviewError
 
 OFFICE_ROLES = frozenset({"office", "unit_head"})
 FACTORS = ("A", "B", "C", "D", "E")
@@ -41,6 +41,7 @@ FLAG_ORDER = {"below_significant": 0, "below": 1, "meets": 2, "insufficient_data
 
 
 # --- who may see what ---------------------------------------------------------------------
+
 
 def may_use_office(user: User) -> bool:
     return any(a.role == "admin" or a.role in OFFICE_ROLES for a in user.roles)
@@ -61,8 +62,9 @@ def unit_in_scope(user: User, code: str) -> Unit:
 
 
 def counter_of(unit: Unit, code: str) -> Counter:
-    counter = db.session.scalar(select(Counter).where(Counter.unit_id == unit.id,
-                                                      Counter.code == code))
+    counter = db.session.scalar(
+        select(Counter).where(Counter.unit_id == unit.id, Counter.code == code)
+    )
     if counter is None:
         abort(404)
     return counter
@@ -71,12 +73,16 @@ def counter_of(unit: Unit, code: str) -> Counter:
 def procedures_in_scope(ids: set[int] | None) -> list[Procedure]:
     query = select(Procedure).order_by(Procedure.code)
     if ids is not None:
-        query = query.where(Procedure.id.in_(
-            select(unit_procedures.c.procedure_id).where(unit_procedures.c.unit_id.in_(ids))))
+        query = query.where(
+            Procedure.id.in_(
+                select(unit_procedures.c.procedure_id).where(unit_procedures.c.unit_id.in_(ids))
+            )
+        )
     return list(db.session.scalars(query))
 
 
 # --- request parameters -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -96,8 +102,13 @@ class Filters:
 
     def params(self) -> dict[str, str]:
         """Non-default parameters, for links that keep the filters."""
-        out = {"ky": self.ky, "moc": self.moc, "nhom": self.nhom,
-               "hinh_thuc": self.hinh_thuc, "thu_tuc": self.thu_tuc}
+        out = {
+            "ky": self.ky,
+            "moc": self.moc,
+            "nhom": self.nhom,
+            "hinh_thuc": self.hinh_thuc,
+            "thu_tuc": self.thu_tuc,
+        }
         return {k: v for k, v in out.items() if v and not (k == "moc" and v == "lich")}
 
     def previous(self) -> Filters:
@@ -107,13 +118,15 @@ class Filters:
 
     @property
     def dimensions(self) -> tuple[str, ...]:
-        chosen = (("target_group", self.nhom), ("channel", self.hinh_thuc),
-                  ("procedure", self.thu_tuc))
+        chosen = (
+            ("target_group", self.nhom),
+            ("channel", self.hinh_thuc),
+            ("procedure", self.thu_tuc),
+        )
         return tuple(dim for dim, value in chosen if value)
 
     def wanted(self) -> dict[str, str]:
-        return {"target_group": self.nhom, "channel": self.hinh_thuc,
-                "procedure": self.thu_tuc}
+        return {"target_group": self.nhom, "channel": self.hinh_thuc, "procedure": self.thu_tuc}
 
 
 def parse_filters(args: Any) -> Filters:
@@ -135,8 +148,9 @@ def parse_filters(args: Any) -> Filters:
     thu_tuc = args.get("thu_tuc", "")
     if len(thu_tuc) > 40:
         raise OverviewError("thu_tuc")
-    return Filters(ky=ky, moc=moc, nhom=nhom, hinh_thuc=hinh_thuc, thu_tuc=thu_tuc,
-                   start=start, end=end)
+    return Filters(
+        ky=ky, moc=moc, nhom=nhom, hinh_thuc=hinh_thuc, thu_tuc=thu_tuc, start=start, end=end
+    )
 
 
 def parse_sort(args: Any) -> tuple[str, bool]:
@@ -169,19 +183,29 @@ def previous_label(label: str) -> str:
 
 # --- scores -------------------------------------------------------------------------------
 
-def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None,
-           ) -> list[dict[str, Any]]:
+
+def _score(
+    filters: Filters,
+    by: tuple[str, ...],
+    unit_code: str | None,
+) -> list[dict[str, Any]]:
     """Groups of ``score_database`` for the filters' period, of the responses matching the
     chosen filters."""
     wanted = filters.wanted()
-    query = Slice(start=filters.start, end=filters.end, by=by, cutoff=filters.cutoff,
-                  unit_code=unit_code,
-                  where=tuple((dim, wanted[dim]) for dim in filters.dimensions))
+    query = Slice(
+        start=filters.start,
+        end=filters.end,
+        by=by,
+        cutoff=filters.cutoff,
+        unit_code=unit_code,
+        where=tuple((dim, wanted[dim]) for dim in filters.dimensions),
+    )
     return score_database(query)
 
 
-def _score_roots(filters: Filters, by: tuple[str, ...], ids: set[int] | None,
-                 units: list[Unit]) -> list[dict[str, Any]]:
+def _score_roots(
+    filters: Filters, by: tuple[str, ...], ids: set[int] | None, units: list[Unit]
+) -> list[dict[str, Any]]:
     """Score the scope: every unit (admin) or each top unit of the user's subtrees."""
     if ids is None:
         return _score(filters, by, None)
@@ -262,14 +286,20 @@ def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
     return present + sorted(missing, key=lambda r: r.code)
 
 
-def _rows(items: Iterable[tuple[str, str]], now: dict[str, dict[str, Any]],
-          before: dict[str, dict[str, Any]]) -> list[Row]:
-    return [Row(code, name, now.get(code), change(before.get(code), now.get(code)))
-            for code, name in items]
+def _rows(
+    items: Iterable[tuple[str, str]],
+    now: dict[str, dict[str, Any]],
+    before: dict[str, dict[str, Any]],
+) -> list[Row]:
+    return [
+        Row(code, name, now.get(code), change(before.get(code), now.get(code)))
+        for code, name in items
+    ]
 
 
-def _by_key(groups: list[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]
-            ) -> dict[str, dict[str, Any]]:
+def _by_key(
+    groups: list[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]
+) -> dict[str, dict[str, Any]]:
     out = {}
     for g in groups:
         k = key(g)
@@ -314,8 +344,14 @@ def unit_score(unit: Unit, filters: Filters) -> dict[str, Any] | None:
 
 def counter_score(unit: Unit, counter: Counter, filters: Filters) -> dict[str, Any] | None:
     groups = _score(filters, ("counter",), unit.code)
-    return next((g for g in groups if g["group"]["unit"] == unit.code
-                 and g["group"]["counter"] == counter.code), None)
+    return next(
+        (
+            g
+            for g in groups
+            if g["group"]["unit"] == unit.code and g["group"]["counter"] == counter.code
+        ),
+        None,
+    )
 
 
 @dataclass(frozen=True)
@@ -342,6 +378,9 @@ def item_lines(score: dict[str, Any] | None, unit: Unit, locale: str = "vi") -> 
         return []
     order = {c: i for i, c in enumerate(forms.all_item_codes())}
     place = unit.place_name or unit.name
-    return [ItemLine(code, item_text(code, place, locale), v["n"], v["index"], v["ci_low"],
-                     v["ci_high"])
-            for code, v in sorted(score["items"].items(), key=lambda kv: order.get(kv[0], 999))]
+    return [
+        ItemLine(
+            code, item_text(code, place, locale), v["n"], v["index"], v["ci_low"], v["ci_high"]
+        )
+        for code, v in sorted(score["items"].items(), key=lambda kv: order.get(kv[0], 999))
+    ]

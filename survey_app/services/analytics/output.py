@@ -1,0 +1,127 @@
+"""How `sipas score` prints its groups: a readable table, JSON, or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+FLAG_LABELS = {
+    "meets": "đạt",
+    "below": "dưới mục tiêu",
+    "below_significant": "dưới mục tiêu (rõ rệt)",
+    "insufficient_data": "chưa đủ dữ liệu",
+}
+DIMENSION_LABELS = {
+    "unit": "Đơn vị",
+    "counter": "Quầy",
+    "procedure": "Thủ tục",
+    "target_group": "Nhóm",
+    "channel": "Hình thức",
+    "day": "Ngày",
+    "month": "Tháng",
+    "quarter": "Quý",
+}
+FACTORS = ("A", "B", "C", "D", "E")
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def as_json(groups: list[dict[str, Any]]) -> str:
+    return json.dumps(groups, ensure_ascii=False)  # compact: the C encoder, fast
+
+
+def as_csv(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> str:
+    items = sorted({c for g in groups for c in g["items"]}, key=_item_order)
+    header = [
+        *dims,
+        "n",
+        "sipas",
+        "sipas_ci_low",
+        "sipas_ci_high",
+        *FACTORS,
+        *(f"item_{c}" for c in items),
+        "target",
+        "flag",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for g in groups:
+        sipas = g["sipas"]
+        writer.writerow(
+            [
+                *(g["group"].get(d, "") for d in dims),
+                g["n"],
+                *(_raw(sipas.get(k)) for k in ("index", "ci_low", "ci_high")),
+                *(_raw(g["factors"].get(f, {}).get("index")) for f in FACTORS),
+                *(_raw(g["items"].get(c, {}).get("index")) for c in items),
+                f"{g['target']:g}",
+                g["flag"],
+            ]
+        )
+    return out.getvalue()
+
+
+def _raw(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _item_order(code: str) -> tuple[int, str, int]:
+    return (0 if code[1:] != "0" else 1, code[0], int(code[1:]))
+
+
+def as_table(
+    groups: list[dict[str, Any]], dims: tuple[str, ...], unit_names: dict[str, str] | None = None
+) -> str:
+    """A fixed-width table with two decimals, like the published figures; with
+    ``unit_names``, the unit's name follows the flag."""
+    header = [
+        *(DIMENSION_LABELS[d] for d in dims),
+        "n",
+        "SIPAS %",
+        "KTC 95%",
+        *FACTORS,
+        "Mục tiêu",
+        "Đánh giá",
+    ]
+    named = unit_names is not None and "unit" in dims
+    if named:
+        header.append("Tên đơn vị")
+    rows = []
+    for g in groups:
+        s = g["sipas"]
+        interval = "–" if s["ci_low"] is None else f"{s['ci_low']:.2f}–{s['ci_high']:.2f}"
+        rows.append(
+            [
+                *(str(g["group"].get(d, "")) for d in dims),
+                str(g["n"]),
+                _num(s["index"]),
+                interval,
+                *(_num(g["factors"].get(f, {}).get("index")) for f in FACTORS),
+                f"{g['target']:g}",
+                FLAG_LABELS.get(g["flag"], g["flag"]),
+            ]
+        )
+        if named and unit_names is not None:
+            rows[-1].append(unit_names.get(g["group"]["unit"], "")[:48])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    numeric = set(range(len(dims), len(dims) + 9))
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    text = [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    if not rows:
+        text.append("(không có phản hồi nào trong phạm vi đã chọn)")
+    text.append(
+        "A Tiếp cận dịch vụ · B Thủ tục hành chính · C Công chức · D Kết quả · "
+        "E Phản ánh, kiến nghị · KTC: khoảng tin cậy"
+    )
+    return "\n".join(text) + "\n"
