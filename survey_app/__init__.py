@@ -33,7 +33,8 @@ __all__ = ["create_app"]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Application factory: defaults, then ``SIPAS_*`` variables, then ``test_config``."""
+    """Application factory: defaults, instance secrets, ``SIPAS_*`` variables, ``test_config``
+    (later sources win); then the named ``_register_*`` steps."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(config.FLASK_DEFAULTS)
     app.config.update(config.DEFAULTS)

@@ -1,4 +1,7 @@
-"""Configuration: defaults here, then ``SIPAS_*`` environment variables, then the instance folder.
+"""Configuration: defaults here, then the instance secrets file, then ``SIPAS_*`` variables.
+
+Later sources win: an environment variable overrides a secret written by ``sipas init``, and
+the test mapping given to ``create_app`` overrides everything.
 
 Every setting is documented in README.md (a test checks that).  Environment variables drop the
 ``SIPAS_`` prefix: ``SIPAS_BASE_URL`` → ``app.config["BASE_URL"]``.
