@@ -2,7 +2,9 @@
 
 Generated from the application's route map: a route without a rule here fails
 ``test_every_route_has_a_rule``, so a new page cannot ship without deciding who may see it.
-Expected answers: a status code, or ``LOGIN`` for a redirect to the login page.
+Expected answers: a status code, or ``LOGIN`` for a redirect to the login page.  Who passes
+a route's gate comes from the access table (``services/access/capabilities.py``), the same
+table the decorators read; ``test_every_route_requires_its_capability`` ties each route to it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import forms
 from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.services import complaints, org
+from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.ingest import responses
 
 from .factories import csrf_of, login, make_counter, make_procedure, make_unit, make_user, token_of
@@ -29,46 +32,86 @@ LOGIN = "login"
 ROLES = ("anonymous", "staff", "unit_head", "office", "inspector", "admin")
 EVERYONE_200 = dict.fromkeys(ROLES, 200)
 SIGNED_IN_200 = {**dict.fromkeys(ROLES, 200), "anonymous": LOGIN}
-OFFICE_IN = {
-    "anonymous": LOGIN,
-    "staff": 403,
-    "unit_head": 200,
-    "office": 200,
-    "inspector": 403,
-    "admin": 200,
-}
-OFFICE_OUT = {**OFFICE_IN, "unit_head": 404, "office": 404}  # outside the scope: not a hint
+# The expectations below are derived from the access table (``services/access/capabilities``),
+# which ``tests/services/test_access.py`` pins to the documented matrix.
+SIGNED_IN = ROLES[1:]
+
+
+def _everywhere(role: str) -> bool:
+    """Whether the role's scope is every unit (an admin), not a subtree."""
+    return role in roles_with(Capability.SEE_ALL_UNITS)
+
+
+class Gate(dict[str, int | str]):
+    """Expected answers of a route behind ``@requires(capability)``: a visitor gets the login
+    page, a signed-in role without the capability 403, a role with it the given answer.
+    ``test_every_route_requires_its_capability`` checks that the route requires exactly this
+    capability."""
+
+    def __init__(self, capability: Capability, answers: Callable[[str], int]) -> None:
+        allowed = roles_with(capability)
+        super().__init__(
+            {"anonymous": LOGIN, **{r: answers(r) if r in allowed else 403 for r in SIGNED_IN}}
+        )
+        self.capability = capability
+
+
+def gate(capability: Capability, ok: int, **others: int) -> Gate:
+    """Inside the scope: ``ok`` for the roles with the capability (``others``: role → answer
+    for some of them, which must hold the capability)."""
+    assert set(others) <= roles_with(capability), f"{set(others)} lack {capability}"
+    return Gate(capability, lambda role: others.get(role, ok))
+
+
+def gate_outside(capability: Capability, ok: int) -> Gate:
+    """Outside the scope: ``ok`` only for a role that sees every unit, else 404 (not a hint)."""
+    return Gate(capability, lambda role: ok if _everywhere(role) else 404)
+
+
+def step(capability: Capability, ok: int, outside: bool = False) -> dict[str, int | str]:
+    """A complaint step (signed in; the service decides): outside the scope a role that does
+    not see every unit gets 404 first; then ``ok`` with the capability, 403 without."""
+    return {
+        "anonymous": LOGIN,
+        **{
+            r: 404
+            if outside and not _everywhere(r)
+            else (ok if r in roles_with(capability) else 403)
+            for r in SIGNED_IN
+        },
+    }
+
+
+OFFICE_IN = gate(Capability.VIEW_OFFICE, 200)
+OFFICE_OUT = gate_outside(Capability.VIEW_OFFICE, 200)
 # Complaints: everyone signed in reads their scope; unit heads manage; staff mark comments.
 READ_IN = SIGNED_IN_200
-READ_OUT = {**dict.fromkeys(ROLES, 404), "anonymous": LOGIN, "admin": 200}
-MANAGE_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "unit_head": 303}
-MANAGE_OUT = {**dict.fromkeys(ROLES, 404), "anonymous": LOGIN, "admin": 403}
-MARK_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "staff": 303, "unit_head": 303}
-MARK_OUT = MANAGE_OUT
-# Administration: the admin only.
-ADMIN_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 200}
-ADMIN_POST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "admin": 303}
-ADMIN_BAD = {**ADMIN_POST, "admin": 400}
+READ_OUT = {"anonymous": LOGIN, **{r: 200 if _everywhere(r) else 404 for r in SIGNED_IN}}
+MANAGE_IN = step(Capability.MANAGE_COMPLAINTS, 303)
+MANAGE_OUT = step(Capability.MANAGE_COMPLAINTS, 303, outside=True)
+MARK_IN = step(Capability.MARK_COMPLAINTS, 303)
+MARK_OUT = step(Capability.MARK_COMPLAINTS, 303, outside=True)
+# Administration: the admin only (the organisation, and the accounts).
+ADMIN_GET = gate(Capability.ADMIN_ORG, 200)
+ADMIN_POST = gate(Capability.ADMIN_ORG, 303)
+ADMIN_BAD = gate(Capability.ADMIN_ORG, 400)
+ACCOUNTS_GET = gate(Capability.ADMIN_ACCOUNTS, 200)
+ACCOUNTS_POST = gate(Capability.ADMIN_ACCOUNTS, 303)
+ACCOUNTS_BAD = gate(Capability.ADMIN_ACCOUNTS, 400)
 # Integrity signals: inspectors (their subtree) and the admin; never staff, unit heads, office.
-INSPECT_IN = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "inspector": 200, "admin": 200}
-INSPECT_OUT = {**INSPECT_IN, "inspector": 404}
+INSPECT_IN = gate(Capability.VIEW_INTEGRITY, 200)
+INSPECT_OUT = gate_outside(Capability.VIEW_INTEGRITY, 200)
 # Import of response files: the office (rows of its own units only) and the admin.
-IMPORT_GET = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "office": 200, "admin": 200}
-IMPORT_NO_FILE = {**IMPORT_GET, "office": 400, "admin": 400}
-IMPORT_NOT_MINE = {**IMPORT_GET, "office": 404, "admin": 404}  # no such upload of this user
+IMPORT_GET = gate(Capability.IMPORT_DATA, 200)
+IMPORT_NO_FILE = gate(Capability.IMPORT_DATA, 400)
+IMPORT_NOT_MINE = gate(Capability.IMPORT_DATA, 404)  # no such upload of this user
 # Report packs: office, inspector (their subtree) and admin. The POST carries a bad year, so a
 # rule is checked without starting a job: 400 inside the scope, 404 outside it.
-REPORT_GET = {
-    **dict.fromkeys(ROLES, 403),
-    "anonymous": LOGIN,
-    "office": 200,
-    "inspector": 200,
-    "admin": 200,
-}
-REPORT_BAD_IN = {**REPORT_GET, "office": 400, "inspector": 400, "admin": 400}
-REPORT_BAD_OUT = {**REPORT_BAD_IN, "office": 404, "inspector": 404}
+REPORT_GET = gate(Capability.MAKE_REPORTS, 200)
+REPORT_BAD_IN = gate(Capability.MAKE_REPORTS, 400)
+REPORT_BAD_OUT = gate_outside(Capability.MAKE_REPORTS, 400)
 # A report job is its owner's (u.office) alone: anyone else who may make reports gets 404.
-REPORT_JOB = {**REPORT_GET, "inspector": 404, "admin": 404}
+REPORT_JOB = gate(Capability.MAKE_REPORTS, 404, office=200)
 
 
 @dataclass(frozen=True)
@@ -97,7 +140,7 @@ RULES: dict[str, list[Case]] = {
     "staff.home": [Case("GET", lambda w: "/nhan-vien", SIGNED_IN_200)],
     "staff.news": [Case("GET", lambda w: "/nhan-vien/moi", SIGNED_IN_200)],
     "staff.trend_chart": [Case("GET", lambda w: "/nhan-vien/xu-huong.svg", SIGNED_IN_200)],
-    "office.index": [Case("GET", lambda w: "/van-phong", {**OFFICE_IN})],
+    "office.index": [Case("GET", lambda w: "/van-phong", OFFICE_IN)],
     "office.unit": [
         Case("GET", lambda w: "/van-phong/don-vi/IN", OFFICE_IN, "inside"),
         Case("GET", lambda w: "/van-phong/don-vi/OUT", OFFICE_OUT, "outside"),
@@ -302,14 +345,14 @@ RULES: dict[str, list[Case]] = {
     ],
     # Without a file the import is refused (400) once the role is allowed.
     "admin.import_procedures": [Case("POST", lambda w: "/quan-tri/thu-tuc/nhap", ADMIN_BAD)],
-    "admin.accounts_page": [Case("GET", lambda w: "/quan-tri/tai-khoan", ADMIN_GET)],
-    "admin.account": [Case("GET", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}", ADMIN_GET)],
+    "admin.accounts_page": [Case("GET", lambda w: "/quan-tri/tai-khoan", ACCOUNTS_GET)],
+    "admin.account": [Case("GET", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}", ACCOUNTS_GET)],
     # The temporary password is shown in the answer: 200, not a redirect.
     "admin.add_account": [
         Case(
             "POST",
             lambda w: "/quan-tri/tai-khoan",
-            ADMIN_GET,
+            ACCOUNTS_GET,
             "",
             {"username": "u.moi", "role": "staff", "unit": "IN"},
         )
@@ -318,7 +361,7 @@ RULES: dict[str, list[Case]] = {
         Case(
             "POST",
             lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vai-tro",
-            ADMIN_POST,
+            ACCOUNTS_POST,
             "",
             {"role": "office", "unit": "OUT"},
         )
@@ -327,23 +370,25 @@ RULES: dict[str, list[Case]] = {
         Case(
             "POST",
             lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/go-vai-tro",
-            ADMIN_POST,
+            ACCOUNTS_POST,
             "",
             {"assignment": "ROLE_OUT"},
         )
     ],
     "admin.disable_account": [
-        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vo-hieu", ADMIN_POST)
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vo-hieu", ACCOUNTS_POST)
     ],
     "admin.enable_account": [
-        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/kich-hoat", ADMIN_POST)
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/kich-hoat", ACCOUNTS_POST)
     ],
     "admin.reset_password": [
-        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/dat-lai-mat-khau", ADMIN_GET)
+        Case(
+            "POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/dat-lai-mat-khau", ACCOUNTS_GET
+        )
     ],
     # The account is not locked: refused (400) once the role is allowed.
     "admin.unlock_account": [
-        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/mo-khoa", ADMIN_BAD)
+        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/mo-khoa", ACCOUNTS_BAD)
     ],
     "imports.index": [Case("GET", lambda w: "/nhap-du-lieu", IMPORT_GET)],
     "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],
@@ -387,6 +432,19 @@ def test_every_route_has_a_rule(app: Flask) -> None:
     assert missing == [], f"routes without an authorisation rule: {missing}"
     stale = sorted(RULES.keys() - endpoints)
     assert stale == [], f"rules for routes that no longer exist: {stale}"
+
+
+def test_every_route_requires_its_capability(app: Flask) -> None:
+    """A route behind ``@requires(c)`` is described by a :class:`Gate` of ``c``, and a route
+    described by a gate requires its capability: the matrix and the decorators read one table."""
+    wrong = []
+    for endpoint, cases in RULES.items():
+        required = getattr(app.view_functions[endpoint], "required_capability", None)
+        for case in cases:
+            described = case.expected.capability if isinstance(case.expected, Gate) else None
+            if required != described:
+                wrong.append(f"{endpoint} {case.label}: requires {required}, rule {described}")
+    assert wrong == [], "\n".join(wrong)
 
 
 def build_world(app: Flask, tmp_path: Path) -> dict[str, str]:

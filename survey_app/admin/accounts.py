@@ -12,10 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.admin.views import admin_required, bp
+from survey_app.admin.views import bp
+from survey_app.auth import requires
 from survey_app.extensions import db
 from survey_app.models import ROLES, Unit, User
 from survey_app.services import accounts
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.clock import VN_TZ
 
 
@@ -67,13 +69,13 @@ def _back(user: User, message: str) -> WerkzeugResponse:
 
 
 @bp.get("/tai-khoan")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def accounts_page() -> str:
     return _page()
 
 
 @bp.post("/tai-khoan")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def add_account() -> str | tuple[str, int]:
     form = {k: request.form.get(k, "") for k in ("username", "role", "unit", "counter")}
     try:
@@ -86,7 +88,7 @@ def add_account() -> str | tuple[str, int]:
 
 
 @bp.get("/tai-khoan/<int:user_id>")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def account(user_id: int) -> str:
     return _detail(_user(user_id))
 
@@ -126,37 +128,37 @@ def _change(user_id: int, change: str) -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.post("/tai-khoan/<int:user_id>/vai-tro")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def add_role(user_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _change(user_id, "role_add")
 
 
 @bp.post("/tai-khoan/<int:user_id>/go-vai-tro")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def remove_role(user_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _change(user_id, "role_remove")
 
 
 @bp.post("/tai-khoan/<int:user_id>/vo-hieu")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def disable_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _change(user_id, "disable")
 
 
 @bp.post("/tai-khoan/<int:user_id>/kich-hoat")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def enable_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _change(user_id, "enable")
 
 
 @bp.post("/tai-khoan/<int:user_id>/mo-khoa")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def unlock_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _change(user_id, "unlock")
 
 
 @bp.post("/tai-khoan/<int:user_id>/dat-lai-mat-khau")
-@admin_required
+@requires(Capability.ADMIN_ACCOUNTS)
 def reset_password(user_id: int) -> str:
     user = _user(user_id)
     password = accounts.reset_password(current_user, user)

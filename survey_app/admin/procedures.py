@@ -9,9 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.admin.views import admin_required, bp
+from survey_app.admin.views import bp
+from survey_app.auth import requires
 from survey_app.models import Procedure
 from survey_app.models.org import TARGET_GROUPS
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.org import procedures
 from survey_app.services.org.procedures import ImportFailed, ProcedureError
 
@@ -69,13 +71,13 @@ def _back(proc: Procedure, message: str) -> WerkzeugResponse:
 
 
 @bp.get("/thu-tuc")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def procedures_page() -> str:
     return _page()
 
 
 @bp.post("/thu-tuc")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def add_procedure() -> WerkzeugResponse | tuple[str, int]:
     form = _form()
     try:
@@ -86,7 +88,7 @@ def add_procedure() -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.get("/thu-tuc/<int:procedure_id>")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def edit_procedure(procedure_id: int) -> str:
     proc = _procedure(procedure_id)
     return render_template(
@@ -99,7 +101,7 @@ def edit_procedure(procedure_id: int) -> str:
 
 
 @bp.post("/thu-tuc/<int:procedure_id>")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def save_procedure(procedure_id: int) -> WerkzeugResponse | tuple[str, int]:
     proc, form = _procedure(procedure_id), _form()
     try:
@@ -119,7 +121,7 @@ def save_procedure(procedure_id: int) -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.post("/thu-tuc/<int:procedure_id>/ngung")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def deactivate_procedure(procedure_id: int) -> WerkzeugResponse:
     proc = _procedure(procedure_id)
     procedures.set_active(current_user, proc, False)
@@ -127,7 +129,7 @@ def deactivate_procedure(procedure_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/thu-tuc/<int:procedure_id>/kich-hoat")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def activate_procedure(procedure_id: int) -> WerkzeugResponse:
     proc = _procedure(procedure_id)
     procedures.set_active(current_user, proc, True)
@@ -135,7 +137,7 @@ def activate_procedure(procedure_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/thu-tuc/nhap")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def import_procedures() -> WerkzeugResponse | tuple[str, int]:
     upload = request.files.get("file")
     data = upload.read() if upload is not None else b""
@@ -159,7 +161,7 @@ def import_procedures() -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.get("/thu-tuc/mau.csv")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def procedures_template() -> WerkzeugResponse:
     return WerkzeugResponse(
         procedures.template_csv(),

@@ -7,10 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.admin.views import admin_required, bp
+from survey_app.admin.views import bp
+from survey_app.auth import requires
 from survey_app.models import Unit
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services import org
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.org import units as orgadmin
 from survey_app.services.org.units import OrgError
 
@@ -71,13 +73,13 @@ def _form() -> dict[str, str]:
 
 
 @bp.get("/don-vi")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def units_page() -> str:
     return _page()
 
 
 @bp.post("/don-vi")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def add_unit() -> WerkzeugResponse | tuple[str, int]:
     form = _form()
     try:
@@ -89,13 +91,13 @@ def add_unit() -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.get("/don-vi/<int:unit_id>")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def edit_unit(unit_id: int) -> str:
     return _edit_page(_unit(unit_id))
 
 
 @bp.post("/don-vi/<int:unit_id>")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def save_unit(unit_id: int) -> WerkzeugResponse | tuple[str, int]:
     unit, form = _unit(unit_id), _form()
     try:
@@ -118,12 +120,12 @@ def _toggle(unit_id: int, active: bool) -> WerkzeugResponse:
 
 
 @bp.post("/don-vi/<int:unit_id>/ngung")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def deactivate_unit(unit_id: int) -> WerkzeugResponse:
     return _toggle(unit_id, False)
 
 
 @bp.post("/don-vi/<int:unit_id>/kich-hoat")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def activate_unit(unit_id: int) -> WerkzeugResponse:
     return _toggle(unit_id, True)

@@ -6,36 +6,21 @@ the login page. Every change is a CSRF-protected POST that redirects (303) to th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.auth import staff_required
+from survey_app.auth import requires
 from survey_app.models import Counter
 from survey_app.services import accounts, org
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.clock import VN_TZ
 from survey_app.services.org import audit, counters, procedures, qrcards
 from survey_app.services.org import units as orgadmin
 from survey_app.services.org.counters import CounterError
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
-
-
-def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Signed in (see ``staff_required``) and holding the ``admin`` role, else 403."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not counters.is_admin(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return staff_required(wrapper)
 
 
 @bp.errorhandler(CounterError)
@@ -64,13 +49,13 @@ def _list(error: str | None = None, form: dict[str, str] | None = None) -> str:
 
 
 @bp.get("/quay")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def counters_page() -> str:
     return _list()
 
 
 @bp.post("/quay")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def add_counter() -> WerkzeugResponse | tuple[str, int]:
     form = {k: request.form.get(k, "") for k in ("unit", "code", "name")}
     try:
@@ -81,7 +66,7 @@ def add_counter() -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.post("/quay/<int:counter_id>/ngung")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def deactivate(counter_id: int) -> WerkzeugResponse:
     counter = _counter(counter_id)
     counters.set_active(current_user, counter, False)
@@ -89,7 +74,7 @@ def deactivate(counter_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/quay/<int:counter_id>/kich-hoat")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def activate(counter_id: int) -> WerkzeugResponse:
     counter = _counter(counter_id)
     counters.set_active(current_user, counter, True)
@@ -97,7 +82,7 @@ def activate(counter_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/quay/<int:counter_id>/cap-ma")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def issue_token(counter_id: int) -> WerkzeugResponse:
     counter = _counter(counter_id)
     counters.issue(current_user, counter)
@@ -105,7 +90,7 @@ def issue_token(counter_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/quay/<int:counter_id>/thu-hoi")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def revoke_tokens(counter_id: int) -> WerkzeugResponse:
     counter = _counter(counter_id)
     counters.revoke(current_user, counter)
@@ -113,7 +98,7 @@ def revoke_tokens(counter_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/quay/<int:counter_id>/doi-ma")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def rotate_token(counter_id: int) -> WerkzeugResponse:
     counter = _counter(counter_id)
     counters.rotate(current_user, counter)
@@ -131,21 +116,21 @@ def _card(counter_id: int) -> qrcards.Card:
 
 
 @bp.get("/quay/<int:counter_id>/the.pdf")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def card_pdf(counter_id: int) -> WerkzeugResponse:
     body = qrcards.render_pdf(_card(counter_id))
     return WerkzeugResponse(body, mimetype="application/pdf")
 
 
 @bp.get("/quay/<int:counter_id>/the.svg")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def card_svg(counter_id: int) -> WerkzeugResponse:
     body = qrcards.render_svg(_card(counter_id))
     return WerkzeugResponse(body, mimetype="image/svg+xml")
 
 
 @bp.get("/nhat-ky")
-@admin_required
+@requires(Capability.ADMIN_ORG)
 def log() -> str:
     raw = request.args.get("trang", "1")
     number = int(raw) if raw.isdigit() and len(raw) < 7 else 1

@@ -1,6 +1,10 @@
 """Staff sign-in: login, logout, the forced password change, and the access decorators."""
 
-from survey_app.auth.decorators import staff_required
+from survey_app.auth.decorators import current_user_can, requires, staff_required
 from survey_app.auth.views import bp
+from survey_app.services.access.capabilities import Capability
 
-__all__ = ["bp", "staff_required"]
+bp.add_app_template_global(current_user_can, "can")
+bp.add_app_template_global(Capability, "Capability")
+
+__all__ = ["bp", "requires", "staff_required"]

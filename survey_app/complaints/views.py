@@ -52,15 +52,12 @@ def not_found(_error: Any) -> tuple[str, int]:
 
 @bp.app_context_processor
 def complaint_helpers() -> dict[str, Any]:
-    """For the staff page's comment list: may this user mark, and which are marked."""
+    """For the staff page's comment list: which are marked (who may mark: ``can``)."""
 
     def marks(ids: list[int]) -> dict[int, int]:
         return complaints.marked(current_user, ids)
 
-    def may_mark() -> bool:
-        return bool(current_user.is_authenticated) and complaints.may_mark(current_user)
-
-    return {"complaint_marks": marks, "may_mark_complaints": may_mark, "vn_tz": VN_TZ}
+    return {"complaint_marks": marks, "vn_tz": VN_TZ}
 
 
 def _visible(complaint_id: int) -> Complaint:

@@ -8,8 +8,6 @@ again against the database as it is then.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +16,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.auth import staff_required
+from survey_app.auth import requires
 from survey_app.extensions import csrf
 from survey_app.services import org
+from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.exchange import importer, uploads
 from survey_app.services.org import audit
 
@@ -31,25 +30,14 @@ SHOWN = 1000  # problems listed on the page (the count says how many in all)
 def import_scope(user: Any) -> set[int] | None:
     """Units whose responses the user may import: ``None`` (every unit) for an admin, else
     the units of the user's ``office`` roles and every unit below them."""
-    if any(a.role == "admin" for a in user.roles):
+    if can(user, Capability.SEE_ALL_UNITS):
         return None
+    roles = roles_with(Capability.IMPORT_DATA)
     return set(
         org.subtree_ids(
-            [a.unit_id for a in user.roles if a.role == "office" and a.unit_id is not None]
+            [a.unit_id for a in user.roles if a.role in roles and a.unit_id is not None]
         )
     )
-
-
-def import_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Signed in (see ``staff_required``) and holding the ``office`` or ``admin`` role."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not any(a.role in ("office", "admin") for a in current_user.roles):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return staff_required(wrapper)
 
 
 def _limit() -> int:
@@ -64,14 +52,14 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
 
 
 @bp.get("")
-@import_required
+@requires(Capability.IMPORT_DATA)
 def index() -> tuple[str, int]:
     return _page()
 
 
 @bp.post("")
 @csrf.exempt  # checked below, once the body may be as large as an upload
-@import_required
+@requires(Capability.IMPORT_DATA)
 def upload() -> tuple[str, int]:
     limit = _limit()
     if (request.content_length or 0) > limit + 65536:
@@ -127,7 +115,7 @@ def upload() -> tuple[str, int]:
 
 
 @bp.post("/<upload_id>")
-@import_required
+@requires(Capability.IMPORT_DATA)
 def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
     saved = uploads.load(upload_id, current_user.id)
     if saved is None:
@@ -169,7 +157,7 @@ def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
 
 
 @bp.get("/mau.xlsx")
-@import_required
+@requires(Capability.IMPORT_DATA)
 def template() -> WerkzeugResponse:
     from survey_app.services.exchange import (
         template as template_xlsx,  # openpyxl: only when a template is asked for

@@ -7,15 +7,14 @@ signals — and a unit outside the scope 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from survey_app.auth import staff_required
+from survey_app.auth import requires
 from survey_app.office.views import bad_parameter as office_bad_parameter
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.errors import OverviewError
 
 
@@ -36,24 +35,12 @@ def _filters() -> Any:
 bp = Blueprint("inspector", __name__, url_prefix="/thanh-tra")
 
 
-def inspector_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Signed in (see ``staff_required``) and holding an inspector or admin role."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not _integrity().may_inspect(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return staff_required(wrapper)
-
-
 # The same friendly 400 as the office pages, whose period pickers these are.
 bp.register_error_handler(OverviewError, office_bad_parameter)
 
 
 @bp.get("")
-@inspector_required
+@requires(Capability.VIEW_INTEGRITY)
 def index() -> str:
     filters = _filters()
     lines = _integrity().unit_lines(current_user, filters)
@@ -69,7 +56,7 @@ def index() -> str:
 
 
 @bp.get("/don-vi/<code>")
-@inspector_required
+@requires(Capability.VIEW_INTEGRITY)
 def unit(code: str) -> str:
     found = _integrity().unit_in_scope(current_user, code)
     filters = _filters()

@@ -6,17 +6,16 @@ Access: ``office`` and ``unit_head`` roles (their units and the units below) and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from survey_app.auth import staff_required
+from survey_app.auth import requires
 from survey_app.public.formbuilder import CHANNEL_LABELS
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.errors import OverviewError
 
 
@@ -29,18 +28,6 @@ def _overview() -> Any:
 
 
 bp = Blueprint("office", __name__, url_prefix="/van-phong")
-
-
-def office_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Signed in (see ``staff_required``) and holding an office, unit-head or admin role."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not _overview().may_use_office(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return staff_required(wrapper)
 
 
 @bp.errorhandler(OverviewError)
@@ -72,7 +59,7 @@ def _page(template: str, **context: Any) -> str:
 
 
 @bp.get("")
-@office_required
+@requires(Capability.VIEW_OFFICE)
 def index() -> str:
     filters = _overview().parse_filters(request.args)
     key, descending = _overview().parse_sort(request.args)
@@ -83,7 +70,7 @@ def index() -> str:
 
 
 @bp.get("/don-vi/<code>")
-@office_required
+@requires(Capability.VIEW_OFFICE)
 def unit(code: str) -> str:
     found = _overview().unit_in_scope(current_user, code)
     filters = _overview().parse_filters(request.args)
@@ -103,7 +90,7 @@ def unit(code: str) -> str:
 
 
 @bp.get("/don-vi/<code>/quay/<counter>")
-@office_required
+@requires(Capability.VIEW_OFFICE)
 def counter(code: str, counter: str) -> str:
     found = _overview().unit_in_scope(current_user, code)
     desk = _overview().counter_of(found, counter)

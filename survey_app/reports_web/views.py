@@ -7,9 +7,7 @@ Inspectors' reports carry the integrity rates; nobody else's do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from flask import (
@@ -29,9 +27,10 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.auth import staff_required
+from survey_app.auth import requires
 from survey_app.models import ReportJob, Unit
 from survey_app.reports_web.period import FormError, ReportForm
+from survey_app.services.access.capabilities import Capability
 from survey_app.services.clock import VN_TZ
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports import jobs as report_jobs
@@ -44,18 +43,6 @@ MIME = {
     "zip": "application/zip",
 }
 REFRESH_SECONDS = 3  # the job page reloads itself this often without JavaScript
-
-
-def report_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Signed in (see ``staff_required``) and holding an office, inspector or admin role."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not report_jobs.may_report(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return staff_required(wrapper)
 
 
 @bp.app_template_filter("vn_time")
@@ -117,7 +104,7 @@ def _owned_job(job_id: int) -> ReportJob:
 
 
 @bp.get("")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def index() -> tuple[str, int]:
     roots = [
         a.unit
@@ -128,7 +115,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.post("")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def start() -> WerkzeugResponse | tuple[str, int]:
     form = ReportForm.from_form(request.form)
     ids = report_jobs.report_unit_ids(current_user)
@@ -198,7 +185,7 @@ def _status(job: ReportJob) -> dict[str, Any]:
 
 
 @bp.get("/<int:job_id>")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def job(job_id: int) -> str:
     found = _owned_job(job_id)
     return render_template(
@@ -212,13 +199,13 @@ def job(job_id: int) -> str:
 
 
 @bp.get("/<int:job_id>/trang-thai")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def status(job_id: int) -> WerkzeugResponse:
     return jsonify(_status(_owned_job(job_id)))
 
 
 @bp.get("/<int:job_id>/tai/<fmt>")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def download(job_id: int, fmt: str) -> WerkzeugResponse:
     found = _owned_job(job_id)
     path = report_jobs.file_path(found, fmt)
@@ -233,7 +220,7 @@ def download(job_id: int, fmt: str) -> WerkzeugResponse:
 
 
 @bp.get("/<int:job_id>/xem")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def view(job_id: int) -> str:
     found = _owned_job(job_id)
     content = report_jobs.content_html(found)
@@ -245,7 +232,7 @@ def view(job_id: int) -> str:
 
 
 @bp.get("/<int:job_id>/bieu-do/<key>.svg")
-@report_required
+@requires(Capability.MAKE_REPORTS)
 def chart(job_id: int, key: str) -> WerkzeugResponse:
     found = _owned_job(job_id)
     path = report_jobs.chart_path(found, key)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from survey_app.extensions import db
 from survey_app.models import ROLES, Counter, RoleAssignment, Unit, User, utcnow
+from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.org import audit
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
@@ -331,14 +332,16 @@ def add_role(
 
 
 def remove_role(actor: User, user: User, assignment_id: int) -> RoleAssignment:
-    """Remove one role; an administrator cannot remove their own last ``admin`` role."""
+    """Remove one role; an administrator cannot remove their own last role that
+    administers accounts (``Capability.ADMIN_ACCOUNTS``: ``admin``)."""
     assignment = next((a for a in user.roles if a.id == assignment_id), None)
     if assignment is None:
         raise LookupError(assignment_id)
+    admins = roles_with(Capability.ADMIN_ACCOUNTS)
     if (
         user.id == actor.id
-        and assignment.role == "admin"
-        and sum(a.role == "admin" for a in user.roles) == 1
+        and assignment.role in admins
+        and sum(a.role in admins for a in user.roles) == 1
     ):
         raise ValueError(
             _(

@@ -4,7 +4,8 @@ Every step changes the complaint and appends a :class:`ComplaintEvent` in one tr
 (committed here); events are never updated or deleted.  A wrong step raises
 :class:`ComplaintError` (a ``ValueError`` with a Vietnamese message; views answer 400).
 
-Who may do what (a role "covers" a unit when held at it or at a unit above it):
+Who may do what (the roles of ``access.capabilities``; a role "covers" a unit when held at it
+or at a unit above it):
 
 - see: complaints whose response the user may see (``scope.response_filter``); a conduct
   complaint (``thai_do``) only with a ``unit_head``, ``office`` or ``inspector`` role covering its
@@ -41,13 +42,14 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.models.complaints import KINDS, STATUSES
+from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.access.scope import response_filter
 from survey_app.services.org import subtree_ids
 
 ANSWER_MAX = 2000
-CONDUCT_ROLES = ("unit_head", "office", "inspector")
-MARK_ROLES = ("staff", "unit_head")
-HEAD_ROLES = ("unit_head",)
+CONDUCT_ROLES = roles_with(Capability.SEE_CONDUCT_COMPLAINTS)
+MARK_ROLES = roles_with(Capability.MARK_COMPLAINTS)
+HEAD_ROLES = roles_with(Capability.MANAGE_COMPLAINTS)
 
 
 class ComplaintError(ValueError):
@@ -59,10 +61,6 @@ class NotAllowed(Exception):
 
 
 # --- who may see and do what ----------------------------------------------------------------
-
-
-def _is_admin(user: User) -> bool:
-    return any(a.role == "admin" for a in user.roles)
 
 
 def _unit_roots(user: User, roles: Iterable[str]) -> list[int]:
@@ -86,7 +84,7 @@ def _covers(user: User, roles: Iterable[str], unit_id: int, counter_id: int | No
 
 def visible_filter(user: User) -> ColumnElement[bool]:
     """A WHERE clause on :class:`Complaint` joined to its :class:`Response`."""
-    if _is_admin(user):
+    if can(user, Capability.SEE_ALL_UNITS):
         return true()
     conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
     conduct = Complaint.unit_id.in_(conduct_units) if conduct_units else false()
@@ -96,7 +94,7 @@ def visible_filter(user: User) -> ColumnElement[bool]:
 def conduct_hidden(user: User) -> ColumnElement[bool]:
     """A WHERE clause on :class:`Response`: its comment is a conduct complaint that this user
     may not see (pages that list comments show them without it)."""
-    if _is_admin(user):
+    if can(user, Capability.SEE_ALL_UNITS):
         return false()
     conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
     marked = (
@@ -149,7 +147,7 @@ def get_markable_response(user: User, response_id: int) -> Response | None:
 
 def may_mark(user: User, response: Response | None = None) -> bool:
     if response is None:
-        return any(a.role in MARK_ROLES for a in user.roles)
+        return can(user, Capability.MARK_COMPLAINTS)
     return _covers(user, MARK_ROLES, response.unit_id, response.counter_id)
 
 

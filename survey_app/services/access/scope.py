@@ -1,6 +1,7 @@
 """What a user may see: THE scoping function every staff query goes through.
 
-A role held at a unit covers that unit and every unit below it; ``admin`` covers everything.
+A role held at a unit covers that unit and every unit below it; a role with
+``Capability.SEE_ALL_UNITS`` (``admin``) covers everything.
 A ``staff`` role limited to a counter covers that counter's responses only (its unit is
 visible, so the unit's pages answer, but other counters' responses are filtered out).
 Anything outside a user's scope answers 404, never a hint that it exists.
@@ -15,12 +16,13 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 
 from survey_app.extensions import db
 from survey_app.models import Response, Unit, User
+from survey_app.services.access.capabilities import Capability, can
 from survey_app.services.org import subtree_ids
 
 
 def visible_unit_ids(user: User) -> set[int] | None:
     """Ids of the units the user may see; ``None`` means every unit (an admin)."""
-    if any(a.role == "admin" for a in user.roles):
+    if can(user, Capability.SEE_ALL_UNITS):
         return None
     whole = [a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is None]
     by_counter = {
@@ -31,7 +33,7 @@ def visible_unit_ids(user: User) -> set[int] | None:
 
 def response_filter(user: User) -> ColumnElement[bool]:
     """A WHERE clause on :class:`Response` that keeps what the user may see."""
-    if any(a.role == "admin" for a in user.roles):
+    if can(user, Capability.SEE_ALL_UNITS):
         return true()
     whole = [a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is None]
     counters = [a.counter_id for a in user.roles if a.counter_id is not None]
@@ -53,7 +55,7 @@ def require_unit(user: User, unit_id: int) -> None:
 def role_unit_ids(user: User, roles: Collection[str]) -> set[int] | None:
     """Units at and below the user's unit-wide assignments of one of ``roles``, never more
     than :func:`visible_unit_ids` allows; ``None`` = every unit (admin)."""
-    if any(a.role == "admin" for a in user.roles):
+    if can(user, Capability.SEE_ALL_UNITS):
         return None
     roots = [
         a.unit_id

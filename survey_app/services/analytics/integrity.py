@@ -33,6 +33,7 @@ from sqlalchemy.orm import joinedload
 from scoring import DEFAULT_MIN_N, Estimate, compare
 from survey_app.extensions import db
 from survey_app.models import Complaint, Counter, Response, Unit, User
+from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
 from survey_app.services.analytics.office import Filters
 from survey_app.services.analytics.scores import Slice, score_database
@@ -40,7 +41,6 @@ from survey_app.services.clock import VN_TZ
 from survey_app.services.complaints import visible_filter
 from survey_app.services.org import subtree_ids
 
-INSPECTOR_ROLES = frozenset({"inspector"})
 CODES = ("Q5", "Q6")
 FLAG_ORDER = ("rising", "reported", "insufficient_data", "none", "no_data")
 COMPLAINT_LIMIT = 200
@@ -49,17 +49,9 @@ COMPLAINT_LIMIT = 200
 # --- who may see what ---------------------------------------------------------------------
 
 
-def _is_admin(user: User) -> bool:
-    return any(a.role == "admin" for a in user.roles)
-
-
-def may_inspect(user: User) -> bool:
-    return any(a.role == "admin" or a.role in INSPECTOR_ROLES for a in user.roles)
-
-
 def inspector_unit_ids(user: User) -> set[int] | None:
     """Units below the user's inspector roles; ``None`` = every unit (admin)."""
-    return role_unit_ids(user, INSPECTOR_ROLES)
+    return role_unit_ids(user, roles_with(Capability.VIEW_INTEGRITY))
 
 
 def units_in_scope(ids: set[int] | None) -> list[Unit]:

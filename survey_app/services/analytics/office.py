@@ -26,12 +26,12 @@ import forms
 from scoring import Change, Cutoff, Estimate, compare, parse_period, period_label
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
+from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
 from survey_app.services.analytics.scores import Slice, score_database
 from survey_app.services.clock import today_local
 from survey_app.services.errors import OverviewError
 
-OFFICE_ROLES = frozenset({"office", "unit_head"})
 FACTORS = ("A", "B", "C", "D", "E")
 CUTOFFS = {"lich": Cutoff.CALENDAR, "bao_cao": Cutoff.REPORT}
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
@@ -43,13 +43,9 @@ FLAG_ORDER = {"below_significant": 0, "below": 1, "meets": 2, "insufficient_data
 # --- who may see what ---------------------------------------------------------------------
 
 
-def may_use_office(user: User) -> bool:
-    return any(a.role == "admin" or a.role in OFFICE_ROLES for a in user.roles)
-
-
 def office_unit_ids(user: User) -> set[int] | None:
     """Units of the office pages: below the user's office/unit-head roles; ``None`` = all."""
-    return role_unit_ids(user, OFFICE_ROLES)
+    return role_unit_ids(user, roles_with(Capability.VIEW_OFFICE))
 
 
 def units_in_scope(ids: set[int] | None) -> list[Unit]:

@@ -25,6 +25,7 @@ from forms import SectionKind
 from scoring import DEFAULT_MIN_N
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
+from survey_app.services.access.capabilities import Capability, can
 from survey_app.services.access.scope import response_filter
 from survey_app.services.analytics.scores import Slice, score_scope
 from survey_app.services.clock import VN_TZ, local_day
@@ -391,7 +392,7 @@ def trend(user: User, last_day: date, days: int = TREND_DAYS) -> list[tuple[date
 def scope_ids(user: User) -> tuple[set[int] | None, set[int]]:
     """The user's scope as (unit ids, counter ids): the same rule as
     :func:`~survey_app.services.access.scope.response_filter` (``None``: every unit)."""
-    if any(a.role == "admin" for a in user.roles):
+    if can(user, Capability.SEE_ALL_UNITS):
         return None, set()
     whole = [a.unit_id for a in user.roles if a.unit_id is not None and a.counter_id is None]
     counters = {a.counter_id for a in user.roles if a.counter_id is not None}

@@ -27,10 +27,6 @@ class CounterError(ValueError):
     """A change that cannot be made; the message is shown to the administrator."""
 
 
-def is_admin(user: Any) -> bool:
-    return bool(user.is_authenticated) and any(a.role == "admin" for a in user.roles)
-
-
 @dataclass(frozen=True)
 class Row:
     counter: Counter

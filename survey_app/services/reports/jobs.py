@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from survey_app.extensions import db
 from survey_app.models import ReportJob, Unit, User
 from survey_app.models.base import utcnow
+from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.access.scope import visible_unit_ids
 from survey_app.services.org import subtree_ids
 
@@ -164,11 +165,8 @@ def _engine() -> Any:
 
 # --- who may ask for what -------------------------------------------------------------------
 
-REPORT_ROLES = frozenset({"office", "inspector"})
-
-
-def may_report(user: User) -> bool:
-    return any(a.role == "admin" or a.role in REPORT_ROLES for a in user.roles)
+# The roles that report on the units at and below them (a role that sees every unit: on all).
+REPORT_ROLES = roles_with(Capability.MAKE_REPORTS) - roles_with(Capability.SEE_ALL_UNITS)
 
 
 def _roots(user: User, roles: frozenset[str]) -> list[int]:
@@ -182,7 +180,7 @@ def _roots(user: User, roles: frozenset[str]) -> list[int]:
 def report_unit_ids(user: User) -> set[int] | None:
     """Units a user may report on: below their office and inspector roles (``None``: every
     unit, an admin); never more than :func:`.scope.visible_unit_ids`."""
-    if any(a.role == "admin" for a in user.roles):
+    if can(user, Capability.SEE_ALL_UNITS):
         return None
     visible = visible_unit_ids(user)
     ids = set(subtree_ids(_roots(user, REPORT_ROLES)))
@@ -193,7 +191,7 @@ def integrity_for(user: User, unit_id: int | None) -> bool:
     """Integrity rates go into a report only for a unit inside the user's inspector scope."""
     if unit_id is None:
         return False
-    return unit_id in set(subtree_ids(_roots(user, frozenset({"inspector"}))))
+    return unit_id in set(subtree_ids(_roots(user, roles_with(Capability.INTEGRITY_IN_REPORTS))))
 
 
 def units(ids: set[int] | None) -> list[Unit]:

@@ -1,0 +1,101 @@
+"""Who may do what: THE table of capabilities by role.
+
+Every "may this user do X?" in the application asks this table: the access decorators
+(``auth.decorators.requires``), the services (``can``, ``roles_with``), the templates (``can``
+is a Jinja global) and the authorisation-matrix test. *Where* a user may do it (which units)
+is a separate question, answered by :mod:`survey_app.services.access.scope`: a role held at a
+unit covers that unit and every unit below it, and :attr:`Capability.SEE_ALL_UNITS` covers
+every unit. Signing in alone (any role, or none) opens the staff pages, the complaints list
+and the password change (``auth.decorators.staff_required``); no capability is needed there.
+
+=======================  =======================================================
+capability               roles
+=======================  =======================================================
+SEE_ALL_UNITS            admin
+VIEW_OFFICE              unit_head, office, admin
+VIEW_INTEGRITY           inspector, admin
+MAKE_REPORTS             office, inspector, admin
+INTEGRITY_IN_REPORTS     inspector
+IMPORT_DATA              office, admin
+ADMIN_ORG                admin
+ADMIN_ACCOUNTS           admin
+MARK_COMPLAINTS          staff, unit_head
+MANAGE_COMPLAINTS        unit_head
+SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
+=======================  =======================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class Capability(StrEnum):
+    """Something a role may do; :data:`TABLE` says which roles may."""
+
+    SEE_ALL_UNITS = "see_all_units"
+    """Scope: every unit, not only the subtrees of the user's roles (``access.scope``)."""
+    VIEW_OFFICE = "view_office"
+    """``/van-phong``: scores by unit, counter and item."""
+    VIEW_INTEGRITY = "view_integrity"
+    """``/thanh-tra``: integrity signals and conduct complaints."""
+    MAKE_REPORTS = "make_reports"
+    """``/bao-cao``: periodic report packs."""
+    INTEGRITY_IN_REPORTS = "integrity_in_reports"
+    """A report pack carries the integrity rates (for units below such a role only)."""
+    IMPORT_DATA = "import_data"
+    """``/nhap-du-lieu``: import response files (rows of the user's own units only)."""
+    ADMIN_ORG = "admin_org"
+    """``/quan-tri``: units, counters and QR tokens, procedures, the audit log."""
+    ADMIN_ACCOUNTS = "admin_accounts"
+    """``/quan-tri/tai-khoan``: accounts and their roles."""
+    MARK_COMPLAINTS = "mark_complaints"
+    """Mark a comment as a complaint (on a response the role covers); be assigned a service
+    (``phuc_vu``) complaint."""
+    MANAGE_COMPLAINTS = "manage_complaints"
+    """Assign, answer, close and reopen the complaints of the units the role covers; be
+    assigned a conduct (``thai_do``) complaint."""
+    SEE_CONDUCT_COMPLAINTS = "see_conduct_complaints"
+    """See conduct (``thai_do``) complaints of the units the role covers."""
+
+
+TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
+    {
+        Capability.SEE_ALL_UNITS: frozenset({"admin"}),
+        Capability.VIEW_OFFICE: frozenset({"unit_head", "office", "admin"}),
+        Capability.VIEW_INTEGRITY: frozenset({"inspector", "admin"}),
+        Capability.MAKE_REPORTS: frozenset({"office", "inspector", "admin"}),
+        Capability.INTEGRITY_IN_REPORTS: frozenset({"inspector"}),
+        Capability.IMPORT_DATA: frozenset({"office", "admin"}),
+        Capability.ADMIN_ORG: frozenset({"admin"}),
+        Capability.ADMIN_ACCOUNTS: frozenset({"admin"}),
+        Capability.MARK_COMPLAINTS: frozenset({"staff", "unit_head"}),
+        Capability.MANAGE_COMPLAINTS: frozenset({"unit_head"}),
+        Capability.SEE_CONDUCT_COMPLAINTS: frozenset({"unit_head", "office", "inspector", "admin"}),
+    }
+)
+
+
+def roles_with(capability: Capability) -> frozenset[str]:
+    """The roles that have ``capability``."""
+    return TABLE[capability]
+
+
+def capabilities_of(role: str) -> frozenset[Capability]:
+    """What one role may do."""
+    return frozenset(c for c, roles in TABLE.items() if role in roles)
+
+
+def can(user: Any, capability: Capability) -> bool:
+    """Whether the user holds a role (at any unit) that has ``capability``.
+
+    ``user`` is a :class:`~survey_app.models.User` or Flask-Login's anonymous user, who may
+    do nothing. Which units the capability applies to is :mod:`.scope`'s question.
+    """
+    if not user.is_authenticated:
+        return False
+    roles = TABLE[capability]
+    return any(a.role in roles for a in user.roles)
