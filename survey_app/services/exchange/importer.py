@@ -41,6 +41,7 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,13 +50,19 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from flask import current_app
+from openpyxl import load_workbook
 from sqlalchemy import BigInteger, Text, cast, extract, func, select, text
 
 import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, QuestionnaireVersion, Response, Unit
 from survey_app.services.clock import VN_TZ
+from survey_app.services.exchange.answerfile import read_answer_table
 from survey_app.services.exchange.csvfile import (
     META_COLUMNS,
     FileProblem,
@@ -64,6 +71,10 @@ from survey_app.services.exchange.csvfile import (
     _parse_row,
     columns,
 )
+from survey_app.services.exchange.template import DATA_SHEET
+from survey_app.services.storage import bulkload
+from survey_app.services.storage.bulkload import answers_json
+from survey_app.services.storage.daystats import answer_matrix
 
 __all__ = ["FileProblem", "ImportRefused", "ImportResult", "SUFFIXES", "import_file"]
 
@@ -140,8 +151,6 @@ class _Enc:
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> _Enc:
-        import numpy as np
-
         index: dict[str, int] = {}
         codes = np.fromiter(
             (index.setdefault(t, len(index)) for t in texts), dtype=np.int32, count=len(texts)
@@ -203,11 +212,6 @@ class _Misaligned(Exception):
 
 def _read_csv_fast(path: Path) -> _Rows:
     """Vectorised read of a CSV response file (raises ResponseFileError on any problem)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from survey_app.services.exchange.answerfile import read_answer_table
-
     table = read_answer_table(path, max_problems=1)
     with path.open("rb") as fh:
         first = fh.readline()
@@ -254,8 +258,6 @@ def _read_csv_fast(path: Path) -> _Rows:
 
 def _answer_matrix(matrix: Any, item_codes: Sequence[str]) -> Any:
     """The file's answers as a C-ordered int8 matrix over ``forms.all_item_codes()``."""
-    import numpy as np
-
     codes = forms.all_item_codes()
     if tuple(item_codes) == codes:
         return np.ascontiguousarray(matrix, dtype=np.int8)
@@ -266,18 +268,12 @@ def _answer_matrix(matrix: Any, item_codes: Sequence[str]) -> Any:
 
 
 def _dicts_matrix(answers: Sequence[dict[str, int]]) -> Any:
-    from survey_app.services.storage.daystats import answer_matrix
-
     return answer_matrix(answers)
 
 
 def _answer_texts(matrix: Any, wanted: Sequence[int]) -> list[str]:
     """``A1=5,C1=2`` (item codes sorted) of the rows ``wanted``, built by pyarrow: what the
     idempotency keys hash."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     codes = forms.all_item_codes()
     order = sorted(range(len(codes)), key=lambda j: codes[j])
     pieces = pa.array([f"{codes[j]}={v}" for j in order for v in range(10)], pa.string())
@@ -322,10 +318,6 @@ def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells as texts) of the workbook's data sheet (``Phiếu`` or the first)."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
     try:  # a workbook is a zip: refuse one that would unpack to far more than a sheet needs
         with zipfile.ZipFile(path) as packed:
             unpacked = sum(info.file_size for info in packed.infolist())
@@ -342,8 +334,6 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
             [FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]
         ) from None
     try:
-        from survey_app.services.exchange.template import DATA_SHEET
-
         sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [_xlsx_text(v) for v in values]
@@ -445,8 +435,6 @@ def _check(
 ) -> _Resolved:
     """Resolve codes to ids; append a problem for every bad cell.  Each distinct code is
     looked up once; Python runs per row only to spread the results and for bad rows."""
-    import numpy as np
-
     lines = rows.lines
 
     def bad(mask: Any, column: str, message: Callable[[int], str]) -> None:
@@ -674,8 +662,6 @@ def _stored_chunks(ids: Any) -> Iterator[Any]:
     ``ids``, a chunk at a time.  A dense run of ids is read as one id range (the rows of
     the range that are not in the file are dropped by the caller); scattered ids, in lists.
     Read on the DB-API cursor: SQLAlchemy's row processing would cost more than the read."""
-    import numpy as np
-
     head = _stored_sql()
     conn = db.session.connection()
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -712,8 +698,6 @@ def _recognise(rows: _Rows, res: _Resolved) -> tuple[Any, list[tuple[int, list[s
     codes, the answers as the JSON text :mod:`.bulkload` writes for the row — a stored text
     that is not exactly that (a response submitted online keeps its own key order and
     spacing) is parsed and compared as ``{code: value}``."""
-    import numpy as np
-
     n = rows.n
     found = np.zeros(n, dtype=bool)
     fid = np.fromiter((r or 0 for r in res.rid), dtype=np.int64, count=n)
@@ -760,8 +744,6 @@ class _TextLookup:
     """Stored texts → the file column's dictionary codes (-1: a text the file lacks)."""
 
     def __init__(self, enc: _Enc) -> None:
-        import numpy as np
-
         self.first: dict[str, int] = {}  # equal texts share the code of the first
         canon = [self.first.setdefault(v, k) for k, v in enumerate(enc.values)]
         self.codes = (
@@ -771,8 +753,6 @@ class _TextLookup:
         )
 
     def same(self, stored: Any, at: Any) -> Any:
-        import numpy as np
-
         theirs = np.fromiter(
             map(self.first.get, stored.tolist(), repeat(-1)), dtype=np.int64, count=len(stored)
         )
@@ -781,16 +761,12 @@ class _TextLookup:
 
 def _seconds(moments: list[datetime], at: Any) -> Any:
     """Whole UTC seconds of the file's (aware UTC) moments ``at``."""
-    import numpy as np
-
     return np.fromiter(
         ((moments[i] - _UNIX) // _SECOND for i in at.tolist()), dtype=np.int64, count=len(at)
     )
 
 
 def _seconds_of_column(column: Any) -> Any:
-    import numpy as np
-
     try:
         return column.astype(np.int64)
     except TypeError:  # a stored row without a moment
@@ -801,10 +777,6 @@ def _seconds_of_column(column: Any) -> Any:
 
 def _answers_differ(stored: Any, matrix: Any) -> Any:
     """Whether each stored answers JSON text means other answers than the matrix row."""
-    import numpy as np
-
-    from survey_app.services.storage.bulkload import answers_json
-
     mine = np.empty(len(stored), dtype=object)
     mine[:] = answers_json(matrix)
     differ = stored != mine
@@ -817,10 +789,6 @@ def _answers_differ(stored: Any, matrix: Any) -> Any:
 def _parsed_differ(texts: list[Any], matrix: Any) -> Any:
     """Whether each stored answers text, parsed, differs from the matrix row as
     ``{code: value}`` (values compared as whole numbers; an unreadable text differs)."""
-    import numpy as np
-
-    from survey_app.services.storage.daystats import answer_matrix
-
     parsed: list[Any] = []
     for raw in texts:
         try:
@@ -865,8 +833,6 @@ def import_file(
     audit entry). Raises :class:`ImportRefused` listing every bad row; then nothing is
     stored.  With ``dry_run`` nothing is stored either way.
     """
-    import numpy as np
-
     default_source = (source or "").strip() or DEFAULT_SOURCE
     if not SOURCE_RE.fullmatch(default_source):
         raise ImportRefused([FileProblem(0, "source", BAD_SOURCE.format(code=default_source))])
@@ -910,8 +876,6 @@ def import_file(
         db.session.rollback()
         return result
 
-    from survey_app.services.storage import bulkload
-
     sqlite = db.engine.dialect.name == "sqlite"
     if sqlite:  # the indexes a large load updates fit in a bigger page cache (≈ 10 % faster)
         cache = db.session.execute(text("PRAGMA cache_size")).scalar()
@@ -936,19 +900,15 @@ def import_file(
 
 def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[int]) -> Any:
     """The rows ``chosen`` as :class:`.bulkload.Columns` (no per-row dict is built)."""
-    import numpy as np
-
-    from survey_app.services.storage.bulkload import Columns, Text
-
     at = np.asarray(chosen, dtype=np.intp)
     uid, cid, pid, source = res.columns
 
-    def text(enc: _Enc) -> Text:
-        return Text(enc.codes[at], enc.values)
+    def text(enc: _Enc) -> bulkload.Text:
+        return bulkload.Text(enc.codes[at], enc.values)
 
     moments = [rows.moment[i].replace(tzinfo=None) for i in chosen]  # aware UTC → naive UTC
     ids = [res.rid[i] or 0 for i in chosen]
-    return Columns(
+    return bulkload.Columns(
         questionnaire=text(rows.questionnaire),
         unit_id=uid[at],
         counter_id=cid[at],

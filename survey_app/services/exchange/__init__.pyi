@@ -1,0 +1,5 @@
+from . import answerfile as answerfile
+from . import csvfile as csvfile
+from . import importer as importer
+from . import template as template
+from . import uploads as uploads
