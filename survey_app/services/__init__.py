@@ -7,9 +7,8 @@ import, which ``sipas --help`` and every command that only builds the app must n
 
 - The *heavy* modules import their libraries normally, at the top: every module of
   ``analytics``, ``reports`` (but ``jobs`` and ``cli``, which reach the engine through the
-  package) and ``demo``; ``exchange.answerfile``, ``exchange.importer``,
-  ``exchange.template``; ``storage.bulkload``, ``storage.daystats``, ``storage.schema``
-  (Alembic); ``org.qrcards``.
+  package), ``exchange`` (but ``csvfile`` and ``uploads``) and ``demo``;
+  ``storage.bulkload``, ``storage.daystats``, ``storage.schema`` (Alembic); ``org.qrcards``.
 - Their packages (``analytics``, ``reports``, ``exchange``, ``storage`` and this one, for
   ``demo``) are light: their ``__init__`` only attaches the submodules as lazily-loaded
   attributes with ``lazy_loader.attach_stub``; the list, with the types, is the
