@@ -1,26 +1,37 @@
-"""The ``sipas`` command-line tool (each command's docstring is its ``--help``)."""
+"""The ``sipas`` command-line tool (each command's docstring is its ``--help``).
+
+Why this module is long: one function per ``sipas`` command, about half of its lines the
+click options and their help texts; each command body is a few lines that call a service.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+import lazy_loader as lazy
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 
+from survey_app import services
 from survey_app.config import require_secrets, write_instance_secrets
 from survey_app.extensions import db
 from survey_app.imports.commands import import_command
 from survey_app.models import ROLES
-from survey_app.services import accounts, org
+from survey_app.services import accounts, analytics, org, storage
 from survey_app.services.exchange import csvfile as exchange
 from survey_app.services.reports.cli import report
-from survey_app.services.storage import schema
+
+if TYPE_CHECKING:
+    import scoring
+else:
+    scoring = lazy.load("scoring")  # numpy, scipy: loaded on first use, like the services
 
 
 def register_commands(app: Flask) -> None:
@@ -60,7 +71,7 @@ def _unit_ids(code: str | None) -> list[int] | None:
 def init() -> None:
     """Create or upgrade the database and write the instance secrets (safe to repeat)."""
     _ensure_secrets()
-    schema.upgrade_database()
+    storage.schema.upgrade_database()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -82,20 +93,18 @@ def demo(n: int, seed: int) -> None:
 
     If the demo organisation exists already, nothing is added.
     """
-    from survey_app.services import demo as demo_service  # numpy: loaded only for this command
-
     _ensure_secrets()
-    schema.upgrade_database()
-    if demo_service.exists():
+    storage.schema.upgrade_database()
+    if services.demo.exists():
         click.echo("The demo organisation exists already; nothing added.")
     else:
-        demo_service.create_organisation()
-        added = demo_service.generate_responses(n, seed)
+        services.demo.create_organisation()
+        added = services.demo.generate_responses(n, seed)
         click.echo(f"Created the demo province with {added} responses.")
     click.echo("Counter links (open one on a phone, or print the QR cards with `sipas qr`):")
-    for link in org.links(org.unit_subtree_ids(demo_service.DEMO_ROOT)):
+    for link in org.links(org.unit_subtree_ids(services.demo.DEMO_ROOT)):
         click.echo(f"  {link.unit_name} · {link.counter_name}: {link.url}")
-    created = demo_service.create_accounts()
+    created = services.demo.create_accounts()
     if created:
         click.echo("Demo accounts (sign in at /dang-nhap; the passwords are shown only now):")
         for account in created:
@@ -183,18 +192,13 @@ def links(unit_code: str | None, fmt: str) -> None:
 @with_appcontext
 def qr(unit_code: str | None, out_dir: Path) -> None:
     """Write a printable A6 card (PDF and SVG) with the QR code for each counter."""
-    from survey_app.services.org.qrcards import (  # segno, matplotlib: only for this command
-        Card,
-        write_cards,
-    )
-
     cards = [
-        Card(x.unit_code, x.unit_name, x.counter_code, x.counter_name, x.url)
+        org.qrcards.Card(x.unit_code, x.unit_name, x.counter_code, x.counter_name, x.url)
         for x in org.links(_unit_ids(unit_code))
     ]
     if not cards:
         raise click.UsageError("no active counter to print a card for")
-    paths = write_cards(cards, out_dir)
+    paths = org.qrcards.write_cards(cards, out_dir)
     click.echo(f"Wrote {len(paths)} files for {len(cards)} counters to {out_dir}")
 
 
@@ -281,7 +285,7 @@ def db_group() -> None:
 @with_appcontext
 def db_revision(message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
-    script = schema.new_revision(message)
+    script = storage.schema.new_revision(message)
     click.echo(f"Wrote {getattr(script, 'path', script)}: review it by hand before committing.")
 
 
@@ -289,11 +293,9 @@ def db_revision(message: str) -> None:
 @with_appcontext
 def db_check() -> None:
     """Fail when the models have changes that no migration holds."""
-    from alembic.util import CommandError
-
     try:
-        schema.check()
-    except CommandError as exc:
+        storage.schema.check()
+    except storage.schema.CommandError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("The migrations match the models.")
 
@@ -321,14 +323,12 @@ def db_check() -> None:
 def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
     """Pack closed days and compute closed half-months ahead of the pages (after an upgrade
     or a large import; safe to run again, e.g. nightly)."""
-    import time
-
-    from survey_app.services.analytics import scores
-
     began = time.perf_counter()
     try:
-        done = scores.warm(start.date() if start else None, end.date() if end else None, breakdowns)
-    except scores.ScoreError as exc:
+        done = analytics.scores.warm(
+            start.date() if start else None, end.date() if end else None, breakdowns
+        )
+    except analytics.scores.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     kinds = ", ".join(d or "unit × target group" for d in done.dimensions) or "none"
     click.echo(
@@ -421,10 +421,6 @@ def score(
 
     Reads the database, or with --input a response file (no database needed).
     """
-    from scoring import Cutoff, parse_period  # numpy, scipy: loaded only for this command
-    from survey_app.services.analytics import output as score_output
-    from survey_app.services.analytics import scores
-
     dims = tuple(d.strip() for part in by for d in part.split(",") if d.strip())
     first: date | None = start.date() if start else None
     last: date | None = end.date() if end else None
@@ -432,15 +428,15 @@ def score(
         if first or last:
             raise click.UsageError("use either --period or --from/--to, not both")
         try:
-            first, last = parse_period(period, cutoff)
+            first, last = scoring.parse_period(period, cutoff)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--period") from None
     try:
-        query = scores.Slice(
+        query = analytics.scores.Slice(
             start=first,
             end=last,
             by=dims,
-            cutoff=Cutoff(cutoff),
+            cutoff=scoring.Cutoff(cutoff),
             unit_code=unit_code,
             min_n=min_n,
             targets=targets,
@@ -449,11 +445,11 @@ def score(
         if input_file is not None:
             if unit_code:
                 raise click.UsageError("--unit needs the database; filter the file instead")
-            rows = scores.rows_from_file(input_file)
-            groups = scores.score_rows(rows, query)
+            rows = analytics.scores.rows_from_file(input_file)
+            groups = analytics.scores.score_rows(rows, query)
         else:
-            groups = scores.score_database(query)
-    except scores.ScoreError as exc:
+            groups = analytics.scores.score_database(query)
+    except analytics.scores.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     except exchange.ResponseFileError as exc:
         problems = exc.problems
@@ -466,9 +462,9 @@ def score(
         raise click.UsageError(f"cannot read {input_file}: {exc.strerror}") from None
     dims = query.dimensions
     if fmt == "json":
-        click.echo(score_output.as_json(groups))
+        click.echo(analytics.output.as_json(groups))
     elif fmt == "csv":
-        click.echo(score_output.as_csv(groups, dims), nl=False)
+        click.echo(analytics.output.as_csv(groups, dims), nl=False)
     else:
         names = None if input_file is not None else org.unit_names()
-        click.echo(score_output.as_table(groups, dims, names), nl=False)
+        click.echo(analytics.output.as_table(groups, dims, names), nl=False)

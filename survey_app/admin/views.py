@@ -16,7 +16,7 @@ from survey_app.models import Counter
 from survey_app.services import accounts, org
 from survey_app.services.access.capabilities import Capability
 from survey_app.services.clock import VN_TZ
-from survey_app.services.org import audit, counters, procedures, qrcards
+from survey_app.services.org import audit, counters, procedures
 from survey_app.services.org import units as orgadmin
 from survey_app.services.org.counters import CounterError
 
@@ -105,12 +105,12 @@ def rotate_token(counter_id: int) -> WerkzeugResponse:
     return _back(counter, _("Đã đổi mã QR của quầy %(name)s; hãy in lại thẻ.", name=counter.name))
 
 
-def _card(counter_id: int) -> qrcards.Card:
+def _card(counter_id: int) -> org.qrcards.Card:
     counter = _counter(counter_id)
     live = org.live_token(counter)
     if live is None:
         abort(404)
-    return qrcards.Card(
+    return org.qrcards.Card(
         counter.unit.code, counter.unit.name, counter.code, counter.name, org.public_url(live.token)
     )
 
@@ -118,14 +118,14 @@ def _card(counter_id: int) -> qrcards.Card:
 @bp.get("/quay/<int:counter_id>/the.pdf")
 @requires(Capability.ADMIN_ORG)
 def card_pdf(counter_id: int) -> WerkzeugResponse:
-    body = qrcards.render_pdf(_card(counter_id))
+    body = org.qrcards.render_pdf(_card(counter_id))
     return WerkzeugResponse(body, mimetype="application/pdf")
 
 
 @bp.get("/quay/<int:counter_id>/the.svg")
 @requires(Capability.ADMIN_ORG)
 def card_svg(counter_id: int) -> WerkzeugResponse:
-    body = qrcards.render_svg(_card(counter_id))
+    body = org.qrcards.render_svg(_card(counter_id))
     return WerkzeugResponse(body, mimetype="image/svg+xml")
 
 

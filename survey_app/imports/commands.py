@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from survey_app.services.exchange import importer
+from survey_app.services import exchange
 
 
 @click.command("import")
@@ -28,14 +28,14 @@ def import_command(file: Path, dry_run: bool, source: str | None) -> None:
     its line, column and reason, and the exit code is 2. Rows already stored (same
     response_id and content, or the same paper row imported before) are skipped.
     """
-    if file.suffix.lower() not in importer.SUFFIXES:
+    if file.suffix.lower() not in exchange.importer.SUFFIXES:
         raise click.BadParameter("the file must end in .csv or .xlsx", param_hint="FILE")
     try:
-        result = importer.import_file(file, source=source, dry_run=dry_run)
-    except importer.ImportRefused as refused:
+        result = exchange.importer.import_file(file, source=source, dry_run=dry_run)
+    except exchange.importer.ImportRefused as refused:
         problems = refused.problems
         click.echo(f"tệp {file} có {len(problems)} lỗi, không nhập phản hồi nào:", err=True)
-        click.echo(importer.problems_text(problems), err=True)
+        click.echo(exchange.importer.problems_text(problems), err=True)
         raise click.exceptions.Exit(2) from None
     except OSError as exc:
         raise click.UsageError(f"cannot read {file}: {exc.strerror}") from None

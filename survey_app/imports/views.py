@@ -18,9 +18,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.auth import requires
 from survey_app.extensions import csrf
-from survey_app.services import org
+from survey_app.services import exchange, org
 from survey_app.services.access.capabilities import Capability, can, roles_with
-from survey_app.services.exchange import importer, uploads
+from survey_app.services.exchange import uploads
 from survey_app.services.org import audit
 
 bp = Blueprint("imports", __name__, url_prefix="/nhap-du-lieu")
@@ -80,7 +80,7 @@ def upload() -> tuple[str, int]:
             400, error=_("Vui lòng chọn tệp CSV hoặc Excel (.xlsx) để tải lên."), source=source
         )
     suffix = Path(sent.filename).suffix.lower()
-    if suffix not in importer.SUFFIXES:
+    if suffix not in exchange.importer.SUFFIXES:
         return _page(
             400,
             error=_(
@@ -103,10 +103,10 @@ def upload() -> tuple[str, int]:
         return _page(400, error=_("Tệp “%(name)s” rỗng.", name=sent.filename), source=source)
     saved = uploads.save(data, suffix, sent.filename, current_user.id, source)
     try:
-        result = importer.import_file(
+        result = exchange.importer.import_file(
             saved.path, source=source, scope=import_scope(current_user), dry_run=True
         )
-    except importer.ImportRefused as refused:
+    except exchange.importer.ImportRefused as refused:
         uploads.remove(saved)
         return _page(400, problems=refused.problems, name=saved.name, source=source)
     if not result.added:
@@ -121,7 +121,7 @@ def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
     if saved is None:
         abort(404)
 
-    def note(result: importer.ImportResult) -> None:
+    def note(result: exchange.importer.ImportResult) -> None:
         audit.record(
             current_user,
             "responses.import",
@@ -137,10 +137,10 @@ def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
         )
 
     try:
-        result = importer.import_file(
+        result = exchange.importer.import_file(
             saved.path, source=saved.source, scope=import_scope(current_user), before_commit=note
         )
-    except importer.ImportRefused as refused:
+    except exchange.importer.ImportRefused as refused:
         uploads.remove(saved)
         return _page(400, problems=refused.problems, name=saved.name, source=saved.source)
     uploads.remove(saved)
@@ -159,11 +159,7 @@ def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
 @bp.get("/mau.xlsx")
 @requires(Capability.IMPORT_DATA)
 def template() -> WerkzeugResponse:
-    from survey_app.services.exchange import (
-        template as template_xlsx,  # openpyxl: only when a template is asked for
-    )
-
-    body = template_xlsx.build(import_scope(current_user))
+    body = exchange.template.build(import_scope(current_user))
     return WerkzeugResponse(
         body,
         headers={"Content-Disposition": 'attachment; filename="mau-nhap-phieu-sipas.xlsx"'},

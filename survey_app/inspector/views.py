@@ -14,22 +14,14 @@ from flask_login import current_user
 
 from survey_app.auth import requires
 from survey_app.office.views import bad_parameter as office_bad_parameter
+from survey_app.services import analytics
 from survey_app.services.access.capabilities import Capability
 from survey_app.services.errors import OverviewError
 
 
-def _integrity() -> Any:
-    """Imported on first use: it loads numpy and scipy (see ``office.views._overview``)."""
-    from survey_app.services.analytics import integrity
-
-    return integrity
-
-
 def _filters() -> Any:
     """The period and its cut-off (the office pickers; its other filters do not apply)."""
-    from survey_app.services.analytics.office import parse_filters
-
-    return parse_filters({key: request.args.get(key, "") for key in ("ky", "moc")})
+    return analytics.office.parse_filters({key: request.args.get(key, "") for key in ("ky", "moc")})
 
 
 bp = Blueprint("inspector", __name__, url_prefix="/thanh-tra")
@@ -43,30 +35,30 @@ bp.register_error_handler(OverviewError, office_bad_parameter)
 @requires(Capability.VIEW_INTEGRITY)
 def index() -> str:
     filters = _filters()
-    lines = _integrity().unit_lines(current_user, filters)
-    found = _integrity().conduct_complaints(current_user, filters)
+    lines = analytics.integrity.unit_lines(current_user, filters)
+    found = analytics.integrity.conduct_complaints(current_user, filters)
     return render_template(
         "inspector/index.html",
         filters=filters,
         params=filters.params(),
         lines=lines,
         complaints=found,
-        limit=_integrity().COMPLAINT_LIMIT,
+        limit=analytics.integrity.COMPLAINT_LIMIT,
     )
 
 
 @bp.get("/don-vi/<code>")
 @requires(Capability.VIEW_INTEGRITY)
 def unit(code: str) -> str:
-    found = _integrity().unit_in_scope(current_user, code)
+    found = analytics.integrity.unit_in_scope(current_user, code)
     filters = _filters()
     return render_template(
         "inspector/unit.html",
         filters=filters,
         params=filters.params(),
         unit=found,
-        line=_integrity().unit_line(found, filters),
-        lines=_integrity().counter_lines(found, filters),
-        complaints=_integrity().conduct_complaints(current_user, filters, found),
-        limit=_integrity().COMPLAINT_LIMIT,
+        line=analytics.integrity.unit_line(found, filters),
+        lines=analytics.integrity.counter_lines(found, filters),
+        complaints=analytics.integrity.conduct_complaints(current_user, filters, found),
+        limit=analytics.integrity.COMPLAINT_LIMIT,
     )

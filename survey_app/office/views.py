@@ -15,17 +15,9 @@ from flask_login import current_user
 
 from survey_app.auth import requires
 from survey_app.public.formbuilder import CHANNEL_LABELS
+from survey_app.services import analytics
 from survey_app.services.access.capabilities import Capability
 from survey_app.services.errors import OverviewError
-
-
-def _overview() -> Any:
-    """The overview service, imported on first use: it loads numpy and scipy, which the
-    `sipas` commands that build this app without serving it should not pay for."""
-    from survey_app.services.analytics import office as overview
-
-    return overview
-
 
 bp = Blueprint("office", __name__, url_prefix="/van-phong")
 
@@ -47,11 +39,11 @@ def _locale() -> str:
 
 def _page(template: str, **context: Any) -> str:
     filters = context["filters"]
-    ids = _overview().office_unit_ids(current_user)
+    ids = analytics.office.office_unit_ids(current_user)
     return render_template(
         template,
-        procedures=_overview().procedures_in_scope(ids),
-        factors=_overview().FACTORS,
+        procedures=analytics.office.procedures_in_scope(ids),
+        factors=analytics.office.FACTORS,
         channel_labels=CHANNEL_LABELS,
         params=filters.params(),
         **context,
@@ -61,9 +53,11 @@ def _page(template: str, **context: Any) -> str:
 @bp.get("")
 @requires(Capability.VIEW_OFFICE)
 def index() -> str:
-    filters = _overview().parse_filters(request.args)
-    key, descending = _overview().parse_sort(request.args)
-    rows = _overview().sort_rows(_overview().unit_rows(current_user, filters), key, descending)
+    filters = analytics.office.parse_filters(request.args)
+    key, descending = analytics.office.parse_sort(request.args)
+    rows = analytics.office.sort_rows(
+        analytics.office.unit_rows(current_user, filters), key, descending
+    )
     return _page(
         "office/overview.html", filters=filters, rows=rows, sort_key=key, descending=descending
     )
@@ -72,18 +66,20 @@ def index() -> str:
 @bp.get("/don-vi/<code>")
 @requires(Capability.VIEW_OFFICE)
 def unit(code: str) -> str:
-    found = _overview().unit_in_scope(current_user, code)
-    filters = _overview().parse_filters(request.args)
-    key, descending = _overview().parse_sort(request.args)
-    rows = _overview().sort_rows(_overview().counter_rows(found, filters), key, descending)
-    score = _overview().unit_score(found, filters)
+    found = analytics.office.unit_in_scope(current_user, code)
+    filters = analytics.office.parse_filters(request.args)
+    key, descending = analytics.office.parse_sort(request.args)
+    rows = analytics.office.sort_rows(
+        analytics.office.counter_rows(found, filters), key, descending
+    )
+    score = analytics.office.unit_score(found, filters)
     return _page(
         "office/unit.html",
         filters=filters,
         unit=found,
         rows=rows,
         score=score,
-        items=_overview().item_lines(score, found, _locale()),
+        items=analytics.office.item_lines(score, found, _locale()),
         sort_key=key,
         descending=descending,
     )
@@ -92,15 +88,15 @@ def unit(code: str) -> str:
 @bp.get("/don-vi/<code>/quay/<counter>")
 @requires(Capability.VIEW_OFFICE)
 def counter(code: str, counter: str) -> str:
-    found = _overview().unit_in_scope(current_user, code)
-    desk = _overview().counter_of(found, counter)
-    filters = _overview().parse_filters(request.args)
-    score = _overview().counter_score(found, desk, filters)
+    found = analytics.office.unit_in_scope(current_user, code)
+    desk = analytics.office.counter_of(found, counter)
+    filters = analytics.office.parse_filters(request.args)
+    score = analytics.office.counter_score(found, desk, filters)
     return _page(
         "office/counter.html",
         filters=filters,
         unit=found,
         counter=desk,
         score=score,
-        items=_overview().item_lines(score, found, _locale()),
+        items=analytics.office.item_lines(score, found, _locale()),
     )

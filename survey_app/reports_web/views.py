@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey_app.auth import requires
 from survey_app.models import ReportJob, Unit
 from survey_app.reports_web.period import FormError, ReportForm
+from survey_app.services import reports
 from survey_app.services.access.capabilities import Capability
 from survey_app.services.clock import VN_TZ
 from survey_app.services.org import subtree_ids
@@ -53,20 +54,16 @@ def vn_time(moment: datetime | None) -> str:
 @bp.app_template_filter("period_name")
 def period_name(job: ReportJob) -> str:
     """``Quý III/2026``, ``6 tháng đầu năm 2026``, ``Năm 2026``, ``1/1/2026–31/3/2026``."""
-    from survey_app.services.reports.spec import short_label
-
     try:
-        return short_label(job.period)
+        return reports.spec.short_label(job.period)
     except ValueError:
         return job.period
 
 
 def _period_label(job: ReportJob) -> str:
     """The period with its dates, as the report names it (cut-off included)."""
-    from survey_app.services.reports import ReportSpec
-
     try:
-        return ReportSpec(job.period, job.cutoff).label()
+        return reports.ReportSpec(job.period, job.cutoff).label()
     except ValueError:
         return job.period
 
@@ -146,10 +143,8 @@ def _job_request(
     form: ReportForm, unit: Unit | None, ids: set[int] | None
 ) -> report_jobs.JobRequest:
     """Check the period with the engine's own rules (a Vietnamese ``ValueError``)."""
-    from survey_app.services.reports import ReportSpec
-
     integrity = report_jobs.integrity_for(current_user, unit.id if unit else None)
-    spec = ReportSpec(
+    spec = reports.ReportSpec(
         period=form.period(),
         cutoff=form.cutoff,
         unit_code=unit.code if unit else None,

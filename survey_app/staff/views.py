@@ -14,23 +14,8 @@ from flask_login import current_user
 
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
+from survey_app.services import analytics
 from survey_app.services.clock import local_day
-
-
-def _dashboard() -> Any:
-    """Imported on first use: it loads numpy and scipy (see ``_charts``)."""
-    from survey_app.services.analytics import staff as dashboard
-
-    return dashboard
-
-
-def _charts() -> Any:
-    """Imported on first use: matplotlib, numpy and scipy are for serving pages, not for the
-    `sipas` commands that build this app without serving it."""
-    from survey_app.services.analytics import charts
-
-    return charts
-
 
 bp = Blueprint("staff", __name__)
 
@@ -72,14 +57,14 @@ def pct(value: float | None) -> str:
 @staff_required
 def home() -> str:
     day = _day()
-    today = _dashboard().today(current_user, day)
+    today = analytics.staff.today(current_user, day)
     is_today = day == local_day(utcnow())
     return render_template(
         "staff/home.html",
         today=today,
         is_today=is_today,
         pct=pct,
-        min_n=_dashboard().MIN_N,
+        min_n=analytics.staff.MIN_N,
         refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
     )
 
@@ -96,7 +81,7 @@ def news() -> Response:
     after = request.args.get("sau", "0").strip()
     if not re.fullmatch(r"[0-9]{1,18}", after):
         raise BadDay(after)  # not a response id: the same friendly 400
-    found = _dashboard().news(current_user, _day(), int(after))
+    found = analytics.staff.news(current_user, _day(), int(after))
     return jsonify(
         total=found.total,
         last_id=found.last_id,
@@ -109,8 +94,8 @@ def news() -> Response:
 @staff_required
 def trend_chart() -> Response:
     last = _day()
-    first = last - timedelta(days=_dashboard().TREND_DAYS - 1)
-    labels = _charts().TrendLabels(
+    first = last - timedelta(days=analytics.staff.TREND_DAYS - 1)
+    labels = analytics.charts.TrendLabels(
         title=_(
             "Chỉ số SIPAS theo ngày, %(first)s – %(last)s",
             first=first.strftime("%d/%m"),
@@ -123,5 +108,5 @@ def trend_chart() -> Response:
         few=_("Chưa đủ dữ liệu (n < 30)"),
         empty=_("Chưa có phản hồi trong 30 ngày"),
     )
-    svg = _charts().trend_svg(_dashboard().trend(current_user, last), first, last, labels)
+    svg = analytics.charts.trend_svg(analytics.staff.trend(current_user, last), first, last, labels)
     return Response(svg, mimetype="image/svg+xml")

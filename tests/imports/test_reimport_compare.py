@@ -20,7 +20,7 @@ from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.services import org
 from survey_app.services.exchange import csvfile as exchange
-from survey_app.services.exchange import importer
+from survey_app.services.exchange import importer, importread
 from survey_app.services.ingest import responses
 from survey_app.services.storage import bulkload
 
@@ -212,7 +212,7 @@ def test_rows_stored_online_are_recognised_in_their_export(app: Flask, tmp_path:
         ).scalars()
     )
     written = bulkload.answers_json(
-        importer._dicts_matrix([{c: int(v) for c, v in a.items()} for a in sent])
+        importread._dicts_matrix([{c: int(v) for c, v in a.items()} for a in sent])
     )
     assert as_stored[0] != written[0] and as_stored[1] != written[1]  # another way
     out = tmp_path / "online.csv"

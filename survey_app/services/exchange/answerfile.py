@@ -1,5 +1,11 @@
 """The METHOD §7 response file read as columns, for large files (``sipas score --input``).
 
+Why this module is long: one reader whose parts share a private byte layout (:class:`_Layout`:
+record starts and ends, quoted line breaks) — the byte scan that numbers physical lines, the
+pyarrow read that is retried when the scan contradicts it, the vectorised checks of codes,
+answers and moments, and the per-problem fallback that names each bad cell.  It could be cut
+by job (line numbering; moments to local days; cell checks), which is left for later.
+
 :func:`read_answer_table` applies the rules of :func:`.exchange.read_response_file` (which
 stays for small files and imports) to a whole file at once: pyarrow's multi-threaded CSV reader
 turns the file into columns, and every check is a numpy mask over all rows.  Python code runs

@@ -1,4 +1,8 @@
-"""The organisation: counters by token, token issue/revoke/rotate, links for QR cards."""
+"""The organisation: counters by token, token issue/revoke/rotate, links for QR cards.
+
+Light (every submission reads it). The printable cards, :mod:`.qrcards`, load segno and
+matplotlib: a lazily-loaded attribute, ``org.qrcards`` (see :mod:`survey_app.services`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,20 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+import lazy_loader as lazy
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from survey_app.extensions import db
 from survey_app.models import Counter, CounterToken, Procedure, Unit, unit_procedures
+
+if TYPE_CHECKING:
+    from survey_app.services.org import qrcards as qrcards
+else:
+    __getattr__ = lazy.attach(__name__, submodules=["qrcards"])[0]
 
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: not guessable, short in a QR code
 

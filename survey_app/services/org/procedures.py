@@ -1,6 +1,10 @@
 """Procedures (thủ tục hành chính) for administrators: list, add, edit, link to units, and
 import a list from CSV.
 
+Why this module is long: two jobs on one model that share the checks of a procedure's fields
+(:func:`_check_values`) and the audit trail — the CSV import (parse, check every row, apply
+all or nothing: about half the module) and the admin pages' list, add, edit and unit links.
+
 The CSV import is all-or-nothing: :func:`parse_csv` checks every row and raises
 :class:`ImportFailed` with every bad row (line, column, reason in Vietnamese); only a clean
 file reaches :func:`import_rows`, which adds new codes, updates known ones and links units in

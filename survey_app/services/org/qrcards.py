@@ -16,6 +16,12 @@ from itertools import groupby
 from pathlib import Path
 
 import segno
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyBboxPatch, PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib.textpath import TextToPath
 
 PAGE_W, PAGE_H, MARGIN = 105.0, 148.0, 8.0  # A6 portrait, mm
 TEXT_W = PAGE_W - 2 * MARGIN
@@ -60,9 +66,6 @@ def _clean(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _width(text: str, size: float, bold: bool) -> float:
     """Rendered width in mm of ``text`` in DejaVu Sans at em size ``size`` mm."""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextToPath
-
     prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=10)
     width, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
     return width * size / 10
@@ -187,11 +190,6 @@ def render_svg(card: Card) -> str:
 
 def render_pdf(card: Card) -> bytes:
     """Return the card as a one-page A6 PDF (vector QR, DejaVu Sans embedded as TrueType)."""
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-    from matplotlib.patches import FancyBboxPatch, PathPatch
-    from matplotlib.path import Path as MplPath
-
     lay = _layout(card)
     # TrueType (type 42) embedding so Vietnamese prints and extracts correctly
     with rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.usetex": False}):

@@ -1,5 +1,6 @@
 """``sipas report``: a report pack for a period (the command is registered in
-``survey_app/commands.py``). Heavy libraries load only when the command runs."""
+``survey_app/commands.py``). The report engine (numpy, matplotlib…) loads only when the
+command runs, through the package's lazily-loaded attributes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+
+from survey_app.services import reports
 
 SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
 
@@ -43,22 +46,22 @@ SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
 @with_appcontext
 def report(period: str, cutoff: str, unit_code: str | None, integrity: bool, out: Path) -> None:
     """Write the periodic SIPAS report (tables, charts, methods note) for a period."""
-    from survey_app.services.reports import ReportError, ReportSpec, build, write
-
     fmt = SUFFIXES.get(out.suffix.lower())
     if fmt is None:
         raise click.BadParameter("tệp phải có đuôi .xlsx, .pdf hoặc .zip", param_hint="--out")
-    spec = ReportSpec(period=period, cutoff=cutoff, unit_code=unit_code, integrity=integrity)
+    spec = reports.ReportSpec(
+        period=period, cutoff=cutoff, unit_code=unit_code, integrity=integrity
+    )
     try:
         spec.validate()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
     try:
-        content = build(spec)
-    except ReportError as exc:
+        content = reports.build(spec)
+    except reports.ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--unit") from None
     try:
-        write(content, out, fmt)
+        reports.write(content, out, fmt)
     except OSError as exc:
         raise click.UsageError(f"không ghi được {out}: {exc.strerror}") from None
     s = content.summary

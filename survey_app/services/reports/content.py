@@ -2,6 +2,11 @@
 :func:`survey_app.services.analytics.scores.score_database` (stored half-months where they
 apply) and changes from :func:`scoring.compare` (via :mod:`..overview`); this module only selects,
 orders and labels them, and reads what scores do not hold (comments, sources).
+
+Why this module is long: it is the report's table of contents — one short builder per table
+and chart (ranking, groups, levels, procedures, comments, sources, trend, profile, methods),
+all selecting from the same score results, and :func:`build_report`, which orders them and
+reports progress.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from survey_app.services.analytics.scores import (
     score_database_each,
 )
 from survey_app.services.org import subtree_ids
-from survey_app.services.reports import N_, ReportError
+from survey_app.services.reports.errors import N_, ReportError
 from survey_app.services.reports.model import (
     Column,
     CommentGroup,

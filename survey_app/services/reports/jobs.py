@@ -1,5 +1,10 @@
 """Report jobs: build a report pack in the background and share its progress through the DB.
 
+Why this module is long: a job's whole life — who may ask, start, the worker thread and its
+throttled progress, the files it leaves, how a dead job is recognised across processes,
+pruning — works on one shared state (the ``ReportJob`` row, this process's slots, tokens and
+live set); split by step, each part would reach into the others' private state.
+
 ``start`` records a :class:`~survey_app.models.ReportJob` and returns at once; a thread of the
 same process, with its own application context and database session, builds the report
 (:mod:`survey_app.services.reports`), writes the XLSX, PDF and ZIP files, the charts and the
@@ -29,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from survey_app.extensions import db
 from survey_app.models import ReportJob, Unit, User
 from survey_app.models.base import utcnow
+from survey_app.services import reports
 from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.access.scope import visible_unit_ids
 from survey_app.services.org import subtree_ids
@@ -157,9 +163,7 @@ class JobRequest:
 
 
 def _engine() -> Any:
-    """The report engine, imported on first use (numpy, matplotlib…); tests replace it."""
-    from survey_app.services import reports
-
+    """The report engine (its numpy, matplotlib… load on first use); tests replace it."""
     return reports
 
 
@@ -555,8 +559,6 @@ def _write_html(app: Flask, reports: Any, report: Any, folder: Path, request: Jo
         if key.isidentifier():
             (folder / CHARTS_DIR / f"{key}.svg").write_text(svg, encoding="utf-8")
     with app.test_request_context("/", base_url=request.base_url), force_locale(request.locale):
-        from flask import url_for
-
         urls = {
             key: url_for("reports_web.chart", job_id=int(folder.name), key=key)
             for key in charts

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from survey_app.services.reports.formatting import DASH, number
 from survey_app.services.reports.spec import ReportSpec
 
 Cell = str | int | float | tuple[float | None, float | None] | None
@@ -34,9 +35,29 @@ class Column:
 
     def text(self, value: Cell) -> str:
         """A cell of this column as printed (decimal comma, two decimals)."""
-        from survey_app.services.reports.formatting import cell_text
-
         return cell_text(self, value)
+
+
+def cell_text(column: Column, value: Cell) -> str:
+    """A cell as text for the PDF and HTML."""
+    if value is None:
+        return "" if column.kind == "text" else DASH
+    if column.kind == "int":
+        return number(float(value), 0)  # type: ignore[arg-type]
+    if column.kind == "pct":
+        return number(value, 2)  # type: ignore[arg-type]
+    if column.kind == "pp":
+        return number(value, 2, signed=True)  # type: ignore[arg-type]
+    if column.kind == "ci":
+        low, high = value  # type: ignore[misc]
+        if low is None or high is None:
+            return DASH
+        return f"{number(low)}–{number(high)}"
+    return str(value)
+
+
+def is_numeric(column: Column) -> bool:
+    return column.kind != "text"
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,16 @@ class Table:
 
     def column(self, key: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+
+def csv_header(table: Table) -> list[str]:
+    header = []
+    for column in table.columns:
+        if column.kind == "ci":
+            header += [f"{column.title} – cận dưới", f"{column.title} – cận trên"]
+        else:
+            header.append(column.title)
+    return header
 
 
 @dataclass(frozen=True)
@@ -73,8 +104,6 @@ class Summary:
 
     def show(self, name: str, decimals: int = 2) -> str:
         """A figure as printed ("90,12"; "–" when there is none)."""
-        from survey_app.services.reports.formatting import number
-
         return number(getattr(self, name), decimals)
 
 

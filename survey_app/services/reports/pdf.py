@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -33,8 +34,8 @@ from reportlab.platypus import (
 
 from survey_app.services.reports import model
 from survey_app.services.reports.charts import render
-from survey_app.services.reports.formatting import cell_text, is_numeric, number
-from survey_app.services.reports.model import SUBTITLE, Report
+from survey_app.services.reports.formatting import number
+from survey_app.services.reports.model import SUBTITLE, Report, cell_text, is_numeric
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 MARGIN = 15 * mm
@@ -50,8 +51,6 @@ PDF_HIDE = {
 
 def _font_file(name: str) -> Path:
     """DejaVu from Debian's fonts-dejavu-core, else the copy matplotlib ships."""
-    import matplotlib
-
     for folder in (*FONT_DIRS, Path(matplotlib.get_data_path()) / "fonts" / "ttf"):
         if (folder / name).is_file():
             return folder / name

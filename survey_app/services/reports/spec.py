@@ -1,7 +1,5 @@
 """What a report covers: :class:`ReportSpec` (period, cut-off, unit, integrity) and the
 Vietnamese labels of its period ("Quý I/2026 (từ 15/12/2025 đến 14/3/2026)").
-
-Pure Python at import time; :mod:`scoring` (numpy) is loaded only when a period is parsed.
 """
 
 from __future__ import annotations
@@ -9,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from scoring.periods import parse_period
 
 CUTOFFS = ("calendar", "report")
 _CUSTOM = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
@@ -105,8 +105,6 @@ def period_dates(period: str, cutoff: str = "calendar") -> tuple[date, date]:
         raise ValueError(_bad_period(period))
     if cutoff not in CUTOFFS:
         raise ValueError("Mốc kỳ báo cáo phải là “calendar” hoặc “report”.")
-    from scoring.periods import parse_period  # numpy: only when a report is made
-
     try:
         return parse_period(text, cutoff)
     except ValueError:

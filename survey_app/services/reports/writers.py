@@ -14,7 +14,9 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from survey_app.services.reports.model import Report, Table
+from survey_app.services.reports.model import Report, Table, csv_header
+from survey_app.services.reports.pdf import write_pdf
+from survey_app.services.reports.xlsx import write_xlsx
 
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,25 +43,11 @@ def write_format(
 
 
 def _xlsx(report: Report, out: Path) -> None:
-    from survey_app.services.reports.xlsx import write_xlsx
-
     write_xlsx(report, out)
 
 
 def _pdf(report: Report, out: Path) -> None:
-    from survey_app.services.reports.pdf import write_pdf
-
     write_pdf(report, out)
-
-
-def csv_header(table: Table) -> list[str]:
-    header = []
-    for column in table.columns:
-        if column.kind == "ci":
-            header += [f"{column.title} – cận dưới", f"{column.title} – cận trên"]
-        else:
-            header.append(column.title)
-    return header
 
 
 def csv_text(table: Table) -> str:

@@ -16,8 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from survey_app.services.reports.charts import PNG_DPI, TITLES, render
 from survey_app.services.reports.formatting import number
-from survey_app.services.reports.model import SUBTITLE, Report, Table
-from survey_app.services.reports.writers import csv_header
+from survey_app.services.reports.model import SUBTITLE, Report, Table, csv_header
 
 FORMATS = {"int": "#,##0", "pct": "0.00", "pp": "+0.00;-0.00;0.00", "ci": "0.00"}
 HEADER_ROW = 3  # row 1: title, row 2: period, row 3: column titles

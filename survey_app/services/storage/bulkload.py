@@ -24,16 +24,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
 from sqlalchemy import Connection, text
 
+import forms
 from survey_app.extensions import db
-from survey_app.services.storage import buckets
-
-if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
+from survey_app.services.storage import buckets, daystats
 
 COLUMNS = (
     "questionnaire_id",
@@ -72,15 +73,11 @@ class Text:
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Text:
-        import numpy as np
-
         index: dict[str, int] = {}
         codes = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int32)
         return cls(codes, list(index))
 
     def texts(self, none_for_empty: bool = False) -> list[str | None]:
-        import numpy as np
-
         values = np.array([(v or None) if none_for_empty else v for v in self.values], dtype=object)
         out: list[str | None] = (
             values[self.codes].tolist() if len(values) else [None] * len(self.codes)
@@ -121,8 +118,6 @@ class Columns:
         return len(self.unit_id)
 
     def day_ordinals(self) -> NDArray[np.int64]:
-        import numpy as np
-
         days = np.asarray(self.local_day)
         if np.issubdtype(days.dtype, np.datetime64):
             return days.astype("datetime64[D]").astype(np.int64) + _EPOCH
@@ -136,10 +131,6 @@ def insert_columns(cols: Columns) -> int:
     """Insert the responses ``cols`` with their day blocks, in the caller's
     transaction (never committed here).  Returns how many rows were inserted.  Raises
     ``ValueError`` for an answer matrix of the wrong shape or values outside 0–9."""
-    import numpy as np
-
-    import forms
-
     n = cols.n
     if n == 0:
         return 0
@@ -153,8 +144,6 @@ def insert_columns(cols: Columns) -> int:
         raise ValueError("submitted_at must be a datetime64 array in UTC")
     db.session.flush()  # anything the caller added through the ORM goes first
     conn = db.session.connection()
-    from survey_app.services.storage import daystats  # numpy: loaded only when responses are loaded
-
     days = cols.day_ordinals()
     block = daystats.Block(
         days,
@@ -210,10 +199,6 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
     """
     if not rows:
         return 0
-    import numpy as np
-
-    from survey_app.services.storage import daystats
-
     moments = []
     for r in rows:
         submitted = r["submitted_at"]
@@ -259,12 +244,6 @@ def _json(answers: Mapping[str, int]) -> str:
 def answers_json(answers: NDArray[np.int8]) -> list[str]:
     """Compact JSON object of each row of the answer matrix (non-empty cells, in
     ``forms.all_item_codes()`` order), built by pyarrow: ``{"A1":5,"C1":2}``."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    import forms
-
     codes = forms.all_item_codes()
     pieces = pa.array([f'"{code}":{v}' for code in codes for v in range(10)], pa.string())
     out: list[str] = []
@@ -282,8 +261,6 @@ def answers_json(answers: NDArray[np.int8]) -> list[str]:
 
 def _moments(submitted_at: NDArray[np.datetime64]) -> list[str]:
     """UTC moments as SQLAlchemy stores them on SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff``."""
-    import numpy as np
-
     text_ = np.datetime_as_string(np.asarray(submitted_at).astype("datetime64[us]"), unit="us")
     chars = text_.view(np.uint32).reshape(len(text_), -1).copy()
     chars[:, 10] = ord(" ")
@@ -292,8 +269,6 @@ def _moments(submitted_at: NDArray[np.datetime64]) -> list[str]:
 
 def _values(cols: Columns, days: NDArray[np.int64], answers: NDArray[np.int8]) -> list[list[Any]]:
     """The :data:`COLUMNS` values of every row, as Python lists (one per column)."""
-    import numpy as np
-
     n = cols.n
     unique_days, day_of = np.unique(days, return_inverse=True)
     day_text = np.array(

@@ -1,5 +1,11 @@
 """Day blocks: each closed day's responses packed per unit, read instead of the responses.
 
+Why this module is long: one byte format with three users that must agree on it — packing
+(the record layout, :func:`pack`, :func:`unpack`), keeping the stored blocks right
+(:func:`ensure`, the bulk merge, :func:`forget`) and reading them (closed days by range or
+in chunks, the open day per process).  Split by user, the layout's private details would be
+shared across modules; here one module owns the bytes.
+
 A *block* (:class:`~survey_app.models.responses.DayBlock`) holds one unit's responses of one
 local day as packed columns — counter, procedure, target group, channel, questionnaire and
 the answers, one ``int8`` per item code present — about 40 bytes a response, with no JSON

@@ -1,13 +1,17 @@
 """Database schema: Alembic migrations and the questionnaire versions they must know.
 
-Alembic is imported inside these functions: every ``sipas`` command and server start would
-otherwise pay for importing it, and only ``init``, ``demo`` and ``db`` use it.
+Loads Alembic, which only ``init``, ``demo`` and ``db`` use: the commands reach this module
+as ``storage.schema`` (a lazily-loaded attribute), so that every other ``sipas`` command and
+server start does not pay for importing it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError as CommandError  # what :func:`check` raises
 from sqlalchemy import select
 
 import forms
@@ -17,8 +21,6 @@ from survey_app.models import QuestionnaireVersion
 
 
 def alembic_config() -> Any:
-    from alembic.config import Config
-
     cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
@@ -26,8 +28,6 @@ def alembic_config() -> Any:
 
 def upgrade_database() -> None:
     """Apply every migration not yet applied, then register the shipped questionnaires."""
-    from alembic import command
-
     command.upgrade(alembic_config(), "head")
     known = set(db.session.scalars(select(QuestionnaireVersion.id)))
     for qid, q in forms.load_all().items():
@@ -38,13 +38,9 @@ def upgrade_database() -> None:
 
 def new_revision(message: str) -> Any:
     """Write a new migration from the difference between the models and the database."""
-    from alembic import command
-
     return command.revision(alembic_config(), message=message, autogenerate=True)
 
 
 def check() -> None:
     """Raise when the models have changes that no migration holds."""
-    from alembic import command
-
     command.check(alembic_config())
