@@ -323,12 +323,15 @@ def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
     or a large import; safe to run again, e.g. nightly)."""
     import time
 
-    from survey_app.services.analytics import scores
+    from survey_app.services.analytics import halfmonths
+    from survey_app.services.analytics.slices import ScoreError
 
     began = time.perf_counter()
     try:
-        done = scores.warm(start.date() if start else None, end.date() if end else None, breakdowns)
-    except scores.ScoreError as exc:
+        done = halfmonths.warm(
+            start.date() if start else None, end.date() if end else None, breakdowns
+        )
+    except ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     kinds = ", ".join(d or "unit × target group" for d in done.dimensions) or "none"
     click.echo(
@@ -422,8 +425,8 @@ def score(
     Reads the database, or with --input a response file (no database needed).
     """
     from scoring import Cutoff, parse_period  # numpy, scipy: loaded only for this command
+    from survey_app.services.analytics import filescore, scores
     from survey_app.services.analytics import output as score_output
-    from survey_app.services.analytics import scores
 
     dims = tuple(d.strip() for part in by for d in part.split(",") if d.strip())
     first: date | None = start.date() if start else None
@@ -449,10 +452,10 @@ def score(
         if input_file is not None:
             if unit_code:
                 raise click.UsageError("--unit needs the database; filter the file instead")
-            rows = scores.rows_from_file(input_file)
-            groups = scores.score_rows(rows, query)
+            rows = filescore.rows_from_file(input_file)
+            groups = filescore.score_columns(rows, query)
         else:
-            groups = scores.score_database(query)
+            groups = scores.score_stored(query)
     except scores.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     except exchange.ResponseFileError as exc:
