@@ -43,7 +43,7 @@ def build(db_path: Path, responses: int, units: int, seed: int) -> dict[str, str
     sys.path.insert(0, str(_bench.ROOT))
     from scoring import StatsBatch
     from scoring.simulation import realistic_model, simulate_answers
-    from survey_app.services.analytics.scores import structure_of
+    from survey_app.services.analytics.slices import structure_of
     from survey_app.services.storage.buckets import half_months
 
     rng = np.random.default_rng(seed)

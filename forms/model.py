@@ -3,7 +3,7 @@
 A questionnaire is data: it is loaded from a JSON file in ``forms/definitions``, checked by
 :func:`forms.loader.parse`, and then never changes.  Nothing here knows about WTForms, the
 database or the scoring library; ``survey_app.public.formbuilder`` turns a
-:class:`Questionnaire` into a web form and ``survey_app.services.analytics.scores.structure_of``
+:class:`Questionnaire` into a web form and ``survey_app.services.analytics.slices.structure_of``
 into the scoring library's ``Structure``.
 """
 

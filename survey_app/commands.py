@@ -325,10 +325,10 @@ def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
     or a large import; safe to run again, e.g. nightly)."""
     began = time.perf_counter()
     try:
-        done = analytics.scores.warm(
+        done = analytics.halfmonths.warm(
             start.date() if start else None, end.date() if end else None, breakdowns
         )
-    except analytics.scores.ScoreError as exc:
+    except analytics.slices.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     kinds = ", ".join(d or "unit × target group" for d in done.dimensions) or "none"
     click.echo(
@@ -445,11 +445,11 @@ def score(
         if input_file is not None:
             if unit_code:
                 raise click.UsageError("--unit needs the database; filter the file instead")
-            rows = analytics.scores.rows_from_file(input_file)
-            groups = analytics.scores.score_rows(rows, query)
+            rows = analytics.filescore.rows_from_file(input_file)
+            groups = analytics.filescore.score_columns(rows, query)
         else:
-            groups = analytics.scores.score_database(query)
-    except analytics.scores.ScoreError as exc:
+            groups = analytics.scores.score_stored(query)
+    except analytics.slices.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     except exchange.ResponseFileError as exc:
         problems = exc.problems

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Response, StatsBucket
-from survey_app.services.analytics import scores
+from survey_app.services.analytics import halfmonths, scores
 from survey_app.services.clock import VN_TZ
 from survey_app.services.storage import daystats
 
@@ -73,7 +73,7 @@ def test_warm_packs_days_and_stores_half_months_with_breakdowns(
         raise AssertionError("a page packed a day or summed a half-month after the warm-up")
 
     monkeypatch.setattr(daystats, "_compute", refuse)
-    monkeypatch.setattr(scores, "_sums_by_unit", refuse)
+    monkeypatch.setattr(halfmonths, "_sums_by_unit", refuse)
     start = min(closed)
     for where in ((), (("channel", "truc_tiep"),), (("procedure", ""),)):
         query = scores.Slice(start=start, end=max(closed), by=("unit",), where=where)

@@ -13,7 +13,8 @@ import forms
 from scoring import Cutoff, Estimate, compare
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit
-from survey_app.services.analytics.scores import Slice, score_database
+from survey_app.services.analytics.scores import score_database
+from survey_app.services.analytics.slices import Slice
 
 from ..factories import login_as, make_counter, make_procedure, make_unit
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.models.responses import DayBlock
+from survey_app.services.analytics import filescore, scores
 from survey_app.services.analytics import office as overview
-from survey_app.services.analytics import scores
 from survey_app.services.analytics import staff as dashboard
-from survey_app.services.analytics.scores import Slice
+from survey_app.services.analytics.slices import Slice
 from survey_app.services.clock import VN_TZ
 from survey_app.services.storage import buckets, bulkload, daystats
 
@@ -85,7 +85,7 @@ def _rows(place: dict[str, Any], days_ago: list[int], seed: int) -> list[dict[st
 def _from_answers(query: Slice) -> list[dict[str, Any]]:
     """The same slice scored from every answer (no stored statistics)."""
     rows = scores._raw_rows([(query.start, query.end)], None)
-    return scores.score_rows(rows, query)
+    return filescore.score_rows(rows, query)
 
 
 def _spread(n: int) -> list[int]:

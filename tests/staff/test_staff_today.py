@@ -15,7 +15,7 @@ from scoring import SufficientStats, score_versions, to_json_dict
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, utcnow
 from survey_app.services.analytics import staff as dashboard
-from survey_app.services.analytics.scores import structure_of
+from survey_app.services.analytics.slices import structure_of
 from survey_app.services.clock import local_day
 
 from ..factories import login_as, make_counter, make_unit, make_user

@@ -1,6 +1,6 @@
 """Server-rendered charts: ``matplotlib.figure.Figure`` straight to SVG bytes (never pyplot).
 
-Chart builders take scoring results (``scoring.to_json_dict`` dictionaries) and return bytes.
+Chart builders take scoring results (:class:`~.results.ScoredGroup`) and return bytes.
 Text stays text in the SVG (``svg.fonttype = none``), so Vietnamese labels keep their
 diacritics, are searchable, and are drawn with the reader's fonts.
 """
@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from io import BytesIO
-from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
+
+from survey_app.services.analytics.results import ScoredGroup
 
 RC = {
     "svg.fonttype": "none",
@@ -40,7 +41,7 @@ class TrendLabels:
 
 
 def trend_svg(
-    points: Sequence[tuple[date, dict[str, Any]]],
+    points: Sequence[tuple[date, ScoredGroup]],
     first: date,
     last: date,
     labels: TrendLabels,
@@ -49,9 +50,8 @@ def trend_svg(
 ) -> bytes:
     """Daily SIPAS with 95 % interval bars and a dashed target line, as SVG bytes.
 
-    ``points`` are (day, result) pairs where ``result`` is a ``scoring.to_json_dict``
-    dictionary. Days with at least ``min_n`` respondents are filled squares, others hollow
-    circles, so the chart reads in black and white.
+    ``points`` are (day, scores) pairs. Days with at least ``min_n`` respondents are filled
+    squares, others hollow circles, so the chart reads in black and white.
     """
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(6, 3.6), layout="constrained")
@@ -60,22 +60,16 @@ def trend_svg(
         ax.axhline(target, color="black", linestyle=(0, (5, 3)), linewidth=1.2, label=labels.target)
         for enough in (True, False):
             chosen = [
-                (d, r["sipas"])
+                (d, r.sipas.index, r.sipas)
                 for d, r in points
-                if r["sipas"]["index"] is not None and (r["n"] >= min_n) is enough
+                if r.sipas.index is not None and (r.n >= min_n) is enough
             ]
             if not chosen:
                 continue
-            xs = [d for d, _s in chosen]
-            ys = [s["index"] for _d, s in chosen]
-            low = [
-                s["index"] - (s["ci_low"] if s["ci_low"] is not None else s["index"])
-                for _d, s in chosen
-            ]
-            high = [
-                (s["ci_high"] if s["ci_high"] is not None else s["index"]) - s["index"]
-                for _d, s in chosen
-            ]
+            xs = [d for d, _i, _s in chosen]
+            ys = [i for _d, i, _s in chosen]
+            low = [i - (s.ci_low if s.ci_low is not None else i) for _d, i, s in chosen]
+            high = [(s.ci_high if s.ci_high is not None else i) - i for _d, i, s in chosen]
             ax.errorbar(
                 xs,
                 ys,

@@ -3,7 +3,7 @@
 METHOD §3–4: Q5 (harassment by officials) and Q6 (money beyond the rules) are answered
 1 (no) · 2 (sometimes / some officials) · 3 (often / many); the **integrity rate** of an item
 is the share of its valid answers that are 2 or 3, with a Wilson 95 % interval.  Every rate,
-interval and change here comes from :func:`~survey_app.services.analytics.scores.score_database`
+interval and change here comes from :func:`~survey_app.services.analytics.scores.score_stored`
 (the ``scoring`` library) and :func:`scoring.compare`; nothing is recomputed.
 
 Flags, per item (METHOD defines none for integrity; these are ours, worst first):
@@ -23,9 +23,9 @@ signals "are not shown to the staff of the counter concerned", and integrity rat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
@@ -36,7 +36,8 @@ from survey_app.models import Complaint, Counter, Response, Unit, User
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
 from survey_app.services.analytics.office import Filters
-from survey_app.services.analytics.scores import Slice, score_database
+from survey_app.services.analytics.results import ScoredGroup
+from survey_app.services.analytics.scores import Slice, score_stored
 from survey_app.services.clock import VN_TZ
 from survey_app.services.complaints import visible_filter
 from survey_app.services.org import subtree_ids
@@ -96,52 +97,50 @@ class Line:
         return min((s.flag for s in self.signals), key=FLAG_ORDER.index, default="no_data")
 
 
-def _estimate(value: dict[str, Any] | None) -> Estimate:
-    if not value:
-        return Estimate(0, None, None, None, None)
-    return Estimate(value["n"], value["rate"], value["ci_low"], value["ci_high"], None)
+NO_DATA = Estimate(0, None, None, None, None)
 
 
-def signal(code: str, now: dict[str, Any] | None, before: dict[str, Any] | None) -> Signal:
-    """The :class:`Signal` of ``code`` from two JSON-ready integrity entries
-    (``{"n", "rate", "ci_low", "ci_high"}`` of :func:`scoring.to_json_dict`)."""
-    if not now or not now.get("n"):
+def signal(code: str, now: Estimate | None, before: Estimate | None) -> Signal:
+    """The :class:`Signal` of ``code`` from its integrity rates (``index``: the share of
+    answers 2–3) now and in the previous period."""
+    if now is None or not now.n:
         return Signal(code, 0, None, None, None, None, False, "no_data")
-    change = compare(_estimate(before), _estimate(now))
+    change = compare(before or NO_DATA, now)
     rising = change.significant and (change.difference or 0) > 0
     if rising:
         flag = "rising"
-    elif now["rate"] > 0:
+    elif (now.index or 0.0) > 0:
         flag = "reported"
-    elif now["n"] < DEFAULT_MIN_N:
+    elif now.n < DEFAULT_MIN_N:
         flag = "insufficient_data"
     else:
         flag = "none"
     return Signal(
         code,
-        now["n"],
-        now["rate"],
-        now["ci_low"],
-        now["ci_high"],
+        now.n,
+        now.index,
+        now.ci_low,
+        now.ci_high,
         change.difference,
         change.significant,
         flag,
     )
 
 
-def _line(code: str, name: str, now: dict[str, Any] | None, before: dict[str, Any] | None) -> Line:
-    integrity_now = (now or {}).get("integrity") or {}
-    integrity_before = (before or {}).get("integrity") or {}
+def _line(code: str, name: str, now: ScoredGroup | None, before: ScoredGroup | None) -> Line:
+    empty: Mapping[str, Estimate] = {}
+    integrity_now = now.integrity if now else empty
+    integrity_before = before.integrity if before else empty
     return Line(
         code,
         name,
-        now["n"] if now else 0,
+        now.n if now else 0,
         tuple(signal(c, integrity_now.get(c), integrity_before.get(c)) for c in CODES),
     )
 
 
-def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None) -> list[dict[str, Any]]:
-    return score_database(
+def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None) -> tuple[ScoredGroup, ...]:
+    return score_stored(
         Slice(
             start=filters.start, end=filters.end, by=by, cutoff=filters.cutoff, unit_code=unit_code
         )
@@ -150,15 +149,15 @@ def _score(filters: Filters, by: tuple[str, ...], unit_code: str | None) -> list
 
 def _unit_groups(
     filters: Filters, ids: set[int] | None, units: list[Unit]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, ScoredGroup]:
     """unit code → group (pooled over its subtree), for every unit of the scope."""
     if ids is None:
         groups = _score(filters, ("unit",), None)
     else:
         roots = [u for u in units if u.parent_id not in ids]
-        groups = [g for root in roots for g in _score(filters, ("unit",), root.code)]
+        groups = tuple(g for root in roots for g in _score(filters, ("unit",), root.code))
     codes = {u.code for u in units}
-    return {g["group"]["unit"]: g for g in groups if g["group"]["unit"] in codes}
+    return {g.key["unit"]: g for g in groups if g.key["unit"] in codes}
 
 
 def unit_lines(user: User, filters: Filters) -> list[Line]:
@@ -171,9 +170,9 @@ def unit_lines(user: User, filters: Filters) -> list[Line]:
 
 
 def unit_line(unit: Unit, filters: Filters) -> Line:
-    def pick(f: Filters) -> dict[str, Any] | None:
+    def pick(f: Filters) -> ScoredGroup | None:
         return next(
-            (g for g in _score(f, ("unit",), unit.code) if g["group"]["unit"] == unit.code), None
+            (g for g in _score(f, ("unit",), unit.code) if g.key["unit"] == unit.code), None
         )
 
     return _line(unit.code, unit.name, pick(filters), pick(filters.previous()))
@@ -182,11 +181,11 @@ def unit_line(unit: Unit, filters: Filters) -> Line:
 def counter_lines(unit: Unit, filters: Filters) -> list[Line]:
     """The unit's own counters (and responses without a counter, code ``""``)."""
 
-    def by_counter(f: Filters) -> dict[str, dict[str, Any]]:
+    def by_counter(f: Filters) -> dict[str, ScoredGroup]:
         return {
-            g["group"]["counter"]: g
+            g.key["counter"]: g
             for g in _score(f, ("counter",), unit.code)
-            if g["group"]["unit"] == unit.code
+            if g.key["unit"] == unit.code
         }
 
     now, before = by_counter(filters), by_counter(filters.previous())

@@ -1,6 +1,6 @@
 """The office overview: every unit in scope against target, change, drill-down to items.
 
-Every number comes from :func:`~survey_app.services.analytics.scores.score_database` (one call for
+Every number comes from :func:`~survey_app.services.analytics.scores.score_stored` (one call for
 the chosen period, one for the previous period of the same kind), and changes from
 :func:`scoring.compare`.  Filters on target group, channel and procedure are applied by
 grouping on that dimension as well and keeping the matching key, so nothing here
@@ -23,12 +23,13 @@ from flask import abort
 from sqlalchemy import select
 
 import forms
-from scoring import Change, Cutoff, Estimate, compare, parse_period, period_label
+from scoring import Change, Cutoff, Flag, compare, parse_period, period_label
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
-from survey_app.services.analytics.scores import Slice, score_database
+from survey_app.services.analytics.results import ScoredGroup
+from survey_app.services.analytics.scores import Slice, score_stored
 from survey_app.services.clock import today_local
 from survey_app.services.errors import OverviewError
 
@@ -184,8 +185,8 @@ def _score(
     filters: Filters,
     by: tuple[str, ...],
     unit_code: str | None,
-) -> list[dict[str, Any]]:
-    """Groups of ``score_database`` for the filters' period, of the responses matching the
+) -> tuple[ScoredGroup, ...]:
+    """Groups of ``score_stored`` for the filters' period, of the responses matching the
     chosen filters."""
     wanted = filters.wanted()
     query = Slice(
@@ -196,31 +197,24 @@ def _score(
         unit_code=unit_code,
         where=tuple((dim, wanted[dim]) for dim in filters.dimensions),
     )
-    return score_database(query)
+    return score_stored(query)
 
 
 def _score_roots(
     filters: Filters, by: tuple[str, ...], ids: set[int] | None, units: list[Unit]
-) -> list[dict[str, Any]]:
+) -> tuple[ScoredGroup, ...]:
     """Score the scope: every unit (admin) or each top unit of the user's subtrees."""
     if ids is None:
         return _score(filters, by, None)
     roots = [u for u in units if u.parent_id not in ids]
-    return [g for root in roots for g in _score(filters, by, root.code)]
+    return tuple(g for root in roots for g in _score(filters, by, root.code))
 
 
-def estimate(n: int, value: dict[str, Any] | None) -> Estimate:
-    """An :class:`~scoring.Estimate` rebuilt from a JSON-ready index (for comparing)."""
-    if not value:
-        return Estimate(0, None, None, None, None)
-    return Estimate(n, value.get("index"), value.get("ci_low"), value.get("ci_high"), None)
-
-
-def change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> Change | None:
+def change(before: ScoredGroup | None, after: ScoredGroup | None) -> Change | None:
     """Change of SIPAS between two groups (``None`` when either period has no data)."""
     if before is None or after is None:
         return None
-    result = compare(estimate(before["n"], before["sipas"]), estimate(after["n"], after["sipas"]))
+    result = compare(before.sipas, after.sipas)
     return None if result.difference is None else result
 
 
@@ -230,34 +224,29 @@ class Row:
 
     code: str
     name: str
-    score: dict[str, Any] | None
+    score: ScoredGroup | None
     change: Change | None = None
 
     @property
     def n(self) -> int:
-        return self.score["n"] if self.score else 0
+        return self.score.n if self.score else 0
 
     def index(self, key: str) -> float | None:
-        if self.score is None:
-            return None
-        if key == "sipas":
-            return self.score["sipas"]["index"]
-        factor = self.score["factors"].get(key)
-        return factor["index"] if factor else None
+        """SIPAS (``"sipas"``) or a factor's index."""
+        found = self.score.estimate(key) if self.score else None
+        return found.index if found else None
 
     def interval(self, key: str) -> tuple[float | None, float | None]:
-        if self.score is None:
-            return None, None
-        value = self.score["sipas"] if key == "sipas" else self.score["factors"].get(key) or {}
-        return value.get("ci_low"), value.get("ci_high")
+        found = self.score.estimate(key) if self.score else None
+        return (found.ci_low, found.ci_high) if found else (None, None)
 
     @property
     def flag(self) -> str:
-        return self.score["flag"] if self.score else "insufficient_data"
+        return self.score.flag if self.score else Flag.INSUFFICIENT_DATA
 
     @property
     def target(self) -> float | None:
-        return self.score["target"] if self.score else None
+        return self.score.target if self.score else None
 
 
 def _sort_value(row: Row, key: str) -> Any:
@@ -284,8 +273,8 @@ def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
 
 def _rows(
     items: Iterable[tuple[str, str]],
-    now: dict[str, dict[str, Any]],
-    before: dict[str, dict[str, Any]],
+    now: dict[str, ScoredGroup],
+    before: dict[str, ScoredGroup],
 ) -> list[Row]:
     return [
         Row(code, name, now.get(code), change(before.get(code), now.get(code)))
@@ -294,8 +283,8 @@ def _rows(
 
 
 def _by_key(
-    groups: list[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]
-) -> dict[str, dict[str, Any]]:
+    groups: Iterable[ScoredGroup], key: Callable[[ScoredGroup], str | None]
+) -> dict[str, ScoredGroup]:
     out = {}
     for g in groups:
         k = key(g)
@@ -310,8 +299,8 @@ def unit_rows(user: User, filters: Filters) -> list[Row]:
     units = units_in_scope(ids)
     codes = {u.code for u in units}
 
-    def pick(g: dict[str, Any]) -> str | None:
-        return g["group"]["unit"] if g["group"]["unit"] in codes else None
+    def pick(g: ScoredGroup) -> str | None:
+        return g.key["unit"] if g.key["unit"] in codes else None
 
     now = _by_key(_score_roots(filters, ("unit",), ids, units), pick)
     before = _by_key(_score_roots(filters.previous(), ("unit",), ids, units), pick)
@@ -321,8 +310,8 @@ def unit_rows(user: User, filters: Filters) -> list[Row]:
 def counter_rows(unit: Unit, filters: Filters) -> list[Row]:
     """The unit's own counters (and responses without a counter, code ``""``)."""
 
-    def pick(g: dict[str, Any]) -> str | None:
-        return g["group"]["counter"] if g["group"]["unit"] == unit.code else None
+    def pick(g: ScoredGroup) -> str | None:
+        return g.key["counter"] if g.key["unit"] == unit.code else None
 
     now = _by_key(_score(filters, ("counter",), unit.code), pick)
     before = _by_key(_score(filters.previous(), ("counter",), unit.code), pick)
@@ -333,19 +322,15 @@ def counter_rows(unit: Unit, filters: Filters) -> list[Row]:
     return rows
 
 
-def unit_score(unit: Unit, filters: Filters) -> dict[str, Any] | None:
+def unit_score(unit: Unit, filters: Filters) -> ScoredGroup | None:
     groups = _score(filters, ("unit",), unit.code)
-    return next((g for g in groups if g["group"]["unit"] == unit.code), None)
+    return next((g for g in groups if g.key["unit"] == unit.code), None)
 
 
-def counter_score(unit: Unit, counter: Counter, filters: Filters) -> dict[str, Any] | None:
+def counter_score(unit: Unit, counter: Counter, filters: Filters) -> ScoredGroup | None:
     groups = _score(filters, ("counter",), unit.code)
     return next(
-        (
-            g
-            for g in groups
-            if g["group"]["unit"] == unit.code and g["group"]["counter"] == counter.code
-        ),
+        (g for g in groups if g.key["unit"] == unit.code and g.key["counter"] == counter.code),
         None,
     )
 
@@ -368,15 +353,13 @@ def item_text(code: str, place: str, locale: str = "vi") -> str:
     return code
 
 
-def item_lines(score: dict[str, Any] | None, unit: Unit, locale: str = "vi") -> list[ItemLine]:
+def item_lines(score: ScoredGroup | None, unit: Unit, locale: str = "vi") -> list[ItemLine]:
     """The items of a group in questionnaire order, with their text."""
     if score is None:
         return []
     order = {c: i for i, c in enumerate(forms.all_item_codes())}
     place = unit.place_name or unit.name
     return [
-        ItemLine(
-            code, item_text(code, place, locale), v["n"], v["index"], v["ci_low"], v["ci_high"]
-        )
-        for code, v in sorted(score["items"].items(), key=lambda kv: order.get(kv[0], 999))
+        ItemLine(code, item_text(code, place, locale), e.n, e.index, e.ci_low, e.ci_high)
+        for code, e in sorted(score.items.items(), key=lambda kv: order.get(kv[0], 999))
     ]

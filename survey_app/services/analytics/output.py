@@ -1,11 +1,15 @@
-"""How `sipas score` prints its groups: a readable table, JSON, or CSV."""
+"""How `sipas score` prints its groups (:class:`~.results.ScoredGroup`): a readable table,
+JSON (:func:`.results.to_json`), or CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Any
+from collections.abc import Mapping, Sequence
+
+from scoring import Estimate
+from survey_app.services.analytics.results import ScoredGroup, to_json
 
 FLAG_LABELS = {
     "meets": "đạt",
@@ -30,12 +34,17 @@ def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def as_json(groups: list[dict[str, Any]]) -> str:
-    return json.dumps(groups, ensure_ascii=False)  # compact: the C encoder, fast
+def _index(level: Mapping[str, Estimate], code: str) -> float | None:
+    found = level.get(code)
+    return found.index if found else None
 
 
-def as_csv(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> str:
-    items = sorted({c for g in groups for c in g["items"]}, key=_item_order)
+def as_json(groups: Sequence[ScoredGroup]) -> str:
+    return json.dumps(to_json(groups), ensure_ascii=False)  # compact: the C encoder, fast
+
+
+def as_csv(groups: Sequence[ScoredGroup], dims: tuple[str, ...]) -> str:
+    items = sorted({c for g in groups for c in g.items}, key=_item_order)
     header = [
         *dims,
         "n",
@@ -51,16 +60,16 @@ def as_csv(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for g in groups:
-        sipas = g["sipas"]
+        sipas = g.sipas
         writer.writerow(
             [
-                *(g["group"].get(d, "") for d in dims),
-                g["n"],
-                *(_raw(sipas.get(k)) for k in ("index", "ci_low", "ci_high")),
-                *(_raw(g["factors"].get(f, {}).get("index")) for f in FACTORS),
-                *(_raw(g["items"].get(c, {}).get("index")) for c in items),
-                f"{g['target']:g}",
-                g["flag"],
+                *(g.key.get(d, "") for d in dims),
+                g.n,
+                *(_raw(v) for v in (sipas.index, sipas.ci_low, sipas.ci_high)),
+                *(_raw(_index(g.factors, f)) for f in FACTORS),
+                *(_raw(_index(g.items, c)) for c in items),
+                f"{g.target:g}",
+                g.flag.value,
             ]
         )
     return out.getvalue()
@@ -75,7 +84,7 @@ def _item_order(code: str) -> tuple[int, str, int]:
 
 
 def as_table(
-    groups: list[dict[str, Any]], dims: tuple[str, ...], unit_names: dict[str, str] | None = None
+    groups: Sequence[ScoredGroup], dims: tuple[str, ...], unit_names: dict[str, str] | None = None
 ) -> str:
     """A fixed-width table with two decimals, like the published figures; with
     ``unit_names``, the unit's name follows the flag."""
@@ -93,21 +102,21 @@ def as_table(
         header.append("Tên đơn vị")
     rows = []
     for g in groups:
-        s = g["sipas"]
-        interval = "–" if s["ci_low"] is None else f"{s['ci_low']:.2f}–{s['ci_high']:.2f}"
+        s = g.sipas
+        interval = "–" if s.ci_low is None else f"{s.ci_low:.2f}–{s.ci_high:.2f}"
         rows.append(
             [
-                *(str(g["group"].get(d, "")) for d in dims),
-                str(g["n"]),
-                _num(s["index"]),
+                *(str(g.key.get(d, "")) for d in dims),
+                str(g.n),
+                _num(s.index),
                 interval,
-                *(_num(g["factors"].get(f, {}).get("index")) for f in FACTORS),
-                f"{g['target']:g}",
-                FLAG_LABELS.get(g["flag"], g["flag"]),
+                *(_num(_index(g.factors, f)) for f in FACTORS),
+                f"{g.target:g}",
+                FLAG_LABELS.get(g.flag, g.flag),
             ]
         )
         if named and unit_names is not None:
-            rows[-1].append(unit_names.get(g["group"]["unit"], "")[:48])
+            rows[-1].append(unit_names.get(g.key["unit"], "")[:48])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = set(range(len(dims), len(dims) + 9))
 

@@ -3,7 +3,7 @@ low ratings, and a 30-day SIPAS trend.
 
 Every query is scoped with :func:`~survey_app.services.access.scope.response_filter` (indices: the
 same rule as unit and counter ids, :func:`scope_ids`); every index comes from ``scoring``
-through :func:`~survey_app.services.analytics.scores.score_scope`, from the day blocks
+through :func:`~survey_app.services.analytics.scores.score_stored_scope`, from the day blocks
 (:mod:`.daystats`: stored for closed days, kept per process for the open one), with no
 second implementation of the arithmetic here.  Comments and low ratings read the newest
 responses only.
@@ -22,12 +22,13 @@ from sqlalchemy import Row, case, func, null, select
 
 import forms
 from forms import SectionKind
-from scoring import DEFAULT_MIN_N
+from scoring import DEFAULT_MIN_N, Estimate
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
 from survey_app.services.access.capabilities import Capability, can
 from survey_app.services.access.scope import response_filter
-from survey_app.services.analytics.scores import Slice, score_scope
+from survey_app.services.analytics.results import ScoredGroup
+from survey_app.services.analytics.scores import Slice, score_stored_scope
 from survey_app.services.clock import VN_TZ, local_day
 from survey_app.services.complaints import conduct_hidden
 from survey_app.services.org import subtree_ids
@@ -46,7 +47,7 @@ class CounterScore:
     unit_name: str
     counter_name: str | None  # None: responses that name no counter
     n: int
-    sipas: dict[str, float | None] | None  # {"index", "ci_low", "ci_high"}
+    sipas: Estimate | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class Today:
     day: date
     total: int
     last_id: int
-    scores: dict[str, Any] | None  # scoring.to_json_dict of the whole day, None: no response
+    scores: ScoredGroup | None  # the whole day; None: no response
     factors: list[Factor]
     counters: list[CounterScore]
     weakest: list[WeakItem]
@@ -197,7 +198,7 @@ def _factors(qids: Sequence[str]) -> list[Factor]:
 
 
 def _weakest(
-    scores: dict[str, Any], qids: Sequence[str], place_vi: str, place_en: str
+    scores: ScoredGroup, qids: Sequence[str], place_vi: str, place_en: str
 ) -> list[WeakItem]:
     texts: dict[str, forms.Item] = {}
     for qid in qids:
@@ -206,19 +207,19 @@ def _weakest(
             texts.setdefault(code, q.item(code))
     candidates = [
         (code, e)
-        for code, e in scores["items"].items()
-        if code in texts and e["index"] is not None and e["n"] >= WEAKEST_MIN_N
+        for code, e in scores.items.items()
+        if code in texts and e.index is not None and e.n >= WEAKEST_MIN_N
     ]
-    candidates.sort(key=lambda ce: (ce[1]["index"], ce[0]))
+    candidates.sort(key=lambda ce: (ce[1].index or 0.0, ce[0]))  # every index is present
     return [
         WeakItem(
             code,
             texts[code].text.vi.replace("{place}", place_vi),
             texts[code].text.en.replace("{place}", place_en),
-            int(e["n"]),
-            e["index"],
-            e["ci_low"],
-            e["ci_high"],
+            e.n,
+            e.index,
+            e.ci_low,
+            e.ci_high,
         )
         for code, e in candidates[:WEAKEST_ITEMS]
     ]
@@ -233,22 +234,24 @@ def today(
 ) -> Today:
     """Responses of one local day (default today) within the user's scope, with scores.
 
-    The indices come from the day's statistics (:func:`~.scores.score_scope`: stored for a
+    The indices come from the day's statistics (:func:`~.scores.score_stored_scope`: stored for a
     closed day, kept per process for the open one), so no answer is read for them; the
     comments and low ratings read the newest responses only, until enough are found."""
     day = day or local_day(utcnow())
     unit_ids, counter_ids = scope_ids(user)
-    whole = score_scope(Slice(start=day, end=day, by=()), unit_ids, counter_ids)
+    whole = score_stored_scope(Slice(start=day, end=day, by=()), unit_ids, counter_ids)
     scores = whole[0] if whole else None
     counters: list[CounterScore] = []
     qids: list[str] = []
     total = last_id = 0
     if scores is not None:
-        per_counter = score_scope(Slice(start=day, end=day, by=("counter",)), unit_ids, counter_ids)
+        per_counter = score_stored_scope(
+            Slice(start=day, end=day, by=("counter",)), unit_ids, counter_ids
+        )
         units = {
             u.code: u
             for u in db.session.scalars(
-                select(Unit).where(Unit.code.in_({g["group"]["unit"] for g in per_counter}))
+                select(Unit).where(Unit.code.in_({g.key["unit"] for g in per_counter}))
             )
         }
         names = {
@@ -261,7 +264,7 @@ def today(
         }
         rows = []
         for g in per_counter:
-            key = (g["group"]["unit"], g["group"]["counter"])
+            key = (g.key["unit"], g.key["counter"])
             rows.append(
                 (
                     units[key[0]].name,
@@ -270,8 +273,8 @@ def today(
                     CounterScore(
                         units[key[0]].name,
                         names.get(key) if key[1] else None,
-                        int(g["n"]),
-                        g["sipas"],
+                        g.n,
+                        g.sipas,
                     ),
                 )
             )
@@ -379,14 +382,16 @@ def news(user: User, day: date, after: int) -> News:
     )
 
 
-def trend(user: User, last_day: date, days: int = TREND_DAYS) -> list[tuple[date, dict[str, Any]]]:
-    """Daily scores (``scoring.to_json_dict``) of the ``days`` days ending ``last_day``,
+def trend(user: User, last_day: date, days: int = TREND_DAYS) -> list[tuple[date, ScoredGroup]]:
+    """Daily scores of the ``days`` days ending ``last_day``,
     within the user's scope; days without responses are left out.  Closed days come from
     their stored statistics (:mod:`.daystats`); only the open day's answers are read."""
     first = last_day - timedelta(days=days - 1)
     unit_ids, counter_ids = scope_ids(user)
-    groups = score_scope(Slice(start=first, end=last_day, by=("day",)), unit_ids, counter_ids)
-    return [(date.fromisoformat(g["group"]["day"]), g) for g in groups]
+    groups = score_stored_scope(
+        Slice(start=first, end=last_day, by=("day",)), unit_ids, counter_ids
+    )
+    return [(date.fromisoformat(g.key["day"]), g) for g in groups]
 
 
 def scope_ids(user: User) -> tuple[set[int] | None, set[int]]:

@@ -1,5 +1,5 @@
 """Build a :class:`~.model.Report`: every figure comes from
-:func:`survey_app.services.analytics.scores.score_database` (stored half-months where they
+:func:`survey_app.services.analytics.scores.score_stored` (stored half-months where they
 apply) and changes from :func:`scoring.compare` (via :mod:`..overview`); this module only selects,
 orders and labels them, and reads what scores do not hold (comments, sources).
 
@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
 import forms
-from scoring import Cutoff
+from scoring import Cutoff, Estimate
 from survey_app.extensions import db
 from survey_app.models import Procedure, Response, Unit
 from survey_app.services.analytics.office import change
 from survey_app.services.analytics.output import FLAG_LABELS
-from survey_app.services.analytics.scores import (
-    LAND,
-    ScoreError,
-    Slice,
-    score_database,
-    score_database_each,
-)
+from survey_app.services.analytics.results import ScoredGroup
+from survey_app.services.analytics.scores import score_stored, score_stored_each
+from survey_app.services.analytics.slices import LAND, ScoreError, Slice
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports.errors import N_, ReportError
 from survey_app.services.reports.model import (
@@ -115,9 +111,9 @@ def _root(spec: ReportSpec, unit_ids: list[int] | None) -> Unit | None:
 
 def _score(
     start: date, end: date, by: tuple[str, ...], unit: Unit | None, cutoff: str
-) -> list[dict[str, Any]]:
+) -> tuple[ScoredGroup, ...]:
     try:
-        return score_database(
+        return score_stored(
             Slice(
                 start=start,
                 end=end,
@@ -131,7 +127,7 @@ def _score(
         raise ReportError(str(exc)) from None
 
 
-def _whole(start: date, end: date, unit: Unit | None, cutoff: str) -> dict[str, Any] | None:
+def _whole(start: date, end: date, unit: Unit | None, cutoff: str) -> ScoredGroup | None:
     """One group: every response of the unit's subtree (of every unit without one)."""
     groups = _score(start, end, (), unit, cutoff)
     return groups[0] if groups else None
@@ -140,27 +136,24 @@ def _whole(start: date, end: date, unit: Unit | None, cutoff: str) -> dict[str, 
 # --- small helpers ------------------------------------------------------------------------
 
 
-def _index(score: dict[str, Any] | None, key: str) -> float | None:
-    if score is None:
-        return None
-    if key == "sipas":
-        return score["sipas"]["index"]
-    value = score["factors"].get(key)
-    return value["index"] if value else None
+def _index(score: ScoredGroup | None, key: str) -> float | None:
+    """SIPAS (``"sipas"``) or a factor's index."""
+    found = score.estimate(key) if score else None
+    return found.index if found else None
 
 
-def _ci(value: dict[str, Any] | None) -> tuple[float | None, float | None]:
+def _ci(value: Estimate | None) -> tuple[float | None, float | None]:
     if not value:
         return (None, None)
-    return (value.get("ci_low"), value.get("ci_high"))
+    return (value.ci_low, value.ci_high)
 
 
-def _flag(score: dict[str, Any] | None) -> str:
-    return FLAG_LABELS[score["flag"]] if score else FLAG_LABELS["insufficient_data"]
+def _flag(score: ScoredGroup | None) -> str:
+    return FLAG_LABELS[score.flag] if score else FLAG_LABELS["insufficient_data"]
 
 
-def _meets(score: dict[str, Any]) -> bool:
-    return score["n"] >= MIN_N and score["flag"] == "meets"
+def _meets(score: ScoredGroup) -> bool:
+    return score.n >= MIN_N and score.flag == "meets"
 
 
 def item_text(code: str, place: str) -> str:
@@ -188,11 +181,11 @@ SCORE_COLUMNS = (
 )
 
 
-def _score_cells(score: dict[str, Any] | None) -> tuple[Any, ...]:
+def _score_cells(score: ScoredGroup | None) -> tuple[Any, ...]:
     return (
-        score["n"] if score else 0,
+        score.n if score else 0,
         _index(score, "sipas"),
-        _ci(score["sipas"]) if score else (None, None),
+        _ci(score.sipas) if score else (None, None),
         *(_index(score, f) for f in FACTORS),
     )
 
@@ -202,16 +195,16 @@ def _ranking_table(
     title: str,
     root: Unit | None,
     units: list[Unit],
-    now: dict[str, dict[str, Any]],
-    before: dict[str, dict[str, Any]],
+    now: dict[str, ScoredGroup],
+    before: dict[str, ScoredGroup],
     previous: str,
     note: str,
 ) -> Table:
     """Units ranked by SIPAS (those with the minimum sample), then the others by code."""
     first = [u for u in units if root is not None and u.id == root.id and u.code in now]
     ranked = sorted(
-        (u for u in units if u.code in now and now[u.code]["n"] >= MIN_N and u not in first),
-        key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code),
+        (u for u in units if u.code in now and now[u.code].n >= MIN_N and u not in first),
+        key=lambda u: (-(now[u.code].sipas.index or 0.0), u.code),
     )
     placed = {u.code for u in (*first, *ranked)}
     rest = sorted(
@@ -230,7 +223,7 @@ def _ranking_table(
                 unit.code,
                 name,
                 *_score_cells(score),
-                score["target"],
+                score.target,
                 _flag(score),
                 _index(old, "sipas"),
                 moved.difference if moved else None,
@@ -255,7 +248,7 @@ def _groups_table(
     key: str,
     title: str,
     label: str,
-    groups: list[tuple[str, str, Any]],
+    groups: Sequence[tuple[str, str, ScoredGroup, *tuple[str, ...]]],
     extra: tuple[Column, ...] = (),
 ) -> Table:
     """Rows of (code, name, score) for channels or procedures."""
@@ -269,30 +262,30 @@ def _groups_table(
     )
     rows = []
     for code, name, score, *more in groups:
-        rows.append((code, name, *more, *_score_cells(score), score["target"], _flag(score)))
+        rows.append((code, name, *more, *_score_cells(score), score.target, _flag(score)))
     return Table(key, title, columns, tuple(rows))
 
 
 def _level_table(
     key: str,
     title: str,
-    values: dict[str, dict[str, Any]],
+    values: Mapping[str, Estimate],
     place: str,
     value_title: str,
     names: dict[str, str] | None = None,
     ranked: bool = False,
 ) -> Table:
+    """Items, expectations or integrity rates (each estimate's ``index``) with their text."""
     codes = sorted(values, key=_item_order)
     if ranked:
-        codes.sort(key=lambda c: -(values[c].get("index") or values[c].get("rate") or 0.0))
+        codes.sort(key=lambda c: -(values[c].index or 0.0))
     rows = []
     for position, code in enumerate(codes, start=1):
         v = values[code]
         text = (names or {}).get(code) or item_text(code, place)
-        number = v.get("index", v.get("rate"))
         head: tuple[Any, ...] = (position,) if ranked else ()
         rows.append(
-            (*head, code, *(() if ranked else (_factor_of(code),)), text, v["n"], number, _ci(v))
+            (*head, code, *(() if ranked else (_factor_of(code),)), text, v.n, v.index, _ci(v))
         )
     first = (Column("hang", "Hạng", "int", 0.6),) if ranked else ()
     factor = () if ranked else (Column("yeu_to", "Yếu tố", "text", 0.7),)
@@ -427,22 +420,22 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
 
     step(0.05, N_("Đang tính chỉ số các đơn vị"))
     by_unit = ("unit",)
-    now = {g["group"]["unit"]: g for g in _score(start, end, by_unit, root, cutoff)}
-    before = {g["group"]["unit"]: g for g in _score(p_start, p_end, by_unit, root, cutoff)}
+    now = {g.key["unit"]: g for g in _score(start, end, by_unit, root, cutoff)}
+    before = {g.key["unit"]: g for g in _score(p_start, p_end, by_unit, root, cutoff)}
     whole = now.get(root.code) if root else _whole(start, end, None, cutoff)
     whole_before = before.get(root.code) if root else _whole(p_start, p_end, None, cutoff)
 
     step(0.3, N_("Đang tính nhóm đất đai, xây dựng, đầu tư"))
     by_group = ("unit", "target_group")
     land_now = {
-        g["group"]["unit"]: g
+        g.key["unit"]: g
         for g in _score(start, end, by_group, root, cutoff)
-        if g["group"]["target_group"] == LAND
+        if g.key["target_group"] == LAND
     }
     land_before = {
-        g["group"]["unit"]: g
+        g.key["unit"]: g
         for g in _score(p_start, p_end, by_group, root, cutoff)
-        if g["group"]["target_group"] == LAND
+        if g.key["target_group"] == LAND
     }
     land_whole = (
         land_now.get(root.code)
@@ -451,7 +444,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
             (
                 g
                 for g in _score(start, end, ("target_group",), None, cutoff)
-                if g["group"]["target_group"] == LAND
+                if g.key["target_group"] == LAND
             ),
             None,
         )
@@ -461,7 +454,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
     trend = _trend(spec, root, whole, whole_before)
 
     step(0.6, N_("Đang tính theo hình thức và thủ tục"))
-    channels, procedures = score_database_each(
+    channels, procedures = score_stored_each(
         Slice(
             start=start,
             end=end,
@@ -525,12 +518,12 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
         _level_table(
             "chi_so_thanh_phan",
             "Chỉ số thành phần (từng câu hỏi)",
-            whole["items"] if whole else {},
+            whole.items if whole else {},
             place,
             "Hài lòng (%)",
         )
     )
-    expectation = whole["expectation"] if whole else {}
+    expectation = whole.expectation if whole else {}
     tables.append(
         _level_table(
             "mong_doi",
@@ -546,7 +539,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
             _level_table(
                 "liem_chinh",
                 "Tỉ lệ phản ánh về liêm chính",
-                whole["integrity"] if whole else {},
+                whole.integrity if whole else {},
                 place,
                 "Tỉ lệ (%)",
                 names=INTEGRITY_NAMES,
@@ -558,11 +551,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
             "Theo hình thức nộp hồ sơ",
             "Hình thức",
             [
-                (
-                    g["group"]["channel"],
-                    CHANNEL_NAMES.get(g["group"]["channel"], g["group"]["channel"]),
-                    g,
-                )
+                (g.key["channel"], CHANNEL_NAMES.get(g.key["channel"], g.key["channel"]), g)
                 for g in channels
             ],
         )
@@ -604,41 +593,41 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
         trend=trend,
         profile=_profile(root, now, unit_ids, start, end, cutoff),
         comments=comments,
-        methods=_methods(previous.label(), total, whole["n"] if whole else 0),
+        methods=_methods(previous.label(), total, whole.n if whole else 0),
         sources=sources,
     )
     step(1.0, N_("Xong"))
     return report
 
 
-def _units_meeting(scores: dict[str, dict[str, Any]], units: list[Unit]) -> tuple[int, int]:
+def _units_meeting(scores: dict[str, ScoredGroup], units: list[Unit]) -> tuple[int, int]:
     present = [scores[u.code] for u in units if u.code in scores]
-    assessed = [s for s in present if s["n"] >= MIN_N]
+    assessed = [s for s in present if s.n >= MIN_N]
     return len(assessed), sum(1 for s in assessed if _meets(s))
 
 
 def _summary(
-    whole: dict[str, Any] | None,
-    land: dict[str, Any] | None,
-    now: dict[str, dict[str, Any]],
-    land_now: dict[str, dict[str, Any]],
+    whole: ScoredGroup | None,
+    land: ScoredGroup | None,
+    now: dict[str, ScoredGroup],
+    land_now: dict[str, ScoredGroup],
     units: list[Unit],
 ) -> Summary:
     assessed, meeting = _units_meeting(now, units)
     land_assessed, land_meeting = _units_meeting(land_now, units)
-    ci = _ci(whole["sipas"]) if whole else (None, None)
-    land_ci = _ci(land["sipas"]) if land else (None, None)
+    ci = _ci(whole.sipas) if whole else (None, None)
+    land_ci = _ci(land.sipas) if land else (None, None)
     return Summary(
-        respondents=whole["n"] if whole else 0,
+        respondents=whole.n if whole else 0,
         sipas=_index(whole, "sipas"),
         ci_low=ci[0],
         ci_high=ci[1],
-        target=whole["target"] if whole else None,
+        target=whole.target if whole else None,
         flag=_flag(whole),
         units_ranked=sum(1 for u in units if u.code in now),
         units_assessed=assessed,
         units_meeting=meeting,
-        land_respondents=land["n"] if land else 0,
+        land_respondents=land.n if land else 0,
         land_sipas=_index(land, "sipas"),
         land_ci_low=land_ci[0],
         land_ci_high=land_ci[1],
@@ -648,10 +637,10 @@ def _summary(
 
 
 def _summary_table(
-    whole: dict[str, Any] | None,
-    land: dict[str, Any] | None,
-    now: dict[str, dict[str, Any]],
-    land_now: dict[str, dict[str, Any]],
+    whole: ScoredGroup | None,
+    land: ScoredGroup | None,
+    now: dict[str, ScoredGroup],
+    land_now: dict[str, ScoredGroup],
     units: list[Unit],
 ) -> Table:
     rows = []
@@ -663,10 +652,10 @@ def _summary_table(
         rows.append(
             (
                 name,
-                score["n"] if score else 0,
+                score.n if score else 0,
                 _index(score, "sipas"),
-                _ci(score["sipas"]) if score else (None, None),
-                score["target"] if score else target,
+                _ci(score.sipas) if score else (None, None),
+                score.target if score else target,
                 _flag(score),
                 assessed,
                 meeting,
@@ -685,16 +674,16 @@ def _summary_table(
     return Table("tom_tat", "Tóm tắt", columns, tuple(rows))
 
 
-def _procedure_table(groups: list[dict[str, Any]]) -> Table:
-    codes = [g["group"]["procedure"] for g in groups if g["group"]["procedure"]]
+def _procedure_table(groups: Sequence[ScoredGroup]) -> Table:
+    codes = [g.key["procedure"] for g in groups if g.key["procedure"]]
     known = (
         {p.code: p for p in db.session.scalars(select(Procedure).where(Procedure.code.in_(codes)))}
         if codes
         else {}
     )
     rows = []
-    for g in sorted(groups, key=lambda g: (-g["n"], g["group"]["procedure"])):
-        code = g["group"]["procedure"]
+    for g in sorted(groups, key=lambda g: (-g.n, g.key["procedure"])):
+        code = g.key["procedure"]
         proc = known.get(code)
         name = proc.name if proc else (code or "Không ghi thủ tục")
         field = proc.field if proc else ""
@@ -735,7 +724,7 @@ def _dots(n: int) -> str:
 
 
 def _trend(
-    spec: ReportSpec, root: Unit | None, now: dict[str, Any] | None, before: dict[str, Any] | None
+    spec: ReportSpec, root: Unit | None, now: ScoredGroup | None, before: ScoredGroup | None
 ) -> tuple[TrendPoint, ...]:
     """This period and the ones before it (of the same kind), oldest first."""
     periods = [spec.period]
@@ -753,7 +742,7 @@ def _trend(
         points.append(
             TrendPoint(
                 short_label(period),
-                score["n"] if score else 0,
+                score.n if score else 0,
                 _index(score, "sipas"),
                 tuple((f, _index(score, f)) for f in FACTORS),
             )
@@ -762,7 +751,7 @@ def _trend(
 
 
 def _ranking_bars(
-    root: Unit | None, units: list[Unit], now: dict[str, dict[str, Any]]
+    root: Unit | None, units: list[Unit], now: dict[str, ScoredGroup]
 ) -> tuple[tuple[UnitBar, ...], str]:
     """The units just below the report's unit (or the report's units when it has none);
     the lowest :data:`CHART_UNITS` when there are more."""
@@ -773,7 +762,7 @@ def _ranking_bars(
             for u in units
             if u.code in now and (root is None or u.parent_id is None or u.id == root.id)
         ]
-    level.sort(key=lambda u: (now[u.code]["sipas"]["index"] or 0.0, u.code))
+    level.sort(key=lambda u: (now[u.code].sipas.index or 0.0, u.code))
     note = ""
     if len(level) > CHART_UNITS:
         note = f"{CHART_UNITS} đơn vị có SIPAS thấp nhất trong {len(level)} đơn vị"
@@ -782,19 +771,19 @@ def _ranking_bars(
         UnitBar(
             u.code,
             u.name,
-            now[u.code]["n"],
+            now[u.code].n,
             _index(now[u.code], "sipas"),
-            *_ci(now[u.code]["sipas"]),
-            now[u.code]["target"],
+            *_ci(now[u.code].sipas),
+            now[u.code].target,
         )
-        for u in sorted(level, key=lambda u: (-(now[u.code]["sipas"]["index"] or 0.0), u.code))
+        for u in sorted(level, key=lambda u: (-(now[u.code].sipas.index or 0.0), u.code))
     )
     return bars, note
 
 
 def _profile(
     root: Unit | None,
-    now: dict[str, dict[str, Any]],
+    now: dict[str, ScoredGroup],
     unit_ids: list[int] | None,
     start: date,
     end: date,
@@ -804,7 +793,7 @@ def _profile(
     the weakest unit just below the report's unit against it."""
     keys = (*FACTORS, "sipas")
 
-    def values(score: dict[str, Any] | None) -> tuple[tuple[str, float | None], ...]:
+    def values(score: ScoredGroup | None) -> tuple[tuple[str, float | None], ...]:
         return tuple(("SIPAS" if k == "sipas" else k, _index(score, k)) for k in keys)
 
     if root is None:
@@ -814,10 +803,10 @@ def _profile(
         parent_score = _whole(start, end, parent, cutoff)
         if now.get(root.code) and parent_score:
             return Profile(root.name, parent.name, values(now[root.code]), values(parent_score))
-    children = [u for u in root.children if u.code in now and now[u.code]["n"] >= MIN_N]
+    children = [u for u in root.children if u.code in now and now[u.code].n >= MIN_N]
     if not children or root.code not in now:
         return None
-    weakest = min(children, key=lambda u: (now[u.code]["sipas"]["index"] or 0.0, u.code))
+    weakest = min(children, key=lambda u: (now[u.code].sipas.index or 0.0, u.code))
     return Profile(weakest.name, root.name, values(now[weakest.code]), values(now[root.code]))
 
 

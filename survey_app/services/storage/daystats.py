@@ -12,7 +12,7 @@ the answers, one ``int8`` per item code present — about 40 bytes a response, w
 to parse.  The pages and reports read blocks for closed days and compute the statistics of
 exactly the groups they ask for (``scoring.StatsBatch.from_answers``, vectorised); the
 common coarse questions (unit × target group × questionnaire per half-month) are answered
-by the sums stored on top of them (:func:`.scores.ensure_buckets`).
+by the sums stored on top of them (:func:`survey_app.services.analytics.halfmonths.ensure_buckets`).
 
 Why answers and not statistics: a statistics vector has 644 numbers (2.6 KB) whatever the
 number of responses behind it, so per-day statistics of fine cells (unit × counter ×

@@ -1,0 +1,92 @@
+"""What the score service hands out: one frozen :class:`ScoredGroup` per group of a slice.
+
+A group's indices stay ``scoring``'s own typed results (:class:`scoring.GroupScore` of
+:class:`scoring.Estimate`); the group adds its key (dimension → label), its target and the
+flag against it.  Views, reports and the CLI read the attributes (``g.sipas.index``,
+``g.factors["A"].ci_low``, ``g.integrity["Q5"].index`` — an integrity rate); JSON is made
+at the edge only, by :meth:`ScoredGroup.to_json` (through :func:`scoring.to_json_dict`) and
+:func:`to_json` for a list — the shape of ``sipas score --format json`` (METHOD §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from scoring import Estimate, Flag, GroupScore, flag_for, to_json_dict
+
+__all__ = ["ScoredGroup", "to_json"]
+
+
+@dataclass(frozen=True)
+class ScoredGroup:
+    """One group of a slice: its key, ``scoring``'s indices, the target and the flag.
+
+    ``key`` maps each grouping dimension to the group's label (``{"unit": "MC.AT",
+    "month": "2026-03"}``; ``{}`` for the whole slice).  Indices are percentages, ``None``
+    without data; ``integrity`` estimates are rates (answers 2–3).
+
+    Indexing (``g["sipas"]["index"]``) reads the group's JSON object (:meth:`to_json`), for
+    scripts written against that shape; the app reads the attributes.
+    """
+
+    key: Mapping[str, str]
+    result: GroupScore
+    target: float
+    min_n: int
+
+    @property
+    def n(self) -> int:
+        """Respondents."""
+        return self.result.n
+
+    @property
+    def sipas(self) -> Estimate:
+        return self.result.sipas
+
+    @property
+    def items(self) -> Mapping[str, Estimate]:
+        return self.result.items
+
+    @property
+    def factors(self) -> Mapping[str, Estimate]:
+        return self.result.factors
+
+    @property
+    def parts(self) -> Mapping[str, Estimate]:
+        return self.result.parts
+
+    @property
+    def expectation(self) -> Mapping[str, Estimate]:
+        return self.result.expectation
+
+    @property
+    def integrity(self) -> Mapping[str, Estimate]:
+        return self.result.integrity
+
+    @cached_property
+    def flag(self) -> Flag:
+        """SIPAS against the target (:func:`scoring.flag_for`, with ``min_n``)."""
+        return flag_for(self.n, self.sipas, self.target, self.min_n)
+
+    def estimate(self, code: str) -> Estimate | None:
+        """SIPAS (``"sipas"``) or a factor's estimate (``"A"`` … ``"E"``); ``None`` when the
+        group has no such factor."""
+        return self.sipas if code == "sipas" else self.factors.get(code)
+
+    def to_json(self) -> dict[str, Any]:
+        """The group as a JSON-ready ``dict``: ``{"group": key, **scoring.to_json_dict}``."""
+        return {
+            "group": dict(self.key),
+            **to_json_dict(self.result, target=self.target, min_n=self.min_n),
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        return self.to_json()[name]
+
+
+def to_json(groups: Iterable[ScoredGroup]) -> list[dict[str, Any]]:
+    """Groups as JSON-ready dicts (the one place scores become JSON)."""
+    return [g.to_json() for g in groups]

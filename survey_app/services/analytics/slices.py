@@ -1,0 +1,148 @@
+"""What to score and the responses to score it from: the :class:`Slice` (a day range, a
+grouping, filters, targets) and responses as columns (:class:`Rows`), with the
+questionnaire structures ``scoring`` needs (:func:`structure_of`).
+
+The rest of the package builds on these: :mod:`.groups` turns rows and statistics vectors
+into scored groups, :mod:`.scores` reads them from the database, :mod:`.filescore` from a
+response file, :mod:`.halfmonths` keeps the closed half-months' statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+import forms
+from forms import SectionKind
+from scoring import TARGETS_90_85, TARGETS_2030, Cutoff, Structure
+from survey_app.services.storage import daystats
+
+DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter")
+PERIODS = ("day", "month", "quarter")
+BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
+BREAKDOWNS = ("channel", "procedure")  # a half-month bucket may be broken down by one
+WHERE_DIMENSIONS = ("target_group", "channel", "procedure")
+DAY_DIMENSIONS = frozenset(
+    {"unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter"}
+)
+LAND = "dat_dai_xay_dung_dau_tu"
+TARGET_SETS = {"90-85": (TARGETS_90_85,), "2030": (TARGETS_2030, TARGETS_90_85)}
+EPOCH = date(1970, 1, 1)
+
+
+class ScoreError(ValueError):
+    """A request that cannot be scored; the message says why (CLI: exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What to score: a day range (inclusive, Vietnamese local days) and the grouping."""
+
+    start: date | None = None
+    end: date | None = None
+    by: tuple[str, ...] = ()
+    cutoff: Cutoff = Cutoff.CALENDAR
+    unit_code: str | None = None
+    min_n: int = 30
+    targets: str = "90-85"
+    aggregate: str = "pool"  # or "mean": a parent as the mean of its children's indices
+    where: tuple[tuple[str, str], ...] = ()  # only the responses with these values
+    # (target group, channel — "" unknown —, procedure code — "" none)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The grouping; a counter code is only unique within its unit, so ``counter``
+        brings ``unit`` with it."""
+        if "counter" in self.by and "unit" not in self.by:
+            return ("unit", *self.by)
+        return self.by
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.by if d not in DIMENSIONS]
+        if unknown:
+            raise ScoreError(
+                f"--by: unknown dimension {unknown[0]!r}; use one of {', '.join(DIMENSIONS)}"
+            )
+        if len(set(self.by)) != len(self.by):
+            raise ScoreError("--by: a dimension is repeated")
+        if self.start and self.end and self.start > self.end:
+            raise ScoreError("--from is after --to")
+        if self.aggregate not in ("pool", "mean"):
+            raise ScoreError("--aggregate: use pool or mean")
+        if self.targets not in TARGET_SETS:
+            raise ScoreError(f"--targets: use one of {', '.join(TARGET_SETS)}")
+        names = [d for d, _value in self.where]
+        if any(d not in WHERE_DIMENSIONS for d in names) or len(set(names)) != len(names):
+            raise ScoreError(f"where: filter once each by {', '.join(WHERE_DIMENSIONS)}")
+
+
+@dataclass
+class Rows:
+    """Responses as columns. Text columns are dictionary-encoded: ``values[codes[i]]``."""
+
+    day: NDArray[np.int32]  # days since 1970-01-01 (local day)
+    text: dict[str, tuple[NDArray[np.int32], tuple[str, ...]]]  # unit, counter, procedure,
+    # target_group, channel, questionnaire
+    answers: NDArray[np.int8]  # (n, len(forms.all_item_codes())), 0 = missing
+
+    @property
+    def n(self) -> int:
+        return int(self.day.shape[0])
+
+    def take(self, mask: NDArray[np.bool_]) -> Rows:
+        """The responses where ``mask`` is true (texts keep their values)."""
+        return Rows(
+            day=self.day[mask],
+            text={k: (codes[mask], values) for k, (codes, values) in self.text.items()},
+            answers=self.answers[mask],
+        )
+
+    def matching(self, where: Sequence[tuple[str, str]]) -> Rows:
+        """The responses whose labels match every filter of ``where`` (dimension, value)."""
+        if not where or self.n == 0:
+            return self
+        keep = np.ones(self.n, dtype=bool)
+        for dim, value in where:
+            codes, values = self.text[dim]
+            keep &= codes == (values.index(value) if value in values else -1)
+        return self if keep.all() else self.take(keep)
+
+
+@cache
+def structure_of(version: str) -> Structure:
+    """The items → factors → parts structure of a questionnaire version, for ``scoring``."""
+    q = forms.get(version)
+    return Structure(
+        factors=q.factors(),
+        parts=q.parts(),
+        expectation=q.codes_of(SectionKind.EXPECTATION),
+        integrity=q.codes_of(SectionKind.INTEGRITY),
+    )
+
+
+def encode(values: Sequence[str]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    """Dictionary-encode a text column."""
+    labels, codes = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return codes.astype(np.int32), tuple(str(v) for v in labels)
+
+
+def rows_from_records(
+    records: Iterable[tuple[date, str, str, str, str, str, str, dict[str, int]]],
+) -> Rows:
+    """Build :class:`Rows` from (day, unit, counter, procedure, target_group, channel,
+    questionnaire, answers) tuples."""
+    records = list(records)
+    epoch = EPOCH.toordinal()
+    days = np.array([r[0].toordinal() - epoch for r in records], dtype=np.int32)
+    text = {
+        key: encode([str(r[i] or "") for r in records])
+        for i, key in enumerate(
+            ("unit", "counter", "procedure", "target_group", "channel", "questionnaire"), 1
+        )
+    }
+    return Rows(day=days, text=text, answers=daystats.answer_matrix([r[7] for r in records]))
