@@ -8,7 +8,6 @@ Inspectors' reports carry the integrity rates; nobody else's do.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -32,7 +31,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey_app.auth import staff_required
 from survey_app.models import ReportJob, Unit
 from survey_app.reports_web.period import FormError, ReportForm
-from survey_app.services.clock import VN_TZ
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports import jobs as report_jobs
 
@@ -56,11 +54,6 @@ def report_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return staff_required(wrapper)
-
-
-@bp.app_template_filter("vn_time")
-def vn_time(moment: datetime | None) -> str:
-    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if moment else "–"
 
 
 @bp.app_template_filter("period_name")

@@ -8,13 +8,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
 from survey_app.services.clock import local_day
+from survey_app.services.formatting import clock_time
 
 
 def _dashboard() -> Any:
@@ -60,14 +60,6 @@ def bad_day(_exc: BadDay) -> tuple[str, int]:
     ), 400
 
 
-def pct(value: float | None) -> str:
-    """An index as shown: one decimal, a decimal comma in Vietnamese."""
-    if value is None:
-        return "—"
-    text = f"{value:.1f}"
-    return text if str(get_locale() or "vi") == "en" else text.replace(".", ",")
-
-
 @bp.get("/nhan-vien")
 @staff_required
 def home() -> str:
@@ -78,7 +70,6 @@ def home() -> str:
         "staff/home.html",
         today=today,
         is_today=is_today,
-        pct=pct,
         min_n=_dashboard().MIN_N,
         refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
     )
@@ -86,7 +77,7 @@ def home() -> str:
 
 def _entry(obj: Any) -> dict[str, Any]:
     out = asdict(obj)
-    out["at"] = obj.at.strftime("%H:%M")
+    out["at"] = clock_time(obj.at)
     return out
 
 
