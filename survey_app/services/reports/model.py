@@ -33,7 +33,7 @@ class Column:
             raise ValueError(f"kind: {self.kind!r}")
 
     def text(self, value: Cell) -> str:
-        """A cell of this column as printed (decimal comma, two decimals)."""
+        """A cell of this column as printed (decimal comma, one decimal)."""
         from survey_app.services.reports.formatting import cell_text
 
         return cell_text(self, value)
@@ -71,8 +71,8 @@ class Summary:
     land_units_assessed: int
     land_units_meeting: int
 
-    def show(self, name: str, decimals: int = 2) -> str:
-        """A figure as printed ("90,12"; "–" when there is none)."""
+    def show(self, name: str, decimals: int = 1) -> str:
+        """A figure as printed ("90,1"; "–" when there is none)."""
         from survey_app.services.reports.formatting import number
 
         return number(getattr(self, name), decimals)

@@ -15,11 +15,13 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from survey_app.services.reports.charts import PNG_DPI, TITLES, render
-from survey_app.services.reports.formatting import number
+from survey_app.services.reports.formatting import moment, number
 from survey_app.services.reports.model import SUBTITLE, Report, Table
 from survey_app.services.reports.writers import csv_header
 
-FORMATS = {"int": "#,##0", "pct": "0.00", "pp": "+0.00;-0.00;0.00", "ci": "0.00"}
+# One decimal, as every page and the PDF print them (services/formatting.py); the cells keep
+# the full value.
+FORMATS = {"int": "#,##0", "pct": "0.0", "pp": "+0.0;-0.0;0.0", "ci": "0.0"}
 HEADER_ROW = 3  # row 1: title, row 2: period, row 3: column titles
 MAX_TEXT_WIDTH = 48.0
 BOLD = Font(name="Calibri", bold=True)
@@ -63,7 +65,7 @@ def _cover(ws: Worksheet, report: Report) -> None:
             f"Đơn vị: {report.unit_name}" + (f" ({report.unit_code})" if report.unit_code else ""),
             None,
         ),
-        (f"Lập lúc: {report.generated_at:%d/%m/%Y %H:%M} (UTC)", None),
+        (f"Lập lúc: {moment(report.generated_at)}", None),
         ("", None),
         (
             f"Số người trả lời: {number(s.respondents, 0)}. Chỉ số SIPAS: {number(s.sipas)} % "
