@@ -14,14 +14,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from survey_app.services.formatting import INDEX_DIGITS
 from survey_app.services.reports.charts import PNG_DPI, TITLES, render
 from survey_app.services.reports.formatting import moment, number
 from survey_app.services.reports.model import SUBTITLE, Report, Table
 from survey_app.services.reports.writers import csv_header
 
-# One decimal, as every page and the PDF print them (services/formatting.py); the cells keep
-# the full value.
-FORMATS = {"int": "#,##0", "pct": "0.0", "pp": "+0.0;-0.0;0.0", "ci": "0.0"}
+# The digits every page and the PDF print (services/formatting.py); the cells keep the full value.
+_INDEX = "0." + "0" * INDEX_DIGITS if INDEX_DIGITS else "0"
+FORMATS = {"int": "#,##0", "pct": _INDEX, "pp": f"+{_INDEX};-{_INDEX};{_INDEX}", "ci": _INDEX}
 HEADER_ROW = 3  # row 1: title, row 2: period, row 3: column titles
 MAX_TEXT_WIDTH = 48.0
 BOLD = Font(name="Calibri", bold=True)
