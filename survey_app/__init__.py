@@ -17,7 +17,7 @@ from survey_app.commands import register_commands
 from survey_app.complaints import bp as complaints_bp
 from survey_app.errors import register_error_handlers
 from survey_app.extensions import babel, csrf, db, login_manager
-from survey_app.i18n import inject_locale, select_locale
+from survey_app.i18n import inject_locale, register_filters, select_locale
 from survey_app.imports import bp as imports_bp
 from survey_app.inspector import bp as inspector_bp
 from survey_app.office import bp as office_bp
@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     _register_extensions(app)
+    _register_template_filters(app)
     _register_proxy(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -72,6 +73,10 @@ def _register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     init_rate_limiter(app)
+
+
+def _register_template_filters(app: Flask) -> None:
+    register_filters(app)
 
 
 def _register_proxy(app: Flask) -> None:

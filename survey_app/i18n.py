@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+
+from survey_app.services import formatting
 
 LOCALES = ("vi", "en")
 
@@ -24,3 +29,22 @@ def select_locale() -> str:
 def inject_locale() -> dict[str, str]:
     """Templates get ``locale`` (for ``<html lang>`` and the language switch)."""
     return {"locale": str(get_locale() or "vi")}
+
+
+# The one way templates write numbers and dates (services/formatting.py): {{ x|percent }},
+# {{ change|signed }}, {{ n|number }}, {{ hours|decimal }}, {{ at|moment }}, {{ d|day }}.
+FILTERS: dict[str, Callable[..., str]] = {
+    "percent": formatting.percent,
+    "signed": formatting.signed,
+    "number": formatting.number,
+    "decimal": formatting.decimal,
+    "moment": formatting.moment,
+    "clock_time": formatting.clock_time,
+    "day": formatting.day,
+}
+
+
+def register_filters(app: Flask) -> None:
+    """The formatting functions as Jinja filters, in the reader's locale."""
+    filters: dict[str, Any] = app.jinja_env.filters
+    filters.update(FILTERS)

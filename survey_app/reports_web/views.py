@@ -7,7 +7,6 @@ Inspectors' reports carry the integrity rates; nobody else's do.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -32,7 +31,6 @@ from survey_app.models import ReportJob, Unit
 from survey_app.reports_web.period import FormError, ReportForm
 from survey_app.services import reports
 from survey_app.services.access.capabilities import Capability
-from survey_app.services.clock import VN_TZ
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports import jobs as report_jobs
 
@@ -44,11 +42,6 @@ MIME = {
     "zip": "application/zip",
 }
 REFRESH_SECONDS = 3  # the job page reloads itself this often without JavaScript
-
-
-@bp.app_template_filter("vn_time")
-def vn_time(moment: datetime | None) -> str:
-    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if moment else "–"
 
 
 @bp.app_template_filter("period_name")

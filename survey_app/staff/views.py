@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +15,7 @@ from survey_app.auth import staff_required
 from survey_app.models import utcnow
 from survey_app.services import analytics
 from survey_app.services.clock import local_day
+from survey_app.services.formatting import clock_time
 
 bp = Blueprint("staff", __name__)
 
@@ -45,14 +45,6 @@ def bad_day(_exc: BadDay) -> tuple[str, int]:
     ), 400
 
 
-def pct(value: float | None) -> str:
-    """An index as shown: one decimal, a decimal comma in Vietnamese."""
-    if value is None:
-        return "—"
-    text = f"{value:.1f}"
-    return text if str(get_locale() or "vi") == "en" else text.replace(".", ",")
-
-
 @bp.get("/nhan-vien")
 @staff_required
 def home() -> str:
@@ -63,7 +55,6 @@ def home() -> str:
         "staff/home.html",
         today=today,
         is_today=is_today,
-        pct=pct,
         min_n=analytics.staff.MIN_N,
         refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
     )
@@ -71,7 +62,7 @@ def home() -> str:
 
 def _entry(obj: Any) -> dict[str, Any]:
     out = asdict(obj)
-    out["at"] = obj.at.strftime("%H:%M")
+    out["at"] = clock_time(obj.at)
     return out
 
 

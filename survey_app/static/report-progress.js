@@ -16,11 +16,15 @@
   var percent = document.getElementById("job-percent");
   var message = document.getElementById("job-message");
   var delay = 1000;
+  // Numbers as the page writes them (services/formatting.py): the page's language, no decimals.
+  var whole = new Intl.NumberFormat(document.documentElement.lang || "vi",
+                                    {maximumFractionDigits: 0});
 
   function show(state) {
     var value = Math.min(Math.max(Number(state.progress) || 0, 0), 1);
-    if (bar) { bar.value = value; bar.textContent = Math.round(value * 100) + "%"; }
-    if (percent) { percent.textContent = Math.round(value * 100) + "%"; }
+    var text = whole.format(value * 100) + "%";
+    if (bar) { bar.value = value; bar.textContent = text; }
+    if (percent) { percent.textContent = text; }
     if (message && state.message) { message.textContent = state.message; }
   }
 

@@ -6,6 +6,9 @@
   if (!live || !live.dataset.url || !window.fetch) { return; }
   var last = live.dataset.last || "0";
   var seconds = Math.max(parseFloat(live.dataset.interval) || 30, 1);
+  // Counts as the page writes them (services/formatting.py): thousands separators of its language.
+  var count = new Intl.NumberFormat(document.documentElement.lang || "vi",
+                                    {maximumFractionDigits: 0});
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -59,7 +62,7 @@
         if (!data) { return; }
         last = String(data.last_id);
         var total = document.getElementById("total");
-        if (total) { total.textContent = String(data.total); }
+        if (total) { total.textContent = count.format(data.total); }
         prepend("low-list", "low-empty", data.low, lowItem);
         prepend("comment-list", "comment-empty", data.comments, commentItem);
       })

@@ -94,7 +94,7 @@ def test_inspector_drills_down_and_opens_a_conduct_complaint(
     row = page.locator(f'tr[data-unit="{UNIT_CODE}"]')
     q5 = row.locator('td[data-item="Q5"]').inner_text()
     # 4 of 12: the response with the comment left Q5 unanswered
-    assert "33.33" in q5 and "n = 12" in q5 and "có phản ánh" in q5
+    assert "33,3" in q5 and "n = 12" in q5 and "có phản ánh" in q5
     complaint = page.locator("li[data-complaint]")
     assert complaint.count() == 1
     assert "<script>alert(1)</script> Cán bộ quầy 5 <b>gợi ý</b>" in complaint.inner_text()
@@ -104,8 +104,8 @@ def test_inspector_drills_down_and_opens_a_conduct_complaint(
     row.locator("th a").click()  # drill down: the unit's counters
     page.wait_for_url(f"**/thanh-tra/don-vi/{UNIT_CODE}?**moc=bao_cao**")
     counter = page.locator('tr[data-counter="Q5"]')
-    assert "33.33" in counter.locator('td[data-item="Q5"]').inner_text()  # 4 / 12
-    assert "8.33" in counter.locator('td[data-item="Q6"]').inner_text()  # 1 / 12
+    assert "33,3" in counter.locator('td[data-item="Q5"]').inner_text()  # 4 / 12
+    assert "8,3" in counter.locator('td[data-item="Q6"]').inner_text()  # 1 / 12
     assert page.locator('tr[data-counter="Q1"] td[data-item="Q5"]').inner_text().startswith("–")
     _fits(page)
     _shot(page, shots, "inspector-unit-360.png")

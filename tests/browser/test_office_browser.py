@@ -86,7 +86,7 @@ def test_office_user_sorts_and_drills_to_an_item(
     assert page.locator("tr[data-unit]").count() == 2
     body = page.inner_text("body")
     assert "Xã Đông <Thử>" in body and "chưa đủ dữ liệu" in body
-    assert "+62.50 *" in page.inner_text(f'tr[data-unit="{UNIT_CODE}"]')  # 0 → 62.50
+    assert "+62,5 *" in page.inner_text(f'tr[data-unit="{UNIT_CODE}"]')  # 0 → 62,5
     _fits(page)
     _shot(page, shots, "office-overview-360.png")
 

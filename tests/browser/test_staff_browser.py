@@ -100,7 +100,7 @@ def test_todays_feedback_refreshes_itself(
 
     _account(live_server, "truong.ct", must_change=False)
     _login(page, live_server, "truong.ct")
-    assert page.locator("#sipas").inner_text().strip() not in ("", "—")
+    assert page.locator("#sipas").inner_text().strip() not in ("", "–")
     body = page.inner_text("body")
     assert "SIPAS" in body and "Tiếp cận dịch vụ" in body and "Chưa đủ dữ liệu" in body
     page.wait_for_function(

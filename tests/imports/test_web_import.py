@@ -289,7 +289,7 @@ def test_a_file_larger_than_an_ordinary_form_uploads(
     data = _csv_bytes(tmp_path, rows)
     assert len(data) > app.config["MAX_CONTENT_LENGTH"]
     html = _upload(client, data).get_data(as_text=True)
-    assert 'id="n-new">1500<' in html
+    assert 'id="n-new">1.500<' in html  # thousands dot in Vietnamese
 
 
 def test_a_workbook_that_unpacks_too_big_is_refused(

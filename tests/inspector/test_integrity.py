@@ -17,6 +17,7 @@ from survey_app.models import Counter, Response, Unit
 from survey_app.services import complaints, org
 from survey_app.services.analytics import integrity
 from survey_app.services.analytics.office import parse_filters
+from survey_app.services.formatting import percent
 from survey_app.services.ingest import responses
 
 from ..factories import login_as, make_counter, make_unit, make_user, token_of
@@ -141,7 +142,7 @@ def test_inspector_page_lists_units_rates_and_conduct_complaints(
     row = re.search(r'<tr data-unit="A".*?</tr>', html, re.S)
     assert row is not None
     rate, low, high = wilson(3, 30)
-    assert f"{rate:.2f}" in row.group(0) and f"{low:.2f}–{high:.2f}" in row.group(0)
+    assert percent(rate) in row.group(0) and f"{percent(low)}–{percent(high)}" in row.group(0)
     assert "có phản ánh" in row.group(0)
     # conduct complaints of the scope, linking to the complaint; not service complaints
     assert f'href="/phan-anh/{world["conduct_in"]}"' in html
@@ -159,8 +160,8 @@ def test_drill_down_to_counters(world: dict[str, object], client: FlaskClient) -
     q1 = re.search(r'<tr data-counter="Q1".*?</tr>', html, re.S)
     q2 = re.search(r'<tr data-counter="Q2".*?</tr>', html, re.S)
     assert q1 and q2
-    assert f"{wilson(3, 10)[0]:.2f}" in q1.group(0) and "n = 10" in q1.group(0)
-    assert "0.00" in q2.group(0) and "n = 20" in q2.group(0)
+    assert percent(wilson(3, 10)[0]) in q1.group(0) and "n = 10" in q1.group(0)
+    assert "0,0" in q2.group(0) and "n = 20" in q2.group(0)
     assert f'href="/phan-anh/{world["conduct_in"]}"' in html
     assert f'href="/phan-anh/{world["conduct_out"]}"' not in html  # B's, not A's
 

@@ -15,6 +15,7 @@ from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit
 from survey_app.services.analytics.scores import score_database
 from survey_app.services.analytics.slices import Slice
+from survey_app.services.formatting import percent
 
 from ..factories import login_as, make_counter, make_procedure, make_unit
 
@@ -129,11 +130,11 @@ def test_numbers_equal_score_database(tree: dict[str, Unit], client: FlaskClient
     for g in groups:
         row = _row(html, g["group"]["unit"])
         assert f'<td class="num">{g["n"]}</td>' in row
-        assert f"{g['sipas']['index']:.2f}" in row
-        assert f"{g['sipas']['ci_low']:.2f}–{g['sipas']['ci_high']:.2f}" in row
+        assert percent(g["sipas"]["index"]) in row
+        assert f"{percent(g['sipas']['ci_low'])}–{percent(g['sipas']['ci_high'])}" in row
         for factor in ("A", "B", "C", "D", "E"):
-            assert f"{g['factors'][factor]['index']:.2f}" in row
-        assert f"{g['target']:.2f}" in row
+            assert percent(g["factors"][factor]["index"]) in row
+        assert percent(g["target"]) in row
     assert "chưa đủ dữ liệu" in _row(html, "B")  # n = 15 < 30
     assert "dưới mục tiêu" in _row(html, "A") and '<td class="num">50</td>' in _row(html, "P")
 
@@ -184,7 +185,7 @@ def test_channel_filter(tree: dict[str, Unit], client: FlaskClient) -> None:
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong?ky=2026-Q3&hinh_thuc=buu_chinh").get_data(as_text=True)
     assert '<td class="num">4</td>' in _row(html, "A")
-    assert "0.00" in _row(html, "A")
+    assert "0,0" in _row(html, "A")
     assert '<option value="buu_chinh" selected>' in html
 
 
@@ -200,7 +201,7 @@ def test_target_group_and_procedure_filters(tree: dict[str, Unit], client: Flask
         as_text=True
     )
     assert '<td class="num">3</td>' in _row(land_html, "A")
-    assert "85.00" in _row(land_html, "A")  # the land group's target
+    assert "85,0" in _row(land_html, "A")  # the land group's target
     proc_html = client.get("/van-phong?ky=2026-Q3&thu_tuc=2.000889").get_data(as_text=True)
     assert '<td class="num">6</td>' in _row(proc_html, "A")
     assert '<td class="num">0</td>' in _row(proc_html, "B")
@@ -238,9 +239,9 @@ def test_change_against_previous_period(tree: dict[str, Unit], client: FlaskClie
     )
     assert known.significant and known.difference == pytest.approx(50.0)
     row = _row(html, "A")
-    assert "+50.00" in row and "*</abbr>" in row
+    assert "+50,0" in row and "*</abbr>" in row
     assert "(2026-Q2)" in html
-    assert "+50.00" in _row(html, "P") and "–" in _row(html, "B")
+    assert "+50,0" in _row(html, "P") and "–" in _row(html, "B")
 
 
 def test_change_without_significance_has_no_marker(
@@ -252,7 +253,7 @@ def test_change_without_significance_has_no_marker(
     respond(counter, 5, 10, day=Q3)  # 100: +10, not significant with n = 10
     login_as(client, "office", tree["P"])
     row = _row(client.get("/van-phong?ky=2026-Q3").get_data(as_text=True), "A")
-    assert "+10.00" in row and "*</abbr>" not in row
+    assert "+10,0" in row and "*</abbr>" not in row
 
 
 def test_drill_down_unit_counter_items(tree: dict[str, Unit], client: FlaskClient) -> None:
@@ -274,7 +275,7 @@ def test_drill_down_unit_counter_items(tree: dict[str, Unit], client: FlaskClien
     a1 = DV.item("A1").text.vi.replace("{place}", tree["A"].place_name)
     assert "Quầy Hai" in counter and a1 in counter and "{place}" not in counter
     item = re.search(r'<tr id="item-A1">(.*?)</tr>', counter, re.S)
-    assert item and '<td class="num">3</td>' in item.group(1) and "0.00" in item.group(1)
+    assert item and '<td class="num">3</td>' in item.group(1) and "0,0" in item.group(1)
     assert 'href="/van-phong/don-vi/A?ky=2026-Q3"' in counter  # breadcrumb to the unit
     assert client.get("/van-phong/don-vi/A/quay/Q9").status_code == 404
     assert client.get("/van-phong/don-vi/O/quay/Q9").status_code == 404
@@ -295,7 +296,7 @@ def test_counter_numbers_equal_score_database(tree: dict[str, Unit], client: Fla
     )
     for code, value in g["items"].items():
         row = re.search(rf'<tr id="item-{code}">(.*?)</tr>', html, re.S)
-        assert row and f"{value['index']:.2f}" in row.group(1)
+        assert row and percent(value["index"]) in row.group(1)
         assert f'<td class="num">{value["n"]}</td>' in row.group(1)
 
 

@@ -13,6 +13,7 @@ from io import BytesIO
 import matplotlib
 from matplotlib.figure import Figure
 
+from survey_app.services.reports.formatting import number
 from survey_app.services.reports.model import Report
 
 RC = {
@@ -77,7 +78,7 @@ def ranking_figure(report: Report) -> Figure:
             linewidth=1.1,
             label=f"Mục tiêu {target:g} %",
         )
-    ax.set_yticks(ys, [f"{_short(b.name)} (n={b.n:,})".replace(",", ".") for b in bars])
+    ax.set_yticks(ys, [f"{_short(b.name)} (n={number(b.n, 0)})" for b in bars])
     lowest = min([b.ci_low for b in bars if b.ci_low is not None] + [min(targets)])
     ax.set_xlim(max(0.0, 10 * int(lowest / 10) - 10), 100)
     ax.set_xlabel("SIPAS (%), thanh ngang: khoảng tin cậy 95 %")
@@ -130,7 +131,7 @@ def trend_figure(report: Report) -> Figure:
     ax.axhline(
         target, color="black", linestyle=(0, (5, 3)), linewidth=1, label=f"Mục tiêu {target:g} %"
     )
-    ax.set_xticks(xs, [f"{p.period}\n(n={p.n:,})".replace(",", ".") for p in report.trend])
+    ax.set_xticks(xs, [f"{p.period}\n(n={number(p.n, 0)})" for p in report.trend])
     values = [
         v for p in report.trend for v in (p.sipas, *dict(p.factors).values()) if v is not None
     ]
@@ -180,8 +181,8 @@ def profile_figure(report: Report) -> Figure:
         label=_short(profile.parent_name, 60),
     )
     for x, u, p in zip(xs, unit, parent, strict=True):
-        ax.text(x - width / 2, u + 0.6, f"{u:.1f}".replace(".", ","), ha="center", fontsize=7)
-        ax.text(x + width / 2, p + 0.6, f"{p:.1f}".replace(".", ","), ha="center", fontsize=7)
+        ax.text(x - width / 2, u + 0.6, number(u), ha="center", fontsize=7)
+        ax.text(x + width / 2, p + 0.6, number(p), ha="center", fontsize=7)
     ax.set_xticks(xs, [FACTOR_SHORT.get(k, k).replace(". ", ".\n", 1) for k in keys])
     low = min(unit + parent + [report.summary.target or 90.0])
     ax.set_ylim(max(0.0, 10 * int(low / 10) - 10), 103)

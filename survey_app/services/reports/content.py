@@ -30,6 +30,8 @@ from survey_app.services.analytics.scores import score_stored, score_stored_each
 from survey_app.services.analytics.slices import LAND, ScoreError, Slice
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports.errors import N_, ReportError
+from survey_app.services.reports.formatting import day as day_text
+from survey_app.services.reports.formatting import number
 from survey_app.services.reports.model import (
     Column,
     CommentGroup,
@@ -356,7 +358,7 @@ def _comments(
         )
         if ids is not None:
             query = query.where(r.unit_id.in_(ids))
-        shown = f"{day.day:02d}/{day.month:02d}/{day.year}"
+        shown = day_text(day)
         for unit_id, qid, answers, comment in db.session.execute(query):
             if isinstance(answers, str):
                 answers = json.loads(answers)
@@ -720,7 +722,7 @@ def _comments_table(groups: tuple[CommentGroup, ...], read: int, total: int) -> 
 
 
 def _dots(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
+    return number(n, 0)
 
 
 def _trend(

@@ -34,7 +34,7 @@ class Column:
             raise ValueError(f"kind: {self.kind!r}")
 
     def text(self, value: Cell) -> str:
-        """A cell of this column as printed (decimal comma, two decimals)."""
+        """A cell of this column as printed (decimal comma, one decimal)."""
         return cell_text(self, value)
 
 
@@ -45,9 +45,9 @@ def cell_text(column: Column, value: Cell) -> str:
     if column.kind == "int":
         return number(float(value), 0)  # type: ignore[arg-type]
     if column.kind == "pct":
-        return number(value, 2)  # type: ignore[arg-type]
+        return number(value)  # type: ignore[arg-type]
     if column.kind == "pp":
-        return number(value, 2, signed=True)  # type: ignore[arg-type]
+        return number(value, signed=True)  # type: ignore[arg-type]
     if column.kind == "ci":
         low, high = value  # type: ignore[misc]
         if low is None or high is None:
@@ -102,8 +102,8 @@ class Summary:
     land_units_assessed: int
     land_units_meeting: int
 
-    def show(self, name: str, decimals: int = 2) -> str:
-        """A figure as printed ("90,12"; "–" when there is none)."""
+    def show(self, name: str, decimals: int = 1) -> str:
+        """A figure as printed ("90,1"; "–" when there is none)."""
         return number(getattr(self, name), decimals)
 
 

@@ -34,6 +34,7 @@ from reportlab.platypus import (
 
 from survey_app.services.reports import model
 from survey_app.services.reports.charts import render
+from survey_app.services.reports.formatting import day as day_text
 from survey_app.services.reports.formatting import number
 from survey_app.services.reports.model import SUBTITLE, Report, cell_text, is_numeric
 
@@ -234,7 +235,7 @@ def _comments(report: Report, styles: dict[str, ParagraphStyle]) -> list[Any]:
     if not report.comments:
         items.append(Paragraph("Không có ý kiến nào trong kỳ.", styles["body"]))
     for group in report.comments:
-        heading = f"{group.title} ({group.total} ý kiến trong số đã đọc)"
+        heading = f"{group.title} ({number(group.total, 0)} ý kiến trong số đã đọc)"
         items.append(Paragraph(escape(heading), styles["h2"]))
         for day, unit, text in group.comments:
             items.append(
@@ -253,7 +254,7 @@ def write_pdf(report: Report, out: Path) -> None:
         Paragraph(escape(report.title), styles["title"]),
         Paragraph(escape(SUBTITLE), styles["subtitle"]),
         Paragraph(escape(f"Kỳ báo cáo: {report.period_label}"), styles["subtitle"]),
-        Paragraph(escape(f"Lập ngày {report.generated_at:%d/%m/%Y}"), styles["subtitle"]),
+        Paragraph(escape(f"Lập ngày {day_text(report.generated_at)}"), styles["subtitle"]),
         Spacer(1, 4 * mm),
         Paragraph("1. Tóm tắt", styles["h"]),
         *_summary(report, styles),

@@ -14,11 +14,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from survey_app.services.formatting import INDEX_DIGITS
 from survey_app.services.reports.charts import PNG_DPI, TITLES, render
-from survey_app.services.reports.formatting import number
+from survey_app.services.reports.formatting import moment, number
 from survey_app.services.reports.model import SUBTITLE, Report, Table, csv_header
 
-FORMATS = {"int": "#,##0", "pct": "0.00", "pp": "+0.00;-0.00;0.00", "ci": "0.00"}
+# The digits every page and the PDF print (services/formatting.py); the cells keep the full value.
+_INDEX = "0." + "0" * INDEX_DIGITS if INDEX_DIGITS else "0"
+FORMATS = {"int": "#,##0", "pct": _INDEX, "pp": f"+{_INDEX};-{_INDEX};{_INDEX}", "ci": _INDEX}
 HEADER_ROW = 3  # row 1: title, row 2: period, row 3: column titles
 MAX_TEXT_WIDTH = 48.0
 BOLD = Font(name="Calibri", bold=True)
@@ -62,7 +65,7 @@ def _cover(ws: Worksheet, report: Report) -> None:
             f"Đơn vị: {report.unit_name}" + (f" ({report.unit_code})" if report.unit_code else ""),
             None,
         ),
-        (f"Lập lúc: {report.generated_at:%d/%m/%Y %H:%M} (UTC)", None),
+        (f"Lập lúc: {moment(report.generated_at)}", None),
         ("", None),
         (
             f"Số người trả lời: {number(s.respondents, 0)}. Chỉ số SIPAS: {number(s.sipas)} % "

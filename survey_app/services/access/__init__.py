@@ -1,0 +1,1 @@
+"""Who may do what (capabilities) and which units they may do it for (scope)."""

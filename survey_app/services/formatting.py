@@ -1,0 +1,126 @@
+"""Numbers and dates as people read them: one formatter for every page, file and report.
+
+Everything goes through Babel with an explicit locale: ``vi`` writes "90,9" and "1.234",
+``en`` writes "90.9" and "1,234". Without a ``locale`` argument the current Flask-Babel
+locale is used (the reader's language in a request, the default language in a CLI command or
+a report job), and "vi" outside any application.
+
+- :func:`percent` — an index or a rate on the 0–100 scale, one decimal ("90,9"); no "%" sign,
+  the column or label says "%".
+- :func:`signed` — a change in percentage points, always with its sign ("+1,2", "-0,4").
+- :func:`number` — a count, with thousands separators ("1.234").
+- :func:`decimal` — any other figure with a fixed number of decimals (hours, ...).
+- :func:`moment` / :func:`day` — a time or a date in Vietnam time ("15/03/2026 09:05");
+  no "UTC" is ever shown.
+
+Rounding is half away from zero on the number's exact value, the rule of
+``Intl.NumberFormat`` in the browser (``static/*.js``) and of Excel's number formats, so a
+figure rounds the same way everywhere. ``None`` (no data) and a value that is not finite read
+as :data:`DASH`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+
+from survey_app.services.clock import VN_TZ
+
+__all__ = [
+    "DASH",
+    "INDEX_DIGITS",
+    "clock_time",
+    "current_locale",
+    "day",
+    "decimal",
+    "moment",
+    "number",
+    "percent",
+    "signed",
+]
+
+DASH = "–"
+INDEX_DIGITS = 1  # indices, rates and changes: one decimal everywhere
+DATE_PATTERN = "dd/MM/yyyy"  # Vietnamese documents' order, kept in English too (no 3/4 vs 4/3)
+TIME_PATTERN = "HH:mm"
+
+
+def current_locale(locale: str | None = None) -> str:
+    """``locale`` if given, else the Flask-Babel locale of the current context, else "vi"."""
+    if locale:
+        return locale
+    try:
+        current = get_locale()
+    except RuntimeError:  # pragma: no cover - defensive: no application at all
+        current = None
+    return str(current) if current is not None else "vi"
+
+
+def _rounded(value: float | int | Decimal, digits: int) -> Decimal:
+    exact = value if isinstance(value, Decimal) else Decimal(value)
+    rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return rounded if rounded else abs(rounded)  # never "-0,0"
+
+
+def _pattern(digits: int) -> str:
+    return "#,##0" + ("." + "0" * digits if digits > 0 else "")
+
+
+def decimal(value: float | int | Decimal | None, digits: int = 1, locale: str | None = None) -> str:
+    """A figure with exactly ``digits`` decimals: ``decimal(2.25, 1)`` → "2,3" (vi)."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return format_decimal(_rounded(value, digits), _pattern(digits), locale=current_locale(locale))
+
+
+def percent(
+    value: float | int | Decimal | None, digits: int = INDEX_DIGITS, locale: str | None = None
+) -> str:
+    """An index or a rate, already on the 0–100 scale: ``percent(90.88)`` → "90,9" (vi),
+    "90.9" (en)."""
+    return decimal(value, digits, locale)
+
+
+def signed(
+    change: float | int | Decimal | None, digits: int = INDEX_DIGITS, locale: str | None = None
+) -> str:
+    """A change with its sign: ``signed(1.23)`` → "+1,2"; ``signed(-0.4)`` → "-0,4"."""
+    if change is None or not math.isfinite(change):
+        return DASH
+    rounded = _rounded(change, digits)
+    text = format_decimal(abs(rounded), _pattern(digits), locale=current_locale(locale))
+    return ("-" if rounded < 0 else "+") + text
+
+
+def number(n: int | float | None, locale: str | None = None) -> str:
+    """A count with thousands separators: 1234 → "1.234" (vi), "1,234" (en)."""
+    return decimal(n, 0, locale)
+
+
+def moment(dt: datetime | None, locale: str | None = None, seconds: bool = False) -> str:
+    """A stored (aware, UTC) moment in Vietnam time: "15/03/2026 09:05"."""
+    if dt is None:
+        return DASH
+    pattern = f"{DATE_PATTERN} {TIME_PATTERN}" + (":ss" if seconds else "")
+    return format_datetime(dt, pattern, tzinfo=VN_TZ, locale=current_locale(locale))
+
+
+def clock_time(dt: datetime | None, locale: str | None = None) -> str:
+    """Only the time of day of a moment, in Vietnam time: "09:05"."""
+    if dt is None:
+        return DASH
+    return format_datetime(dt, TIME_PATTERN, tzinfo=VN_TZ, locale=current_locale(locale))
+
+
+def day(d: date | datetime | None, locale: str | None = None) -> str:
+    """A calendar day: "15/03/2026" (a moment is first taken to Vietnam time)."""
+    if d is None:
+        return DASH
+    if isinstance(d, datetime):
+        d = d.astimezone(VN_TZ).date()
+    return format_date(d, DATE_PATTERN, locale=current_locale(locale))
