@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Install sipas into .venv, create a demo province on SQLite, and serve it.
+# Install sipas into .venv (versions pinned by requirements/constraints.txt), create a demo
+# province on SQLite, and serve it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e .
+.venv/bin/python -m pip install -q -c requirements/constraints.txt -e .
 export SIPAS_BASE_URL="${SIPAS_BASE_URL:-http://127.0.0.1:${PORT}}"
 .venv/bin/sipas demo
 echo

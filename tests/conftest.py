@@ -1,5 +1,10 @@
 """Shared fixtures: an app per test on SQLite and on PostgreSQL, clients, data factories.
 
+Each test process runs the real migrations once per database: on SQLite into a template file
+that every test gets a copy of, on PostgreSQL into the process's own database, which is put
+back to its migrated state after each test.  (``tests/test_migrations.py`` moves the schema
+down and up on both.)
+
 PostgreSQL tests use ``SIPAS_TEST_POSTGRES_URL`` (default: the local server at
 127.0.0.1:5432, user postgres).  Without a reachable server they skip and say why — except
 under CI (``CI=true``), where a missing server is a failure.
@@ -8,8 +13,10 @@ under CI (``CI=true``), where a missing server is a failure.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,21 +32,103 @@ from survey_app.services.storage.schema import upgrade_database
 PG_ADMIN_URL = os.environ.get(
     "SIPAS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-_pg_state: dict[str, Any] = {}
+# Tables holding at least this many rows after a test are emptied by TRUNCATE, the others by
+# DELETE (on a handful of rows, DELETE is several times faster than TRUNCATE).
+_TRUNCATE_FROM_ROWS = 5000
 
 
-def _pg_database() -> str:
-    """Create one throw-away PostgreSQL database for this test process; return its URL."""
-    if "url" in _pg_state:
-        return str(_pg_state["url"])
-    if "error" in _pg_state:
-        pytest.skip(str(_pg_state["error"]))
-    admin_url = sa.make_url(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"sipas_test_{uuid.uuid4().hex[:10]}"
-    try:
-        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
+class _PostgresDatabase:
+    """One throw-away PostgreSQL database per test process, migrated once; after each test it
+    is put back to the state the migrations left (rows deleted, sequences restarted, the rows
+    the upgrade wrote inserted again), which is much cheaper than migrating again."""
+
+    def __init__(self, admin_url: sa.URL) -> None:
+        self.admin_url = admin_url
+        self.name = ""
+        self.url = ""
+        self.seed_rows: dict[str, list[dict[str, Any]]] = {}
+        self._engine: sa.Engine | None = None
+
+    def create(self) -> str:
+        """The database's URL; creates and migrates it on first use (or after a failed reset)."""
+        if self.url:
+            return self.url
+        name = f"sipas_test_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.name = name
+        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
+        app = make_app(url)
+        with app.app_context():
+            upgrade_database()  # the real migrations, once per test process
+            db.session.remove()
+            db.engine.dispose()
+        self._engine = sa.create_engine(url)
+        with self._engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in conn.execute(table.select())]
+                if rows:
+                    self.seed_rows[table.name] = rows
+        self.url = url
+        return url
+
+    def reset(self) -> None:
+        """Back to the migrated state; on failure the database is dropped, and the next test
+        gets a new one."""
+        assert self._engine is not None
+        tables = Base.metadata.sorted_tables
+        sizes = " UNION ALL ".join(
+            f"SELECT '{t.name}', count(*) FROM "
+            f'(SELECT 1 FROM "{t.name}" LIMIT {_TRUNCATE_FROM_ROWS}) AS s'
+            for t in tables
+        )
+        try:
+            with self._engine.begin() as conn:
+                rows: dict[str, int] = dict(conn.execute(sa.text(sizes)).all())
+                big = [t.name for t in tables if rows[t.name] >= _TRUNCATE_FROM_ROWS]
+                if big:
+                    names = ", ".join(f'"{name}"' for name in big)
+                    conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+                for table in reversed(tables):
+                    if 0 < rows[table.name] < _TRUNCATE_FROM_ROWS:
+                        conn.execute(table.delete())
+                conn.execute(
+                    sa.text(
+                        "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, "
+                        "start_value, false) FROM pg_sequences "
+                        "WHERE schemaname = current_schema()"
+                    )
+                )
+                for table in tables:
+                    if table.name in self.seed_rows:
+                        conn.execute(table.insert(), self.seed_rows[table.name])
+        except Exception:
+            self.drop()
+            raise
+
+    def drop(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if self.name:
+            admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            admin.dispose()
+        self.name = self.url = ""
+        self.seed_rows = {}
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[_PostgresDatabase]:
+    """This process's PostgreSQL database (skips, or fails under CI, without a server)."""
+    admin_url = sa.make_url(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        engine = sa.create_engine(admin_url)
+        with engine.connect():
+            pass
         engine.dispose()
     except sa.exc.OperationalError as exc:
         reason = (
@@ -48,19 +137,29 @@ def _pg_database() -> str:
         )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
-        _pg_state["error"] = reason
         pytest.skip(reason)
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    _pg_state.update(url=url, name=name, admin=admin_url, fresh=True)
-    return url
+    database = _PostgresDatabase(admin_url)
+    yield database
+    database.drop()
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if "name" in _pg_state:
-        engine = sa.create_engine(_pg_state["admin"], isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_pg_state["name"]}" WITH (FORCE)'))
-        engine.dispose()
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file upgraded by the real migrations, once per test process; tests get copies."""
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade_database()
+        db.session.remove()
+        db.engine.dispose()  # the last connection closed: the WAL is checkpointed and removed
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def migrated_sqlite(template: Path, path: Path) -> str:
+    """A migrated SQLite database at ``path`` (a copy of ``template``); returns its URL."""
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 def make_app(database_url: str, **extra: Any) -> Flask:
@@ -77,10 +176,12 @@ def make_app(database_url: str, **extra: Any) -> Flask:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database for one test: a copy of the migrated SQLite file, or this
+    process's PostgreSQL database (put back to its migrated state after the test)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite'}"
-    return _pg_database()
+        return migrated_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "test.sqlite")
+    return str(request.getfixturevalue("postgres_database").create())
 
 
 @pytest.fixture
@@ -90,17 +191,14 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(db_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, db_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(db_url, **app_config)
     with app.app_context():
-        upgrade_database()  # the real migrations, not create_all
         yield app
         db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+    if db_url.startswith("postgresql"):
+        request.getfixturevalue("postgres_database").reset()
 
 
 @pytest.fixture

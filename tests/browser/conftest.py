@@ -26,9 +26,9 @@ from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from survey_app.extensions import db
-from survey_app.models import Base, Counter, Response, Unit
+from survey_app.models import Counter, Response, Unit
 
-from ..conftest import make_app
+from ..conftest import make_app, migrated_sqlite
 from ..factories import make_counter, make_procedure, make_unit, seed_questionnaires, token_of
 
 CHROMIUM_ARGS = [
@@ -126,7 +126,6 @@ class LiveServer:
 
 def _seed(app: Flask) -> tuple[dict[str, str], dict[str, int]]:
     with app.app_context():
-        Base.metadata.create_all(db.engine)
         seed_questionnaires()
         unit = make_unit(UNIT_CODE, UNIT_NAME, place_name=PLACE_NAME)
         procedure_ids = {}
@@ -140,9 +139,11 @@ def _seed(app: Flask) -> tuple[dict[str, str], dict[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[LiveServer]:
     db_path = tmp_path_factory.mktemp("live") / "live.sqlite"
-    db_url = f"sqlite:///{db_path}"
+    db_url = migrated_sqlite(sqlite_template, db_path)  # the migrated schema, as in production
     app = make_app(db_url)
     tokens, procedure_ids = _seed(app)
     with serving(app, "sipas-live") as url:
