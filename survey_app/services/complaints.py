@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from survey_app.extensions import db
@@ -107,7 +107,7 @@ def conduct_hidden(user: User) -> ColumnElement[bool]:
     return and_(marked, Response.unit_id.not_in(conduct_units))
 
 
-def _scoped() -> Select[tuple[Complaint]]:
+def _scoped() -> Select[Complaint]:
     return (
         select(Complaint)
         .join(Response, Response.id == Complaint.response_id)
@@ -367,7 +367,7 @@ def handling_times(
         .where(visible_filter(user), Complaint.created_at >= start, Complaint.created_at < end)
         .order_by(Unit.name, Complaint.unit_id)
     ).all()
-    units: dict[int, list[Row[Any]]] = {}
+    units: dict[int, list[Any]] = {}
     for r in rows:
         units.setdefault(r.unit_id, []).append(r)
     due = timedelta(days=due_days)

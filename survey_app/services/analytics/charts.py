@@ -53,7 +53,7 @@ def trend_svg(
     ``points`` are (day, scores) pairs. Days with at least ``min_n`` respondents are filled
     squares, others hollow circles, so the chart reads in black and white.
     """
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]  # stubs want literal keys
         fig = Figure(figsize=(6, 3.6), layout="constrained")
         FigureCanvasSVG(fig)
         ax = fig.add_subplot()
@@ -71,7 +71,7 @@ def trend_svg(
             low = [i - (s.ci_low if s.ci_low is not None else i) for _d, i, s in chosen]
             high = [(s.ci_high if s.ci_high is not None else i) - i for _d, i, s in chosen]
             ax.errorbar(
-                xs,
+                xs,  # type: ignore[arg-type]  # dates: matplotlib's date units
                 ys,
                 yerr=[low, high],
                 fmt="s" if enough else "o",
@@ -83,7 +83,7 @@ def trend_svg(
                 capsize=2,
                 label=labels.enough if enough else labels.few,
             )
-        ax.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
+        ax.set_xlim(first - timedelta(days=1), last + timedelta(days=1))  # type: ignore[arg-type]
         ax.set_ylim(0, 102)
         ax.set_ylabel(labels.y_axis)
         ax.set_title(labels.title, loc="left", fontsize=11)

@@ -89,7 +89,7 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
                 }
             )
         try:
-            db.session.execute(insert(StatsBucket.__table__), stored)
+            db.session.execute(insert(StatsBucket.__table__), stored)  # type: ignore[arg-type]  # __table__ is typed FromClause
             db.session.commit()
         except IntegrityError:  # another process computed the same half-month first
             db.session.rollback()

@@ -212,7 +212,7 @@ def _scan_file(path: Path, result: _Scan) -> None:
     carry, position, previous, valid = 0, 0, 0, True
     with path.open("rb", buffering=0) as fh:
         while True:
-            got = fh.readinto(memoryview(buffer)[carry : carry + _CHUNK])  # type: ignore[attr-defined]
+            got = fh.readinto(memoryview(buffer)[carry : carry + _CHUNK])  # type: ignore[arg-type]  # numpy arrays are buffers
             if not got:
                 valid = valid and carry == 0
                 break
@@ -396,8 +396,11 @@ def _codes(column: pa.ChunkedArray) -> Codes:
 
 def _lut(codes: Codes, bad_values: object) -> NDArray[np.bool_]:
     """Per-row mask of rows whose text is bad according to ``bad_values(text)``."""
-    table = np.array([bool(bad_values(v)) for v in codes.values], dtype=bool)  # type: ignore[operator]
-    return table[codes.codes] if len(table) else np.zeros(len(codes.codes), dtype=bool)
+    table = np.array([bool(bad_values(v)) for v in codes.values], dtype=np.bool_)  # type: ignore[operator]
+    found: NDArray[np.bool_] = (
+        table[codes.codes] if len(table) else np.zeros(len(codes.codes), np.bool_)
+    )
+    return found
 
 
 # --- answers ---

@@ -127,8 +127,8 @@ def _lists(
     procedures = list(db.session.execute(proc_query.order_by(Procedure.code)))
     return (
         [(c, n) for _, c, n in rows],
-        [tuple(c) for c in counters],
-        [tuple(p) for p in procedures],
+        [(c[0], c[1], c[2]) for c in counters],
+        [(p[0], p[1], p[2]) for p in procedures],
     )
 
 

@@ -46,9 +46,10 @@ def save(data: bytes, suffix: str, name: str, user_id: int, source: str) -> Uplo
     upload_id = secrets.token_urlsafe(18)
     path = folder / f"{upload_id}{suffix}"
     path.write_bytes(data)
-    note = {"name": name[:200], "user_id": user_id, "source": source, "suffix": suffix}
+    shown = name[:200]
+    note = {"name": shown, "user_id": user_id, "source": source, "suffix": suffix}
     (folder / f"{upload_id}.json").write_text(json.dumps(note), encoding="utf-8")
-    return Upload(upload_id, path, note["name"], user_id, source)
+    return Upload(upload_id, path, shown, user_id, source)
 
 
 def load(upload_id: str, user_id: int) -> Upload | None:

@@ -221,7 +221,7 @@ def render(report: Report, key: str, fmt: str, dpi: int = PNG_DPI) -> bytes:
 
 
 def _draw(report: Report, key: str, fmt: str, dpi: int) -> bytes:
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]  # stubs want literal keys
         fig = BUILDERS[key](report)
         out = BytesIO()
         fig.savefig(out, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)

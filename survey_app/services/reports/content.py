@@ -365,7 +365,9 @@ def _comments(
             if qid not in factors_of:
                 factors_of[qid] = _factors(qid)
             factor = _lowest_factor(factors_of[qid], answers or {})
-            grouped.setdefault(factor, []).append((shown, names.get(unit_id, ""), redact(comment)))
+            grouped.setdefault(factor, []).append(
+                (shown, names.get(unit_id, ""), redact(comment or ""))
+            )
             read += 1
             if full():
                 break

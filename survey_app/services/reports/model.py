@@ -49,7 +49,9 @@ def cell_text(column: Column, value: Cell) -> str:
     if column.kind == "pp":
         return number(value, signed=True)  # type: ignore[arg-type]
     if column.kind == "ci":
-        low, high = value  # type: ignore[misc]
+        if not isinstance(value, tuple):
+            return DASH
+        low, high = value
         if low is None or high is None:
             return DASH
         return f"{number(low)}–{number(high)}"

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from survey_app.services.reports.model import Report, Table, csv_header
@@ -60,7 +61,7 @@ def csv_text(table: Table) -> str:
         cells: list[object] = []
         for column, value in zip(table.columns, row, strict=True):
             if column.kind == "ci":
-                low, high = value if value is not None else (None, None)  # type: ignore[misc]
+                low, high = value if isinstance(value, tuple) else (None, None)
                 cells += ["" if low is None else repr(low), "" if high is None else repr(high)]
             elif value is None:
                 cells.append("")
@@ -135,7 +136,12 @@ def write_pack(
                     report,
                     folder / names[fmt],
                     fmt,
-                    lambda _r, out, src=own[fmt]: shutil.copyfile(src, out),
+                    partial(_copy, own[fmt]),
                 )
                 done[fmt] = folder / names[fmt]
     return done
+
+
+def _copy(source: Path, _report: Report, out: Path) -> None:
+    """Write a pack member by copying the file already rendered."""
+    shutil.copyfile(source, out)

@@ -321,7 +321,8 @@ def _sqlite_insert(conn: Connection, values: list[list[Any]], explicit_ids: bool
     try:
         n = len(values[0])
         for start in range(0, n, BATCH):
-            cursor.executemany(sql, zip(*(c[start : start + BATCH] for c in values), strict=True))
+            batch = list(zip(*(c[start : start + BATCH] for c in values), strict=True))
+            cursor.executemany(sql, batch)
     finally:
         cursor.close()
 

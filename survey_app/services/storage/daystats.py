@@ -440,7 +440,7 @@ def add_bulk(new: Block, plan: Mapping[date, bool]) -> None:
                 old_rows.append((ordinal, unit_id, n, layout, data))
                 old_ids.append(row_id)
         for start in range(0, len(old_ids), 10_000):
-            db.session.execute(delete(_TABLE).where(c.id.in_(old_ids[start : start + 10_000])))
+            db.session.execute(delete(_TABLE).where(c.id.in_(old_ids[start : start + 10_000])))  # type: ignore[arg-type]  # __table__ is typed FromClause
         merged.insert(0, unpack(old_rows))
     rows = pack(Block.concat(merged))
     rows += [(ordinal, 0, n, "", b"") for ordinal, n in sorted(totals.items())]
@@ -474,7 +474,7 @@ def _insert_rows(rows: list[tuple[int, int, int, str, bytes]]) -> None:
     if conn.dialect.name != "sqlite":
         for start in range(0, len(rows), 20_000):
             conn.execute(
-                insert(_TABLE),
+                insert(_TABLE),  # type: ignore[arg-type]  # __table__ is typed FromClause
                 [
                     {"day": days[d], "unit_id": u, "n": n, "layout": layout, "data": data}
                     for d, u, n, layout, data in rows[start : start + 20_000]
