@@ -20,7 +20,7 @@ from .indices import (
 )
 from .intervals import LevelInterval, level_interval, wilson_interval
 from .output import to_json_dict
-from .periods import Cutoff, PeriodKind, parse_period, period_label
+from .periods import FIRST_DAY, LAST_DAY, Cutoff, PeriodKind, check_day, parse_period, period_label
 from .stats import StatsBatch, SufficientStats, stats_length
 from .structure import Structure
 from .targets import (
@@ -39,6 +39,8 @@ from .targets import (
 
 __all__ = [
     "DEFAULT_MIN_N",
+    "FIRST_DAY",
+    "LAST_DAY",
     "TARGETS_2030",
     "TARGETS_90_85",
     "AggregationMethod",
@@ -58,6 +60,7 @@ __all__ = [
     "TargetGroup",
     "TargetSet",
     "aggregate_tree",
+    "check_day",
     "compare",
     "compare_scores",
     "flag_for",

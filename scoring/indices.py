@@ -23,14 +23,32 @@ with ``a = [w/(R−1), −w p/(R−1)]`` and ``v_i = [s_i, r_i]`` (Woodruff 1971
 answers it is ``p(1−p)/(n−1)``. It needs only the cross-product matrix kept in
 :class:`~scoring.SufficientStats` and accounts for one respondent answering several items;
 covariances between factors come from the same quadratic form. Mixed questionnaire
-versions (disjoint respondents) add their covariance matrices.
+versions (disjoint respondents) add their covariance matrices, plus the variance of the
+random version shares: a mixed factor is the ratio ``θ_f = Σ_v m_fv θ_fv / M_f``, whose
+linearisation gives each respondent of version ``v`` who answered ``f`` the extra influence
+``(θ_fv − θ_f)/M_f``, so
+
+.. math::
+
+    \hat V_{share}(θ_f, θ_g) = \frac{n-1}{n} \sum_v
+        \frac{(θ_{fv} - θ_f)(θ_{gv} - θ_g) \min(m_{fv}, m_{gv})}{M_f M_g}
+
+(``min`` stands for the respondents who answered both factors, which the statistics do not
+keep; see :func:`_share_covariance`).
+
+Exact boundaries and rounding: an index whose items all have only (or no) answers 4–5 is set
+to exactly 1 (0) with variance 0; a variance at most ``1e-12`` times the size of its terms
+``|a|ᵀ(Σ v vᵀ)|a|`` is rounding noise and is set to 0 with its covariances, and the
+covariance matrices are made symmetric (:func:`_clean_covariance`).
 
 Intervals: items, expectation and integrity rates use Wilson. A factor uses the Wilson
 interval at the effective sample size ``θ(1−θ)/V̂`` with the ``t`` quantile on ``n − 1``
-degrees of freedom (:class:`~scoring.LevelInterval`). Parts and SIPAS combine their
-components' intervals with MOVER (Zou & Donner 2008) using the estimated correlations, so
-the asymmetry of the factor intervals near 100 % carries up. Calibration:
-``benchmarks/scoring_calibration.py`` (95 % intervals cover 94.5–95.5 % at n = 30–1000).
+degrees of freedom, ``n`` = respondents behind SIPAS (the most who answered one factor)
+(:class:`~scoring.LevelInterval`). Parts and SIPAS combine their components' intervals with
+MOVER (Zou & Donner 2008) using the estimated correlations (1 for a zero-variance
+component), so the asymmetry of the factor intervals near 100 % carries up. Calibration:
+``benchmarks/scoring_calibration.py`` prints both tails (truth under ``ci_low``, truth above
+``ci_high``) per group size and version mix; docs/method.md §4.5 has the figures.
 """
 
 from __future__ import annotations
@@ -62,6 +80,12 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 Int64Array = NDArray[np.int64]
 SIPAS_CODE = "SIPAS"
+# A variance below this share of the size of its terms is rounding noise (ε ≈ 2.2e-16 times
+# at most 2J ≤ 64 terms is ≈ 1.4e-14; a real variance of a group of a billion respondents is
+# still above 1e-10 of that size).
+_RELATIVE_TOLERANCE = 1e-12
+# Two indices (fractions) closer than this are equal: differences of sums of shares.
+_INDEX_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -346,6 +370,16 @@ class _Weights:
     part_n: Int64Array  # (G, P) largest factor_n among the part's factors
     part_of_factors: FloatArray  # (G, P, F) part index = Σ_f u_pf θ_f
     sipas_of_parts: FloatArray  # (G, 1, P) SIPAS = Σ_p u_p θ_p
+    within: list[FloatArray]  # (G, F, J_v) per version: θ_f,v = Σ_j c_fj p_j (0 if absent)
+    version_n: list[Int64Array]  # (G, F) per version: m_f,v, respondents who answered f
+
+    @property
+    def levels_of_factors(self) -> FloatArray:
+        """``(G, F + P + 1, F)``: every level as a combination of the factors."""
+        g, n_f = self.factor_n.shape
+        identity = np.broadcast_to(np.eye(n_f), (g, n_f, n_f))
+        sipas = self.sipas_of_parts @ self.part_of_factors
+        return np.concatenate([identity, self.part_of_factors, sipas], axis=1)
 
 
 def _level_weights(batches: Sequence[StatsBatch]) -> _Weights:
@@ -385,6 +419,8 @@ def _level_weights(batches: Sequence[StatsBatch]) -> _Weights:
     )
 
     weights: list[FloatArray] = []
+    within_global: list[FloatArray] = []
+    version_n: list[Int64Array] = []
     for c, columns, respondents in within:
         share = respondents / np.where(total_n[:, columns] > 0, total_n[:, columns], 1)
         factor_w = np.zeros((g, n_factors, c.shape[2]))
@@ -392,7 +428,23 @@ def _level_weights(batches: Sequence[StatsBatch]) -> _Weights:
         part_w = u @ factor_w
         sipas_w = sipas[:, None, :] @ part_w
         weights.append(np.concatenate([factor_w, part_w, sipas_w], axis=1))
-    return _Weights(weights, factor_codes, part_codes, total_n, part_n, u, sipas[:, None, :])
+        own = np.zeros((g, n_factors, c.shape[2]))
+        own[:, columns, :] = c
+        within_global.append(own)
+        m = np.zeros((g, n_factors), dtype=np.int64)
+        m[:, columns] = respondents
+        version_n.append(m)
+    return _Weights(
+        weights,
+        factor_codes,
+        part_codes,
+        total_n,
+        part_n,
+        u,
+        sipas[:, None, :],
+        within_global,
+        version_n,
+    )
 
 
 def _influence_coefficients(
@@ -422,22 +474,42 @@ def _score(
     theta = np.zeros((g, n_levels))
     weight_total = np.zeros((g, n_levels))
     cov = np.zeros((g, n_levels, n_levels))
-    for w, b in zip(weights.per_version, batches, strict=True):
+    scale = np.zeros((g, n_levels))  # Σ_i (Σ |a_k| v_ik)²: the size of the terms of V̂
+    all_success = np.ones((g, n_levels), dtype=bool)
+    no_success = np.ones((g, n_levels), dtype=bool)
+    version_theta: list[FloatArray] = []
+    for w, c, b in zip(weights.per_version, weights.within, batches, strict=True):
         successes = (b.counts[..., 3] + b.counts[..., 4]).astype(np.float64)
         valid = b.counts.sum(axis=-1).astype(np.float64)
-        theta += np.einsum("glj,gj->gl", w, successes / np.where(valid > 0, valid, 1.0))
+        p = successes / np.where(valid > 0, valid, 1.0)
+        theta += np.einsum("glj,gj->gl", w, p)
         weight_total += w.sum(axis=2)
+        used = w > 0
+        all_success &= ~np.any(used & (successes < valid)[:, None, :], axis=2)
+        no_success &= ~np.any(used & (successes > 0)[:, None, :], axis=2)
+        version_theta.append(np.einsum("gfj,gj->gf", c, p))
         a = _influence_coefficients(w, successes, valid)
+        cross = b.cross.astype(np.float64)
         n = b.n.astype(np.float64)
         factor = np.where(n > 1, (n - 1) / np.maximum(n, 1), 1.0)[:, None, None]
-        cov += factor * (a @ b.cross.astype(np.float64) @ np.swapaxes(a, 1, 2))
+        cov += factor * (a @ cross @ np.swapaxes(a, 1, 2))
+        magnitude = np.abs(a)
+        scale += factor[:, :, 0] * np.einsum("glj,gjk,glk->gl", magnitude, cross, magnitude)
     if covariance is not None:
         cov = covariance
-    variance = np.maximum(np.einsum("gll->gl", cov), 0.0)  # rounding can leave -1e-18
     present = weight_total > 0.5
-    theta = np.where(present, np.clip(theta, 0.0, 1.0), np.nan)
+    # Exact boundaries: an index whose every item has all (no) answers 4–5 is exactly 100 (0) %,
+    # not 99.99999999999999 from adding version shares; its variance is exactly 0.
+    boundary = present & (all_success | no_success)
+    theta = np.where(all_success, 1.0, np.where(no_success, 0.0, np.clip(theta, 0.0, 1.0)))
+    theta = np.where(present, theta, np.nan)
     respondents = sum((b.n for b in batches), np.zeros(g, dtype=np.int64))
-    df = np.maximum(respondents - 1, 1).astype(np.float64)[:, None]
+    if len(batches) > 1:
+        cov = cov + _share_covariance(weights, version_theta, theta[:, :n_f], respondents)
+    cov = _clean_covariance(cov, scale, boundary)
+    variance = np.einsum("gll->gl", cov)
+    answering = weights.part_n.max(axis=1, initial=0)  # respondents behind SIPAS
+    df = np.maximum(answering - 1, 1).astype(np.float64)[:, None]
 
     factors = slice(0, n_f)
     parts = slice(n_f, n_f + n_p)
@@ -495,6 +567,59 @@ def _score(
         expectation=expectation,
         integrity=integrity,
     )
+
+
+def _share_covariance(
+    weights: _Weights,
+    version_theta: Sequence[FloatArray],
+    factor_theta: FloatArray,
+    respondents: Int64Array,
+) -> FloatArray:
+    """Covariance added by the random version shares of a mixed group, ``(G, L, L)``.
+
+    A factor of a mixed group is the ratio ``θ_f = Σ_v m_fv θ_fv / M_f``; the counts
+    ``m_fv`` are random like the answers. Linearising the ratio gives each respondent of
+    version ``v`` who answered ``f`` the extra influence ``(θ_fv − θ_f)/M_f``; it is
+    uncorrelated with the within-version influences of the same factor (those sum to 0 over
+    the respondents who answered it). Between two factors the respondents who answered both
+    are taken as ``min(m_fv, m_gv)`` (exact when one set contains the other), and the
+    cross-terms with the other factor's within-version influences as 0 (their expectation
+    when missing answers are unrelated to the answer, §4.4 of docs/method.md).
+    """
+    total = weights.factor_n.astype(np.float64)
+    denominator = np.where(total > 0, total, 1.0)
+    theta = np.nan_to_num(factor_theta)
+    n_f = total.shape[1]
+    share = np.zeros((total.shape[0], n_f, n_f))
+    for own, m in zip(version_theta, weights.version_n, strict=True):
+        deviation = np.where(m > 0, own - theta, 0.0)
+        deviation = np.where(np.abs(deviation) > _INDEX_TOLERANCE, deviation, 0.0) / denominator
+        both = np.minimum(m[:, :, None], m[:, None, :]).astype(np.float64)
+        share += deviation[:, :, None] * deviation[:, None, :] * both
+    n = respondents.astype(np.float64)
+    factor = np.where(n > 1, (n - 1) / np.maximum(n, 1), 1.0)[:, None, None]
+    levels = weights.levels_of_factors
+    covariance: FloatArray = factor * (levels @ share @ np.swapaxes(levels, 1, 2))
+    return covariance
+
+
+def _clean_covariance(
+    cov: FloatArray, scale: FloatArray, boundary: NDArray[np.bool_]
+) -> FloatArray:
+    """Symmetric covariance matrices with rounding noise removed.
+
+    ``V̂ = aᵀ(Σ v vᵀ)a`` is a sum of terms of size ``scale = |a|ᵀ(Σ v vᵀ)|a|`` that cancel
+    when every respondent's influence is 0; floating point then leaves noise of about
+    ``2J·ε·scale`` (1e-34 rather than 0). A variance at or below ``_RELATIVE_TOLERANCE ×
+    scale``, or of an index at exactly 0 or 100 %, is set to 0 with its row and column, so
+    that the zero-variance rules (effective size, correlation 1) apply.
+    """
+    variance = np.einsum("gll->gl", cov)
+    zero = boundary | (variance <= _RELATIVE_TOLERANCE * scale)
+    keep = (~zero).astype(np.float64)
+    cleaned = cov * keep[:, :, None] * keep[:, None, :]
+    symmetric: FloatArray = 0.5 * (cleaned + np.swapaxes(cleaned, 1, 2))
+    return symmetric
 
 
 def _correlation(cov: FloatArray) -> FloatArray:

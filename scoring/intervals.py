@@ -22,7 +22,10 @@ class LevelInterval(StrEnum):
     All three start from the respondent-level (jackknife-linearised) variance ``v`` of the
     index; parts and SIPAS then combine their factors' intervals by MOVER, so the choice
     applies to them as well. ``t`` is the Student quantile on ``n − 1`` degrees of freedom
-    (``n`` respondents), a small-sample correction that tends to ``z`` for large groups.
+    (``n`` respondents behind the group's SIPAS, i.e. the most who answered one factor), a
+    small-sample correction that tends to ``z`` for large groups. A variance that is 0 — an
+    index at exactly 0 or 100 %, or rounding noise removed by the scoring functions — uses the
+    respondents who answered as the effective size.
 
     ``WILSON_EFFECTIVE``
         Wilson score interval at the effective sample size ``n* = θ(1−θ)/v`` (design

@@ -13,7 +13,7 @@ __all__ = ["to_json_dict"]
 
 
 def to_json_dict(
-    result: GroupScore, *, target: float, min_n: int = DEFAULT_MIN_N
+    result: GroupScore, *, target: float | None, min_n: int = DEFAULT_MIN_N
 ) -> dict[str, Any]:
     """Plain ``dict`` of a group's scores, ready for ``json.dumps``.
 
@@ -24,7 +24,8 @@ def to_json_dict(
          "factors": {code: {"index", "ci_low", "ci_high"}},
          "parts": {code: {"index", "ci_low", "ci_high"}},
          "sipas": {"index", "ci_low", "ci_high"},
-         "target": target, "flag": flag code (from the SIPAS index),
+         "target": target (None when no target set is in force),
+         "flag": flag code (from the SIPAS index and its respondents, ``sipas.n``),
          "expectation": {code: {"n", "index", "ci_low", "ci_high"}},
          "integrity": {code: {"n", "rate", "ci_low", "ci_high"}}}
 
@@ -43,14 +44,14 @@ def to_json_dict(
     """
     if not isinstance(result, GroupScore):
         raise ValueError("result: expected a GroupScore")
-    flag = flag_for(result.n, result.sipas, target, min_n)
+    flag = flag_for(result.sipas.n, result.sipas, target, min_n)
     return {
         "n": result.n,
         "items": _with_n(result.items, "index"),
         "factors": {code: _bounds(e, "index") for code, e in result.factors.items()},
         "parts": {code: _bounds(e, "index") for code, e in result.parts.items()},
         "sipas": _bounds(result.sipas, "index"),
-        "target": float(target),
+        "target": None if target is None else float(target),
         "flag": flag.value,
         "expectation": _with_n(result.expectation, "index"),
         "integrity": _with_n(result.integrity, "rate"),

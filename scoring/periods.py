@@ -13,7 +13,21 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
 
-__all__ = ["Cutoff", "PeriodKind", "parse_period", "period_label"]
+__all__ = [
+    "FIRST_DAY",
+    "LAST_DAY",
+    "Cutoff",
+    "PeriodKind",
+    "check_day",
+    "parse_period",
+    "period_label",
+]
+
+#: The days sipas accepts in any parameter (pages, reports, commands), both included. Far
+#: wider than any survey, and far enough from ``date.min``/``date.max`` that the period
+#: before, the day after or a 30-day window around any of them is still a date.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 PeriodKind = Literal["day", "month", "quarter", "half", "year"]
 _KINDS = ("day", "month", "quarter", "half", "year")
@@ -48,7 +62,8 @@ def parse_period(period: str, cutoff: Cutoff | str = Cutoff.CALENDAR) -> tuple[d
     Raises
     ------
     ValueError
-        If ``period`` or ``cutoff`` is not understood.
+        If ``period`` or ``cutoff`` is not understood, or the period reaches outside
+        ``FIRST_DAY``–``LAST_DAY`` (:func:`check_day`).
 
     Examples
     --------
@@ -72,7 +87,7 @@ def parse_period(period: str, cutoff: Cutoff | str = Cutoff.CALENDAR) -> tuple[d
             day = date(year, int(match["month"]), int(match["day"]))
         except ValueError as error:
             raise ValueError(f"period: {period!r} is not a valid date ({error})") from None
-        return day, day
+        return check_day(day, "period"), day
     if match["quarter"] is not None:
         first, months = 3 * int(match["quarter"]) - 2, 3
     elif match["half"] is not None:
@@ -83,13 +98,45 @@ def parse_period(period: str, cutoff: Cutoff | str = Cutoff.CALENDAR) -> tuple[d
             raise ValueError(f"period: month must be 01..12, got {period!r}")
     else:
         first, months = 1, 12
-    if year < 2:
-        raise ValueError(f"period: year out of range in {period!r}")
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise ValueError(
+            f"period: {period!r} is outside the days {FIRST_DAY.isoformat()} … "
+            f"{LAST_DAY.isoformat()}"
+        )
     last = first + months - 1
     if mode is Cutoff.CALENDAR:
-        return date(year, first, 1), _next_month_start(year, last) - timedelta(days=1)
-    start_year, start_month = (year - 1, 12) if first == 1 else (year, first - 1)
-    return date(start_year, start_month, _CUTOFF_DAY), date(year, last, _CUTOFF_DAY - 1)
+        start, end = date(year, first, 1), _next_month_start(year, last) - timedelta(days=1)
+    else:
+        start_year, start_month = (year - 1, 12) if first == 1 else (year, first - 1)
+        start, end = date(start_year, start_month, _CUTOFF_DAY), date(year, last, _CUTOFF_DAY - 1)
+    return check_day(start, "period"), check_day(end, "period")
+
+
+def check_day(day: date, name: str = "day") -> date:
+    """``day`` itself when it lies within ``FIRST_DAY``–``LAST_DAY``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the accepted days, when it does not (e.g. 0001-01-01).
+
+    Examples
+    --------
+    >>> check_day(date(2026, 3, 5))
+    datetime.date(2026, 3, 5)
+    >>> check_day(date(9999, 12, 31))
+    Traceback (most recent call last):
+    ...
+    ValueError: day: 9999-12-31 is outside the days 1900-01-01 … 2999-12-31
+    """
+    if not isinstance(day, date):
+        raise ValueError(f"{name}: expected a datetime.date, got {type(day).__name__}")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(
+            f"{name}: {day.isoformat()} is outside the days "
+            f"{FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}"
+        )
+    return day
 
 
 def period_label(day: date, kind: PeriodKind, cutoff: Cutoff | str = Cutoff.CALENDAR) -> str:

@@ -20,7 +20,13 @@ from scoring import (
 
 
 def test_flag_values_are_the_output_codes():
-    assert [f.value for f in Flag] == ["insufficient_data", "below_significant", "below", "meets"]
+    assert [f.value for f in Flag] == [
+        "insufficient_data",
+        "below_significant",
+        "below",
+        "meets",
+        "no_target",
+    ]
 
 
 def test_land_only_group_gets_the_land_target():
@@ -37,8 +43,10 @@ def test_2030_preset():
 def test_target_set_by_date():
     assert target_set_for(date(2026, 3, 1)) is TARGETS_90_85
     assert target_set_for(date(2027, 1, 1), (TARGETS_2030, TARGETS_90_85)) is TARGETS_2030
+    assert target_set_for(date(2031, 1, 1)) is TARGETS_90_85  # in force until a newer set
+    assert target_set_for(date(2020, 12, 31)) is None  # before the first set: no target
     with pytest.raises(ValueError, match="^day:"):
-        target_set_for(date(2031, 1, 1))
+        target_set_for("2026-01-01")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
