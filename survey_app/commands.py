@@ -34,6 +34,27 @@ else:
     scoring = lazy.load("scoring")  # numpy, scipy: loaded on first use, like the services
 
 
+class LocalDay(click.DateTime):
+    """A local day ``YYYY-MM-DD`` within the days sipas accepts (:func:`scoring.check_day`):
+    0001-01-01 or 9999-12-31 is a usage error (exit 2), not a traceback later."""
+
+    name = "YYYY-MM-DD"
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        moment = super().convert(value, param, ctx)
+        try:
+            scoring.check_day(moment.date())
+        except ValueError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
+        return moment
+
+
+LOCAL_DAY = LocalDay()
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init,
@@ -206,12 +227,10 @@ def qr(unit_code: str | None, out_dir: Path) -> None:
 @click.option(
     "--from",
     "start",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=LOCAL_DAY,
     help="First local day (YYYY-MM-DD), inclusive.",
 )
-@click.option(
-    "--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (YYYY-MM-DD), inclusive."
-)
+@click.option("--to", "end", type=LOCAL_DAY, help="Last local day (YYYY-MM-DD), inclusive.")
 @click.option("--unit", "unit_code", help="Only this unit and the units under it.")
 @click.option(
     "--out",
@@ -304,13 +323,13 @@ def db_check() -> None:
 @click.option(
     "--from",
     "start",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=LOCAL_DAY,
     help="First local day (YYYY-MM-DD); default: the first day with responses.",
 )
 @click.option(
     "--to",
     "end",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=LOCAL_DAY,
     help="Last local day (YYYY-MM-DD); default: yesterday.",
 )
 @click.option(
@@ -342,12 +361,10 @@ def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
 @click.option(
     "--from",
     "start",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=LOCAL_DAY,
     help="First local day (YYYY-MM-DD), inclusive.",
 )
-@click.option(
-    "--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (YYYY-MM-DD), inclusive."
-)
+@click.option("--to", "end", type=LOCAL_DAY, help="Last local day (YYYY-MM-DD), inclusive.")
 @click.option(
     "--period",
     help="A period instead of --from/--to: 2026, 2026-H1, 2026-Q1, 2026-03 or a day 2026-03-05.",

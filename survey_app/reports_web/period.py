@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from scoring import FIRST_DAY, LAST_DAY
 from survey_app.services.clock import VN_TZ
 
 KINDS = ("quy", "nua_nam", "nam", "tuy_chon")
@@ -86,8 +87,18 @@ class ReportForm:
 
 def _day(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise FormError(
             _("%(name)s: hãy nhập một ngày dạng năm-tháng-ngày (2026-03-31).", name=name)
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FormError(
+            _(
+                "%(name)s: hãy chọn một ngày từ %(first)s đến %(last)s.",
+                name=name,
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
+        )
+    return day

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from scoring import check_day
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
 from survey_app.services import analytics
@@ -31,7 +32,7 @@ def _day() -> date:
     try:
         if len(raw) != 10:
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        return check_day(date.fromisoformat(raw))
     except ValueError as exc:
         raise BadDay(raw) from exc
 

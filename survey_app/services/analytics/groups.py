@@ -25,6 +25,7 @@ from scoring import (
     PeriodKind,
     StatsBatch,
     mean_of_groups,
+    parse_period,
     score_versions_batch,
     stats_length,
     target_set_for,
@@ -178,9 +179,11 @@ def _output(
     query: Slice,
     end: date | None,
 ) -> tuple[ScoredGroup, ...]:
-    """One :class:`ScoredGroup` per group with respondents, sorted by key, with its target
-    (valid on ``end``: land groups have their own)."""
-    target_set = target_set_for(end or today_local(), TARGET_SETS[query.targets])
+    """One :class:`ScoredGroup` per group with respondents, sorted by key, with its target:
+    the set in force on the last day of the group's own period (:func:`group_end`), the land
+    target for land groups, ``None`` before the first target set."""
+    sets = TARGET_SETS[query.targets]
+    last = end or today_local()
     out = []
     for g in sorted(range(len(keys)), key=keys.__getitem__):
         result = results[g]
@@ -191,9 +194,21 @@ def _output(
             land_only = key["target_group"] == LAND
         else:
             land_only = land.get(g, 0) == result.n
-        target = target_set.target(LAND if land_only else "chung")
-        out.append(ScoredGroup(key, result, float(target), query.min_n))
+        target_set = target_set_for(group_end(key, query, last), sets)
+        target = None if target_set is None else target_set.target(LAND if land_only else "chung")
+        out.append(ScoredGroup(key, result, target, query.min_n))
     return tuple(out)
+
+
+def group_end(key: MappingProxyType[str, str] | dict[str, str], query: Slice, last: date) -> date:
+    """The last day of a group's period: the slice's last day ``last``, or the end of the
+    group's day / month / quarter when it is grouped by one and that ends earlier. Its
+    target is the set in force on that day (docs/method.md §5.1)."""
+    for dim in PERIODS:
+        label = key.get(dim)
+        if label:
+            last = min(last, parse_period(label, query.cutoff)[1])
+    return last
 
 
 def score_groups(

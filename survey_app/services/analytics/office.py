@@ -38,7 +38,13 @@ CUTOFFS = {"lich": Cutoff.CALENDAR, "bao_cao": Cutoff.REPORT}
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
 SORT_KEYS = ("ten", "n", "sipas", *FACTORS, "muc_tieu", "danh_gia", "thay_doi")
 DIRECTIONS = ("tang", "giam")
-FLAG_ORDER = {"below_significant": 0, "below": 1, "meets": 2, "insufficient_data": 3}
+FLAG_ORDER = {
+    "below_significant": 0,
+    "below": 1,
+    "meets": 2,
+    "insufficient_data": 3,
+    "no_target": 4,
+}
 
 
 # --- who may see what ---------------------------------------------------------------------
@@ -134,6 +140,7 @@ def parse_filters(args: Any) -> Filters:
     ky = (args.get("ky") or "").strip() or period_label(today_local(), "quarter", CUTOFFS[moc])
     try:
         start, end = parse_period(ky, CUTOFFS[moc])
+        parse_period(previous_label(ky), CUTOFFS[moc])  # the comparison must be a period too
     except ValueError:
         raise OverviewError("ky") from None
     nhom = args.get("nhom", "")

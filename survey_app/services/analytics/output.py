@@ -16,6 +16,7 @@ FLAG_LABELS = {
     "below": "dưới mục tiêu",
     "below_significant": "dưới mục tiêu (rõ rệt)",
     "insufficient_data": "chưa đủ dữ liệu",
+    "no_target": "chưa có mục tiêu",
 }
 DIMENSION_LABELS = {
     "unit": "Đơn vị",
@@ -68,7 +69,7 @@ def as_csv(groups: Sequence[ScoredGroup], dims: tuple[str, ...]) -> str:
                 *(_raw(v) for v in (sipas.index, sipas.ci_low, sipas.ci_high)),
                 *(_raw(_index(g.factors, f)) for f in FACTORS),
                 *(_raw(_index(g.items, c)) for c in items),
-                f"{g.target:g}",
+                "" if g.target is None else f"{g.target:g}",
                 g.flag.value,
             ]
         )
@@ -111,7 +112,7 @@ def as_table(
                 _num(s.index),
                 interval,
                 *(_num(_index(g.factors, f)) for f in FACTORS),
-                f"{g.target:g}",
+                "–" if g.target is None else f"{g.target:g}",
                 FLAG_LABELS.get(g.flag, g.flag),
             ]
         )

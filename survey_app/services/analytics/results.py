@@ -34,13 +34,20 @@ class ScoredGroup:
 
     key: Mapping[str, str]
     result: GroupScore
-    target: float
+    target: float | None  # None: no target set in force for the group's period
     min_n: int
 
     @property
     def n(self) -> int:
         """Respondents."""
         return self.result.n
+
+    @property
+    def answering(self) -> int:
+        """Respondents behind the SIPAS index (the flag's ``n``, compared with ``min_n``): the
+        most who answered one factor, so a response with only integrity or expectation
+        answers does not count (docs/method.md §5.4)."""
+        return self.result.sipas.n
 
     @property
     def sipas(self) -> Estimate:
@@ -68,8 +75,9 @@ class ScoredGroup:
 
     @cached_property
     def flag(self) -> Flag:
-        """SIPAS against the target (:func:`scoring.flag_for`, with ``min_n``)."""
-        return flag_for(self.n, self.sipas, self.target, self.min_n)
+        """SIPAS against the target (:func:`scoring.flag_for`, with ``min_n``), counting the
+        respondents behind the SIPAS index (``sipas.n``), not every row."""
+        return flag_for(self.answering, self.sipas, self.target, self.min_n)
 
     def estimate(self, code: str) -> Estimate | None:
         """SIPAS (``"sipas"``) or a factor's estimate (``"A"`` … ``"E"``); ``None`` when the

@@ -56,7 +56,7 @@ def ranking_figure(report: Report) -> Figure:
     ax = fig.add_subplot()
     ys = list(range(len(bars)))[::-1]
     values = [b.sipas or 0.0 for b in bars]
-    below = [b.sipas is not None and b.sipas < b.target for b in bars]
+    below = [b.sipas is not None and b.target is not None and b.sipas < b.target for b in bars]
     low = [max(0.0, (b.sipas or 0) - b.ci_low) if b.ci_low is not None else 0.0 for b in bars]
     high = [max(0.0, b.ci_high - (b.sipas or 0)) if b.ci_high is not None else 0.0 for b in bars]
     ax.barh(
@@ -69,7 +69,7 @@ def ranking_figure(report: Report) -> Figure:
         xerr=[low, high],
         error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8},
     )
-    targets = sorted({b.target for b in bars}) or [90.0]
+    targets = sorted({b.target for b in bars if b.target is not None})
     for k, target in enumerate(targets):
         ax.axvline(
             target,
@@ -79,7 +79,7 @@ def ranking_figure(report: Report) -> Figure:
             label=f"Mục tiêu {target:g} %",
         )
     ax.set_yticks(ys, [f"{_short(b.name)} (n={number(b.n, 0)})" for b in bars])
-    lowest = min([b.ci_low for b in bars if b.ci_low is not None] + [min(targets)])
+    lowest = min([b.ci_low for b in bars if b.ci_low is not None] + targets + [100.0])
     ax.set_xlim(max(0.0, 10 * int(lowest / 10) - 10), 100)
     ax.set_xlabel("SIPAS (%), thanh ngang: khoảng tin cậy 95 %")
     title = TITLES["xep_hang"] + (f" — {report.ranking_note}" if report.ranking_note else "")
@@ -127,15 +127,21 @@ def trend_figure(report: Report) -> Figure:
         linewidth=2.2,
         label="SIPAS",
     )
-    target = report.summary.target or 90.0
-    ax.axhline(
-        target, color="black", linestyle=(0, (5, 3)), linewidth=1, label=f"Mục tiêu {target:g} %"
-    )
+    target = report.summary.target  # None: no target in force, no line
+    if target is not None:
+        ax.axhline(
+            target,
+            color="black",
+            linestyle=(0, (5, 3)),
+            linewidth=1,
+            label=f"Mục tiêu {target:g} %",
+        )
     ax.set_xticks(xs, [f"{p.period}\n(n={number(p.n, 0)})" for p in report.trend])
     values = [
         v for p in report.trend for v in (p.sipas, *dict(p.factors).values()) if v is not None
     ]
-    ax.set_ylim(max(0.0, 10 * int(min(values + [target]) / 10) - 10), 100.5)
+    lows = values + ([] if target is None else [target])
+    ax.set_ylim(max(0.0, 10 * int(min(lows or [100.0]) / 10) - 10), 100.5)
     ax.set_ylabel("Chỉ số (%)")
     ax.set_title(TITLES["xu_huong"], loc="left", fontsize=10)
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
@@ -184,7 +190,8 @@ def profile_figure(report: Report) -> Figure:
         ax.text(x - width / 2, u + 0.6, number(u), ha="center", fontsize=7)
         ax.text(x + width / 2, p + 0.6, number(p), ha="center", fontsize=7)
     ax.set_xticks(xs, [FACTOR_SHORT.get(k, k).replace(". ", ".\n", 1) for k in keys])
-    low = min(unit + parent + [report.summary.target or 90.0])
+    target = report.summary.target
+    low = min(unit + parent + ([] if target is None else [target]) or [100.0])
     ax.set_ylim(max(0.0, 10 * int(low / 10) - 10), 103)
     ax.set_ylabel("Chỉ số (%)")
     ax.set_title(TITLES["ho_so"], loc="left", fontsize=10)

@@ -42,7 +42,13 @@ from survey_app.services.reports.model import (
     TrendPoint,
     UnitBar,
 )
-from survey_app.services.reports.spec import ReportSpec, period_dates, previous_period, short_label
+from survey_app.services.reports.spec import (
+    TREND_PERIODS,
+    ReportSpec,
+    period_dates,
+    previous_period,
+    short_label,
+)
 
 FACTORS = ("A", "B", "C", "D", "E")
 FACTOR_NAMES = {
@@ -71,7 +77,6 @@ INTEGRITY_NAMES = {
     "Q6": "Phải đưa tiền ngoài quy định",
 }
 MIN_N = 30
-TREND_PERIODS = 4
 CHART_UNITS = 30
 COMMENTS_PER_FACTOR = 5
 COMMENTS_READ = 2000
@@ -155,7 +160,7 @@ def _flag(score: ScoredGroup | None) -> str:
 
 
 def _meets(score: ScoredGroup) -> bool:
-    return score.n >= MIN_N and score.flag == "meets"
+    return score.answering >= MIN_N and score.flag == "meets"
 
 
 def item_text(code: str, place: str) -> str:
@@ -205,7 +210,7 @@ def _ranking_table(
     """Units ranked by SIPAS (those with the minimum sample), then the others by code."""
     first = [u for u in units if root is not None and u.id == root.id and u.code in now]
     ranked = sorted(
-        (u for u in units if u.code in now and now[u.code].n >= MIN_N and u not in first),
+        (u for u in units if u.code in now and now[u.code].answering >= MIN_N and u not in first),
         key=lambda u: (-(now[u.code].sipas.index or 0.0), u.code),
     )
     placed = {u.code for u in (*first, *ranked)}
@@ -606,7 +611,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
 
 def _units_meeting(scores: dict[str, ScoredGroup], units: list[Unit]) -> tuple[int, int]:
     present = [scores[u.code] for u in units if u.code in scores]
-    assessed = [s for s in present if s.n >= MIN_N]
+    assessed = [s for s in present if s.answering >= MIN_N]
     return len(assessed), sum(1 for s in assessed if _meets(s))
 
 
@@ -807,7 +812,7 @@ def _profile(
         parent_score = _whole(start, end, parent, cutoff)
         if now.get(root.code) and parent_score:
             return Profile(root.name, parent.name, values(now[root.code]), values(parent_score))
-    children = [u for u in root.children if u.code in now and now[u.code].n >= MIN_N]
+    children = [u for u in root.children if u.code in now and now[u.code].answering >= MIN_N]
     if not children or root.code not in now:
         return None
     weakest = min(children, key=lambda u: (now[u.code].sipas.index or 0.0, u.code))

@@ -119,7 +119,7 @@ class UnitBar:
     sipas: float | None
     ci_low: float | None
     ci_high: float | None
-    target: float
+    target: float | None  # None: no target set in force for the period
 
 
 @dataclass(frozen=True)

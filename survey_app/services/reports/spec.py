@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from scoring.periods import parse_period
+from scoring.periods import FIRST_DAY, LAST_DAY, parse_period
 
 CUTOFFS = ("calendar", "report")
 _CUSTOM = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 MAX_DAYS = 3 * 366  # a custom range longer than three years is almost surely a typo
+TREND_PERIODS = 4  # the report's trend: this period and the three before it
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ class ReportSpec:
                 "(từ ngày 15 đến ngày 14)."
             )
         self.dates()
+        period = self.period
+        for _ in range(TREND_PERIODS - 1):  # the trend's periods must be days sipas knows
+            try:
+                period = previous_period(period)
+                period_dates(period, self.cutoff)
+            except ValueError:
+                raise ValueError(_out_of_range(self.period)) from None
         if self.unit_code is not None and not (0 < len(self.unit_code) <= 40):
             raise ValueError("Mã đơn vị không hợp lệ.")
 
@@ -85,6 +93,13 @@ def _bad_period(period: object) -> str:
     )
 
 
+def _out_of_range(period: object) -> str:
+    return (
+        f"Kỳ báo cáo “{period}” nằm ngoài khoảng ngày sipas nhận: "
+        f"{vn_date(FIRST_DAY)} – {vn_date(LAST_DAY)} (kể cả các kỳ trước dùng để so sánh)."
+    )
+
+
 def period_dates(period: str, cutoff: str = "calendar") -> tuple[date, date]:
     """Inclusive dates of a period label or a custom ``FROM..TO`` range."""
     if not isinstance(period, str):
@@ -96,6 +111,8 @@ def period_dates(period: str, cutoff: str = "calendar") -> tuple[date, date]:
             start, end = (date.fromisoformat(custom[1]), date.fromisoformat(custom[2]))
         except ValueError:
             raise ValueError(f"Ngày không hợp lệ trong kỳ “{period}”.") from None
+        if not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+            raise ValueError(_out_of_range(period))
         if start > end:
             raise ValueError(f"Kỳ “{period}”: ngày bắt đầu sau ngày kết thúc.")
         if (end - start).days >= MAX_DAYS:
@@ -105,10 +122,12 @@ def period_dates(period: str, cutoff: str = "calendar") -> tuple[date, date]:
         raise ValueError(_bad_period(period))
     if cutoff not in CUTOFFS:
         raise ValueError("Mốc kỳ báo cáo phải là “calendar” hoặc “report”.")
+    if not FIRST_DAY.year <= int(text[:4]) <= LAST_DAY.year:
+        raise ValueError(_out_of_range(period))
     try:
         return parse_period(text, cutoff)
     except ValueError:
-        raise ValueError(_bad_period(period)) from None
+        raise ValueError(_out_of_range(period)) from None
 
 
 def previous_period(period: str) -> str:
