@@ -24,6 +24,7 @@ as METHOD.md prescribes) and factors are printed, not checked.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -71,12 +72,15 @@ CHUNK_ROWS = 2_000_000
 class Scenario:
     """A truth and a version mix: the models, and the true indices of the mix."""
 
-    def __init__(self, low: float, high: float, mix: str, rng: np.random.Generator) -> None:
+    def __init__(
+        self, low: float, high: float, mix: str, rng: np.random.Generator, sd: float = 1.0
+    ) -> None:
         self.mix = mix
-        self.full = realistic_model(DV, rng, low=low, high=high)
+        model = realistic_model(DV, rng, low=low, high=high)
+        self.full = dataclasses.replace(model, respondent_sd=sd)
         full_truth = true_scores(DV, self.full)
         quick_p = tuple(float(f - QUICK_OFFSET) for f in full_truth.factors)
-        self.quick = SimulationModel(quick_p, QUICK_MISSING)
+        self.quick = SimulationModel(quick_p, QUICK_MISSING, respondent_sd=sd)
         self.items = 100 * full_truth.items
         if mix == "single":
             factors = full_truth.factors
@@ -155,6 +159,13 @@ def main(argv=None):
     )
     parser.add_argument("--levels", nargs="+", choices=list(TRUTHS), default=list(TRUTHS))
     parser.add_argument(
+        "--respondent-sd",
+        type=float,
+        default=1.0,
+        help="respondent effect σ (latent correlation of one person's answers σ²/(1+σ²); "
+        "1.0 → 0.5, the library's default model)",
+    )
+    parser.add_argument(
         "--method",
         choices=[m.value for m in LevelInterval],
         default=LevelInterval.WILSON_EFFECTIVE.value,
@@ -169,6 +180,8 @@ def main(argv=None):
         f"method {method.value}; {args.reps} datasets per row; Monte Carlo s.e. of a 2.5 % tail "
         f"≈ {se:.2f} points (SIPAS; less for items and factors, several per dataset)"
     )
+    icc = args.respondent_sd**2 / (1 + args.respondent_sd**2)
+    print(f"latent correlation of one respondent's answers {icc:.2f}")
     print(f"checked: SIPAS tails within {BAND[0]}–{BAND[1]} %\n")
     header = f"{'truth':<8}{'mix':<7}{'n':>5} {'true SIPAS':>10}" + "".join(
         f"{level + ' <low':>13}{level + ' >high':>13}" for level in LEVELS
@@ -179,7 +192,9 @@ def main(argv=None):
     for truth_name in args.levels:
         low_p, high_p = TRUTHS[truth_name]
         for mix in args.mixes:
-            scenario = Scenario(low_p, high_p, mix, np.random.default_rng(args.seed))
+            scenario = Scenario(
+                low_p, high_p, mix, np.random.default_rng(args.seed), args.respondent_sd
+            )
             for n in args.sizes:
                 start = time.perf_counter()
                 tails = tails_for_size(scenario, n, args.reps, method, rng)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import lazy_loader as lazy
 from flask_babel import gettext as _
 
-from scoring import FIRST_DAY, LAST_DAY
 from survey_app.services.clock import VN_TZ
+
+if TYPE_CHECKING:
+    import scoring
+else:
+    scoring = lazy.load("scoring")  # numpy, scipy: loaded on first use, not at start-up
 
 KINDS = ("quy", "nua_nam", "nam", "tuy_chon")
 CUTOFFS = {"lich": "calendar", "bao_cao": "report"}
@@ -92,13 +97,14 @@ def _day(text: str, name: str) -> date:
         raise FormError(
             _("%(name)s: hãy nhập một ngày dạng năm-tháng-ngày (2026-03-31).", name=name)
         ) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
+    first, last = scoring.FIRST_DAY, scoring.LAST_DAY
+    if not first <= day <= last:
         raise FormError(
             _(
                 "%(name)s: hãy chọn một ngày từ %(first)s đến %(last)s.",
                 name=name,
-                first=FIRST_DAY.isoformat(),
-                last=LAST_DAY.isoformat(),
+                first=first.isoformat(),
+                last=last.isoformat(),
             )
         )
     return day

@@ -5,18 +5,23 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import lazy_loader as lazy
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from scoring import check_day
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
 from survey_app.services import analytics
 from survey_app.services.clock import local_day
 from survey_app.services.formatting import clock_time
+
+if TYPE_CHECKING:
+    import scoring
+else:
+    scoring = lazy.load("scoring")  # numpy, scipy: loaded on first use, not at start-up
 
 bp = Blueprint("staff", __name__)
 
@@ -32,7 +37,7 @@ def _day() -> date:
     try:
         if len(raw) != 10:
             raise ValueError(raw)
-        return check_day(date.fromisoformat(raw))
+        return scoring.check_day(date.fromisoformat(raw))
     except ValueError as exc:
         raise BadDay(raw) from exc
 
