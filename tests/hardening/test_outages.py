@@ -20,8 +20,8 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask, g
-from flask_babel import refresh
 from flask.testing import FlaskClient
+from flask_babel import refresh
 
 from survey_app.extensions import db
 
