@@ -80,20 +80,26 @@ def _unavailable(app: Flask, exc: Exception) -> tuple[Response, int]:
         db.session.rollback()
     except Exception:  # noqa: BLE001, S110 - the connection is gone; nothing to undo
         pass
+    loaded = g.pop("_login_user", None)
     g._login_user = login_manager.anonymous_user()  # the page must not ask the database
-    if request.endpoint == "public.form" and request.method == "POST":
-        fields = list(request.form.items(multi=True))
-        body: Response | str = render_template("public/resend.html", fields=fields)
-    else:
-        body, _code = _render(
-            503,
-            None
-            if busy
-            else _(
-                "Hệ thống đang tạm gián đoạn (không kết nối được cơ sở dữ liệu). Vui lòng thử "
-                "lại sau ít phút."
-            ),
-        )
+    try:
+        if request.endpoint == "public.form" and request.method == "POST":
+            fields = list(request.form.items(multi=True))
+            body: Response | str = render_template("public/resend.html", fields=fields)
+        else:
+            body, _code = _render(
+                503,
+                None
+                if busy
+                else _(
+                    "Hệ thống đang tạm gián đoạn (không kết nối được cơ sở dữ liệu). Vui lòng "
+                    "thử lại sau ít phút."
+                ),
+            )
+    finally:
+        g.pop("_login_user", None)
+        if loaded is not None:
+            g._login_user = loaded
     resp = make_response(body, 503)
     resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return resp, 503
