@@ -1,6 +1,12 @@
 """Staff accounts: argon2 password hashes, creation, login with lockout, password change,
 ending an account's sessions.
 
+Why this module is long: it is one account's whole life — creation, sign-in with its two
+lockouts (the account's, and the same one kept for usernames without an account) and the
+per-client throttle, the session stamp, and the administration that disables, resets and
+unlocks — and the halves share their rules (the lockout that ``unlock`` lifts, the stamp that
+``set_active`` and ``reset_password`` change). Each function is short.
+
 Messages of :class:`ValueError` and :class:`LoginFailed` are written for the person at the
 keyboard (Vietnamese, translated through the catalogue).
 """
