@@ -13,6 +13,7 @@ from survey_app import config
 from survey_app.admin import bp as admin_bp
 from survey_app.api import bp as api_bp
 from survey_app.auth import bp as auth_bp
+from survey_app.auth.sessions import load_user
 from survey_app.commands import register_commands
 from survey_app.complaints import bp as complaints_bp
 from survey_app.errors import register_error_handlers
@@ -24,7 +25,6 @@ from survey_app.office import bp as office_bp
 from survey_app.public import bp as public_bp
 from survey_app.reports_web import bp as reports_web_bp
 from survey_app.security import register_security_headers
-from survey_app.services.accounts import load_user
 from survey_app.services.ingest.ratelimit import init_rate_limiter
 from survey_app.services.storage.engine import configure_engine_events
 from survey_app.staff import bp as staff_bp

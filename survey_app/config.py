@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_FORM": "20/hour",  # per client address hash, per counter, public form
     "RATELIMIT_API": "600/minute",  # per client address hash, per counter, kiosk/API
     "RATELIMIT_STORAGE_URI": "memory://",  # redis://127.0.0.1:6379/0 with several workers
+    "RATELIMIT_LOGIN": "10/minute;50/hour",  # failed staff logins per client address hash
     # Number of reverse proxies in front whose X-Forwarded-For is trusted (0 = none).
     "TRUSTED_PROXIES": 0,
     "MAX_COMMENT_LENGTH": 2000,
@@ -36,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # Staff login: failed attempts in a row that lock an account, and for how long.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
+    # Staff sessions end after this long without a request, and this long after the login.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
     # Send the session cookie over HTTPS only (set true behind HTTPS in production).
     "SESSION_COOKIE_SECURE": False,
     # Largest response file (CSV or XLSX) the web import accepts, in MB (sipas import: any size).
@@ -94,6 +98,8 @@ def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
+    config["SESSION_IDLE_MINUTES"] = positive_int(config, "SESSION_IDLE_MINUTES")
+    config["SESSION_MAX_HOURS"] = positive_int(config, "SESSION_MAX_HOURS")
 
 
 def load_instance_secrets(instance_path: str) -> dict[str, str]:
@@ -134,5 +140,12 @@ def database_url(config: dict[str, Any], instance_path: str) -> str:
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """A server database may drop idle connections: ping before use. SQLite never does."""
-    return {} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    """A server database may drop idle connections: ping before use. SQLite never does.
+    PostgreSQL: give up connecting after 5 s (an unreachable host then answers 503 in
+    seconds, not after the system's TCP timeout of minutes)."""
+    if url.startswith("sqlite"):
+        return {}
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql+psycopg"):
+        options["connect_args"] = {"connect_timeout": 5}
+    return options

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from survey_app.services.storage.engine import is_busy
+from survey_app.extensions import db, login_manager
+from survey_app.services.storage.engine import is_busy, is_unavailable
+
+RETRY_AFTER_SECONDS = 5
 
 
 def _messages(code: int) -> tuple[str, str]:
@@ -61,11 +64,42 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response | str, int]:
-        if is_busy(exc):  # another writer held the database too long: try again, not broken
-            app.logger.warning("database busy: %s", exc)
-            body, code = _render(503)
-            resp = make_response(body, code)
-            resp.headers["Retry-After"] = "5"
-            return resp, code
+        if is_unavailable(exc):  # busy, unreachable, restarting: try again, not broken
+            return _unavailable(app, exc)
         app.logger.exception("unhandled error", exc_info=exc)
         return _render(InternalServerError.code)
+
+
+def _unavailable(app: Flask, exc: Exception) -> tuple[Response, int]:
+    """503 with ``Retry-After`` for a database that is busy or cannot be reached: a friendly
+    page (a citizen's form post comes back as a page that sends the same answers again),
+    JSON under ``/api/``.  Drawn without the database: the session's account is not loaded."""
+    busy = is_busy(exc)
+    app.logger.warning("database %s: %s", "busy" if busy else "unavailable", exc)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection is gone; nothing to undo
+        pass
+    loaded = g.pop("_login_user", None)
+    g._login_user = login_manager.anonymous_user()  # the page must not ask the database
+    try:
+        if request.endpoint == "public.form" and request.method == "POST":
+            fields = list(request.form.items(multi=True))
+            body: Response | str = render_template("public/resend.html", fields=fields)
+        else:
+            body, _code = _render(
+                503,
+                None
+                if busy
+                else _(
+                    "Hệ thống đang tạm gián đoạn (không kết nối được cơ sở dữ liệu). Vui lòng "
+                    "thử lại sau ít phút."
+                ),
+            )
+    finally:
+        g.pop("_login_user", None)
+        if loaded is not None:
+            g._login_user = loaded
+    resp = make_response(body, 503)
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp, 503

@@ -14,7 +14,7 @@ from survey_app.api.openapi import openapi_document
 from survey_app.extensions import csrf, db
 from survey_app.services import org
 from survey_app.services.ingest import responses
-from survey_app.services.ingest.ratelimit import hit
+from survey_app.services.ingest.ratelimit import hit, storage_status
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
@@ -32,7 +32,6 @@ _FIELDS = {
 _STRINGS = _FIELDS - {"answers"}
 
 Reply = tuple[WerkzeugResponse, int]
-BUSY_RETRY_SECONDS = 5
 
 
 def _error(status: int, message: str, errors: dict[str, Any] | None = None) -> Reply:
@@ -90,7 +89,7 @@ def create_response() -> Reply:
         resp, status = _error(
             503, _("Hệ thống đang bận; chưa lưu. Gửi lại sau ít giây (cùng idempotency_key).")
         )
-        resp.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        resp.headers["Retry-After"] = str(responses.RETRY_AFTER_SECONDS)
         return resp, status
     return jsonify({"id": stored.response_id}), 201 if stored.created else 200
 
@@ -116,9 +115,16 @@ def openapi() -> WerkzeugResponse:
 
 @bp.get("/healthz")
 def healthz() -> Reply:
+    """Each dependency's state — ``database``, and ``redis`` when the rate limits use it —
+    and ``status``: ``ok`` (200) when all answer, else ``error`` (503)."""
+    checks = {"database": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - report any database failure as unhealthy
         db.session.rollback()
-        return jsonify({"status": "error", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"}), 200
+        checks["database"] = "unreachable"
+    redis = storage_status()
+    if redis is not None:
+        checks["redis"] = redis
+    healthy = all(state == "ok" for state in checks.values())
+    return jsonify({"status": "ok" if healthy else "error", **checks}), 200 if healthy else 503

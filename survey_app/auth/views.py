@@ -5,10 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from survey_app.auth import sessions
 from survey_app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from survey_app.services import accounts
 
@@ -26,36 +28,41 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int]:
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.username.data or "", form.password.data or "")
+            user = accounts.sign_in(form.username.data or "", form.password.data or "")
         except accounts.LoginFailed as exc:
             form.form_errors.append(str(exc))
-            status = 429 if exc.locked_until else 401
+            status = 429 if exc.retry_after else 401
+            if exc.retry_after:
+                headers["Retry-After"] = str(exc.retry_after)
         else:
             lang = session.get("lang")
             session.clear()  # a fresh session for the signed-in user
             if lang:
                 session["lang"] = lang
             login_user(user)
+            sessions.start()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
             return redirect(safe_next(form.next.data) or url_for("staff.home"), code=303)
     elif form.is_submitted():
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.post("/dang-xuat")
 @login_required
 def logout() -> Response:
     if LogoutForm().validate_on_submit():
+        accounts.end_sessions(current_user)  # a copy of the cookie no longer works either
         logout_user()
+        sessions.end()
         flash(_("Đã đăng xuất."))
     return redirect(url_for("auth.login"), code=303)
 

@@ -4,12 +4,20 @@ from survey_app.models.accounts import ROLES, RoleAssignment, User
 from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.complaints import Complaint, ComplaintEvent
-from survey_app.models.org import Counter, CounterToken, Procedure, Unit, unit_procedures
+from survey_app.models.org import (
+    CacheGeneration,
+    Counter,
+    CounterToken,
+    Procedure,
+    Unit,
+    unit_procedures,
+)
 from survey_app.models.reports import ReportJob as ReportJob
 from survey_app.models.responses import QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [
     "Base",
+    "CacheGeneration",
     "Complaint",
     "ComplaintEvent",
     "Counter",

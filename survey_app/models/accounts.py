@@ -28,6 +28,8 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by sign-out, disabling and enabling: every session opened before ends.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", order_by="RoleAssignment.id", cascade="all, delete-orphan"
@@ -48,17 +50,19 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """The session's user id: the account's id and a stamp of its password hash, so
-        that a new password (changed or reset) ends every session opened with the old one."""
+        """The session's user id: the account's id and a stamp of its password hash and
+        session epoch, so that a new password (changed or reset), a sign-out or disabling
+        the account ends every session opened before."""
         return f"{self.id}.{self.session_stamp}"
 
     @property
     def session_stamp(self) -> str:
         """16 hex digits derived from the password hash (which is salted: a new password,
-        even the same one again, gives a new stamp).  The hash itself never reaches the
-        cookie."""
+        even the same one again, gives a new stamp) and ``session_epoch``.  The hash itself
+        never reaches the cookie."""
+        material = f"{self.password_hash}\x00{self.session_epoch or 0}"
         return hashlib.blake2b(
-            self.password_hash.encode(), digest_size=8, person=b"sipas-session"
+            material.encode(), digest_size=8, person=b"sipas-session"
         ).hexdigest()
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.models.base import Base, UTCDateTime, utcnow
@@ -103,3 +112,15 @@ class Procedure(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (CheckConstraint(f"target_group IN {TARGET_GROUPS}", name="target_group"),)
+
+
+class CacheGeneration(Base):
+    """A number raised whenever what a server process may cache changes (``counters``: a
+    token revoked, a counter, unit or procedure changed).  Each process compares it with
+    the number its cache was filled under — one primary-key read per request — so a change
+    made by any process is seen by all of them at the next request."""
+
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.public.formbuilder import NO_OPINION, build_form_class
 from survey_app.services import org
@@ -30,14 +30,14 @@ def index() -> str:
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])
-def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
+def form(token: str) -> ResponseReturnValue:
     counter = _counter_or_404(token)
     q = responses.questionnaire_for(counter)
     locale = str(get_locale() or "vi")
     form = build_form_class(q, locale)()
     if form.is_submitted() and not hit("form", counter.counter_id):
         return render_template("public/limited.html", counter=counter), 429
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         sub = responses.Submission(
             answers={
@@ -68,20 +68,24 @@ def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
                     "còn trên trang: vui lòng bấm “Gửi đánh giá” lại sau ít giây."
                 )
             )
-            status = 503
+            status, headers = 503, {"Retry-After": str(responses.RETRY_AFTER_SECONDS)}
     elif form.is_submitted():
         status = 400
     if not form.idempotency_key.data:
         form.idempotency_key.data = uuid.uuid4().hex
-    return render_template(
-        "public/form.html",
-        form=form,
-        q=q,
-        counter=counter,
-        locale=locale,
-        place=counter.place_name or counter.unit_name,
-        procedures=counter.procedures[:40],
-    ), status
+    return (
+        render_template(
+            "public/form.html",
+            form=form,
+            q=q,
+            counter=counter,
+            locale=locale,
+            place=counter.place_name or counter.unit_name,
+            procedures=counter.procedures[:40],
+        ),
+        status,
+        headers,
+    )
 
 
 @bp.route("/f/<token>/cam-on")

@@ -1,4 +1,11 @@
-"""Staff accounts: argon2 password hashes, creation, login with lockout, password change.
+"""Staff accounts: argon2 password hashes, creation, login with lockout, password change,
+ending an account's sessions.
+
+Why this module is long: it is one account's whole life — creation, sign-in with its two
+lockouts (the account's, and the same one kept for usernames without an account) and the
+per-client throttle, the session stamp, and the administration that disables, resets and
+unlocks — and the halves share their rules (the lockout that ``unlock`` lifts, the stamp that
+``set_active`` and ``reset_password`` change). Each function is short.
 
 Messages of :class:`ValueError` and :class:`LoginFailed` are written for the person at the
 keyboard (Vietnamese, translated through the catalogue).
@@ -11,7 +18,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +30,7 @@ from sqlalchemy.orm import selectinload
 from survey_app.extensions import db
 from survey_app.models import ROLES, Counter, RoleAssignment, Unit, User, utcnow
 from survey_app.services.access.capabilities import Capability, roles_with
+from survey_app.services.ingest import ratelimit
 from survey_app.services.org import audit
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
@@ -33,11 +41,42 @@ _hasher = PasswordHasher()
 
 
 class LoginFailed(Exception):
-    """Login refused; ``locked_until`` is set when the account is locked."""
+    """Login refused; ``locked_until`` is set when the account is locked (or the client
+    made too many failed attempts): then ``retry_after`` is the seconds to wait."""
 
     def __init__(self, message: str, locked_until: datetime | None = None) -> None:
         super().__init__(message)
         self.locked_until = locked_until
+
+    @property
+    def retry_after(self) -> int | None:
+        if self.locked_until is None:
+            return None
+        return max(1, int((self.locked_until - utcnow()).total_seconds() + 0.999))
+
+
+LOGIN_LIMIT = "RATELIMIT_LOGIN"
+
+
+def sign_in(username: str, password: str) -> User:
+    """:func:`authenticate`, first refusing a client (keyed hash of its address) that made
+    ``RATELIMIT_LOGIN`` failed attempts — before any password work, whatever the username —
+    and counting each failure against it."""
+    wait = ratelimit.wait_seconds(LOGIN_LIMIT, "login")
+    if wait:
+        raise LoginFailed(
+            _(
+                "Có quá nhiều lần đăng nhập không thành công từ thiết bị hoặc mạng này. "
+                "Vui lòng thử lại sau %(minutes)d phút.",
+                minutes=max(1, (wait + 59) // 60),
+            ),
+            utcnow() + timedelta(seconds=wait),
+        )
+    try:
+        return authenticate(username, password)
+    except LoginFailed:
+        ratelimit.count(LOGIN_LIMIT, "login")
+        raise
 
 
 def hash_password(password: str) -> str:
@@ -129,7 +168,9 @@ def authenticate(username: str, password: str) -> User:
     """The active account with this username and password, or :class:`LoginFailed`.
 
     A wrong password and an unknown username give the same message after the same work.
-    ``LOGIN_MAX_FAILURES`` failures in a row lock the account for ``LOGIN_LOCK_MINUTES``.
+    ``LOGIN_MAX_FAILURES`` failures in a row lock the account for ``LOGIN_LOCK_MINUTES`` —
+    and a username with no (active) account is "locked" the same way, in the rate-limit
+    storage, so that the lockout message does not tell whether an account exists.
     """
     generic = _("Tên đăng nhập hoặc mật khẩu không đúng.")
     user = None
@@ -137,7 +178,7 @@ def authenticate(username: str, password: str) -> User:
         user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _verify(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
-        raise LoginFailed(generic)
+        _no_account_failure(username or "", generic)
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         _verify(_dummy_hash(), password)
@@ -154,6 +195,25 @@ def authenticate(username: str, password: str) -> User:
     user.last_login_at = now
     db.session.commit()
     return user
+
+
+def _no_account_failure(username: str, generic: str) -> NoReturn:
+    """A failed login for a username with no active account, answered as an account's
+    would be: the same message, and after ``LOGIN_MAX_FAILURES`` the same lockout message
+    for ``LOGIN_LOCK_MINUTES`` (counted under a keyed hash of the name, never the name)."""
+    name = ratelimit.keyed_hash("login-name", username[:MAX_PASSWORD_LENGTH])[:32]
+    lock_seconds = int(current_app.config["LOGIN_LOCK_MINUTES"]) * 60
+    left = ratelimit.expires_in(f"login-lock/{name}")
+    if left <= 0 and ratelimit.tally(f"login-failures/{name}", 24 * 3600) >= int(
+        current_app.config["LOGIN_MAX_FAILURES"]
+    ):
+        ratelimit.forget(f"login-failures/{name}")
+        ratelimit.tally(f"login-lock/{name}", lock_seconds)
+        left = float(lock_seconds)
+    if left > 0:
+        until = utcnow() + timedelta(seconds=left)
+        raise LoginFailed(_locked_message(until), until)
+    raise LoginFailed(generic)
 
 
 def _record_failure(user: User, now: datetime) -> None:
@@ -188,10 +248,17 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the account, on every device (sign-out): its stamp changes."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.commit()
+
+
 def load_user(user_id: str) -> User | None:
-    """The active account behind a session's user id (Flask-Login's user loader): ``None``
-    — signed out — when the account is disabled or its password changed since the session
-    began (:meth:`User.get_id`)."""
+    """The active account behind a session's user id (for Flask-Login's user loader,
+    :func:`survey_app.auth.sessions.load_user`): ``None`` — signed out — when the account is
+    disabled or its password changed, or it signed out or was disabled and enabled, since
+    the session began (:meth:`User.get_id`)."""
     number, _dot, stamp = user_id.partition(".")
     try:
         user = db.session.get(User, int(number))
@@ -372,6 +439,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
             _("Tài khoản đang hoạt động.") if active else _("Tài khoản đã bị vô hiệu hoá.")
         )
     user.active = active
+    user.session_epoch = (user.session_epoch or 0) + 1  # sessions from before stay ended
     audit.record(
         actor,
         "account.enable" if active else "account.disable",

@@ -2,25 +2,52 @@
 
 Clients are known only by a keyed hash of their address (see :func:`client_key`); the window
 counters live in the storage named by ``RATELIMIT_STORAGE_URI`` (``memory://`` for one process,
-``redis://…`` when several workers must share them).
+``redis://…`` when several workers must share them).  When Redis cannot be reached the limits
+are counted in this process's memory and a warning is logged (:mod:`.limitstorage`): a limit
+never turns a request into an error.
+
+Besides the submission limits, :func:`wait_seconds` / :func:`count` give a per-client limit on
+any event (failed logins), and :func:`tally` / :func:`expires_in` / :func:`forget` short-lived
+counters of any key (the lockout of usernames that have no account), in the same storage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import time
 
 from flask import Flask, current_app, request
 from limits import parse_many
-from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from survey_app.services.ingest.limitstorage import FallbackStorage
+
 _EXTENSION = "sipas_ratelimit"
+_STORAGE = "sipas_ratelimit_storage"
 
 
 def init_rate_limiter(app: Flask) -> None:
-    storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URI"]))
+    storage = FallbackStorage(str(app.config["RATELIMIT_STORAGE_URI"]))
     app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
+    app.extensions[_STORAGE] = storage
+
+
+def _limiter() -> FixedWindowRateLimiter:
+    limiter: FixedWindowRateLimiter = current_app.extensions[_EXTENSION]
+    return limiter
+
+
+def _storage() -> FallbackStorage:
+    storage: FallbackStorage = current_app.extensions[_STORAGE]
+    return storage
+
+
+def storage_status() -> str | None:
+    """The shared limit storage (Redis) for ``/healthz``: ``"ok"``, ``"unreachable"``, or
+    ``None`` when limits live in memory."""
+    return _storage().status()
 
 
 def keyed_hash(kind: str, value: str) -> str:
@@ -49,3 +76,46 @@ def hit(scope: str, counter_id: int) -> bool:
         limiter.hit(item, scope, str(counter_id), client)
         for item in parse_many(str(current_app.config[setting]))
     )
+
+
+def wait_seconds(setting: str, scope: str) -> int:
+    """Seconds until this client is under every limit of ``setting`` for ``scope`` again
+    (0: it is now); nothing is counted.  Always 0 when rate limits are off."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return 0
+    limiter = _limiter()
+    client = client_key()
+    wait = 0.0
+    for item in parse_many(str(current_app.config[setting])):
+        if not limiter.test(item, scope, client):
+            reset, _remaining = limiter.get_window_stats(item, scope, client)
+            wait = max(wait, reset - time.time())
+    return max(1, math.ceil(wait)) if wait > 0 else 0
+
+
+def count(setting: str, scope: str) -> None:
+    """Count one event of this client against every limit of ``setting`` for ``scope``."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    limiter = _limiter()
+    client = client_key()
+    for item in parse_many(str(current_app.config[setting])):
+        limiter.hit(item, scope, client)
+
+
+def tally(key: str, seconds: int) -> int:
+    """Add one to the counter ``key`` (which expires ``seconds`` after its first count);
+    returns the new value."""
+    return _storage().incr(f"sipas/{key}", seconds)
+
+
+def expires_in(key: str) -> float:
+    """Seconds until the counter ``key`` expires; 0 when it is not set."""
+    storage = _storage()
+    if storage.get(f"sipas/{key}") <= 0:
+        return 0.0
+    return max(0.0, storage.get_expiry(f"sipas/{key}") - time.time())
+
+
+def forget(key: str) -> None:
+    _storage().clear(f"sipas/{key}")

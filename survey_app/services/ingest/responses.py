@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 import forms
 from forms import CHANNELS, Questionnaire
@@ -27,8 +28,9 @@ from survey_app.models import Response, Unit
 from survey_app.services.clock import local_day
 from survey_app.services.ingest.ratelimit import keyed_hash
 from survey_app.services.org import CounterInfo, ProcedureInfo
-from survey_app.services.storage.engine import SqliteInserts, is_busy, write_queue
+from survey_app.services.storage.engine import SqliteInserts, is_unavailable, write_queue
 
+RETRY_AFTER_SECONDS = 5  # what a 503 (DatabaseBusy) asks the sender to wait
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _SQLITE = SqliteInserts(Response.__table__)
 
@@ -46,8 +48,10 @@ class ReceiptReused(Exception):
 
 
 class DatabaseBusy(Exception):  # noqa: N818 - a state, not a programming error
-    """Another writer held the database longer than the busy timeout (on SQLite, a long
-    import); nothing was stored, and sending the same submission again is safe."""
+    """The database could not take the response now: another writer held it longer than the
+    busy timeout (on SQLite, a long import), or it is unreachable or restarting
+    (:func:`.engine.is_unavailable`); nothing was stored, and sending the same submission
+    again is safe."""
 
 
 @dataclass(frozen=True)
@@ -200,8 +204,8 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
     }
     try:
         response_id = _store(row)
-    except (OperationalError, sqlite3.OperationalError) as exc:
-        if is_busy(exc):
+    except (OperationalError, sqlite3.OperationalError, SQLAlchemyTimeoutError) as exc:
+        if is_unavailable(exc):
             raise DatabaseBusy() from exc
         raise
     except (IntegrityError, sqlite3.IntegrityError):

@@ -16,11 +16,20 @@ from typing import TYPE_CHECKING
 
 import lazy_loader as lazy
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from survey_app.extensions import db
-from survey_app.models import Counter, CounterToken, Procedure, Unit, unit_procedures
+from survey_app.models import (
+    CacheGeneration,
+    Counter,
+    CounterToken,
+    Procedure,
+    Unit,
+    unit_procedures,
+)
+from survey_app.services.storage.engine import is_unavailable
 
 if TYPE_CHECKING:
     from survey_app.services.org import qrcards as qrcards
@@ -59,47 +68,99 @@ class CounterInfo:
 
 
 class _TokenCache:
-    """token → CounterInfo for ``TOKEN_CACHE_SECONDS``; revoking in this process clears it.
+    """token → CounterInfo for ``TOKEN_CACHE_SECONDS``, filled under a cache generation.
 
-    Other server processes see a revocation when their entry expires, so a revoked token
-    stops working everywhere within that many seconds.
+    One per app (``app.extensions``), as each server process has its own.  An entry is used
+    only while the shared generation (``cache_generations``, raised by every process that
+    revokes a token or changes a counter, unit or procedure) is the one it was read under, so
+    a revocation anywhere is seen everywhere at the next request.  While the database cannot
+    be reached, the last entry read serves the form (nothing can be stored meanwhile).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, CounterInfo | None]] = {}
+        self._entries: dict[str, tuple[float, int, CounterInfo | None]] = {}
 
-    def get(self, token: str) -> tuple[bool, CounterInfo | None]:
+    def get(self, token: str, generation: int) -> tuple[bool, CounterInfo | None]:
         entry = self._entries.get(token)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None or entry[0] < time.monotonic() or entry[1] != generation:
             return False, None
-        return True, entry[1]
+        return True, entry[2]
 
-    def put(self, token: str, info: CounterInfo | None, seconds: float) -> None:
+    def last_known(self, token: str) -> tuple[bool, CounterInfo | None]:
+        """The entry last read for ``token``, however old (for an outage)."""
+        entry = self._entries.get(token)
+        return (False, None) if entry is None else (True, entry[2])
+
+    def put(self, token: str, info: CounterInfo | None, seconds: float, generation: int) -> None:
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[token] = (time.monotonic() + seconds, info)
+            self._entries[token] = (time.monotonic() + seconds, generation, info)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
-_cache = _TokenCache()
+_CACHE_EXTENSION = "sipas_token_cache"
+COUNTERS_GENERATION = "counters"
+
+
+def _cache() -> _TokenCache:
+    cache = current_app.extensions.get(_CACHE_EXTENSION)
+    if cache is None:
+        cache = current_app.extensions.setdefault(_CACHE_EXTENSION, _TokenCache())
+    return cache
+
+
+def _generation() -> int:
+    value = db.session.scalar(
+        select(CacheGeneration.value).where(CacheGeneration.name == COUNTERS_GENERATION)
+    )
+    return int(value or 0)
+
+
+def _raise_generation() -> None:
+    """Raise the shared generation in the current transaction (the caller commits)."""
+    raised = db.session.execute(
+        update(CacheGeneration)
+        .where(CacheGeneration.name == COUNTERS_GENERATION)
+        .values(value=CacheGeneration.value + 1)
+    )
+    if getattr(raised, "rowcount", 1) == 0:  # a database made without the migrations' row
+        db.session.add(CacheGeneration(name=COUNTERS_GENERATION, value=1))
 
 
 def counter_by_token(token: str) -> CounterInfo | None:
-    """The active counter a live token belongs to, or ``None`` (revoked, unknown, inactive)."""
+    """The active counter a live token belongs to, or ``None`` (revoked, unknown, inactive).
+
+    With ``TOKEN_CACHE_SECONDS`` > 0 the answer is cached per process and checked against the
+    shared generation on every call (one primary-key read), so a token revoked by any process
+    stops working at once.  While the database is unreachable, the last answer read for the
+    token is returned (the form can be shown and sent back with its answers; storing fails).
+    """
     if not token or len(token) > 64:
         return None
     seconds = float(current_app.config["TOKEN_CACHE_SECONDS"])
-    hit, info = _cache.get(token) if seconds > 0 else (False, None)
+    if seconds <= 0:
+        return _load_counter(token)
+    cache = _cache()
+    try:
+        generation = _generation()
+    except DBAPIError as exc:
+        if not is_unavailable(exc):
+            raise
+        db.session.rollback()
+        known, stale = cache.last_known(token)
+        if not known:
+            raise
+        return stale
+    hit, info = cache.get(token, generation)
     if hit:
         return info
     info = _load_counter(token)
-    if seconds > 0:
-        _cache.put(token, info, seconds)
+    cache.put(token, info, seconds, generation)
     return info
 
 
@@ -152,13 +213,17 @@ def revoke_tokens(counter: Counter) -> int:
     live = [t for t in counter.tokens if t.revoked_at is None]
     for t in live:
         t.revoked_at = now
-    _cache.clear()
+    _raise_generation()  # committed with the revocation: every process re-reads at once
+    _cache().clear()
     return len(live)
 
 
 def forget_cached_counters() -> None:
-    """Call after changing a counter, unit or procedure so this process re-reads them."""
-    _cache.clear()
+    """Call after committing a change to a counter, unit or procedure: every server process
+    re-reads them at its next request (the shared generation is raised and committed)."""
+    _raise_generation()
+    db.session.commit()
+    _cache().clear()
 
 
 def rotate_token(counter: Counter) -> CounterToken:

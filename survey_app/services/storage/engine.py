@@ -5,11 +5,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite
 
 
@@ -43,6 +45,45 @@ def is_busy(exc: BaseException) -> bool:
             "could not obtain lock",
         )
     )
+
+
+_UNREACHABLE_SIGNS = (
+    # PostgreSQL (psycopg) and the network between us
+    "connection refused",
+    "connection failed",
+    "could not connect",
+    "could not translate host name",
+    "server closed the connection",
+    "terminating connection",
+    "connection timed out",
+    "timeout expired",
+    "no route to host",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "too many connections",
+    "remaining connection slots are reserved",
+    "ssl syscall error",
+    "the connection is closed",
+    "consuming input failed",
+    # SQLite: the file's folder or disk went away
+    "unable to open database file",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be used for now — busy (:func:`is_busy`),
+    unreachable, restarting, out of connections — so that the request may be sent again
+    later, as opposed to a fault (a bad statement, a broken disk) that sending again cannot
+    mend.  Connection-pool timeouts count too."""
+    if isinstance(exc, sa_exc.TimeoutError) or is_busy(exc):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError | sqlite3.OperationalError):
+        return False
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(sign in text for sign in _UNREACHABLE_SIGNS)
 
 
 class _WriteQueue:
