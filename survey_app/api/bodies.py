@@ -112,7 +112,7 @@ def _messages(error: ValidationError, body: dict[str, Any]) -> Iterator[tuple[st
 
 def _message(field: str, kind: object, limit: object) -> str:
     if field == "answers":
-        if kind in ("minProperties", "not"):
+        if kind in ("minProperties", "anyOf"):
             return _("Vui lòng trả lời ít nhất một câu hỏi.")
         return _("Bắt buộc: một đối tượng {mã câu hỏi: giá trị}.")
     if kind == "type":

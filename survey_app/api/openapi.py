@@ -79,8 +79,15 @@ def openapi_document() -> dict[str, Any]:
                                 }
                                 for code in codes
                             },
-                            # at least one real answer: not every value "no opinion"
-                            "not": {"additionalProperties": {"enum": [0, None]}},
+                            # at least one real answer (not every value "no opinion"),
+                            # said so that generators such as schemathesis can follow it
+                            "anyOf": [
+                                {
+                                    "required": [code],
+                                    "properties": {code: {"type": "integer", "minimum": 1}},
+                                }
+                                for code in codes
+                            ],
                             "description": "Item code → answer code of its scale (METHOD "
                             "§3: 1–5 for the factors, 1–3 for Q5/Q6, 1–4 for the "
                             "expectations); 0 or null = no opinion. At least one item "

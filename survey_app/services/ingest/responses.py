@@ -171,15 +171,18 @@ def validate(q: Questionnaire, info: CounterInfo, sub: Submission) -> _Clean:
     if sub.comment:
         comment = _text(errors, "comment", sub.comment).strip()
         limit = int(current_app.config["MAX_COMMENT_LENGTH"])
-        if len(comment) > limit:
+        # The limit holds for what was sent or for what is kept, whichever is shorter (the
+        # API's schema counts what is sent; the form's line ends shrink when kept).
+        if min(len(comment), len(sub.comment)) > limit:
             errors["comment"] = _l("Ý kiến dài quá %(n)d ký tự.", n=limit)
         clean.comment = comment or None
     if sub.transaction_ref:
-        # NFKC, dashes and spaces folded: "HS‐２０２６ 01" is the receipt HS-202601
+        # NFKC, dashes and spaces folded: "HS‐２０２６ 01" is the receipt HS-202601; the
+        # limit counts what was sent (folding may lengthen it); blank is no receipt.
         ref = text.identifier(_text(errors, "transaction_ref", sub.transaction_ref))
-        if not 1 <= len(ref) <= 64 and "transaction_ref" not in errors:
+        if len(sub.transaction_ref) > 64:
             errors["transaction_ref"] = _l("Số biên nhận quá dài.")
-        clean.receipt_hash = keyed_hash("receipt", ref)
+        clean.receipt_hash = keyed_hash("receipt", ref) if ref else None
     if sub.idempotency_key:
         if not _IDEMPOTENCY.fullmatch(sub.idempotency_key):
             errors["idempotency_key"] = _l("Mã chống gửi trùng không hợp lệ.")
