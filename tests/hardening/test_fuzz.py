@@ -1,6 +1,6 @@
 """Fuzzing the API from its published OpenAPI document (schemathesis, in process over WSGI):
-bodies (and headers) that fit the schema and ones that break it, with a valid counter token, a fixed seed
-(``derandomize``) and a bounded number of examples.
+bodies (and headers) that fit the schema and ones that break it, with a valid counter token,
+a fixed seed (``derandomize``) and a bounded number of examples.
 
 No answer may be a 5xx, and every refusal is JSON with an ``error``. A body the published
 schema accepts is stored (201/200), or refused only for what no schema can say: an item of
