@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from survey_app.public.formbuilder import NO_OPINION, build_form_class
 from survey_app.services import org
 from survey_app.services.ingest import responses
-from survey_app.services.ingest.ratelimit import hit
+from survey_app.services.ingest.ratelimit import hit, retry_after
 
 bp = Blueprint("public", __name__)
 
@@ -36,7 +36,9 @@ def form(token: str) -> ResponseReturnValue:
     locale = str(get_locale() or "vi")
     form = build_form_class(q, locale)()
     if form.is_submitted() and not hit("form", counter.counter_id):
-        return render_template("public/limited.html", counter=counter), 429
+        wait = retry_after("form", counter.counter_id)
+        page = render_template("public/limited.html", counter=counter)
+        return page, 429, {"Retry-After": str(wait)}
     status, headers = 200, {}
     if form.validate_on_submit():
         sub = responses.Submission(

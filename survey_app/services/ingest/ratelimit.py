@@ -119,3 +119,17 @@ def expires_in(key: str) -> float:
 
 def forget(key: str) -> None:
     _storage().clear(f"sipas/{key}")
+
+
+def retry_after(scope: str, counter_id: int) -> int:
+    """Whole seconds until this client may send again at this counter (for ``Retry-After``):
+    the latest reset among the limits it has used up, at least 1."""
+    setting = "RATELIMIT_API" if scope == "api" else "RATELIMIT_FORM"
+    limiter = _limiter()
+    client, now = client_key(), time.time()
+    waits = [
+        stats.reset_time - now
+        for item in parse_many(str(current_app.config[setting]))
+        if (stats := limiter.get_window_stats(item, scope, str(counter_id), client)).remaining <= 0
+    ]
+    return max(1, math.ceil(max(waits, default=1)))
