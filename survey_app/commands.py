@@ -458,8 +458,6 @@ def score(
         raise click.UsageError(
             f"tệp {input_file} có {len(problems)} lỗi, không tính điểm:\n{shown}{more}"
         ) from None
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {input_file}: {exc.strerror}") from None
     dims = query.dimensions
     if fmt == "json":
         click.echo(analytics.output.as_json(groups))

@@ -54,7 +54,14 @@ import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, QuestionnaireVersion, Response, Unit
 from survey_app.services.exchange.csvfile import FileProblem
-from survey_app.services.exchange.importread import ImportRefused, _Enc, _read, _Rows
+from survey_app.services.exchange.importread import (
+    ImportRefused,
+    Limits,
+    Problems,
+    _Enc,
+    _read,
+    _Rows,
+)
 from survey_app.services.exchange.reimport import _recognise
 from survey_app.services.storage import bulkload
 
@@ -320,6 +327,18 @@ def _stored_keys(keys: list[str | None], counter_id: list[int | None]) -> set[st
 # --- the import -----------------------------------------------------------------------------
 
 
+def _limits() -> Limits:
+    """The import's limits from the settings (``IMPORT_*``, README *Import*)."""
+    config = current_app.config
+    return Limits(
+        max_unpacked=XLSX_MAX_UNPACKED,
+        unpack_ratio=int(config["IMPORT_XLSX_UNPACK_RATIO"]),
+        strings_ratio=int(config["IMPORT_XLSX_STRINGS_RATIO"]),
+        cells_per_kb=int(config["IMPORT_XLSX_CELLS_PER_KB"]),
+        max_problems=int(config["IMPORT_MAX_PROBLEMS"]),
+    )
+
+
 def import_file(
     path: Path,
     *,
@@ -341,7 +360,11 @@ def import_file(
     if not dry_run and db.engine.dialect.name == "postgresql":
         # One import at a time: two imports of one file must not both find its keys unused.
         db.session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
-    rows, problems = _read(path, XLSX_MAX_UNPACKED)
+    limits = _limits()
+    rows, read_problems = _read(path, limits)
+    problems = Problems(limits.max_problems)
+    problems += read_problems
+    problems.more += getattr(read_problems, "more", 0)
     if rows.n == 0 and not problems:
         raise ImportRefused([FileProblem(0, "", NO_ROWS)])
     res = _check(rows, scope, default_source, problems)
@@ -427,6 +450,8 @@ def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[i
     )
 
 
-def problems_text(problems: Sequence[FileProblem]) -> str:
-    """Every problem, one per line (for the CLI's standard error)."""
-    return "\n".join(str(p) for p in problems)
+def problems_text(problems: Sequence[FileProblem], more: int = 0) -> str:
+    """The problems, one per line, and how many more there are (for the CLI's standard
+    error)."""
+    text = "\n".join(str(p) for p in problems)
+    return text + (f"\n… và {more} lỗi khác" if more else "")
