@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.testing import FlaskCliRunner
 
 from survey_app.cli import main
 
+from ..imports.helpers import world
+
 
 @pytest.fixture
-def sipas(app: Flask, runner: FlaskCliRunner, db_url: str, tmp_path: Path) -> CliRunner:
-    """A small demo province in the test's database, and a runner of ``sipas`` itself."""
-    made = runner.invoke(args=["demo", "--responses", "20", "--seed", "3"])
-    assert made.exit_code == 0, made.output
+def sipas(app: Flask, db_url: str) -> CliRunner:
+    """Two units with a counter each in the test's database, and a runner of ``sipas``."""
+    world()
     env = {
         "SIPAS_DATABASE_URL": db_url,
         "SIPAS_SECRET_KEY": "s",
@@ -41,19 +41,28 @@ def _one_line_error(result: object, *expected: str) -> str:
     return lines[0]
 
 
+OUT = "{tmp}/x.csv"  # a file in the test's folder
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["export", "--out", "/no/such/dir/x.csv"], ("/no/such/dir/x.csv", "No such file")),
-        (["export", "--out", "x.csv", "--from", "2026-13-01"], ("--from", "sipas export --help")),
-        (["export", "--out", "x.csv", "--unit", "NOPE"], ("NOPE",)),
-        (["export", "--out", "x.csv", "--from", "2026-03-02", "--to", "2026-03-01"], ("--from",)),
+        (
+            ["export", "--out", OUT, "--from", "2026-13-01"],
+            ("--from", "sipas export --help"),
+        ),
+        (["export", "--out", OUT, "--unit", "NOPE"], ("NOPE",)),
+        (
+            ["export", "--out", OUT, "--from", "2026-03-02", "--to", "2026-03-01"],
+            ("--from",),
+        ),
         (["import", "/no/such/file.csv"], ("does not exist",)),
         (["score", "--input", "/no/such/file.csv"], ("/no/such/file.csv",)),
         (["score", "--by", "weekday"], ("weekday",)),
         (["score", "--period", "2026-Q7"], ("--period",)),
         (["report", "--period", "2026-Q1", "--out", "/proc/sipas/r.xlsx"], ("/proc/sipas",)),
-        (["report", "--period", "2026-Q1", "--out", "r.txt"], (".xlsx",)),
+        (["report", "--period", "2026-Q1", "--out", "{tmp}/r.txt"], (".xlsx",)),
         (["qr", "--out", "/proc/sipas-cards"], ("/proc/sipas-cards",)),
         (["demo", "--responses", "many"], ("--responses",)),
         (["links", "--format", "yaml"], ("--format",)),
@@ -62,12 +71,13 @@ def _one_line_error(result: object, *expected: str) -> str:
 def test_a_command_error_is_one_line_and_exit_2(
     sipas: CliRunner, tmp_path: Path, args: list[str], expected: tuple[str, ...]
 ) -> None:
-    with sipas.isolated_filesystem(temp_dir=tmp_path):
-        _one_line_error(sipas.invoke(main, args), *expected)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    _one_line_error(sipas.invoke(main, args, prog_name="sipas"), *expected)
 
 
 def test_a_file_that_cannot_be_written_is_one_line(sipas: CliRunner, tmp_path: Path) -> None:
     plain = tmp_path / "plain.txt"
     plain.write_text("x", encoding="utf-8")  # a file where a folder should be: NotADirectoryError
-    out = plain / "x.csv"
-    _one_line_error(sipas.invoke(main, ["export", "--out", str(out)]), str(out), "Not a directory")
+    out = plain / OUT
+    result = sipas.invoke(main, ["export", "--out", str(out)], prog_name="sipas")
+    _one_line_error(result, str(out), "Not a directory")

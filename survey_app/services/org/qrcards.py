@@ -218,7 +218,13 @@ def render_pdf(card: Card) -> bytes:
     lay = _layout(card)
     regular, bold_font = _fonts()
     buf = io.BytesIO()
-    pdf = Canvas(buf, pagesize=(PAGE_W * mm, PAGE_H * mm), invariant=True, pageCompression=1)
+    pdf = Canvas(
+        buf,
+        pagesize=(PAGE_W * mm, PAGE_H * mm),
+        invariant=True,  # no creation date or random id: the same card, the same bytes
+        pageCompression=1,
+        initialFontName=regular,  # else Helvetica, unembedded, is named on the page
+    )
     pdf.setTitle(_title(card))
     pdf.setCreator("sipas")
 
