@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import Workbook, load_workbook
 
-from survey_app.services.exchange import csvfile, importer, importread, template
+from survey_app.services.exchange import csvfile, filecheck, importer, template
 from survey_app.services.formatting import spreadsheet_text, spreadsheet_value
 
 from ..factories import all_responses, csrf_of, login_as, make_counter, make_unit
@@ -141,7 +141,7 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: Any, **_k: Any) -> None:
         raise AssertionError("the workbook was parsed")
 
-    monkeypatch.setattr(importread, "load_workbook", refuse)
+    monkeypatch.setattr(filecheck, "load_workbook", refuse)
 
 
 def test_a_zip_bomb_is_refused_from_its_directory_before_parsing(

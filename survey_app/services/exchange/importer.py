@@ -327,18 +327,6 @@ def _stored_keys(keys: list[str | None], counter_id: list[int | None]) -> set[st
 # --- the import -----------------------------------------------------------------------------
 
 
-def _limits() -> Limits:
-    """The import's limits from the settings (``IMPORT_*``, README *Import*)."""
-    config = current_app.config
-    return Limits(
-        max_unpacked=XLSX_MAX_UNPACKED,
-        unpack_ratio=int(config["IMPORT_XLSX_UNPACK_RATIO"]),
-        strings_ratio=int(config["IMPORT_XLSX_STRINGS_RATIO"]),
-        cells_per_kb=int(config["IMPORT_XLSX_CELLS_PER_KB"]),
-        max_problems=int(config["IMPORT_MAX_PROBLEMS"]),
-    )
-
-
 def import_file(
     path: Path,
     *,
@@ -360,7 +348,7 @@ def import_file(
     if not dry_run and db.engine.dialect.name == "postgresql":
         # One import at a time: two imports of one file must not both find its keys unused.
         db.session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
-    limits = _limits()
+    limits = Limits.from_config(current_app.config, XLSX_MAX_UNPACKED)
     rows, read_problems = _read(path, limits)
     problems = Problems(limits.max_problems)
     problems += read_problems
