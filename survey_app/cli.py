@@ -6,15 +6,18 @@ from typing import Any
 
 import click
 from flask.cli import FlaskGroup
-from sqlalchemy.exc import OperationalError
 
 from survey_app import create_app
-from survey_app.config import ConfigurationError
+from survey_app.commands import cli_error
 
 
 class SipasGroup(FlaskGroup):
-    """Flask's CLI group, with a clear message instead of a traceback when a setting is
-    invalid or the database is missing, not initialised or unreachable."""
+    """Flask's CLI group, with one line on standard error and exit status 2 instead of a
+    traceback or a usage screen for every error a command meets
+    (:func:`survey_app.commands.cli_error`: a bad option or value, a setting that is invalid,
+    a database missing or not ready, a file that cannot be read or written, input a service
+    refuses). The commands' own bodies are guarded by the same function, also when they run
+    under ``app.cli`` (tests)."""
 
     def _load_plugin_commands(self) -> None:
         # sipas has no command plugins: skip scanning every installed package's entry points
@@ -24,14 +27,11 @@ class SipasGroup(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigurationError as exc:
-            raise click.UsageError(str(exc)) from None
-        except OperationalError as exc:
-            reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            raise click.UsageError(
-                f"the database is not ready ({reason}): run `sipas init`, and check "
-                "SIPAS_DATABASE_URL"
-            ) from None
+        except Exception as exc:  # noqa: BLE001 - translated, or raised again as it was
+            error = cli_error(exc)
+            if error is None:
+                raise
+            raise error from None
 
 
 @click.group(

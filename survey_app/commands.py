@@ -6,6 +6,7 @@ click options and their help texts; each command body is a few lines that call a
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -18,13 +19,15 @@ import lazy_loader as lazy
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.exc import OperationalError
 
 from survey_app import services
-from survey_app.config import require_secrets, write_instance_secrets
+from survey_app.config import ConfigurationError, require_secrets, write_instance_secrets
 from survey_app.extensions import db
 from survey_app.imports.commands import import_command
 from survey_app.models import ROLES
 from survey_app.services import accounts, analytics, org, storage
+from survey_app.services.errors import InputError
 from survey_app.services.exchange import csvfile as exchange
 from survey_app.services.reports.cli import report
 
@@ -56,20 +59,67 @@ LOCAL_DAY = LocalDay()
 
 
 def register_commands(app: Flask) -> None:
-    for command in (
-        init,
-        demo,
-        serve,
-        links,
-        qr,
-        export,
-        import_command,
-        score,
-        report,
-        users,
-        db_group,
-    ):
+    for command in COMMANDS:
         app.cli.add_command(command)
+
+
+# --- errors: one line on standard error, exit status 2 --------------------------------------
+
+
+class CliError(click.ClickException):
+    """Every error of a ``sipas`` command: ``Error: <message>`` on standard error, exit 2."""
+
+    exit_code = 2
+
+
+def cli_error(exc: BaseException) -> CliError | None:
+    """The one-line error a command shows for ``exc`` (``None``: not an error of the user's
+    or of the surroundings, i.e. a bug, whose traceback is kept): a bad option or value (with
+    the command's ``--help``), a setting that is invalid, a database missing, not initialised
+    or unreachable, a file that cannot be read or written (any ``OSError``), input a service
+    refuses (:class:`~survey_app.services.errors.InputError`, the base of the services'
+    errors)."""
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, click.UsageError):
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        return CliError(exc.format_message() + where)
+    if isinstance(exc, click.ClickException):
+        return CliError(exc.format_message())
+    if isinstance(exc, ConfigurationError | InputError):
+        return CliError(str(exc))
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        return CliError(
+            f"the database is not ready ({reason}): run `sipas init`, and check SIPAS_DATABASE_URL"
+        )
+    if isinstance(exc, OSError):
+        what = f"{exc.filename}: " if exc.filename else ""
+        return CliError(f"{what}{exc.strerror or exc}")
+    return None
+
+
+def _guard(command: click.Command) -> click.Command:
+    """Run ``command`` (and a group's subcommands) through :func:`cli_error`."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _guard(sub)
+    callback = command.callback
+    if callback is not None and not getattr(callback, "sipas_guarded", False):
+
+        @functools.wraps(callback)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - translated, or raised again as it was
+                error = cli_error(exc)
+                if error is None:
+                    raise
+                raise error from None
+
+        guarded.sipas_guarded = True  # type: ignore[attr-defined]
+        command.callback = guarded
+    return command
 
 
 def _ensure_secrets() -> None:
@@ -475,8 +525,6 @@ def score(
         raise click.UsageError(
             f"tệp {input_file} có {len(problems)} lỗi, không tính điểm:\n{shown}{more}"
         ) from None
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {input_file}: {exc.strerror}") from None
     dims = query.dimensions
     if fmt == "json":
         click.echo(analytics.output.as_json(groups))
@@ -485,3 +533,21 @@ def score(
     else:
         names = None if input_file is not None else org.unit_names()
         click.echo(analytics.output.as_table(groups, dims, names), nl=False)
+
+
+COMMANDS = tuple(
+    _guard(command)
+    for command in (
+        init,
+        demo,
+        serve,
+        links,
+        qr,
+        export,
+        import_command,
+        score,
+        report,
+        users,
+        db_group,
+    )
+)

@@ -44,6 +44,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     # Largest response file (CSV or XLSX) the web import accepts, in MB (sipas import: any size).
     "IMPORT_MAX_MB": 5,
+    # Limits of an imported workbook, proportional to its size and checked before it is
+    # parsed (a zip bomb or a sheet of millions of empty cells is refused, not read): it may
+    # unpack to this many times its size (and 512 MB at most), its string table to this many
+    # times, and hold this many cells (read or skipped) per KB of file.
+    "IMPORT_XLSX_UNPACK_RATIO": 50,
+    "IMPORT_XLSX_STRINGS_RATIO": 20,
+    "IMPORT_XLSX_CELLS_PER_KB": 2000,
+    # Problems an import refusal lists (the page and `sipas import`); the rest are counted.
+    "IMPORT_MAX_PROBLEMS": 100,
     # Report packs made in the web app: where their files are kept ("" = instance/reports),
     # and after how many seconds without a sign of life a running report counts as failed.
     "REPORTS_DIR": "",
@@ -66,7 +75,14 @@ FLASK_DEFAULTS: dict[str, Any] = {
 }
 
 SECRETS_FILE = "secrets.json"
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# A wheel ships the migrations inside the package (setup.py maps migrations/ there); a source
+# checkout (and an editable install) has them at the top of the tree.
+_PACKAGED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = (
+    _PACKAGED_MIGRATIONS
+    if _PACKAGED_MIGRATIONS.is_dir()
+    else Path(__file__).resolve().parent.parent / "migrations"
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -100,6 +116,13 @@ def check_settings(config: Any) -> None:
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     config["SESSION_IDLE_MINUTES"] = positive_int(config, "SESSION_IDLE_MINUTES")
     config["SESSION_MAX_HOURS"] = positive_int(config, "SESSION_MAX_HOURS")
+    for name in (
+        "IMPORT_XLSX_UNPACK_RATIO",
+        "IMPORT_XLSX_STRINGS_RATIO",
+        "IMPORT_XLSX_CELLS_PER_KB",
+        "IMPORT_MAX_PROBLEMS",
+    ):
+        config[name] = positive_int(config, name)
 
 
 def load_instance_secrets(instance_path: str) -> dict[str, str]:

@@ -24,8 +24,9 @@ from survey_app.services import exchange
 def import_command(file: Path, dry_run: bool, source: str | None) -> None:
     """Import a response file (the `sipas export` format, .csv or .xlsx), all or nothing.
 
-    A file with any bad row imports nothing: every bad row is listed on standard error with
-    its line, column and reason, and the exit code is 2. Rows already stored (same
+    A file with any bad row imports nothing: the bad rows are listed on standard error with
+    their line, column and reason (the first SIPAS_IMPORT_MAX_PROBLEMS, then how many more),
+    and the exit code is 2. Rows already stored (same
     response_id and content, or the same paper row imported before) are skipped.
     """
     if file.suffix.lower() not in exchange.importer.SUFFIXES:
@@ -33,12 +34,9 @@ def import_command(file: Path, dry_run: bool, source: str | None) -> None:
     try:
         result = exchange.importer.import_file(file, source=source, dry_run=dry_run)
     except exchange.importer.ImportRefused as refused:
-        problems = refused.problems
-        click.echo(f"tệp {file} có {len(problems)} lỗi, không nhập phản hồi nào:", err=True)
-        click.echo(exchange.importer.problems_text(problems), err=True)
+        click.echo(f"tệp {file} có {refused.total} lỗi, không nhập phản hồi nào:", err=True)
+        click.echo(exchange.importer.problems_text(refused.problems, refused.more), err=True)
         raise click.exceptions.Exit(2) from None
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {file}: {exc.strerror}") from None
     verb = "Would import" if dry_run else "Imported"
     span = f", days {result.first_day}–{result.last_day}" if result.first_day else ""
     click.echo(

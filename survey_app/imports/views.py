@@ -24,7 +24,6 @@ from survey_app.services.exchange import uploads
 from survey_app.services.org import audit
 
 bp = Blueprint("imports", __name__, url_prefix="/nhap-du-lieu")
-SHOWN = 1000  # problems listed on the page (the count says how many in all)
 
 
 def import_scope(user: Any) -> set[int] | None:
@@ -46,8 +45,11 @@ def _limit() -> int:
 
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("source", "")
+    refused = context.pop("refused", None)
+    if refused is not None:  # the problems listed, and how many were found in all
+        context.update(problems=refused.problems, total=refused.total)
     return render_template(
-        "imports/index.html", max_mb=current_app.config["IMPORT_MAX_MB"], shown=SHOWN, **context
+        "imports/index.html", max_mb=current_app.config["IMPORT_MAX_MB"], **context
     ), status
 
 
@@ -108,7 +110,7 @@ def upload() -> tuple[str, int]:
         )
     except exchange.importer.ImportRefused as refused:
         uploads.remove(saved)
-        return _page(400, problems=refused.problems, name=saved.name, source=source)
+        return _page(400, refused=refused, name=saved.name, source=source)
     if not result.added:
         uploads.remove(saved)  # nothing to confirm
     return _page(200, preview=result, upload=saved, source=source)
@@ -142,7 +144,7 @@ def confirm(upload_id: str) -> WerkzeugResponse | tuple[str, int]:
         )
     except exchange.importer.ImportRefused as refused:
         uploads.remove(saved)
-        return _page(400, problems=refused.problems, name=saved.name, source=saved.source)
+        return _page(400, refused=refused, name=saved.name, source=saved.source)
     uploads.remove(saved)
     flash(
         _(

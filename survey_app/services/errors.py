@@ -1,11 +1,19 @@
-"""Exceptions the web views catch, kept apart from the numeric services that raise them, so
-that importing a view does not load numpy and scipy (every `sipas` command imports the views).
+"""Exceptions the web views and the ``sipas`` commands catch, kept apart from the numeric
+services that raise them, so that importing a view does not load numpy and scipy (every
+`sipas` command imports the views).
 """
 
 from flask_babel import lazy_gettext as _l
 
 
-class OverviewError(ValueError):
+class InputError(ValueError):
+    """What a person asked for or gave cannot be used; the message says why, in words for
+    that person. Services' own errors derive from it, so that the edge answers all of them
+    the same way: a view with a 4xx page, a ``sipas`` command with one line on standard error
+    and exit status 2 (``survey_app/cli.py``)."""
+
+
+class OverviewError(InputError):
     """A request parameter that cannot be used; the message says which (answered with 400)."""
 
 

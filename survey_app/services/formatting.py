@@ -12,6 +12,8 @@ a report job), and "vi" outside any application.
 - :func:`decimal` — any other figure with a fixed number of decimals (hours, ...).
 - :func:`moment` / :func:`day` — a time or a date in Vietnam time ("15/03/2026 09:05");
   no "UTC" is ever shown.
+- :func:`spreadsheet_text` / :func:`spreadsheet_value` — a text cell of a CSV file that a
+  spreadsheet may open, never a formula there (and back, losslessly, when the file is read).
 
 Rounding is half away from zero on the number's exact value, the rule of
 ``Intl.NumberFormat`` in the browser (``static/*.js``) and of Excel's number formats, so a
@@ -22,6 +24,7 @@ as :data:`DASH`.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -42,12 +45,37 @@ __all__ = [
     "number",
     "percent",
     "signed",
+    "spreadsheet_text",
+    "spreadsheet_value",
 ]
 
 DASH = "–"
 INDEX_DIGITS = 1  # indices, rates and changes: one decimal everywhere
 DATE_PATTERN = "dd/MM/yyyy"  # Vietnamese documents' order, kept in English too (no 3/4 vs 4/3)
 TIME_PATTERN = "HH:mm"
+# A spreadsheet runs a cell that begins with one of these as a formula (tab and carriage
+# return: what some spreadsheets skip before one); any apostrophes before it are escaped too,
+# so that the rule can be undone without loss.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+
+
+def spreadsheet_text(value: str) -> str:
+    """A text cell for a CSV file that Excel or LibreOffice may open: a text that begins with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — after any apostrophes — gets one
+    more apostrophe in front, so that it is never run as a formula; any other text is kept.
+
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("'=1+1"), spreadsheet_text("'tốt")
+    ("'=1+1", "''=1+1", "'tốt")
+
+    :func:`spreadsheet_value` undoes it exactly (every CSV reader of sipas calls it), so a file
+    written with it reads back as the texts that were written."""
+    return "'" + value if _FORMULA_START.match(value) else value
+
+
+def spreadsheet_value(cell: str) -> str:
+    """The text :func:`spreadsheet_text` was given: one leading apostrophe removed when what
+    follows it is a text that function escapes; any other cell as it is."""
+    return cell[1:] if cell.startswith("'") and _FORMULA_START.match(cell, 1) else cell
 
 
 def current_locale(locale: str | None = None) -> str:

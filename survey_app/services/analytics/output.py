@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from scoring import Estimate
 from survey_app.services.analytics.results import ScoredGroup, to_json
+from survey_app.services.formatting import spreadsheet_text
 
 FLAG_LABELS = {
     "meets": "đạt",
@@ -64,7 +65,7 @@ def as_csv(groups: Sequence[ScoredGroup], dims: tuple[str, ...]) -> str:
         sipas = g.sipas
         writer.writerow(
             [
-                *(g.key.get(d, "") for d in dims),
+                *(_key_text(g.key.get(d, "")) for d in dims),
                 g.n,
                 *(_raw(v) for v in (sipas.index, sipas.ci_low, sipas.ci_high)),
                 *(_raw(_index(g.factors, f)) for f in FACTORS),
@@ -74,6 +75,11 @@ def as_csv(groups: Sequence[ScoredGroup], dims: tuple[str, ...]) -> str:
             ]
         )
     return out.getvalue()
+
+
+def _key_text(value: object) -> object:
+    """A group's label as a CSV cell (a unit or procedure code is never a formula)."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _raw(value: float | None) -> str:

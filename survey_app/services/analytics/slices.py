@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 import forms
 from forms import SectionKind
 from scoring import TARGETS_90_85, TARGETS_2030, Cutoff, Structure
+from survey_app.services.errors import InputError
 from survey_app.services.storage import daystats
 
 DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter")
@@ -35,7 +36,7 @@ TARGET_SETS = {"90-85": (TARGETS_90_85,), "2030": (TARGETS_2030, TARGETS_90_85)}
 EPOCH = date(1970, 1, 1)
 
 
-class ScoreError(ValueError):
+class ScoreError(InputError):
     """A request that cannot be scored; the message says why (CLI: exit code 2)."""
 
 

@@ -1,5 +1,6 @@
 from . import answerfile as answerfile
 from . import csvfile as csvfile
+from . import filecheck as filecheck
 from . import importer as importer
 from . import importread as importread
 from . import reimport as reimport

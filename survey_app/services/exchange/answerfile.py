@@ -54,6 +54,7 @@ from survey_app.services.exchange.csvfile import (
     _parse_time,
     columns,
 )
+from survey_app.services.formatting import spreadsheet_value
 
 __all__ = ["AnswerTable", "Codes", "TextColumn", "read_answer_table"]
 
@@ -286,7 +287,10 @@ def _record_text(raw: NDArray[np.uint8], layout: _Layout, record: int) -> str:
 
 
 def _cells(text: str) -> list[str]:
-    return next(csv.reader(io.StringIO(text, newline="")), [])
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:  # e.g. a cell longer than csv.field_size_limit()
+        raise ResponseFileError([FileProblem(0, "", UNREADABLE.format(reason=exc))]) from None
 
 
 def _blank(text: str) -> bool:
@@ -381,11 +385,12 @@ def _read_csv(
 
 
 def _codes(column: pa.ChunkedArray) -> Codes:
-    """Codes of a dictionary column; values stripped (as exchange strips every cell)."""
+    """Codes of a dictionary column; values stripped and a formula guard undone (as exchange
+    reads every cell: :func:`.formatting.spreadsheet_value`)."""
     chunks = [c for c in column.unify_dictionaries().chunks if len(c)] if column.num_chunks else []
     if not chunks:
         return Codes(np.zeros(0, dtype=np.int32), ())
-    values = [v.strip() for v in chunks[0].dictionary.to_pylist()]
+    values = [spreadsheet_value(v.strip()) for v in chunks[0].dictionary.to_pylist()]
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
     distinct = tuple(dict.fromkeys(values))
     if len(distinct) != len(values):
@@ -850,7 +855,7 @@ def _problems(
                 FileProblem(line, "", CELL_COUNT.format(got=len(cells), need=len(header)))
             )
             continue
-        cells_of = dict(zip(header, (c.strip() for c in cells), strict=True))
+        cells_of = dict(zip(header, (spreadsheet_value(c.strip()) for c in cells), strict=True))
         try:
             _parse_row(line, cells_of, item_cols, questionnaires, problems)
         except ValueError:  # exchange cannot read this cell either (int() of odd digits)

@@ -17,6 +17,8 @@ import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit
 from survey_app.services.clock import VN_TZ
+from survey_app.services.errors import InputError
+from survey_app.services.formatting import spreadsheet_text, spreadsheet_value
 
 META_COLUMNS = (
     "response_id",
@@ -68,6 +70,7 @@ def _rows(
     if unit_ids is not None:
         query = query.where(r.unit_id.in_(unit_ids))
     loads = json.loads
+    safe = spreadsheet_text  # codes and comments are never formulas in a spreadsheet
     for (
         rid,
         at,
@@ -86,15 +89,15 @@ def _rows(
         yield [
             rid,
             _utc_stamp(at),
-            unit,
-            counter or "",
-            proc or "",
+            safe(unit),
+            safe(counter or ""),
+            safe(proc or ""),
             group,
             channel or "",
             qid,
             source,
             *[answers.get(c, "") for c in codes],
-            comment or "",
+            safe(comment or ""),
         ]
 
 
@@ -150,7 +153,7 @@ class FileProblem:
         return f"{where}: {self.message}"
 
 
-class ResponseFileError(ValueError):
+class ResponseFileError(InputError):
     """The file cannot be used; ``problems`` lists every bad cell found."""
 
     def __init__(self, problems: list[FileProblem]) -> None:
@@ -206,7 +209,7 @@ def read_response_file(path: Path, max_problems: int = 200) -> list[FileResponse
         if len(cells) != len(header):
             problems.append(FileProblem(line, "", f"có {len(cells)} ô, cần {len(header)}"))
             continue
-        row = dict(zip(header, (c.strip() for c in cells), strict=True))
+        row = dict(zip(header, (spreadsheet_value(c.strip()) for c in cells), strict=True))
         parsed = _parse_row(line, row, item_cols, questionnaires, problems)
         if parsed is not None:
             rows.append(parsed)

@@ -54,7 +54,14 @@ import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, QuestionnaireVersion, Response, Unit
 from survey_app.services.exchange.csvfile import FileProblem
-from survey_app.services.exchange.importread import ImportRefused, _Enc, _read, _Rows
+from survey_app.services.exchange.importread import (
+    ImportRefused,
+    Limits,
+    Problems,
+    _Enc,
+    _read,
+    _Rows,
+)
 from survey_app.services.exchange.reimport import _recognise
 from survey_app.services.storage import bulkload
 
@@ -341,7 +348,11 @@ def import_file(
     if not dry_run and db.engine.dialect.name == "postgresql":
         # One import at a time: two imports of one file must not both find its keys unused.
         db.session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
-    rows, problems = _read(path, XLSX_MAX_UNPACKED)
+    limits = Limits.from_config(current_app.config, XLSX_MAX_UNPACKED)
+    rows, read_problems = _read(path, limits)
+    problems = Problems(limits.max_problems)
+    problems += read_problems
+    problems.more += getattr(read_problems, "more", 0)
     if rows.n == 0 and not problems:
         raise ImportRefused([FileProblem(0, "", NO_ROWS)])
     res = _check(rows, scope, default_source, problems)
@@ -427,6 +438,8 @@ def _columns(rows: _Rows, res: _Resolved, keys: list[str | None], chosen: list[i
     )
 
 
-def problems_text(problems: Sequence[FileProblem]) -> str:
-    """Every problem, one per line (for the CLI's standard error)."""
-    return "\n".join(str(p) for p in problems)
+def problems_text(problems: Sequence[FileProblem], more: int = 0) -> str:
+    """The problems, one per line, and how many more there are (for the CLI's standard
+    error)."""
+    text = "\n".join(str(p) for p in problems)
+    return text + (f"\n… và {more} lỗi khác" if more else "")

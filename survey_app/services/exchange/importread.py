@@ -4,14 +4,17 @@ file order, texts dictionary-encoded), with every format problem.
 A CSV goes through :func:`.answerfile.read_answer_table` (columns, vectorised checks) plus one
 more columnar read for ``submitted_at`` and ``comment``; when that finds a problem, or for a
 workbook, every row is read again one by one with :func:`.csvfile._parse_row`, so that the
-report names *every* bad row.  The names here are the importer's internals.
+report names *every* bad row.  Before that, :mod:`.filecheck` looks at the file as it is (a
+CSV's encoding, NUL bytes, line ends and delimiter — a ``;`` or tab separated file is read
+through a comma copy —; a workbook's size and its sheet's rows). The names here are the
+importer's internals.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import tempfile
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +25,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from openpyxl import load_workbook
 
 import forms
 from survey_app.services.clock import VN_TZ
@@ -35,30 +37,28 @@ from survey_app.services.exchange.csvfile import (
     _parse_row,
     columns,
 )
-from survey_app.services.exchange.template import DATA_SHEET
+from survey_app.services.exchange.filecheck import (
+    UNREADABLE_CSV,
+    ImportRefused,
+    Limits,
+    Problems,
+    check_csv_bytes,
+    with_commas,
+    xlsx_records,
+)
+from survey_app.services.formatting import spreadsheet_value
 from survey_app.services.storage.daystats import answer_matrix
 from survey_app.services.text import clean as clean_text
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
 # Messages of the format checks read here (the cells' own are csvfile's).
-NOT_XLSX = "không đọc được tệp Excel ({reason})"
-XLSX_TOO_BIG = "tệp Excel khi giải nén lớn hơn {mb} MB; hãy chia nhỏ hoặc lưu dạng CSV"
 EMPTY_SHEET = "bảng tính trống, thiếu dòng tiêu đề"
 DUPLICATE_COLUMN = "cột lặp lại trong dòng tiêu đề"
 MISSING_COLUMN = "thiếu cột bắt buộc"
 UNKNOWN_COLUMN = "cột không có trong định dạng tệp"
 CELL_COUNT = "có {got} ô, cần {need}"
 BAD_TYPE = "chỉ nhận tệp .csv hoặc .xlsx"
-
-
-class ImportRefused(ValueError):
-    """The file cannot be imported; nothing was stored. ``problems`` lists every bad row."""
-
-    def __init__(self, problems: list[FileProblem]) -> None:
-        problems = sorted(problems, key=lambda p: (p.line, p.column))
-        super().__init__("\n".join(str(p) for p in problems[:50]))
-        self.problems = problems
 
 
 @dataclass
@@ -107,14 +107,22 @@ class _Rows:
 # --- reading -------------------------------------------------------------------------------
 
 
-def _read(path: Path, xlsx_max_unpacked: int) -> tuple[_Rows, list[FileProblem]]:
-    """The file's responses and its format problems (every bad row); a workbook may unpack
-    to ``xlsx_max_unpacked`` bytes at most."""
+def _read(path: Path, limits: Limits) -> tuple[_Rows, list[FileProblem]]:
+    """The file's responses and its format problems (every bad row, up to
+    ``limits.max_problems``); a workbook is held to ``limits``."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _read_records(_xlsx_records(path, xlsx_max_unpacked))
+        return _read_records(xlsx_records(path, limits), csv_cells=False, limits=limits)
     if suffix != ".csv":
         raise ImportRefused([FileProblem(0, "", BAD_TYPE)])
+    delimiter = check_csv_bytes(path)
+    if delimiter != ",":  # Excel's "CSV" with ; or tab: read as it is, through a comma copy
+        with tempfile.TemporaryDirectory() as folder:
+            return _read_csv(with_commas(path, delimiter, Path(folder)), limits)
+    return _read_csv(path, limits)
+
+
+def _read_csv(path: Path, limits: Limits) -> tuple[_Rows, list[FileProblem]]:
     try:
         return _read_csv_fast(path), []
     except ResponseFileError as exc:
@@ -122,7 +130,10 @@ def _read(path: Path, xlsx_max_unpacked: int) -> tuple[_Rows, list[FileProblem]]
             raise ImportRefused(exc.problems) from None
     except _Misaligned:
         pass
-    return _read_records(_csv_records(path))
+    return _read_records(_csv_records(path), csv_cells=True, limits=limits)
+
+
+# --- what a CSV file is, before it is parsed ------------------------------------------------
 
 
 class _Misaligned(Exception):
@@ -172,7 +183,7 @@ def _read_csv_fast(path: Path) -> _Rows:
         questionnaire=enc(table.questionnaire),
         source=enc(table.source),
         answers=_answer_matrix(table.answers, table.item_codes),
-        comment=[_comment(c) if c else "" for c in comments],
+        comment=[_comment(spreadsheet_value(c.strip())) if c else "" for c in comments],
     )
 
 
@@ -214,53 +225,17 @@ def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
             yield reader.line_num, cells
     except csv.Error as exc:
         raise ImportRefused(
-            [FileProblem(reader.line_num, "", f"không đọc được tệp CSV ({exc})")]
+            [FileProblem(reader.line_num, "", UNREADABLE_CSV.format(reason=exc))]
         ) from None
 
 
-def _xlsx_records(path: Path, max_unpacked: int) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells as texts) of the workbook's data sheet (``Phiếu`` or the first)."""
-    try:  # a workbook is a zip: refuse one that would unpack to far more than a sheet needs
-        with zipfile.ZipFile(path) as packed:
-            unpacked = sum(info.file_size for info in packed.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportRefused(
-            [FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]
-        ) from None
-    if unpacked > max_unpacked:
-        raise ImportRefused([FileProblem(0, "", XLSX_TOO_BIG.format(mb=max_unpacked >> 20))])
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - zip, XML or openpyxl errors: not a workbook
-        raise ImportRefused(
-            [FileProblem(0, "", NOT_XLSX.format(reason=type(exc).__name__))]
-        ) from None
-    try:
-        sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_xlsx_text(v) for v in values]
-    finally:
-        book.close()
-
-
-def _xlsx_text(value: Any) -> str:
-    """A cell as the text a CSV would hold: whole numbers without ``.0``, moments in ISO 8601
-    (a moment without a zone is Vietnam local time, METHOD §7)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list[FileProblem]]:
-    """Row-by-row reading with exchange's checks; collects every problem."""
+def _read_records(
+    records: Iterable[tuple[int, list[str]]], csv_cells: bool, limits: Limits
+) -> tuple[_Rows, list[FileProblem]]:
+    """Row-by-row reading with exchange's checks; collects the problems (the first
+    ``limits.max_problems``, the rest counted). ``csv_cells``: the cells are a CSV file's,
+    whose formula guard is undone (a workbook's text cells have none:
+    :func:`.formatting.spreadsheet_text`)."""
     it = iter(records)
     first = next(it, None)
     if first is None:
@@ -269,7 +244,8 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
     while header and not header[-1]:  # a workbook's empty trailing columns
         header.pop()
     allowed = columns()
-    problems = [FileProblem(1, c, MISSING_COLUMN) for c in META_COLUMNS if c not in header]
+    problems = Problems(limits.max_problems)
+    problems += [FileProblem(1, c, MISSING_COLUMN) for c in META_COLUMNS if c not in header]
     problems += [FileProblem(1, c or "?", UNKNOWN_COLUMN) for c in header if c not in allowed]
     problems += [
         FileProblem(1, c, DUPLICATE_COLUMN)
@@ -283,21 +259,27 @@ def _read_records(records: Iterable[tuple[int, list[str]]]) -> tuple[_Rows, list
     parsed_rows: list[FileResponse] = []
     for line, raw in it:
         cells = [c.strip() for c in raw]
+        if csv_cells:
+            cells = [spreadsheet_value(c) for c in cells]
         if not any(cells):
             continue
         if len(cells) > len(header) and not any(cells[len(header) :]):
             cells = cells[: len(header)]  # a workbook's empty trailing cells
+        elif not csv_cells and len(cells) < len(header):  # a workbook row ends at its last cell
+            cells += [""] * (len(header) - len(cells))
         if len(cells) != len(header):
             problems.append(
                 FileProblem(line, "", CELL_COUNT.format(got=len(cells), need=len(header)))
             )
             continue
         row = dict(zip(header, cells, strict=True))
+        found: list[FileProblem] = []  # this row's (the checks count what they append)
         try:
-            parsed = _parse_row(line, row, item_cols, questionnaires, problems)
+            parsed = _parse_row(line, row, item_cols, questionnaires, found)
         except ValueError:  # int() of unusual digits
             problems.append(FileProblem(line, "", "ô không đọc được"))
             continue
+        problems += found
         if parsed is not None:
             parsed_rows.append(parsed)
     p = parsed_rows

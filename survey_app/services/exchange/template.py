@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -82,6 +83,16 @@ INSTRUCTIONS = (
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 BOLD = Font(bold=True)
+
+
+def _put(ws: Worksheet, row: int, column: int, value: str | None) -> Cell:
+    """A cell holding ``value`` as text: openpyxl writes a text that begins with ``=`` as a
+    formula, so a unit or counter name an administrator typed would run in Excel; a text
+    cell keeps it exactly (nothing to undo when the workbook comes back)."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if value is not None:
+        cell.data_type = "s"
+    return cell
 
 
 def _item_help() -> dict[str, tuple[str, list[int]]]:
@@ -154,7 +165,7 @@ def _instructions(ws: Worksheet) -> None:
     ws.column_dimensions["B"].width = 110
     row = 1
     for line in INSTRUCTIONS:
-        cell = ws.cell(row=row, column=1, value=line or None)
+        cell = _put(ws, row, 1, line or None)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if row == 1:
@@ -163,15 +174,15 @@ def _instructions(ws: Worksheet) -> None:
             ws.row_dimensions[row].height = 15 * (1 + len(line) // 120)
         row += 1
     row += 1
-    head = ws.cell(row=row, column=1, value="Cột")
+    head = _put(ws, row, 1, "Cột")
     head.font = BOLD
-    ws.cell(row=row, column=2, value="Cách điền").font = BOLD
+    _put(ws, row, 2, "Cách điền").font = BOLD
     items = _item_help()
     for code in columns():
         row += 1
-        ws.cell(row=row, column=1, value=code).alignment = Alignment(vertical="top")
+        _put(ws, row, 1, code).alignment = Alignment(vertical="top")
         meaning = META_HELP.get(code) or items.get(code, ("", []))[0]
-        cell = ws.cell(row=row, column=2, value=meaning)
+        cell = _put(ws, row, 2, meaning)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 15 * (1 + len(meaning) // 105)
     ws.page_setup.orientation = "landscape"  # printed: one page wide
@@ -198,16 +209,16 @@ def _catalogue(
         12: "target_group",
     }
     for col, title in heads.items():
-        ws.cell(row=1, column=col, value=title).font = BOLD
+        _put(ws, 1, col, title).font = BOLD
     _column(ws, 1, (c for c, _ in units))
     _column(ws, 2, (n for _, n in units))
     _column(ws, 4, sorted({c for _, c, _ in counters}))
     for k, (unit, code, name) in enumerate(counters, start=2):
         for col, value in ((6, unit), (7, code), (8, name)):
-            ws.cell(row=k, column=col, value=value)
+            _put(ws, k, col, value)
     for k, (code, name, group) in enumerate(procedures, start=2):
         for col, value in ((10, code), (11, name), (12, group)):
-            ws.cell(row=k, column=col, value=value)
+            _put(ws, k, col, value)
     for col, width in (
         (1, 14),
         (2, 50),
@@ -225,7 +236,7 @@ def _catalogue(
 
 def _column(ws: Worksheet, col: int, values: Iterable[str]) -> None:
     for k, value in enumerate(values, start=2):
-        ws.cell(row=k, column=col, value=value)
+        _put(ws, k, col, value)
 
 
 def _data_sheet(
@@ -237,7 +248,7 @@ def _data_sheet(
     header = columns()
     items = _item_help()
     for col, code in enumerate(header, start=1):
-        cell = ws.cell(row=1, column=col, value=code)
+        cell = _put(ws, 1, col, code)
         cell.font = BOLD
         cell.fill = HEADER_FILL
         note = META_HELP.get(code) or items.get(code, ("", []))[0]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from survey_app.extensions import db
 from survey_app.models import Counter, CounterToken, Unit, User
 from survey_app.services import org
+from survey_app.services.errors import InputError
 from survey_app.services.org import audit
 from survey_app.services.text import clean as clean_text
 
@@ -24,7 +25,7 @@ CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX = 200
 
 
-class CounterError(ValueError):
+class CounterError(InputError):
     """A change that cannot be made; the message is shown to the administrator."""
 
 

@@ -30,6 +30,7 @@ from survey_app.extensions import db
 from survey_app.models import Procedure, Unit, User, unit_procedures
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services import org
+from survey_app.services.errors import InputError
 from survey_app.services.org import audit
 from survey_app.services.text import clean as clean_text
 
@@ -77,7 +78,7 @@ TEMPLATE_ROWS = (
 )
 
 
-class ProcedureError(ValueError):
+class ProcedureError(InputError):
     """A change that cannot be made; the message is shown to the administrator."""
 
 
@@ -88,7 +89,7 @@ class RowError:
     reason: str
 
 
-class ImportFailed(ValueError):
+class ImportFailed(InputError):
     """The file has bad rows; nothing was changed."""
 
     def __init__(self, errors: list[RowError]) -> None:

@@ -3,11 +3,18 @@
 A card tells citizens which unit and counter they are rating and carries a large QR code
 pointing at the feedback form.  Both renderers share one layout (in millimetres), so the
 SVG and the PDF look the same.  Pure module: no Flask, no database.
+
+The PDF is drawn with reportlab (as the report packs are), DejaVu Sans embedded as a TrueType
+subset; text widths come from the same font's metrics. Nothing here touches a process-wide
+setting, so cards drawn in several server threads at once cannot change each other (they
+did with matplotlib's ``rc_context``, whose settings are global: a card lost its TrueType
+embedding while another thread drew).
 """
 
 import html
 import io
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,13 +22,12 @@ from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 
+import matplotlib
 import segno
-from matplotlib import rc_context
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import FancyBboxPatch, PathPatch
-from matplotlib.path import Path as MplPath
-from matplotlib.textpath import TextToPath
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 
 PAGE_W, PAGE_H, MARGIN = 105.0, 148.0, 8.0  # A6 portrait, mm
 TEXT_W = PAGE_W - 2 * MARGIN
@@ -31,6 +37,9 @@ INSTRUCTIONS = ("Quét mã QR bằng điện thoại để đánh giá", "Không
 QR_BORDER, QR_MAX, QR_MIN = 4, 78.0, 60.0  # quiet zone (modules); QR size incl. it (mm)
 PT_PER_MM, RULE_X0 = 72 / 25.4, PAGE_W / 2 - 15
 _BOLD = ' font-weight="bold"'
+FONT, FONT_BOLD = "SipasCard", "SipasCard-Bold"
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
+_fonts_lock = threading.Lock()
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -63,12 +72,28 @@ def _clean(text: str) -> str:
     return _XML_INVALID.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
+def _font_file(name: str) -> Path:
+    """DejaVu from Debian's fonts-dejavu-core, else the copy matplotlib ships."""
+    for folder in (*FONT_DIRS, Path(matplotlib.get_data_path()) / "fonts" / "ttf"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(name)
+
+
+@lru_cache(maxsize=1)
+def _fonts() -> tuple[str, str]:
+    """Register DejaVu Sans (regular, bold) with reportlab once; their names."""
+    with _fonts_lock:
+        for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
+            pdfmetrics.registerFont(TTFont(name, str(_font_file(file))))
+    return FONT, FONT_BOLD
+
+
 @lru_cache(maxsize=4096)
 def _width(text: str, size: float, bold: bool) -> float:
     """Rendered width in mm of ``text`` in DejaVu Sans at em size ``size`` mm."""
-    prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=10)
-    width, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
-    return width * size / 10
+    regular, heavy = _fonts()
+    return float(pdfmetrics.stringWidth(text, heavy if bold else regular, size))
 
 
 def _wrap(text: str, size: float, bold: bool, *, chars: bool = False) -> list[str]:
@@ -191,29 +216,37 @@ def render_svg(card: Card) -> str:
 def render_pdf(card: Card) -> bytes:
     """Return the card as a one-page A6 PDF (vector QR, DejaVu Sans embedded as TrueType)."""
     lay = _layout(card)
-    # TrueType (type 42) embedding so Vietnamese prints and extracts correctly
-    with rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.usetex": False}):
-        fig = Figure(figsize=(PAGE_W / 25.4, PAGE_H / 25.4))
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set(xlim=(0, PAGE_W), ylim=(PAGE_H, 0))  # mm, origin top-left like SVG
-        ax.set_axis_off()
-        box = FancyBboxPatch((3, 3), PAGE_W - 6, PAGE_H - 6, "round,pad=0,rounding_size=3")
-        box.set(fill=False, edgecolor="black", linewidth=0.3 * PT_PER_MM)
-        ax.add_patch(box)
-        ax.plot((RULE_X0, PAGE_W - RULE_X0), (lay.rule_y,) * 2, color="black", lw=0.4 * PT_PER_MM)
-        for text, y, size, bold in lay.texts:
-            weight = "bold" if bold else "normal"
-            label = ax.text(PAGE_W / 2, y, text, ha="center", va="baseline", parse_math=False)
-            label.set(color="black", fontsize=size * PT_PER_MM, fontweight=weight)
-        m, verts, codes = lay.qr_module, [], []
-        for x, y, w in _runs(lay.qr_rows):
-            x0, y0 = lay.qr_x + x * m, lay.qr_y + y * m
-            verts += [(x0, y0), (x0 + w * m, y0), (x0 + w * m, y0 + m), (x0, y0 + m), (x0, y0)]
-            codes += [MplPath.MOVETO, *[MplPath.LINETO] * 3, MplPath.CLOSEPOLY]
-        ax.add_patch(PathPatch(MplPath(verts, codes), facecolor="black", edgecolor="none", lw=0))
-        buf = io.BytesIO()
-        meta = {"Title": _title(card), "Creator": "sipas", "Producer": None, "CreationDate": None}
-        fig.savefig(buf, format="pdf", facecolor="white", metadata=meta)
+    regular, bold_font = _fonts()
+    buf = io.BytesIO()
+    pdf = Canvas(
+        buf,
+        pagesize=(PAGE_W * mm, PAGE_H * mm),
+        invariant=True,  # no creation date or random id: the same card, the same bytes
+        pageCompression=1,
+        initialFontName=regular,  # else Helvetica, unembedded, is named on the page
+    )
+    pdf.setTitle(_title(card))
+    pdf.setCreator("sipas")
+
+    def y(top: float) -> float:  # the layout's mm from the top → points from the bottom
+        return (PAGE_H - top) * mm
+
+    pdf.setStrokeColorRGB(0, 0, 0)
+    pdf.setFillColorRGB(0, 0, 0)
+    pdf.setLineWidth(0.3 * mm)
+    pdf.roundRect(3 * mm, 3 * mm, (PAGE_W - 6) * mm, (PAGE_H - 6) * mm, 3 * mm, stroke=1, fill=0)
+    pdf.setLineWidth(0.4 * mm)
+    pdf.line(RULE_X0 * mm, y(lay.rule_y), (PAGE_W - RULE_X0) * mm, y(lay.rule_y))
+    for text, top, size, bold in lay.texts:
+        pdf.setFont(bold_font if bold else regular, size * PT_PER_MM)
+        pdf.drawCentredString(PAGE_W / 2 * mm, y(top), text)
+    m = lay.qr_module
+    path = pdf.beginPath()
+    for x, row, w in _runs(lay.qr_rows):
+        path.rect((lay.qr_x + x * m) * mm, y(lay.qr_y + (row + 1) * m), w * m * mm, m * mm)
+    pdf.drawPath(path, stroke=0, fill=1)
+    pdf.showPage()
+    pdf.save()
     return buf.getvalue()
 
 

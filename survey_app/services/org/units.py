@@ -19,6 +19,7 @@ from survey_app.extensions import db
 from survey_app.models import Counter, QuestionnaireVersion, Unit, User
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services import org
+from survey_app.services.errors import InputError
 from survey_app.services.org import audit
 from survey_app.services.text import clean as clean_text
 
@@ -27,7 +28,7 @@ NAME_MAX, KIND_MAX = 300, 80
 FIELDS = ("code", "name", "kind", "place_name", "parent", "target_group", "questionnaire")
 
 
-class OrgError(ValueError):
+class OrgError(InputError):
     """A change that cannot be made; the message is shown to the administrator."""
 
 

@@ -10,20 +10,13 @@ import threading
 import weakref
 from io import BytesIO
 
-import matplotlib
 from matplotlib.figure import Figure
 
+from survey_app.services.analytics.charts import use_settings
 from survey_app.services.reports.formatting import number
 from survey_app.services.reports.model import Report
 
-RC = {
-    "svg.fonttype": "none",
-    "font.family": ["DejaVu Sans", "sans-serif"],
-    "font.size": 9,
-    "svg.hashsalt": "sipas-report",
-    "hatch.linewidth": 0.6,
-    "pdf.fonttype": 42,
-}
+use_settings()  # matplotlib's process-wide settings, set once (see analytics/charts.py)
 TITLES = {
     "xep_hang": "Xếp hạng SIPAS các đơn vị",
     "xu_huong": "Xu hướng SIPAS và các yếu tố",
@@ -228,10 +221,9 @@ def render(report: Report, key: str, fmt: str, dpi: int = PNG_DPI) -> bytes:
 
 
 def _draw(report: Report, key: str, fmt: str, dpi: int) -> bytes:
-    with matplotlib.rc_context(RC):  # type: ignore[arg-type]  # stubs want literal keys
-        fig = BUILDERS[key](report)
-        out = BytesIO()
-        fig.savefig(out, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    fig = BUILDERS[key](report)
+    out = BytesIO()
+    fig.savefig(out, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     return out.getvalue()
 
 

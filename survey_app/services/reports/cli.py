@@ -60,10 +60,7 @@ def report(period: str, cutoff: str, unit_code: str | None, integrity: bool, out
         content = reports.build(spec)
     except reports.ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--unit") from None
-    try:
-        reports.write(content, out, fmt)
-    except OSError as exc:
-        raise click.UsageError(f"không ghi được {out}: {exc.strerror}") from None
+    reports.write(content, out, fmt)  # an OSError is one line from survey_app/cli.py
     s = content.summary
     click.echo(
         f"Wrote {out}: {content.period_label}, {content.unit_name}, "

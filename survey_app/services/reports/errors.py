@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from survey_app.services.errors import InputError
+
 
 def N_(text: str) -> str:  # noqa: N802 - the gettext marker: extracted, translated on display
     return text
 
 
-class ReportError(ValueError):
+class ReportError(InputError):
     """A report that cannot be made (unknown unit, unit outside the caller's scope…); the
     message is Vietnamese and meant for the user.
 

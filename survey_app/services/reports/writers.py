@@ -15,11 +15,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from survey_app.services.formatting import spreadsheet_text
 from survey_app.services.reports.model import Report, Table, csv_header
 from survey_app.services.reports.pdf import write_pdf
 from survey_app.services.reports.xlsx import write_xlsx
-
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_format(
@@ -53,7 +52,8 @@ def _pdf(report: Report, out: Path) -> None:
 
 def csv_text(table: Table) -> str:
     """One table as CSV (numbers with a decimal point, full precision; text cells that a
-    spreadsheet would run as a formula get a leading apostrophe)."""
+    spreadsheet would run as a formula get a leading apostrophe:
+    :func:`.formatting.spreadsheet_text`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(csv_header(table))
@@ -66,7 +66,7 @@ def csv_text(table: Table) -> str:
             elif value is None:
                 cells.append("")
             elif isinstance(value, str):
-                cells.append("'" + value if value.startswith(CSV_DANGEROUS) else value)
+                cells.append(spreadsheet_text(value))
             else:
                 cells.append(repr(value))
         writer.writerow(cells)
