@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from survey_app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
+from survey_app.auth.navigation import landing_url
 from survey_app.services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -45,7 +46,7 @@ def login() -> str | Response | tuple[str, int]:
             login_user(user)
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
-            return redirect(safe_next(form.next.data) or url_for("staff.home"), code=303)
+            return redirect(safe_next(form.next.data) or landing_url(user), code=303)
     elif form.is_submitted():
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -75,9 +76,12 @@ def change_password() -> str | Response | tuple[str, int]:
             login_user(current_user._get_current_object())  # the new stamp: this session
             # stays, every other one of the account ends
             flash(_("Đã đổi mật khẩu."))
-            return redirect(url_for("staff.home"), code=303)
+            return redirect(landing_url(current_user), code=303)
     elif form.is_submitted():
         status = 400
     return render_template(
-        "auth/change_password.html", form=form, forced=current_user.must_change_password
+        "auth/change_password.html",
+        form=form,
+        forced=current_user.must_change_password,
+        min_length=accounts.MIN_PASSWORD_LENGTH,
     ), status
