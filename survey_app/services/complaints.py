@@ -20,6 +20,10 @@ or at a unit above it):
   its history (the ``rut`` event: who, when, why), drops out of the lists and handling times,
   and its comment may be marked again (the same row starts over as ``moi``).
 
+Why this module is long: who may see and do what, the steps of one complaint's life (mark,
+assign, answer, close, reopen, withdraw) and its handling times read the same scope rules and
+the same states; split apart, each part would import the others' private helpers.
+
 Handling times (SIPAS factor E): hours from marking to the answer and to the close, median and
 90th percentile (linear interpolation between order statistics, ``numpy.percentile``'s default).
 """
