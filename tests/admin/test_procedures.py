@@ -85,7 +85,9 @@ CONFIRMED = {"confirm": "1"}  # destructive steps ask first (survey_app/auth/con
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
-    resp = client.post(path, data={"csrf_token": csrf_of(client, PAGE), **CONFIRMED, **(data or {})})
+    resp = client.post(
+        path, data={"csrf_token": csrf_of(client, PAGE), **CONFIRMED, **(data or {})}
+    )
     return resp.status_code, resp.get_data(as_text=True)
 
 
