@@ -55,7 +55,8 @@ NAV_SHOTS = SHOTS_DIR / "nav"
 FOCUS_CONTRAST_JS = """
 () => {
   const el = document.activeElement;
-  if (!el || el === document.body) return null;
+  // not focused: the document itself lost the focus (headless artefact), nothing is drawn
+  if (!el || el === document.body || !el.matches(":focus")) return null;
   const cs = getComputedStyle(el);
   const parse = c => (c.match(/[\\d.]+/g) || []).map(Number);
   const lum = ([r, g, b]) => {
@@ -71,7 +72,7 @@ FOCUS_CONTRAST_JS = """
   const ring = parse(cs.outlineColor).slice(0, 3);
   const a = lum(ring), b = lum(bg);
   return {
-    tag: el.tagName + (el.className ? "." + el.className : ""),
+    tag: el.outerHTML.slice(0, 80),
     style: cs.outlineStyle,
     width: parseFloat(cs.outlineWidth),
     ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
@@ -94,6 +95,7 @@ def check_page(page: Any, problems: list[str], where: str, tabs: int = 6) -> Non
     for v in results.response["violations"]:
         targets = [", ".join(n["target"]) for n in v["nodes"]][:3]
         problems.append(f"{where}: axe {v['id']} ({v['impact']}): {targets}")
+    page.bring_to_front()
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     for _ in range(tabs):
         page.keyboard.press("Tab")
