@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_JOB_TIMEOUT_SECONDS": 120,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
+    # Minutes during which whoever marked a comment as a complaint may undo it (positive).
+    "COMPLAINT_UNDO_MINUTES": 10,
     # SQLite: how long (ms) a write waits for another writer (a long import holds the
     # database) before the citizen is asked to send again (HTTP 503, nothing lost).
     "SQLITE_BUSY_TIMEOUT_MS": 10000,
@@ -113,6 +115,7 @@ def positive_int(config: Any, name: str) -> int:
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
+    config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     config["SESSION_IDLE_MINUTES"] = positive_int(config, "SESSION_IDLE_MINUTES")
     config["SESSION_MAX_HOURS"] = positive_int(config, "SESSION_MAX_HOURS")

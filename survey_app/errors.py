@@ -1,4 +1,13 @@
-"""Friendly error pages (HTML for people, JSON under /api) — never a traceback.
+"""Error pages written for their audience (HTML for people, JSON under /api) — never a
+traceback, always a way back.
+
+Two audiences: a citizen who scanned a QR code (the public pages, and any address a visitor
+mistyped outside the staff areas) reads about QR codes and goes back to the public home page;
+a member of staff — signed in, or on an address of a staff area such as ``/quan-tri`` —
+reads that the page does not exist or that their account lacks the right, and goes back to
+their own landing page (``auth.navigation``; the sign-in page for a visitor).  A signed-in
+user's 4xx page carries the header menu; 5xx pages do not (they must render even when the
+database cannot answer).
 
 Also the two rules every answer keeps, whichever view made it: a 405 says ``Allow`` and a
 429 says ``Retry-After`` (:func:`_status_headers`); and the input rule's refusal at the web
@@ -8,12 +17,14 @@ any view or database sees it (:func:`_refuse_unstorable`; services/text.py has t
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
+from survey_app.auth.navigation import landing_url
 from survey_app.extensions import db, login_manager
 from survey_app.services import text
 from survey_app.services.errors import UNSTORABLE_TEXT
@@ -23,8 +34,55 @@ RETRY_AFTER_SECONDS = 5
 
 DEFAULT_RETRY_AFTER = 60  # seconds, for a 429 whose view did not say how long
 
+PUBLIC_BLUEPRINTS = frozenset({"public", "api"})
 
-def _messages(code: int) -> tuple[str, str]:
+
+def _staff_prefixes() -> frozenset[str]:
+    """First path segments of the staff areas' routes (``/quan-tri``, ``/van-phong``, …)."""
+    cached = current_app.extensions.get("sipas_staff_prefixes")
+    if cached is None:
+        cached = frozenset(
+            "/" + rule.rule.strip("/").split("/")[0]
+            for rule in current_app.url_map.iter_rules()
+            if rule.endpoint != "static"
+            and rule.endpoint.split(".")[0] not in PUBLIC_BLUEPRINTS
+            and rule.rule.strip("/")
+        )
+        current_app.extensions["sipas_staff_prefixes"] = cached
+    return cached
+
+
+def _for_staff() -> bool:
+    """Whether the page is for staff: a staff area's address, or a signed-in user anywhere
+    but the public pages (the citizen's form keeps its QR wording for everyone)."""
+    if request.blueprint in PUBLIC_BLUEPRINTS or request.path.startswith("/f/"):
+        return False
+    if request.blueprint is not None:
+        return True
+    first = "/" + request.path.strip("/").split("/")[0]
+    return first in _staff_prefixes() or _signed_in()
+
+
+def _signed_in() -> bool:
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 — the user could not be loaded (database down): a visitor
+        return False
+
+
+def _messages(code: int, staff: bool) -> tuple[str, str]:
+    if code == 403:
+        if staff and _signed_in():
+            return _("Không có quyền truy cập"), _(
+                "Tài khoản của bạn không có quyền xem trang này hoặc làm việc này. Nếu công việc "
+                "cần quyền này, hãy liên hệ quản trị viên của hệ thống."
+            )
+        return _("Không có quyền truy cập"), _("Vui lòng đăng nhập bằng tài khoản có quyền.")
+    if code == 404 and staff:
+        return _("Không tìm thấy trang"), _(
+            "Trang này không tồn tại, đã bị xoá, hoặc không thuộc các đơn vị bạn được xem. "
+            "Hãy dùng trình đơn hoặc quay về trang đầu."
+        )
     return {
         400: (
             _("Yêu cầu không hợp lệ"),
@@ -47,14 +105,41 @@ def _messages(code: int) -> tuple[str, str]:
                 "ít giây."
             ),
         ),
-    }.get(code, (_("Có lỗi xảy ra"), _("Hệ thống đang gặp sự cố. Vui lòng thử lại sau ít phút.")))
+    }.get(
+        code,
+        (
+            _("Có lỗi xảy ra"),
+            _(
+                "Hệ thống gặp sự cố ngoài ý muốn; lỗi đã được ghi lại để xử lý. Vui lòng thử lại "
+                "sau ít phút."
+            ),
+        ),
+    )
+
+
+def _home(staff: bool, code: int) -> tuple[str, str]:
+    """Where the page's link goes, and its words."""
+    if not staff:
+        return url_for("public.index"), _("Về trang đầu")
+    if code < 500 and _signed_in():
+        return landing_url(current_user), _("Về trang đầu của bạn")
+    return url_for("auth.login") if not _signed_in() else url_for("staff.home"), _("Về trang đầu")
 
 
 def _render(code: int, message: str | None = None) -> tuple[Response | str, int]:
-    title, default = _messages(code)
+    staff = _for_staff()
+    title, default = _messages(code, staff)
     if request.path.startswith("/api/"):
         return jsonify({"error": title, "message": message or default}), code
-    return render_template("errors/error.html", title=title, message=message or default), code
+    home, home_label = _home(staff, code)
+    return render_template(
+        "errors/error.html",
+        title=title,
+        message=message or default,
+        home=home,
+        home_label=home_label,
+        bare=code >= 500 or not staff,
+    ), code
 
 
 def register_error_handlers(app: Flask) -> None:

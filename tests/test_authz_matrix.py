@@ -114,6 +114,9 @@ REPORT_BAD_OUT = gate_outside(Capability.MAKE_REPORTS, 400)
 REPORT_JOB = gate(Capability.MAKE_REPORTS, 404, office=200)
 
 
+CONFIRMED = {"confirm": "1"}  # the confirmation of a destructive step (auth/confirm.py)
+
+
 @dataclass(frozen=True)
 class Case:
     method: str
@@ -160,14 +163,14 @@ RULES: dict[str, list[Case]] = {
             lambda w: f"/phan-anh/danh-dau/{w['response_in']}",
             MARK_IN,
             "inside",
-            {"kind": "phuc_vu"},
+            {"kind": "phuc_vu", "confirm": "1"},
         ),
         Case(
             "POST",
             lambda w: f"/phan-anh/danh-dau/{w['response_out']}",
             MARK_OUT,
             "outside",
-            {"kind": "phuc_vu"},
+            {"kind": "phuc_vu", "confirm": "1"},
         ),
     ],
     # In this order, so that each step is allowed by the complaint's state for a unit head.
@@ -223,11 +226,17 @@ RULES: dict[str, list[Case]] = {
             {"note": "Mở lại"},
         ),
     ],
+    # After the steps above complaint_in is assigned again: its unit head may withdraw it.
+    "complaints.withdraw": [
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_in']}/rut-lai", MANAGE_IN, "inside"),
+        Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/rut-lai", MANAGE_OUT, "outside"),
+    ],
     "inspector.index": [Case("GET", lambda w: "/thanh-tra", INSPECT_IN)],
     "inspector.unit": [
         Case("GET", lambda w: "/thanh-tra/don-vi/IN", INSPECT_IN, "inside"),
         Case("GET", lambda w: "/thanh-tra/don-vi/OUT", INSPECT_OUT, "outside"),
     ],
+    "admin.index": [Case("GET", lambda w: "/quan-tri", ADMIN_GET)],
     "admin.counters_page": [Case("GET", lambda w: "/quan-tri/quay", ADMIN_GET)],
     "admin.card_pdf": [
         Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/the.pdf", ADMIN_GET)
@@ -247,16 +256,20 @@ RULES: dict[str, list[Case]] = {
         )
     ],
     "admin.deactivate": [
-        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/ngung", ADMIN_POST)
+        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/ngung", ADMIN_POST, "", CONFIRMED)
     ],
     "admin.activate": [
         Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/kich-hoat", ADMIN_POST)
     ],
     "admin.rotate_token": [
-        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/doi-ma", ADMIN_POST)
+        Case(
+            "POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/doi-ma", ADMIN_POST, "", CONFIRMED
+        )
     ],
     "admin.revoke_tokens": [
-        Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/thu-hoi", ADMIN_POST)
+        Case(
+            "POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/thu-hoi", ADMIN_POST, "", CONFIRMED
+        )
     ],
     "admin.issue_token": [
         Case("POST", lambda w: f"/quan-tri/quay/{w['counter_in']}/cap-ma", ADMIN_POST)
@@ -297,7 +310,7 @@ RULES: dict[str, list[Case]] = {
         )
     ],
     "admin.deactivate_unit": [
-        Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/ngung", ADMIN_POST)
+        Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/ngung", ADMIN_POST, "", CONFIRMED)
     ],
     "admin.activate_unit": [
         Case("POST", lambda w: f"/quan-tri/don-vi/{w['unit_in']}/kich-hoat", ADMIN_POST)
@@ -338,7 +351,13 @@ RULES: dict[str, list[Case]] = {
         )
     ],
     "admin.deactivate_procedure": [
-        Case("POST", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}/ngung", ADMIN_POST)
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}/ngung",
+            ADMIN_POST,
+            "",
+            CONFIRMED,
+        )
     ],
     "admin.activate_procedure": [
         Case("POST", lambda w: f"/quan-tri/thu-tuc/{w['procedure_in']}/kich-hoat", ADMIN_POST)
@@ -372,18 +391,28 @@ RULES: dict[str, list[Case]] = {
             lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/go-vai-tro",
             ACCOUNTS_POST,
             "",
-            {"assignment": "ROLE_OUT"},
+            {"assignment": "ROLE_OUT", "confirm": "1"},
         )
     ],
     "admin.disable_account": [
-        Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vo-hieu", ACCOUNTS_POST)
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/vo-hieu",
+            ACCOUNTS_POST,
+            "",
+            CONFIRMED,
+        )
     ],
     "admin.enable_account": [
         Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/kich-hoat", ACCOUNTS_POST)
     ],
     "admin.reset_password": [
         Case(
-            "POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/dat-lai-mat-khau", ACCOUNTS_GET
+            "POST",
+            lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/dat-lai-mat-khau",
+            ACCOUNTS_GET,
+            "",
+            CONFIRMED,
         )
     ],
     # The account is not locked: refused (400) once the role is allowed.

@@ -7,13 +7,22 @@ it — never flashed (the session cookie is signed, not encrypted) and never log
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.admin.views import bp
 from survey_app.auth import requires
+from survey_app.auth.confirm import ask, confirmed
 from survey_app.extensions import db
 from survey_app.models import ROLES, Unit, User
 from survey_app.services import accounts
@@ -93,8 +102,45 @@ def account(user_id: int) -> str:
     return _detail(_user(user_id))
 
 
+def _ask(user: User, change: str) -> tuple[str, int]:
+    """The confirmation of a step that cannot be simply undone (``auth.confirm``)."""
+    thing = _("Tài khoản: %(name)s", name=user.username)
+    if change == "role_remove":
+        raw = request.form.get("assignment", "")
+        found = next((a for a in user.roles if str(a.id) == raw), None)
+        if found is None:
+            abort(404)
+        title = _("Gỡ vai trò này?")
+        label = get_template_attribute("admin/_roles.html", "assignment")(found)
+        thing = _("Tài khoản: %(name)s · vai trò: %(role)s", name=user.username, role=label)
+        consequence = _(
+            "Người dùng mất ngay quyền của vai trò này (các trang và đơn vị mà vai trò cho phép). "
+            "Muốn trả lại phải thêm lại vai trò."
+        )
+        button = _("Gỡ vai trò")
+    elif change == "disable":
+        title = _("Vô hiệu hoá tài khoản này?")
+        consequence = _(
+            "Người dùng không đăng nhập được nữa và mọi phiên đang mở kết thúc ở lần bấm tiếp "
+            "theo. Có thể mở lại tài khoản sau."
+        )
+        button = _("Vô hiệu hoá tài khoản")
+    else:
+        title = _("Đặt lại mật khẩu của tài khoản này?")
+        consequence = _(
+            "Mật khẩu hiện tại hết hiệu lực ngay, mọi phiên đăng nhập của tài khoản kết thúc; "
+            "một mật khẩu tạm thời mới được tạo (hiện một lần) và người dùng phải đổi khi đăng "
+            "nhập."
+        )
+        button = _("Đặt lại mật khẩu")
+    back = url_for("admin.account", user_id=user.id)
+    return ask(title=title, thing=thing, consequence=consequence, button=button, back=back)
+
+
 def _change(user_id: int, change: str) -> WerkzeugResponse | tuple[str, int]:
     user = _user(user_id)
+    if change in ("role_remove", "disable") and not confirmed():
+        return _ask(user, change)
     try:
         if change == "role_add":
             accounts.add_role(
@@ -159,7 +205,9 @@ def unlock_account(user_id: int) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/tai-khoan/<int:user_id>/dat-lai-mat-khau")
 @requires(Capability.ADMIN_ACCOUNTS)
-def reset_password(user_id: int) -> str:
+def reset_password(user_id: int) -> str | tuple[str, int]:
     user = _user(user_id)
+    if not confirmed():
+        return _ask(user, "reset")
     password = accounts.reset_password(current_user, user)
     return _detail(user, password=password)

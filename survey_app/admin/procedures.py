@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.admin.views import bp
 from survey_app.auth import requires
+from survey_app.auth.confirm import ask, confirmed
 from survey_app.models import Procedure
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services.access.capabilities import Capability
@@ -122,8 +123,19 @@ def save_procedure(procedure_id: int) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/thu-tuc/<int:procedure_id>/ngung")
 @requires(Capability.ADMIN_ORG)
-def deactivate_procedure(procedure_id: int) -> WerkzeugResponse:
+def deactivate_procedure(procedure_id: int) -> WerkzeugResponse | tuple[str, int]:
     proc = _procedure(procedure_id)
+    if not confirmed():
+        return ask(
+            title=_("Ngừng áp dụng thủ tục này?"),
+            thing=_("Thủ tục: %(code)s – %(name)s", code=proc.code, name=proc.name),
+            consequence=_(
+                "Thủ tục không còn hiện trong phiếu để người dân chọn. Các phiếu đã nhận vẫn "
+                "giữ thủ tục này; có thể dùng lại thủ tục sau."
+            ),
+            button=_("Ngừng thủ tục"),
+            back=url_for("admin.procedures_page", q=proc.code),
+        )
     procedures.set_active(current_user, proc, False)
     return _back(proc, _("Đã ngừng thủ tục %(code)s.", code=proc.code))
 

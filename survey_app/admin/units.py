@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.admin.views import bp
 from survey_app.auth import requires
+from survey_app.auth.confirm import ask, confirmed
 from survey_app.models import Unit
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services import org
@@ -121,7 +122,20 @@ def _toggle(unit_id: int, active: bool) -> WerkzeugResponse:
 
 @bp.post("/don-vi/<int:unit_id>/ngung")
 @requires(Capability.ADMIN_ORG)
-def deactivate_unit(unit_id: int) -> WerkzeugResponse:
+def deactivate_unit(unit_id: int) -> WerkzeugResponse | tuple[str, int]:
+    if not confirmed():
+        unit = _unit(unit_id)
+        return ask(
+            title=_("Ngừng đơn vị này?"),
+            thing=_("Đơn vị: %(name)s (%(code)s)", name=unit.name, code=unit.code),
+            consequence=_(
+                "Mọi quầy của đơn vị ngừng nhận phiếu ngay (mã QR báo không còn hiệu lực); các "
+                "đơn vị cấp dưới không bị ảnh hưởng. Các phiếu đã nhận vẫn được giữ; có thể mở "
+                "lại đơn vị sau."
+            ),
+            button=_("Ngừng đơn vị"),
+            back=url_for("admin.units_page", _anchor=f"don-vi-{unit.id}"),
+        )
     return _toggle(unit_id, False)
 
 

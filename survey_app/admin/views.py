@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.auth import requires
+from survey_app.auth.confirm import ask, confirmed
 from survey_app.models import Counter
 from survey_app.services import accounts, org
 from survey_app.services.access.capabilities import Capability
@@ -42,6 +43,21 @@ def _back(counter: Counter, message: str) -> WerkzeugResponse:
     return redirect(url_for("admin.counters_page", _anchor=f"quay-{counter.id}"), 303)
 
 
+def _ask(counter: Counter, title: str, consequence: str, button: str) -> tuple[str, int]:
+    return ask(
+        title=title,
+        thing=_(
+            "Quầy: %(name)s (%(code)s), %(unit)s",
+            name=counter.name,
+            code=counter.code,
+            unit=counter.unit.name,
+        ),
+        consequence=consequence,
+        button=button,
+        back=url_for("admin.counters_page", _anchor=f"quay-{counter.id}"),
+    )
+
+
 def _list(error: str | None = None, form: dict[str, str] | None = None) -> str:
     return render_template(
         "admin/counters.html", groups=counters.grouped(), error=error, form=form or {}
@@ -67,8 +83,18 @@ def add_counter() -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/quay/<int:counter_id>/ngung")
 @requires(Capability.ADMIN_ORG)
-def deactivate(counter_id: int) -> WerkzeugResponse:
+def deactivate(counter_id: int) -> WerkzeugResponse | tuple[str, int]:
     counter = _counter(counter_id)
+    if not confirmed():
+        return _ask(
+            counter,
+            _("Ngừng quầy này?"),
+            _(
+                "Quầy ngừng nhận phiếu ngay: người dân quét mã QR của quầy sẽ thấy trang báo mã "
+                "không còn hiệu lực. Các phiếu đã nhận vẫn được giữ; có thể mở lại quầy sau."
+            ),
+            _("Ngừng quầy"),
+        )
     counters.set_active(current_user, counter, False)
     return _back(counter, _("Đã ngừng quầy %(name)s.", name=counter.name))
 
@@ -91,16 +117,37 @@ def issue_token(counter_id: int) -> WerkzeugResponse:
 
 @bp.post("/quay/<int:counter_id>/thu-hoi")
 @requires(Capability.ADMIN_ORG)
-def revoke_tokens(counter_id: int) -> WerkzeugResponse:
+def revoke_tokens(counter_id: int) -> WerkzeugResponse | tuple[str, int]:
     counter = _counter(counter_id)
+    if not confirmed():
+        return _ask(
+            counter,
+            _("Thu hồi mã QR của quầy này?"),
+            _(
+                "Mã QR đang dán tại quầy ngừng hoạt động ngay và không dùng lại được: người dân "
+                "quét mã sẽ thấy trang báo mã không còn hiệu lực cho đến khi quầy được cấp mã mới "
+                "và in thẻ mới."
+            ),
+            _("Thu hồi mã QR"),
+        )
     counters.revoke(current_user, counter)
     return _back(counter, _("Đã thu hồi mã QR của quầy %(name)s.", name=counter.name))
 
 
 @bp.post("/quay/<int:counter_id>/doi-ma")
 @requires(Capability.ADMIN_ORG)
-def rotate_token(counter_id: int) -> WerkzeugResponse:
+def rotate_token(counter_id: int) -> WerkzeugResponse | tuple[str, int]:
     counter = _counter(counter_id)
+    if not confirmed():
+        return _ask(
+            counter,
+            _("Đổi mã QR của quầy này?"),
+            _(
+                "Mã QR cũ ngừng hoạt động ngay và không dùng lại được; quầy nhận một mã mới. "
+                "Thẻ đang dán tại quầy phải được thay bằng thẻ in mã mới."
+            ),
+            _("Đổi mã QR"),
+        )
     counters.rotate(current_user, counter)
     return _back(counter, _("Đã đổi mã QR của quầy %(name)s; hãy in lại thẻ.", name=counter.name))
 
@@ -127,6 +174,13 @@ def card_pdf(counter_id: int) -> WerkzeugResponse:
 def card_svg(counter_id: int) -> WerkzeugResponse:
     body = org.qrcards.render_svg(_card(counter_id))
     return WerkzeugResponse(body, mimetype="image/svg+xml")
+
+
+@bp.get("")
+@requires(Capability.ADMIN_ORG)
+def index() -> str:
+    """The administration's index: each section with one line (``auth.navigation``)."""
+    return render_template("admin/index.html")
 
 
 @bp.get("/nhat-ky")

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from survey_app.auth import sessions
 from survey_app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
+from survey_app.auth.navigation import landing_url
 from survey_app.services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +51,7 @@ def login() -> ResponseReturnValue:
             sessions.start()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
-            return redirect(safe_next(form.next.data) or url_for("staff.home"), code=303)
+            return redirect(safe_next(form.next.data) or landing_url(user), code=303)
     elif form.is_submitted():
         status = 400
     return render_template("auth/login.html", form=form), status, headers
@@ -82,9 +83,12 @@ def change_password() -> str | Response | tuple[str, int]:
             login_user(current_user._get_current_object())  # the new stamp: this session
             # stays, every other one of the account ends
             flash(_("Đã đổi mật khẩu."))
-            return redirect(url_for("staff.home"), code=303)
+            return redirect(landing_url(current_user), code=303)
     elif form.is_submitted():
         status = 400
     return render_template(
-        "auth/change_password.html", form=form, forced=current_user.must_change_password
+        "auth/change_password.html",
+        form=form,
+        forced=current_user.must_change_password,
+        min_length=accounts.MIN_PASSWORD_LENGTH,
     ), status

@@ -16,8 +16,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.auth import staff_required
+from survey_app.auth.confirm import ask, confirmed
 from survey_app.extensions import db
-from survey_app.models import Complaint, User, utcnow
+from survey_app.models import Complaint, Response, User, utcnow
+from survey_app.models.complaints import KINDS
 from survey_app.services import complaints
 from survey_app.services.clock import VN_TZ
 from survey_app.services.complaints import ComplaintError, NotAllowed
@@ -104,19 +106,71 @@ def detail(complaint_id: int) -> str:
         may_answer=complaints.may_answer(current_user, complaint),
         candidates=complaints.candidates(complaint) if manage else [],
         answer_max=complaints.ANSWER_MAX,
+        undo_until=complaints.undo_until(current_user, complaint)
+        if complaints.may_undo(current_user, complaint)
+        else None,
+        may_withdraw=complaints.may_withdraw(current_user, complaint),
     )
 
 
 @bp.post("/danh-dau/<int:response_id>")
 @staff_required
-def mark(response_id: int) -> WerkzeugResponse:
+def mark(response_id: int) -> WerkzeugResponse | tuple[str, int]:
     response = complaints.get_markable_response(current_user, response_id)
     if response is None:
         abort(404)
-    complaint = complaints.mark(response, request.form.get("kind", ""), current_user)
-    flash(_("Đã đánh dấu góp ý là phản ánh."))
+    kind = request.form.get("kind", "")
+    if not confirmed():
+        if not complaints.may_mark(current_user, response):
+            raise NotAllowed
+        return _ask_mark(response, kind)
+    complaint = complaints.mark(response, kind, current_user)
+    flash(
+        _(
+            "Đã đánh dấu góp ý là phản ánh. Nếu nhầm, bạn có thể huỷ trong %(n)d phút.",
+            n=complaints.undo_minutes_setting(),
+        )
+        if complaints.get_visible(current_user, complaint.id) is not None
+        else _("Đã đánh dấu góp ý là phản ánh về thái độ cán bộ.")
+    )
     if complaints.get_visible(current_user, complaint.id) is None:  # conduct, marked by staff
         return redirect(url_for("complaints.index"), 303)
+    return _to_detail(complaint)
+
+
+def _ask_mark(response: Response, kind: str) -> tuple[str, int]:
+    if kind not in KINDS:
+        raise ComplaintError(_("Loại phản ánh không hợp lệ."))
+    text = (response.comment or "").strip()
+    excerpt = text if len(text) <= 200 else text[:200] + "…"
+    if kind == "thai_do":
+        consequence = _(
+            "Góp ý trở thành phản ánh về thái độ cán bộ: chỉ lãnh đạo bộ phận, văn phòng và thanh "
+            "tra thấy và xử lý; công chức một cửa không còn thấy góp ý này, kể cả người đánh "
+            "dấu. Nếu nhầm, chỉ lãnh đạo bộ phận rút lại được."
+        )
+    else:
+        consequence = _(
+            "Góp ý trở thành phản ánh cần xử lý và trả lời; lãnh đạo bộ phận thấy và giao xử "
+            "lý. Bạn có thể huỷ đánh dấu trong %(n)d phút; sau đó chỉ lãnh đạo bộ phận rút lại "
+            "được.",
+            n=complaints.undo_minutes_setting(),
+        )
+    return ask(
+        title=_("Đánh dấu góp ý này là phản ánh?"),
+        thing=_("Góp ý: “%(text)s”", text=excerpt),
+        consequence=consequence,
+        button=_("Đánh dấu là phản ánh"),
+        back=url_for("staff.home"),
+    )
+
+
+@bp.post("/<int:complaint_id>/rut-lai")
+@staff_required
+def withdraw(complaint_id: int) -> WerkzeugResponse:
+    complaint = _visible(complaint_id)
+    complaints.withdraw(complaint, current_user, request.form.get("note", ""))
+    flash(_("Đã rút lại phản ánh; góp ý có thể được đánh dấu lại khi cần."))
     return _to_detail(complaint)
 
 

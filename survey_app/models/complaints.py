@@ -1,7 +1,7 @@
 """Complaints and comments (phản ánh, kiến nghị): a citizen's comment marked for handling.
 
 A complaint is never edited in place without an entry in its history: every step (mark,
-assign, answer, close, reopen) appends a :class:`ComplaintEvent` in the same transaction
+assign, answer, close, reopen, withdraw) appends a :class:`ComplaintEvent` in the same transaction
 (``services.complaints``); there is no path that updates or deletes an event.
 """
 
@@ -16,10 +16,13 @@ from survey_app.models.accounts import User
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.responses import Response
 
-STATUSES = ("moi", "da_giao", "da_tra_loi", "da_dong")
+# ``da_rut``: withdrawn — undone by whoever marked it (within SIPAS_COMPLAINT_UNDO_MINUTES) or
+# withdrawn by a unit head; kept with its history, left out of lists and handling times, and
+# the comment may be marked again (the same row starts over, with a new ``danh_dau`` event).
+STATUSES = ("moi", "da_giao", "da_tra_loi", "da_dong", "da_rut")
 # ``thai_do``: about the conduct of an official — an integrity signal, never shown to ``staff``.
 KINDS = ("phuc_vu", "thai_do")
-ACTIONS = ("danh_dau", "giao", "tra_loi", "dong", "mo_lai")
+ACTIONS = ("danh_dau", "giao", "tra_loi", "dong", "mo_lai", "rut")
 
 
 class Complaint(Base):

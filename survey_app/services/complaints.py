@@ -13,7 +13,16 @@ or at a unit above it):
 - mark: ``staff`` or ``unit_head`` covering the response (a counter-limited ``staff`` role: that
   counter's responses);
 - assign, close, reopen: ``unit_head`` covering the complaint's unit;
-- answer: the assignee or such a ``unit_head``.
+- answer: the assignee or such a ``unit_head``;
+- withdraw (status ``da_rut``): whoever marked it, within ``SIPAS_COMPLAINT_UNDO_MINUTES`` of
+  marking and while nobody has taken it up (status ``moi``) — "undo"; or a ``unit_head``
+  covering its unit while it has no answer (``moi``, ``da_giao``).  A withdrawn complaint keeps
+  its history (the ``rut`` event: who, when, why), drops out of the lists and handling times,
+  and its comment may be marked again (the same row starts over as ``moi``).
+
+Why this module is long: who may see and do what, the steps of one complaint's life (mark,
+assign, answer, close, reopen, withdraw) and its handling times read the same scope rules and
+the same states; split apart, each part would import the others' private helpers.
 
 Handling times (SIPAS factor E): hours from marking to the answer and to the close, median and
 90th percentile (linear interpolation between order statistics, ``numpy.percentile``'s default).
@@ -48,6 +57,7 @@ from survey_app.services.org import subtree_ids
 from survey_app.services.text import clean as clean_text
 
 ANSWER_MAX = 2000
+WITHDRAWN = "da_rut"
 CONDUCT_ROLES = roles_with(Capability.SEE_CONDUCT_COMPLAINTS)
 MARK_ROLES = roles_with(Capability.MARK_COMPLAINTS)
 HEAD_ROLES = roles_with(Capability.MANAGE_COMPLAINTS)
@@ -100,7 +110,11 @@ def conduct_hidden(user: User) -> ColumnElement[bool]:
     conduct_units = subtree_ids(_unit_roots(user, CONDUCT_ROLES))
     marked = (
         select(Complaint.id)
-        .where(Complaint.response_id == Response.id, Complaint.kind == "thai_do")
+        .where(
+            Complaint.response_id == Response.id,
+            Complaint.kind == "thai_do",
+            Complaint.status != WITHDRAWN,
+        )
         .exists()
     )
     if not conduct_units:
@@ -132,6 +146,8 @@ def list_visible(user: User, status: str | None = None, limit: int = 200) -> lis
     query = _scoped().where(visible_filter(user))
     if status is not None:
         query = query.where(Complaint.status == status)
+    else:
+        query = query.where(Complaint.status != WITHDRAWN)
     return list(
         db.session.scalars(
             query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)
@@ -169,7 +185,11 @@ def marked(user: User, response_ids: Iterable[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Complaint.response_id, Complaint.id)
         .join(Response, Response.id == Complaint.response_id)
-        .where(Complaint.response_id.in_(ids), visible_filter(user))
+        .where(
+            Complaint.response_id.in_(ids),
+            Complaint.status != WITHDRAWN,
+            visible_filter(user),
+        )
     )
     return {r[0]: r[1] for r in rows}
 
@@ -222,13 +242,20 @@ def mark(response: Response, kind: str, actor: User, *, now: datetime | None = N
         raise ComplaintError(_l("Loại phản ánh không hợp lệ."))
     if not (response.comment or "").strip():
         raise ComplaintError(_l("Phản hồi này không có góp ý để đánh dấu."))
-    if db.session.scalar(select(Complaint.id).where(Complaint.response_id == response.id)):
+    existing = db.session.scalar(select(Complaint).where(Complaint.response_id == response.id))
+    if existing is not None and existing.status != WITHDRAWN:
         raise ComplaintError(_l("Góp ý này đã được đánh dấu là phản ánh."))
     at = now or utcnow()
-    complaint = Complaint(
-        response=response, unit_id=response.unit_id, kind=kind, status="moi", created_at=at
-    )
-    db.session.add(complaint)
+    if existing is None:
+        complaint = Complaint(
+            response=response, unit_id=response.unit_id, kind=kind, status="moi", created_at=at
+        )
+        db.session.add(complaint)
+    else:  # marked again after a withdrawal: the same row starts over, its history kept
+        complaint = existing
+        complaint.kind, complaint.status, complaint.created_at = kind, "moi", at
+        complaint.assignee_id = complaint.answer = None
+        complaint.assigned_at = complaint.answered_at = complaint.closed_at = None
     _event(complaint, actor, "danh_dau", None, at)
     db.session.commit()
     return complaint
@@ -301,6 +328,67 @@ def reopen(
     db.session.commit()
 
 
+def undo_minutes_setting() -> int:
+    """Minutes during which the marker may undo a mark (``SIPAS_COMPLAINT_UNDO_MINUTES``)."""
+    return int(current_app.config["COMPLAINT_UNDO_MINUTES"])
+
+
+def _marker_id(complaint: Complaint) -> int | None:
+    """Who marked it (the last ``danh_dau``: a comment marked again has a new marker)."""
+    return db.session.scalar(
+        select(ComplaintEvent.actor_id)
+        .where(ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action == "danh_dau")
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    )
+
+
+def undo_until(user: User, complaint: Complaint) -> datetime | None:
+    """Until when ``user`` may undo their own mark (``None``: they may not): they marked it,
+    nobody has taken it up yet, and the undo window is still open."""
+    if complaint.status != "moi" or _marker_id(complaint) != user.id:
+        return None
+    return complaint.created_at + timedelta(minutes=undo_minutes_setting())
+
+
+def may_undo(user: User, complaint: Complaint, now: datetime | None = None) -> bool:
+    until = undo_until(user, complaint)
+    return until is not None and (now or utcnow()) <= until
+
+
+def may_withdraw(user: User, complaint: Complaint) -> bool:
+    """A unit head of the complaint's unit, while the complaint has no answer."""
+    return complaint.status in ("moi", "da_giao") and may_manage(user, complaint)
+
+
+def withdraw(
+    complaint: Complaint, actor: User, note: str | None = None, *, now: datetime | None = None
+) -> None:
+    """Withdraw the complaint (status ``da_rut``, event ``rut``): the marker's undo within the
+    window, or a unit head's withdrawal (see the module's docstring)."""
+    at = now or utcnow()
+    if complaint.status == WITHDRAWN:
+        raise ComplaintError(_l("Phản ánh này đã được rút lại."))
+    if not (may_undo(actor, complaint, at) or may_withdraw(actor, complaint)):
+        if may_manage(actor, complaint):
+            raise ComplaintError(_l("Không rút lại được phản ánh đã có trả lời hoặc đã đóng."))
+        if undo_until(actor, complaint) is not None or _marker_id(complaint) == actor.id:
+            raise ComplaintError(
+                _l(
+                    "Đã quá thời gian huỷ đánh dấu (%(n)d phút) hoặc phản ánh đã được xử lý: "
+                    "hãy nhờ lãnh đạo bộ phận rút lại.",
+                    n=undo_minutes_setting(),
+                )
+            )
+        raise NotAllowed
+    note = (note or "").strip() or None
+    if note is not None and len(note) > ANSWER_MAX:
+        raise ComplaintError(_l("Lý do rút lại dài quá %(n)d ký tự.", n=ANSWER_MAX))
+    complaint.status = WITHDRAWN
+    _event(complaint, actor, "rut", note, at)
+    db.session.commit()
+
+
 def history(complaint: Complaint) -> list[ComplaintEvent]:
     return list(
         db.session.scalars(
@@ -365,7 +453,12 @@ def handling_times(
         )
         .join(Response, Response.id == Complaint.response_id)
         .join(Unit, Unit.id == Complaint.unit_id)
-        .where(visible_filter(user), Complaint.created_at >= start, Complaint.created_at < end)
+        .where(
+            visible_filter(user),
+            Complaint.status != WITHDRAWN,
+            Complaint.created_at >= start,
+            Complaint.created_at < end,
+        )
         .order_by(Unit.name, Complaint.unit_id)
     ).all()
     units: dict[int, list[Any]] = {}

@@ -52,9 +52,14 @@ def _user(username: str) -> User:
     return found
 
 
+CONFIRMED = {"confirm": "1"}  # destructive steps ask first (survey_app/auth/confirm.py)
+
+
 def _post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
     g.pop("_login_user", None)  # the test's app context is shared by every client's requests
-    resp = client.post(path, data={"csrf_token": csrf_of(client, PAGE), **(data or {})})
+    resp = client.post(
+        path, data={"csrf_token": csrf_of(client, PAGE), **CONFIRMED, **(data or {})}
+    )
     return resp.status_code, resp.get_data(as_text=True)
 
 

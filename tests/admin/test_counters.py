@@ -28,9 +28,12 @@ def admin(client: FlaskClient, counter: Counter) -> FlaskClient:
     return client
 
 
+CONFIRMED = {"confirm": "1"}  # destructive steps ask first (survey_app/auth/confirm.py)
+
+
 def _post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> int:
     token = csrf_of(client, PAGE)
-    return client.post(path, data={"csrf_token": token, **(data or {})}).status_code
+    return client.post(path, data={"csrf_token": token, **CONFIRMED, **(data or {})}).status_code
 
 
 def _entries() -> list[AuditEntry]:
@@ -103,7 +106,8 @@ def test_rotate_retires_the_old_url(admin: FlaskClient, counter: Counter) -> Non
     old = token_of(counter)
     assert admin.get(f"/f/{old}").status_code == 200  # cached in this process
     resp = admin.post(
-        f"/quan-tri/quay/{counter.id}/doi-ma", data={"csrf_token": csrf_of(admin, PAGE)}
+        f"/quan-tri/quay/{counter.id}/doi-ma",
+        data={"csrf_token": csrf_of(admin, PAGE), **CONFIRMED},
     )
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"#quay-{counter.id}")
     new = token_of(_fresh(counter))

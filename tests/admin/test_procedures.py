@@ -81,8 +81,13 @@ def _upload(
     return resp.status_code, resp.get_data(as_text=True)
 
 
+CONFIRMED = {"confirm": "1"}  # destructive steps ask first (survey_app/auth/confirm.py)
+
+
 def _post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
-    resp = client.post(path, data={"csrf_token": csrf_of(client, PAGE), **(data or {})})
+    resp = client.post(
+        path, data={"csrf_token": csrf_of(client, PAGE), **CONFIRMED, **(data or {})}
+    )
     return resp.status_code, resp.get_data(as_text=True)
 
 

@@ -204,6 +204,14 @@ def watch_page(page: Any, problems: list[str]) -> Any:
     return page
 
 
+def open_menu(page: Any) -> None:
+    """Open the header menu where it is a closed <details> (a phone); on a wide screen its
+    links are shown already (templates/layout/_menu.html)."""
+    summary = page.locator("details.menu > summary")
+    if summary.count() and summary.is_visible() and page.locator("details.menu[open]").count() == 0:
+        summary.click()
+
+
 @pytest.fixture
 def page_problems() -> list[str]:
     return []

@@ -53,6 +53,9 @@ def test_admin_rotates_a_token(
     _shoot(page, shots, "admin-counters-360.png")
 
     item.get_by_role("button", name="Đổi mã QR").click()
+    page.wait_for_url("**/quan-tri/quay/*/doi-ma")  # asks first (survey_app/auth/confirm.py)
+    assert "Đổi mã QR của quầy này?" in page.locator("h1").inner_text()
+    page.locator("button.danger").click()
     page.wait_for_url("**/quan-tri/quay#quay-*")
     assert "Đã đổi mã QR của quầy Quầy số 6" in page.inner_text("body")
     new_url = item.locator("a.public-url").inner_text()

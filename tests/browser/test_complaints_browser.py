@@ -59,6 +59,9 @@ def test_unit_head_handles_a_complaint(
     _fits(page)
     _shoot(page, shots, "staff-home-mark-360.png")
     item.get_by_role("button", name="Đánh dấu là phản ánh").click()
+    page.wait_for_url("**/phan-anh/danh-dau/*")  # asks first (survey_app/auth/confirm.py)
+    assert COMMENT in page.locator("#confirm-thing").inner_text()
+    page.locator("button.danger").click()
     page.wait_for_url("**/phan-anh/*")
     assert page.locator("#comment").inner_text() == COMMENT
     detail_url = page.url

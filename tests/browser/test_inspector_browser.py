@@ -18,7 +18,7 @@ from survey_app.services import complaints, org
 from survey_app.services.ingest import responses
 
 from ..factories import PASSWORD, make_user
-from .conftest import UNIT_CODE, LiveServer
+from .conftest import UNIT_CODE, LiveServer, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +86,7 @@ def test_inspector_drills_down_and_opens_a_conduct_complaint(
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     _login(page, live_server.url, "thanh.tra")
+    open_menu(page)  # on a phone the header menu is a disclosure
     page.locator("a.nav-inspector").click()  # the header link
     page.wait_for_url("**/thanh-tra")
     page.select_option('select[name="moc"]', "bao_cao")

@@ -41,11 +41,14 @@ def counter(app: Flask) -> Counter:
     return make_counter(make_unit("U1", "Đơn vị Một"), "Q1", "Quầy Một")
 
 
+CONFIRMED = {"confirm": "1"}  # destructive steps ask first (survey_app/auth/confirm.py)
+
+
 def _post(
     client: FlaskClient, path: str, data: dict[str, str] | None = None, page: str = "/phan-anh"
 ) -> int:
     token = csrf_of(client, page)
-    return client.post(path, data={"csrf_token": token, **(data or {})}).status_code
+    return client.post(path, data={"csrf_token": token, **CONFIRMED, **(data or {})}).status_code
 
 
 def test_full_handling_writes_history(counter: Counter) -> None:
@@ -170,7 +173,7 @@ def test_mark_over_http_and_csrf_required(counter: Counter, client: FlaskClient)
     assert db.session.query(Complaint).count() == 0
     got = client.post(
         f"/phan-anh/danh-dau/{response.id}",
-        data={"csrf_token": csrf_of(client, "/nhan-vien"), "kind": "phuc_vu"},
+        data={"csrf_token": csrf_of(client, "/nhan-vien"), "kind": "phuc_vu", **CONFIRMED},
     )
     assert got.status_code == 303
     assert db.session.query(Complaint).count() == 1

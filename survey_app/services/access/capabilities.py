@@ -8,6 +8,9 @@ unit covers that unit and every unit below it, and :attr:`Capability.SEE_ALL_UNI
 every unit. Signing in alone (any role, or none) opens the staff pages, the complaints list
 and the password change (``auth.decorators.staff_required``); no capability is needed there.
 
+The same module says where each role starts after signing in (:data:`LANDINGS`, read by the
+header menu, the sign-in and the error pages through ``auth.navigation``).
+
 =======================  =======================================================
 capability               roles
 =======================  =======================================================
@@ -56,8 +59,8 @@ class Capability(StrEnum):
     """Mark a comment as a complaint (on a response the role covers); be assigned a service
     (``phuc_vu``) complaint."""
     MANAGE_COMPLAINTS = "manage_complaints"
-    """Assign, answer, close and reopen the complaints of the units the role covers; be
-    assigned a conduct (``thai_do``) complaint."""
+    """Assign, answer, close, reopen and withdraw the complaints of the units the role covers;
+    be assigned a conduct (``thai_do``) complaint."""
     SEE_CONDUCT_COMPLAINTS = "see_conduct_complaints"
     """See conduct (``thai_do``) complaints of the units the role covers."""
 
@@ -99,3 +102,29 @@ def can(user: Any, capability: Capability) -> bool:
         return False
     roles = TABLE[capability]
     return any(a.role in roles for a in user.roles)
+
+
+class Landing(StrEnum):
+    """The page a user starts on after signing in (``auth.navigation`` maps each to its
+    route), and where the error pages send them back to."""
+
+    ADMIN = "admin"  # /quan-tri, the administration's index
+    OFFICE = "office"  # /van-phong, the units' overview
+    INSPECTOR = "inspector"  # /thanh-tra, the integrity signals
+    STAFF = "staff"  # /nhan-vien, today's feedback
+
+
+# The first role the user holds, in this order, chooses the landing page; no role: STAFF.
+LANDINGS: tuple[tuple[str, Landing], ...] = (
+    ("admin", Landing.ADMIN),
+    ("office", Landing.OFFICE),
+    ("inspector", Landing.INSPECTOR),
+    ("unit_head", Landing.STAFF),
+    ("staff", Landing.STAFF),
+)
+
+
+def landing_of(user: Any) -> Landing:
+    """Where ``user`` starts: the landing of the first of their roles in :data:`LANDINGS`."""
+    held = {a.role for a in user.roles} if user.is_authenticated else set()
+    return next((page for role, page in LANDINGS if role in held), Landing.STAFF)
