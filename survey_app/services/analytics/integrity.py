@@ -284,11 +284,12 @@ def scope_counter_lines(
 
     now, before = by_counter(filters), by_counter(filters.previous())
     counters = {
-        (unit_code, c.code): c.name
-        for c, unit_code in db.session.execute(
-            select(Counter, Unit.code).join(Unit, Unit.id == Counter.unit_id)
-        ).tuples()
-        if unit_code in names
+        (unit_code, code): name
+        for unit_code, code, name in db.session.execute(
+            select(Unit.code, Counter.code, Counter.name)
+            .join(Unit, Unit.id == Counter.unit_id)
+            .where(Unit.code.in_({unit for unit, _code in (*now, *before)}))
+        )
     }
     return [
         _line(
