@@ -4,7 +4,7 @@
 // (count, note, indices, low ratings, counters, comments) comes from that one response, so
 // they never disagree. The server renders it (escaped by Jinja, as on a reload); nothing is
 // built from data here. No inline script (CSP script-src 'self'). Without JavaScript the
-// page reloads itself (<noscript> refresh) with the same badge.
+// "Tải lại" link reloads the page with the same da_xem, so the same badge.
 (function () {
   "use strict";
   var live = document.getElementById("live");
