@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # and after how many seconds without a sign of life a running report counts as failed.
     "REPORTS_DIR": "",
     "REPORT_JOB_TIMEOUT_SECONDS": 120,
+    # Inspector triage: an integrity rate (Q5, Q6) is flagged when the lower bound of its
+    # 95 % interval reaches this percentage (or when it rose significantly).
+    "INTEGRITY_FLAG_PERCENT": 5.0,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
     # Minutes during which whoever marked a comment as a complaint may undo it (positive).
@@ -112,8 +115,21 @@ def positive_int(config: Any, name: str) -> int:
     return value
 
 
+def percentage(config: Any, name: str) -> float:
+    """The setting ``name`` as a number from 0 to 100, or a :class:`ConfigurationError`."""
+    value = config.get(name)
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0 <= number <= 100:
+        raise ConfigurationError(f"SIPAS_{name} must be a number from 0 to 100, got {value!r}")
+    return number
+
+
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
+    config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
     config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")

@@ -55,11 +55,18 @@ def _page(template: str, **context: Any) -> str:
 def index() -> str:
     filters = analytics.office.parse_filters(request.args)
     key, descending = analytics.office.parse_sort(request.args)
-    rows = analytics.office.sort_rows(
+    levels = analytics.office.parse_levels(request.args)
+    rows = analytics.office.sort_unit_rows(
         analytics.office.unit_rows(current_user, filters), key, descending
     )
     return _page(
-        "office/overview.html", filters=filters, rows=rows, sort_key=key, descending=descending
+        "office/overview.html",
+        filters=filters,
+        rows=analytics.office.visible_rows(rows, levels),
+        depth=max((r.depth for r in rows), default=0) + 1,
+        levels=levels,
+        sort_key=key,
+        descending=descending,
     )
 
 
@@ -78,6 +85,9 @@ def unit(code: str) -> str:
         filters=filters,
         unit=found,
         rows=rows,
+        sub_units=analytics.office.sort_unit_rows(
+            analytics.office.sub_unit_rows(found, filters), key, descending
+        ),
         score=score,
         items=analytics.office.item_lines(score, found, _locale()),
         sort_key=key,

@@ -11,7 +11,8 @@ a report job), and "vi" outside any application.
 - :func:`number` — a count, with thousands separators ("1.234").
 - :func:`decimal` — any other figure with a fixed number of decimals (hours, ...).
 - :func:`moment` / :func:`day` — a time or a date in Vietnam time ("15/03/2026 09:05");
-  no "UTC" is ever shown.
+  no "UTC" is ever shown; :func:`short_day` — a day and month ("15/03"), the first day
+  of a range whose last day gives the year.
 - :func:`spreadsheet_text` / :func:`spreadsheet_value` — a text cell of a CSV file that a
   spreadsheet may open, never a formula there (and back, losslessly, when the file is read).
 
@@ -44,6 +45,7 @@ __all__ = [
     "moment",
     "number",
     "percent",
+    "short_day",
     "signed",
     "spreadsheet_text",
     "spreadsheet_value",
@@ -152,3 +154,12 @@ def day(d: date | datetime | None, locale: str | None = None) -> str:
     if isinstance(d, datetime):
         d = d.astimezone(VN_TZ).date()
     return format_date(d, DATE_PATTERN, locale=current_locale(locale))
+
+
+def short_day(d: date | datetime | None, locale: str | None = None) -> str:
+    """A day and month, without the year: "15/03" (a moment is first taken to Vietnam time)."""
+    if d is None:
+        return DASH
+    if isinstance(d, datetime):
+        d = d.astimezone(VN_TZ).date()
+    return format_date(d, "dd/MM", locale=current_locale(locale))

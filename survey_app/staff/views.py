@@ -16,7 +16,7 @@ from survey_app.auth import staff_required
 from survey_app.models import utcnow
 from survey_app.services import analytics
 from survey_app.services.clock import local_day
-from survey_app.services.formatting import clock_time
+from survey_app.services.formatting import clock_time, day, short_day
 
 if TYPE_CHECKING:
     import scoring
@@ -51,16 +51,30 @@ def bad_day(_exc: BadDay) -> tuple[str, int]:
     ), 400
 
 
+def _seen() -> int | None:
+    """``da_xem``: the last response id the reader has seen (new low ratings are counted
+    after it); absent on a page the reader opened themselves."""
+    raw = request.args.get("da_xem", "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise BadDay(raw)  # not a response id: the same friendly 400
+    return int(raw)
+
+
 @bp.get("/nhan-vien")
 @staff_required
 def home() -> str:
-    day = _day()
-    today = analytics.staff.today(current_user, day)
-    is_today = day == local_day(utcnow())
+    shown = _day()
+    today = analytics.staff.today(current_user, shown)
+    is_today = shown == local_day(utcnow())
+    seen = _seen()
     return render_template(
         "staff/home.html",
         today=today,
         is_today=is_today,
+        seen=today.last_id if seen is None else seen,
+        new_low=analytics.staff.new_low(today, seen),
         min_n=analytics.staff.MIN_N,
         refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
     )
@@ -95,8 +109,8 @@ def trend_chart() -> Response:
     labels = analytics.charts.TrendLabels(
         title=_(
             "Chỉ số SIPAS theo ngày, %(first)s – %(last)s",
-            first=first.strftime("%d/%m"),
-            last=last.strftime("%d/%m/%Y"),
+            first=short_day(first),
+            last=day(last),
         ),
         y_axis=_("SIPAS (%)"),
         target=_("Mục tiêu %(target)d", target=90),

@@ -1,72 +1,52 @@
-// Staff home: every data-interval seconds, fetch what arrived after data-last and prepend it.
-// No inline script (CSP script-src 'self'); text is set with textContent, never as HTML.
+// Staff home: every data-interval seconds, fetch the page again (data-page: the same page,
+// with da_xem = the last response the reader has seen) and put its live region (#live),
+// its title and its new-ratings badge in place of the old ones — every figure of the region
+// (count, note, indices, low ratings, counters, comments) comes from that one response, so
+// they never disagree. The server renders it (escaped by Jinja, as on a reload); nothing is
+// built from data here. No inline script (CSP script-src 'self'). Without JavaScript the
+// "Tải lại" link reloads the page with the same da_xem, so the same badge.
 (function () {
   "use strict";
   var live = document.getElementById("live");
-  if (!live || !live.dataset.url || !window.fetch) { return; }
-  var last = live.dataset.last || "0";
+  if (!live || !live.dataset.page || !window.fetch || !window.DOMParser) { return; }
   var seconds = Math.max(parseFloat(live.dataset.interval) || 30, 1);
-  // Counts as the page writes them (services/formatting.py): thousands separators of its language.
-  var count = new Intl.NumberFormat(document.documentElement.lang || "vi",
-                                    {maximumFractionDigits: 0});
+  var busy = false;
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text) { node.textContent = text; }
-    return node;
+  function ids(root) {
+    var out = {};
+    root.querySelectorAll("li[data-id]").forEach(function (li) { out[li.dataset.id] = true; });
+    return out;
   }
 
-  function meta(entry) {
-    return el("p", "meta", [entry.at, entry.unit_name, entry.counter_name]
-      .filter(Boolean).join(" · "));
+  function typing() {
+    // Do not swap the region under a reader who is choosing or typing in it.
+    var active = document.activeElement;
+    return active && live.contains(active) && /^(SELECT|INPUT|TEXTAREA|BUTTON)$/.test(active.tagName);
   }
 
-  function prepend(listId, emptyId, entries, build) {
-    var list = document.getElementById(listId);
-    if (!list || !entries.length) { return; }
-    var empty = document.getElementById(emptyId);
-    if (empty) { empty.remove(); }
-    for (var i = entries.length - 1; i >= 0; i--) {
-      var li = build(entries[i]);
-      li.className = "new";
-      list.insertBefore(li, list.firstChild);
-    }
-  }
-
-  function lowItem(r) {
-    var li = el("li");
-    li.appendChild(meta(r));
-    var items = el("p", "items");
-    r.items.forEach(function (pair) {
-      items.appendChild(el("span", "item", pair[0] + ": " + pair[1]));
-      items.appendChild(document.createTextNode(" "));
+  function swap(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.getElementById("live");
+    if (!fresh) { return; }
+    var before = ids(live);
+    fresh.querySelectorAll("li[data-id]").forEach(function (li) {
+      if (!before[li.dataset.id]) { li.classList.add("new"); }
     });
-    li.appendChild(items);
-    if (r.comment) { li.appendChild(el("p", "text", r.comment)); }
-    return li;
-  }
-
-  function commentItem(c) {
-    var li = el("li");
-    li.appendChild(meta(c));
-    li.appendChild(el("p", "text", c.text));
-    return li;
+    live.replaceChildren.apply(live, Array.prototype.slice.call(fresh.childNodes));
+    document.title = doc.title;
+    var badge = document.getElementById("new-badge");
+    var freshBadge = doc.getElementById("new-badge");
+    if (badge && freshBadge) { badge.replaceWith(freshBadge); }
   }
 
   function poll() {
-    var url = live.dataset.url + "&sau=" + encodeURIComponent(last);
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (resp) { return resp.ok ? resp.json() : null; })
-      .then(function (data) {
-        if (!data) { return; }
-        last = String(data.last_id);
-        var total = document.getElementById("total");
-        if (total) { total.textContent = count.format(data.total); }
-        prepend("low-list", "low-empty", data.low, lowItem);
-        prepend("comment-list", "comment-empty", data.comments, commentItem);
-      })
-      .catch(function () { /* offline for a moment: try again next time */ });
+    if (busy || typing()) { return; }
+    busy = true;
+    fetch(live.dataset.page, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (resp) { return resp.ok ? resp.text() : null; })
+      .then(function (html) { if (html) { swap(html); } })
+      .catch(function () { /* offline for a moment: try again next time */ })
+      .then(function () { busy = false; });
   }
 
   window.setInterval(poll, seconds * 1000);

@@ -92,10 +92,13 @@ def test_inspector_drills_down_and_opens_a_conduct_complaint(
     page.select_option('select[name="moc"]', "bao_cao")
     page.locator("form.filters button[type=submit]").click()
     page.wait_for_url("**moc=bao_cao**")
-    row = page.locator(f'tr[data-unit="{UNIT_CODE}"]')
+    row = page.locator(f'#h-units ~ * tr[data-unit="{UNIT_CODE}"]')  # the tree, below triage
     q5 = row.locator('td[data-item="Q5"]').inner_text()
-    # 4 of 12: the response with the comment left Q5 unanswered
-    assert "33,3" in q5 and "n = 12" in q5 and "có phản ánh" in q5
+    # 4 of 12: the response with the comment left Q5 unanswered; the interval's lower end
+    # (13,8 %) is above the 5 % threshold
+    assert "33,3" in q5 and "n = 12" in q5 and "vượt ngưỡng" in q5
+    triage = page.locator(f'#h-triage ~ * tr[data-unit="{UNIT_CODE}"]')
+    assert triage.locator("td.rank").inner_text() == "1"
     complaint = page.locator("li[data-complaint]")
     assert complaint.count() == 1
     assert "<script>alert(1)</script> Cán bộ quầy 5 <b>gợi ý</b>" in complaint.inner_text()

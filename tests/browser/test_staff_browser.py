@@ -107,7 +107,7 @@ def test_todays_feedback_refreshes_itself(
         "() => { const i = document.querySelector('img.trend');"
         " return i && i.complete && i.naturalWidth > 0; }"
     )
-    before = page.locator("#low-list li").count()
+    before = page.locator("#low-list > li").count()
     total = int(page.locator("#total").inner_text())
 
     # A citizen, on another phone, rates counter Q5 badly while the page stays open.
@@ -119,9 +119,15 @@ def test_todays_feedback_refreshes_itself(
     citizen.wait_for_url("**/cam-on")
     citizen.close()
 
-    newest = page.locator("#low-list li").first
-    newest.locator("text=C2: 1").wait_for(timeout=8_000)
-    assert page.locator("#low-list li").count() == before + 1
+    newest = page.locator("#low-list > li").first
+    newest.locator('[data-item="C2"]').wait_for(timeout=8_000)
+    # In words: the item's text, its factor and the answer — not "C2: 1".
+    assert "hướng dẫn hồ sơ dễ hiểu" in newest.inner_text()
+    assert "Rất không hài lòng (1)" in newest.inner_text() and "C2: 1" not in newest.inner_text()
+    assert page.locator("#low-list > li").count() == before + 1
+    # The badge in the title and the header, and every figure from the same refresh.
+    assert page.title().startswith("(1) ")
+    assert page.locator("#new-count").inner_text() == "1"
     assert "Quầy số 5" in newest.inner_text()
     assert "Cán bộ <b>không</b> hướng dẫn" in newest.inner_text()  # text, not markup
     assert int(page.locator("#total").inner_text()) == total + 1

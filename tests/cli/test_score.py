@@ -122,15 +122,18 @@ def test_below_flags(runner: FlaskCliRunner, tmp_path: Path) -> None:
     assert flags["NEAR"] == (pytest.approx(87.5), "below")
 
 
-def test_table_rounds_to_two_decimals(runner: FlaskCliRunner, hand_file: Path) -> None:
+def test_table_prints_indices_through_the_one_formatter(
+    runner: FlaskCliRunner, hand_file: Path
+) -> None:
+    """One decimal and a decimal comma, as every page and the report print them."""
     result = runner.invoke(args=["score", "--input", str(hand_file), "--by", "unit"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split()[:3] == ["Đơn", "vị", "n"]
     u1 = next(line for line in lines if line.startswith("U1"))
-    assert "62.50" in u1 and "chưa đủ dữ liệu" in u1  # (70.83 + 50 + 66.67) / 3
+    assert "62,5" in u1 and "62.50" not in u1 and "chưa đủ dữ liệu" in u1  # (70.83+50+66.67)/3
     u2 = next(line for line in lines if line.startswith("U2"))
-    assert "87.50" in u2 and " 85 " in u2 and "đạt" in u2
+    assert "87,5" in u2 and " 85 " in u2 and "đạt" in u2
 
 
 def test_csv_output(runner: FlaskCliRunner, hand_file: Path) -> None:

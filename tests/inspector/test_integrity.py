@@ -89,13 +89,14 @@ def _filters(ky: str = "2026-03") -> object:
 def test_unit_rates_and_intervals_come_from_scoring(world: dict[str, object]) -> None:
     inspector = make_user("thanh.tra", "inspector", world["P"])  # type: ignore[arg-type]
     lines = {line.code: line for line in integrity.unit_lines(inspector, _filters())}
-    assert list(lines) == ["A", "B", "P"]
+    assert list(lines) == ["P", "A", "B"]  # the tree: the province, then its units
     q5, q6 = lines["A"].signals
     assert q5.n == 30  # 10 + 20: the responses with a comment only left Q5 unanswered
     rate, low, high = wilson(3, 30)
     assert (q5.rate, q5.ci_low, q5.ci_high) == pytest.approx((rate, low, high), abs=1e-9)
     assert q6.rate == pytest.approx(100 / 30) and q6.n == 30
-    assert q5.flag == "reported" and lines["A"].flag == "reported"
+    # 3 of 30: the Wilson lower bound (3.5 %) is under the 5 % threshold: no flag
+    assert q5.flag == "some" and lines["A"].flag == "some" and not lines["A"].flagged
     # B: 5 answers, none 2–3 → too few to say; P pools A and B
     assert [s.flag for s in lines["B"].signals] == ["insufficient_data"] * 2
     assert lines["P"].signals[0].n == 35
@@ -143,7 +144,7 @@ def test_inspector_page_lists_units_rates_and_conduct_complaints(
     assert row is not None
     rate, low, high = wilson(3, 30)
     assert percent(rate) in row.group(0) and f"{percent(low)}–{percent(high)}" in row.group(0)
-    assert "có phản ánh" in row.group(0)
+    assert "có, chưa vượt ngưỡng" in row.group(0)
     # conduct complaints of the scope, linking to the complaint; not service complaints
     assert f'href="/phan-anh/{world["conduct_in"]}"' in html
     assert f'href="/phan-anh/{world["conduct_out"]}"' in html

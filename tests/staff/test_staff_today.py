@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import refresh
+from markupsafe import escape
 
 import forms
 from scoring import SufficientStats, score_versions, to_json_dict
@@ -21,6 +23,7 @@ from survey_app.services.clock import local_day
 from ..factories import login_as, make_counter, make_unit, make_user
 
 QID = "sipas-2024-dv"
+DV = forms.get(QID)
 
 
 def _respond(
@@ -106,10 +109,73 @@ def test_low_ratings_listed(app: Flask, client: FlaskClient) -> None:
     _respond(counter, {"A1": 3})  # 3 is not low
     login_as(client, "staff", counter.unit)
     html = client.get("/nhan-vien").get_data(as_text=True)
-    low = html.split('id="low-list"')[1].split("</ul>")[0]
-    assert low.count("<li>") == 1
-    assert "C2: 2" in low and "D1: 1" in low and "A1" not in low
+    low = html.split('id="low-list"')[1].split('id="h-weak"')[0].split("</section>")[0]
+    assert low.count("<li data-id=") == 1
+    assert 'data-item="C2"' in low and 'data-item="D1"' in low and 'data-item="A1"' not in low
     assert "Quầy Một" in low and "Chờ lâu" in low
+
+
+def test_low_ratings_in_words_with_their_factor(app: Flask, client: FlaskClient) -> None:
+    """ "C2: 2" is no help: the item's words (from forms/), its factor and the answer."""
+    counter = make_counter(make_unit(place_name="Bộ phận Một cửa"), name="Quầy Một")
+    _respond(counter, {"A1": 5, "C2": 2, "D1": 1})
+    login_as(client, "staff", counter.unit)
+    html = client.get("/nhan-vien").get_data(as_text=True)
+    low = html.split('id="low-list"')[1].split("</section>")[0]
+    c2 = DV.item("C2")
+    assert c2.text.vi in low and "C. Công chức trực tiếp giải quyết công việc" in low
+    assert "Không hài lòng (2)" in low and "Rất không hài lòng (1)" in low
+    assert "D. Kết quả giải quyết" in low and DV.item("D1").text.vi in low
+    assert "C2: 2" not in low and "A0: " not in low
+    refresh()  # the test's app context outlives requests: drop the cached locale
+    english = client.get("/nhan-vien?lang=en").get_data(as_text=True)
+    assert str(escape(c2.text.en)) in english and "Dissatisfied (2)" in english
+
+
+def test_long_comments_are_folded_under_xem_them(app: Flask, client: FlaskClient) -> None:
+    counter = make_counter(make_unit(), name="Quầy Một")
+    long_text = "Phải chờ rất lâu mới đến lượt. " * 20 + "CUỐI"
+    _respond(counter, {"A1": 1}, comment=long_text)
+    _respond(counter, {"A1": 5}, comment="Ngắn gọn")
+    login_as(client, "staff", counter.unit)
+    html = client.get("/nhan-vien").get_data(as_text=True)
+    comments = html.split('id="comment-list"')[1].split("</section>")[0]
+    folded = comments.split("<details")[1].split("</details>")[0]
+    assert "xem thêm" in folded and "CUỐI" in folded  # the whole text, behind the summary
+    short = folded.split('class="text short">')[1].split("</span>")[0]
+    assert "CUỐI" not in short and short.endswith("…") and len(short) <= 201
+    assert comments.count("<details") == 1  # a short comment is shown whole
+
+
+def test_new_low_ratings_badge_counts_after_seen(app: Flask, client: FlaskClient) -> None:
+    """A reload (JavaScript or not) carries da_xem; the title and header count what came
+    after it."""
+    counter = make_counter(make_unit(), name="Quầy Một")
+    seen = _respond(counter, {"A1": 1})
+    login_as(client, "staff", counter.unit)
+    html = client.get("/nhan-vien").get_data(as_text=True)
+    assert "<title>Phản hồi hôm nay" in html and 'id="new-badge" class="new-badge" hidden' in html
+    assert f"da_xem={seen.id}" in html  # the refresh (script, or the reload link) keeps it
+    _respond(counter, {"B1": 2})
+    _respond(counter, {"B1": 5})  # not low
+    _respond(counter, {"C1": 1})
+    html = client.get(f"/nhan-vien?da_xem={seen.id}").get_data(as_text=True)
+    assert "<title>(2) Phản hồi hôm nay" in html
+    badge = html.split('id="new-badge"')[1].split("</p>")[0]
+    assert "hidden" not in badge.split(">")[0] and 'id="new-count">2<' in badge
+    assert client.get("/nhan-vien?da_xem=abc").status_code == 400
+
+
+def test_one_page_carries_every_figure_together(app: Flask, client: FlaskClient) -> None:
+    """The refresh fetches the page again: count, note and indices in one response."""
+    counter = make_counter(make_unit(), name="Quầy Một")
+    first = _respond(counter, {"A1": 5})
+    login_as(client, "staff", counter.unit)
+    _respond(counter, {"A1": 1})
+    html = client.get(f"/nhan-vien?da_xem={first.id}").get_data(as_text=True)
+    live = html.split('id="live"')[1]
+    assert 'id="total">2<' in live and 'id="sipas">50,0<' in live
+    assert "mới có 2 người trả lời" in live
 
 
 def test_other_units_never_appear(app: Flask, client: FlaskClient) -> None:
@@ -137,7 +203,8 @@ def test_news_endpoint_respects_after(app: Flask, client: FlaskClient) -> None:
     data = client.get(f"/nhan-vien/moi?ngay={day}&sau={first.id}").get_json()
     assert data["total"] == 2 and data["last_id"] == second.id
     assert [c["text"] for c in data["comments"]] == ["<b>mới</b>"]  # JSON; the script sets text
-    assert [r["items"] for r in data["low"]] == [[["B2", 2]]]
+    assert [[(i["code"], i["answer"]) for i in r["items"]] for r in data["low"]] == [[("B2", 2)]]
+    assert data["low"][0]["items"][0]["factor"] == "B"
     assert data["low"][0]["counter_name"] == "Quầy Một"
     data = client.get(f"/nhan-vien/moi?ngay={day}&sau={second.id}").get_json()
     assert data["comments"] == [] and data["low"] == [] and data["last_id"] == second.id

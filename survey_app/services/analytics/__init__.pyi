@@ -3,9 +3,11 @@ from . import filescore as filescore
 from . import groups as groups
 from . import halfmonths as halfmonths
 from . import integrity as integrity
+from . import lowratings as lowratings
 from . import office as office
 from . import output as output
 from . import results as results
 from . import scores as scores
 from . import slices as slices
 from . import staff as staff
+from . import tree as tree

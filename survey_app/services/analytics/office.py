@@ -6,6 +6,11 @@ the chosen period, one for the previous period of the same kind), and changes fr
 grouping on that dimension as well and keeping the matching key, so nothing here
 recomputes an index.
 
+Why this module is long: it is the office pages' one service, in the order a request uses
+it — the scope, the request's parameters (period, filters, sort, levels), the scores of the
+period and the previous one, and the rows (units as a tree, with their ranks; a unit's sub-units
+and counters; items).  The tree's own rules are in :mod:`.tree`.
+
 Scope: the units below the user's ``office`` and ``unit_head`` roles (``admin``: every
 unit) — a ``staff`` or ``inspector`` role gives no access to these pages (403), a unit
 outside the scope answers 404.  Both are checked against :mod:`.scope`, the one scoping
@@ -23,20 +28,22 @@ from flask import abort
 from sqlalchemy import select
 
 import forms
-from scoring import Change, Cutoff, Flag, compare, parse_period, period_label
+from scoring import DEFAULT_MIN_N, Change, Cutoff, Flag, compare, parse_period, period_label
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
+from survey_app.services.analytics import tree
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored
 from survey_app.services.clock import today_local
 from survey_app.services.errors import OverviewError
+from survey_app.services.org import subtree_ids
 
 FACTORS = ("A", "B", "C", "D", "E")
 CUTOFFS = {"lich": Cutoff.CALENDAR, "bao_cao": Cutoff.REPORT}
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
-SORT_KEYS = ("ten", "n", "sipas", *FACTORS, "muc_tieu", "danh_gia", "thay_doi")
+SORT_KEYS = ("ten", "hang", "n", "sipas", *FACTORS, "muc_tieu", "danh_gia", "thay_doi")
 DIRECTIONS = ("tang", "giam")
 FLAG_ORDER = {
     "below_significant": 0,
@@ -167,6 +174,19 @@ def parse_sort(args: Any) -> tuple[str, bool]:
     return key, direction == "giam"
 
 
+MAX_LEVELS = 9
+
+
+def parse_levels(args: Any) -> int | None:
+    """The level filter ``cap``: show the tree's first N levels (``None``: every level)."""
+    raw = (args.get("cap") or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LEVELS:
+        raise OverviewError("cap")
+    return int(raw)
+
+
 def previous_label(label: str) -> str:
     """The period of the same kind just before ``label`` (2026-Q1 → 2025-Q4)."""
     start, _end = parse_period(label)
@@ -192,6 +212,7 @@ def _score(
     filters: Filters,
     by: tuple[str, ...],
     unit_code: str | None,
+    aggregate: str = "pool",
 ) -> tuple[ScoredGroup, ...]:
     """Groups of ``score_stored`` for the filters' period, of the responses matching the
     chosen filters."""
@@ -202,19 +223,24 @@ def _score(
         by=by,
         cutoff=filters.cutoff,
         unit_code=unit_code,
+        aggregate=aggregate,
         where=tuple((dim, wanted[dim]) for dim in filters.dimensions),
     )
     return score_stored(query)
 
 
 def _score_roots(
-    filters: Filters, by: tuple[str, ...], ids: set[int] | None, units: list[Unit]
+    filters: Filters,
+    by: tuple[str, ...],
+    ids: set[int] | None,
+    units: list[Unit],
+    aggregate: str = "pool",
 ) -> tuple[ScoredGroup, ...]:
     """Score the scope: every unit (admin) or each top unit of the user's subtrees."""
     if ids is None:
-        return _score(filters, by, None)
+        return _score(filters, by, None, aggregate)
     roots = [u for u in units if u.parent_id not in ids]
-    return tuple(g for root in roots for g in _score(filters, by, root.code))
+    return tuple(g for root in roots for g in _score(filters, by, root.code, aggregate))
 
 
 def change(before: ScoredGroup | None, after: ScoredGroup | None) -> Change | None:
@@ -227,12 +253,19 @@ def change(before: ScoredGroup | None, after: ScoredGroup | None) -> Change | No
 
 @dataclass
 class Row:
-    """One line of a table: a unit or a counter, its scores now and the change."""
+    """One line of a table: a unit or a counter, its scores now and the change; a unit row
+    also has its place in the tree (``depth``, ``parent``; ``subtotal``: its figures pool
+    its sub-units') and its rank among the serving units (``None``: not ranked)."""
 
     code: str
     name: str
     score: ScoredGroup | None
     change: Change | None = None
+    depth: int = 0
+    parent: str | None = None
+    subtotal: bool = False
+    serving: bool = True
+    rank: int | None = None
 
     @property
     def n(self) -> int:
@@ -300,8 +333,36 @@ def _by_key(
     return out
 
 
+def _tree_rows(
+    nodes: list[tree.Node],
+    now: dict[str, ScoredGroup],
+    before: dict[str, ScoredGroup],
+    own: Iterable[ScoredGroup],
+) -> list[Row]:
+    """Rows in tree order: each unit pooled over its subtree, ranked when it serves
+    citizens (on its ``own`` responses)."""
+    mine = tree.own_scores(own)
+    nodes = tree.with_own_responses(nodes, mine)
+    ranks = {n.code: k for k, n in tree.ranked_units(nodes, mine, DEFAULT_MIN_N)}
+    return [
+        Row(
+            n.code,
+            n.unit.name,
+            now.get(n.code),
+            change(before.get(n.code), now.get(n.code)),
+            depth=n.depth,
+            parent=n.parent_code,
+            subtotal=n.subtotal,
+            serving=n.serving,
+            rank=ranks.get(n.code),
+        )
+        for n in nodes
+    ]
+
+
 def unit_rows(user: User, filters: Filters) -> list[Row]:
-    """Every unit in the user's scope, pooled over its subtree, with the change."""
+    """Every unit in the user's scope as a tree: pooled over its subtree, with the change
+    and the serving units' ranks."""
     ids = office_unit_ids(user)
     units = units_in_scope(ids)
     codes = {u.code for u in units}
@@ -311,7 +372,45 @@ def unit_rows(user: User, filters: Filters) -> list[Row]:
 
     now = _by_key(_score_roots(filters, ("unit",), ids, units), pick)
     before = _by_key(_score_roots(filters.previous(), ("unit",), ids, units), pick)
-    return _rows(((u.code, u.name) for u in units), now, before)
+    own = _score_roots(filters, ("unit",), ids, units, aggregate="own")
+    return _tree_rows(tree.tree_order(units), now, before, own)
+
+
+def sub_unit_rows(unit: Unit, filters: Filters) -> list[Row]:
+    """The unit's sub-units (its subtree below it, as a tree), each pooled over its own
+    subtree, for a parent's drill-down page."""
+    below = [u for u in units_among(set(subtree_ids([unit.id]))) if u.id != unit.id]
+    if not below:
+        return []
+    codes = {u.code for u in below}
+
+    def pick(g: ScoredGroup) -> str | None:
+        return g.key["unit"] if g.key["unit"] in codes else None
+
+    now = _by_key(_score(filters, ("unit",), unit.code), pick)
+    before = _by_key(_score(filters.previous(), ("unit",), unit.code), pick)
+    own = [
+        g for g in _score(filters, ("unit",), unit.code, aggregate="own") if g.key["unit"] in codes
+    ]
+    return _tree_rows(tree.tree_order(below), now, before, own)
+
+
+def row_sort_value(key: str) -> Callable[[Row], Any]:
+    """The value a column sorts by (for :func:`sort_rows` and the tree's siblings)."""
+    if key == "hang":
+        return lambda r: r.rank
+    return lambda r: _sort_value(r, key)
+
+
+def sort_unit_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
+    """The tree with siblings sorted by a column (a parent stays above its sub-units)."""
+    value = row_sort_value(key)
+    return tree.sort_tree(rows, lambda r: r.code, lambda r: r.parent, value, descending)
+
+
+def visible_rows(rows: list[Row], levels: int | None) -> list[Row]:
+    """The level filter: rows above ``levels`` (``None``: every row)."""
+    return rows if levels is None else [r for r in rows if r.depth < levels]
 
 
 def counter_rows(unit: Unit, filters: Filters) -> list[Row]:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from scoring import Estimate
+from survey_app.services import formatting
 from survey_app.services.analytics.results import ScoredGroup, to_json
 from survey_app.services.formatting import spreadsheet_text
 
@@ -33,7 +34,8 @@ FACTORS = ("A", "B", "C", "D", "E")
 
 
 def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+    """An index as every page prints it (services/formatting.py): "62,5" in Vietnamese."""
+    return formatting.percent(value)
 
 
 def _index(level: Mapping[str, Estimate], code: str) -> float | None:
@@ -110,15 +112,19 @@ def as_table(
     rows = []
     for g in groups:
         s = g.sipas
-        interval = "–" if s.ci_low is None else f"{s.ci_low:.2f}–{s.ci_high:.2f}"
+        interval = (
+            formatting.DASH
+            if s.ci_low is None
+            else f"{formatting.percent(s.ci_low)}–{formatting.percent(s.ci_high)}"
+        )
         rows.append(
             [
                 *(str(g.key.get(d, "")) for d in dims),
-                str(g.n),
+                formatting.number(g.n),
                 _num(s.index),
                 interval,
                 *(_num(_index(g.factors, f)) for f in FACTORS),
-                "–" if g.target is None else f"{g.target:g}",
+                formatting.number(g.target),
                 FLAG_LABELS.get(g.flag, g.flag),
             ]
         )

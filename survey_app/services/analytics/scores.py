@@ -292,7 +292,8 @@ def _score_stored(
     if block.n:
         rows = _block_rows(block, units, (*by, *where)).matching(query.where)
         acc.add_rows(rows, group_rows(rows, by, query.cutoff, groups))
-    if "unit" in by and "counter" not in by:  # a counter belongs to its own unit only
+    # A counter belongs to its own unit only; "own" asks for each unit's own responses.
+    if "unit" in by and "counter" not in by and query.aggregate != "own":
         if query.aggregate == "mean":
             return mean_tree(acc, groups, by, units, scope, query, end)
         acc, groups = pool_tree(acc, groups, by, units, scope)

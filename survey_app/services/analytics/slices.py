@@ -51,7 +51,8 @@ class Slice:
     unit_code: str | None = None
     min_n: int = 30
     targets: str = "90-85"
-    aggregate: str = "pool"  # or "mean": a parent as the mean of its children's indices
+    aggregate: str = "pool"  # or "mean": a parent as the mean of its children's indices;
+    # "own": each unit its own responses only (no pooling; the ranking of serving units)
     where: tuple[tuple[str, str], ...] = ()  # only the responses with these values
     # (target group, channel — "" unknown —, procedure code — "" none)
 
@@ -73,7 +74,7 @@ class Slice:
             raise ScoreError("--by: a dimension is repeated")
         if self.start and self.end and self.start > self.end:
             raise ScoreError("--from is after --to")
-        if self.aggregate not in ("pool", "mean"):
+        if self.aggregate not in ("pool", "mean", "own"):
             raise ScoreError("--aggregate: use pool or mean")
         if self.targets not in TARGET_SETS:
             raise ScoreError(f"--targets: use one of {', '.join(TARGET_SETS)}")

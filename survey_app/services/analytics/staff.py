@@ -15,7 +15,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, case, func, null, select
@@ -27,6 +26,7 @@ from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
 from survey_app.services.access.capabilities import Capability, can
 from survey_app.services.access.scope import response_filter
+from survey_app.services.analytics.lowratings import LowItem, low_items, low_words
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored_scope
 from survey_app.services.clock import VN_TZ, local_day
@@ -39,7 +39,6 @@ WEAKEST_ITEMS = 3
 WEAKEST_MIN_N = 5  # an item needs this many answers to be named among the weakest
 TREND_DAYS = 30
 MIN_N = DEFAULT_MIN_N  # below this: "chưa đủ dữ liệu"
-LOW_VALUES = frozenset({1, 2})  # "Rất không hài lòng", "Không hài lòng"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ class LowRating:
     at: datetime  # local time
     unit_name: str
     counter_name: str | None
-    items: tuple[tuple[str, int], ...]  # (item code, answer 1 or 2)
+    items: tuple[LowItem, ...]  # the items answered 1 or 2, in form order
     comment: str | None
 
 
@@ -149,21 +148,6 @@ def _answers(raw: Any) -> dict[str, int]:
     return json.loads(raw) if isinstance(raw, str) else dict(raw or {})
 
 
-@cache
-def _satisfaction_codes(qid: str) -> frozenset[str]:
-    return frozenset(forms.get(qid).codes_of(SectionKind.FACTOR))
-
-
-def low_items(qid: str, answers: dict[str, int]) -> tuple[tuple[str, int], ...]:
-    """The satisfaction items answered 1 or 2, in form order."""
-    wanted = _satisfaction_codes(qid)
-    return tuple(
-        (code, answers[code])
-        for code in forms.get(qid).item_codes
-        if code in wanted and answers.get(code) in LOW_VALUES
-    )
-
-
 def _comments(records: Sequence[Row[Any]], limit: int) -> list[Comment]:
     out = [
         Comment(r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], r.comment)
@@ -176,7 +160,7 @@ def _comments(records: Sequence[Row[Any]], limit: int) -> list[Comment]:
 def _low(records: Sequence[Row[Any]], limit: int) -> list[LowRating]:
     out = []
     for r in reversed(records):
-        items = low_items(r.questionnaire_id, _answers(r.answers))
+        items = low_words(r.questionnaire_id, _answers(r.answers), r[5] or r[4])
         if items:
             out.append(
                 LowRating(
@@ -323,6 +307,11 @@ def today(
         comments=comments,
         low=low,
     )
+
+
+def new_low(day: Today, seen: int | None) -> int:
+    """Low ratings on the page that arrived after response ``seen`` (0 without one)."""
+    return 0 if seen is None else sum(1 for r in day.low if r.id > seen)
 
 
 NEWEST_CHUNK = 200

@@ -6,6 +6,7 @@ never colour alone. Labels in Vietnamese with DejaVu Sans.
 
 from __future__ import annotations
 
+import textwrap
 import threading
 import weakref
 from io import BytesIO
@@ -38,13 +39,16 @@ FACTOR_SHORT = {
 }
 
 
-def _short(name: str, width: int = 38) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _wrapped(name: str, width: int = 34) -> str:
+    """A unit's name on as many lines as it needs (never cut), broken at spaces."""
+    return "\n".join(textwrap.wrap(name, width, break_long_words=False)) or name
 
 
 def ranking_figure(report: Report) -> Figure:
     bars = report.ranking
-    height = max(2.4, 0.6 + 0.28 * max(len(bars), 1))
+    labels = [f"{_wrapped(b.name)} (n={number(b.n, 0)})" for b in bars]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = max(2.4, 0.6 + 0.2 * max(lines, 1) + 0.12 * len(bars))
     fig = Figure(figsize=(7.0, height), layout="constrained")
     ax = fig.add_subplot()
     ys = list(range(len(bars)))[::-1]
@@ -69,9 +73,9 @@ def ranking_figure(report: Report) -> Figure:
             color="black",
             linestyle=(0, (5, 3)) if k == 0 else (0, (1, 1.5)),
             linewidth=1.1,
-            label=f"Mục tiêu {target:g} %",
+            label=f"Mục tiêu {number(target, 0)} %",
         )
-    ax.set_yticks(ys, [f"{_short(b.name)} (n={number(b.n, 0)})" for b in bars])
+    ax.set_yticks(ys, labels)
     lowest = min([b.ci_low for b in bars if b.ci_low is not None] + targets + [100.0])
     ax.set_xlim(max(0.0, 10 * int(lowest / 10) - 10), 100)
     ax.set_xlabel("SIPAS (%), thanh ngang: khoảng tin cậy 95 %")
@@ -127,7 +131,7 @@ def trend_figure(report: Report) -> Figure:
             color="black",
             linestyle=(0, (5, 3)),
             linewidth=1,
-            label=f"Mục tiêu {target:g} %",
+            label=f"Mục tiêu {number(target, 0)} %",
         )
     ax.set_xticks(xs, [f"{p.period}\n(n={number(p.n, 0)})" for p in report.trend])
     values = [
@@ -168,7 +172,7 @@ def profile_figure(report: Report) -> Figure:
         width,
         color="#444444",
         edgecolor="black",
-        label=_short(profile.unit_name, 60),
+        label=_wrapped(profile.unit_name, 60),
     )
     ax.bar(
         [x + width / 2 for x in xs],
@@ -177,7 +181,7 @@ def profile_figure(report: Report) -> Figure:
         color="white",
         edgecolor="black",
         hatch="\\\\\\",
-        label=_short(profile.parent_name, 60),
+        label=_wrapped(profile.parent_name, 60),
     )
     for x, u, p in zip(xs, unit, parent, strict=True):
         ax.text(x - width / 2, u + 0.6, number(u), ha="center", fontsize=7)

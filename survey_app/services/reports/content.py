@@ -23,6 +23,7 @@ import forms
 from scoring import Cutoff, Estimate
 from survey_app.extensions import db
 from survey_app.models import Procedure, Response, Unit
+from survey_app.services.analytics import tree
 from survey_app.services.analytics.office import change
 from survey_app.services.analytics.output import FLAG_LABELS
 from survey_app.services.analytics.results import ScoredGroup
@@ -117,7 +118,12 @@ def _root(spec: ReportSpec, unit_ids: list[int] | None) -> Unit | None:
 
 
 def _score(
-    start: date, end: date, by: tuple[str, ...], unit: Unit | None, cutoff: str
+    start: date,
+    end: date,
+    by: tuple[str, ...],
+    unit: Unit | None,
+    cutoff: str,
+    aggregate: str = "pool",
 ) -> tuple[ScoredGroup, ...]:
     try:
         return score_stored(
@@ -128,6 +134,7 @@ def _score(
                 cutoff=Cutoff(cutoff),
                 unit_code=unit.code if unit else None,
                 min_n=MIN_N,
+                aggregate=aggregate,
             )
         )
     except ScoreError as exc:  # pragma: no cover - the spec is validated before
@@ -201,33 +208,33 @@ def _ranking_table(
     key: str,
     title: str,
     root: Unit | None,
-    units: list[Unit],
-    now: dict[str, ScoredGroup],
-    before: dict[str, ScoredGroup],
+    nodes: list[tree.Node],
+    now: tuple[dict[str, ScoredGroup], dict[str, ScoredGroup]],
+    before: tuple[dict[str, ScoredGroup], dict[str, ScoredGroup]],
     previous: str,
     note: str,
 ) -> Table:
-    """Units ranked by SIPAS (those with the minimum sample), then the others by code."""
-    first = [u for u in units if root is not None and u.id == root.id and u.code in now]
-    ranked = sorted(
-        (u for u in units if u.code in now and now[u.code].answering >= MIN_N and u not in first),
-        key=lambda u: (-(now[u.code].sipas.index or 0.0), u.code),
-    )
-    placed = {u.code for u in (*first, *ranked)}
-    rest = sorted(
-        (u for u in units if u.code not in placed and u.code in now), key=lambda u: u.code
-    )
+    """The report's unit pooled first (its whole subtree), then the units that serve
+    citizens (:mod:`~survey_app.services.analytics.tree`), each once on its own responses:
+    those with the minimum sample ranked by SIPAS, then the others by code.  ``now`` and
+    ``before``: (pooled, own) scores by unit code."""
+    (pooled, own), (pooled_before, own_before) = now, before
+    first = [n for n in nodes if root is not None and n.code == root.code and n.code in pooled]
+    ranks, rest = _ranked_nodes(root, nodes, own)
+    ranked = [n for _k, n in ranks]
     rows = []
-    positions = {u.code: k for k, u in enumerate(ranked, start=1)}
-    for unit in [*first, *ranked, *rest]:
-        score, old = now[unit.code], before.get(unit.code)
+    positions = {n.code: k for k, n in ranks}
+    listed = [(n, True) for n in first] + [(n, False) for n in (*ranked, *rest)]
+    for node, lead in listed:
+        score = pooled[node.code] if lead else own[node.code]
+        old = (pooled_before if lead else own_before).get(node.code)
         moved = change(old, score)
-        position = positions.get(unit.code)
-        name = f"{unit.name} (toàn bộ)" if unit in first else unit.name
+        position = None if lead else positions.get(node.code)
+        name = f"{node.unit.name} (toàn bộ)" if lead else node.unit.name
         rows.append(
             (
                 position,
-                unit.code,
+                node.code,
                 name,
                 *_score_cells(score),
                 score.target,
@@ -249,6 +256,63 @@ def _ranking_table(
         Column("y_nghia", "Thay đổi có ý nghĩa", "text", 1.1),
     )
     return Table(key, title, columns, tuple(rows), note)
+
+
+def _ranked_nodes(
+    root: Unit | None, nodes: list[tree.Node], own: dict[str, ScoredGroup]
+) -> tuple[list[tuple[int, tree.Node]], list[tree.Node]]:
+    """The serving units of a ranking: (rank, node) of those with the minimum sample, then
+    the others with responses, by code.  A report on one desk without sub-units: its
+    pooled first row is all there is (no second, equal row)."""
+    candidates = [
+        n for n in nodes if not (root is not None and n.code == root.code and not n.subtotal)
+    ]
+    ranks = tree.ranked_units(candidates, own, MIN_N)
+    placed = {n.code for _k, n in ranks}
+    rest = sorted(
+        (n for n in candidates if n.serving and n.code not in placed and n.code in own),
+        key=lambda n: n.code,
+    )
+    return ranks, rest
+
+
+def _tree_table(nodes: list[tree.Node], now: dict[str, ScoredGroup]) -> Table:
+    """Every unit with responses as the tree it is (indented), each parent row the pooled
+    subtotal of its subtree (all its responses added up, not an average)."""
+    shown = [n for n in nodes if n.code in now]
+    rows = []
+    for node in shown:
+        score = now[node.code]
+        kind = "Tổng gộp" if node.subtotal else ("Phục vụ trực tiếp" if node.serving else "")
+        rows.append(
+            (
+                node.depth + 1,
+                node.code,
+                node.unit.name,
+                kind,
+                *_score_cells(score),
+                score.target,
+                _flag(score),
+            )
+        )
+    columns = (
+        Column("cap", "Cấp", "int", 0.6),
+        Column("ma", "Mã", "text", 1.2),
+        Column("don_vi", "Đơn vị", "text", 4.6),
+        Column("loai", "Dòng", "text", 1.1),
+        *SCORE_COLUMNS,
+        Column("muc_tieu", "Mục tiêu (%)", "pct", 0.9),
+        Column("danh_gia", "Đánh giá", "text", 1.6),
+    )
+    return Table(
+        "cay_don_vi",
+        "Các đơn vị theo cây tổ chức",
+        columns,
+        tuple(rows),
+        "Dòng “Tổng gộp”: đơn vị cấp trên, tính bằng cách gộp toàn bộ phiếu của các đơn vị "
+        "trực thuộc (không lấy trung bình các chỉ số); không xếp hạng.",
+        depths=tuple(n.depth for n in shown),
+    )
 
 
 def _groups_table(
@@ -459,6 +523,21 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
         )
     )
 
+    # The units that serve citizens, each once on its own responses (analytics.tree).
+    def own_of(first: date, last: date, land: bool = False) -> dict[str, ScoredGroup]:
+        if not land:
+            return tree.own_scores(_score(first, last, by_unit, root, cutoff, "own"))
+        return tree.own_scores(
+            g
+            for g in _score(first, last, by_group, root, cutoff, "own")
+            if g.key["target_group"] == LAND
+        )
+
+    own_now, own_before = own_of(start, end), own_of(p_start, p_end)
+    land_own_now = own_of(start, end, land=True)
+    land_own_before = own_of(p_start, p_end, land=True)
+    nodes = tree.with_own_responses(tree.tree_order(in_scope), own_now)
+
     step(0.45, N_("Đang tính xu hướng các kỳ trước"))
     trend = _trend(spec, root, whole, whole_before)
 
@@ -481,35 +560,36 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
     sources, comments_total = _sources(start, end, rows_of)
 
     step(0.8, N_("Đang lập bảng"))
-    below = [u for u in in_scope if root is None or u.id != root.id]  # units counted
     place = root.place_name if root and root.place_name else DEFAULT_PLACE
     previous_name = short_label(previous.period)
-    tables = [_summary_table(whole, land_whole, now, land_now, below or in_scope)]
-    tables.append(
-        _ranking_table(
-            "xep_hang",
-            "Xếp hạng các đơn vị theo chỉ số SIPAS",
-            root,
-            in_scope,
-            now,
-            before,
-            previous_name,
-            f"Dòng đầu: toàn bộ đơn vị báo cáo. Xếp hạng các đơn vị có ít nhất "
-            f"{MIN_N} phiếu; đơn vị cấp trên gộp toàn bộ phiếu của các đơn vị trực thuộc.",
-        )
+    tables = [_summary_table(whole, land_whole, nodes, own_now, land_own_now)]
+    ranking_table = _ranking_table(
+        "xep_hang",
+        "Xếp hạng các đơn vị theo chỉ số SIPAS",
+        root,
+        nodes,
+        (now, own_now),
+        (before, own_before),
+        previous_name,
+        f"Dòng đầu: toàn bộ đơn vị báo cáo. Xếp hạng các đơn vị trực tiếp phục vụ người dân "
+        f"(đơn vị có quầy) có ít nhất {MIN_N} phiếu, mỗi đơn vị một lần, theo phiếu của chính "
+        "đơn vị; đơn vị cấp trên là tổng gộp, xem bảng “Các đơn vị theo cây tổ chức”.",
     )
+    tables.append(ranking_table)
     tables.append(
         _ranking_table(
             "dat_dai",
             "Thủ tục lĩnh vực đất đai, xây dựng, đầu tư (mục tiêu 85 %)",
             root,
-            in_scope,
-            land_now,
-            land_before,
+            nodes,
+            (land_now, land_own_now),
+            (land_before, land_own_before),
             previous_name,
-            "Chỉ gồm phiếu về thủ tục lĩnh vực đất đai, xây dựng, đầu tư.",
+            "Chỉ gồm phiếu về thủ tục lĩnh vực đất đai, xây dựng, đầu tư; xếp hạng các đơn vị "
+            "có quầy, mỗi đơn vị một lần.",
         )
     )
+    tables.append(_tree_table(nodes, now))
     tables.append(
         Table(
             "xu_huong",
@@ -583,7 +663,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
     )
 
     step(0.9, N_("Đang hoàn tất"))
-    ranking, ranking_note = _ranking_bars(root, in_scope, now)
+    ranking, ranking_note = _ranking_bars(root, nodes, own_now)
     unit_name = root.name if root else "Tất cả đơn vị"
     report = Report(
         spec=spec,
@@ -595,7 +675,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
         unit_code=root.code if root else None,
         unit_name=unit_name,
         generated_at=datetime.now(UTC),
-        summary=_summary(whole, land_whole, now, land_now, below or in_scope),
+        summary=_summary(whole, land_whole, nodes, own_now, land_own_now),
         tables=tuple(tables),
         ranking=ranking,
         ranking_note=ranking_note,
@@ -609,21 +689,17 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
     return report
 
 
-def _units_meeting(scores: dict[str, ScoredGroup], units: list[Unit]) -> tuple[int, int]:
-    present = [scores[u.code] for u in units if u.code in scores]
-    assessed = [s for s in present if s.answering >= MIN_N]
-    return len(assessed), sum(1 for s in assessed if _meets(s))
-
-
 def _summary(
     whole: ScoredGroup | None,
     land: ScoredGroup | None,
-    now: dict[str, ScoredGroup],
-    land_now: dict[str, ScoredGroup],
-    units: list[Unit],
+    nodes: list[tree.Node],
+    own: dict[str, ScoredGroup],
+    land_own: dict[str, ScoredGroup],
 ) -> Summary:
-    assessed, meeting = _units_meeting(now, units)
-    land_assessed, land_meeting = _units_meeting(land_now, units)
+    """The summary; unit counts are of the units that serve citizens, each once
+    (:func:`~survey_app.services.analytics.tree.meeting`)."""
+    present, assessed, meeting = tree.meeting(nodes, own, MIN_N)
+    _present, land_assessed, land_meeting = tree.meeting(nodes, land_own, MIN_N)
     ci = _ci(whole.sipas) if whole else (None, None)
     land_ci = _ci(land.sipas) if land else (None, None)
     return Summary(
@@ -633,7 +709,7 @@ def _summary(
         ci_high=ci[1],
         target=whole.target if whole else None,
         flag=_flag(whole),
-        units_ranked=sum(1 for u in units if u.code in now),
+        units_ranked=present,
         units_assessed=assessed,
         units_meeting=meeting,
         land_respondents=land.n if land else 0,
@@ -648,16 +724,16 @@ def _summary(
 def _summary_table(
     whole: ScoredGroup | None,
     land: ScoredGroup | None,
-    now: dict[str, ScoredGroup],
-    land_now: dict[str, ScoredGroup],
-    units: list[Unit],
+    nodes: list[tree.Node],
+    own: dict[str, ScoredGroup],
+    land_own: dict[str, ScoredGroup],
 ) -> Table:
     rows = []
     for name, score, per_unit, target in (
-        ("Tất cả thủ tục", whole, now, None),
-        ("Thủ tục đất đai, xây dựng, đầu tư", land, land_now, 85.0),
+        ("Tất cả thủ tục", whole, own, None),
+        ("Thủ tục đất đai, xây dựng, đầu tư", land, land_own, 85.0),
     ):
-        assessed, meeting = _units_meeting(per_unit, units)
+        _present, assessed, meeting = tree.meeting(nodes, per_unit, MIN_N)
         rows.append(
             (
                 name,
@@ -760,32 +836,28 @@ def _trend(
 
 
 def _ranking_bars(
-    root: Unit | None, units: list[Unit], now: dict[str, ScoredGroup]
+    root: Unit | None, nodes: list[tree.Node], own: dict[str, ScoredGroup]
 ) -> tuple[tuple[UnitBar, ...], str]:
-    """The units just below the report's unit (or the report's units when it has none);
-    the lowest :data:`CHART_UNITS` when there are more."""
-    level = [u for u in units if root is not None and u.parent_id == root.id and u.code in now]
-    if not level:
-        level = [
-            u
-            for u in units
-            if u.code in now and (root is None or u.parent_id is None or u.id == root.id)
-        ]
-    level.sort(key=lambda u: (now[u.code].sipas.index or 0.0, u.code))
+    """The ranking table's units (:func:`_ranked_nodes`, without its pooled first row) as
+    bars, highest SIPAS first: chart and table show the same units; the lowest
+    :data:`CHART_UNITS` when there are more (the note says so)."""
+    ranks, rest = _ranked_nodes(root, nodes, own)
+    level = [n for _k, n in ranks] + rest
+    level.sort(key=lambda n: (own[n.code].sipas.index or 0.0, n.code))
     note = ""
     if len(level) > CHART_UNITS:
         note = f"{CHART_UNITS} đơn vị có SIPAS thấp nhất trong {len(level)} đơn vị"
         level = level[:CHART_UNITS]
     bars = tuple(
         UnitBar(
-            u.code,
-            u.name,
-            now[u.code].n,
-            _index(now[u.code], "sipas"),
-            *_ci(now[u.code].sipas),
-            now[u.code].target,
+            n.code,
+            n.unit.name,
+            own[n.code].n,
+            _index(own[n.code], "sipas"),
+            *_ci(own[n.code].sipas),
+            own[n.code].target,
         )
-        for u in sorted(level, key=lambda u: (-(now[u.code].sipas.index or 0.0), u.code))
+        for n in sorted(level, key=lambda n: (-(own[n.code].sipas.index or 0.0), n.code))
     )
     return bars, note
 

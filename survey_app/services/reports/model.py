@@ -71,6 +71,12 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     note: str = ""
+    # The unit tree: each row's depth (0 = top), by which writers indent the "don_vi"
+    # column; empty for a flat table.
+    depths: tuple[int, ...] = ()
+
+    def depth(self, row: int) -> int:
+        return self.depths[row] if self.depths else 0
 
     def column(self, key: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.key == key)

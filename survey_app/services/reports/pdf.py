@@ -40,6 +40,7 @@ from survey_app.services.reports.model import SUBTITLE, Report, cell_text, is_nu
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 MARGIN = 15 * mm
+HEAD_SIZE = 7.2
 WIDTH = A4[0] - 2 * MARGIN
 PDF_HIDE = {
     "xep_hang": {"ma"},
@@ -47,7 +48,9 @@ PDF_HIDE = {
     "hinh_thuc": {"ma"},
     "thu_tuc": {"linh_vuc"},
     "y_kien": {"yeu_to"},
+    "cay_don_vi": {"ma", "cap"},
 }
+INDENT = "\u00a0\u00a0\u00a0"  # one level of the unit tree (no-break spaces: kept as typed)
 
 
 def _font_file(name: str) -> Path:
@@ -128,7 +131,10 @@ def _styles() -> dict[str, ParagraphStyle]:
             spaceBefore=2,
         ),
         "cell": ParagraphStyle("cell", fontName=cond, fontSize=7.2, leading=8.6),
-        "head": ParagraphStyle("head", fontName=cond_bold, fontSize=7.2, leading=8.6),
+        # Headers wrap at spaces only (column_widths makes room for the longest word).
+        "head": ParagraphStyle(
+            "head", fontName=cond_bold, fontSize=HEAD_SIZE, leading=8.6, splitLongWords=0
+        ),
         "num": ParagraphStyle("num", fontName=cond, fontSize=7.2, leading=8.6, alignment=TA_RIGHT),
     }
 
@@ -160,19 +166,43 @@ class _NumberedCanvas(canvas.Canvas):
         super().save()
 
 
+PADDING = 4.5  # a cell's left and right paddings with its borders
+
+
+def column_widths(titles: list[str], weights: list[float], total: float = WIDTH) -> list[float]:
+    """Widths proportional to ``weights``, each at least as wide as the longest word of its
+    title (a header wraps at spaces only, never inside a word): columns too narrow are
+    widened, the others give up room in proportion to what they have to spare."""
+    bold = fonts()[3]
+    least = [
+        max((stringWidth(w, bold, HEAD_SIZE) for w in t.split()), default=0.0) + PADDING
+        for t in titles
+    ]
+    widths = [total * w / sum(weights) for w in weights]
+    for _ in range(len(widths)):
+        short = sum(max(0.0, m - w) for w, m in zip(widths, least, strict=True))
+        spare = sum(max(0.0, w - m) for w, m in zip(widths, least, strict=True))
+        if short <= 1e-6 or spare <= 0:
+            break
+        take = min(1.0, short / spare)
+        widths = [m if w < m else w - (w - m) * take for w, m in zip(widths, least, strict=True)]
+    return widths
+
+
 def _table(table: model.Table, styles: dict[str, ParagraphStyle]) -> list[Any]:
     hidden = PDF_HIDE.get(table.key, set())
     shown = [i for i, c in enumerate(table.columns) if c.key not in hidden]
     columns = [table.columns[i] for i in shown]
-    total = sum(c.width for c in columns)
-    widths = [WIDTH * c.width / total for c in columns]
+    widths = column_widths([c.title for c in columns], [c.width for c in columns])
     data: list[list[Any]] = [[Paragraph(escape(c.title), styles["head"]) for c in columns]]
     cond = fonts()[2]
-    room = [w - 4.5 for w in widths]  # paddings
-    for row in table.rows:
+    room = [w - PADDING for w in widths]
+    for r, row in enumerate(table.rows):
         line: list[Any] = []
         for k, (i, column) in enumerate(zip(shown, columns, strict=True)):
             text = cell_text(column, row[i])
+            if column.key == "don_vi" and table.depth(r):
+                text = INDENT * table.depth(r) + "└ " + text
             # A Paragraph (wrapping) only where the text does not fit: plain strings are
             # much faster to lay out in tables of a thousand rows.
             if column.kind == "text" and stringWidth(text, cond, 7.2) > room[k]:
@@ -219,8 +249,9 @@ def _summary(report: Report, styles: dict[str, ParagraphStyle]) -> list[Any]:
         f"Số người trả lời: <b>{number(s.respondents, 0)}</b>. Chỉ số SIPAS: "
         f"<b>{number(s.sipas)} %</b> (KTC 95 %: {number(s.ci_low)}–{number(s.ci_high)}), "
         f"mục tiêu {number(s.target, 0)} %: <b>{escape(s.flag)}</b>.",
-        f"Số đơn vị đạt mục tiêu: <b>{s.units_meeting}/{s.units_assessed}</b> đơn vị có đủ "
-        f"phiếu ({s.units_ranked} đơn vị có phiếu trong kỳ).",
+        f"Số đơn vị phục vụ (có quầy) đạt mục tiêu: <b>{s.units_meeting}/{s.units_assessed}"
+        f"</b> đơn vị có đủ phiếu ({s.units_ranked} đơn vị có quầy có phiếu trong kỳ; mỗi "
+        "đơn vị tính một lần, đơn vị cấp trên là tổng gộp).",
         f"Thủ tục lĩnh vực đất đai, xây dựng, đầu tư: {number(s.land_respondents, 0)} người "
         f"trả lời, SIPAS {number(s.land_sipas)} % (KTC 95 %: {number(s.land_ci_low)}–"
         f"{number(s.land_ci_high)}), mục tiêu 85 %; đạt {s.land_units_meeting}/"
@@ -263,6 +294,7 @@ def write_pdf(report: Report, out: Path) -> None:
         _chart(report, "xep_hang"),
         *_table(report.table("xep_hang"), styles),
         *_table(report.table("dat_dai"), styles),
+        *_table(report.table("cay_don_vi"), styles),
         Paragraph("3. Xu hướng và các yếu tố", styles["h"]),
         KeepTogether([_chart(report, "xu_huong", WIDTH * 0.9)]),
         *_table(report.table("xu_huong"), styles),

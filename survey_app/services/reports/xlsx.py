@@ -77,8 +77,9 @@ def _cover(ws: Worksheet, report: Report) -> None:
             None,
         ),
         (
-            f"Đơn vị đạt mục tiêu: {s.units_meeting}/{s.units_assessed} đơn vị có đủ phiếu "
-            f"({s.units_ranked} đơn vị có phiếu trong kỳ).",
+            f"Đơn vị phục vụ (có quầy) đạt mục tiêu: {s.units_meeting}/{s.units_assessed} "
+            f"đơn vị có đủ phiếu ({s.units_ranked} đơn vị có quầy có phiếu trong kỳ; mỗi đơn "
+            "vị tính một lần, đơn vị cấp trên là tổng gộp).",
             None,
         ),
         (
@@ -127,8 +128,10 @@ def _table_sheet(ws: Worksheet, report: Report, table: Table) -> None:
         if kind == "text":
             longest = max((len(str(row[c])) for row in flat if row[c] is not None), default=0)
             widths[c] = max(widths[c], min(MAX_TEXT_WIDTH, longest + 2.0))
+    keys = [c.key for c in table.columns for _ in range(2 if c.kind == "ci" else 1)]
     for r, values in enumerate(flat, start=HEADER_ROW + 1):
         height = 1
+        depth = table.depth(r - HEADER_ROW - 1)
         for c, (kind, value) in enumerate(zip(kinds, values, strict=True), start=1):
             if value is None:
                 continue
@@ -138,6 +141,10 @@ def _table_sheet(ws: Worksheet, report: Report, table: Table) -> None:
                 if len(text) + 2 > widths[c - 1]:
                     ws.cell(row=r, column=c).alignment = WRAP
                     height = max(height, _lines(text, widths[c - 1]))
+                if depth and keys[c - 1] == "don_vi":  # the unit tree: indented by level
+                    ws.cell(row=r, column=c).alignment = Alignment(
+                        wrap_text=True, vertical="top", indent=2 * depth
+                    )
             else:
                 cell = ws.cell(row=r, column=c, value=value)
                 cell.number_format = FORMATS[kind]
