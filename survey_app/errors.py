@@ -9,9 +9,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from survey_app.extensions import db, login_manager
+from survey_app.services.ingest.responses import RETRY_AFTER_SECONDS
 from survey_app.services.storage.engine import is_busy, is_unavailable
-
-RETRY_AFTER_SECONDS = 5
 
 
 def _messages(code: int) -> tuple[str, str]:
