@@ -28,9 +28,8 @@ from survey_app.auth.navigation import landing_url
 from survey_app.extensions import db, login_manager
 from survey_app.services import text
 from survey_app.services.errors import UNSTORABLE_TEXT
+from survey_app.services.ingest.responses import RETRY_AFTER_SECONDS
 from survey_app.services.storage.engine import is_busy, is_unavailable
-
-RETRY_AFTER_SECONDS = 5
 
 DEFAULT_RETRY_AFTER = 60  # seconds, for a 429 whose view did not say how long
 

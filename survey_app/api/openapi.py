@@ -182,7 +182,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "503": {
                             "description": "Database busy (another writer, e.g. a long "
-                            "import); nothing stored, send the same "
+                            "import) or unreachable; nothing stored, send the same "
                             "request again after Retry-After seconds",
                             "content": err,
                         },
@@ -191,10 +191,11 @@ def openapi_document() -> dict[str, Any]:
             },
             "/healthz": {
                 "get": {
-                    "summary": "Liveness with a database check",
+                    "summary": "Each dependency checked: database, and Redis when the "
+                    "rate limits use it",
                     "responses": {
-                        "200": {"description": "Healthy"},
-                        "503": {"description": "Database down"},
+                        "200": {"description": "Healthy: every dependency answers"},
+                        "503": {"description": "A dependency is unreachable (named in the body)"},
                     },
                 }
             },

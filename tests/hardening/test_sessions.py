@@ -130,6 +130,19 @@ def test_changing_ones_password_does_not_restart_the_lifetime(
     assert _fresh(client) == 302  # an hour after the login, not after the new password
 
 
+def test_a_removed_role_applies_at_the_next_request(client: FlaskClient) -> None:
+    """Roles are read on every request: a role change needs no new session stamp."""
+    unit = make_unit()
+    admin = make_user("qt.mot", role="admin")
+    office = make_user("vp.mot", role="office", unit=unit)
+    assert login(client, "vp.mot").status_code == 303
+    assert _fresh(client, "/van-phong") == 200
+    accounts.add_role(admin, office, "staff", unit.code)
+    accounts.remove_role(admin, office, office.roles[0].id)
+    assert _fresh(client, "/van-phong") == 403
+    assert _fresh(client) == 200  # the session goes on with the role it still has
+
+
 @pytest.mark.parametrize("name", ["SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"])
 def test_session_settings_must_be_positive(db_url: str, name: str) -> None:
     with pytest.raises(ConfigurationError, match=f"SIPAS_{name}"):
