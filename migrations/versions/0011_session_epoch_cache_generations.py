@@ -6,7 +6,7 @@ number per process-local cache (``counters``: the counter-token lookups); raisin
 every server process re-read at its next request, so revoking a token takes effect
 everywhere at once.
 
-Revision ID: 0011_ops
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-03 13:00:00
 
@@ -15,7 +15,7 @@ Create Date: 2026-12-03 13:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_ops"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

@@ -4,16 +4,16 @@ Marking a comment as a complaint can be undone by whoever marked it within
 ``SIPAS_COMPLAINT_UNDO_MINUTES``, or withdrawn by a unit head (issue 12, "no slips"). The row
 and its history stay; only the two CHECK constraints learn the new values.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 13:00:00
 
 """
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
