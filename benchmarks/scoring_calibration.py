@@ -184,7 +184,7 @@ def main(argv=None):
     print(f"latent correlation of one respondent's answers {icc:.2f}")
     print(f"checked: SIPAS tails within {BAND[0]}–{BAND[1]} %\n")
     header = f"{'truth':<8}{'mix':<7}{'n':>5} {'true SIPAS':>10}" + "".join(
-        f"{level + ' <low':>13}{level + ' >high':>13}" for level in LEVELS
+        f"{level + ' <low':>15}{level + ' >high':>15}" for level in LEVELS
     )
     print(header)
     print("-" * len(header))
@@ -198,7 +198,7 @@ def main(argv=None):
             for n in args.sizes:
                 start = time.perf_counter()
                 tails = tails_for_size(scenario, n, args.reps, method, rng)
-                cells = "".join(f"{tails[lv][0]:13.2f}{tails[lv][1]:13.2f}" for lv in LEVELS)
+                cells = "".join(f"{tails[lv][0]:15.2f}{tails[lv][1]:15.2f}" for lv in LEVELS)
                 print(
                     f"{truth_name:<8}{mix:<7}{n:>5} {scenario.sipas:10.2f}{cells}"
                     f"   ({time.perf_counter() - start:.1f} s)",
