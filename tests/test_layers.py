@@ -29,7 +29,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.models",
         "survey_app.security",
     ),
-    ("survey_app.services.clock", "survey_app.services.errors", "survey_app.services.formatting"),
+    (
+        "survey_app.services.clock",
+        "survey_app.services.errors",
+        "survey_app.services.formatting",
+        "survey_app.services.text",
+    ),
     ("survey_app.services.storage",),
     ("survey_app.services.org",),
     ("survey_app.services.access",),

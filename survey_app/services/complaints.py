@@ -45,6 +45,7 @@ from survey_app.models.complaints import KINDS, STATUSES
 from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.access.scope import response_filter
 from survey_app.services.org import subtree_ids
+from survey_app.services.text import clean as clean_text
 
 ANSWER_MAX = 2000
 CONDUCT_ROLES = roles_with(Capability.SEE_CONDUCT_COMPLAINTS)
@@ -255,7 +256,7 @@ def answer(complaint: Complaint, text: str, actor: User, *, now: datetime | None
         raise NotAllowed
     if complaint.status not in ("moi", "da_giao"):
         raise ComplaintError(_l("Phản ánh này đã được trả lời hoặc đã đóng."))
-    text = (text or "").strip()
+    text = clean_text(text or "").strip()
     if not text:
         raise ComplaintError(_l("Vui lòng nhập nội dung trả lời."))
     if len(text) > ANSWER_MAX:
@@ -289,7 +290,7 @@ def reopen(
         raise NotAllowed
     if complaint.status != "da_dong":
         raise ComplaintError(_l("Chỉ mở lại được phản ánh đã đóng."))
-    note = (note or "").strip() or None
+    note = clean_text(note or "").strip() or None
     if note is not None and len(note) > ANSWER_MAX:
         raise ComplaintError(_l("Lý do mở lại dài quá %(n)d ký tự.", n=ANSWER_MAX))
     at = now or utcnow()

@@ -37,6 +37,7 @@ from survey_app.services.exchange.csvfile import (
 )
 from survey_app.services.exchange.template import DATA_SHEET
 from survey_app.services.storage.daystats import answer_matrix
+from survey_app.services.text import clean as clean_text
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -198,7 +199,7 @@ def _utc(stamp: str) -> datetime:
 
 
 def _comment(raw: str | None) -> str:
-    return (raw or "").replace("\r\n", "\n").strip()
+    return clean_text(raw or "").strip()  # the input rule (services/text.py)
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:

@@ -24,7 +24,9 @@ import forms
 from forms import CHANNELS, Questionnaire
 from survey_app.extensions import db
 from survey_app.models import Response, Unit
+from survey_app.services import text
 from survey_app.services.clock import local_day
+from survey_app.services.errors import UNSTORABLE_TEXT
 from survey_app.services.ingest.ratelimit import keyed_hash
 from survey_app.services.org import CounterInfo, ProcedureInfo
 from survey_app.services.storage.engine import SqliteInserts, is_busy, write_queue
@@ -85,14 +87,26 @@ NO_SUCH_PROCEDURE = _l("Không tìm thấy thủ tục nào của cơ quan khớ
 
 
 def _answer_value(raw: Any) -> int | None:
-    """An answer code given as an int or a string of digits; ``None`` for anything else."""
+    """An answer code given as an int, a whole float (JSON ``3.0``) or a string of ASCII
+    digits (the form's radio values); ``None`` for anything else (``"⁵"`` is not a digit)."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
         return int(raw.strip())
     return None
+
+
+def _text(errors: dict[str, Any], name: str, raw: str) -> str:
+    """``raw`` under the input rule (services/text.py); NUL or a lone surrogate is an error."""
+    try:
+        return text.check(raw)
+    except text.UnstorableText:
+        errors[name] = UNSTORABLE_TEXT
+        return ""
 
 
 def fold(text: str) -> str:
@@ -146,26 +160,31 @@ def validate(q: Questionnaire, info: CounterInfo, sub: Submission) -> _Clean:
         errors["answers"] = _l("Vui lòng trả lời ít nhất một câu hỏi.")
 
     if sub.procedure:
-        clean.procedure = resolve_procedure(info.procedures, sub.procedure)
-        if clean.procedure is None:
+        wanted = _text(errors, "procedure", sub.procedure)
+        clean.procedure = resolve_procedure(info.procedures, wanted) if wanted else None
+        if clean.procedure is None and "procedure" not in errors:
             errors["procedure"] = NO_SUCH_PROCEDURE
     if sub.channel:
         if sub.channel not in CHANNELS:
             errors["channel"] = _l("Hình thức nộp hồ sơ không hợp lệ.")
         clean.channel = sub.channel
     if sub.comment:
-        comment = sub.comment.replace("\r\n", "\n").strip()
+        comment = _text(errors, "comment", sub.comment).strip()
         limit = int(current_app.config["MAX_COMMENT_LENGTH"])
-        if len(comment) > limit:
+        # The limit holds for what was sent or for what is kept, whichever is shorter (the
+        # API's schema counts what is sent; the form's line ends shrink when kept).
+        if min(len(comment), len(sub.comment)) > limit:
             errors["comment"] = _l("Ý kiến dài quá %(n)d ký tự.", n=limit)
         clean.comment = comment or None
     if sub.transaction_ref:
-        ref = re.sub(r"\s+", "", sub.transaction_ref).upper()
-        if not 1 <= len(ref) <= 64:
+        # NFKC, dashes and spaces folded: "HS‐２０２６ 01" is the receipt HS-202601; the
+        # limit counts what was sent (folding may lengthen it); blank is no receipt.
+        ref = text.identifier(_text(errors, "transaction_ref", sub.transaction_ref))
+        if len(sub.transaction_ref) > 64:
             errors["transaction_ref"] = _l("Số biên nhận quá dài.")
-        clean.receipt_hash = keyed_hash("receipt", ref)
+        clean.receipt_hash = keyed_hash("receipt", ref) if ref else None
     if sub.idempotency_key:
-        if not _IDEMPOTENCY.match(sub.idempotency_key):
+        if not _IDEMPOTENCY.fullmatch(sub.idempotency_key):
             errors["idempotency_key"] = _l("Mã chống gửi trùng không hợp lệ.")
         clean.idempotency_key = sub.idempotency_key
     if errors:

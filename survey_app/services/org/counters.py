@@ -18,6 +18,7 @@ from survey_app.extensions import db
 from survey_app.models import Counter, CounterToken, Unit, User
 from survey_app.services import org
 from survey_app.services.org import audit
+from survey_app.services.text import clean as clean_text
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX = 200
@@ -77,7 +78,7 @@ def _commit() -> None:
 
 
 def add_counter(actor: User, unit_code: str, code: str, name: str) -> Counter:
-    unit_code, code, name = unit_code.strip(), code.strip(), " ".join(name.split())
+    unit_code, code, name = unit_code.strip(), code.strip(), " ".join(clean_text(name).split())
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
     if unit is None:
         raise CounterError(_("Không có đơn vị với mã này."))

@@ -31,6 +31,7 @@ from survey_app.models import Procedure, Unit, User, unit_procedures
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services import org
 from survey_app.services.org import audit
+from survey_app.services.text import clean as clean_text
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX, FIELD_MAX = 500, 200
@@ -121,7 +122,8 @@ def template_csv() -> str:
 
 
 def _words(value: str) -> str:
-    return " ".join(value.split())
+    """A name or field under the input rule (services/text.py), white space collapsed."""
+    return " ".join(clean_text(value).split())
 
 
 def _check_values(code: str, name: str, field: str, target_group: str) -> list[tuple[str, str]]:

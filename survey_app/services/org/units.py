@@ -20,6 +20,7 @@ from survey_app.models import Counter, QuestionnaireVersion, Unit, User
 from survey_app.models.org import TARGET_GROUPS
 from survey_app.services import org
 from survey_app.services.org import audit
+from survey_app.services.text import clean as clean_text
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX, KIND_MAX = 300, 80
@@ -103,7 +104,8 @@ def _state(unit: Unit) -> dict[str, Any]:
 
 
 def _clean(form: dict[str, str]) -> dict[str, str]:
-    return {k: " ".join((form.get(k) or "").split()) for k in FIELDS}
+    """The fields under the input rule (services/text.py), white space collapsed."""
+    return {k: " ".join(clean_text(form.get(k) or "").split()) for k in FIELDS}
 
 
 def _check(values: dict[str, str], unit: Unit | None) -> Unit | None:

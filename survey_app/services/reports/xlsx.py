@@ -18,6 +18,7 @@ from survey_app.services.formatting import INDEX_DIGITS
 from survey_app.services.reports.charts import PNG_DPI, TITLES, render
 from survey_app.services.reports.formatting import moment, number
 from survey_app.services.reports.model import SUBTITLE, Report, Table, csv_header
+from survey_app.services.text import clean as clean_text
 
 # The digits every page and the PDF print (services/formatting.py); the cells keep the full value.
 _INDEX = "0." + "0" * INDEX_DIGITS if INDEX_DIGITS else "0"
@@ -33,7 +34,9 @@ TOP = Alignment(vertical="top")
 
 
 def _text(ws: Worksheet, row: int, column: int, value: str, font: Font | None = None) -> None:
-    cell = ws.cell(row=row, column=column, value=value)
+    # Text already stored may predate the input rule: a control character there would make
+    # openpyxl refuse the whole workbook (IllegalCharacterError), so the rule applies here too.
+    cell = ws.cell(row=row, column=column, value=clean_text(value))
     cell.data_type = "s"  # citizens' text is never a formula
     if font is not None:
         cell.font = font
@@ -185,6 +188,6 @@ def write_xlsx(report: Report, out: Path) -> None:
     for table in report.tables:
         _table_sheet(book.create_sheet(), report, table)
     _charts_sheet(book.create_sheet(), report)
-    book.properties.title = report.title
+    book.properties.title = clean_text(report.title)
     book.properties.creator = "sipas"
     book.save(out)
