@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 document of the JSON API, built from the shipped questionnaires."""
+"""The OpenAPI 3.1 document of the JSON API, built from the shipped questionnaires.
+
+The request body schema (``ResponseIn``) is not only published: ``api.bodies`` validates every
+request against this very document, so the two cannot drift.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,19 @@ from flask import current_app
 import forms
 
 
+def answer_values() -> dict[str, list[int]]:
+    """Item code → the answer codes its scale allows, over every shipped questionnaire."""
+    values: dict[str, set[int]] = {}
+    for q in forms.load_all().values():
+        for item in q.items:
+            values.setdefault(item.code, set()).update(item.scale.values)
+    return {code: sorted(found) for code, found in values.items()}
+
+
 def openapi_document() -> dict[str, Any]:
     codes = forms.all_item_codes()
+    values = answer_values()
+    comment_limit = int(current_app.config["MAX_COMMENT_LENGTH"])
     error = {
         "type": "object",
         "properties": {
@@ -49,20 +64,35 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["answers"],
                     "properties": {
                         "questionnaire": {
-                            "type": "string",
-                            "enum": sorted(forms.load_all()),
-                            "description": "Defaults to the unit's questionnaire.",
+                            "type": ["string", "null"],
+                            "enum": [*sorted(forms.load_all()), None],
+                            "description": "Defaults (also when null) to the unit's questionnaire.",
                         },
                         "answers": {
                             "type": "object",
                             "minProperties": 1,
                             "propertyNames": {"enum": list(codes)},
-                            "additionalProperties": {
-                                "type": ["integer", "null"],
-                                "minimum": 0,
-                                "maximum": 5,
+                            "properties": {
+                                code: {
+                                    "type": ["integer", "null"],
+                                    "enum": [None, 0, *values[code]],
+                                }
+                                for code in codes
                             },
-                            "description": "Item code → answer code; 0 or null = no opinion.",
+                            # at least one real answer (not every value "no opinion"),
+                            # said so that generators such as schemathesis can follow it
+                            "anyOf": [
+                                {
+                                    "required": [code],
+                                    "properties": {code: {"type": "integer", "minimum": 1}},
+                                }
+                                for code in codes
+                            ],
+                            "description": "Item code → answer code of its scale (METHOD "
+                            "§3: 1–5 for the factors, 1–3 for Q5/Q6, 1–4 for the "
+                            "expectations); 0 or null = no opinion. At least one item "
+                            "answered. Item codes of another questionnaire version than "
+                            "the one used are refused by the server (400).",
                         },
                         "procedure_code": {
                             "type": ["string", "null"],
@@ -70,12 +100,19 @@ def openapi_document() -> dict[str, Any]:
                             "procedures, e.g. 1.004227.",
                         },
                         "channel": {"type": ["string", "null"], "enum": [*forms.CHANNELS, None]},
-                        "comment": {"type": ["string", "null"], "maxLength": 2000},
+                        "comment": {
+                            "type": ["string", "null"],
+                            "maxLength": comment_limit,
+                            "description": "Free text. Control characters other than tab "
+                            "and newline and bidi overrides are removed, the text is "
+                            "stored in NFC; NUL or a lone surrogate is refused (400).",
+                        },
                         "transaction_ref": {
                             "type": ["string", "null"],
                             "maxLength": 64,
                             "description": "Receipt number; usable once per "
-                            "unit; stored only as a keyed hash.",
+                            "unit; stored only as a keyed hash of its folded form (NFKC, "
+                            "dashes as '-', no spaces, upper case).",
                         },
                         "idempotency_key": {
                             "type": ["string", "null"],
@@ -131,7 +168,18 @@ def openapi_document() -> dict[str, Any]:
                             "description": "Receipt number already used at this unit",
                             "content": err,
                         },
-                        "429": {"description": "Rate limit reached", "content": err},
+                        "413": {"description": "Body larger than 64 KB", "content": err},
+                        "429": {
+                            "description": "Rate limit reached; try again after "
+                            "Retry-After seconds",
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "Seconds until the limit's window ends",
+                                    "schema": {"type": "integer", "minimum": 1},
+                                }
+                            },
+                            "content": err,
+                        },
                         "503": {
                             "description": "Database busy (another writer, e.g. a long "
                             "import); nothing stored, send the same "

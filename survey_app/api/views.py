@@ -10,26 +10,15 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from forms import get as get_questionnaire
+from survey_app.api import bodies
 from survey_app.api.openapi import openapi_document
 from survey_app.extensions import csrf, db
 from survey_app.services import org
 from survey_app.services.ingest import responses
-from survey_app.services.ingest.ratelimit import hit
+from survey_app.services.ingest.ratelimit import hit, retry_after
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
-
-_FIELDS = {
-    "questionnaire",
-    "answers",
-    "procedure_code",
-    "channel",
-    "comment",
-    "transaction_ref",
-    "idempotency_key",
-    "source",
-}
-_STRINGS = _FIELDS - {"answers"}
 
 Reply = tuple[WerkzeugResponse, int]
 BUSY_RETRY_SECONDS = 5
@@ -53,13 +42,13 @@ def create_response() -> Reply:
     if counter is None:
         return _error(401, _("Thiếu hoặc sai mã quầy (Authorization: Bearer <token>)."))
     if not hit("api", counter.counter_id):
-        return _error(429, _("Quá nhiều yêu cầu; vui lòng thử lại sau."))
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _error(400, _("Nội dung phải là một đối tượng JSON."))
-    problems = _shape_errors(body)
-    if problems:
-        return _error(400, _("Dữ liệu không hợp lệ."), problems)
+        resp, status = _error(429, _("Quá nhiều yêu cầu; vui lòng thử lại sau."))
+        resp.headers["Retry-After"] = str(retry_after("api", counter.counter_id))
+        return resp, status
+    try:
+        body = bodies.parse()
+    except bodies.BadBody as bad:
+        return _error(400, bad.message, bad.errors)
     q_id = body.get("questionnaire") or counter.questionnaire_id
     try:
         q = get_questionnaire(q_id)
@@ -93,20 +82,6 @@ def create_response() -> Reply:
         resp.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
         return resp, status
     return jsonify({"id": stored.response_id}), 201 if stored.created else 200
-
-
-def _shape_errors(body: dict[str, Any]) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    for key in body.keys() - _FIELDS:
-        problems[key] = _("Trường không được hỗ trợ.")
-    if not isinstance(body.get("answers"), dict):
-        problems["answers"] = _("Bắt buộc: một đối tượng {mã câu hỏi: giá trị}.")
-    for key in _STRINGS & body.keys():
-        if body[key] is not None and not isinstance(body[key], str):
-            problems[key] = _("Phải là chuỗi ký tự.")
-    if isinstance(body.get("source"), str) and body["source"] not in ("api", "kiosk"):
-        problems["source"] = _("Chỉ nhận 'api' hoặc 'kiosk'.")
-    return problems
 
 
 @bp.get("/api/v1/openapi.json")
