@@ -16,7 +16,9 @@ LOCALES = ("vi", "en")
 def select_locale() -> str:
     if not has_request_context():  # the CLI: messages in the default language
         return str(current_app.config.get("DEFAULT_LOCALE", "vi"))
-    wanted = request.args.get("lang") or request.form.get("lang")
+    # The query string only: reading the form here would parse the body, and a body over the
+    # size limit would raise again while its own 413 page is being rendered.
+    wanted = request.args.get("lang")
     if wanted in LOCALES:
         session["lang"] = wanted
         return wanted

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey_app.public.formbuilder import NO_OPINION, build_form_class
 from survey_app.services import org
 from survey_app.services.ingest import responses
-from survey_app.services.ingest.ratelimit import hit
+from survey_app.services.ingest.ratelimit import hit, retry_after
 
 bp = Blueprint("public", __name__)
 
@@ -30,13 +30,15 @@ def index() -> str:
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])
-def form(token: str) -> str | WerkzeugResponse | tuple[str, int]:
+def form(token: str) -> str | WerkzeugResponse | tuple[str, int] | tuple[str, int, dict[str, str]]:
     counter = _counter_or_404(token)
     q = responses.questionnaire_for(counter)
     locale = str(get_locale() or "vi")
     form = build_form_class(q, locale)()
     if form.is_submitted() and not hit("form", counter.counter_id):
-        return render_template("public/limited.html", counter=counter), 429
+        wait = retry_after("form", counter.counter_id)
+        page = render_template("public/limited.html", counter=counter)
+        return page, 429, {"Retry-After": str(wait)}
     status = 200
     if form.validate_on_submit():
         sub = responses.Submission(

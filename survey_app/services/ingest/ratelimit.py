@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import time
 
 from flask import Flask, current_app, request
 from limits import parse_many
@@ -49,3 +51,17 @@ def hit(scope: str, counter_id: int) -> bool:
         limiter.hit(item, scope, str(counter_id), client)
         for item in parse_many(str(current_app.config[setting]))
     )
+
+
+def retry_after(scope: str, counter_id: int) -> int:
+    """Whole seconds until this client may send again at this counter (for ``Retry-After``):
+    the latest reset among the limits it has used up, at least 1."""
+    setting = "RATELIMIT_API" if scope == "api" else "RATELIMIT_FORM"
+    limiter: FixedWindowRateLimiter = current_app.extensions[_EXTENSION]
+    client, now = client_key(), time.time()
+    waits = [
+        stats.reset_time - now
+        for item in parse_many(str(current_app.config[setting]))
+        if (stats := limiter.get_window_stats(item, scope, str(counter_id), client)).remaining <= 0
+    ]
+    return max(1, math.ceil(max(waits, default=1)))
