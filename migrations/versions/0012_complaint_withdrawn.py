@@ -24,12 +24,12 @@ NEW_ACTIONS = "('danh_dau', 'giao', 'tra_loi', 'dong', 'mo_lai', 'rut')"
 
 
 def _checks(statuses: str, actions: str) -> None:
-    with op.batch_alter_table("complaints", recreate="always") as batch_op:
+    with op.batch_alter_table("complaints") as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_complaints_status"), type_="check")
         batch_op.create_check_constraint(
             batch_op.f("ck_complaints_status"), f"status IN {statuses}"
         )
-    with op.batch_alter_table("complaint_events", recreate="always") as batch_op:
+    with op.batch_alter_table("complaint_events") as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_complaint_events_action"), type_="check")
         batch_op.create_check_constraint(
             batch_op.f("ck_complaint_events_action"), f"action IN {actions}"

@@ -55,7 +55,7 @@ def test_first_login_changes_password_then_sees_todays_feedback(
     else:
         inputs.nth(0).fill(new_password)
         inputs.nth(1).fill(new_password)
-    page.locator("form button[type=submit]").first.click()
+    page.locator('form[action="/doi-mat-khau"] button[type=submit]').click()
     page.wait_for_url("**/nhan-vien**")
     body = page.inner_text("body")
     assert "Chờ quá lâu <script>alert(1)</script>" in body  # shown as text, not run
