@@ -20,7 +20,7 @@ from .indices import (
 )
 from .intervals import LevelInterval, level_interval, wilson_interval
 from .output import to_json_dict
-from .periods import Cutoff, PeriodKind, parse_period, period_label
+from .periods import Cutoff, PeriodKind, parse_period, period_label, previous_period
 from .stats import StatsBatch, SufficientStats, stats_length
 from .structure import Structure
 from .targets import (
@@ -66,6 +66,7 @@ __all__ = [
     "mean_of_groups",
     "parse_period",
     "period_label",
+    "previous_period",
     "score",
     "score_answers",
     "score_batch",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from survey_app import create_app
 from survey_app.config import ConfigurationError
+from survey_app.i18n import cli_text
 
 
 class SipasGroup(FlaskGroup):
@@ -25,12 +26,15 @@ class SipasGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except ConfigurationError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(cli_text(exc.template, **exc.values)) from None
         except OperationalError as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
             raise click.UsageError(
-                f"the database is not ready ({reason}): run `sipas init`, and check "
-                "SIPAS_DATABASE_URL"
+                cli_text(
+                    "cơ sở dữ liệu chưa sẵn sàng (%(reason)s): hãy chạy `sipas init` và kiểm "
+                    "tra SIPAS_DATABASE_URL",
+                    reason=reason,
+                )
             ) from None
 
 
@@ -38,6 +42,7 @@ class SipasGroup(FlaskGroup):
     cls=SipasGroup,
     create_app=create_app,
     add_version_option=False,
+    add_default_commands=False,  # Flask's run, shell and routes are not sipas commands
     load_dotenv=False,
     set_debug_flag=False,
 )

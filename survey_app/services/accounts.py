@@ -410,6 +410,43 @@ def reset_password(actor: User, user: User) -> str:
     return password
 
 
+def reset_password_from_command_line(username: str, password: str | None = None) -> str:
+    """``sipas users reset-password``: a new password for a lost one — a random temporary one
+    (returned, to be shown once) or the one typed — to change at the next login; the lockout
+    is lifted and every session opened with the old password ends (the session stamp follows
+    the password hash). Audited with no actor (the command line)."""
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise ValueError(_("Không có tài khoản “%(name)s”.", name=username))
+    if password is not None:
+        _check_password(password)
+    before = {
+        "password_reset": False,
+        "must_change_password": user.must_change_password,
+        "locked": is_locked(user),
+    }
+    new = password if password is not None else temporary_password()
+    user.password_hash = hash_password(new)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(
+        None,
+        "account.reset_password",
+        "user",
+        user.id,
+        before,
+        {
+            "password_reset": True,
+            "must_change_password": True,
+            "locked": False,
+            "by": "command_line",
+        },
+    )
+    db.session.commit()
+    return new
+
+
 def unlock(actor: User, user: User) -> None:
     if not is_locked(user):
         raise ValueError(_("Tài khoản không bị tạm khoá."))

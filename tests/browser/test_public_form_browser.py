@@ -145,6 +145,28 @@ def test_without_javascript(
     assert stored["source"] == "qr"
 
 
+def test_error_summary_takes_the_focus_without_javascript(
+    live_server: LiveServer, browser: Any, page_problems: list[str]
+) -> None:
+    """After a validation error the summary has the focus (autofocus, no script), so a screen
+    reader reads it and Tab continues to its links."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    try:
+        page = watch_page(context.new_page(), page_problems)
+        page.goto(live_server.form_url("Q2"))
+        assert page.evaluate("document.activeElement === document.body")
+        page.fill("#procedure", "Cấp phép bay flycam")
+        with page.expect_navigation() as nav:
+            page.locator("button[type=submit]").click()
+        assert nav.value.status == 400
+        assert page.evaluate("document.activeElement.id") == "loi"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('#loi') !== null")
+    finally:
+        context.close()
+    assert page_problems == []
+
+
 def _tab_until(page: Any, predicate_js: str, limit: int = 120) -> int:
     """Press Tab until ``predicate_js(document.activeElement)`` holds; return the count."""
     for n in range(1, limit + 1):
@@ -213,6 +235,7 @@ def test_validation_error_round_trip(live_server: LiveServer, page: Any, shots: 
     with page.expect_navigation() as nav:
         page.locator("button[type=submit]").click()
     assert nav.value.status == 400
+    assert page.evaluate("document.activeElement.id") == "loi"  # the error summary has focus
     body = page.locator("main").inner_text()
     assert PROCEDURE_ERROR in body
     assert "Vui lòng xem lại các câu được đánh dấu." in body

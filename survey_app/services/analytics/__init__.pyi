@@ -5,6 +5,7 @@ from . import halfmonths as halfmonths
 from . import integrity as integrity
 from . import office as office
 from . import output as output
+from . import periods as periods
 from . import results as results
 from . import scores as scores
 from . import slices as slices
