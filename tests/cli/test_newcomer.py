@@ -215,6 +215,7 @@ def test_links_use_the_port_served(db_url: str, monkeypatch: pytest.MonkeyPatch)
         assert "http://127.0.0.1:9123/f/" in result.output
         assert ":8000" not in result.output
         db.session.remove()
+        db.engine.dispose()  # this second app's connections, not left to the collector
 
 
 def test_serve_warns_when_the_public_address_names_another_port(
@@ -230,6 +231,7 @@ def test_serve_warns_when_the_public_address_names_another_port(
         quiet = runner.invoke(args=["serve", "--port", "8000", "--workers", "1"])
         assert quiet.exit_code == 0 and "cổng 8000" not in quiet.output
         db.session.remove()
+        db.engine.dispose()  # this second app's connections, not left to the collector
 
 
 # --- demo responses are never later than now ------------------------------------------------
