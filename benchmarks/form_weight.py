@@ -1,8 +1,10 @@
 """Page weight of the public form: the page and everything it loads, uncompressed.
 
 Serves a demo database with ``sipas serve``, opens a counter's form (the full ``sipas-2024-dv``
-questionnaire, the heaviest) in chromium on a phone-sized screen, records every request, and sums
-the decoded (uncompressed) body bytes.  Every request must go to the server's own host.
+questionnaire, the heaviest: the QR card opens the quick form first and its "trả lời thêm" link,
+``?phieu=day-du``, this one) in chromium on a phone-sized screen, records every request, and
+sums the decoded (uncompressed) body bytes.  Every request must go to the server's own host.
+The quick form the card opens first is measured too, for information.
 
     .venv/bin/python benchmarks/form_weight.py
 
@@ -54,7 +56,8 @@ def main() -> int:
             sys.exit(f"no demo counter uses {QUESTIONNAIRE}")
         with _bench.sipas_server(env, port, tmp / "serve.log") as base:
             url = f"{base}/f/{links[0]['token']}"
-            rows, requested = measure(url)
+            rows, requested = measure(f"{url}?phieu=day-du")
+            quick_rows, _quick_requested = measure(url)
 
     own = urlsplit(base).netloc
     foreign = [u for u in requested if not u.startswith("data:") and urlsplit(u).netloc != own]
@@ -65,6 +68,8 @@ def main() -> int:
         shown = resp_url if len(resp_url) < 90 else resp_url[:87] + "..."
         print(f"{size:>8}  {status:>6}  {kind:<11} {shown}")
     print(f"{total:>8}  total over {len(rows)} responses, {len(requested)} requests")
+    quick = sum(size for *_, size in quick_rows)
+    print(f"{quick:>8}  the quick form the QR card opens first (sipas-2024-nhanh), all included")
     if foreign:
         print("Requests to other hosts:", *foreign, sep="\n  ")
     code = _bench.verdict(

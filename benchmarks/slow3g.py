@@ -57,7 +57,7 @@ def main() -> int:
         env = _bench.demo_database(tmp / "slow3g.sqlite", responses=0, port=port)
         link = next(x for x in _bench.counter_links(env) if x["questionnaire"] == QUESTIONNAIRE)
         with _bench.sipas_server(env, port, tmp / "serve.log") as base:
-            url = f"{base}/f/{link['token']}"
+            url = f"{base}/f/{link['token']}?phieu=day-du"  # the full form, the heaviest
             runs = []
             with sync_playwright() as pw:
                 browser = _bench.launch_chromium(pw)

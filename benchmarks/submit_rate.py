@@ -200,7 +200,7 @@ def api_step(token: str) -> Step:
 
 def form_step(token: str) -> Step:
     """One citizen: GET the form (keeps the session cookie), POST it, expect 303."""
-    path = f"/f/{token}"
+    path = f"/f/{token}?phieu=day-du"  # the full questionnaire ("trả lời thêm")
     fields = {k: str(v) for k, v in ANSWERS.items()}
     fields.update(comment=COMMENT, channel="truc_tiep")
 

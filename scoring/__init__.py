@@ -20,7 +20,16 @@ from .indices import (
 )
 from .intervals import LevelInterval, level_interval, wilson_interval
 from .output import to_json_dict
-from .periods import FIRST_DAY, LAST_DAY, Cutoff, PeriodKind, check_day, parse_period, period_label
+from .periods import (
+    FIRST_DAY,
+    LAST_DAY,
+    Cutoff,
+    PeriodKind,
+    check_day,
+    parse_period,
+    period_label,
+    previous_period,
+)
 from .stats import StatsBatch, SufficientStats, stats_length
 from .structure import Structure
 from .targets import (
@@ -69,6 +78,7 @@ __all__ = [
     "mean_of_groups",
     "parse_period",
     "period_label",
+    "previous_period",
     "score",
     "score_answers",
     "score_batch",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(config.FLASK_DEFAULTS)
     app.config.update(config.DEFAULTS)
+    if "SIPAS_BASE_URL" not in os.environ:
+        app.config["BASE_URL"] = config.default_base_url(os.environ)
     app.config.update(config.load_instance_secrets(app.instance_path))
     app.config.from_prefixed_env("SIPAS")
     if test_config is not None:

@@ -38,6 +38,7 @@ class SipasGroup(FlaskGroup):
     cls=SipasGroup,
     create_app=create_app,
     add_version_option=False,
+    add_default_commands=False,  # Flask's run, shell and routes are not sipas commands
     load_dotenv=False,
     set_debug_flag=False,
 )

@@ -13,17 +13,20 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 import lazy_loader as lazy
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.exc import OperationalError
 
 from survey_app import services
 from survey_app.config import ConfigurationError, require_secrets, write_instance_secrets
 from survey_app.extensions import db
+from survey_app.i18n import cli_text
 from survey_app.imports.commands import import_command
 from survey_app.models import ROLES
 from survey_app.services import accounts, analytics, org, storage
@@ -86,12 +89,18 @@ def cli_error(exc: BaseException) -> CliError | None:
         return CliError(exc.format_message() + where)
     if isinstance(exc, click.ClickException):
         return CliError(exc.format_message())
-    if isinstance(exc, ConfigurationError | InputError):
+    if isinstance(exc, ConfigurationError):
+        return CliError(cli_text(exc.template, **exc.values))
+    if isinstance(exc, InputError):
         return CliError(str(exc))
     if isinstance(exc, OperationalError):
         reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
         return CliError(
-            f"the database is not ready ({reason}): run `sipas init`, and check SIPAS_DATABASE_URL"
+            cli_text(
+                "cơ sở dữ liệu chưa sẵn sàng (%(reason)s): hãy chạy `sipas init` và kiểm "
+                "tra SIPAS_DATABASE_URL",
+                reason=reason,
+            )
         )
     if isinstance(exc, OSError):
         what = f"{exc.filename}: " if exc.filename else ""
@@ -125,7 +134,7 @@ def _guard(command: click.Command) -> click.Command:
 def _ensure_secrets() -> None:
     if not (current_app.config.get("SECRET_KEY") and current_app.config.get("HASH_KEY")):
         path = write_instance_secrets(current_app.instance_path)
-        click.echo(f"Wrote random SECRET_KEY and HASH_KEY to {path}")
+        click.echo(_("Đã ghi SECRET_KEY và HASH_KEY ngẫu nhiên vào %(path)s", path=path))
 
 
 def _unit_ids(code: str | None) -> list[int] | None:
@@ -133,7 +142,7 @@ def _unit_ids(code: str | None) -> list[int] | None:
         return None
     ids = org.unit_subtree_ids(code)
     if ids is None:
-        raise click.BadParameter(f"no unit has the code {code!r}", param_hint="--unit")
+        raise click.BadParameter(_("không có đơn vị mã %(code)r", code=code), param_hint="--unit")
     return ids
 
 
@@ -143,7 +152,8 @@ def init() -> None:
     """Create or upgrade the database and write the instance secrets (safe to repeat)."""
     _ensure_secrets()
     storage.schema.upgrade_database()
-    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(_("Cơ sở dữ liệu đã sẵn sàng: %(url)s", url=url))
 
 
 @click.command()
@@ -167,25 +177,44 @@ def demo(n: int, seed: int) -> None:
     _ensure_secrets()
     storage.schema.upgrade_database()
     if services.demo.exists():
-        click.echo("The demo organisation exists already; nothing added.")
+        click.echo(_("Tổ chức mẫu đã có; không thêm gì."))
     else:
         services.demo.create_organisation()
         added = services.demo.generate_responses(n, seed)
-        click.echo(f"Created the demo province with {added} responses.")
-    click.echo("Counter links (open one on a phone, or print the QR cards with `sipas qr`):")
+        click.echo(_("Đã tạo tỉnh mẫu với %(n)s phản hồi.", n=added))
+    click.echo(
+        _(
+            "Đường dẫn của các quầy (mở một đường dẫn trên điện thoại, hoặc in thẻ QR bằng "
+            "`sipas qr`):"
+        )
+    )
     for link in org.links(org.unit_subtree_ids(services.demo.DEMO_ROOT)):
         click.echo(f"  {link.unit_name} · {link.counter_name}: {link.url}")
     created = services.demo.create_accounts()
     if created:
-        click.echo("Demo accounts (sign in at /dang-nhap; the passwords are shown only now):")
+        url = str(current_app.config["BASE_URL"]) + "/dang-nhap"
+        click.echo(_("Tài khoản mẫu (đăng nhập tại %(url)s; mật khẩu chỉ hiện lần này):", url=url))
         for account in created:
-            unit = f" at {account.unit_code}" if account.unit_code else ""
+            unit = _(" tại %(unit)s", unit=account.unit_code) if account.unit_code else ""
             click.echo(f"  {account.username}  {account.password}  ({account.role}{unit})")
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--host",
+    envvar="HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0: every network, e.g. for phones); env HOST.",
+)
+@click.option(
+    "--port",
+    envvar="PORT",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; env PORT (also the port of the default public address).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -207,8 +236,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     require_secrets(app)
     if workers > 1 and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory"):
         click.echo(
-            "Note: rate limits are per worker with memory:// storage; set "
-            "SIPAS_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 to share them."
+            _(
+                "Lưu ý: với memory://, giới hạn tần suất tính riêng cho từng tiến trình; đặt "
+                "SIPAS_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 để dùng chung."
+            )
         )
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -223,9 +254,25 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             return app
 
     click.echo(
-        f"sipas is serving on http://{host}:{port}/ (public base URL "
-        f"{app.config['BASE_URL']}); stop with Ctrl+C"
+        _(
+            "sipas đang phục vụ tại http://%(host)s:%(port)s/ (địa chỉ công khai "
+            "%(base)s); dừng bằng Ctrl+C",
+            host=host,
+            port=port,
+            base=app.config["BASE_URL"],
+        )
     )
+    base_port = urlsplit(str(app.config["BASE_URL"])).port
+    if base_port is not None and base_port != port:
+        click.echo(
+            _(
+                "Lưu ý: địa chỉ công khai (SIPAS_BASE_URL, in trên thẻ QR) dùng cổng %(base)s, "
+                "còn máy chủ nghe ở cổng %(port)s: đặt PORT=%(port)s hoặc SIPAS_BASE_URL cho "
+                "khớp.",
+                base=base_port,
+                port=port,
+            )
+        )
     _Server().run()
 
 
@@ -268,9 +315,16 @@ def qr(unit_code: str | None, out_dir: Path) -> None:
         for x in org.links(_unit_ids(unit_code))
     ]
     if not cards:
-        raise click.UsageError("no active counter to print a card for")
+        raise click.UsageError(_("không có quầy nào đang hoạt động để in thẻ"))
     paths = org.qrcards.write_cards(cards, out_dir)
-    click.echo(f"Wrote {len(paths)} files for {len(cards)} counters to {out_dir}")
+    click.echo(
+        _(
+            "Đã ghi %(files)s tệp cho %(n)s quầy vào %(out)s",
+            files=len(paths),
+            n=len(cards),
+            out=out_dir,
+        )
+    )
 
 
 @click.command()
@@ -294,13 +348,13 @@ def export(start: Any, end: Any, unit_code: str | None, out: Path) -> None:
     first: date | None = start.date() if start else None
     last: date | None = end.date() if end else None
     if first and last and first > last:
-        raise click.BadParameter("--from is after --to", param_hint="--from")
+        raise click.BadParameter(_("--from sau --to"), param_hint="--from")
     ids = _unit_ids(unit_code)
     if str(out) == "-":
         count = exchange.write_csv(sys.stdout, first, last, ids)
     else:
         count = exchange.export_file(out, first, last, ids)
-    click.echo(f"Exported {count} responses to {out}", err=True)
+    click.echo(_("Đã xuất %(n)s phản hồi ra %(out)s", n=count, out=out), err=True)
 
 
 @click.group("users")
@@ -330,18 +384,66 @@ def users_add(username: str, role: str, unit_code: str | None, counter_code: str
     The user must change the password at the first login.
     """
     if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(
+            _("Mật khẩu"),
+            hide_input=True,
+            confirmation_prompt=_("Nhập lại mật khẩu"),
+        )
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = accounts.create_user(username, password, role, unit_code, counter_code=counter_code)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    where = f" at {unit_code}" if unit_code else ""
-    where += f", counter {counter_code}" if counter_code else ""
+    where = _(" tại %(unit)s", unit=unit_code) if unit_code else ""
+    where += _(", quầy %(counter)s", counter=counter_code) if counter_code else ""
     click.echo(
-        f"Added {user.username} ({role}{where}); the password must be changed at the first login."
+        _(
+            "Đã thêm %(user)s (%(role)s%(where)s); phải đổi mật khẩu ở lần đăng nhập đầu.",
+            user=user.username,
+            role=role,
+            where=where,
+        )
     )
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option(
+    "--ask",
+    is_flag=True,
+    help="Type the new password (asked twice, or read from standard input) instead of "
+    "printing a random one.",
+)
+@with_appcontext
+def users_reset_password(username: str, ask: bool) -> None:
+    """Give an account a new password (a lost one): a random one printed once, or one typed;
+    the user must change it at the next login, their sessions end, the change is audited."""
+    password: str | None = None
+    if ask:
+        if sys.stdin.isatty():
+            password = click.prompt(
+                _("Mật khẩu mới"), hide_input=True, confirmation_prompt=_("Nhập lại mật khẩu")
+            )
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        new = accounts.reset_password_from_command_line(username, password)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if password is None:
+        click.echo(
+            _(
+                "Mật khẩu mới của %(user)s (chỉ hiện lần này; phải đổi ở lần đăng nhập tới): "
+                "%(password)s",
+                user=username,
+                password=new,
+            )
+        )
+    else:
+        click.echo(
+            _("Đã đặt mật khẩu mới cho %(user)s; phải đổi ở lần đăng nhập tới.", user=username)
+        )
 
 
 @click.group("db")
@@ -355,7 +457,8 @@ def db_group() -> None:
 def db_revision(message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     script = storage.schema.new_revision(message)
-    click.echo(f"Wrote {getattr(script, 'path', script)}: review it by hand before committing.")
+    path = getattr(script, "path", script)
+    click.echo(_("Đã ghi %(path)s: hãy đọc lại trước khi commit.", path=path))
 
 
 @db_group.command("check")
@@ -366,7 +469,7 @@ def db_check() -> None:
         storage.schema.check()
     except storage.schema.CommandError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo("The migrations match the models.")
+    click.echo(_("Các migration khớp với mô hình dữ liệu."))
 
 
 @db_group.command("warm")
@@ -399,11 +502,17 @@ def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
         )
     except analytics.slices.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
-    kinds = ", ".join(d or "unit × target group" for d in done.dimensions) or "none"
+    kinds = ", ".join(d or _("đơn vị × nhóm đối tượng") for d in done.dimensions) or _("không")
     click.echo(
-        f"{done.days} closed days ({done.packed} packed now, the rest already); "
-        f"{done.half_months} closed half-months stored ({kinds}) in "
-        f"{time.perf_counter() - began:.1f} s."
+        _(
+            "%(days)s ngày đã đóng (%(packed)s ngày đóng gói lần này, còn lại đã có); "
+            "%(halves)s nửa tháng đã đóng được lưu (%(kinds)s) trong %(seconds)s giây.",
+            days=done.days,
+            packed=done.packed,
+            halves=done.half_months,
+            kinds=kinds,
+            seconds=round(time.perf_counter() - began, 1),
+        )
     )
 
 
@@ -417,7 +526,9 @@ def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
 @click.option("--to", "end", type=LOCAL_DAY, help="Last local day (YYYY-MM-DD), inclusive.")
 @click.option(
     "--period",
-    help="A period instead of --from/--to: 2026, 2026-H1, 2026-Q1, 2026-03 or a day 2026-03-05.",
+    help="A period instead of --from/--to: 2026-03 (month), 2026-Q1 (quarter), 2026-H1 "
+    "(6 months), 2026-9M (9 months), 2026 (year), 2026-YTD (year to date), a day 2026-03-05 "
+    "or a range 2026-01-01..2026-03-31.",
 )
 @click.option(
     "--cutoff",
@@ -493,9 +604,9 @@ def score(
     last: date | None = end.date() if end else None
     if period:
         if first or last:
-            raise click.UsageError("use either --period or --from/--to, not both")
+            raise click.UsageError(_("dùng --period hoặc --from/--to, không dùng cả hai"))
         try:
-            first, last = scoring.parse_period(period, cutoff)
+            first, last = analytics.periods.period_dates(period, cutoff)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--period") from None
     try:
@@ -511,7 +622,7 @@ def score(
         )
         if input_file is not None:
             if unit_code:
-                raise click.UsageError("--unit needs the database; filter the file instead")
+                raise click.UsageError(_("--unit cần cơ sở dữ liệu; hãy lọc tệp trước"))
             rows = analytics.filescore.rows_from_file(input_file)
             groups = analytics.filescore.score_columns(rows, query)
         else:
@@ -521,9 +632,12 @@ def score(
     except exchange.ResponseFileError as exc:
         problems = exc.problems
         shown = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  … và {len(problems) - 20} lỗi khác" if len(problems) > 20 else ""
+        more = "\n  " + _("… và %(n)s lỗi khác", n=len(problems) - 20) if len(problems) > 20 else ""
+        head = _("tệp %(file)s có %(n)s lỗi, không tính điểm:", file=input_file, n=len(problems))
+        raise click.UsageError(f"{head}\n{shown}{more}") from None
+    except OSError as exc:
         raise click.UsageError(
-            f"tệp {input_file} có {len(problems)} lỗi, không tính điểm:\n{shown}{more}"
+            _("không đọc được %(file)s: %(reason)s", file=input_file, reason=exc.strerror)
         ) from None
     dims = query.dimensions
     if fmt == "json":

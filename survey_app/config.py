@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
-    # Where the public form lives, as printed in QR codes (no trailing slash).
+    # Where the public form lives, as printed in QR codes (no trailing slash); when
+    # SIPAS_BASE_URL is not set, made from PORT and HOST (:func:`default_base_url`).
     "BASE_URL": "http://127.0.0.1:8000",
     # SQLAlchemy URL; empty means the SQLite file instance/sipas.sqlite.
     "DATABASE_URL": "",
@@ -91,7 +94,45 @@ MIGRATIONS_DIR = (
 
 
 class ConfigurationError(RuntimeError):
-    """The service cannot start with this configuration; the message says what to do."""
+    """The service cannot start with this configuration; the message says what to do.
+
+    ``template`` is a Vietnamese message of the catalogue with ``%(name)s`` placeholders
+    filled from ``values``; the ``sipas`` command shows it in its language (survey_app/i18n.py).
+    """
+
+    def __init__(self, template: str, **values: Any) -> None:
+        super().__init__(template % values if values else template)
+        self.template = template
+        self.values = values
+
+
+def default_base_url(environ: Mapping[str, str]) -> str:
+    """The public address when ``SIPAS_BASE_URL`` is not set: ``http://127.0.0.1:8000``, with
+    the port ``PORT`` names (the one ``sipas serve`` and ``scripts/demo.sh`` serve on) and,
+    when ``HOST`` opens the server to the network (``0.0.0.0``), this machine's address on
+    that network, so that printed cards and links work on a phone on the same network."""
+    port = (environ.get("PORT") or "8000").strip()
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(
+            "PORT phải là số cổng từ 1 đến 65535, không phải %(value)r", value=port
+        )
+    host = (environ.get("HOST") or "127.0.0.1").strip()
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding to it
+        host = network_address()
+    return f"http://{host}:{int(port)}"
+
+
+def network_address() -> str:
+    """This machine's address on its network (the interface a packet to the Internet would
+    leave by; nothing is sent), or 127.0.0.1 without a network."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a UDP "connect" only picks a route
+        return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
 
 
 def require_secrets(app: Any) -> None:
@@ -99,8 +140,10 @@ def require_secrets(app: Any) -> None:
     missing = [k for k in ("SECRET_KEY", "HASH_KEY") if not app.config.get(k)]
     if missing:
         raise ConfigurationError(
-            f"{', '.join(missing)} not set: run `sipas init` (writes random keys into "
-            f"{app.instance_path}) or set SIPAS_SECRET_KEY and SIPAS_HASH_KEY."
+            "chưa đặt %(names)s: hãy chạy `sipas init` (ghi khoá ngẫu nhiên vào %(path)s) hoặc "
+            "đặt SIPAS_SECRET_KEY và SIPAS_HASH_KEY.",
+            names=", ".join(missing),
+            path=app.instance_path,
         )
 
 
@@ -111,7 +154,11 @@ def positive_int(config: Any, name: str) -> int:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"SIPAS_{name} must be a positive whole number, got {value!r}")
+        raise ConfigurationError(
+            "SIPAS_%(name)s phải là một số nguyên dương, không phải %(value)r",
+            name=name,
+            value=value,
+        )
     return value
 
 

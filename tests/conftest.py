@@ -184,6 +184,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_database").create())
 
 
+@pytest.fixture(autouse=True)
+def _locale_and_port_of_the_machine_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks English when LC_ALL/LC_MESSAGES/LANG ask for it, and the
+    public address follows PORT/HOST (survey_app/i18n.py, config.py): the suite expects the
+    defaults — Vietnamese, 127.0.0.1:8000 — whatever the machine's environment."""
+    for name in ("LC_ALL", "LC_MESSAGES", "PORT", "HOST", "SIPAS_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Override per test module to change settings."""

@@ -35,6 +35,9 @@ def make_unit(
     parent: Unit | None = None,
     **kw: Any,
 ) -> Unit:
+    # Most tests exercise the unit's own questionnaire at once; a new unit's default (the quick
+    # form first, ``form_start="nhanh"``) is tested in tests/public/test_phone_form.py.
+    kw.setdefault("form_start", "day_du")
     unit = Unit(
         code=code, name=name, parent=parent, place_name=kw.pop("place_name", "Trung tâm"), **kw
     )

@@ -25,6 +25,7 @@ NEW_UNIT = {
     "parent": "",
     "target_group": "chung",
     "questionnaire": "sipas-2024-dv",
+    "form_start": "nhanh",
 }
 
 

@@ -195,4 +195,12 @@ def log() -> str:
         kind: describe([e.target_id for e in found.entries if e.target_type == kind])
         for kind, describe in label.items()
     }
-    return render_template("admin/log.html", page=found, names=names, others=others, vn_tz=VN_TZ)
+    labels = {
+        "action": audit.action_label,
+        "key": audit.key_label,
+        "target": audit.target_label,
+        "value": audit.value_label,
+    }
+    return render_template(
+        "admin/log.html", page=found, names=names, others=others, vn_tz=VN_TZ, labels=labels
+    )

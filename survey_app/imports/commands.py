@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from survey_app.services import exchange
 
@@ -30,20 +31,38 @@ def import_command(file: Path, dry_run: bool, source: str | None) -> None:
     response_id and content, or the same paper row imported before) are skipped.
     """
     if file.suffix.lower() not in exchange.importer.SUFFIXES:
-        raise click.BadParameter("the file must end in .csv or .xlsx", param_hint="FILE")
+        raise click.BadParameter(_("tệp phải có đuôi .csv hoặc .xlsx"), param_hint="FILE")
     try:
         result = exchange.importer.import_file(file, source=source, dry_run=dry_run)
     except exchange.importer.ImportRefused as refused:
-        click.echo(f"tệp {file} có {refused.total} lỗi, không nhập phản hồi nào:", err=True)
+        click.echo(
+            _(
+                "tệp %(file)s có %(n)s lỗi, không nhập phản hồi nào:",
+                file=file,
+                n=refused.total,
+            ),
+            err=True,
+        )
         click.echo(exchange.importer.problems_text(refused.problems, refused.more), err=True)
         raise click.exceptions.Exit(2) from None
-    verb = "Would import" if dry_run else "Imported"
-    span = f", days {result.first_day}–{result.last_day}" if result.first_day else ""
-    click.echo(
-        f"{verb} {result.added} new responses from {file} "
-        f"({result.skipped} already stored, skipped{span})."
+    span = (
+        _(", các ngày %(first)s–%(last)s", first=result.first_day, last=result.last_day)
+        if result.first_day
+        else ""
     )
+    values = {"n": result.added, "file": file, "skipped": result.skipped, "span": span}
+    if dry_run:
+        message = _(
+            "Sẽ nhập %(n)s phản hồi mới từ %(file)s (%(skipped)s phản hồi đã có, bỏ qua%(span)s).",
+            **values,
+        )
+    else:
+        message = _(
+            "Đã nhập %(n)s phản hồi mới từ %(file)s (%(skipped)s phản hồi đã có, bỏ qua%(span)s).",
+            **values,
+        )
+    click.echo(message)
     for code, n in result.by_unit.items():
         click.echo(f"  {code}\t{n}")
     if dry_run:
-        click.echo("Dry run: nothing was stored.")
+        click.echo(_("Chạy thử: không lưu gì."))

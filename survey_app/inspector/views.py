@@ -20,8 +20,10 @@ from survey_app.services.errors import OverviewError
 
 
 def _filters() -> Any:
-    """The period and its cut-off (the office pickers; its other filters do not apply)."""
-    return analytics.office.parse_filters({key: request.args.get(key, "") for key in ("ky", "moc")})
+    """The period and its cut-off (the period picker's fields, or the ``ky`` label of the
+    page's own links; the office's other filters do not apply)."""
+    keys = ("ky", "moc", "loai", "nam", "thang", "quy", "nua", "tu", "den")
+    return analytics.office.parse_filters({key: request.args.get(key, "") for key in keys})
 
 
 bp = Blueprint("inspector", __name__, url_prefix="/thanh-tra")

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey_app.models.base import Base, UTCDateTime, utcnow
 
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
+# What a counter's QR card opens: the quick form with "trả lời thêm" towards the unit's
+# questionnaire (``nhanh``, the default), or the unit's questionnaire at once (``day_du``).
+FORM_STARTS = ("nhanh", "day_du")
 
 unit_procedures = Table(
     "unit_procedures",
@@ -48,6 +51,7 @@ class Unit(Base):
     )
     # Target group of responses that name no procedure (a land registration office: land).
     target_group: Mapped[str] = mapped_column(String(40), default="chung")
+    form_start: Mapped[str] = mapped_column(String(10), default="nhanh", server_default="nhanh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

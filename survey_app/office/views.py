@@ -17,17 +17,29 @@ from survey_app.auth import requires
 from survey_app.public.formbuilder import CHANNEL_LABELS
 from survey_app.services import analytics
 from survey_app.services.access.capabilities import Capability
-from survey_app.services.errors import OverviewError
+from survey_app.services.errors import OverviewError, PeriodError
 
 bp = Blueprint("office", __name__, url_prefix="/van-phong")
 
 
+# The other filters a period page keeps when it shows its period picker again.
+KEPT = ("nhom", "hinh_thuc", "thu_tuc", "sap_xep", "chieu")
+
+
 @bp.errorhandler(OverviewError)
 def bad_parameter(error: OverviewError) -> tuple[str, int]:
-    if str(error) == "ky":
-        message = _("Kỳ báo cáo không hợp lệ. Hãy nhập dạng 2026, 2026-H1, 2026-Q3 hoặc 2026-11.")
-    else:
-        message = _("Tham số lọc hoặc sắp xếp không hợp lệ: %(name)s.", name=str(error))
+    if isinstance(error, PeriodError):
+        # The page's own title, the message and the picker with the values as typed.
+        title = (
+            _("Thanh tra: dấu hiệu liêm chính")
+            if request.blueprint == "inspector"
+            else _("Tổng quan các đơn vị")
+        )
+        keep = {k: request.args[k][:40] for k in KEPT if request.args.get(k)}
+        return render_template(
+            "period/invalid.html", title=title, message=str(error), choice=error.choice, keep=keep
+        ), 400
+    message = _("Tham số lọc hoặc sắp xếp không hợp lệ: %(name)s.", name=str(error))
     return render_template(
         "errors/error.html", title=_("Yêu cầu không hợp lệ"), message=message
     ), 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -15,6 +15,9 @@ from survey_app.services.ingest import responses
 from survey_app.services.ingest.ratelimit import hit, retry_after
 
 bp = Blueprint("public", __name__)
+
+# ``?phieu=day-du``: "trả lời thêm", the unit's questionnaire instead of the quick form.
+MORE = "day-du"
 
 
 def _counter_or_404(token: str) -> org.CounterInfo:
@@ -32,7 +35,8 @@ def index() -> str:
 @bp.route("/f/<token>", methods=["GET", "POST"])
 def form(token: str) -> ResponseReturnValue:
     counter = _counter_or_404(token)
-    q = responses.questionnaire_for(counter)
+    shown = responses.public_form(counter, request.args.get("phieu") == MORE)
+    q = shown.questionnaire
     locale = str(get_locale() or "vi")
     form = build_form_class(q, locale)()
     if form.is_submitted() and not hit("form", counter.counter_id):
@@ -80,6 +84,8 @@ def form(token: str) -> ResponseReturnValue:
             "public/form.html",
             form=form,
             q=q,
+            shown=shown,
+            more=MORE,
             counter=counter,
             locale=locale,
             place=counter.place_name or counter.unit_name,

@@ -456,24 +456,32 @@ def reset_password(actor: User, user: User) -> str:
 
     Returns the password (shown once). The log records only that it was reset.
     """
+    return _reset(actor, user, temporary_password(), {})
+
+
+def reset_password_from_command_line(username: str, password: str | None = None) -> str:
+    """``sipas users reset-password``: as :func:`reset_password` (or with the password typed),
+    audited with no actor; the sessions end as the session stamp follows the hash."""
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise ValueError(_("Không có tài khoản “%(name)s”.", name=username))
+    if password is not None:
+        _check_password(password)
+    return _reset(None, user, password or temporary_password(), {"by": "command_line"})
+
+
+def _reset(actor: User | None, user: User, password: str, note: dict[str, str]) -> str:
     before = {
         "password_reset": False,
         "must_change_password": user.must_change_password,
         "locked": is_locked(user),
     }
-    password = temporary_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(
-        actor,
-        "account.reset_password",
-        "user",
-        user.id,
-        before,
-        {"password_reset": True, "must_change_password": True, "locked": False},
-    )
+    after = {"password_reset": True, "must_change_password": True, "locked": False, **note}
+    audit.record(actor, "account.reset_password", "user", user.id, before, after)
     db.session.commit()
     return password
 

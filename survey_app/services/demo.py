@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import forms
 from survey_app.extensions import db
-from survey_app.models import Counter, Procedure, Response, Unit, User
+from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
 from survey_app.services import accounts, org
 from survey_app.services.clock import VN_TZ
 from survey_app.services.storage import bulkload
@@ -170,8 +170,8 @@ def generate_responses(n: int, seed: int, days: int = 120, batch: int = 50_000) 
         )
     )
     counter_shift = rng.normal(0, 0.25, len(counters))
-    today = datetime.now(VN_TZ).date()
-    columns = _synthetic(rng, n, counters, counter_shift, today, days)
+    now = utcnow().astimezone(VN_TZ)
+    columns = _synthetic(rng, n, counters, counter_shift, now, days)
     order = np.lexsort((columns["minute"], columns["day"]))
     written = 0
     day_sorted = columns["day"][order]
@@ -197,7 +197,7 @@ def _synthetic(
     n: int,
     counters: list[Counter],
     shift: np.ndarray,
-    today: date,
+    now: datetime,
     days: int,
 ) -> dict[str, np.ndarray]:
     """``n`` synthetic responses as columns (indices into ``counters``, days as ordinals,
@@ -210,10 +210,13 @@ def _synthetic(
     levels = {u.code: u.level for u in UNITS}
     codes = forms.all_item_codes()
     which = rng.integers(len(counters), size=n)
-    day = today.toordinal() - rng.integers(days, size=n)
+    today = now.date().toordinal()
+    day = today - rng.integers(days, size=n)
+    minute = rng.integers(7 * 60 + 30, 17 * 60, size=n)
+    # Never later than now: a moment still to come today moves to the day before.
+    day = day - ((day == today) & (minute > now.hour * 60 + now.minute))
     sunday = (day % 7) == 0  # date.fromordinal(k).weekday() == (k - 1) % 7; Sunday is 6
     day = day - sunday  # offices close on Sunday
-    minute = rng.integers(7 * 60 + 30, 17 * 60, size=n)
     unit_level = np.array([levels[c.unit.code] for c in counters])[which]
     person = unit_level + shift[which] + rng.normal(0, 0.8, n) + 1.6
     qids = [c.unit.questionnaire_id for c in counters]

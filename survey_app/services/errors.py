@@ -22,3 +22,13 @@ class OverviewError(InputError):
 UNSTORABLE_TEXT = _l(
     "Nội dung có ký tự không hợp lệ (ký tự NUL hoặc mã Unicode hỏng). Vui lòng gõ lại nội dung."
 )
+
+
+class PeriodError(OverviewError):
+    """A picked period that cannot be used: the message is for the user (already in their
+    language) and ``choice`` holds the picker's values as typed, so the page can show them
+    again (answered with 400 and the form)."""
+
+    def __init__(self, message: str, choice: object = None) -> None:
+        super().__init__(message)
+        self.choice = choice

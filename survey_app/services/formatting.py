@@ -163,3 +163,18 @@ def short_day(d: date | datetime | None, locale: str | None = None) -> str:
     if isinstance(d, datetime):
         d = d.astimezone(VN_TZ).date()
     return format_date(d, "dd/MM", locale=current_locale(locale))
+
+
+# --- comments shown to staff ----------------------------------------------------------------
+# Personal data a citizen may type into a comment: phone numbers, identity numbers (CMND 9
+# digits, CCCD 12 digits) and e-mail addresses. Every page that shows comments to staff, and
+# the reports, hide them with this one function (the exported response file keeps the text).
+PERSONAL_DATA = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?:\+?\d[\s.-]?){8,}\d")
+MASKED = "[đã che]"
+
+
+def masked(text: str | None) -> str:
+    """``text`` with its runs of white space made single and its phone and identity numbers
+    and e-mail addresses replaced by :data:`MASKED` ("Gọi 0912 345 678" → "Gọi [đã che]");
+    ``None`` → ""."""
+    return PERSONAL_DATA.sub(MASKED, " ".join((text or "").split()))

@@ -160,9 +160,10 @@ def test_add_unit(admin: FlaskClient, tree: dict[str, Unit]) -> None:
         "parent": "H",
         "target_group": "dat_dai_xay_dung_dau_tu",
         "questionnaire": "sipas-2024-nhanh",
+        "form_start": "nhanh",  # a new unit's card opens the quick form first
         "active": True,
     }
-    assert entry.actor.username == "quan.tri"
+    assert entry.actor is not None and entry.actor.username == "quan.tri"
     html = admin.get(PAGE).get_data(as_text=True)
     assert html.index(f'id="don-vi-{tree["H"].id}"') < html.index(f'id="don-vi-{unit.id}"')
 

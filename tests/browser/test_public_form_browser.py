@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from survey_app.extensions import db
+
+from ..factories import make_counter, make_unit, token_of
 from .conftest import PHONE, UNIT_CODE, UNIT_NAME, LiveServer, missing, watch_page
 
 pytestmark = pytest.mark.browser
@@ -145,6 +148,28 @@ def test_without_javascript(
     assert stored["source"] == "qr"
 
 
+def test_error_summary_takes_the_focus_without_javascript(
+    live_server: LiveServer, browser: Any, page_problems: list[str]
+) -> None:
+    """After a validation error the summary has the focus (autofocus, no script), so a screen
+    reader reads it and Tab continues to its links."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    try:
+        page = watch_page(context.new_page(), page_problems)
+        page.goto(live_server.form_url("Q2"))
+        assert page.evaluate("document.activeElement === document.body")
+        page.fill("#procedure", "Cấp phép bay flycam")
+        with page.expect_navigation() as nav:
+            page.locator("button[type=submit]").click()
+        assert nav.value.status == 400
+        assert page.evaluate("document.activeElement.id") == "loi"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('#loi') !== null")
+    finally:
+        context.close()
+    assert page_problems == []
+
+
 def _tab_until(page: Any, predicate_js: str, limit: int = 120) -> int:
     """Press Tab until ``predicate_js(document.activeElement)`` holds; return the count."""
     for n in range(1, limit + 1):
@@ -213,6 +238,7 @@ def test_validation_error_round_trip(live_server: LiveServer, page: Any, shots: 
     with page.expect_navigation() as nav:
         page.locator("button[type=submit]").click()
     assert nav.value.status == 400
+    assert page.evaluate("document.activeElement.id") == "loi"  # the error summary has focus
     body = page.locator("main").inner_text()
     assert PROCEDURE_ERROR in body
     assert "Vui lòng xem lại các câu được đánh dấu." in body
@@ -248,3 +274,30 @@ def test_screenshots_fit_a_phone(live_server: LiveServer, page: Any, shots: list
         for name in ("form-360.png", "thanks-360.png", "form-error-360.png"):
             if (folder / name).exists():
                 assert (folder / name).stat().st_size > 1000
+
+
+def test_quick_form_first_on_a_phone(
+    live_server: LiveServer, page: Any, shots: list[Path], page_problems: list[str]
+) -> None:
+    """The QR card of a unit with the default setting opens the quick form: scale labels of
+    at least 14 px, nothing scrolls sideways, "Trả lời thêm" opens the full questionnaire."""
+    with live_server.app.app_context():
+        unit = make_unit("BT.NHANH", "Bộ phận Một cửa xã Thử", form_start="nhanh")
+        token = token_of(make_counter(unit, "Q1", "Quầy số 1"))
+        db.session.remove()
+    page.goto(f"{live_server.url}/f/{token}")
+    assert page.locator("fieldset[id^=q-]").count() == 7
+    assert "7 câu hỏi ngắn" in page.locator(".intro").inner_text()
+    sizes = page.eval_on_selector_all(
+        ".o label", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(sizes) >= 14, sizes
+    assert_no_horizontal_scroll(page)
+    save_shot(page, shots, "form-quick-360.png")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Trả lời thêm").click()
+    assert page.locator("fieldset[id=q-A1]").count() == 1
+    assert "Quay lại phiếu nhanh" in page.locator("header").inner_text()
+    choose(page, "A1", 5)
+    submit_and_wait_thanks(page)
+    assert page_problems == []

@@ -50,7 +50,7 @@ def test_demo_varies_between_units(demo: FlaskCliRunner) -> None:
 
 def test_demo_is_reproducible_and_not_repeated(demo: FlaskCliRunner) -> None:
     again = demo.invoke(args=["demo", "--responses", "600"])
-    assert again.exit_code == 0 and "exists already" in again.output
+    assert again.exit_code == 0 and "Tổ chức mẫu đã có" in again.output
     assert db.session.scalar(select(func.count(Response.id))) == 600
 
 

@@ -67,7 +67,7 @@ def test_warm_packs_days_and_stores_half_months_with_breakdowns(
         )
     }
     assert kinds == {"", "channel", "procedure"}
-    assert " packed now" in result.output and "channel" in result.output
+    assert " ngày đóng gói lần này" in result.output and "channel" in result.output
 
     def refuse(*_args: Any, **_kwargs: Any) -> Any:
         raise AssertionError("a page packed a day or summed a half-month after the warm-up")
@@ -79,7 +79,7 @@ def test_warm_packs_days_and_stores_half_months_with_breakdowns(
         query = scores.Slice(start=start, end=max(closed), by=("unit",), where=where)
         assert scores.score_database(query)
     again = runner.invoke(args=["db", "warm"])  # nothing left to do
-    assert again.exit_code == 0 and "(0 packed now" in again.output
+    assert again.exit_code == 0 and "(0 ngày đóng gói lần này" in again.output
 
 
 def test_warm_without_breakdowns_and_bad_range(runner: FlaskCliRunner) -> None:
@@ -94,7 +94,7 @@ def test_warm_without_breakdowns_and_bad_range(runner: FlaskCliRunner) -> None:
     }
     assert kinds == {""}
     bad = runner.invoke(args=["db", "warm", "--from", "2026-03-02", "--to", "2026-03-01"])
-    assert bad.exit_code == 2 and "--from is after --to" in bad.output
+    assert bad.exit_code == 2 and "--from sau --to" in bad.output
     assert "Traceback" not in bad.output
     odd = runner.invoke(args=["db", "warm", "--from", "2026-13-01"])
     assert odd.exit_code == 2 and "Traceback" not in odd.output

@@ -70,7 +70,7 @@ def test_users_add_narrows_a_staff_role_to_a_counter(runner: FlaskCliRunner) -> 
         input="a long password\n",
     )
     assert result.exit_code == 0, result.output
-    assert "counter Q2" in result.output
+    assert "quầy Q2" in result.output
     user = db.session.scalar(select(User).where(User.username == "nv.quay"))
     assert [(r.role, r.unit.code, r.counter_id) for r in user.roles] == [
         ("staff", "U1", counter.id)

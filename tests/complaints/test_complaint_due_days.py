@@ -68,7 +68,9 @@ def test_a_bad_value_stops_the_start_up(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object, value: str
 ) -> None:
     monkeypatch.setenv("SIPAS_COMPLAINT_DUE_DAYS", value)
-    with pytest.raises(ConfigurationError, match="SIPAS_COMPLAINT_DUE_DAYS must be a positive"):
+    with pytest.raises(
+        ConfigurationError, match="SIPAS_COMPLAINT_DUE_DAYS phải là một số nguyên dương"
+    ):
         make_app(f"sqlite:///{tmp_path}/x.sqlite")
 
 
@@ -80,5 +82,5 @@ def test_the_cli_says_what_is_wrong_without_a_traceback(monkeypatch: pytest.Monk
     monkeypatch.setenv("SIPAS_COMPLAINT_DUE_DAYS", "0")
     result = CliRunner().invoke(main, ["links"])
     assert result.exit_code == 2
-    assert "SIPAS_COMPLAINT_DUE_DAYS must be a positive whole number" in result.output
+    assert "SIPAS_COMPLAINT_DUE_DAYS phải là một số nguyên dương" in result.output
     assert "Traceback" not in result.output

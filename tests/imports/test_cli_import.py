@@ -16,11 +16,11 @@ def test_import_prints_a_summary(app: Flask, runner: FlaskCliRunner, tmp_path: P
     path = write_csv(tmp_path / "ok.csv", [row(A1="5"), row(A1="4", unit_code="OUT")])
     result = runner.invoke(args=["import", str(path), "--source", "giay-2026"])
     assert result.exit_code == 0, result.output
-    assert "Imported 2 new responses" in result.output and "0 already stored" in result.output
+    assert "Đã nhập 2 phản hồi mới" in result.output and "0 phản hồi đã có" in result.output
     assert [r.source for r in all_responses()] == ["giay-2026", "giay-2026"]
     again = runner.invoke(args=["import", str(path)])
-    assert again.exit_code == 0 and "Imported 0 new responses" in again.output
-    assert "2 already stored" in again.output and len(all_responses()) == 2
+    assert again.exit_code == 0 and "Đã nhập 0 phản hồi mới" in again.output
+    assert "2 phản hồi đã có" in again.output and len(all_responses()) == 2
 
 
 def test_dry_run_stores_nothing(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_dry_run_stores_nothing(app: Flask, runner: FlaskCliRunner, tmp_path: Pa
     path = write_csv(tmp_path / "ok.csv", [row(A1="5")])
     result = runner.invoke(args=["import", str(path), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "Would import 1 new responses" in result.output and "nothing was stored" in result.output
+    assert "Sẽ nhập 1 phản hồi mới" in result.output and "không lưu gì" in result.output
     assert all_responses() == []
 
 
@@ -54,7 +54,7 @@ def test_wrong_arguments_exit_2_with_one_message(
     other = tmp_path / "data.json"
     other.write_text("{}", encoding="utf-8")
     wrong = runner.invoke(args=["import", str(other)])
-    assert wrong.exit_code == 2 and ".csv or .xlsx" in wrong.output
+    assert wrong.exit_code == 2 and ".csv hoặc .xlsx" in wrong.output
     world()
     path = write_csv(tmp_path / "ok.csv", [row(A1="5")])
     bad_source = runner.invoke(args=["import", str(path), "--source", "Giấy tờ"])

@@ -170,13 +170,17 @@ def test_bad_parameters_answer_400(tree: dict[str, Unit], client: FlaskClient, q
     login_as(client, "office", tree["P"])
     resp = client.get(f"/van-phong?{query}")
     assert resp.status_code == 400
-    assert "Yêu cầu không hợp lệ" in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    if query.startswith(("ky=", "moc=")):  # the period: the page again, with its picker
+        assert 'id="period-error"' in html and 'name="loai"' in html
+    else:
+        assert "Yêu cầu không hợp lệ" in html
 
 
 def test_bad_period_message_says_how(tree: dict[str, Unit], client: FlaskClient) -> None:
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong?ky=quy-3").get_data(as_text=True)
-    assert "2026-Q3" in html and "quy-3" not in html
+    assert "Hãy chọn loại kỳ, số và năm" in html and "quy-3" not in html
 
 
 def test_channel_filter(tree: dict[str, Unit], client: FlaskClient) -> None:
@@ -337,4 +341,6 @@ def test_default_period_is_the_current_quarter(tree: dict[str, Unit], client: Fl
     login_as(client, "office", tree["P"])
     html = client.get("/van-phong").get_data(as_text=True)
     label = period_label(today_local(), "quarter", Cutoff.CALENDAR)
-    assert f'name="ky" value="{label}"' in html
+    assert f"Kỳ {label}:" in html  # the hint under the period picker
+    assert 'name="loai" value="quy" checked' in html
+    assert f'<option value="{label[-1]}" selected>' in html

@@ -6,6 +6,7 @@ from . import integrity as integrity
 from . import lowratings as lowratings
 from . import office as office
 from . import output as output
+from . import periods as periods
 from . import results as results
 from . import scores as scores
 from . import slices as slices

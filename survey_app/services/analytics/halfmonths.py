@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import cast
 
 import numpy as np
+from flask_babel import gettext as _
 from numpy.typing import NDArray
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -147,7 +148,7 @@ def warm(start: date | None = None, end: date | None = None, breakdowns: bool = 
     channel and procedure breakdowns unless ``breakdowns`` is false: what the first pages
     and reports after an upgrade or a large load would otherwise do while someone waits."""
     if start is not None and end is not None and start > end:
-        raise ScoreError("--from is after --to")
+        raise ScoreError(_("--from sau --to"))
     first = start or first_day()
     if first is None:
         return Warmed(0, 0, 0, ())

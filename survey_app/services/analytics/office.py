@@ -25,19 +25,21 @@ from datetime import date
 from typing import Any
 
 from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 import forms
-from scoring import DEFAULT_MIN_N, Change, Cutoff, Flag, compare, parse_period, period_label
+from scoring import DEFAULT_MIN_N, Change, Cutoff, Flag, compare, period_label
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
 from survey_app.services.analytics import tree
+from survey_app.services.analytics.periods import PeriodChoice, period_dates, previous_period
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored
 from survey_app.services.clock import today_local
-from survey_app.services.errors import OverviewError
+from survey_app.services.errors import OverviewError, PeriodError
 from survey_app.services.org import subtree_ids
 
 FACTORS = ("A", "B", "C", "D", "E")
@@ -123,8 +125,13 @@ class Filters:
 
     def previous(self) -> Filters:
         label = previous_label(self.ky)
-        start, end = parse_period(label, self.cutoff)
+        start, end = period_dates(label, self.cutoff.value)
         return replace(self, ky=label, start=start, end=end)
+
+    @property
+    def choice(self) -> PeriodChoice:
+        """The period picker showing this period."""
+        return PeriodChoice.from_label(self.ky, self.moc)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -140,16 +147,23 @@ class Filters:
 
 
 def parse_filters(args: Any) -> Filters:
-    """Read and check the filter parameters; :class:`OverviewError` names a bad one."""
-    moc = args.get("moc", "lich") or "lich"
-    if moc not in CUTOFFS:
-        raise OverviewError("moc")
-    ky = (args.get("ky") or "").strip() or period_label(today_local(), "quarter", CUTOFFS[moc])
+    """Read and check the filter parameters; :class:`OverviewError` names a bad one, and
+    :class:`PeriodError` says what is wrong with the period (picked with the period picker's
+    fields, or given as a ``ky`` label by the page's own links)."""
+    if PeriodChoice.picked(args):
+        choice = PeriodChoice.from_data(args)
+        ky, moc = choice.label(), choice.moc
+    else:
+        moc = args.get("moc", "lich") or "lich"
+        choice = PeriodChoice.from_label(args.get("ky") or "", moc)
+        if moc not in CUTOFFS:
+            raise PeriodError(str(_cutoff_message()), choice)
+        ky = (args.get("ky") or "").strip() or period_label(today_local(), "quarter", CUTOFFS[moc])
     try:
-        start, end = parse_period(ky, CUTOFFS[moc])
-        parse_period(previous_label(ky), CUTOFFS[moc])  # the comparison must be a period too
+        start, end = period_dates(ky, CUTOFFS[moc].value)
+        period_dates(previous_label(ky), CUTOFFS[moc].value)  # the comparison must be a period too
     except ValueError:
-        raise OverviewError("ky") from None
+        raise PeriodError(str(_period_message()), PeriodChoice.from_label(ky, moc)) from None
     nhom = args.get("nhom", "")
     if nhom and nhom not in TARGET_GROUPS:
         raise OverviewError("nhom")
@@ -189,20 +203,15 @@ def parse_levels(args: Any) -> int | None:
 
 def previous_label(label: str) -> str:
     """The period of the same kind just before ``label`` (2026-Q1 → 2025-Q4)."""
-    start, _end = parse_period(label)
-    parts = label.split("-")
-    year = int(parts[0])
-    if len(parts) == 1:
-        return str(year - 1)
-    if len(parts) == 3:
-        return (start.fromordinal(start.toordinal() - 1)).isoformat()
-    kind, number = parts[1][0], parts[1][1:]
-    if kind in "QH":
-        if number == "1":
-            return f"{year - 1}-{kind}{4 if kind == 'Q' else 2}"
-        return f"{year}-{kind}{int(number) - 1}"
-    month = int(parts[1])
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+    return previous_period(label)
+
+
+def _cutoff_message() -> str:
+    return _("Hãy chọn mốc kỳ: theo lịch hoặc kỳ báo cáo (15–14).")
+
+
+def _period_message() -> str:
+    return _("Kỳ không hợp lệ. Hãy chọn loại kỳ, số và năm, hoặc hai ngày của một khoảng tùy chọn.")
 
 
 # --- scores -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from flask_babel import gettext
 from numpy.typing import NDArray
 from sqlalchemy import or_, select
 
@@ -69,7 +70,7 @@ def _unit_tree(root_code: str | None) -> tuple[dict[int, Unit], list[int] | None
         return units, None
     root = next((u for u in units.values() if u.code == root_code), None)
     if root is None:
-        raise ScoreError(f"--unit: no unit has the code {root_code!r}")
+        raise ScoreError(gettext("--unit: không có đơn vị mã %(code)r", code=root_code))
     children: dict[int | None, list[int]] = {}
     for u in units.values():
         children.setdefault(u.parent_id, []).append(u.id)

@@ -15,6 +15,7 @@ from datetime import date
 from functools import cache
 
 import numpy as np
+from flask_babel import gettext as _
 from numpy.typing import NDArray
 
 import forms
@@ -68,16 +69,20 @@ class Slice:
         unknown = [d for d in self.by if d not in DIMENSIONS]
         if unknown:
             raise ScoreError(
-                f"--by: unknown dimension {unknown[0]!r}; use one of {', '.join(DIMENSIONS)}"
+                _(
+                    "--by: không có chiều %(name)r; dùng một trong %(names)s",
+                    name=unknown[0],
+                    names=", ".join(DIMENSIONS),
+                )
             )
         if len(set(self.by)) != len(self.by):
-            raise ScoreError("--by: a dimension is repeated")
+            raise ScoreError(_("--by: một chiều bị lặp lại"))
         if self.start and self.end and self.start > self.end:
-            raise ScoreError("--from is after --to")
+            raise ScoreError(_("--from sau --to"))
         if self.aggregate not in ("pool", "mean", "own"):
-            raise ScoreError("--aggregate: use pool or mean")
+            raise ScoreError(_("--aggregate: dùng pool hoặc mean"))
         if self.targets not in TARGET_SETS:
-            raise ScoreError(f"--targets: use one of {', '.join(TARGET_SETS)}")
+            raise ScoreError(_("--targets: dùng một trong %(names)s", names=", ".join(TARGET_SETS)))
         names = [d for d, _value in self.where]
         if any(d not in WHERE_DIMENSIONS for d in names) or len(set(names)) != len(names):
             raise ScoreError(f"where: filter once each by {', '.join(WHERE_DIMENSIONS)}")

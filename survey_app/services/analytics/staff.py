@@ -31,6 +31,7 @@ from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored_scope
 from survey_app.services.clock import VN_TZ, local_day
 from survey_app.services.complaints import conduct_hidden
+from survey_app.services.formatting import masked
 from survey_app.services.org import subtree_ids
 
 LATEST_COMMENTS = 20
@@ -150,7 +151,7 @@ def _answers(raw: Any) -> dict[str, int]:
 
 def _comments(records: Sequence[Row[Any]], limit: int) -> list[Comment]:
     out = [
-        Comment(r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], r.comment)
+        Comment(r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], masked(r.comment))
         for r in reversed(records)
         if r.comment and r.comment.strip()
     ]
@@ -164,7 +165,12 @@ def _low(records: Sequence[Row[Any]], limit: int) -> list[LowRating]:
         if items:
             out.append(
                 LowRating(
-                    r.id, r.submitted_at.astimezone(VN_TZ), r[4], r[7], items, r.comment or None
+                    r.id,
+                    r.submitted_at.astimezone(VN_TZ),
+                    r[4],
+                    r[7],
+                    items,
+                    masked(r.comment) or None,
                 )
             )
             if len(out) == limit:

@@ -140,6 +140,13 @@ def export_file(
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
 
 
+# Said in the terms of the import template (template.py, META_HELP["submitted_at"]).
+BAD_MOMENT = (
+    "ngày giờ không đọc được: viết năm-tháng-ngày giờ:phút theo giờ Việt Nam, ví dụ "
+    "2026-03-01 08:30, hoặc chỉ ngày 2026-03-01"
+)
+
+
 @dataclass(frozen=True)
 class FileProblem:
     """One problem in a response file, located by line (1 = header) and column name."""
@@ -234,7 +241,7 @@ def _parse_row(
 
     moment = _parse_time(row["submitted_at"])
     if moment is None:
-        bad("submitted_at", "thời điểm không đúng dạng ISO 8601 (ví dụ 2026-03-01T08:30:00Z)")
+        bad("submitted_at", BAD_MOMENT)
     if not row["unit_code"]:
         bad("unit_code", "thiếu mã đơn vị")
     if row["target_group"] not in TARGET_GROUPS:

@@ -7,7 +7,8 @@ the same columns (XLSX, e.g. filled from :mod:`.template`).  Steps:
    :func:`.answerfile.read_answer_table` (columns, vectorised checks) plus one more columnar
    read for ``submitted_at`` and ``comment``; when that finds a problem, or for a workbook,
    every row is read again one by one with :func:`.csvfile._parse_row`, so that the report
-   names *every* bad row — format problems and database problems together.
+   names *every* bad row — format problems, database problems and changed stored responses
+   (step 3, run on the sound rows) together, in one round, by line.
 2. **Check against the database**, vectorised over the distinct codes: the unit exists (and,
    for an ``office`` user, lies in their scope), the counter belongs to that unit, the
    procedure exists and its target group is the row's, the questionnaire is known, the source
@@ -356,26 +357,28 @@ def import_file(
     if rows.n == 0 and not problems:
         raise ImportRefused([FileProblem(0, "", NO_ROWS)])
     res = _check(rows, scope, default_source, problems)
-    if problems:
-        raise ImportRefused(problems)
-
-    keys = _keys(rows, res)
-    stored_keys = _stored_keys(keys, res.counter_id)
-    found, changed = _recognise(rows, res.rid, res.columns, _READ, _CHUNK)
+    # Every bad row in one round: the sound rows are compared with the stored responses too
+    # (a response_id whose content changed) even when other rows already have problems.
+    bad_lines = {p.line for p in problems}
+    sound_rid = [None if rows.lines[i] in bad_lines else r for i, r in enumerate(res.rid)]
+    found, changed = _recognise(rows, sound_rid, res.columns, _READ, _CHUNK)
     for i, what in changed:
         problems.append(
             FileProblem(
                 rows.lines[i], "response_id", CHANGED.format(rid=res.rid[i], what=", ".join(what))
             )
         )
+    if problems:
+        raise ImportRefused(sorted(problems, key=lambda p: p.line))
+
+    keys = _keys(rows, res)
+    stored_keys = _stored_keys(keys, res.counter_id)
     if stored_keys:
         found |= np.fromiter(
             (k is not None and k in stored_keys for k in keys), dtype=bool, count=rows.n
         )
     new: list[int] = np.flatnonzero(~found).tolist()
     skipped = rows.n - len(new)
-    if problems:
-        raise ImportRefused(problems)
 
     unit_text = rows.unit.texts()
     result = ImportResult(rows=rows.n, added=len(new), skipped=skipped, dry_run=dry_run)

@@ -278,3 +278,26 @@ def _receipt_used(unit_id: int, receipt_hash: str) -> bool:
 
 def questionnaire_for(info: CounterInfo | Unit) -> Questionnaire:
     return forms.get(info.questionnaire_id)
+
+
+@dataclass(frozen=True)
+class PublicForm:
+    """What a counter's QR card shows: ``questionnaire``; ``more``, the unit's questionnaire
+    that "trả lời thêm" opens (the quick form is shown first); ``fuller``, whether this is
+    that questionnaire, reached through "trả lời thêm" (the page links back)."""
+
+    questionnaire: Questionnaire
+    more: Questionnaire | None = None
+    fuller: bool = False
+
+
+def public_form(info: CounterInfo, wants_more: bool) -> PublicForm:
+    """The form a QR card opens (the unit's setting ``form_start``): the quick form first,
+    with the unit's questionnaire one link away, or the unit's questionnaire at once. A unit
+    whose questionnaire is the quick one has nothing more to offer."""
+    own = forms.get(info.questionnaire_id)
+    if info.form_start != "nhanh" or own.id == forms.QUICK_VERSION:
+        return PublicForm(own)
+    if wants_more:
+        return PublicForm(own, fuller=True)
+    return PublicForm(forms.get(forms.QUICK_VERSION), more=own)

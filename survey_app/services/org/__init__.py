@@ -64,6 +64,7 @@ class CounterInfo:
     place_name: str
     questionnaire_id: str
     target_group: str  # of responses that name no procedure
+    form_start: str  # "nhanh": the quick form first, "day_du": the unit's questionnaire
     procedures: tuple[ProcedureInfo, ...]  # the unit's active procedures, by code
 
 
@@ -180,6 +181,7 @@ def _load_counter(token: str) -> CounterInfo | None:
             Unit.place_name,
             Unit.questionnaire_id,
             Unit.target_group,
+            Unit.form_start,
         )
         .join(CounterToken, CounterToken.counter_id == Counter.id)
         .join(Unit, Unit.id == Counter.unit_id)
@@ -201,7 +203,10 @@ def _load_counter(token: str) -> CounterInfo | None:
             .order_by(Procedure.code)
         )
     )
-    return CounterInfo(*row, procedures=procedures)
+    (cid, ccode, cname, uid, ucode, uname, place, qid, group, start) = row
+    return CounterInfo(
+        cid, ccode, cname, uid, ucode, uname, place, qid, group, start, procedures=procedures
+    )
 
 
 def issue_token(counter: Counter) -> CounterToken:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, QuestionnaireVersion, Unit, User
-from survey_app.models.org import TARGET_GROUPS
+from survey_app.models.org import FORM_STARTS, TARGET_GROUPS
 from survey_app.services import org
 from survey_app.services.errors import InputError
 from survey_app.services.org import audit
@@ -25,7 +25,16 @@ from survey_app.services.text import clean as clean_text
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX, KIND_MAX = 300, 80
-FIELDS = ("code", "name", "kind", "place_name", "parent", "target_group", "questionnaire")
+FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "place_name",
+    "parent",
+    "target_group",
+    "questionnaire",
+    "form_start",
+)
 
 
 class OrgError(InputError):
@@ -100,6 +109,7 @@ def _state(unit: Unit) -> dict[str, Any]:
         "parent": unit.parent.code if unit.parent else None,
         "target_group": unit.target_group,
         "questionnaire": unit.questionnaire_id,
+        "form_start": unit.form_start,
         "active": unit.active,
     }
 
@@ -132,6 +142,8 @@ def _check(values: dict[str, str], unit: Unit | None) -> Unit | None:
         raise OrgError(_("Nhóm đối tượng không hợp lệ."))
     if values["questionnaire"] not in questionnaires():
         raise OrgError(_("Bộ phiếu %(id)s chưa được đăng ký.", id=values["questionnaire"]))
+    if values["form_start"] not in ("", *FORM_STARTS):
+        raise OrgError(_("Hãy chọn phiếu mở khi quét mã QR: phiếu nhanh hoặc phiếu đầy đủ."))
     if not values["parent"]:
         return None
     parent = db.session.scalar(select(Unit).where(Unit.code == values["parent"]))
@@ -159,6 +171,8 @@ def _apply(unit: Unit, values: dict[str, str], parent: Unit | None) -> None:
     unit.code, unit.name, unit.kind = values["code"], values["name"], values["kind"]
     unit.place_name, unit.parent = values["place_name"], parent
     unit.target_group, unit.questionnaire_id = values["target_group"], values["questionnaire"]
+    # Not sent (an older form, a script): the unit keeps its setting, a new unit the default.
+    unit.form_start = values["form_start"] or unit.form_start or FORM_STARTS[0]
 
 
 def _commit() -> None:
@@ -227,6 +241,7 @@ def form_of(unit: Unit) -> dict[str, str]:
         "parent": unit.parent.code if unit.parent else "",
         "target_group": unit.target_group,
         "questionnaire": unit.questionnaire_id,
+        "form_start": unit.form_start,
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from survey_app.services import reports
 
@@ -18,8 +19,9 @@ SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
 @click.option(
     "--period",
     required=True,
-    help="2026-Q1 (quarter), 2026-H1 (6 months), 2026 (year), 2026-03 (month) or "
-    "2026-01-01..2026-03-31 (custom, local days, inclusive).",
+    help="2026-03 (month), 2026-Q1 (quarter), 2026-H1 (6 months), 2026-9M (9 months), "
+    "2026 (year), 2026-YTD (year to date) or 2026-01-01..2026-03-31 (custom, local days, "
+    "inclusive).",
 )
 @click.option(
     "--cutoff",
@@ -48,7 +50,7 @@ def report(period: str, cutoff: str, unit_code: str | None, integrity: bool, out
     """Write the periodic SIPAS report (tables, charts, methods note) for a period."""
     fmt = SUFFIXES.get(out.suffix.lower())
     if fmt is None:
-        raise click.BadParameter("tệp phải có đuôi .xlsx, .pdf hoặc .zip", param_hint="--out")
+        raise click.BadParameter(_("tệp phải có đuôi .xlsx, .pdf hoặc .zip"), param_hint="--out")
     spec = reports.ReportSpec(
         period=period, cutoff=cutoff, unit_code=unit_code, integrity=integrity
     )
@@ -63,6 +65,12 @@ def report(period: str, cutoff: str, unit_code: str | None, integrity: bool, out
     reports.write(content, out, fmt)  # an OSError is one line from survey_app/cli.py
     s = content.summary
     click.echo(
-        f"Wrote {out}: {content.period_label}, {content.unit_name}, "
-        f"{s.respondents} respondents, {len(content.tables)} tables"
+        _(
+            "Đã ghi %(file)s: %(period)s, %(unit)s, %(n)s người trả lời, %(tables)s bảng",
+            file=out,
+            period=content.period_label,
+            unit=content.unit_name,
+            n=s.respondents,
+            tables=len(content.tables),
+        )
     )

@@ -12,7 +12,6 @@ reports progress.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from survey_app.services.analytics.output import FLAG_LABELS
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import score_stored, score_stored_each
 from survey_app.services.analytics.slices import LAND, ScoreError, Slice
+from survey_app.services.formatting import MASKED, masked
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports.errors import N_, ReportError
 from survey_app.services.reports.formatting import day as day_text
@@ -82,9 +82,8 @@ CHART_UNITS = 30
 COMMENTS_PER_FACTOR = 5
 COMMENTS_READ = 2000
 DEFAULT_PLACE = "Bộ phận Một cửa"
-# Personal data a citizen may type into a comment: phone and identity numbers, e-mail.
-_REDACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?:\+?\d[\s.-]?){8,}\d")
-REDACTED = "[đã che]"
+# Personal data a citizen may type into a comment: hidden by the one function every page uses.
+REDACTED = MASKED
 
 Progress = Callable[[float, str], None]
 
@@ -396,8 +395,9 @@ def _lowest_factor(factors: dict[str, list[str]], answers: dict[str, int]) -> st
 
 
 def redact(text: str) -> str:
-    """Hide phone and identity numbers and e-mail addresses a citizen may have written."""
-    return _REDACT.sub(REDACTED, " ".join(text.split()))
+    """Hide phone and identity numbers and e-mail addresses a citizen may have written
+    (:func:`survey_app.services.formatting.masked`, the one function for every page)."""
+    return masked(text)
 
 
 def _comments(
