@@ -123,8 +123,8 @@ def test_undo_over_http(counter: Counter, client: FlaskClient) -> None:
 
 
 def test_undo_minutes_must_be_positive() -> None:
-    from survey_app.config import ConfigurationError, check_settings
+    from survey_app.config import DEFAULTS, ConfigurationError, check_settings
 
-    config = {"COMPLAINT_DUE_DAYS": 7, "SQLITE_BUSY_TIMEOUT_MS": 10, "COMPLAINT_UNDO_MINUTES": "0"}
+    config = {**DEFAULTS, "COMPLAINT_UNDO_MINUTES": "0"}
     with pytest.raises(ConfigurationError, match="SIPAS_COMPLAINT_UNDO_MINUTES"):
         check_settings(config)

@@ -101,6 +101,8 @@ def test_init_demo_and_score_run_from_a_plain_install(installed: Path, tmp_path:
     }
     env["SIPAS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'sipas.sqlite'}"
     env["SIPAS_RATELIMIT_ENABLED"] = "false"
+    env.pop("LC_ALL", None), env.pop("LC_MESSAGES", None)
+    env["LANG"] = "en_US.UTF-8"  # the English catalogue must be in the wheel too
     run = {"cwd": tmp_path, "env": env}  # not the source tree: nothing from it on sys.path
     where = _run(
         [str(installed / "python"), "-c", "import survey_app, forms; print(survey_app.__file__)"],

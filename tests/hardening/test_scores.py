@@ -147,7 +147,7 @@ def test_report_form_refuses_extreme_days(
     login_as(client, "office", world["unit"])
     resp = start(client, loai="tuy_chon", tu=day, den=day)
     assert resp.status_code == 400
-    assert "hãy chọn một ngày từ 1900-01-01 đến 2999-12-31" in resp.get_data(as_text=True)
+    assert "nằm ngoài khoảng ngày sipas nhận" in resp.get_data(as_text=True)
 
 
 def test_web_report_of_a_year_before_the_targets_is_made(

@@ -241,11 +241,11 @@ def test_bad_date_page_says_why(app: Flask, client: FlaskClient) -> None:
 
 def test_chosen_day(app: Flask, client: FlaskClient) -> None:
     counter = make_counter(make_unit())
-    old = _respond(counter, {"A1": 2}, comment="hôm trước", days_ago=2)
-    _respond(counter, {"A1": 5}, comment="hôm nay")
+    old = _respond(counter, {"A1": 2}, comment="góp ý cũ", days_ago=2)
+    _respond(counter, {"A1": 5}, comment="góp ý mới")
     login_as(client, "staff", counter.unit)
     html = client.get(f"/nhan-vien?ngay={old.local_day.isoformat()}").get_data(as_text=True)
-    assert "hôm trước" in html and "hôm nay" not in html
+    assert "góp ý cũ" in html and "góp ý mới" not in html
     assert f'value="{old.local_day.isoformat()}"' in html
     assert "data-url=" not in html  # a past day does not refresh itself
     assert "Tải lại" in html
