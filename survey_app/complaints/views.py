@@ -20,7 +20,7 @@ from survey_app.auth.confirm import ask, confirmed
 from survey_app.extensions import db
 from survey_app.models import Complaint, Response, User, utcnow
 from survey_app.models.complaints import KINDS
-from survey_app.services import complaints
+from survey_app.services import complaints, formatting
 from survey_app.services.clock import VN_TZ
 from survey_app.services.complaints import ComplaintError, NotAllowed
 
@@ -141,7 +141,7 @@ def mark(response_id: int) -> WerkzeugResponse | tuple[str, int]:
 def _ask_mark(response: Response, kind: str) -> tuple[str, int]:
     if kind not in KINDS:
         raise ComplaintError(_("Loại phản ánh không hợp lệ."))
-    text = (response.comment or "").strip()
+    text = formatting.masked(response.comment)  # staff never read phone or ID numbers
     excerpt = text if len(text) <= 200 else text[:200] + "…"
     if kind == "thai_do":
         consequence = _(

@@ -46,7 +46,7 @@ def world(app: object) -> dict[str, Any]:
         submitted_at=at,
         local_day=local_day(at),
         answers={"A1": 2},
-        comment="Chờ lâu quá <b>thật</b>",
+        comment="Chờ lâu quá <b>thật</b>, gọi 0912 345 678",
         source="qr",
     )
     db.session.add(response)
@@ -128,6 +128,7 @@ def test_marking_a_comment_asks_first(client: FlaskClient, world: dict[str, Any]
     assert resp.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
     assert "Chờ lâu quá &lt;b&gt;thật&lt;/b&gt;" in html  # named, escaped
+    assert "0912" not in html and "[đã che]" in html  # the phone number masked
     assert "10 phút" in html  # the consequence says how long it can be undone
     assert 'name="kind" value="phuc_vu"' in html
     resp = client.post(path, data={"csrf_token": token, "kind": "phuc_vu", "confirm": "1"})
