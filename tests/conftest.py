@@ -50,8 +50,12 @@ class _PostgresDatabase:
         self._engine: sa.Engine | None = None
 
     def create(self) -> str:
-        """The database's URL; creates and migrates it on first use (or after a failed reset)."""
+        """The database's URL; creates and migrates it on first use (or after a failed reset).
+        Every test starts from the migrated state: the database is put back here too, not
+        only after a test that used the ``app`` fixture (a test that took ``db_url`` alone,
+        or wrote through an app or process of its own, is cleaned up after)."""
         if self.url:
+            self.reset()
             return self.url
         name = f"sipas_test_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
