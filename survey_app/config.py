@@ -70,6 +70,19 @@ DEFAULTS: dict[str, Any] = {
     # SQLite: how long (ms) a write waits for another writer (a long import holds the
     # database) before the citizen is asked to send again (HTTP 503, nothing lost).
     "SQLITE_BUSY_TIMEOUT_MS": 10000,
+    # Dossiers (issue 13). A dossier code must match this regular expression (the national
+    # shape {agency code}-{yyMMdd}-{sequence}, e.g. H15.50.05.13-261008-0975).
+    "DOSSIER_CODE_PATTERN": r"^[A-Z0-9]+(?:\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{1,8}$",
+    # Dossiers per POST /api/v1/dossiers call (more: HTTP 413).
+    "DOSSIER_BATCH_MAX": 1000,
+    # An invitation expires this many days after its dossier's result was returned (or after
+    # it was made, for a dossier still open).
+    "INVITATION_DAYS": 30,
+    # Where short invitation links point ("" = SIPAS_BASE_URL): a short domain keeps the SMS
+    # link within 40 characters (https://hcc.example.gov.vn/h/XXXXXXXXXX).
+    "SHORT_URL_BASE": "",
+    # "Tôi có mã hồ sơ" lookups per client address hash (an unknown code reveals nothing).
+    "RATELIMIT_DOSSIER_LOOKUP": "10/hour",
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {

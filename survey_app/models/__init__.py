@@ -4,6 +4,7 @@ from survey_app.models.accounts import ROLES, RoleAssignment, User
 from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.complaints import Complaint, ComplaintEvent
+from survey_app.models.dossiers import Dossier, IntegrationKey, Invitation
 from survey_app.models.org import (
     CacheGeneration,
     Counter,
@@ -21,6 +22,9 @@ __all__ = [
     "Complaint",
     "ComplaintEvent",
     "Counter",
+    "Dossier",
+    "IntegrationKey",
+    "Invitation",
     "CounterToken",
     "Procedure",
     "ROLES",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.models.base import Base, UTCDateTime, utcnow
@@ -52,6 +53,9 @@ class Unit(Base):
     # Target group of responses that name no procedure (a land registration office: land).
     target_group: Mapped[str] = mapped_column(String(40), default="chung")
     form_start: Mapped[str] = mapped_column(String(10), default="nhanh", server_default="nhanh")
+    # Whether the unit's counter QR cards still take open (unverified) ratings; a unit that
+    # invites every dossier may switch them off (issue 13).
+    open_qr: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

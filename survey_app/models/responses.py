@@ -61,6 +61,9 @@ class Response(Base):
     source: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
+    # Set on a verified response: made through its dossier's invitation (issue 13). Unique,
+    # so one dossier has at most one response; never exported, never shown to counter staff.
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
 
     unit: Mapped[Unit] = relationship()
     counter: Mapped[Counter | None] = relationship()
@@ -71,7 +74,13 @@ class Response(Base):
         UniqueConstraint("unit_id", "receipt_hash"),
         Index("ix_responses_unit_day", "unit_id", "local_day"),
         Index("ix_responses_local_day", "local_day"),
+        Index("uq_responses_dossier_id", "dossier_id", unique=True),
     )
+
+    @property
+    def verified(self) -> bool:
+        """Made through a dossier's invitation (rather than an open QR card or kiosk)."""
+        return self.dossier_id is not None
 
     def public_dict(self) -> dict[str, Any]:
         return {"id": self.id, "questionnaire": self.questionnaire_id}

@@ -51,6 +51,8 @@ ACTIONS = {
     "account.enable": _l("Mở lại tài khoản"),
     "account.reset_password": _l("Đặt lại mật khẩu"),
     "account.unlock": _l("Mở khoá"),
+    "key.add": _l("Tạo khoá tích hợp"),
+    "key.revoke": _l("Thu hồi khoá tích hợp"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -79,6 +81,7 @@ KEYS = {
     "sources": _l("nguồn"),
     "links": _l("liên kết mới"),
     "by": _l("thực hiện qua"),
+    "key": _l("khoá"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -87,6 +90,7 @@ TARGETS = {
     "user": _l("Tài khoản"),
     "procedures": _l("Danh sách thủ tục (CSV)"),
     "file": _l("Tệp"),
+    "key": _l("Khoá tích hợp"),
 }
 # Values that are words of the code rather than data.
 VALUES = {

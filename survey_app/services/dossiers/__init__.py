@@ -1,0 +1,8 @@
+"""Dossiers (hồ sơ) from the one-stop system and the single-use invitations that let each
+served citizen rate their own transaction once (issue 13).
+
+- :mod:`.rules` — the code pattern and the timing of a dossier (late, early, on time);
+- :mod:`.keys` — integration keys of the source systems (hash only, subtree, revocable);
+- :mod:`.ingest` — upsert batches from the API, CSV or XLSX, all or nothing;
+- :mod:`.invitations` — one link per dossier, its slips and the verified response.
+"""
