@@ -7,6 +7,7 @@ at once) and :func:`to_json_dict` for output.
 
 from .aggregate import AggregationMethod, aggregate_tree, mean_of_groups
 from .change import Change, ScoreChange, compare, compare_scores
+from .coverage import DEFAULT_MIN_RATE, Coverage, coverage
 from .indices import (
     BatchScores,
     Estimate,
@@ -19,6 +20,14 @@ from .indices import (
     score_versions_batch,
 )
 from .intervals import LevelInterval, level_interval, wilson_interval
+from .measures import (
+    DEFAULT_MAX_POINTS,
+    FULL_POINTS_RATE,
+    ComplaintTimeliness,
+    DossierMeasure,
+    complaint_timeliness,
+    dossier_measure,
+)
 from .output import to_json_dict
 from .periods import (
     FIRST_DAY,
@@ -47,6 +56,15 @@ from .targets import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_POINTS",
+    "DEFAULT_MIN_RATE",
+    "FULL_POINTS_RATE",
+    "ComplaintTimeliness",
+    "Coverage",
+    "DossierMeasure",
+    "complaint_timeliness",
+    "coverage",
+    "dossier_measure",
     "DEFAULT_MIN_N",
     "FIRST_DAY",
     "LAST_DAY",

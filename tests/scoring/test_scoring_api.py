@@ -95,6 +95,8 @@ def test_validation_errors_name_the_parameter(call, parameter):
         "output",
         "aggregate",
         "simulation",
+        "coverage",
+        "measures",
     ],
 )
 def test_docstring_examples(module):
