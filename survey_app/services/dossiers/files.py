@@ -77,9 +77,7 @@ def _rows(
     header = [h.strip().lstrip("\ufeff") for h in first[1]]
     while header and not header[-1]:
         header.pop()
-    problems = [
-        Problem(1, c, _("thiếu cột bắt buộc")) for c in REQUIRED_COLUMNS if c not in header
-    ]
+    problems = [Problem(1, c, _("thiếu cột bắt buộc")) for c in REQUIRED_COLUMNS if c not in header]
     problems += [
         Problem(1, c or "?", _("cột không có trong định dạng tệp hồ sơ"))
         for c in header
@@ -101,7 +99,10 @@ def _rows(
         elif len(cells) < width and not csv_cells:  # a workbook row ends at its last cell
             cells = cells + [""] * (width - len(cells))
         if len(cells) != width:
-            yield line, Problem(line, "", _("có %(got)s ô, cần %(need)s", got=len(cells), need=width))
+            yield (
+                line,
+                Problem(line, "", _("có %(got)s ô, cần %(need)s", got=len(cells), need=width)),
+            )
             continue
         if csv_cells:  # undo the formula guard of CSV files sipas writes
             cells = [spreadsheet_value(c) if c[:1] == "'" else c for c in cells]
@@ -187,17 +188,13 @@ def _about() -> dict[str, str]:
 
 
 def template(units: list[str], counters: list[str]) -> bytes:
-    """The template workbook: the data sheet (header, one example row, drop-downs for the
-    codes) first, then a guide sheet with one line per column."""
+    """The template workbook: the data sheet (the header, drop-downs for the codes) first,
+    then a guide sheet with one line per column and an example value."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has its sheet
     sheet.title = SHEET
     sheet.append(list(FIELDS))
-    example = dict(EXAMPLE)
-    if units:
-        example["receiving_unit"] = example["resolving_unit"] = units[0]
-    sheet.append([example[f] for f in FIELDS])
     for col, field in enumerate(FIELDS, start=1):
         sheet.cell(1, col).font = sheet.cell(1, col).font.copy(bold=True)
         sheet.column_dimensions[sheet.cell(1, col).column_letter].width = max(14, len(field) + 4)
@@ -214,10 +211,13 @@ def template(units: list[str], counters: list[str]) -> bytes:
         check.add(f"{letter}2:{letter}100000")
         sheet.add_data_validation(check)
     guide = book.create_sheet(_("Hướng dẫn"))
-    guide.append([_("Cột"), _("Nội dung")])
+    guide.append([_("Cột"), _("Nội dung"), _("Ví dụ")])
     about = _about()
+    example = dict(EXAMPLE)
+    if units:
+        example["receiving_unit"] = example["resolving_unit"] = units[0]
     for field in FIELDS:
-        guide.append([field, about[field]])
+        guide.append([field, about[field], example[field]])
     guide.append([])
     guide.append(
         [
@@ -232,7 +232,8 @@ def template(units: list[str], counters: list[str]) -> bytes:
     if counters:
         guide.append([_("Quầy"), ", ".join(counters)[:30000]])
     guide.column_dimensions["A"].width = 20
-    guide.column_dimensions["B"].width = 100
+    guide.column_dimensions["B"].width = 90
+    guide.column_dimensions["C"].width = 28
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

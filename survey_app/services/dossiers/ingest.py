@@ -36,7 +36,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 
 from survey_app.extensions import db
@@ -182,7 +182,9 @@ class Checker:
             (u, c): i
             for i, u, c in db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))
         }
-        self.procedures = dict(db.session.execute(select(Procedure.code, Procedure.id)).tuples().all())
+        self.procedures = dict(
+            db.session.execute(select(Procedure.code, Procedure.id)).tuples().all()
+        )
         self.pattern = str(current_app.config["DOSSIER_CODE_PATTERN"])
         self.latest = datetime.now(UTC) + FUTURE_SLACK
 
@@ -218,7 +220,10 @@ class Checker:
             self.problem(
                 line,
                 column,
-                _("“%(value)s” không phải thời điểm ISO 8601 (vd. 2026-10-08T08:30:00+07:00)", value=raw[:40]),
+                _(
+                    "“%(value)s” không phải thời điểm ISO 8601 (vd. 2026-10-08T08:30:00+07:00)",
+                    value=raw[:40],
+                ),
             )
             return None
         if not YEARS[0] <= moment.year <= YEARS[1]:
@@ -297,16 +302,22 @@ class Checker:
             bad(
                 line,
                 "channel",
-                _("hình thức nộp “%(value)s” không hợp lệ; dùng %(codes)s hoặc để trống",
-                  value=channel[:40], codes=", ".join(CHANNELS)),
+                _(
+                    "hình thức nộp “%(value)s” không hợp lệ; dùng %(codes)s hoặc để trống",
+                    value=channel[:40],
+                    codes=", ".join(CHANNELS),
+                ),
             )
         outcome = texts["outcome"]
         if outcome not in OUTCOMES:
             bad(
                 line,
                 "outcome",
-                _("kết quả “%(value)s” không hợp lệ; dùng %(codes)s", value=outcome[:40],
-                  codes=", ".join(OUTCOMES)),
+                _(
+                    "kết quả “%(value)s” không hợp lệ; dùng %(codes)s",
+                    value=outcome[:40],
+                    codes=", ".join(OUTCOMES),
+                ),
             )
         received = self._moment(line, "received_at", texts["received_at"])
         due = None
@@ -318,7 +329,11 @@ class Checker:
                 raise ValueError(raw_due)
             due = date.fromisoformat(raw_due)
         except ValueError:
-            bad(line, "due_date", _("“%(value)s” không phải ngày dạng YYYY-MM-DD", value=raw_due[:40]))
+            bad(
+                line,
+                "due_date",
+                _("“%(value)s” không phải ngày dạng YYYY-MM-DD", value=raw_due[:40]),
+            )
         if due is not None and not YEARS[0] <= due.year <= YEARS[1]:
             bad(line, "due_date", _("năm phải trong khoảng 2000–2100"))
             due = None
@@ -330,7 +345,11 @@ class Checker:
             returned = self._moment(line, "returned_at", texts["returned_at"])
             if returned is not None:
                 if outcome == "dang_xu_ly":
-                    bad(line, "returned_at", _("hồ sơ đang xử lý (dang_xu_ly) không có thời điểm trả"))
+                    bad(
+                        line,
+                        "returned_at",
+                        _("hồ sơ đang xử lý (dang_xu_ly) không có thời điểm trả"),
+                    )
                 elif received is not None and returned < received:
                     bad(line, "returned_at", _("thời điểm trả trước thời điểm tiếp nhận"))
                 returned_day = returned.astimezone(VN_TZ).date()
@@ -338,8 +357,10 @@ class Checker:
             bad(
                 line,
                 "returned_at",
-                _("bắt buộc khi kết quả là %(outcome)s (thời điểm trả kết quả, từ chối hoặc rút)",
-                  outcome=outcome),
+                _(
+                    "bắt buộc khi kết quả là %(outcome)s (thời điểm trả kết quả, từ chối hoặc rút)",
+                    outcome=outcome,
+                ),
             )
         raw = texts["supplements"]
         supplements = int(raw) if raw.isascii() and raw.isdigit() else -1
@@ -470,6 +491,7 @@ class _Store:
     def _core(self, new: list[tuple[Row, str]], changed: list[tuple[Row, str]]) -> None:
         """PostgreSQL: SQLAlchemy Core executemany (no ORM objects)."""
         table = Dossier.__table__
+        assert isinstance(table, Table)  # noqa: S101 - a mapped class's table, for mypy
         if new:
             db.session.execute(
                 table.insert(),
@@ -487,7 +509,9 @@ class _Store:
             statement = (
                 update(table)
                 .where(table.c.code == bindparam("b_code"))
-                .values({n: bindparam(f"b_{n}") for n in (*_STORED[1:], "fingerprint", "changed_at")})
+                .values(
+                    {n: bindparam(f"b_{n}") for n in (*_STORED[1:], "fingerprint", "changed_at")}
+                )
             )
             db.session.connection().execute(
                 statement,
