@@ -177,13 +177,13 @@ class Checker:
         self.problems: list[Problem] = []
         self.more = 0
         self.outside: list[Problem] = []
-        self.units = dict(db.session.execute(select(Unit.code, Unit.id)).tuples().all())
+        self.units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
         self.counters = {
             (u, c): i
             for i, u, c in db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))
         }
         self.procedures = dict(
-            db.session.execute(select(Procedure.code, Procedure.id)).tuples().all()
+            db.session.execute(select(Procedure.code, Procedure.id)).all()
         )
         self.pattern = str(current_app.config["DOSSIER_CODE_PATTERN"])
         self.latest = datetime.now(UTC) + FUTURE_SLACK
@@ -419,7 +419,7 @@ class _Store:
         self.stored: dict[str, str] | None = None
         if preload:
             self.stored = dict(
-                db.session.execute(select(Dossier.code, Dossier.fingerprint)).tuples().all()
+                db.session.execute(select(Dossier.code, Dossier.fingerprint)).all()
             )
         self.now = datetime.now(UTC)
 
@@ -431,7 +431,7 @@ class _Store:
         for start in range(0, len(codes), _IN):
             chunk = codes[start : start + _IN]
             query = select(Dossier.code, Dossier.fingerprint).where(Dossier.code.in_(chunk))
-            found.update(db.session.execute(query).tuples().all())
+            found.update(db.session.execute(query).all())
         return found
 
     def write(self, rows: list[Row], result: IngestResult) -> None:
