@@ -2,3 +2,4 @@ from . import files as files
 from . import ingest as ingest
 from . import keys as keys
 from . import rules as rules
+from . import store as store

@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from survey_app.models.dossiers import CHANNELS, OUTCOMES
@@ -45,6 +46,7 @@ from survey_app.services.formatting import spreadsheet_value
 SUFFIXES = (".csv", ".xlsx")
 XLSX_MAX_UNPACKED = 512 << 20
 SHEET = "Hồ sơ"
+BOLD = Font(bold=True)
 
 
 def _refused(refused: ImportRefused) -> DossiersRefused:
@@ -196,7 +198,7 @@ def template(units: list[str], counters: list[str]) -> bytes:
     sheet.title = SHEET
     sheet.append(list(FIELDS))
     for col, field in enumerate(FIELDS, start=1):
-        sheet.cell(1, col).font = sheet.cell(1, col).font.copy(bold=True)
+        sheet.cell(1, col).font = BOLD
         sheet.column_dimensions[sheet.cell(1, col).column_letter].width = max(14, len(field) + 4)
     lists = {
         "channel": ",".join(CHANNELS),
