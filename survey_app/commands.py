@@ -24,10 +24,12 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy.exc import OperationalError
 
 from survey_app import services
+from survey_app.admin.keycommands import keys_group
 from survey_app.config import ConfigurationError, require_secrets, write_instance_secrets
 from survey_app.extensions import db
 from survey_app.i18n import cli_text
 from survey_app.imports.commands import import_command
+from survey_app.imports.dossiercommands import dossiers_group
 from survey_app.models import ROLES
 from survey_app.services import accounts, analytics, org, storage
 from survey_app.services.errors import InputError
@@ -663,5 +665,7 @@ COMMANDS = tuple(
         report,
         users,
         db_group,
+        keys_group,
+        dossiers_group,
     )
 )

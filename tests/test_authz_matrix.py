@@ -135,6 +135,11 @@ RULES: dict[str, list[Case]] = {
     "api.openapi": [Case("GET", lambda w: "/api/v1/openapi.json", EVERYONE_200)],
     # The API authenticates kiosks by counter token, never by a staff session.
     "api.create_response": [Case("POST", lambda w: "/api/v1/responses", dict.fromkeys(ROLES, 401))],
+    # Dossiers: an integration key, never a staff session or a counter token.
+    "api.send_dossiers": [Case("POST", lambda w: "/api/v1/dossiers", dict.fromkeys(ROLES, 401))],
+    "api.read_dossier": [
+        Case("GET", lambda w: "/api/v1/dossiers/H1-261008-1", dict.fromkeys(ROLES, 401))
+    ],
     "auth.login": [Case("GET", lambda w: "/dang-nhap", EVERYONE_200)],
     # Without its CSRF token a logout is refused for everyone.
     "auth.logout": [Case("POST", lambda w: "/dang-xuat", dict.fromkeys(ROLES, 400))],
@@ -418,6 +423,30 @@ RULES: dict[str, list[Case]] = {
     # The account is not locked: refused (400) once the role is allowed.
     "admin.unlock_account": [
         Case("POST", lambda w: f"/quan-tri/tai-khoan/{w['HEAD_OUT']}/mo-khoa", ACCOUNTS_BAD)
+    ],
+    # Integration keys: made (the key shown in the answer: 200), revoked (no such key: 404).
+    "admin.keys_page": [Case("GET", lambda w: "/quan-tri/khoa-tich-hop", ADMIN_GET)],
+    "admin.add_key": [
+        Case(
+            "POST", lambda w: "/quan-tri/khoa-tich-hop", ADMIN_GET, "", {"name": "k", "unit": "IN"}
+        )
+    ],
+    "admin.revoke_key": [
+        Case(
+            "POST",
+            lambda w: "/quan-tri/khoa-tich-hop/999999/thu-hoi",
+            gate(Capability.ADMIN_ORG, 404),
+            "",
+            CONFIRMED,
+        )
+    ],
+    "imports.dossiers_page": [Case("GET", lambda w: "/nhap-du-lieu/ho-so", IMPORT_GET)],
+    "imports.dossiers_template": [
+        Case("GET", lambda w: "/nhap-du-lieu/ho-so/mau.xlsx", IMPORT_GET)
+    ],
+    "imports.upload_dossiers": [Case("POST", lambda w: "/nhap-du-lieu/ho-so", IMPORT_NO_FILE)],
+    "imports.confirm_dossiers": [
+        Case("POST", lambda w: "/nhap-du-lieu/ho-so/" + "x" * 24, IMPORT_NOT_MINE)
     ],
     "imports.index": [Case("GET", lambda w: "/nhap-du-lieu", IMPORT_GET)],
     "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],

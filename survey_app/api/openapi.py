@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 
 import forms
+from survey_app.api import openapi_dossiers
 
 
 def answer_values() -> dict[str, list[int]]:
@@ -23,6 +24,15 @@ def answer_values() -> dict[str, list[int]]:
 
 
 def openapi_document() -> dict[str, Any]:
+    document = _document()
+    # Dossiers (issue 13): their own paths, schemas and security scheme.
+    document["components"]["securitySchemes"].update(openapi_dossiers.schemes())
+    document["components"]["schemas"].update(openapi_dossiers.schemas())
+    document["paths"].update(openapi_dossiers.paths())
+    return document
+
+
+def _document() -> dict[str, Any]:
     codes = forms.all_item_codes()
     values = answer_values()
     comment_limit = int(current_app.config["MAX_COMMENT_LENGTH"])

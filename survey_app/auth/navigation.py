@@ -74,6 +74,14 @@ ADMIN_SECTIONS: tuple[Entry, ...] = (
         _l("Tài khoản cán bộ, vai trò theo đơn vị, khóa, mở khóa, đặt lại mật khẩu."),
     ),
     Entry(
+        "admin.keys_page",
+        _l("Khoá tích hợp"),
+        Capability.ADMIN_ORG,
+        "/quan-tri/khoa-tich-hop",
+        "admin-keys",
+        _l("Khoá để hệ thống một cửa gửi hồ sơ qua API: tạo, xem lần dùng, thu hồi."),
+    ),
+    Entry(
         "admin.log",
         _l("Nhật ký thay đổi"),
         Capability.ADMIN_ORG,

@@ -53,6 +53,7 @@ ACTIONS = {
     "account.unlock": _l("Mở khoá"),
     "key.add": _l("Tạo khoá tích hợp"),
     "key.revoke": _l("Thu hồi khoá tích hợp"),
+    "dossiers.import": _l("Nhập tệp hồ sơ"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -82,6 +83,7 @@ KEYS = {
     "links": _l("liên kết mới"),
     "by": _l("thực hiện qua"),
     "key": _l("khoá"),
+    "created": _l("tạo mới"),
 }
 TARGETS = {
     "counter": _l("Quầy"),

@@ -1,0 +1,5 @@
+from . import files as files
+from . import ingest as ingest
+from . import keys as keys
+from . import rules as rules
+from . import store as store

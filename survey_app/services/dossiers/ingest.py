@@ -1,0 +1,441 @@
+"""Dossiers in: one validator for a dossier row, and the all-or-nothing upsert of a batch.
+
+The same :class:`Checker` reads a row of ``POST /api/v1/dossiers``, of a CSV file and of a
+workbook (:mod:`.files`): every bad row is named with its row (the file's line, or the
+dossier's position in the API's list), its field and the reason, in the language of the
+page, the API call or the command line (Vietnamese msgids, the one catalogue). Fields:
+
+``code`` (required; spaces removed at the ends, upper case; must match
+``DOSSIER_CODE_PATTERN``), ``procedure_code`` (required; linked to the catalogue's procedure
+when the code is in it), ``receiving_unit`` and ``resolving_unit`` (unit codes, required),
+``receiving_counter`` (a counter code of the receiving unit, optional), ``channel`` (METHOD
+§7 codes, optional), ``received_at`` (ISO 8601; without an offset it is Vietnam time),
+``due_date`` (``YYYY-MM-DD``, not before the day it was received), ``returned_at`` (when the
+dossier was closed: the result or the refusal returned, or the withdrawal; **required for
+``da_tra``, ``tu_choi`` and ``rut``, empty for ``dang_xu_ly``**; not before ``received_at``),
+``outcome`` (``da_tra`` | ``tu_choi`` | ``rut`` | ``dang_xu_ly``), ``supplements`` (a whole
+number 0–999, empty = 0) and ``apology_sent`` (``1``/``0``, ``true``/``false``,
+``có``/``không``; empty = no).
+
+The upsert (:func:`ingest`) is by normalised code. A dossier's ``fingerprint`` is a digest of
+the values it would be stored with (codes resolved to ids, moments in UTC): identical →
+unchanged, different → updated (``changed_at`` set), unknown code → created. A code twice in
+one batch is an error. Rows are checked, compared and written in chunks inside one
+transaction (no ORM object per row: one ``executemany`` per chunk, a raw one on SQLite), and
+any problem anywhere rolls the whole batch back — so a million-row file streams through in
+bounded chunks yet stores all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from survey_app.extensions import db
+from survey_app.models import Counter, Procedure, Unit
+from survey_app.models.dossiers import CHANNELS, OUTCOMES
+from survey_app.services.clock import VN_TZ
+from survey_app.services.dossiers.rules import code_matches, normalise_code
+from survey_app.services.dossiers.store import Store
+from survey_app.services.errors import InputError
+from survey_app.services.storage.engine import is_unavailable
+
+FIELDS = (
+    "code",
+    "procedure_code",
+    "receiving_unit",
+    "receiving_counter",
+    "resolving_unit",
+    "channel",
+    "received_at",
+    "due_date",
+    "returned_at",
+    "outcome",
+    "supplements",
+    "apology_sent",
+)
+REQUIRED = ("code", "procedure_code", "receiving_unit", "resolving_unit", "received_at")
+REQUIRED_COLUMNS = (*REQUIRED, "due_date", "outcome")
+CLOSED = frozenset(("da_tra", "tu_choi", "rut"))
+MAX_SUPPLEMENTS = 999
+FUTURE_SLACK = timedelta(days=1)  # clocks differ; later than that is a typo
+YEARS = (2000, 2100)
+CHUNK = 20_000  # rows checked, compared and written at a time
+TRUE = frozenset(("1", "true", "có", "co", "x", "yes"))
+FALSE = frozenset(("", "0", "false", "không", "khong", "no"))
+_KNOWN = frozenset(FIELDS)
+
+# (code, procedure_code, procedure_id, receiving_unit_id, receiving_counter_id,
+#  resolving_unit_id, channel, received_at, due_date, returned_at, returned_day, outcome,
+#  supplements, apology_sent) — the values as stored, moments aware UTC.
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad value: ``line`` (a file's line, 1 = header; the API's 0-based position),
+    ``column`` (the field) and ``message`` (already in the reader's language)."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.column:
+            return _(
+                "dòng %(line)s, cột %(column)s: %(message)s",
+                line=self.line,
+                column=self.column,
+                message=self.message,
+            )
+        return _("dòng %(line)s: %(message)s", line=self.line, message=self.message)
+
+
+class DossiersRefused(InputError):
+    """The batch was refused; nothing was stored. ``problems`` lists the first problems (in
+    row order), ``more`` counts the rest."""
+
+    def __init__(self, problems: list[Problem], more: int = 0) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        self.more = more
+        super().__init__("\n".join(str(p) for p in self.problems[:50]))
+
+    @property
+    def total(self) -> int:
+        return len(self.problems) + self.more
+
+
+class OutsideUnits(DossiersRefused):
+    """Some dossier names a unit outside the units allowed (an integration key's subtree:
+    HTTP 403); ``problems`` lists those dossiers."""
+
+
+class DatabaseBusy(Exception):  # noqa: N818 - a state: send again later
+    """The database was busy or unreachable; nothing was stored."""
+
+
+@dataclass
+class IngestResult:
+    """What a batch did (or, with ``dry_run``, would do)."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+# --- the validator ------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A cell or JSON value as stripped text; ``None`` when it is not text (a JSON number
+    where text was expected is accepted as its digits, a bool or object is not)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class Checker:
+    """Checks and normalises rows against the catalogue as it is now (units, counters,
+    procedures read once); ``allowed``: the unit ids rows may name (``None``: every unit)."""
+
+    def __init__(self, allowed: set[int] | None, max_problems: int) -> None:
+        self.allowed = allowed
+        self.cap = max_problems
+        self.problems: list[Problem] = []
+        self.more = 0
+        self.outside: list[Problem] = []
+        self.units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+        self.counters = {
+            (u, c): i
+            for i, u, c in db.session.execute(select(Counter.id, Counter.unit_id, Counter.code))
+        }
+        self.procedures = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
+        self.pattern = str(current_app.config["DOSSIER_CODE_PATTERN"])
+        self.latest = datetime.now(UTC) + FUTURE_SLACK
+
+    def problem(self, line: int, column: str, message: str) -> None:
+        if len(self.problems) < self.cap:
+            self.problems.append(Problem(line, column, message))
+        else:
+            self.more += 1
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems) or self.more > 0
+
+    def _unit(self, line: int, column: str, raw: str) -> int:
+        uid = self.units.get(raw)
+        if uid is None:
+            self.problem(line, column, _("không có đơn vị mã “%(code)s”", code=raw))
+            return 0
+        if self.allowed is not None and uid not in self.allowed:
+            message = _("đơn vị “%(code)s” nằm ngoài các đơn vị được phép gửi", code=raw)
+            self.problem(line, column, message)
+            self.outside.append(Problem(line, column, message))
+            return 0
+        return uid
+
+    def _moment(self, line: int, column: str, raw: str) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(raw)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=VN_TZ)
+            moment = moment.astimezone(UTC)
+        except (ValueError, OverflowError):
+            self.problem(
+                line,
+                column,
+                _(
+                    "“%(value)s” không phải thời điểm ISO 8601 (vd. 2026-10-08T08:30:00+07:00)",
+                    value=raw[:40],
+                ),
+            )
+            return None
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            self.problem(line, column, _("năm phải trong khoảng 2000–2100"))
+            return None
+        if moment > self.latest:
+            self.problem(line, column, _("thời điểm ở tương lai"))
+            return None
+        return moment
+
+    @property
+    def count(self) -> int:
+        return len(self.problems) + self.more
+
+    def row(self, line: int, source: Any) -> Row | None:
+        """The row's stored values, or ``None`` after recording its problems. ``source``: a
+        mapping of field → raw value (a file's cells by column, an API object)."""
+        bad = self.problem
+        if isinstance(source, Problem):  # the reader's (a row with too many cells)
+            bad(source.line, source.column, source.message)
+            return None
+        if not isinstance(source, Mapping):
+            bad(line, "", _("mỗi hồ sơ phải là một đối tượng JSON"))
+            return None
+        start = self.count
+        for name in source:
+            if name not in _KNOWN:
+                bad(line, str(name)[:40], _("trường không được hỗ trợ"))
+        texts: dict[str, str] = {}
+        for name in FIELDS:
+            raw = source.get(name)
+            value = _text(raw)
+            if value is None:
+                if name == "apology_sent" and isinstance(raw, bool):
+                    value = "1" if raw else "0"
+                else:
+                    bad(line, name, _("phải là chuỗi ký tự"))
+                    value = ""
+            elif not value and name in REQUIRED_COLUMNS:
+                bad(line, name, _("bắt buộc, không được để trống"))
+            texts[name] = value
+        if self.count > start:  # a missing or unreadable value: nothing more to say
+            return None
+        code = normalise_code(texts["code"])
+        if len(code) > 60 or not code_matches(code, self.pattern):
+            bad(
+                line,
+                "code",
+                _(
+                    "mã hồ sơ “%(code)s” không đúng dạng {mã cơ quan}-{yyMMdd}-{số thứ tự}"
+                    " (vd. H15.50.05.13-261008-0975)",
+                    code=code[:60],
+                ),
+            )
+        procedure_code = texts["procedure_code"]
+        if len(procedure_code) > 40 or not procedure_code.isprintable():
+            bad(line, "procedure_code", _("mã thủ tục dài quá 40 ký tự hoặc có ký tự lạ"))
+        receiving = self._unit(line, "receiving_unit", texts["receiving_unit"])
+        resolving = self._unit(line, "resolving_unit", texts["resolving_unit"])
+        counter_id = None
+        counter_code = texts["receiving_counter"]
+        if counter_code and receiving:
+            counter_id = self.counters.get((receiving, counter_code))
+            if counter_id is None:
+                bad(
+                    line,
+                    "receiving_counter",
+                    _(
+                        "đơn vị “%(unit)s” không có quầy mã “%(code)s”",
+                        unit=texts["receiving_unit"],
+                        code=counter_code,
+                    ),
+                )
+        channel = texts["channel"] or None
+        if channel is not None and channel not in CHANNELS:
+            bad(
+                line,
+                "channel",
+                _(
+                    "hình thức nộp “%(value)s” không hợp lệ; dùng %(codes)s hoặc để trống",
+                    value=channel[:40],
+                    codes=", ".join(CHANNELS),
+                ),
+            )
+        outcome = texts["outcome"]
+        if outcome not in OUTCOMES:
+            bad(
+                line,
+                "outcome",
+                _(
+                    "kết quả “%(value)s” không hợp lệ; dùng %(codes)s",
+                    value=outcome[:40],
+                    codes=", ".join(OUTCOMES),
+                ),
+            )
+        received = self._moment(line, "received_at", texts["received_at"])
+        due = None
+        raw_due = texts["due_date"]
+        if raw_due.endswith(("T00:00:00", " 00:00:00")):  # a workbook's date cell
+            raw_due = raw_due[:10]
+        try:
+            if len(raw_due) != 10:
+                raise ValueError(raw_due)
+            due = date.fromisoformat(raw_due)
+        except ValueError:
+            bad(
+                line,
+                "due_date",
+                _("“%(value)s” không phải ngày dạng YYYY-MM-DD", value=raw_due[:40]),
+            )
+        if due is not None and not YEARS[0] <= due.year <= YEARS[1]:
+            bad(line, "due_date", _("năm phải trong khoảng 2000–2100"))
+            due = None
+        if due is not None and received is not None and due < received.astimezone(VN_TZ).date():
+            bad(line, "due_date", _("ngày hẹn trả trước ngày tiếp nhận"))
+        returned = None
+        returned_day = None
+        if texts["returned_at"]:
+            returned = self._moment(line, "returned_at", texts["returned_at"])
+            if returned is not None:
+                if outcome == "dang_xu_ly":
+                    bad(
+                        line,
+                        "returned_at",
+                        _("hồ sơ đang xử lý (dang_xu_ly) không có thời điểm trả"),
+                    )
+                elif received is not None and returned < received:
+                    bad(line, "returned_at", _("thời điểm trả trước thời điểm tiếp nhận"))
+                returned_day = returned.astimezone(VN_TZ).date()
+        elif outcome in CLOSED:
+            bad(
+                line,
+                "returned_at",
+                _(
+                    "bắt buộc khi kết quả là %(outcome)s (thời điểm trả kết quả, từ chối hoặc rút)",
+                    outcome=outcome,
+                ),
+            )
+        raw = texts["supplements"]
+        supplements = int(raw) if raw.isascii() and raw.isdigit() else -1
+        if not raw:
+            supplements = 0
+        elif not 0 <= supplements <= MAX_SUPPLEMENTS:
+            bad(line, "supplements", _("số lần yêu cầu bổ sung phải là số nguyên 0–999"))
+        answer = texts["apology_sent"].lower()
+        if answer not in TRUE and answer not in FALSE:
+            bad(line, "apology_sent", _("chỉ nhận 1/0, true/false hoặc có/không"))
+        if self.count > start:
+            return None
+        return (
+            code,
+            procedure_code,
+            self.procedures.get(procedure_code),
+            receiving,
+            counter_id,
+            resolving,
+            channel,
+            received,
+            due,
+            returned,
+            returned_day,
+            outcome,
+            supplements,
+            answer in TRUE,
+        )
+
+
+def ingest(
+    records: Iterable[tuple[int, Any]],
+    *,
+    allowed: set[int] | None = None,
+    dry_run: bool = False,
+    preload: bool = False,
+    max_problems: int | None = None,
+    before_commit: Callable[[IngestResult], None] | None = None,
+) -> IngestResult:
+    """Check and upsert ``records`` — (row number, mapping of field → raw value) — all or
+    nothing, and commit (``dry_run``: roll back, the counts say what would happen).
+
+    Raises :class:`OutsideUnits` when a row names a unit outside ``allowed`` (the other
+    problems listed too), :class:`DossiersRefused` for any other problem (nothing stored),
+    :class:`DatabaseBusy` when the database is busy or unreachable."""
+    cap = int(max_problems or current_app.config["IMPORT_MAX_PROBLEMS"])
+    checker = Checker(allowed, cap)
+    result = IngestResult(dry_run=dry_run)
+    try:
+        store = Store(preload, dry_run)
+        seen: dict[str, int] = {}
+        chunk: list[Row] = []
+        for line, get in records:
+            result.rows += 1
+            row = checker.row(line, get)
+            if row is None:
+                continue
+            first = seen.setdefault(row[0], line)
+            if first != line:
+                checker.problem(
+                    line,
+                    "code",
+                    _("mã hồ sơ %(code)s đã có ở dòng %(first)s", code=row[0], first=first),
+                )
+                continue
+            if checker.failed:
+                continue  # nothing will be stored: keep checking, write nothing
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                store.write(chunk, result)
+                chunk = []
+        if result.rows == 0:
+            checker.problem(0, "", _("không có hồ sơ nào"))
+        if checker.failed:
+            db.session.rollback()
+            if checker.outside:
+                raise OutsideUnits(checker.problems, checker.more)
+            raise DossiersRefused(checker.problems, checker.more)
+        if chunk:
+            store.write(chunk, result)
+        if dry_run:
+            db.session.rollback()
+            return result
+        if before_commit is not None:
+            before_commit(result)
+        db.session.commit()
+    except OperationalError as exc:
+        db.session.rollback()
+        if is_unavailable(exc):
+            raise DatabaseBusy() from exc
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        if type(exc).__module__ == "sqlite3" and is_unavailable(exc):
+            raise DatabaseBusy() from exc
+        raise
+    return result
