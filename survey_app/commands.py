@@ -29,6 +29,7 @@ from survey_app.extensions import db
 from survey_app.i18n import cli_text
 from survey_app.imports.commands import import_command
 from survey_app.models import ROLES
+from survey_app.public.commands import invitations_command
 from survey_app.services import accounts, analytics, org, storage
 from survey_app.services.errors import InputError
 from survey_app.services.exchange import csvfile as exchange
@@ -663,5 +664,6 @@ COMMANDS = tuple(
         report,
         users,
         db_group,
+        invitations_command,
     )
 )

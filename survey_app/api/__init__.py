@@ -1,5 +1,6 @@
 """JSON API for kiosks and one-stop software (``/api/v1``) and the health check."""
 
+from survey_app.api import invitations as invitations  # registers its route on bp
 from survey_app.api.views import bp
 
 __all__ = ["bp"]
