@@ -266,6 +266,9 @@ def find_for_counter(code: str, counter: org.CounterInfo) -> Link | None:
     dossier = by_code(code)
     if dossier is None or dossier.receiving_unit_id not in org.subtree_ids([counter.unit_id]):
         return None
+    existing = _existing(dossier.id)
+    if existing is not None and existing.revoked_at is not None:
+        return None  # stopped on purpose: only the API or the office issues it again
     link = issue(dossier)
     if state_of(link.invitation) != "ok":
         return None
