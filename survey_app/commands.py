@@ -31,6 +31,7 @@ from survey_app.i18n import cli_text
 from survey_app.imports.commands import import_command
 from survey_app.imports.dossiercommands import dossiers_group
 from survey_app.models import ROLES
+from survey_app.public.commands import invitations_command
 from survey_app.services import accounts, analytics, org, storage
 from survey_app.services.errors import InputError
 from survey_app.services.exchange import csvfile as exchange
@@ -667,5 +668,6 @@ COMMANDS = tuple(
         db_group,
         keys_group,
         dossiers_group,
+        invitations_command,
     )
 )

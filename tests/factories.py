@@ -142,3 +142,46 @@ def login_as(client: FlaskClient, role: str, unit: Unit | None, username: str | 
     resp = login(client, user.username)
     assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
     return user
+
+
+def make_dossier(
+    unit: Unit,
+    code: str = "H15.50.05.13-261008-0975",
+    *,
+    counter: Counter | None = None,
+    procedure: Procedure | None = None,
+    returned_at: Any = "now",
+    received_at: Any = None,
+    channel: str | None = "truc_tiep",
+    resolving: Unit | None = None,
+) -> Any:
+    """A dossier received at ``unit`` (and ``counter``), returned ``returned_at`` (default:
+    now; ``None``: still open), as the one-stop system would send it (issue 13)."""
+    from datetime import UTC, datetime, timedelta
+
+    from survey_app.models import Dossier
+    from survey_app.services.clock import local_day
+
+    now = datetime.now(UTC)
+    returned = now if returned_at == "now" else returned_at
+    received = received_at or (returned or now) - timedelta(days=5)
+    dossier = Dossier(
+        code=code,
+        procedure_code=procedure.code if procedure else "1.000001",
+        procedure_id=procedure.id if procedure else None,
+        receiving_unit_id=unit.id,
+        receiving_counter_id=counter.id if counter else None,
+        resolving_unit_id=(resolving or unit).id,
+        channel=channel,
+        received_at=received,
+        due_date=local_day(received) + timedelta(days=10),
+        returned_at=returned,
+        returned_day=local_day(returned) if returned else None,
+        outcome="da_tra" if returned else "dang_xu_ly",
+        supplements=0,
+        apology_sent=False,
+        fingerprint="test",
+    )
+    db.session.add(dossier)
+    db.session.commit()
+    return dossier

@@ -131,6 +131,18 @@ RULES: dict[str, list[Case]] = {
     "public.index": [Case("GET", lambda w: "/", EVERYONE_200)],
     "public.form": [Case("GET", lambda w: f"/f/{w['token']}", EVERYONE_200)],
     "public.thanks": [Case("GET", lambda w: f"/f/{w['token']}/cam-on", EVERYONE_200)],
+    # A dossier's invitation (issue 13) is public: the token is the key; an unknown one is the
+    # citizen's 404, and the lookup of a dossier code sits beside a counter's form.
+    "public.short": [Case("GET", lambda w: "/h/zzzzzzzzzz", dict.fromkeys(ROLES, 302))],
+    "public.invitation": [Case("GET", lambda w: "/ho-so/zzzzzzzzzz", dict.fromkeys(ROLES, 404))],
+    "public.invitation_thanks": [
+        Case("GET", lambda w: "/ho-so/zzzzzzzzzz/cam-on", dict.fromkeys(ROLES, 404))
+    ],
+    "public.dossier_lookup": [Case("GET", lambda w: f"/f/{w['token']}/ma-ho-so", EVERYONE_200)],
+    # Invitations through the API: an integration key, never a staff session.
+    "api.create_invitation": [
+        Case("POST", lambda w: "/api/v1/dossiers/H1-261008-1/invitation", dict.fromkeys(ROLES, 401))
+    ],
     "api.healthz": [Case("GET", lambda w: "/healthz", EVERYONE_200)],
     "api.openapi": [Case("GET", lambda w: "/api/v1/openapi.json", EVERYONE_200)],
     # The API authenticates kiosks by counter token, never by a staff session.

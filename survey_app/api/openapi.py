@@ -29,6 +29,7 @@ def openapi_document() -> dict[str, Any]:
     document["components"]["securitySchemes"].update(openapi_dossiers.schemes())
     document["components"]["schemas"].update(openapi_dossiers.schemas())
     document["paths"].update(openapi_dossiers.paths())
+    _add_invitation(document)
     return document
 
 
@@ -210,4 +211,57 @@ def _document() -> dict[str, Any]:
                 }
             },
         },
+    }
+
+
+def _add_invitation(doc: dict[str, Any]) -> None:
+    """``POST /api/v1/dossiers/{code}/invitation`` (issue 13), kept apart from the rest."""
+    err = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    doc["components"]["securitySchemes"].setdefault(
+        "integrationKey",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An integration key (sipk_…) of the one-stop system, made by an "
+            "admin, limited to a unit subtree.",
+        },
+    )
+    doc["components"]["schemas"]["InvitationOut"] = {
+        "type": "object",
+        "required": ["url", "short_url", "expires_at"],
+        "properties": {
+            "url": {"type": "string", "description": "The long link (for a QR code)."},
+            "short_url": {
+                "type": "string",
+                "description": "The same invitation for an SMS (SHORT_URL_BASE + /h/ + 10 "
+                "characters).",
+            },
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    }
+    ok = {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationOut"}}}
+    doc["paths"]["/api/v1/dossiers/{code}/invitation"] = {
+        "post": {
+            "summary": "The dossier's single-use invitation to rate it (made once per dossier)",
+            "security": [{"integrationKey": []}],
+            "parameters": [
+                {
+                    "name": "code",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "Mã hồ sơ, e.g. H15.50.05.13-261008-0975.",
+                }
+            ],
+            "responses": {
+                "201": {"description": "Invitation made", "content": ok},
+                "200": {"description": "The dossier's invitation, made before", "content": ok},
+                "401": {"description": "Missing, unknown or revoked key", "content": err},
+                "403": {
+                    "description": "The dossier was received outside the key's units",
+                    "content": err,
+                },
+                "404": {"description": "No dossier with this code", "content": err},
+            },
+        }
     }

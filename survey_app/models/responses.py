@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.org import Counter, Procedure, Unit
 
-SOURCES = ("qr", "kiosk", "api", "paper")
+SOURCES = ("qr", "kiosk", "api", "paper", "invitation")
 
 
 class QuestionnaireVersion(Base):

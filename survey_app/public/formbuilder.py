@@ -71,3 +71,12 @@ def build_form_class(q: Questionnaire, locale: str) -> type[PublicFormBase]:
             ChoiceRadio(item.text.get(locale), choices=choices, validators=[Optional()]),
         )
     return QuestionnaireForm
+
+
+def answers_of(form: PublicFormBase, q: Questionnaire) -> dict[str, Any]:
+    """The answered items of a posted form ("no opinion" and blanks left out)."""
+    return {
+        item.code: form[item.code].data
+        for item in q.items
+        if form[item.code].data not in (None, NO_OPINION)
+    }

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from survey_app.public.formbuilder import NO_OPINION, build_form_class
+from survey_app.public.formbuilder import answers_of, build_form_class
 from survey_app.services import org
 from survey_app.services.ingest import responses
 from survey_app.services.ingest.ratelimit import hit, retry_after
@@ -46,11 +46,7 @@ def form(token: str) -> ResponseReturnValue:
     status, headers = 200, {}
     if form.validate_on_submit():
         sub = responses.Submission(
-            answers={
-                item.code: form[item.code].data
-                for item in q.items
-                if form[item.code].data not in (None, NO_OPINION)
-            },
+            answers=answers_of(form, q),
             procedure=form.procedure.data,
             channel=form.channel.data,
             comment=form.comment.data,
@@ -62,7 +58,7 @@ def form(token: str) -> ResponseReturnValue:
             responses.submit(counter, q, sub)
             return redirect(url_for("public.thanks", token=token), code=303)
         except responses.SubmissionError as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
             status = 400
         except responses.ReceiptReused:
             form.transaction_ref.errors = [_("Số biên nhận này đã được dùng để đánh giá.")]
@@ -90,6 +86,7 @@ def form(token: str) -> ResponseReturnValue:
             locale=locale,
             place=counter.place_name or counter.unit_name,
             procedures=counter.procedures[:40],
+            dossier_lookup=url_for("public.dossier_lookup", token=token),
         ),
         status,
         headers,
@@ -102,7 +99,7 @@ def thanks(token: str) -> str:
     return render_template("public/thanks.html", counter=counter, token=token)
 
 
-def _attach_errors(form, errors: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def attach_errors(form, errors: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
     form.form_errors = []
     for key, message in errors.items():
         name = key.removeprefix("answers.")

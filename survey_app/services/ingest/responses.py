@@ -17,14 +17,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 import forms
 from forms import CHANNELS, Questionnaire
 from survey_app.extensions import db
-from survey_app.models import Response, Unit
+from survey_app.models import Invitation, Response, Unit
 from survey_app.services import text
 from survey_app.services.clock import local_day
 from survey_app.services.errors import UNSTORABLE_TEXT
@@ -49,6 +49,11 @@ class ReceiptReused(Exception):
     """The receipt/transaction number was already used for a response at this unit."""
 
 
+class AlreadyRated(Exception):  # noqa: N818 - a state, not a programming error
+    """The dossier already has its response (a second tap, or an invitation used before):
+    nothing was stored."""
+
+
 class DatabaseBusy(Exception):  # noqa: N818 - a state, not a programming error
     """The database could not take the response now: another writer held it longer than the
     busy timeout (on SQLite, a long import), or it is unreachable or restarting
@@ -68,6 +73,22 @@ class Submission:
     idempotency_key: str | None = None
     source: str = "qr"
     submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The dossier a response is made for, through its invitation (issue 13).
+
+    The dossier says where and how the citizen was served, so the form does not ask:
+    ``counter_id`` (the receiving counter, ``None`` when the dossier names none) and
+    ``procedure`` (the catalogue's procedure, ``None`` when the code is not in it) replace
+    the counter's and the typed ones; the response gets ``dossier_id`` and the dossier's
+    invitation is marked used in the same transaction.
+    """
+
+    dossier_id: int
+    counter_id: int | None
+    procedure: ProcedureInfo | None
 
 
 @dataclass(frozen=True)
@@ -196,22 +217,28 @@ def validate(q: Questionnaire, info: CounterInfo, sub: Submission) -> _Clean:
     return clean
 
 
-def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
+def submit(
+    info: CounterInfo, q: Questionnaire, sub: Submission, verified: Verified | None = None
+) -> Stored:
     """Validate and store one response, in one transaction.
 
     A repeated idempotency key returns the first response (``created=False``); a receipt
     number already used at the unit raises :class:`ReceiptReused`; nothing is stored on error.
     The common path is one INSERT … RETURNING: duplicates are found by the unique
-    constraints, not by looking first.
+    constraints, not by looking first.  With ``verified`` the response belongs to that
+    dossier: its invitation is marked used in the same transaction, and a dossier that has
+    its response already (the unique index on ``responses.dossier_id``, or an invitation
+    used) raises :class:`AlreadyRated`.
     """
     clean = validate(q, info, sub)
     moment = sub.submitted_at or datetime.now(UTC)
+    procedure = verified.procedure if verified else clean.procedure
     row = {
         "questionnaire_id": q.id,
         "unit_id": info.unit_id,
-        "counter_id": info.counter_id,
-        "procedure_id": clean.procedure.id if clean.procedure else None,
-        "target_group": clean.procedure.target_group if clean.procedure else info.target_group,
+        "counter_id": verified.counter_id if verified else info.counter_id,
+        "procedure_id": procedure.id if procedure else None,
+        "target_group": procedure.target_group if procedure else info.target_group,
         "channel": clean.channel,
         "submitted_at": moment,
         "local_day": local_day(moment),
@@ -220,14 +247,17 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
         "source": sub.source,
         "idempotency_key": clean.idempotency_key,
         "receipt_hash": clean.receipt_hash,
+        "dossier_id": verified.dossier_id if verified else None,
     }
     try:
-        response_id = _store(row)
+        response_id = _store_verified(row, moment) if verified else _store(row)
     except (OperationalError, sqlite3.OperationalError, SQLAlchemyTimeoutError) as exc:
         if is_unavailable(exc):
             raise DatabaseBusy() from exc
         raise
     except (IntegrityError, sqlite3.IntegrityError):
+        if verified is not None:
+            raise AlreadyRated() from None  # the dossier's one response exists (a double tap)
         if clean.idempotency_key:
             earlier = _by_idempotency(info.counter_id, clean.idempotency_key)
             if earlier is not None:  # a resend, or a double tap that lost the race
@@ -257,6 +287,30 @@ def _store(row: dict[str, Any]) -> int:
     params = _SQLITE.params(row)  # converted before taking the write lock
     with engine.connect() as conn, write_queue(engine.url.database):
         return _SQLITE.write(conn.connection.dbapi_connection, params)
+
+
+def _store_verified(row: dict[str, Any], moment: datetime) -> int:
+    """One transaction: the response and its invitation marked used. On SQLite it waits in
+    the same write queue as :func:`_store`; a second response for the dossier fails on the
+    unique index (raised as ``IntegrityError``) or finds the invitation used already
+    (:class:`AlreadyRated`), and nothing is kept."""
+    mark = (
+        update(Invitation)
+        .where(Invitation.dossier_id == row["dossier_id"], Invitation.used_at.is_(None))
+        .values(used_at=moment)
+    )
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        with engine.begin() as conn:
+            response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
+            if conn.execute(mark).rowcount != 1:
+                raise AlreadyRated()
+        return int(response_id)
+    with engine.connect() as conn, write_queue(engine.url.database), conn.begin():
+        response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
+        if conn.execute(mark).rowcount != 1:
+            raise AlreadyRated()
+    return int(response_id)
 
 
 def _by_idempotency(counter_id: int, key: str) -> int | None:

@@ -271,3 +271,120 @@ def write_cards(cards: Iterable[Card], out_dir: Path) -> list[Path]:
         pdf.write_bytes(render_pdf(card))
         written += [svg, pdf]
     return sorted(written)
+
+
+# --- invitation slips (issue 13) -----------------------------------------------------------
+
+SLIP_TITLE = "Đánh giá sự hài lòng"
+SLIP_LINE = "Quét mã để đánh giá việc giải quyết hồ sơ của ông/bà"
+# format → page width, page height (None: as long as the content, a thermal receipt), margin,
+# largest QR side (mm, quiet zone included)
+SLIP_FORMATS: dict[str, tuple[float, float | None, float, float]] = {
+    "a6": (105.0, 148.0, 8.0, 72.0),
+    "80mm": (80.0, None, 5.0, 52.0),  # 80 mm paper, about 72 mm printable
+}
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One dossier's invitation slip: the QR code of ``url`` and one line of Vietnamese;
+    the short link printed under it for typing; the unit, the dossier code and the last day."""
+
+    url: str
+    short_url: str
+    unit_name: str
+    dossier_code: str
+    last_day: str  # formatted, e.g. 30/11/2026
+
+
+def _wrap_width(text: str, size: float, bold: bool, width: float) -> list[str]:
+    """Greedy wrap by words (an over-long word by characters) into ``width`` mm."""
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and _width(candidate, size, bold) <= width:
+            lines[-1] = candidate
+        elif _width(word, size, bold) <= width:
+            lines.append(word)
+        else:
+            for char in word:
+                if lines and _width(lines[-1] + char, size, bold) <= width:
+                    lines[-1] += char
+                else:
+                    lines.append(char)
+    return lines or [""]
+
+
+def render_slip_pdf(slip: Slip, fmt: str = "a6") -> bytes:
+    """The slip as a one-page PDF: ``a6`` (105 × 148 mm) or ``80mm`` (a thermal receipt,
+    80 mm wide and as long as its content). Vector QR (error correction Q), DejaVu Sans
+    embedded."""
+    if fmt not in SLIP_FORMATS:
+        raise ValueError(f"unknown slip format {fmt!r}")
+    page_w, page_h, margin, qr_max = SLIP_FORMATS[fmt]
+    width = page_w - 2 * margin
+    small = fmt == "80mm"
+    link = _clean(slip.url)
+    if not link:
+        raise ValueError("slip URL must not be empty")
+    qr = segno.make(link, error="q", micro=False, boost_error=False)
+    rows = [tuple(r) for r in qr.matrix_iter(scale=1, border=QR_BORDER)]
+    # (lines, em size mm, bold) above and below the QR code
+    above = [
+        (_wrap_width(SLIP_TITLE, 5.0 if small else 6.0, True, width), 5.0 if small else 6.0, True),
+        (_wrap_width(_clean(slip.unit_name), 3.4, False, width)[:3], 3.4, False),
+        (_wrap_width(f"Mã hồ sơ: {_clean(slip.dossier_code)}", 3.2, False, width), 3.2, False),
+    ]
+    below = [
+        (_wrap_width(SLIP_LINE, 3.8, True, width), 3.8, True),
+        (_wrap_width(_clean(slip.short_url), 3.2, False, width), 3.2, False),
+        (_wrap_width(f"Hạn đánh giá: {_clean(slip.last_day)}", 3.0, False, width), 3.0, False),
+    ]
+
+    def height(blocks: list[tuple[list[str], float, bool]]) -> float:
+        return sum(len(lines) * size * 1.3 + 1.5 for lines, size, _bold in blocks)
+
+    qr_side = min(qr_max, width)
+    if page_h is None:
+        page_h = margin + height(above) + 2 + qr_side + 2 + height(below) + margin
+    else:
+        qr_side = min(qr_side, page_h - 2 * margin - height(above) - height(below) - 4)
+    regular, bold_font = _fonts()
+    buf = io.BytesIO()
+    pdf = Canvas(
+        buf,
+        pagesize=(page_w * mm, page_h * mm),
+        invariant=True,
+        pageCompression=1,
+        initialFontName=regular,
+    )
+    pdf.setTitle(f"{SLIP_TITLE} – {_clean(slip.dossier_code)}")
+    pdf.setCreator("sipas")
+    pdf.setFillColorRGB(0, 0, 0)
+    top = margin
+
+    def draw(blocks: list[tuple[list[str], float, bool]], top: float) -> float:
+        for lines, size, bold in blocks:
+            pdf.setFont(bold_font if bold else regular, size * PT_PER_MM)
+            for line in lines:
+                top += size * 1.3
+                pdf.drawCentredString(page_w / 2 * mm, (page_h - top) * mm, line)
+            top += 1.5
+        return top
+
+    top = draw(above, top) + 2
+    module = qr_side / len(rows)
+    x0 = (page_w - qr_side) / 2
+    path = pdf.beginPath()
+    for x, row, w in _runs(rows):
+        path.rect(
+            (x0 + x * module) * mm,
+            (page_h - top - (row + 1) * module) * mm,
+            w * module * mm,
+            module * mm,
+        )
+    pdf.drawPath(path, stroke=0, fill=1)
+    draw(below, top + qr_side + 2)
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()

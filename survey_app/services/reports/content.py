@@ -72,6 +72,7 @@ SOURCE_NAMES = {
     "kiosk": "Ki-ốt đánh giá",
     "api": "Phần mềm một cửa (API)",
     "paper": "Phiếu giấy (nhập lại)",
+    "invitation": "Lời mời theo hồ sơ (tin nhắn, phiếu in)",
 }
 INTEGRITY_NAMES = {
     "Q5": "Có công chức gây phiền hà, sách nhiễu",
