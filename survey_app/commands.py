@@ -180,7 +180,7 @@ def demo(n: int, seed: int) -> None:
         click.echo(_("Tổ chức mẫu đã có; không thêm gì."))
     else:
         services.demo.create_organisation()
-        added = services.demo.generate_responses(n, seed)
+        added = services.demo.generate_responses(n, seed, with_dossiers=True)
         click.echo(_("Đã tạo tỉnh mẫu với %(n)s phản hồi.", n=added))
     click.echo(
         _(
