@@ -39,6 +39,12 @@ def demo_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["demo"])
         assert result.exit_code == 0, result.output
+        counts = demo.dossier_counts()
+        assert counts["dossiers"] and counts["verified"]
+        assert (
+            f"Hồ sơ mẫu: {counts['dossiers']} (đang xử lý: {counts['open']}), lời mời đánh giá: "
+            f"{counts['invitations']}, phản hồi đã xác thực: {counts['verified']}."
+        ) in result.output
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -15,7 +15,16 @@ from sqlalchemy import func, select
 
 import forms
 from survey_app.extensions import db
-from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
+from survey_app.models import (
+    Counter,
+    Dossier,
+    Invitation,
+    Procedure,
+    Response,
+    Unit,
+    User,
+    utcnow,
+)
 from survey_app.models.dossiers import CHANNELS
 from survey_app.services import accounts, org
 from survey_app.services.clock import VN_TZ
@@ -360,6 +369,25 @@ def _rows(
 
 def response_count() -> int:
     return int(db.session.scalar(select(func.count(Response.id))) or 0)
+
+
+def dossier_counts() -> dict[str, int]:
+    """How many dossiers (and of them still open), invitations and verified responses the
+    database holds: what ``sipas demo`` reports after making them."""
+    return {
+        "dossiers": int(db.session.scalar(select(func.count(Dossier.id))) or 0),
+        "open": int(
+            db.session.scalar(select(func.count(Dossier.id)).where(Dossier.returned_at.is_(None)))
+            or 0
+        ),
+        "invitations": int(db.session.scalar(select(func.count(Invitation.id))) or 0),
+        "verified": int(
+            db.session.scalar(
+                select(func.count(Response.id)).where(Response.dossier_id.isnot(None))
+            )
+            or 0
+        ),
+    }
 
 
 # (username, role, unit code): one account per role

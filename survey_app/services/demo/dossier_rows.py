@@ -80,7 +80,9 @@ def dossier_rows(world: Organisation, **c: NDArray[Any]) -> list[list[Any]]:
             strict=True,
         )
     ]
-    counters = world.counters
+    counter_ids = [c.id for c in world.counters]  # read once: no ORM attribute per row
+    unit_ids = [c.unit.id for c in world.counters]
+    names = [(c.unit.code, c.code) for c in world.counters]
     code: list[str] = []
     proc_code: list[str] = []
     proc_id: list[int] = []
@@ -105,16 +107,15 @@ def dossier_rows(world: Organisation, **c: NDArray[Any]) -> list[list[Any]]:
         code.append(f"{world.agency_codes[agency]}-{yymmdd[k]}-{seq:04d}")
         proc_code.append(world.proc_codes[counter][proc])
         proc_id.append(world.proc_ids[counter][proc])
-        counter_id.append(counters[counter].id)
-        recv_unit.append(counters[counter].unit.id)
+        counter_id.append(counter_ids[counter])
+        recv_unit.append(unit_ids[counter])
         resolve_unit.append(int(world.unit_ids[resolving]))
         fingerprint.append(
             demo_fingerprint(
                 [
                     code[-1],
                     proc_code[-1],
-                    counters[counter].unit.code,
-                    counters[counter].code,
+                    *names[counter],
                     world.unit_codes[resolving],
                     channels[k],
                     iso_received[k],

@@ -13,7 +13,7 @@ How the numbers are made (docs/method.md §12 says what they mean):
   30–60 % at the desk, 5–15 % online and by post), plus the dossiers still open today.
 - Timing (late, early, on time) follows the *resolving* unit's shares (``Profile.late``,
   ``Profile.early``); a rating with a low "D. Kết quả" answer is more often behind a late
-  dossier.  About one dossier in ten is resolved by another agency (Nghị định
+  dossier.  About one dossier in fourteen is resolved by another agency (Nghị định
   118/2025/NĐ-CP): land dossiers received at the ward and the commune are mostly resolved
   by the land registration office.
 - Counter Q2 of the ward (``STUFFED_COUNTER``) serves fewer citizens than it gets open QR
