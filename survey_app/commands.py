@@ -183,8 +183,16 @@ def demo(n: int, seed: int) -> None:
         click.echo(_("Tổ chức mẫu đã có; không thêm gì."))
     else:
         services.demo.create_organisation()
-        added = services.demo.generate_responses(n, seed)
+        added = services.demo.generate_responses(n, seed, with_dossiers=True)
         click.echo(_("Đã tạo tỉnh mẫu với %(n)s phản hồi.", n=added))
+        made = services.demo.dossier_counts()
+        click.echo(
+            _(
+                "Hồ sơ mẫu: %(dossiers)s (đang xử lý: %(open)s), lời mời đánh giá: "
+                "%(invitations)s, phản hồi đã xác thực: %(verified)s.",
+                **made,
+            )
+        )
     click.echo(
         _(
             "Đường dẫn của các quầy (mở một đường dẫn trên điện thoại, hoặc in thẻ QR bằng "

@@ -50,6 +50,7 @@ COLUMNS = (
     "source",
     "idempotency_key",
     "receipt_hash",
+    "dossier_id",
 )
 BATCH = 50_000  # rows per executemany / COPY chunk
 
@@ -112,6 +113,8 @@ class Columns:
     receipt_hash: Sequence[str | None] | None = None
     id: NDArray[np.integer[Any]] | None = None
     answers_json: Sequence[str] | None = None
+    # The dossier of a verified response (issue 13), 0 = none; ``None`` = no verified ones.
+    dossier_id: NDArray[np.integer[Any]] | None = None
 
     @property
     def n(self) -> int:
@@ -192,7 +195,8 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
     inserted.
 
     Each row needs every column of :data:`COLUMNS` (``counter_id``, ``procedure_id``,
-    ``channel``, ``comment``, ``idempotency_key``, ``receipt_hash`` may be ``None``);
+    ``channel``, ``comment``, ``idempotency_key``, ``receipt_hash`` may be ``None``;
+    ``dossier_id`` may be missing too);
     ``submitted_at`` is an aware datetime, ``local_day`` a date, ``answers`` a dict of item
     code → answer value (validated already: codes of ``forms``, values 1–9).  A thin wrapper
     over :func:`insert_columns`.
@@ -222,6 +226,11 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
         receipt_hash=[r["receipt_hash"] for r in rows],
         id=np.array([i or 0 for i in ids], dtype=np.int64) if any(ids) else None,
         answers_json=[_json(r["answers"]) for r in rows],
+        dossier_id=(
+            np.array([r.get("dossier_id") or 0 for r in rows], dtype=np.int64)
+            if any(r.get("dossier_id") for r in rows)
+            else None
+        ),
     )
     return insert_columns(cols)
 
@@ -297,6 +306,7 @@ def _values(cols: Columns, days: NDArray[np.int64], answers: NDArray[np.int8]) -
         cols.source.texts(),
         list(optional(cols.idempotency_key)),
         list(optional(cols.receipt_hash)),
+        ids(cols.dossier_id) if cols.dossier_id is not None else list(repeat(None, n)),
     ]
 
 

@@ -1,4 +1,6 @@
-"""A demo province with units, counters, procedures and realistic synthetic responses."""
+"""A demo province with units, counters, procedures and realistic synthetic responses, and
+(``sipas demo``) the dossiers behind them, their invitations and the verified responses
+(:mod:`.dossiers`)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import func, select
 
 import forms
 from survey_app.extensions import db
-from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
+from survey_app.models import (
+    Counter,
+    Dossier,
+    Invitation,
+    Procedure,
+    Response,
+    Unit,
+    User,
+    utcnow,
+)
+from survey_app.models.dossiers import CHANNELS
 from survey_app.services import accounts, org
 from survey_app.services.clock import VN_TZ
+from survey_app.services.demo import dossiers
 from survey_app.services.storage import bulkload
 
 DEMO_ROOT = "MC"
@@ -154,12 +168,23 @@ def create_organisation() -> dict[str, Unit]:
     return units
 
 
-def generate_responses(n: int, seed: int, days: int = 120, batch: int = 50_000) -> int:
+def generate_responses(
+    n: int,
+    seed: int,
+    days: int = 120,
+    batch: int = 50_000,
+    *,
+    with_dossiers: bool = False,
+    now: datetime | None = None,
+) -> int:
     """Add ``n`` synthetic responses over the last ``days`` days; returns how many.
 
     The responses are drawn column-wise with numpy, sorted by time (ids follow the clock),
     and stored through :func:`.bulkload.insert_responses` in batches of whole days (each
-    per-day count cell is written once), one commit per batch.
+    per-day count cell is written once), one commit per batch.  ``with_dossiers`` (``sipas
+    demo``) first stores the dossiers and invitations that fit them (:mod:`.dossiers`) and
+    makes a share of the responses verified; the answers stay those of the same seed.
+    ``now`` (default: the clock) ends the period, so that a test can repeat a run exactly.
     """
     if n <= 0:
         return 0
@@ -170,8 +195,18 @@ def generate_responses(n: int, seed: int, days: int = 120, batch: int = 50_000) 
         )
     )
     counter_shift = rng.normal(0, 0.25, len(counters))
-    now = utcnow().astimezone(VN_TZ)
+    now = (now or utcnow()).astimezone(VN_TZ)
     columns = _synthetic(rng, n, counters, counter_shift, now, days)
+    columns["channel"] = np.where(columns["online"], CHANNELS.index("truc_tuyen_mot_phan"), 0)
+    columns["dossier"] = np.zeros(n, dtype=np.int64)
+    if with_dossiers:
+        made = dossiers.make(
+            columns, counters, seed, now, days, int(current_app.config["INVITATION_DAYS"])
+        )
+        columns["channel"] = made.response_channel
+        columns["dossier"] = made.response_dossier
+        columns["kiosk"] = made.response_kiosk
+        db.session.commit()
     order = np.lexsort((columns["minute"], columns["day"]))
     written = 0
     day_sorted = columns["day"][order]
@@ -291,15 +326,16 @@ def _rows(
     begin = 0
     days: dict[int, tuple[date, datetime]] = {}  # ordinal → (day, its local midnight in UTC)
     minutes = [timedelta(minutes=m) for m in range(24 * 60)]
-    for k, (which, day, minute, comment, proc, online, kiosk) in enumerate(
+    for k, (which, day, minute, comment, proc, channel, kiosk, dossier) in enumerate(
         zip(
             columns["counter"][chosen].tolist(),
             columns["day"][chosen].tolist(),
             columns["minute"][chosen].tolist(),
             columns["comment"][chosen].tolist(),
             columns["procedure"][chosen].tolist(),
-            columns["online"][chosen].tolist(),
+            columns["channel"][chosen].tolist(),
             columns["kiosk"][chosen].tolist(),
+            columns["dossier"][chosen].tolist(),
             strict=True,
         )
     ):
@@ -316,7 +352,7 @@ def _rows(
                 "counter_id": counter_id,
                 "procedure_id": procedure[0] if procedure else None,
                 "target_group": procedure[1] if procedure else unit_group,
-                "channel": "truc_tuyen_mot_phan" if online else "truc_tiep",
+                "channel": CHANNELS[channel],
                 "submitted_at": midnight + minutes[minute],
                 "local_day": local,
                 "answers": dict(zip(names[begin : ends[k]], values[begin : ends[k]], strict=True)),
@@ -324,6 +360,7 @@ def _rows(
                 "source": "kiosk" if kiosk else "qr",
                 "idempotency_key": None,
                 "receipt_hash": None,
+                "dossier_id": dossier or None,
             }
         )
         begin = ends[k]
@@ -332,6 +369,25 @@ def _rows(
 
 def response_count() -> int:
     return int(db.session.scalar(select(func.count(Response.id))) or 0)
+
+
+def dossier_counts() -> dict[str, int]:
+    """How many dossiers (and of them still open), invitations and verified responses the
+    database holds: what ``sipas demo`` reports after making them."""
+    return {
+        "dossiers": int(db.session.scalar(select(func.count(Dossier.id))) or 0),
+        "open": int(
+            db.session.scalar(select(func.count(Dossier.id)).where(Dossier.returned_at.is_(None)))
+            or 0
+        ),
+        "invitations": int(db.session.scalar(select(func.count(Invitation.id))) or 0),
+        "verified": int(
+            db.session.scalar(
+                select(func.count(Response.id)).where(Response.dossier_id.isnot(None))
+            )
+            or 0
+        ),
+    }
 
 
 # (username, role, unit code): one account per role

@@ -1,0 +1,204 @@
+"""Writing the demo's dossiers and invitations (:mod:`.dossiers` draws them): the rows as
+columns of Python values, their codes and fingerprints, the invitation tokens, and the bulk
+write on the DB-API connection (``executemany`` on SQLite, ``COPY`` on PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, text
+
+from survey_app.extensions import db
+from survey_app.models import Counter
+from survey_app.models.dossiers import CHANNELS
+
+BASE58 = np.array(list("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"))
+TOKEN_LENGTH = 10
+
+DOSSIER_COLUMNS = (
+    "id",
+    "code",
+    "procedure_code",
+    "procedure_id",
+    "receiving_unit_id",
+    "receiving_counter_id",
+    "resolving_unit_id",
+    "channel",
+    "received_at",
+    "due_date",
+    "returned_at",
+    "returned_day",
+    "outcome",
+    "supplements",
+    "apology_sent",
+    "fingerprint",
+    "created_at",
+    "changed_at",
+)
+INVITATION_COLUMNS = ("dossier_id", "token", "created_at", "expires_at", "revoked_at", "used_at")
+
+
+def demo_fingerprint(fields: list[str]) -> str:
+    """The digest of a dossier's fields (32 hex characters, BLAKE2b) — the demo's own, until
+    the dossier ingest's function exists; the integrator points this at that one, so that a
+    re-import of the demo's dossiers finds them unchanged."""
+    return hashlib.blake2b("\x1f".join(fields).encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Organisation(Protocol):
+    """The demo organisation by position (:class:`.dossiers.World`)."""
+
+    counters: list[Counter]
+    unit_codes: list[str]
+    unit_ids: NDArray[np.int64]
+    agency_codes: list[str]
+    proc_codes: list[list[str]]
+    proc_ids: list[list[int]]
+
+
+def dossier_rows(world: Organisation, **c: NDArray[Any]) -> list[list[Any]]:
+    """The :data:`DOSSIER_COLUMNS` values, one list per column, of the dossiers drawn as
+    the arrays ``c`` (positions into ``world``'s counters, procedures and units)."""
+    conn = db.session.connection()
+    if not len(c["ids"]):
+        return [[] for _ in DOSSIER_COLUMNS]
+    yymmdd = _daytexts(c["received_day"], "%y%m%d")
+    due = _daytexts(c["due"], "%Y-%m-%d")
+    returned_day = _daytexts(c["returned_day"], "%Y-%m-%d")
+    received_at = texts(c["received_at"], conn)
+    returned_at = texts(c["returned_at"], conn)
+    iso_received = np.datetime_as_string(c["received_at"], unit="s").tolist()
+    iso_returned = [
+        None if missing else t
+        for t, missing in zip(
+            np.datetime_as_string(c["returned_at"], unit="s").tolist(),
+            np.isnat(c["returned_at"]).tolist(),
+            strict=True,
+        )
+    ]
+    counter_ids = [c.id for c in world.counters]  # read once: no ORM attribute per row
+    unit_ids = [c.unit.id for c in world.counters]
+    names = [(c.unit.code, c.code) for c in world.counters]
+    code: list[str] = []
+    proc_code: list[str] = []
+    proc_id: list[int] = []
+    counter_id: list[int] = []
+    recv_unit: list[int] = []
+    resolve_unit: list[int] = []
+    fingerprint: list[str] = []
+    channels = [CHANNELS[k] for k in c["channel"].tolist()]
+    outcome = c["outcome"].tolist()
+    supplements = c["supplements"].tolist()
+    apology = c["apology"].tolist()
+    for k, (counter, proc, resolving, agency, seq) in enumerate(
+        zip(
+            c["counter"].tolist(),
+            c["proc"].tolist(),
+            c["resolving"].tolist(),
+            c["agency"].tolist(),
+            c["sequence"].tolist(),
+            strict=True,
+        )
+    ):
+        code.append(f"{world.agency_codes[agency]}-{yymmdd[k]}-{seq:04d}")
+        proc_code.append(world.proc_codes[counter][proc])
+        proc_id.append(world.proc_ids[counter][proc])
+        counter_id.append(counter_ids[counter])
+        recv_unit.append(unit_ids[counter])
+        resolve_unit.append(int(world.unit_ids[resolving]))
+        fingerprint.append(
+            demo_fingerprint(
+                [
+                    code[-1],
+                    proc_code[-1],
+                    *names[counter],
+                    world.unit_codes[resolving],
+                    channels[k],
+                    iso_received[k],
+                    due[k] or "",
+                    iso_returned[k] or "",
+                    outcome[k],
+                    str(supplements[k]),
+                    "1" if apology[k] else "0",
+                ]
+            )
+        )
+    changed = [r if r is not None else s for r, s in zip(returned_at, received_at, strict=True)]
+    return [
+        c["ids"].tolist(),
+        code,
+        proc_code,
+        proc_id,
+        recv_unit,
+        counter_id,
+        resolve_unit,
+        channels,
+        received_at,
+        due,
+        returned_at,
+        returned_day,
+        outcome,
+        supplements,
+        apology,
+        fingerprint,
+        received_at,
+        changed,
+    ]
+
+
+def texts(moments: NDArray[np.datetime64], conn: Connection) -> list[str | None]:
+    """UTC moments as the database takes them in bulk (NaT → None): SQLAlchemy's naive
+    SQLite text, or an explicit ``+00`` for PostgreSQL's COPY."""
+    out = np.datetime_as_string(np.asarray(moments).astype("datetime64[us]"), unit="us")
+    suffix = "+00" if conn.dialect.name == "postgresql" else ""
+    nat = np.isnat(moments)
+    return [
+        None if missing else f"{t[:10]} {t[11:]}{suffix}"
+        for t, missing in zip(out.tolist(), nat.tolist(), strict=True)
+    ]
+
+
+def _daytexts(days: NDArray[np.int64], fmt: str) -> list[str | None]:
+    cache: dict[int, str] = {}
+    out: list[str | None] = []
+    for d in np.asarray(days, np.int64).tolist():
+        if d not in cache:
+            cache[d] = date.fromordinal(d).strftime(fmt) if d > 0 else ""
+        out.append(cache[d] or None)
+    return out
+
+
+def tokens(rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` distinct invitation tokens: 10 base58 characters (about 58 bits), from ``rng``."""
+    existing = {t for (t,) in db.session.execute(text("SELECT token FROM invitations"))}
+    out: list[str] = []
+    seen = set(existing)
+    while len(out) < n:
+        need = n - len(out)
+        chars = BASE58[rng.integers(len(BASE58), size=(need, TOKEN_LENGTH))]
+        for token in chars.view(f"<U{TOKEN_LENGTH}").ravel().tolist():
+            if token not in seen:
+                seen.add(token)
+                out.append(token)
+    return out
+
+
+def insert(conn: Connection, table: str, names: tuple[str, ...], values: list[list[Any]]) -> None:
+    """Write rows given as columns (constant table and column names only)."""
+    if not values or not values[0]:
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in zip(*values, strict=True):
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
+            cursor.executemany(sql, list(zip(*values, strict=True)))
+    finally:
+        cursor.close()
