@@ -50,6 +50,7 @@ COLUMNS = (
     "source",
     "idempotency_key",
     "receipt_hash",
+    "dossier_id",
 )
 BATCH = 50_000  # rows per executemany / COPY chunk
 
@@ -112,6 +113,7 @@ class Columns:
     receipt_hash: Sequence[str | None] | None = None
     id: NDArray[np.integer[Any]] | None = None
     answers_json: Sequence[str] | None = None
+    dossier_id: NDArray[np.integer[Any]] | None = None  # 0 = none (an open response)
 
     @property
     def n(self) -> int:
@@ -157,6 +159,11 @@ def insert_columns(cols: Columns) -> int:
         np.asarray(cols.questionnaire.codes, dtype=np.int64),
         list(cols.questionnaire.values),
         answers,
+        (
+            np.zeros(n, dtype=np.int8)
+            if cols.dossier_id is None
+            else (np.asarray(cols.dossier_id) > 0).astype(np.int8)
+        ),
     )
     touched = [date.fromordinal(d) for d in np.unique(days).tolist()]
     plan = daystats.plan_bulk(touched)  # before the insert: which closed days were empty
@@ -193,9 +200,9 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
 
     Each row needs every column of :data:`COLUMNS` (``counter_id``, ``procedure_id``,
     ``channel``, ``comment``, ``idempotency_key``, ``receipt_hash`` may be ``None``);
-    ``submitted_at`` is an aware datetime, ``local_day`` a date, ``answers`` a dict of item
-    code → answer value (validated already: codes of ``forms``, values 1–9).  A thin wrapper
-    over :func:`insert_columns`.
+    ``dossier_id`` is optional (a verified response); ``submitted_at`` is an aware datetime,
+    ``local_day`` a date, ``answers`` a dict of item code → answer value (validated already:
+    codes of ``forms``, values 1–9).  A thin wrapper over :func:`insert_columns`.
     """
     if not rows:
         return 0
@@ -222,6 +229,11 @@ def insert_responses(rows: Sequence[Mapping[str, Any]]) -> int:
         receipt_hash=[r["receipt_hash"] for r in rows],
         id=np.array([i or 0 for i in ids], dtype=np.int64) if any(ids) else None,
         answers_json=[_json(r["answers"]) for r in rows],
+        dossier_id=(
+            np.array([r.get("dossier_id") or 0 for r in rows], dtype=np.int64)
+            if any(r.get("dossier_id") for r in rows)
+            else None
+        ),
     )
     return insert_columns(cols)
 
@@ -297,6 +309,7 @@ def _values(cols: Columns, days: NDArray[np.int64], answers: NDArray[np.int8]) -
         cols.source.texts(),
         list(optional(cols.idempotency_key)),
         list(optional(cols.receipt_hash)),
+        list(repeat(None, n)) if cols.dossier_id is None else ids(cols.dossier_id),
     ]
 
 
