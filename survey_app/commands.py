@@ -592,6 +592,14 @@ def db_warm(start: Any, end: Any, breakdowns: bool) -> None:
     show_default=True,
     help="Target set: 90 % (85 % land, construction, investment), or the 2030 preset 95 % (90 %).",
 )
+@click.option(
+    "--responses",
+    type=click.Choice(["all", "verified", "open"]),
+    default="all",
+    show_default=True,
+    help="Every response, only verified ones (made through a dossier's invitation) or only "
+    "open ones (QR card, kiosk, API, file).",
+)
 @with_appcontext
 def score(
     start: Any,
@@ -605,6 +613,7 @@ def score(
     min_n: int,
     aggregate: str,
     targets: str,
+    responses: str,
 ) -> None:
     """SIPAS indices with 95 % intervals and target flags, per group (METHOD §4).
 
@@ -630,6 +639,7 @@ def score(
             min_n=min_n,
             targets=targets,
             aggregate=aggregate,
+            where=analytics.slices.RESPONSES[responses],
         )
         if input_file is not None:
             if unit_code:

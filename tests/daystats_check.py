@@ -21,7 +21,7 @@ from survey_app.models.responses import DayBlock
 from survey_app.services.storage import daystats
 
 Row = tuple[Any, ...]  # unit, counter (0), procedure (0), target group, channel (""),
-# questionnaire, answers as sorted (code, value) pairs
+# questionnaire, answers as sorted (code, value) pairs, verified (issue 13)
 
 
 def _rows(block: daystats.Block) -> list[Row]:
@@ -35,6 +35,7 @@ def _rows(block: daystats.Block) -> list[Row]:
             block.channels[block.channel[i]],
             block.questionnaires[block.questionnaire[i]],
             tuple((codes[j], int(v)) for j, v in enumerate(block.answers[i].tolist()) if v),
+            bool(block.verified[i]),
         )
         for i in range(block.n)
     ]
@@ -49,6 +50,7 @@ def row_of(r: Response) -> Row:
         r.channel or "",
         r.questionnaire_id,
         tuple(sorted(r.answers.items(), key=lambda kv: forms.all_item_codes().index(kv[0]))),
+        r.dossier_id is not None,
     )
 
 

@@ -97,7 +97,8 @@ class StatsBucket(Base):
 
     A bucket is a unit × target group × questionnaire cell (``dimension`` ""), or that cell
     broken down by one more ``dimension`` — ``channel`` (``value`` the channel, "" unknown)
-    or ``procedure`` (``value`` the procedure id, "0" none) — computed the first time a
+    or ``procedure`` (``value`` the procedure id, "0" none) or ``verified`` (``value`` "1",
+    or "" for open responses) — computed the first time a
     page asks for that breakdown.  A marker row per half-month and dimension (``unit_id``
     0) records that it was computed.
     """
@@ -112,6 +113,8 @@ class StatsBucket(Base):
     dimension: Mapped[str] = mapped_column(String(20), default="", server_default="")
     value: Mapped[str] = mapped_column(String(60), default="", server_default="")
     n: Mapped[int] = mapped_column(Integer)
+    # Of ``n``, the verified respondents (made through a dossier's invitation, issue 13).
+    n_verified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stats: Mapped[bytes] = mapped_column(LargeBinary)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -93,7 +93,7 @@ def test_export_round_trips_every_answer(demo: FlaskCliRunner, tmp_path: Path) -
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert list(rows[0])[:9] == list(exchange.META_COLUMNS)
-    assert list(rows[0])[-1] == "comment"
+    assert list(rows[0])[-2:] == ["comment", "verified"]  # issue 13 adds verified last
     assert set(forms.all_item_codes()) <= set(rows[0])
     by_id = {int(r["response_id"]): r for r in rows}
     stored = all_responses()
@@ -106,6 +106,7 @@ def test_export_round_trips_every_answer(demo: FlaskCliRunner, tmp_path: Path) -
         assert row["questionnaire"] == resp.questionnaire_id
         assert row["submitted_at"].endswith("Z")
         assert row["comment"] == (resp.comment or "")
+        assert row["verified"] == ("1" if resp.verified else "")
 
 
 def test_export_filters_by_local_day_and_unit(demo: FlaskCliRunner, tmp_path: Path) -> None:

@@ -141,8 +141,10 @@ def test_csv_output(runner: FlaskCliRunner, hand_file: Path) -> None:
         args=["score", "--input", str(hand_file), "--by", "unit", "--format", "csv"]
     )
     header, u1, u2 = result.output.splitlines()
-    assert header.startswith("unit,n,sipas,sipas_ci_low,sipas_ci_high,A,B,C,D,E,item_A1")
-    assert u2.startswith("U2,30,87.5,") and u2.endswith(",85,meets")
+    assert header.startswith(
+        "unit,n,n_verified,n_open,sipas,sipas_ci_low,sipas_ci_high,A,B,C,D,E,item_A1"
+    )
+    assert u2.startswith("U2,30,0,30,87.5,") and u2.endswith(",85,meets")
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ def score_columns(rows: Rows, query: Slice) -> tuple[ScoredGroup, ...]:
         mask &= rows.day <= (query.end - EPOCH).days
     if not mask.all():
         rows = rows.take(mask)
+    rows = rows.matching(query.where)
     groups = Groups(keys=[])
     acc = Accumulator()
     acc.add_rows(rows, group_rows(rows, query.dimensions, query.cutoff, groups))

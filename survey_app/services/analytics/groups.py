@@ -119,24 +119,41 @@ def group_rows(rows: Rows, by: Sequence[str], cutoff: Cutoff, groups: Groups) ->
 
 
 class Accumulator:
-    """Statistics vectors per questionnaire version and group, plus land-group respondents."""
+    """Statistics vectors per questionnaire version and group, plus land-group respondents
+    and verified respondents (issue 13) per group."""
 
     def __init__(self) -> None:
         self.vectors: dict[str, dict[int, NDArray[np.int64]]] = {}
         self.land: dict[int, int] = {}
+        self.verified: dict[int, int] = {}
 
-    def add(self, qid: str, group: int, vector: NDArray[np.int64], land_n: int) -> None:
+    def add(
+        self, qid: str, group: int, vector: NDArray[np.int64], land_n: int, verified_n: int = 0
+    ) -> None:
         per_group = self.vectors.setdefault(qid, {})
         if group in per_group:
             per_group[group] = per_group[group] + vector
         else:
             per_group[group] = vector.astype(np.int64, copy=True)
         self.land[group] = self.land.get(group, 0) + land_n
+        if verified_n:
+            self.verified[group] = self.verified.get(group, 0) + verified_n
+
+    def add_counts(self, other: Accumulator, group: int, target: int) -> None:
+        """Add ``other``'s land and verified respondents of ``group`` to ``target``."""
+        self.land[target] = self.land.get(target, 0) + other.land.get(group, 0)
+        verified = other.verified.get(group, 0)
+        if verified:
+            self.verified[target] = self.verified.get(target, 0) + verified
 
     def add_rows(self, rows: Rows, numbers: NDArray[np.intp]) -> None:
         qcodes, qvalues = rows.text["questionnaire"]
         tcodes, tvalues = rows.text["target_group"]
         land = np.isin(tcodes, [i for i, v in enumerate(tvalues) if v == LAND])
+        verified = np.zeros(rows.n, dtype=bool)
+        if "verified" in rows.text:
+            vcodes, vvalues = rows.text["verified"]
+            verified = np.isin(vcodes, [i for i, v in enumerate(vvalues) if v == "1"])
         columns = forms.all_item_codes()
         for qi, qid in enumerate(qvalues):
             mask = qcodes == qi
@@ -150,8 +167,9 @@ class Accumulator:
             )
             vectors = batch.to_vectors()
             land_n = np.bincount(local, weights=land[mask], minlength=len(present))
+            verified_n = np.bincount(local, weights=verified[mask], minlength=len(present))
             for j, group in enumerate(present):
-                self.add(qid, int(group), vectors[j], int(land_n[j]))
+                self.add(qid, int(group), vectors[j], int(land_n[j]), int(verified_n[j]))
 
 
 def _group_scores(acc: Accumulator, groups: Groups) -> list[GroupScore | None]:
@@ -175,6 +193,7 @@ def _output(
     keys: Sequence[tuple[str, ...]],
     results: Sequence[GroupScore | None],
     land: dict[int, int],
+    verified: dict[int, int],
     by: Sequence[str],
     query: Slice,
     end: date | None,
@@ -196,7 +215,7 @@ def _output(
             land_only = land.get(g, 0) == result.n
         target_set = target_set_for(group_end(key, query, last), sets)
         target = None if target_set is None else target_set.target(LAND if land_only else "chung")
-        out.append(ScoredGroup(key, result, target, query.min_n))
+        out.append(ScoredGroup(key, result, target, query.min_n, verified.get(g, 0)))
     return tuple(out)
 
 
@@ -215,7 +234,7 @@ def score_groups(
     acc: Accumulator, groups: Groups, by: Sequence[str], query: Slice, end: date | None
 ) -> tuple[ScoredGroup, ...]:
     """Score the groups of ``acc`` (see :func:`_output`)."""
-    return _output(groups.keys, _group_scores(acc, groups), acc.land, by, query, end)
+    return _output(groups.keys, _group_scores(acc, groups), acc.land, acc.verified, by, query, end)
 
 
 def mean_tree(
@@ -234,22 +253,30 @@ def mean_tree(
     children: dict[int | None, list[Unit]] = {}
     for u in units.values():
         children.setdefault(u.parent_id, []).append(u)
-    memo: dict[tuple[str, ...], tuple[GroupScore | None, int]] = {}
+    memo: dict[tuple[str, ...], tuple[GroupScore | None, int, int]] = {}
 
-    def resolve(unit: Unit, rest: tuple[str, ...]) -> tuple[GroupScore | None, int]:
+    def resolve(unit: Unit, rest: tuple[str, ...]) -> tuple[GroupScore | None, int, int]:
         key = (*rest[:position], unit.code, *rest[position:])
         if key in memo:
             return memo[key]
         number = groups.index.get(key)
-        parts = [(own[number], acc.land.get(number, 0))] if number is not None else []
+        parts = (
+            [(own[number], acc.land.get(number, 0), acc.verified.get(number, 0))]
+            if number is not None
+            else []
+        )
         parts += [resolve(child, rest) for child in children.get(unit.id, [])]
-        found = [(r, land_n) for r, land_n in parts if r is not None]
+        found = [part for part in parts if part[0] is not None]
         if not found:
-            memo[key] = (None, 0)
+            memo[key] = (None, 0, 0)
         elif len(found) == 1:
             memo[key] = found[0]
         else:
-            memo[key] = (mean_of_groups([r for r, _ in found]), sum(n for _, n in found))
+            memo[key] = (
+                mean_of_groups([r for r, _, _ in found if r is not None]),
+                sum(n for _, n, _ in found),
+                sum(v for _, _, v in found),
+            )
         return memo[key]
 
     rests = {(*k[:position], *k[position + 1 :]) for k in groups.keys}
@@ -257,14 +284,16 @@ def mean_tree(
     keys: list[tuple[str, ...]] = []
     results: list[GroupScore | None] = []
     land: dict[int, int] = {}
+    verified: dict[int, int] = {}
     for rest in sorted(rests):
         for unit_id in sorted(allowed):
-            result, land_n = resolve(units[unit_id], rest)
+            result, land_n, verified_n = resolve(units[unit_id], rest)
             if result is not None:
                 land[len(keys)] = land_n
+                verified[len(keys)] = verified_n
                 keys.append((*rest[:position], units[unit_id].code, *rest[position:]))
                 results.append(result)
-    return _output(keys, results, land, by, query, end)
+    return _output(keys, results, land, verified, by, query, end)
 
 
 def pool_tree(
@@ -288,6 +317,6 @@ def pool_tree(
                 for qid, per_group in acc.vectors.items():
                     if group in per_group:
                         pooled.add(qid, target, per_group[group], 0)
-                pooled.land[target] = pooled.land.get(target, 0) + acc.land.get(group, 0)
+                pooled.add_counts(acc, group, target)
             unit = unit.parent
     return pooled, new_groups

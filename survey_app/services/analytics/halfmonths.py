@@ -43,7 +43,7 @@ def closed(bucket: date) -> bool:
 
 def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
     """Compute and store the statistics of closed half-months that have none yet (broken
-    down by ``dimension``: "", ``channel`` or ``procedure``), from their days' stored
+    down by ``dimension``: "", ``channel``, ``procedure`` or ``verified``), from their days' stored
     blocks (:mod:`.daystats`, packed first where missing)."""
     periods = [p for p in periods if closed(p)]
     if not periods:
@@ -73,10 +73,13 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
                 "dimension": dimension,
                 "value": "",
                 "n": 0,
+                "n_verified": 0,
                 "stats": b"",
             }
         ]
-        for (unit_id, target_group, qid, value), vector in _sums_by_unit(block, dimension):
+        for (unit_id, target_group, qid, value), vector, verified in _sums_by_unit(
+            block, dimension
+        ):
             stored.append(
                 {
                     "period_start": period,
@@ -86,6 +89,7 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
                     "dimension": dimension,
                     "value": value,
                     "n": int(vector[0]),
+                    "n_verified": verified,
                     "stats": vector.astype("<i4").tobytes(),
                 }
             )
@@ -98,9 +102,9 @@ def ensure_buckets(periods: Iterable[date], dimension: str = "") -> None:
 
 def _sums_by_unit(
     block: daystats.Block, dimension: str = ""
-) -> Iterator[tuple[tuple[int, str, str, str], NDArray[np.int64]]]:
-    """The statistics vector of each unit × target group × questionnaire (× channel or
-    procedure id, by ``dimension``) of ``block``."""
+) -> Iterator[tuple[tuple[int, str, str, str], NDArray[np.int64], int]]:
+    """The statistics vector and the verified respondents of each unit × target group ×
+    questionnaire (× channel, procedure id or verified, by ``dimension``) of ``block``."""
     if not block.n:
         return
     unit_ids, unit_of = np.unique(block.unit_id, return_inverse=True)
@@ -109,6 +113,8 @@ def _sums_by_unit(
     elif dimension == "procedure":
         ids, extra = np.unique(block.procedure_id, return_inverse=True)
         labels = [str(i) for i in ids.tolist()]
+    elif dimension == "verified":
+        extra, labels = block.verified.astype(np.int64), ["", "1"]
     else:
         extra, labels = np.zeros(block.n, dtype=np.int64), [""]
     width, depth = max(len(block.groups), 1), max(len(labels), 1)
@@ -126,10 +132,14 @@ def _sums_by_unit(
         vectors = StatsBatch.from_answers(
             structure, block.answers[mask][:, cols], local.reshape(-1), n_groups=len(present)
         ).to_vectors()
-        for k, vector in zip(present.tolist(), vectors, strict=True):
+        verified = np.bincount(
+            local.reshape(-1), weights=block.verified[mask], minlength=len(present)
+        )
+        for k, vector, v in zip(present.tolist(), vectors, verified.tolist(), strict=True):
             cell, value = divmod(k, depth)
             unit, group = divmod(cell, width)
-            yield (int(unit_ids[unit]), block.groups[group], qid, labels[value]), vector
+            key = (int(unit_ids[unit]), block.groups[group], qid, labels[value])
+            yield key, vector, int(v)
 
 
 @dataclass(frozen=True)
@@ -188,7 +198,13 @@ def add_buckets(
     ``query.where`` to their groups."""
     b = StatsBucket
     select_ = select(
-        b.period_start, b.unit_id, b.target_group, b.questionnaire_id, b.value, b.stats
+        b.period_start,
+        b.unit_id,
+        b.target_group,
+        b.questionnaire_id,
+        b.value,
+        b.stats,
+        b.n_verified,
     ).where(b.period_start.in_(periods), b.unit_id != 0, b.dimension == dimension)
     if scope is not None:
         select_ = select_.where(b.unit_id.in_(scope))
@@ -197,6 +213,8 @@ def add_buckets(
         select_ = select_.where(b.target_group == where["target_group"])
     if "channel" in where:
         select_ = select_.where(b.value == where["channel"])
+    if "verified" in where:
+        select_ = select_.where(b.value == where["verified"])
     procedures: dict[str, str] = {}
     if dimension == "procedure":
         procedures = {
@@ -208,8 +226,8 @@ def add_buckets(
                 b.value.in_([i for i, c in procedures.items() if c == where["procedure"]])
             )
     labels: dict[tuple[date, str], str] = {}
-    per_version: dict[str, tuple[list[int], list[bytes], list[bool]]] = {}
-    for period, unit_id, target_group, qid, value, blob in db.session.execute(select_):
+    per_version: dict[str, tuple[list[int], list[bytes], list[bool], list[int]]] = {}
+    for period, unit_id, target_group, qid, value, blob, verified in db.session.execute(select_):
         key = []
         for dim in by:
             if dim == "unit":
@@ -226,18 +244,20 @@ def add_buckets(
                     label = _period_label(period, cast(PeriodKind, dim), query.cutoff)
                     labels[(period, dim)] = label
                 key.append(label)
-        numbers, blobs, land = per_version.setdefault(qid, ([], [], []))
+        numbers, blobs, land, verified_n = per_version.setdefault(qid, ([], [], [], []))
         numbers.append(groups.number(tuple(key)))
         blobs.append(blob)
         land.append(target_group == LAND)
+        verified_n.append(verified)
     _add_vectors(acc, per_version)
 
 
 def _add_vectors(
-    acc: Accumulator, per_version: dict[str, tuple[list[int], list[bytes], list[bool]]]
+    acc: Accumulator,
+    per_version: dict[str, tuple[list[int], list[bytes], list[bool], list[int]]],
 ) -> None:
     """Add stored int32 vectors (``blobs``) to the groups ``numbers``, per version."""
-    for qid, (numbers, blobs, land) in per_version.items():
+    for qid, (numbers, blobs, land, verified) in per_version.items():
         # One (rows, L) array per version, summed per group with a sort and reduceat.
         matrix = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(len(blobs), -1)
         order = np.argsort(numbers, kind="stable")
@@ -247,5 +267,8 @@ def _add_vectors(
         land_n = np.add.reduceat(
             matrix[order, 0].astype(np.int64) * np.asarray(land)[order], starts
         )
-        for group, vector, land_count in zip(sorted_numbers[starts], sums, land_n, strict=True):
-            acc.add(qid, int(group), vector, int(land_count))
+        verified_n = np.add.reduceat(np.asarray(verified, dtype=np.int64)[order], starts)
+        for group, vector, land_count, verified_count in zip(
+            sorted_numbers[starts], sums, land_n, verified_n, strict=True
+        ):
+            acc.add(qid, int(group), vector, int(land_count), int(verified_count))

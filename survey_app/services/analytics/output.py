@@ -52,6 +52,8 @@ def as_csv(groups: Sequence[ScoredGroup], dims: tuple[str, ...]) -> str:
     header = [
         *dims,
         "n",
+        "n_verified",
+        "n_open",
         "sipas",
         "sipas_ci_low",
         "sipas_ci_high",
@@ -69,6 +71,8 @@ def as_csv(groups: Sequence[ScoredGroup], dims: tuple[str, ...]) -> str:
             [
                 *(_key_text(g.key.get(d, "")) for d in dims),
                 g.n,
+                g.n_verified,
+                g.n_open,
                 *(_raw(v) for v in (sipas.index, sipas.ci_low, sipas.ci_high)),
                 *(_raw(_index(g.factors, f)) for f in FACTORS),
                 *(_raw(_index(g.items, c)) for c in items),
@@ -100,6 +104,8 @@ def as_table(
     header = [
         *(DIMENSION_LABELS[d] for d in dims),
         "n",
+        "xác thực",
+        "mở",
         "SIPAS %",
         "KTC 95%",
         *FACTORS,
@@ -121,6 +127,8 @@ def as_table(
             [
                 *(str(g.key.get(d, "")) for d in dims),
                 formatting.number(g.n),
+                formatting.number(g.n_verified),
+                formatting.number(g.n_open),
                 _num(s.index),
                 interval,
                 *(_num(_index(g.factors, f)) for f in FACTORS),
@@ -131,7 +139,7 @@ def as_table(
         if named and unit_names is not None:
             rows[-1].append(unit_names.get(g.key["unit"], "")[:48])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    numeric = set(range(len(dims), len(dims) + 9))
+    numeric = set(range(len(dims), len(dims) + 11))
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -144,6 +152,7 @@ def as_table(
         text.append("(không có phản hồi nào trong phạm vi đã chọn)")
     text.append(
         "A Tiếp cận dịch vụ · B Thủ tục hành chính · C Công chức · D Kết quả · "
-        "E Phản ánh, kiến nghị · KTC: khoảng tin cậy"
+        "E Phản ánh, kiến nghị · KTC: khoảng tin cậy · xác thực: qua lời mời của hồ sơ, "
+        "mở: qua mã QR quầy, kiosk, API hoặc tệp"
     )
     return "\n".join(text) + "\n"

@@ -36,11 +36,17 @@ class ScoredGroup:
     result: GroupScore
     target: float | None  # None: no target set in force for the group's period
     min_n: int
+    n_verified: int = 0  # respondents who answered through a dossier's invitation (issue 13)
 
     @property
     def n(self) -> int:
         """Respondents."""
         return self.result.n
+
+    @property
+    def n_open(self) -> int:
+        """Respondents of open responses (QR card, kiosk, API, file): ``n - n_verified``."""
+        return self.result.n - self.n_verified
 
     @property
     def answering(self) -> int:
@@ -85,10 +91,15 @@ class ScoredGroup:
         return self.sipas if code == "sipas" else self.factors.get(code)
 
     def to_json(self) -> dict[str, Any]:
-        """The group as a JSON-ready ``dict``: ``{"group": key, **scoring.to_json_dict}``."""
+        """The group as a JSON-ready ``dict``: ``{"group": key, **scoring.to_json_dict}``,
+        with ``n_verified`` and ``n_open`` (verified and open respondents) after ``n``."""
+        body = to_json_dict(self.result, target=self.target, min_n=self.min_n)
         return {
             "group": dict(self.key),
-            **to_json_dict(self.result, target=self.target, min_n=self.min_n),
+            "n": body.pop("n"),
+            "n_verified": self.n_verified,
+            "n_open": self.n_open,
+            **body,
         }
 
     def __getitem__(self, name: str) -> Any:

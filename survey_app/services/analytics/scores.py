@@ -41,6 +41,7 @@ from survey_app.services.analytics.slices import (
     BUCKET_DIMENSIONS,
     DAY_DIMENSIONS,
     EPOCH,
+    VERIFIED_LABELS,
     Rows,
     ScoreError,
     Slice,
@@ -97,6 +98,7 @@ def _raw_rows(
                 r.channel,
                 r.questionnaire_id,
                 r.answers,
+                r.dossier_id,
             )
             .join(Unit, Unit.id == r.unit_id)
             .outerjoin(Counter, Counter.id == r.counter_id)
@@ -112,16 +114,19 @@ def _raw_rows(
         records.extend(db.session.execute(query.execution_options(yield_per=10000)))
     return rows_from_records(
         (
-            day,
-            unit,
-            counter,
-            proc,
-            group,
-            channel,
-            qid,
-            json.loads(answers) if isinstance(answers, str) else answers,
-        )
-        for day, unit, counter, proc, group, channel, qid, answers in records
+            (
+                day,
+                unit,
+                counter,
+                proc,
+                group,
+                channel,
+                qid,
+                json.loads(answers) if isinstance(answers, str) else answers,
+            )
+            for day, unit, counter, proc, group, channel, qid, answers, _dossier in records
+        ),
+        [record[8] is not None for record in records],
     )
 
 
@@ -147,6 +152,7 @@ def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]
         "target_group": texts(block.group, block.groups),
         "channel": texts(block.channel, block.channels),
         "questionnaire": texts(block.questionnaire, block.questionnaires),
+        "verified": (block.verified.astype(np.int32), VERIFIED_LABELS),
     }
     if "counter" in by:
         counters = {i: c for i, c in db.session.execute(select(Counter.id, Counter.code))}
@@ -215,8 +221,8 @@ def score_stored_each(
         for qid, per_group in acc.vectors.items():
             for group, vector in per_group.items():
                 summed.add(qid, number[group], vector, 0)
-        for group, land_n in acc.land.items():
-            summed.land[number[group]] = summed.land.get(number[group], 0) + land_n
+        for group in range(len(groups.keys)):
+            summed.add_counts(acc, group, number[group])
         out.append(score_groups(summed, coarse, by, query, end))
     return tuple(out)
 

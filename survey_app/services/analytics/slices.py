@@ -27,8 +27,13 @@ from survey_app.services.storage import daystats
 DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter")
 PERIODS = ("day", "month", "quarter")
 BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
-BREAKDOWNS = ("channel", "procedure")  # a half-month bucket may be broken down by one
-WHERE_DIMENSIONS = ("target_group", "channel", "procedure")
+# a half-month bucket may be broken down by one of these ("verified": "1" or "", issue 13)
+BREAKDOWNS = ("channel", "procedure", "verified")
+WHERE_DIMENSIONS = ("target_group", "channel", "procedure", "verified")
+# Which responses a slice is restricted to (issue 13): a verified response was made through
+# its dossier's invitation, an open one through a counter's QR card, a kiosk, the API or a
+# file.  As a filter: ("verified", "1") or ("verified", "").
+RESPONSES = {"all": (), "verified": (("verified", "1"),), "open": (("verified", ""),)}
 DAY_DIMENSIONS = frozenset(
     {"unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter"}
 )
@@ -55,7 +60,7 @@ class Slice:
     aggregate: str = "pool"  # or "mean": a parent as the mean of its children's indices;
     # "own": each unit its own responses only (no pooling; the ranking of serving units)
     where: tuple[tuple[str, str], ...] = ()  # only the responses with these values
-    # (target group, channel — "" unknown —, procedure code — "" none)
+    # (target group, channel — "" unknown —, procedure code — "" none, verified — "1" or "")
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -86,6 +91,14 @@ class Slice:
         names = [d for d, _value in self.where]
         if any(d not in WHERE_DIMENSIONS for d in names) or len(set(names)) != len(names):
             raise ScoreError(f"where: filter once each by {', '.join(WHERE_DIMENSIONS)}")
+        if dict(self.where).get("verified", "") not in ("", "1"):
+            raise ScoreError("where: verified is '1' or ''")
+
+    @property
+    def responses(self) -> str:
+        """``all``, ``verified`` or ``open``: which responses the slice holds."""
+        value = dict(self.where).get("verified")
+        return "all" if value is None else ("verified" if value == "1" else "open")
 
 
 @dataclass
@@ -94,7 +107,8 @@ class Rows:
 
     day: NDArray[np.int32]  # days since 1970-01-01 (local day)
     text: dict[str, tuple[NDArray[np.int32], tuple[str, ...]]]  # unit, counter, procedure,
-    # target_group, channel, questionnaire
+    # target_group, channel, questionnaire, and verified ("1", or "" for an open response;
+    # absent = every response open)
     answers: NDArray[np.int8]  # (n, len(forms.all_item_codes())), 0 = missing
 
     @property
@@ -115,6 +129,10 @@ class Rows:
             return self
         keep = np.ones(self.n, dtype=bool)
         for dim, value in where:
+            if dim not in self.text:  # a file without the verified column: all open
+                if value:
+                    keep[:] = False
+                continue
             codes, values = self.text[dim]
             keep &= codes == (values.index(value) if value in values else -1)
         return self if keep.all() else self.take(keep)
@@ -140,9 +158,10 @@ def encode(values: Sequence[str]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
 
 def rows_from_records(
     records: Iterable[tuple[date, str, str, str, str, str, str, dict[str, int]]],
+    verified: Sequence[bool] | None = None,
 ) -> Rows:
     """Build :class:`Rows` from (day, unit, counter, procedure, target_group, channel,
-    questionnaire, answers) tuples."""
+    questionnaire, answers) tuples (``verified``: each response's, default all open)."""
     records = list(records)
     epoch = EPOCH.toordinal()
     days = np.array([r[0].toordinal() - epoch for r in records], dtype=np.int32)
@@ -152,4 +171,11 @@ def rows_from_records(
             ("unit", "counter", "procedure", "target_group", "channel", "questionnaire"), 1
         )
     }
+    flags = np.zeros(len(records), dtype=np.int32)
+    if verified is not None:
+        flags[:] = np.asarray(verified, dtype=bool)
+    text["verified"] = (flags, VERIFIED_LABELS)
     return Rows(day=days, text=text, answers=daystats.answer_matrix([r[7] for r in records]))
+
+
+VERIFIED_LABELS = ("", "1")  # the "verified" text column: code 0 open, 1 verified

@@ -361,7 +361,7 @@ def _read_csv(
         rejected.append(row.text)
         return "skip"
 
-    include = [c for c in header if c != "comment"]
+    include = [c for c in header if c not in ("comment", "verified")]  # neither is scored
     try:
         return pacsv.read_csv(
             str(path),

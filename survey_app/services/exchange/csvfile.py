@@ -33,9 +33,15 @@ META_COLUMNS = (
 )
 
 
+VERIFIED = "verified"  # the last column (issue 13): "1" for a verified response, else empty
+
+
 def columns() -> tuple[str, ...]:
-    """Header of the response file: metadata, one column per item code, then ``comment``."""
-    return (*META_COLUMNS, *forms.all_item_codes(), "comment")
+    """Header of the response file: metadata, one column per item code, ``comment``, then
+    ``verified`` — ``1`` for a response made through a dossier's invitation, empty for an
+    open one.  The dossier's code is never written.  Readers accept files with or without
+    ``verified`` and ignore it: an imported row has no dossier, so it is open."""
+    return (*META_COLUMNS, *forms.all_item_codes(), "comment", VERIFIED)
 
 
 def _rows(
@@ -57,6 +63,7 @@ def _rows(
             r.source,
             type_coerce(r.answers, Text),
             r.comment,
+            r.dossier_id.is_not(None),
         )
         .join(Unit, Unit.id == r.unit_id)
         .outerjoin(Counter, Counter.id == r.counter_id)
@@ -83,6 +90,7 @@ def _rows(
         source,
         answers,
         comment,
+        verified,
     ) in db.session.execute(query.execution_options(yield_per=5000)):
         if isinstance(answers, str):
             answers = loads(answers)
@@ -98,6 +106,7 @@ def _rows(
             source,
             *[answers.get(c, "") for c in codes],
             safe(comment or ""),
+            "1" if verified else "",
         ]
 
 

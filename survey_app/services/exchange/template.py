@@ -24,7 +24,7 @@ from sqlalchemy import select
 import forms
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit, unit_procedures
-from survey_app.services.exchange.csvfile import TARGET_GROUPS, columns
+from survey_app.services.exchange.csvfile import TARGET_GROUPS, VERIFIED, columns
 
 DATA_SHEET = "Phiếu"
 HELP_SHEET = "Hướng dẫn"
@@ -178,7 +178,7 @@ def _instructions(ws: Worksheet) -> None:
     head.font = BOLD
     _put(ws, row, 2, "Cách điền").font = BOLD
     items = _item_help()
-    for code in columns():
+    for code in _entered():
         row += 1
         _put(ws, row, 1, code).alignment = Alignment(vertical="top")
         meaning = META_HELP.get(code) or items.get(code, ("", []))[0]
@@ -245,7 +245,7 @@ def _data_sheet(
     counters: list[tuple[str, str, str]],
     procedures: list[tuple[str, str, str]],
 ) -> None:
-    header = columns()
+    header = _entered()
     items = _item_help()
     for col, code in enumerate(header, start=1):
         cell = _put(ws, 1, col, code)
@@ -314,3 +314,9 @@ def _data_sheet(
             f'"{",".join(str(v) for v in values)}"',
             f"Chọn {low}–{high} hoặc để trống (Không có ý kiến).",
         )
+
+
+def _entered() -> tuple[str, ...]:
+    """The columns a template is filled in with: the response file's, without ``verified``
+    (an imported row has no dossier, so it is never verified)."""
+    return tuple(c for c in columns() if c != VERIFIED)

@@ -160,6 +160,11 @@ def insert_columns(cols: Columns) -> int:
         np.asarray(cols.questionnaire.codes, dtype=np.int64),
         list(cols.questionnaire.values),
         answers,
+        (
+            np.zeros(n, dtype=np.int8)
+            if cols.dossier_id is None
+            else (np.asarray(cols.dossier_id) > 0).astype(np.int8)
+        ),
     )
     touched = [date.fromordinal(d) for d in np.unique(days).tolist()]
     plan = daystats.plan_bulk(touched)  # before the insert: which closed days were empty

@@ -92,6 +92,7 @@ class Block:
     questionnaire: NDArray[np.int64]
     questionnaires: list[str]
     answers: NDArray[np.int8]
+    verified: NDArray[np.int8]
 
     @property
     def n(self) -> int:
@@ -111,12 +112,14 @@ class Block:
             _EMPTY,
             [],
             np.zeros((0, len(forms.all_item_codes())), dtype=np.int8),
+            np.zeros(0, dtype=np.int8),
         )
 
     @classmethod
     def of_rows(cls, rows: Sequence[Mapping[str, Any]]) -> Block:
         """From response rows (``local_day``, ``unit_id``, ``counter_id``, ``procedure_id``,
-        ``target_group``, ``channel``, ``questionnaire_id``, ``answers`` as a dict); raises
+        ``target_group``, ``channel``, ``questionnaire_id``, ``answers`` as a dict, and
+        optionally ``dossier_id``: set = a verified response); raises
         ``ValueError`` for an item code outside the questionnaires or a value outside 1–9."""
         if not rows:
             return cls.empty()
@@ -139,6 +142,7 @@ class Block:
             questionnaire,
             questionnaires,
             answer_matrix([r["answers"] for r in rows]),
+            np.array([r.get("dossier_id") is not None for r in rows], dtype=np.int8),
         )
 
     @classmethod
@@ -182,6 +186,7 @@ class Block:
             questionnaire,
             questionnaires,
             joined("answers"),
+            joined("verified"),
         )
 
     def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> Block:
@@ -198,6 +203,7 @@ class Block:
             self.questionnaire[rows],
             self.questionnaires,
             self.answers[rows],
+            self.verified[rows],
         )
 
     def within(self, unit_ids: Iterable[int] | None, counter_ids: Iterable[int] = ()) -> Block:
@@ -246,18 +252,21 @@ def _columns() -> dict[str, int]:
 # --- packing --------------------------------------------------------------------------------
 
 
-def _record(width: int) -> np.dtype[Any]:
-    """One packed response: 14 bytes of keys and ``width`` answers."""
-    return np.dtype(
-        [
-            ("counter", "<i4"),
-            ("procedure", "<i4"),
-            ("group", "<u2"),
-            ("channel", "<u2"),
-            ("questionnaire", "<u2"),
-            ("answers", "i1", (width,)),
-        ]
-    )
+def _record(width: int, verified: bool = True) -> np.dtype[Any]:
+    """One packed response: 14 bytes of keys (15 with the ``verified`` byte) and ``width``
+    answers.  Blocks packed before issue 13 have no ``verified`` byte (their layout has no
+    ``"verified"`` key): every response in them is open, as no response had a dossier then."""
+    fields: list[Any] = [
+        ("counter", "<i4"),
+        ("procedure", "<i4"),
+        ("group", "<u2"),
+        ("channel", "<u2"),
+        ("questionnaire", "<u2"),
+    ]
+    if verified:
+        fields.append(("verified", "u1"))
+    fields.append(("answers", "i1", (width,)))
+    return np.dtype(fields)
 
 
 def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
@@ -276,6 +285,7 @@ def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
             "groups": block.groups,
             "channels": block.channels,
             "questionnaires": block.questionnaires,
+            "verified": 1,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -290,6 +300,7 @@ def pack(block: Block) -> list[tuple[int, int, int, str, bytes]]:
     records["group"] = block.group[order]
     records["channel"] = block.channel[order]
     records["questionnaire"] = block.questionnaire[order]
+    records["verified"] = block.verified[order]
     records["answers"] = block.answers[order[:, None], present]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], block.n]
@@ -310,7 +321,7 @@ def _layout(text: str) -> tuple[np.dtype[Any], NDArray[np.intp], list[str], list
     where = _columns()
     columns = np.array([where.get(code, -1) for code in parsed["codes"]], dtype=np.intp)
     return (
-        _record(len(columns)),
+        _record(len(columns), bool(parsed.get("verified"))),
         columns,
         parsed["groups"],
         parsed["channels"],
@@ -357,6 +368,11 @@ def unpack(rows: Iterable[tuple[Any, int, int, str, bytes]]) -> Block:
                 records["questionnaire"].astype(np.int64),
                 questionnaires,
                 answers,
+                (
+                    records["verified"].astype(np.int8)
+                    if "verified" in (record.names or ())
+                    else np.zeros(records.shape[0], dtype=np.int8)
+                ),
             )
         )
     return Block.concat(blocks)
@@ -526,6 +542,7 @@ def _responses(*where: Any) -> Block:
             "channel": channel,
             "questionnaire_id": qid,
             "answers": json.loads(answers) if isinstance(answers, str) else answers,
+            "dossier_id": dossier_id,
         }
         for (
             row_id,
@@ -537,6 +554,7 @@ def _responses(*where: Any) -> Block:
             channel,
             qid,
             answers,
+            dossier_id,
         ) in db.session.execute(
             select(
                 r.id,
@@ -548,6 +566,7 @@ def _responses(*where: Any) -> Block:
                 r.channel,
                 r.questionnaire_id,
                 r.answers,
+                r.dossier_id,
             ).where(*where)
         )
     ]

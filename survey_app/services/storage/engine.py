@@ -142,7 +142,7 @@ class SqliteInserts:
     def params(self, row: dict[str, Any]) -> tuple[Any, ...]:
         values = []
         for name in self.columns:
-            value = row[name]
+            value = row.get(name)  # a column the row does not name (dossier_id) is NULL
             if isinstance(value, datetime):
                 value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
             elif isinstance(value, date):
