@@ -171,8 +171,16 @@ def init() -> None:
 @click.option(
     "--seed", type=int, default=2024, show_default=True, help="Random seed, for reproducible data."
 )
+@click.option(
+    "--dossiers/--no-dossiers",
+    "with_dossiers",
+    default=True,
+    show_default=True,
+    help="Also make the dossiers behind the responses, their invitations and verified "
+    "responses (about 3.5 more rows per response: leave them out for very large loads).",
+)
 @with_appcontext
-def demo(n: int, seed: int) -> None:
+def demo(n: int, seed: int, with_dossiers: bool) -> None:
     """Create a demo province (units, counters, procedures) with synthetic responses.
 
     If the demo organisation exists already, nothing is added.
@@ -183,16 +191,17 @@ def demo(n: int, seed: int) -> None:
         click.echo(_("Tổ chức mẫu đã có; không thêm gì."))
     else:
         services.demo.create_organisation()
-        added = services.demo.generate_responses(n, seed, with_dossiers=True)
+        added = services.demo.generate_responses(n, seed, with_dossiers=with_dossiers)
         click.echo(_("Đã tạo tỉnh mẫu với %(n)s phản hồi.", n=added))
         made = services.demo.dossier_counts()
-        click.echo(
-            _(
-                "Hồ sơ mẫu: %(dossiers)s (đang xử lý: %(open)s), lời mời đánh giá: "
-                "%(invitations)s, phản hồi đã xác thực: %(verified)s.",
-                **made,
+        if made["dossiers"]:
+            click.echo(
+                _(
+                    "Hồ sơ mẫu: %(dossiers)s (đang xử lý: %(open)s), lời mời đánh giá: "
+                    "%(invitations)s, phản hồi đã xác thực: %(verified)s.",
+                    **made,
+                )
             )
-        )
     click.echo(
         _(
             "Đường dẫn của các quầy (mở một đường dẫn trên điện thoại, hoặc in thẻ QR bằng "

@@ -328,3 +328,11 @@ def test_bulk_writes_on_both_databases(app: Flask) -> None:
     db.session.add(late)
     db.session.commit()
     assert late.id == max(dossiers) + 1
+
+
+def test_no_dossiers_for_a_large_plain_load(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", "200", "--no-dossiers"])
+    assert result.exit_code == 0, result.output
+    assert "Hồ sơ mẫu" not in result.output
+    assert demo.dossier_counts() == {"dossiers": 0, "open": 0, "invitations": 0, "verified": 0}
+    assert demo.response_count() == 200

@@ -143,12 +143,11 @@ def make(
     back[a_channel == DIRECT] = 0
     r_day = _busday(a_day - back, 0)
     same = r_day == a_day
-    r_minute = np.where(
+    r_minute = np.where(  # at the desk: the result handed over minutes before the rating
         same,
         np.maximum(OPEN_MINUTES[0], a_minute - rng.integers(1, 41, a.size)),
         rng.choice(OPEN_MINUTES, a.size),
     )
-    r_minute = np.minimum(r_minute, np.where(same, a_minute, r_minute))
     low_result = _low_result(columns["answers"][a])
 
     # 2. The dossiers returned in the window nobody rated: the unit's response rate per channel.
