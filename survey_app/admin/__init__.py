@@ -1,7 +1,12 @@
 """Administration (quản trị): the unit tree, counters and their QR tokens, printable cards,
 procedures (with CSV import), accounts and roles, the audit log."""
 
-from survey_app.admin import accounts, procedures, units  # noqa: F401  (their routes join the blueprint)
+from survey_app.admin import (  # noqa: F401  (their routes join the blueprint)
+    accounts,
+    kiosks,
+    procedures,
+    units,
+)
 from survey_app.admin.views import bp
 
 __all__ = ["bp"]

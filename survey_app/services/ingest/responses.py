@@ -68,6 +68,9 @@ class Submission:
     idempotency_key: str | None = None
     source: str = "qr"
     submitted_at: datetime | None = None
+    # A verified response's dossier (issue 13) and the counter tablet that sent it (issue 15).
+    dossier_id: int | None = None
+    device_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,8 @@ def submit(info: CounterInfo, q: Questionnaire, sub: Submission) -> Stored:
         "source": sub.source,
         "idempotency_key": clean.idempotency_key,
         "receipt_hash": clean.receipt_hash,
+        "dossier_id": sub.dossier_id,
+        "device_id": sub.device_id,
     }
     try:
         response_id = _store(row)

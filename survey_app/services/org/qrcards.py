@@ -271,3 +271,8 @@ def write_cards(cards: Iterable[Card], out_dir: Path) -> list[Path]:
         pdf.write_bytes(render_pdf(card))
         written += [svg, pdf]
     return sorted(written)
+
+
+def qr_data_uri(url: str) -> str:
+    """A plain QR code of ``url`` as an SVG ``data:`` URI (a kiosk's enrolment link)."""
+    return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=6, border=2))
