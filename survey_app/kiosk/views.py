@@ -68,13 +68,10 @@ def _texts() -> dict[str, dict[str, str]]:
 
 def _ui_words() -> dict[str, str]:
     return {
-        "start": _("Chạm để bắt đầu đánh giá"),
-        "welcome": _("Ông/Bà hài lòng thế nào với việc giải quyết thủ tục hôm nay?"),
         "have_code": _("Tôi có mã hồ sơ"),
         "code_title": _("Nhập mã hồ sơ (trên giấy biên nhận)"),
-        "code_hint": _("Chỉ nhập các số cuối nếu mã dài; có thể bỏ qua."),
+        "code_hint": _("Có thể bỏ qua: đánh giá vẫn được ghi nhận."),
         "code_ok": _("Dùng mã này"),
-        "code_clear": _("Xoá"),
         "code_del": _("Xoá một ký tự"),
         "code_cancel": _("Không dùng mã"),
         "code_label": _("Mã hồ sơ"),
@@ -102,7 +99,6 @@ def _ui_words() -> dict[str, str]:
             "Thiết bị này đã bị thu hồi; không nhận thêm đánh giá. Vui lòng báo cán bộ quầy."
         ),
         "loading": _("Đang tải…"),
-        "lang": _("English"),
         "faces": _("Chọn một mặt"),
     }
 
