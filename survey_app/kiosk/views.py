@@ -81,6 +81,7 @@ def _ui_words() -> dict[str, str]:
         "comment_title": _("Ông/Bà có góp ý gì thêm không? (không bắt buộc)"),
         "comment_label": _("Góp ý"),
         "send": _("Gửi"),
+        "need_answer": _("Vui lòng trả lời ít nhất một câu hỏi."),
         "thanks": _("Cảm ơn Ông/Bà đã đánh giá!"),
         "thanks_code": _("Đánh giá đã được gắn với hồ sơ."),
         "code_not_used": _("Không dùng được mã hồ sơ này; đánh giá vẫn được ghi nhận."),

@@ -78,7 +78,7 @@
   function show(nodes, guardMs) {
     timers.forEach(clearTimeout); timers = [];
     screen.textContent = "";
-    nodes.forEach(function (n) { screen.appendChild(n); });
+    nodes.forEach(function (n) { if (n) screen.appendChild(n); });
     guardUntil = Date.now() + (guardMs === undefined ? 400 : guardMs);
     document.documentElement.lang = lang;
     document.title = (cfg ? t(cfg.questionnaire.title) : w("faces")) + " · SIPAS";
@@ -176,11 +176,13 @@
     var box = el("textarea", { id: "comment", rows: "4", maxlength: String(cfg.comment_max) });
     box.value = rating.comment;
     box.addEventListener("input", function () { rating.comment = box.value; lastTouch = Date.now(); });
+    var none = !Object.keys(rating.answers).length; // the server needs one answer at least
     show([el("h1", { text: w("comment_title") }),
       el("label", { for: "comment", class: "sr-only", text: w("comment_label") }), box,
+      none ? el("p", { class: "error", id: "need-answer", text: w("need_answer") }) : null,
       el("div", { class: "nav" }, [
         el("button", { type: "button", class: "big secondary", id: "back", text: w("back"), on: function () { rating.step = items().length - 1; drawQuestion(); } }),
-        el("button", { type: "button", class: "big primary", id: "send", text: w("send"), on: send })])]);
+        none ? null : el("button", { type: "button", class: "big primary", id: "send", text: w("send"), on: send })])]);
   }
 
   var KEYS = { digits: "123456789.0-", letters: "ABCDEFGHIJKLMNOPQRSTUVWXYZ" };

@@ -336,6 +336,18 @@ def test_every_kiosk_screen_passes_axe(browser: Any, kiosk_server: LiveServer, a
     _shoot(page, "question-en")
     page.locator("#lang").click()
     page.wait_for_selector("html[lang=vi]")
+    for width, height, name in ((800, 1280, "portrait"), (360, 740, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        sizes = page.evaluate(
+            "[...document.querySelectorAll('.face')].map(b => b.getBoundingClientRect())"
+            ".map(r => Math.min(r.width, r.height))"
+        )
+        assert len(sizes) == 5 and min(sizes) >= 57, sizes  # 15 mm at 96 px per inch
+        scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll[0] <= scroll[1], f"{name}: the page scrolls sideways: {scroll}"
+        _check(page, f"question-{name}", problems)
+        _shoot(page, f"question-{name}")
+    page.set_viewport_size(TABLET["viewport"])
     for step in range(1, 6):
         _answer(page, step)
     page.wait_for_selector(".choices .choice")
