@@ -253,3 +253,9 @@ def test_the_staff_home_lists_the_units_tablets_and_warns_of_a_silent_one(
     login(client, "u.head")
     html = client.get("/nhan-vien").get_data(as_text=True)
     assert f"/quan-tri/quay/{world.counter.id}/thiet-bi" in html
+    client.post("/dang-xuat", data={"csrf_token": csrf_of(client, "/nhan-vien")})
+    login(client, "u.admin")  # every unit: only the silent tablets are listed
+    assert "Máy quầy 1" not in client.get("/nhan-vien").get_data(as_text=True)
+    device.last_seen_at = datetime.now(UTC) - timedelta(hours=2)
+    db.session.commit()
+    assert "Máy quầy 1" in client.get("/nhan-vien").get_data(as_text=True)
