@@ -22,6 +22,7 @@ from survey_app.extensions import babel, csrf, db, login_manager
 from survey_app.i18n import inject_locale, register_filters, select_locale
 from survey_app.imports import bp as imports_bp
 from survey_app.inspector import bp as inspector_bp
+from survey_app.kiosk import bp as kiosk_bp
 from survey_app.office import bp as office_bp
 from survey_app.public import bp as public_bp
 from survey_app.reports_web import bp as reports_web_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(inspector_bp)
     app.register_blueprint(reports_web_bp)
+    app.register_blueprint(kiosk_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -13,6 +13,7 @@ import json
 import secrets
 import socket
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,18 @@ DEFAULTS: dict[str, Any] = {
     "SHORT_URL_BASE": "",
     # "Tôi có mã hồ sơ" lookups per client address hash (an unknown code reveals nothing).
     "RATELIMIT_DOSSIER_LOOKUP": "10/hour",
+    # Counter tablets (issue 15). Ratings one tablet may send (its own allowance, not the
+    # per-client form limit; a queue coming back online is sent at once).
+    "RATELIMIT_KIOSK": "300/minute",
+    # The staff home warns when a tablet has been silent this long during opening hours.
+    "KIOSK_SILENT_MINUTES": 30,
+    # Opening hours of the units, Vietnam time: ISO weekdays (1 = Monday) and a time range.
+    "KIOSK_OPENING_HOURS": "1-5 07:30-17:00",
+    # The kiosk: taps within this many seconds of the last one are ignored; an unfinished
+    # rating is cleared after this long idle; the thank-you screen shows this long.
+    "KIOSK_RESPONSE_INTERVAL_SECONDS": 5,
+    "KIOSK_IDLE_SECONDS": 45,
+    "KIOSK_THANKS_SECONDS": 5,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {
@@ -187,8 +200,39 @@ def percentage(config: Any, name: str) -> float:
     return number
 
 
+def parse_opening_hours(value: str) -> tuple[list[int], time, time]:
+    """``"1-5 07:30-17:00"`` (ISO weekdays as a range or a list ``1,2,3``, then a time
+    range) → ([1, 2, 3, 4, 5], 07:30, 17:00); ``ValueError`` when it is not that."""
+    days_part, _, hours_part = value.strip().partition(" ")
+    if "-" in days_part and "," not in days_part:
+        first, last = (int(d) for d in days_part.split("-", 1))
+        days = list(range(first, last + 1))
+    else:
+        days = [int(d) for d in days_part.split(",")]
+    start_s, end_s = hours_part.strip().split("-", 1)
+    start, end = time.fromisoformat(start_s.strip()), time.fromisoformat(end_s.strip())
+    if not days or any(not 1 <= d <= 7 for d in days) or start >= end:
+        raise ValueError(value)
+    return days, start, end
+
+
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
+    for name in (
+        "KIOSK_SILENT_MINUTES",
+        "KIOSK_RESPONSE_INTERVAL_SECONDS",
+        "KIOSK_IDLE_SECONDS",
+        "KIOSK_THANKS_SECONDS",
+    ):
+        config[name] = positive_int(config, name)
+    try:
+        parse_opening_hours(str(config.get("KIOSK_OPENING_HOURS")))
+    except ValueError:
+        raise ConfigurationError(
+            'SIPAS_KIOSK_OPENING_HOURS phải có dạng "1-5 07:30-17:00" (thứ trong tuần, giờ), '
+            "không phải %(value)r",
+            value=config.get("KIOSK_OPENING_HOURS"),
+        ) from None
     config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
     config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")

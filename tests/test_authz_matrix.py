@@ -24,6 +24,7 @@ from survey_app.models import Response
 from survey_app.services import complaints, org
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.ingest import responses
+from survey_app.services.kiosk import devices as kiosk_devices
 
 from .factories import csrf_of, login, make_counter, make_procedure, make_unit, make_user, token_of
 from .reports_web.helpers import make_done_job
@@ -112,6 +113,12 @@ REPORT_BAD_IN = gate(Capability.MAKE_REPORTS, 400)
 REPORT_BAD_OUT = gate_outside(Capability.MAKE_REPORTS, 400)
 # A report job is its owner's (u.office) alone: anyone else who may make reports gets 404.
 REPORT_JOB = gate(Capability.MAKE_REPORTS, 404, office=200)
+# Counter tablets: unit heads (their subtree) and the admin; the kiosk's JSON endpoints are
+# authenticated by the device credential, never by a staff session.
+KIOSK_GET = gate(Capability.MANAGE_KIOSKS, 200)
+KIOSK_GET_OUT = gate_outside(Capability.MANAGE_KIOSKS, 200)
+KIOSK_POST = gate(Capability.MANAGE_KIOSKS, 303)
+KIOSK_POST_OUT = gate_outside(Capability.MANAGE_KIOSKS, 303)
 
 
 CONFIRMED = {"confirm": "1"}  # the confirmation of a destructive step (auth/confirm.py)
@@ -492,6 +499,67 @@ RULES: dict[str, list[Case]] = {
     "reports_web.chart": [
         Case("GET", lambda w: f"/bao-cao/{w['report_job']}/bieu-do/xep_hang.svg", REPORT_JOB)
     ],
+    "kiosk.page": [Case("GET", lambda w: "/kiosk/", EVERYONE_200)],
+    "kiosk.service_worker": [Case("GET", lambda w: "/kiosk/sw.js", EVERYONE_200)],
+    "kiosk.enrol": [Case("POST", lambda w: "/kiosk/api/ket-noi", dict.fromkeys(ROLES, 400))],
+    "kiosk.config": [Case("GET", lambda w: "/kiosk/api/cau-hinh", dict.fromkeys(ROLES, 401))],
+    "kiosk.submit": [Case("POST", lambda w: "/kiosk/api/phieu", dict.fromkeys(ROLES, 401))],
+    "kiosk.heartbeat": [Case("POST", lambda w: "/kiosk/api/nhip", dict.fromkeys(ROLES, 401))],
+    "admin.kiosk_devices": [
+        Case("GET", lambda w: f"/quan-tri/quay/{w['counter_in']}/thiet-bi", KIOSK_GET, "inside"),
+        Case(
+            "GET", lambda w: f"/quan-tri/quay/{w['counter_out']}/thiet-bi", KIOSK_GET_OUT, "outside"
+        ),
+    ],
+    # A new code is shown in the answer: 200, not a redirect.
+    "admin.kiosk_code": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/quay/{w['counter_in']}/thiet-bi",
+            KIOSK_GET,
+            "inside",
+            {"name": "Máy"},
+        ),
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/quay/{w['counter_out']}/thiet-bi",
+            KIOSK_GET_OUT,
+            "outside",
+            {"name": "Máy"},
+        ),
+    ],
+    "admin.kiosk_rename": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/thiet-bi/{w['device_in']}/doi-ten",
+            KIOSK_POST,
+            "inside",
+            {"name": "Máy mới"},
+        ),
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/thiet-bi/{w['device_out']}/doi-ten",
+            KIOSK_POST_OUT,
+            "outside",
+            {"name": "Máy mới"},
+        ),
+    ],
+    "admin.kiosk_revoke": [
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/thiet-bi/{w['device_in']}/thu-hoi",
+            KIOSK_POST,
+            "inside",
+            CONFIRMED,
+        ),
+        Case(
+            "POST",
+            lambda w: f"/quan-tri/thiet-bi/{w['device_out']}/thu-hoi",
+            KIOSK_POST_OUT,
+            "outside",
+            CONFIRMED,
+        ),
+    ],
 }
 EXEMPT = {"static"}  # files, not pages
 
@@ -524,8 +592,8 @@ def build_world(app: Flask, tmp_path: Path) -> dict[str, str]:
     root = make_unit("P", "Tỉnh thử")
     inside = make_unit("IN", "Trung tâm bên trong", parent=root)
     outside = make_unit("OUT", "Trung tâm bên ngoài", parent=root)
-    counter_in = make_counter(inside)
-    token, other = token_of(counter_in), token_of(make_counter(outside))
+    counter_in, counter_out = make_counter(inside), make_counter(outside)
+    token, other = token_of(counter_in), token_of(counter_out)
     users = {role: make_user(f"u.{role}", role, inside) for role in ROLES[1:-1]}
     make_user("u.admin", "admin", None)
     head_out = make_user("u.head.out", "unit_head", outside)
@@ -543,7 +611,10 @@ def build_world(app: Flask, tmp_path: Path) -> dict[str, str]:
         ids[f"complaint_{name}"] = complaints.mark(response, "phuc_vu", actor).id
     db.session.commit()
     ids["HEAD_IN"], ids["HEAD_OUT"] = users["unit_head"].id, head_out.id  # assignee ids
-    ids["counter_in"] = counter_in.id
+    ids["counter_in"], ids["counter_out"] = counter_in.id, counter_out.id
+    for name, counter in (("in", counter_in), ("out", counter_out)):
+        code = kiosk_devices.create_code(None, counter, f"Máy {name}")
+        ids[f"device_{name}"] = kiosk_devices.enrol(code.code).device.id
     ids["unit_in"], ids["procedure_in"] = inside.id, make_procedure(inside).id
     ids["ROLE_OUT"] = head_out.roles[0].id
     ids["report_job"] = make_done_job(app, users["office"], "IN", tmp_path / "reports").id

@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.exchange",
         "survey_app.services.dossiers",
     ),
-    ("survey_app.services.analytics",),
+    ("survey_app.services.analytics", "survey_app.services.kiosk"),
     ("survey_app.services.reports",),
     ("survey_app.services.demo",),
     ("survey_app.services",),  # the package's own docstring: the rule for heavy packages
@@ -64,6 +64,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.imports",
         "survey_app.admin",
         "survey_app.api",
+        "survey_app.kiosk",
         "survey_app.commands",
     ),
     ("survey_app",),  # create_app: registers every blueprint and command

@@ -4,6 +4,7 @@ procedures (with CSV import), accounts and roles, integration keys, the audit lo
 from survey_app.admin import (  # noqa: F401  (their routes join the blueprint)
     accounts,
     keys,
+    kiosks,
     procedures,
     units,
 )

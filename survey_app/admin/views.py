@@ -17,6 +17,7 @@ from survey_app.models import Counter
 from survey_app.services import accounts, org
 from survey_app.services.access.capabilities import Capability
 from survey_app.services.clock import VN_TZ
+from survey_app.services.kiosk import devices as kiosk_devices
 from survey_app.services.org import audit, counters, procedures
 from survey_app.services.org import units as orgadmin
 from survey_app.services.org.counters import CounterError
@@ -190,7 +191,12 @@ def log() -> str:
     number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
     found = audit.page(number)
     names = counters.labels([e.target_id for e in found.entries if e.target_type == "counter"])
-    label = {"unit": orgadmin.labels, "procedure": procedures.labels, "user": accounts.usernames}
+    label = {
+        "unit": orgadmin.labels,
+        "procedure": procedures.labels,
+        "user": accounts.usernames,
+        "device": kiosk_devices.labels,
+    }
     others = {
         kind: describe([e.target_id for e in found.entries if e.target_type == kind])
         for kind, describe in label.items()

@@ -5,6 +5,7 @@ from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.complaints import Complaint, ComplaintEvent
 from survey_app.models.dossiers import Dossier, IntegrationKey, Invitation
+from survey_app.models.kiosk import KioskDevice, KioskEnrolment
 from survey_app.models.org import (
     CacheGeneration,
     Counter,
@@ -25,6 +26,8 @@ __all__ = [
     "Dossier",
     "IntegrationKey",
     "Invitation",
+    "KioskDevice",
+    "KioskEnrolment",
     "CounterToken",
     "Procedure",
     "ROLES",

@@ -64,6 +64,8 @@ class Response(Base):
     # Set on a verified response: made through its dossier's invitation (issue 13). Unique,
     # so one dossier has at most one response; never exported, never shown to counter staff.
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    # The counter tablet that sent it (source ``kiosk``, issue 15).
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_devices.id"))
 
     unit: Mapped[Unit] = relationship()
     counter: Mapped[Counter | None] = relationship()

@@ -15,8 +15,11 @@ from flask_login import current_user
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
 from survey_app.services import analytics
+from survey_app.services.access import scope
+from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.clock import local_day
 from survey_app.services.formatting import clock_time, day, short_day
+from survey_app.services.kiosk import devices as kiosk
 
 if TYPE_CHECKING:
     import scoring
@@ -77,7 +80,20 @@ def home() -> str:
         new_low=analytics.staff.new_low(today, seen),
         min_n=analytics.staff.MIN_N,
         refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
+        tablets=_tablets(),
+        kiosk_counters=kiosk.counters_in(
+            scope.role_unit_ids(current_user, roles_with(Capability.MANAGE_KIOSKS))
+        ),
+        silent_minutes=int(current_app.config["KIOSK_SILENT_MINUTES"]),
     )
+
+
+def _tablets() -> list[kiosk.Tablet]:
+    """The scope's counter tablets; for a user who sees every unit (an admin: a province may
+    have thousands), only the silent ones."""
+    ids = scope.visible_unit_ids(current_user)
+    found = kiosk.tablets(ids)
+    return found if ids is not None else [t for t in found if t.silent]
 
 
 def _entry(obj: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 The pages are GENERATED from the authorisation matrix (``tests/test_authz_matrix.RULES``):
 every GET case that answers 200 for some role, except downloads (.svg, .pdf, .json, .csv,
-.xlsx, .zip) — so a page added to the matrix is covered here without a new test.  Each page
+.xlsx, .zip, .js) — so a page added to the matrix is covered here without a new test.  Each page
 is opened by a role that may see it, in the matrix's world (``build_world``) plus demo-like
 data: responses over the last weeks with comments, among them ``<script>alert(1)</script>``,
 HTML and Vietnamese text, marked as a service complaint and as a conduct complaint.
@@ -37,7 +37,7 @@ from .conftest import PHONE, SHOTS_DIR, LiveServer, serving
 
 pytestmark = pytest.mark.browser
 
-DOWNLOADS = (".svg", ".pdf", ".json", ".csv", ".xlsx", ".zip")
+DOWNLOADS = (".svg", ".pdf", ".json", ".csv", ".xlsx", ".zip", ".js")
 # Who opens a page: anonymous when everyone may, else the first of these with a 200.
 ROLE_ORDER = ("staff", "office", "unit_head", "inspector", "admin")
 VIEWPORTS: dict[str, dict[str, Any]] = {

@@ -27,7 +27,15 @@ from sqlalchemy import select
 
 from survey_app.auth.navigation import ADMIN_SECTIONS, MENU
 from survey_app.extensions import db
-from survey_app.models import Complaint, Counter, CounterToken, Procedure, Unit, User
+from survey_app.models import (
+    Complaint,
+    Counter,
+    CounterToken,
+    KioskDevice,
+    Procedure,
+    Unit,
+    User,
+)
 from survey_app.services.access.capabilities import can
 
 from ..factories import PASSWORD
@@ -283,6 +291,7 @@ def _state(live: LiveServer, site: dict[str, str]) -> tuple[Any, ...]:  # noqa: 
             user.password_hash,
             len(user.roles),
             db.session.scalar(select(db.func.count()).select_from(Complaint)),
+            db.session.get(KioskDevice, int(site["device_in"])).revoked_at,  # type: ignore[union-attr]
         )
         db.session.remove()
         return state
@@ -353,6 +362,15 @@ STEPS: dict[str, tuple[str, Callable[[Any, dict[str, str]], None], str, str]] = 
         "Gỡ vai trò",
     ),
     "mark": ("staff", lambda p, s: click_menu(p, "staff"), "form.mark button", "phản ánh"),
+    "tablet": (
+        "admin",
+        lambda p, s: (
+            _to_admin(p, "admin-counters"),
+            click(p, f"li#quay-{s['counter_in']} a.kiosks"),
+        ),
+        'form[action$="/thiet-bi/{device_in}/thu-hoi"] button',
+        "Thu hồi thiết bị",
+    ),
 }
 
 

@@ -25,6 +25,7 @@ ADMIN_ACCOUNTS           admin
 MARK_COMPLAINTS          staff, unit_head
 MANAGE_COMPLAINTS        unit_head
 SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
+MANAGE_KIOSKS            unit_head, admin
 =======================  =======================================================
 """
 
@@ -63,6 +64,8 @@ class Capability(StrEnum):
     be assigned a conduct (``thai_do``) complaint."""
     SEE_CONDUCT_COMPLAINTS = "see_conduct_complaints"
     """See conduct (``thai_do``) complaints of the units the role covers."""
+    MANAGE_KIOSKS = "manage_kiosks"
+    """Enrol, rename and revoke the counter tablets of the units the role covers (issue 15)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -78,6 +81,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.MARK_COMPLAINTS: frozenset({"staff", "unit_head"}),
         Capability.MANAGE_COMPLAINTS: frozenset({"unit_head"}),
         Capability.SEE_CONDUCT_COMPLAINTS: frozenset({"unit_head", "office", "inspector", "admin"}),
+        Capability.MANAGE_KIOSKS: frozenset({"unit_head", "admin"}),
     }
 )
 

@@ -133,3 +133,14 @@ def retry_after(scope: str, counter_id: int) -> int:
         if (stats := limiter.get_window_stats(item, scope, str(counter_id), client)).remaining <= 0
     ]
     return max(1, math.ceil(max(waits, default=1)))
+
+
+def allow(setting: str, scope: str, key: str) -> bool:
+    """Count one request against the limit ``setting`` for ``key`` (not a client address:
+    a counter tablet's own allowance, ``RATELIMIT_KIOSK`` per device)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    limiter = _limiter()
+    return all(
+        limiter.hit(item, scope, key) for item in parse_many(str(current_app.config[setting]))
+    )

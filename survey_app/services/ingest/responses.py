@@ -73,6 +73,9 @@ class Submission:
     idempotency_key: str | None = None
     source: str = "qr"
     submitted_at: datetime | None = None
+    # A verified response's dossier (issue 13) and the counter tablet that sent it (issue 15).
+    dossier_id: int | None = None
+    device_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,8 @@ def submit(
         "source": sub.source,
         "idempotency_key": clean.idempotency_key,
         "receipt_hash": clean.receipt_hash,
-        "dossier_id": verified.dossier_id if verified else None,
+        "dossier_id": verified.dossier_id if verified else sub.dossier_id,
+        "device_id": sub.device_id,
     }
     try:
         response_id = _store_verified(row, moment) if verified else _store(row)

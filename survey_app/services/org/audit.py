@@ -54,6 +54,10 @@ ACTIONS = {
     "key.add": _l("Tạo khoá tích hợp"),
     "key.revoke": _l("Thu hồi khoá tích hợp"),
     "dossiers.import": _l("Nhập tệp hồ sơ"),
+    "kiosk.code": _l("Tạo mã kết nối máy tính bảng"),
+    "kiosk.enrol": _l("Kết nối máy tính bảng"),
+    "kiosk.rename": _l("Đổi tên máy tính bảng"),
+    "kiosk.revoke": _l("Thu hồi máy tính bảng"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -84,6 +88,8 @@ KEYS = {
     "by": _l("thực hiện qua"),
     "key": _l("khoá"),
     "created": _l("tạo mới"),
+    "minutes": _l("hiệu lực (phút)"),
+    "counter": _l("quầy"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -93,6 +99,7 @@ TARGETS = {
     "procedures": _l("Danh sách thủ tục (CSV)"),
     "file": _l("Tệp"),
     "key": _l("Khoá tích hợp"),
+    "device": _l("Máy tính bảng"),
 }
 # Values that are words of the code rather than data.
 VALUES = {

@@ -388,3 +388,8 @@ def render_slip_pdf(slip: Slip, fmt: str = "a6") -> bytes:
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
+
+
+def qr_data_uri(url: str) -> str:
+    """A plain QR code of ``url`` as an SVG ``data:`` URI (a kiosk's enrolment link)."""
+    return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=6, border=2))
