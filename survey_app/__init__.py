@@ -26,6 +26,7 @@ from survey_app.office import bp as office_bp
 from survey_app.public import bp as public_bp
 from survey_app.reports_web import bp as reports_web_bp
 from survey_app.security import register_security_headers
+from survey_app.services import tasks
 from survey_app.services.ingest.ratelimit import init_rate_limiter
 from survey_app.services.storage.engine import configure_engine_events
 from survey_app.staff import bp as staff_bp
@@ -66,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_extensions(app: Flask) -> None:
     db.init_app(app)
+    tasks.register(app)  # the task queue (huey) and its tasks, by name
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(inject_locale)

@@ -83,6 +83,16 @@ DEFAULTS: dict[str, Any] = {
     "SHORT_URL_BASE": "",
     # "Tôi có mã hồ sơ" lookups per client address hash (an unknown code reveals nothing).
     "RATELIMIT_DOSSIER_LOOKUP": "10/hour",
+    # The task queue (issue 16; `sipas worker` runs it): "" = the SQLite file
+    # instance/queue.sqlite (one machine), redis://host:6379/0 when several machines share
+    # the work (sqlite:///path and memory:// also work). QUEUE_NAME keeps several sipas
+    # installations on one Redis apart; QUEUE_IMMEDIATE runs every task at once in the
+    # caller (tests, debugging: no worker needed).
+    "QUEUE_URL": "",
+    "QUEUE_NAME": "sipas",
+    "QUEUE_IMMEDIATE": False,
+    # Runs of a report job whose worker died (the worker queues it again until then).
+    "REPORT_JOB_ATTEMPTS": 2,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {
@@ -195,6 +205,7 @@ def check_settings(config: Any) -> None:
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     config["SESSION_IDLE_MINUTES"] = positive_int(config, "SESSION_IDLE_MINUTES")
     config["SESSION_MAX_HOURS"] = positive_int(config, "SESSION_MAX_HOURS")
+    config["REPORT_JOB_ATTEMPTS"] = positive_int(config, "REPORT_JOB_ATTEMPTS")
     for name in (
         "IMPORT_XLSX_UNPACK_RATIO",
         "IMPORT_XLSX_STRINGS_RATIO",

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.errors",
         "survey_app.services.formatting",
         "survey_app.services.text",
+        "survey_app.services.queue",
     ),
     ("survey_app.services.storage",),
     ("survey_app.services.org",),
@@ -46,7 +47,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("survey_app.services.analytics",),
     ("survey_app.services.reports",),
-    ("survey_app.services.demo",),
+    ("survey_app.services.demo", "survey_app.services.tasks"),
     ("survey_app.services",),  # the package's own docstring: the rule for heavy packages
     # The web and CLI edge.
     (

@@ -1,0 +1,54 @@
+"""Every task of the queue, registered by name on the application's huey instance.
+
+The functions here are thin: each opens the application's context and calls a service
+(:mod:`~survey_app.services.reports.jobs`, later the alerts). The web app registers them too,
+so that it can enqueue by name; only ``sipas worker`` (:mod:`.cli`) runs them, periodic tasks
+included.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from huey import crontab
+
+from survey_app.services import queue
+from survey_app.services.reports import jobs as report_jobs
+
+log = logging.getLogger(__name__)
+
+RECOVER_REPORTS = "report.recover"
+
+
+def register(app: Flask) -> queue.Queue:
+    """Create the application's queue and register every task on it."""
+    q = queue.init_queue(app)
+    huey = q.huey
+
+    def add(name: str, wrapper: Any) -> None:
+        q.tasks[name] = wrapper
+
+    def run_report(job_id: int, request: dict[str, Any]) -> None:
+        report_jobs.run(app, job_id, request)
+
+    add(report_jobs.TASK, huey.task(name=report_jobs.TASK)(run_report))
+
+    def recover_reports() -> None:
+        with app.app_context():
+            recover_now()
+
+    add(
+        RECOVER_REPORTS,
+        huey.periodic_task(crontab(minute="*"), name=RECOVER_REPORTS)(recover_reports),
+    )
+    return q
+
+
+def recover_now() -> dict[str, int]:
+    """What the worker does at its start and every minute: report jobs whose worker died."""
+    done = report_jobs.recover()
+    if any(done.values()):
+        log.warning("report jobs whose worker had gone: %s", done)
+    return done
