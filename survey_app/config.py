@@ -93,6 +93,21 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_IMMEDIATE": False,
     # Runs of a report job whose worker died (the worker queues it again until then).
     "REPORT_JOB_ATTEMPTS": 2,
+    # Alert e-mails (issue 16): the SMTP server ("" = no e-mail; the deliveries fail with
+    # that reason), its port, login, TLS (STARTTLS, or SSL from the start) and the sender.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_STARTTLS": False,
+    "MAIL_SSL": False,
+    "MAIL_FROM": "sipas@localhost",
+    "MAIL_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Tries of an alert's e-mail or webhook, the first retry after this many seconds and each
+    # next delay twice the last (7 tries, 60 s: over 63 minutes).
+    "DELIVERY_TRIES": 7,
+    "DELIVERY_RETRY_SECONDS": 60,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {

@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.ingest",
         "survey_app.services.complaints",
         "survey_app.services.exchange",
+        "survey_app.services.alerts",
     ),
     ("survey_app.services.analytics",),
     ("survey_app.services.reports",),

@@ -14,6 +14,7 @@ the alerts. ``sipas worker`` (:mod:`survey_app.services.tasks.cli`) runs the con
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,21 @@ def enqueue(name: str, *args: Any, delay: float | None = None) -> None:
         wrapper(*args)
 
 
+_away_until = 0.0  # monotonic time before which this process does not try the queue again
+AWAY_SECONDS = 10.0
+
+
 def enqueue_quietly(name: str, *args: Any) -> bool:
     """:func:`enqueue` for a caller that must never fail or wait because of the queue (the
-    response service): any error is logged and ``False`` returned."""
+    response service): an error is logged and ``False`` returned, and for ``AWAY_SECONDS``
+    after it this process does not try again (no request waits on a queue that is away)."""
+    global _away_until
+    if time.monotonic() < _away_until:
+        return False
     try:
         enqueue(name, *args)
     except Exception:
+        _away_until = time.monotonic() + AWAY_SECONDS
         log.warning("task %s not queued (the queue is unreachable)", name, exc_info=True)
         return False
     return True

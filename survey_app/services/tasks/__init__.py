@@ -1,7 +1,8 @@
 """Every task of the queue, registered by name on the application's huey instance.
 
 The functions here are thin: each opens the application's context and calls a service
-(:mod:`~survey_app.services.reports.jobs`, later the alerts). The web app registers them too,
+(:mod:`~survey_app.services.reports.jobs`, :mod:`~survey_app.services.alerts` and its
+:mod:`~survey_app.services.alerts.delivery`). The web app registers them too,
 so that it can enqueue by name; only ``sipas worker`` (:mod:`.cli`) runs them, periodic tasks
 included.
 """
@@ -14,12 +15,14 @@ from typing import Any
 from flask import Flask
 from huey import crontab
 
-from survey_app.services import queue
+from survey_app.services import alerts, queue
+from survey_app.services.alerts import delivery
 from survey_app.services.reports import jobs as report_jobs
 
 log = logging.getLogger(__name__)
 
 RECOVER_REPORTS = "report.recover"
+SWEEP_DELIVERIES = "alerts.sweep"
 
 
 def register(app: Flask) -> queue.Queue:
@@ -43,6 +46,33 @@ def register(app: Flask) -> queue.Queue:
         RECOVER_REPORTS,
         huey.periodic_task(crontab(minute="*"), name=RECOVER_REPORTS)(recover_reports),
     )
+
+    def evaluate_alerts(response_id: int) -> None:
+        with app.app_context():
+            alerts.evaluate(response_id)
+
+    add(alerts.EVALUATE, huey.task(name=alerts.EVALUATE)(evaluate_alerts))
+
+    def deliver(delivery_id: int) -> None:
+        with app.app_context():
+            delivery.send(delivery_id)
+
+    tries = int(app.config.get("DELIVERY_TRIES") or 7)
+    add(
+        alerts.DELIVER,
+        huey.task(
+            name=alerts.DELIVER,
+            retries=tries - 1,
+            retry_delay=int(app.config.get("DELIVERY_RETRY_SECONDS") or 60),
+            retry_backoff=2,
+        )(deliver),
+    )
+
+    def sweep() -> None:
+        with app.app_context():
+            delivery.sweep()
+
+    add(SWEEP_DELIVERIES, huey.periodic_task(crontab(minute="*/5"), name=SWEEP_DELIVERIES)(sweep))
     return q
 
 
