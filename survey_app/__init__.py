@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_app import config
 from survey_app.admin import bp as admin_bp
+from survey_app.alerts_web import bp as alerts_bp
 from survey_app.api import bp as api_bp
 from survey_app.auth import bp as auth_bp
 from survey_app.auth.sessions import load_user
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(inspector_bp)
     app.register_blueprint(reports_web_bp)
+    app.register_blueprint(alerts_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -61,6 +61,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.office",
         "survey_app.inspector",
         "survey_app.reports_web",
+        "survey_app.alerts_web",
         "survey_app.complaints",
         "survey_app.imports",
         "survey_app.admin",

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
-from survey_app.services import analytics
+from survey_app.services import alerts, analytics
 from survey_app.services.clock import local_day
 from survey_app.services.formatting import clock_time, day, short_day
 
@@ -77,6 +77,7 @@ def home() -> str:
         new_low=analytics.staff.new_low(today, seen),
         min_n=analytics.staff.MIN_N,
         refresh=int(current_app.config["STAFF_REFRESH_SECONDS"]),
+        alerts=alerts.unacknowledged(current_user),
     )
 
 

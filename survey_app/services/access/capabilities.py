@@ -25,6 +25,7 @@ ADMIN_ACCOUNTS           admin
 MARK_COMPLAINTS          staff, unit_head
 MANAGE_COMPLAINTS        unit_head
 SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
+MANAGE_ALERTS            unit_head, admin
 =======================  =======================================================
 """
 
@@ -63,6 +64,9 @@ class Capability(StrEnum):
     be assigned a conduct (``thai_do``) complaint."""
     SEE_CONDUCT_COMPLAINTS = "see_conduct_complaints"
     """See conduct (``thai_do``) complaints of the units the role covers."""
+    MANAGE_ALERTS = "manage_alerts"
+    """``/canh-bao/quy-tac``, ``/canh-bao/gui``: alert rules, webhooks and the delivery log of
+    the units the role covers (who *sees* an alert is ``services.alerts.visible_filter``)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -78,6 +82,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.MARK_COMPLAINTS: frozenset({"staff", "unit_head"}),
         Capability.MANAGE_COMPLAINTS: frozenset({"unit_head"}),
         Capability.SEE_CONDUCT_COMPLAINTS: frozenset({"unit_head", "office", "inspector", "admin"}),
+        Capability.MANAGE_ALERTS: frozenset({"unit_head", "admin"}),
     }
 )
 

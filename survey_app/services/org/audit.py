@@ -53,6 +53,10 @@ ACTIONS = {
     "account.unlock": _l("Mở khoá"),
     "key.add": _l("Tạo khoá tích hợp"),
     "key.revoke": _l("Thu hồi khoá tích hợp"),
+    "alert_rule.save": _l("Lưu quy tắc cảnh báo"),
+    "webhook.add": _l("Thêm webhook"),
+    "alert.acknowledge": _l("Xác nhận đã xem cảnh báo"),
+    "delivery.resend": _l("Gửi lại cảnh báo"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -82,6 +86,14 @@ KEYS = {
     "links": _l("liên kết mới"),
     "by": _l("thực hiện qua"),
     "key": _l("khoá"),
+    "threshold_percent": _l("ngưỡng (%)"),
+    "window_minutes": _l("số phút"),
+    "min_responses": _l("số phản hồi tối thiểu"),
+    "emails": _l("số địa chỉ e-mail"),
+    "webhook": _l("webhook"),
+    "alert": _l("cảnh báo"),
+    "status": _l("trạng thái"),
+    "attempts": _l("số lần thử"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -91,6 +103,8 @@ TARGETS = {
     "procedures": _l("Danh sách thủ tục (CSV)"),
     "file": _l("Tệp"),
     "key": _l("Khoá tích hợp"),
+    "alert": _l("Cảnh báo"),
+    "delivery": _l("Lần gửi cảnh báo"),
 }
 # Values that are words of the code rather than data.
 VALUES = {
