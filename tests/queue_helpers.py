@@ -4,7 +4,8 @@ Unit tests use huey's immediate mode (``QUEUE_IMMEDIATE``: a task runs in the ca
 request returns once it has run). A test that must see a task *while* it runs (a report held
 in the middle) uses :class:`InlineWorker`: the app's own huey instance, taken out of
 immediate mode, worked by one thread of this process that dequeues and executes exactly as
-the consumer does. The real ``sipas worker`` process is exercised in tests/queue/.
+the consumer does (and moves the scheduled tasks whose time has come — retries — onto the
+queue, as its scheduler does). The real ``sipas worker`` process is exercised in tests/queue/.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class InlineWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._busy.set()  # before the dequeue: wait_idle never sees a task in between
+            for due in self.huey.read_schedule(self.huey._get_timestamp()):  # retries, delays
+                self.huey.enqueue(due)
             task = self.huey.dequeue()
             if task is None:
                 self._busy.clear()

@@ -91,12 +91,12 @@ def save_rule() -> WerkzeugResponse | tuple[str, int]:
             emails=form.get("email", "")[:5000],
         )
         alerts.save_rule(current_user, unit.id, data)
+    except alerts.RuleError as error:  # (an InputError, itself a ValueError: first)
+        db.session.rollback()
+        return _rules_page(unit, 400, str(error))
     except ValueError:
         db.session.rollback()
         return _rules_page(unit, 400, _("Ngưỡng, số phút và số phản hồi phải là số."))
-    except alerts.RuleError as error:
-        db.session.rollback()
-        return _rules_page(unit, 400, str(error))
     flash(_("Đã lưu quy tắc cảnh báo."))
     return redirect(url_for(".rules", don_vi=unit.code), 303)
 
