@@ -32,7 +32,9 @@ from survey_app.models.org import Counter, Unit
 # low_share: share of low ratings over a window; integrity: any Q5/Q6 answer 2–3;
 # silent: a counter tablet silent during opening hours (defined; evaluated once the kiosk
 # reports its heartbeats).
-RULE_KINDS = ("low_share", "integrity", "silent")
+# digest / digest_weekly: not alerts but the daily (17:00) and weekly (Monday 08:00) e-mails
+# to the rule's addresses (services.digests).
+RULE_KINDS = ("low_share", "integrity", "silent", "digest", "digest_weekly")
 CHANNELS = ("email", "webhook")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
 

@@ -115,6 +115,11 @@ def email_message(alert: Alert, to: str) -> EmailMessage:
 
 
 def _send_email(delivery: Delivery) -> None:
+    send_message(email_message(delivery.alert, delivery.target))
+
+
+def send_message(message: EmailMessage) -> None:
+    """Send one e-mail through the configured SMTP server (raises on any failure)."""
     config = current_app.config
     host = str(config.get("MAIL_SERVER") or "")
     if not host:
@@ -131,7 +136,7 @@ def _send_email(delivery: Delivery) -> None:
             smtp.starttls(context=ssl.create_default_context())
         if config.get("MAIL_USERNAME"):
             smtp.login(str(config["MAIL_USERNAME"]), str(config.get("MAIL_PASSWORD") or ""))
-        smtp.send_message(email_message(delivery.alert, delivery.target))
+        smtp.send_message(message)
 
 
 def _send_webhook(delivery: Delivery) -> None:

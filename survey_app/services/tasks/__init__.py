@@ -10,12 +10,13 @@ included.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from huey import crontab
 
-from survey_app.services import alerts, queue
+from survey_app.services import alerts, digests, queue
 from survey_app.services.alerts import delivery
 from survey_app.services.reports import jobs as report_jobs
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 RECOVER_REPORTS = "report.recover"
 SWEEP_DELIVERIES = "alerts.sweep"
+DAILY_DIGEST = "digest.daily"
+WEEKLY_DIGEST = "digest.weekly"
 
 
 def register(app: Flask) -> queue.Queue:
@@ -73,6 +76,35 @@ def register(app: Flask) -> queue.Queue:
             delivery.sweep()
 
     add(SWEEP_DELIVERIES, huey.periodic_task(crontab(minute="*/5"), name=SWEEP_DELIVERIES)(sweep))
+
+    # The queue keeps UTC: 17:00 in Vietnam (UTC+7, no summer time) is 10:00 UTC, and
+    # Monday 08:00 is Monday 01:00 UTC.
+    def daily_digest() -> None:
+        with app.app_context():
+            today = digests.today_local()
+            digests.send("digest", today, today)
+
+    add(
+        DAILY_DIGEST,
+        huey.periodic_task(
+            crontab(hour="10", minute="0"), name=DAILY_DIGEST, retries=3, retry_delay=300
+        )(daily_digest),
+    )
+
+    def weekly_digest() -> None:
+        with app.app_context():
+            monday = digests.today_local()
+            digests.send("digest_weekly", monday - timedelta(days=7), monday - timedelta(days=1))
+
+    add(
+        WEEKLY_DIGEST,
+        huey.periodic_task(
+            crontab(day_of_week="1", hour="1", minute="0"),
+            name=WEEKLY_DIGEST,
+            retries=3,
+            retry_delay=300,
+        )(weekly_digest),
+    )
     return q
 
 
