@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.formatting",
         "survey_app.services.text",
         "survey_app.services.queue",
+        "survey_app.services.workdays",
     ),
     ("survey_app.services.storage",),
     ("survey_app.services.org",),
