@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_app import config
 from survey_app.admin import bp as admin_bp
+from survey_app.alerts_web import bp as alerts_bp
 from survey_app.api import bp as api_bp
 from survey_app.auth import bp as auth_bp
 from survey_app.auth.sessions import load_user
@@ -27,6 +28,7 @@ from survey_app.office import bp as office_bp
 from survey_app.public import bp as public_bp
 from survey_app.reports_web import bp as reports_web_bp
 from survey_app.security import register_security_headers
+from survey_app.services import tasks
 from survey_app.services.ingest.ratelimit import init_rate_limiter
 from survey_app.services.storage.engine import configure_engine_events
 from survey_app.staff import bp as staff_bp
@@ -67,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_extensions(app: Flask) -> None:
     db.init_app(app)
+    tasks.register(app)  # the task queue (huey) and its tasks, by name
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(inject_locale)
@@ -103,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inspector_bp)
     app.register_blueprint(reports_web_bp)
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(alerts_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -36,6 +36,7 @@ from survey_app.services import accounts, analytics, org, storage
 from survey_app.services.errors import InputError
 from survey_app.services.exchange import csvfile as exchange
 from survey_app.services.reports.cli import report
+from survey_app.services.tasks.cli import worker
 
 if TYPE_CHECKING:
     import scoring
@@ -696,5 +697,6 @@ COMMANDS = tuple(
         keys_group,
         dossiers_group,
         invitations_command,
+        worker,
     )
 )

@@ -96,6 +96,31 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_RESPONSE_INTERVAL_SECONDS": 5,
     "KIOSK_IDLE_SECONDS": 45,
     "KIOSK_THANKS_SECONDS": 5,
+    # The task queue (issue 16; `sipas worker` runs it): "" = the SQLite file
+    # instance/queue.sqlite (one machine), redis://host:6379/0 when several machines share
+    # the work (sqlite:///path and memory:// also work). QUEUE_NAME keeps several sipas
+    # installations on one Redis apart; QUEUE_IMMEDIATE runs every task at once in the
+    # caller (tests, debugging: no worker needed).
+    "QUEUE_URL": "",
+    "QUEUE_NAME": "sipas",
+    "QUEUE_IMMEDIATE": False,
+    # Runs of a report job whose worker died (the worker queues it again until then).
+    "REPORT_JOB_ATTEMPTS": 2,
+    # Alert e-mails (issue 16): the SMTP server ("" = no e-mail; the deliveries fail with
+    # that reason), its port, login, TLS (STARTTLS, or SSL from the start) and the sender.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_STARTTLS": False,
+    "MAIL_SSL": False,
+    "MAIL_FROM": "sipas@localhost",
+    "MAIL_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Tries of an alert's e-mail or webhook, the first retry after this many seconds and each
+    # next delay twice the last (7 tries, 60 s: over 63 minutes).
+    "DELIVERY_TRIES": 7,
+    "DELIVERY_RETRY_SECONDS": 60,
 }
 
 FLASK_DEFAULTS: dict[str, Any] = {
@@ -239,6 +264,7 @@ def check_settings(config: Any) -> None:
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     config["SESSION_IDLE_MINUTES"] = positive_int(config, "SESSION_IDLE_MINUTES")
     config["SESSION_MAX_HOURS"] = positive_int(config, "SESSION_MAX_HOURS")
+    config["REPORT_JOB_ATTEMPTS"] = positive_int(config, "REPORT_JOB_ATTEMPTS")
     for name in (
         "IMPORT_XLSX_UNPACK_RATIO",
         "IMPORT_XLSX_STRINGS_RATIO",

@@ -174,6 +174,8 @@ def make_app(database_url: str, **extra: Any) -> Flask:
         "DATABASE_URL": database_url,
         "BASE_URL": "https://sipas.test",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "QUEUE_URL": "memory://",  # tasks wait in this process's memory; none runs unless a
+        # test sets QUEUE_IMMEDIATE or runs a worker (tests/queue_helpers.py)
         **extra,
     }
     return create_app(config)

@@ -119,6 +119,15 @@ KIOSK_GET = gate(Capability.MANAGE_KIOSKS, 200)
 KIOSK_GET_OUT = gate_outside(Capability.MANAGE_KIOSKS, 200)
 KIOSK_POST = gate(Capability.MANAGE_KIOSKS, 303)
 KIOSK_POST_OUT = gate_outside(Capability.MANAGE_KIOSKS, 303)
+# Alerts: everyone signed in lists their own (no such alert: 404); rules, webhooks and the
+# delivery log for unit heads (their units) and the admin.
+ALERTS_NONE = {"anonymous": LOGIN, **dict.fromkeys(SIGNED_IN, 404)}
+ALERT_RULES_IN = gate(Capability.MANAGE_ALERTS, 200)
+ALERT_RULES_OUT = gate_outside(Capability.MANAGE_ALERTS, 200)
+ALERT_BAD_IN = gate(Capability.MANAGE_ALERTS, 400)
+ALERT_BAD_OUT = gate_outside(Capability.MANAGE_ALERTS, 400)
+ALERT_LOG = gate(Capability.MANAGE_ALERTS, 200)
+ALERT_NO_DELIVERY = gate(Capability.MANAGE_ALERTS, 404)
 
 
 CONFIRMED = {"confirm": "1"}  # the confirmation of a destructive step (auth/confirm.py)
@@ -471,6 +480,36 @@ RULES: dict[str, list[Case]] = {
     "imports.template": [Case("GET", lambda w: "/nhap-du-lieu/mau.xlsx", IMPORT_GET)],
     "imports.upload": [Case("POST", lambda w: "/nhap-du-lieu", IMPORT_NO_FILE)],
     "imports.confirm": [Case("POST", lambda w: "/nhap-du-lieu/" + "x" * 24, IMPORT_NOT_MINE)],
+    "alerts_web.index": [Case("GET", lambda w: "/canh-bao", SIGNED_IN_200)],
+    "alerts_web.acknowledge": [Case("POST", lambda w: "/canh-bao/999999/da-xem", ALERTS_NONE)],
+    "alerts_web.rules": [
+        Case("GET", lambda w: "/canh-bao/quy-tac?don_vi=IN", ALERT_RULES_IN, "inside"),
+        Case("GET", lambda w: "/canh-bao/quy-tac?don_vi=OUT", ALERT_RULES_OUT, "outside"),
+    ],
+    "alerts_web.save_rule": [
+        Case(
+            "POST",
+            lambda w: "/canh-bao/quy-tac",
+            ALERT_BAD_IN,
+            "inside",
+            {"don_vi": "IN", "loai": "low_share", "nguong": "abc"},
+        ),
+        Case(
+            "POST",
+            lambda w: "/canh-bao/quy-tac",
+            ALERT_BAD_OUT,
+            "outside",
+            {"don_vi": "OUT", "loai": "low_share", "nguong": "abc"},
+        ),
+    ],
+    "alerts_web.add_webhook": [
+        Case("POST", lambda w: "/canh-bao/webhook", ALERT_BAD_IN, "inside", {"don_vi": "IN"}),
+        Case("POST", lambda w: "/canh-bao/webhook", ALERT_BAD_OUT, "outside", {"don_vi": "OUT"}),
+    ],
+    "alerts_web.deliveries": [Case("GET", lambda w: "/canh-bao/gui", ALERT_LOG)],
+    "alerts_web.send_again": [
+        Case("POST", lambda w: "/canh-bao/gui/999999/gui-lai", ALERT_NO_DELIVERY)
+    ],
     "reports_web.index": [Case("GET", lambda w: "/bao-cao", REPORT_GET)],
     "reports_web.start": [
         Case(

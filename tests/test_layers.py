@@ -34,6 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.errors",
         "survey_app.services.formatting",
         "survey_app.services.text",
+        "survey_app.services.queue",
+        "survey_app.services.workdays",
     ),
     ("survey_app.services.storage",),
     ("survey_app.services.org",),
@@ -44,10 +46,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.complaints",
         "survey_app.services.exchange",
         "survey_app.services.dossiers",
+        "survey_app.services.alerts",
     ),
     ("survey_app.services.analytics", "survey_app.services.kiosk"),
-    ("survey_app.services.reports",),
-    ("survey_app.services.demo",),
+    ("survey_app.services.reports", "survey_app.services.digests"),
+    ("survey_app.services.demo", "survey_app.services.tasks"),
     ("survey_app.services",),  # the package's own docstring: the rule for heavy packages
     # The web and CLI edge.
     (
@@ -60,6 +63,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.office",
         "survey_app.inspector",
         "survey_app.reports_web",
+        "survey_app.alerts_web",
         "survey_app.complaints",
         "survey_app.imports",
         "survey_app.admin",

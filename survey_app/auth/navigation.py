@@ -95,6 +95,7 @@ MENU: tuple[Entry, ...] = (
     Entry("staff.home", _l("Phản hồi hôm nay"), None, "/nhan-vien", "staff"),
     Entry("office.index", _l("Tổng quan đơn vị"), Capability.VIEW_OFFICE, "/van-phong", "office"),
     Entry("complaints.index", _l("Phản ánh, kiến nghị"), None, "/phan-anh", "complaints"),
+    Entry("alerts_web.index", _l("Cảnh báo"), None, "/canh-bao", "alerts"),
     Entry("inspector.index", _l("Thanh tra"), Capability.VIEW_INTEGRITY, "/thanh-tra", "inspector"),
     Entry(
         "reports_web.index", _l("Báo cáo định kỳ"), Capability.MAKE_REPORTS, "/bao-cao", "reports"

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models. Import models from here."""
 
 from survey_app.models.accounts import ROLES, RoleAssignment, User
+from survey_app.models.alerts import Alert, AlertRule, Delivery, Webhook
 from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.complaints import Complaint, ComplaintEvent
@@ -18,6 +19,10 @@ from survey_app.models.reports import ReportJob as ReportJob
 from survey_app.models.responses import QuestionnaireVersion, Response, StatsBucket
 
 __all__ = [
+    "Alert",
+    "AlertRule",
+    "Delivery",
+    "Webhook",
     "Base",
     "CacheGeneration",
     "Complaint",

@@ -1,14 +1,15 @@
 """Report jobs: a report pack asked for in the web app and built in the background.
 
-The row is the state every server process shares: the process that accepted the request runs
-the job in a thread and writes its progress here; a poll that reaches any other process reads
-it from here. The files live in the instance folder (``reports/<id>/``), never web-served
+The row is the state every process shares: the worker (``sipas worker``) that runs the job
+from the queue writes its progress here; a poll that reaches any server process reads it from
+here. The files live in the instance folder (``reports/<id>/``), never web-served
 directly: the download route checks the owner first.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -59,6 +60,10 @@ class ReportJob(Base):
     # The owner's id while the job is queued or running, NULL after: the unique constraint
     # refuses a user's second running job even when two requests race in two processes.
     active_user_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # What the queue's task was asked (the JobRequest as JSON), to queue it again after a
+    # worker died in the middle; and how many runs were started.
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from survey_app.auth import staff_required
 from survey_app.models import utcnow
-from survey_app.services import analytics
+from survey_app.services import alerts, analytics
 from survey_app.services.access import scope
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.clock import local_day
@@ -85,6 +85,7 @@ def home() -> str:
             scope.role_unit_ids(current_user, roles_with(Capability.MANAGE_KIOSKS))
         ),
         silent_minutes=int(current_app.config["KIOSK_SILENT_MINUTES"]),
+        alerts=alerts.unacknowledged(current_user),
     )
 
 

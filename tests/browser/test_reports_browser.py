@@ -13,10 +13,10 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import Base
 from survey_app.services import demo
-from survey_app.services.reports import jobs as report_jobs
 
 from ..conftest import make_app
 from ..factories import PASSWORD, make_user, seed_questionnaires
+from ..queue_helpers import InlineWorker
 from .conftest import LiveServer, serving
 
 pytestmark = pytest.mark.browser
@@ -56,11 +56,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         demo.generate_responses(1500, seed=11)
         make_user("bao.cao", "office", units["MC"], must_change=False)
         db.session.remove()
-    with serving(app, "sipas-reports") as url:
+    with InlineWorker(app) as worker, serving(app, "sipas-reports") as url:
         try:
             yield LiveServer(app, url, db_url, folder / "live.sqlite")
         finally:
-            assert report_jobs.wait_all(30)
+            assert worker.wait_idle(30)
 
 
 def test_office_user_makes_a_quarterly_report(
@@ -137,7 +137,6 @@ def test_office_user_makes_a_quarterly_report(
         _shot(wide, shots, "reports-view-print.png")
     finally:
         desktop.close()
-    assert report_jobs.wait_all(5)
 
 
 def test_without_javascript_the_job_page_reloads_itself(
@@ -160,4 +159,3 @@ def test_without_javascript_the_job_page_reloads_itself(
         assert not page.locator("#print-report").is_visible()  # the print button needs a script
     finally:
         context.close()
-    assert report_jobs.wait_all(5)

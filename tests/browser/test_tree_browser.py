@@ -15,10 +15,10 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import Base
 from survey_app.services import demo
-from survey_app.services.reports import jobs as report_jobs
 
 from ..conftest import make_app
 from ..factories import PASSWORD, make_user, seed_questionnaires
+from ..queue_helpers import InlineWorker
 from .conftest import LiveServer, serving
 
 pytestmark = pytest.mark.browser
@@ -40,11 +40,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         demo.generate_responses(1500, seed=11)
         make_user("van.phong", "office", units["MC"], must_change=False)
         db.session.remove()
-    with serving(app, "sipas-tree") as url:
+    with InlineWorker(app) as worker, serving(app, "sipas-tree") as url:
         try:
             yield LiveServer(app, url, db_url, folder / "live.sqlite")
         finally:
-            assert report_jobs.wait_all(30)
+            assert worker.wait_idle(30)
 
 
 def _login(page: Any, server: LiveServer, path: str) -> None:

@@ -37,6 +37,7 @@ mark_complaints              x        x         .        .        .
 manage_complaints            .        x         .        .        .
 see_conduct_complaints       .        x         x        x        x
 manage_kiosks                .        x         .        .        x
+manage_alerts                .        x         .        .        x
 """
 COLUMNS = ("staff", "unit_head", "office", "inspector", "admin")
 

@@ -26,6 +26,7 @@ MARK_COMPLAINTS          staff, unit_head
 MANAGE_COMPLAINTS        unit_head
 SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
 MANAGE_KIOSKS            unit_head, admin
+MANAGE_ALERTS            unit_head, admin
 =======================  =======================================================
 """
 
@@ -66,6 +67,9 @@ class Capability(StrEnum):
     """See conduct (``thai_do``) complaints of the units the role covers."""
     MANAGE_KIOSKS = "manage_kiosks"
     """Enrol, rename and revoke the counter tablets of the units the role covers (issue 15)."""
+    MANAGE_ALERTS = "manage_alerts"
+    """``/canh-bao/quy-tac``, ``/canh-bao/gui``: alert rules, webhooks and the delivery log of
+    the units the role covers (who *sees* an alert is ``services.alerts.visible_filter``)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -82,6 +86,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.MANAGE_COMPLAINTS: frozenset({"unit_head"}),
         Capability.SEE_CONDUCT_COMPLAINTS: frozenset({"unit_head", "office", "inspector", "admin"}),
         Capability.MANAGE_KIOSKS: frozenset({"unit_head", "admin"}),
+        Capability.MANAGE_ALERTS: frozenset({"unit_head", "admin"}),
     }
 )
 

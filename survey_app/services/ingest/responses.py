@@ -25,7 +25,7 @@ import forms
 from forms import CHANNELS, Questionnaire
 from survey_app.extensions import db
 from survey_app.models import Invitation, Response, Unit
-from survey_app.services import text
+from survey_app.services import queue, text
 from survey_app.services.clock import local_day
 from survey_app.services.errors import UNSTORABLE_TEXT
 from survey_app.services.ingest.ratelimit import keyed_hash
@@ -33,6 +33,7 @@ from survey_app.services.org import CounterInfo, ProcedureInfo
 from survey_app.services.storage.engine import SqliteInserts, is_unavailable, write_queue
 
 RETRY_AFTER_SECONDS = 5  # what a 503 (DatabaseBusy) asks the sender to wait
+EVALUATE_ALERTS = "alerts.evaluate"  # the queue's task (services.tasks → services.alerts)
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _SQLITE = SqliteInserts(Response.__table__)
 
@@ -269,6 +270,9 @@ def submit(
         if clean.receipt_hash and _receipt_used(info.unit_id, clean.receipt_hash):
             raise ReceiptReused() from None
         raise
+    # After the commit: the alert rules look at it on the queue. Never fails, never waits long
+    # (a queue that is away is logged and skipped for a few seconds: services.queue).
+    queue.enqueue_quietly(EVALUATE_ALERTS, response_id)
     return Stored(response_id, created=True)
 
 

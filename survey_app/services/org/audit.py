@@ -58,6 +58,10 @@ ACTIONS = {
     "kiosk.enrol": _l("Kết nối máy tính bảng"),
     "kiosk.rename": _l("Đổi tên máy tính bảng"),
     "kiosk.revoke": _l("Thu hồi máy tính bảng"),
+    "alert_rule.save": _l("Lưu quy tắc cảnh báo"),
+    "webhook.add": _l("Thêm webhook"),
+    "alert.acknowledge": _l("Xác nhận đã xem cảnh báo"),
+    "delivery.resend": _l("Gửi lại cảnh báo"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -90,6 +94,14 @@ KEYS = {
     "created": _l("tạo mới"),
     "minutes": _l("hiệu lực (phút)"),
     "counter": _l("quầy"),
+    "threshold_percent": _l("ngưỡng (%)"),
+    "window_minutes": _l("số phút"),
+    "min_responses": _l("số phản hồi tối thiểu"),
+    "emails": _l("số địa chỉ e-mail"),
+    "webhook": _l("webhook"),
+    "alert": _l("cảnh báo"),
+    "status": _l("trạng thái"),
+    "attempts": _l("số lần thử"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -100,6 +112,8 @@ TARGETS = {
     "file": _l("Tệp"),
     "key": _l("Khoá tích hợp"),
     "device": _l("Máy tính bảng"),
+    "alert": _l("Cảnh báo"),
+    "delivery": _l("Lần gửi cảnh báo"),
 }
 # Values that are words of the code rather than data.
 VALUES = {

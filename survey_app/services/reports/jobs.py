@@ -1,22 +1,26 @@
-"""Report jobs: build a report pack in the background and share its progress through the DB.
+"""Report jobs: build a report pack on the task queue and share its progress through the DB.
 
-Why this module is long: a job's whole life — who may ask, start, the worker thread and its
-throttled progress, the files it leaves, how a dead job is recognised across processes,
-pruning — works on one shared state (the ``ReportJob`` row, this process's slots, tokens and
-live set); split by step, each part would reach into the others' private state.
+Why this module is long: a job's whole life — who may ask, enqueue, the run in the worker
+with its throttled progress and heartbeat, the files it leaves, how a dead job is found and
+retried or failed, pruning — works on one shared state (the ``ReportJob`` row).
 
-``start`` records a :class:`~survey_app.models.ReportJob` and returns at once; a thread of the
-same process, with its own application context and database session, builds the report
-(:mod:`survey_app.services.reports`), writes the XLSX, PDF and ZIP files, the charts and the
-rendered HTML content into ``<REPORTS_DIR>/<job id>/`` and writes its progress to the row
-(at most about once a second). Any server process answers a poll from the row alone.
+``start`` records a :class:`~survey_app.models.ReportJob`, puts a ``report.run`` task on the
+queue (:mod:`survey_app.services.queue`) and returns at once; ``sipas worker`` runs it
+(:func:`run`): it claims the row, builds the report (:mod:`survey_app.services.reports`),
+writes the XLSX, PDF and ZIP files, the charts and the rendered HTML content into
+``<REPORTS_DIR>/<job id>/`` and writes its progress to the row (at most about once a
+second) with a heartbeat every few seconds. Any server process answers a poll from the row
+alone, so a job survives a restart of the web server.
 
-Limits: one job at a time per process (the others wait, ``queued``); one unfinished job per
-user — the unique ``active_user_id`` column refuses a second one even when two requests race
-in two processes. A job whose process has died is shown as failed: at once when that process
-was on this machine (its pid is gone, or it is this process and no thread runs the job),
-else when it has given no sign of life for ``REPORT_JOB_TIMEOUT_SECONDS`` (a running job
-beats every few seconds, whatever the engine is doing).
+Limits: one unfinished job per user — the unique ``active_user_id`` column refuses a second
+one even when two requests race in two processes; the worker's threads (``sipas worker
+--threads``) say how many run at once, the others wait (``queued``).
+
+A worker killed in the middle: :func:`recover` (at the worker's start and every minute,
+a periodic task) finds a running job whose worker process has gone (on this machine: its pid;
+elsewhere: no heartbeat for ``REPORT_JOB_TIMEOUT_SECONDS``) and queues it again, up to
+``REPORT_JOB_ATTEMPTS`` runs, else marks it failed. A page shows a running job silent for
+twice that timeout as failed, whether or not a worker is left to notice.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import shutil
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from survey_app.extensions import db
 from survey_app.models import ReportJob, Unit, User
 from survey_app.models.base import utcnow
-from survey_app.services import reports
+from survey_app.services import queue, reports
 from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.access.scope import visible_unit_ids
 from survey_app.services.org import subtree_ids
@@ -57,16 +61,14 @@ CHARTS_DIR = "bieu-do"
 KEEP_PER_USER = 10  # older finished jobs of a user are deleted with their files
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_SECONDS = 1.0  # progress is written at most this often (the first and last always)
-PARALLEL_PER_PROCESS = 1
 MESSAGE_LENGTH = 200  # ReportJob.message
+TASK = "report.run"  # the queue's task (registered in services.tasks)
 
 _HOST = socket.gethostname()
 _tokens: dict[int, str] = {}  # pid → a random token: this process, not a later one (or a
 # forked sibling) that happens to get the same pid
-_slots = threading.BoundedSemaphore(PARALLEL_PER_PROCESS)
-_live: set[tuple[str, int]] = set()  # (database URL, job id) run by a thread of this process
-_live_lock = threading.Lock()
-_threads: list[threading.Thread] = []
+_running: set[tuple[str, int]] = set()  # (database URL, job id) run by a thread of this process
+_running_lock = threading.Lock()
 
 
 def process_token() -> str:
@@ -88,6 +90,11 @@ MSG_FAILED = N_(
 )
 MSG_STALE = N_(
     "Việc lập báo cáo bị gián đoạn (máy chủ đã khởi động lại hoặc dừng). Hãy lập lại báo cáo."
+)
+MSG_RETRYING = N_("Việc lập báo cáo bị gián đoạn; đang lập lại…")
+MSG_QUEUE_DOWN = N_(
+    "Không gửi được yêu cầu lập báo cáo (hàng đợi công việc không hoạt động). Hãy thử lại sau "
+    "ít phút; nếu vẫn lỗi, hãy báo cho quản trị viên."
 )
 
 
@@ -253,9 +260,14 @@ def _db_key() -> str:
     return str(current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
-def _is_dead(job: ReportJob, now: datetime) -> bool:
-    timeout = float(current_app.config.get("REPORT_JOB_TIMEOUT_SECONDS") or 120)
-    if job.heartbeat_at < now - timedelta(seconds=timeout):
+def _timeout() -> float:
+    return float(current_app.config.get("REPORT_JOB_TIMEOUT_SECONDS") or 120)
+
+
+def _worker_gone(job: ReportJob, now: datetime) -> bool:
+    """The worker that runs ``job`` has gone: silent past the timeout, or — on this
+    machine — its process is not there any more (or is not the one that claimed it)."""
+    if job.heartbeat_at < now - timedelta(seconds=_timeout()):
         return True
     host, _, rest = job.worker.partition(":")
     pid_text, _, token = rest.partition(":")
@@ -265,8 +277,8 @@ def _is_dead(job: ReportJob, now: datetime) -> bool:
     if pid == os.getpid():
         if token != process_token():
             return True  # an earlier process that had our pid
-        with _live_lock:
-            return (_db_key(), job.id) not in _live
+        with _running_lock:
+            return (_db_key(), job.id) not in _running
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -276,26 +288,67 @@ def _is_dead(job: ReportJob, now: datetime) -> bool:
     return False
 
 
+def _fail_stale(job: ReportJob, now: datetime) -> bool:
+    result = db.session.execute(
+        update(ReportJob)
+        .where(
+            ReportJob.id == job.id,
+            ReportJob.status == "running",
+            ReportJob.heartbeat_at == job.heartbeat_at,
+        )
+        .values(status="failed", error=MSG_STALE, finished_at=now, active_user_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def expire_dead(jobs: list[ReportJob]) -> None:
-    """Mark unfinished jobs whose process has gone as failed (in the database too)."""
+    """Show a running job silent for twice the timeout as failed (in the database too):
+    no worker is left to retry it."""
     now = utcnow()
+    limit = now - timedelta(seconds=2 * _timeout())
     changed = False
     for job in jobs:
-        if job.finished or not _is_dead(job, now):
+        if job.status == "running" and job.heartbeat_at < limit:
+            changed = _fail_stale(job, now) or changed
+    if changed:
+        db.session.commit()  # expires the loaded jobs: they are read again on use
+
+
+def recover() -> dict[str, int]:
+    """Queue again (or fail, after ``REPORT_JOB_ATTEMPTS`` runs) the running jobs whose worker
+    has gone. Run by the worker at its start and every minute."""
+    attempts = int(current_app.config.get("REPORT_JOB_ATTEMPTS") or 2)
+    now = utcnow()
+    done = {"retried": 0, "failed": 0}
+    running = db.session.scalars(select(ReportJob).where(ReportJob.status == "running")).all()
+    for job in running:
+        if not _worker_gone(job, now):
+            continue
+        if job.attempts >= attempts or not job.request:  # (no request: made before 0015)
+            if _fail_stale(job, now):
+                done["failed"] += 1
+                log.warning("report job %s: its worker has gone, failed", job.id)
             continue
         result = db.session.execute(
             update(ReportJob)
             .where(
                 ReportJob.id == job.id,
-                ReportJob.status.in_(("queued", "running")),
+                ReportJob.status == "running",
                 ReportJob.heartbeat_at == job.heartbeat_at,
             )
-            .values(status="failed", error=MSG_STALE, finished_at=now, active_user_id=None)
+            .values(status="queued", message=MSG_RETRYING, worker="", heartbeat_at=now)
             .execution_options(synchronize_session=False)
         )
-        changed = changed or bool(result.rowcount)  # type: ignore[attr-defined]
-    if changed:
-        db.session.commit()  # expires the loaded jobs: they are read again on use
+        if not result.rowcount:  # type: ignore[attr-defined]
+            continue
+        db.session.commit()
+        log.warning("report job %s: its worker has gone, queued again", job.id)
+        request = job.request or {}
+        _enqueue(job.id, request)
+        done["retried"] += 1
+    db.session.commit()
+    return done
 
 
 def get(job_id: int) -> ReportJob | None:
@@ -331,8 +384,9 @@ def active(user: User) -> ReportJob | None:
 
 
 def start(user: User, request: JobRequest) -> ReportJob:
-    """Record a job and start its thread; returns at once. :class:`JobBusy` when the user
-    already has an unfinished job."""
+    """Record a job and put it on the queue; returns at once (in the queue's immediate mode,
+    once it has run). :class:`JobBusy` when the user already has an unfinished job; a queue
+    that cannot be reached leaves the job failed with :data:`MSG_QUEUE_DOWN`."""
     running = active(user)
     if running is not None:
         raise JobBusy(running)
@@ -347,8 +401,9 @@ def start(user: User, request: JobRequest) -> ReportJob:
         progress=0.0,
         message=MSG_QUEUED,
         files=[],
-        worker=f"{_HOST}:{os.getpid()}:{process_token()}",
+        worker="",
         active_user_id=user.id,
+        request=asdict(request),
     )
     db.session.add(job)
     try:
@@ -356,25 +411,22 @@ def start(user: User, request: JobRequest) -> ReportJob:
     except IntegrityError:
         db.session.rollback()
         raise JobBusy(active(user)) from None
-    key = (_db_key(), job.id)
-    with _live_lock:
-        _live.add(key)  # before the commit: a poll must never see it without its thread
     try:
         db.session.commit()
     except IntegrityError:
-        with _live_lock:
-            _live.discard(key)
         db.session.rollback()
         raise JobBusy(active(user)) from None
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(
-        target=_run, args=(app, job.id, request), name=f"report-job-{job.id}", daemon=True
-    )
-    with _live_lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        _threads.append(thread)
-    thread.start()
+    try:
+        _enqueue(job.id, job.request or {})
+    except Exception:
+        log.exception("report job %s: not queued", job.id)
+        _finish_failed(job.id, MSG_QUEUE_DOWN)
+    db.session.refresh(job)
     return job
+
+
+def _enqueue(job_id: int, request: dict[str, Any]) -> None:
+    queue.enqueue(TASK, job_id, request)
 
 
 def _prune(user: User) -> None:
@@ -393,16 +445,6 @@ def _prune(user: User) -> None:
     db.session.commit()
     for job_id in old:
         shutil.rmtree(job_dir(job_id), ignore_errors=True)
-
-
-def wait_all(timeout: float = 30.0) -> bool:
-    """Wait for this process's job threads (tests, shutdown); False if some still run."""
-    deadline = time.monotonic() + timeout
-    with _live_lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return not any(t.is_alive() for t in threads)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -460,16 +502,20 @@ class _Reporter:
             self._beat.join(HEARTBEAT_SECONDS + 5)
 
 
-def _run(app: Flask, job_id: int, request: JobRequest) -> None:
+def run(app: Flask, job_id: int, data: dict[str, Any]) -> None:
+    """The queue's task: claim the job (a job already taken, finished or deleted is left
+    alone) and build it, with a heartbeat while it runs."""
     with app.app_context():
         key = (_db_key(), job_id)
+        if not _claim(job_id):
+            db.session.remove()
+            return
+        with _running_lock:
+            _running.add(key)
         reporter = _Reporter(job_id)
         reporter.start_heartbeat(app)
-        acquired = False
         try:
-            acquired = _slots.acquire(timeout=0)
-            while not acquired:  # another job of this process runs: wait, showing life
-                acquired = _slots.acquire(timeout=HEARTBEAT_SECONDS)
+            request = JobRequest(**{**data, "unit_ids": _ids(data.get("unit_ids"))})
             _execute(app, job_id, request, reporter)
         except Exception as exc:
             log.exception("report job %s failed", job_id)
@@ -477,11 +523,32 @@ def _run(app: Flask, job_id: int, request: JobRequest) -> None:
             _finish_failed(job_id, _user_message(exc))
         finally:
             reporter.stop_heartbeat()
-            if acquired:
-                _slots.release()
-            with _live_lock:
-                _live.discard(key)
+            with _running_lock:
+                _running.discard(key)
             db.session.remove()
+
+
+def _ids(value: Any) -> tuple[int, ...] | None:
+    return None if value is None else tuple(int(v) for v in value)
+
+
+def _claim(job_id: int) -> bool:
+    now = utcnow()
+    result = db.session.execute(
+        update(ReportJob)
+        .where(ReportJob.id == job_id, ReportJob.status == "queued")
+        .values(
+            status="running",
+            started_at=now,
+            heartbeat_at=now,
+            message=MSG_STARTING,
+            worker=f"{_HOST}:{os.getpid()}:{process_token()}",
+            attempts=ReportJob.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _user_message(exc: Exception) -> str:
@@ -500,13 +567,6 @@ def _user_message(exc: Exception) -> str:
 
 def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) -> None:
     reports = _engine()
-    db.session.execute(
-        update(ReportJob)
-        .where(ReportJob.id == job_id)
-        .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(), message=MSG_STARTING)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
     spec = reports.ReportSpec(
         period=request.period,
         cutoff=request.cutoff,

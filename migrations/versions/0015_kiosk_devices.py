@@ -4,7 +4,7 @@
 ``kiosk_enrolments`` the 15-minute single-use codes; ``responses.device_id`` the tablet that
 sent a kiosk response (nullable; no copy of ``responses``).
 
-Revision ID: 0015_kiosk
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-03 16:10:00
 
@@ -13,7 +13,7 @@ Create Date: 2026-12-03 16:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_kiosk"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None

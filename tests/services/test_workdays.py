@@ -1,0 +1,48 @@
+"""Working days across weekends and the shipped holidays (Tết 2027 included)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from survey_app.services import workdays
+
+
+def test_the_shipped_years_are_2026_and_2027() -> None:
+    days = workdays.load()
+    assert {d.year for d in days} == {2026, 2027}
+    assert all(d.weekday() < 5 for d in days)  # weekdays only: weekends are off anyway
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "due"),
+    [
+        (date(2026, 12, 4), 1, date(2026, 12, 7)),  # Friday → Monday
+        (date(2026, 12, 5), 0, date(2026, 12, 7)),  # a Saturday: the next working day
+        (date(2027, 2, 3), 1, date(2027, 2, 11)),  # across Tết 2027 (4–10 February)
+        (date(2027, 2, 1), 5, date(2027, 2, 15)),  # 2, 3, 11, 12, 15 February
+        (date(2026, 4, 29), 1, date(2026, 5, 4)),  # 30/4 and 1/5, then the weekend
+        (date(2026, 4, 24), 1, date(2026, 4, 28)),  # Giỗ Tổ on a Sunday: Monday 27/4 off
+        (date(2026, 12, 31), 1, date(2027, 1, 4)),  # New Year's Day, then the weekend
+    ],
+)
+def test_add_working_days(start: date, n: int, due: date) -> None:
+    assert workdays.add_working_days(start, n) == due
+
+
+def test_working_days_between_counts_tet_out() -> None:
+    assert workdays.working_days_between(date(2027, 2, 1), date(2027, 2, 12)) == 4  # 2, 3, 11, 12
+    assert workdays.working_days_between(date(2027, 2, 12), date(2027, 2, 1)) == 0
+
+
+def test_an_edited_holidays_file_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.json"
+    path.write_text(json.dumps({"_about": "x", "2028": ["2028-01-03"]}), encoding="utf-8")
+    off = workdays.load(str(path))
+    assert workdays.add_working_days(date(2027, 12, 31), 1, off) == date(2028, 1, 4)
+    path.write_text(json.dumps({"2028": ["2029-01-01"]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="listed under 2028"):
+        workdays.load.__wrapped__(str(path))
