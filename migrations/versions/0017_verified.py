@@ -8,8 +8,8 @@ reads as all open — exact, since no response had a dossier before 0014.  Bucke
 before this revision are dropped (computed again from the blocks on demand), so no cell
 reads a default 0 for responses that were in fact verified.
 
-Revision ID: 0015_verified
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 17:00:00
 
 """
@@ -17,8 +17,8 @@ Create Date: 2026-12-03 17:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_verified"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
