@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEntry, Invitation, KioskEnrolment, Response
+from survey_app.services.ingest import responses
 from survey_app.services.kiosk import devices, ratings
 from survey_app.services.org import audit
 
@@ -116,7 +117,9 @@ def test_the_dossier_code_rule(app: Flask) -> None:
     mine = make_dossier(world.unit, "H15.12-261203-0001")
     make_dossier(other, "H15.99-261203-0002")
     info = ratings.counter_info(enrolled(world)[0])
-    assert ratings.dossier_for_code(info, " h15.12-261203-0001 ") is mine  # normalised
+    found = ratings.dossier_for_code(info, " h15.12-261203-0001 ")  # normalised
+    assert found is not None and found.dossier_id == mine.id
+    assert found.counter_id == info.counter_id  # the tablet's counter
     assert ratings.dossier_for_code(info, "H15.99-261203-0002") is None  # another unit
     assert ratings.dossier_for_code(info, "H15.12-261203-9999") is None  # unknown
     assert ratings.dossier_for_code(info, "") is None
@@ -167,7 +170,8 @@ def test_a_dossier_taken_meanwhile_keeps_the_rating_as_an_open_one(
     dossier = make_dossier(world.unit)
     info = ratings.counter_info(device)
     ratings.submit(device, info, ratings.Rating(**rating("race-000001", dossier_code=dossier.code)))
-    monkeypatch.setattr(ratings, "dossier_for_code", lambda _c, _code: dossier)  # stale check
+    stale = responses.Verified(dossier.id, info.counter_id, None)
+    monkeypatch.setattr(ratings, "dossier_for_code", lambda _c, _code: stale)  # stale check
     late = ratings.submit(
         device, info, ratings.Rating(**rating("race-000002", dossier_code=dossier.code))
     )

@@ -74,8 +74,8 @@ class Submission:
     idempotency_key: str | None = None
     source: str = "qr"
     submitted_at: datetime | None = None
-    # A verified response's dossier (issue 13) and the counter tablet that sent it (issue 15).
-    dossier_id: int | None = None
+    # The counter tablet that sent it (issue 15); a verified response's dossier comes as
+    # :class:`Verified`, never in the submission.
     device_id: int | None = None
 
 
@@ -251,7 +251,7 @@ def submit(
         "source": sub.source,
         "idempotency_key": clean.idempotency_key,
         "receipt_hash": clean.receipt_hash,
-        "dossier_id": verified.dossier_id if verified else sub.dossier_id,
+        "dossier_id": verified.dossier_id if verified else None,
         "device_id": sub.device_id,
     }
     try:

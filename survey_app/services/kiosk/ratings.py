@@ -13,23 +13,18 @@ dossier (the unique ``responses.dossier_id``): nothing is revealed about which.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 import forms
 from forms import Questionnaire
 from survey_app.extensions import db
-from survey_app.models import Dossier, Invitation, KioskDevice, Response
-from survey_app.models.base import utcnow
-from survey_app.services import org
-from survey_app.services.dossiers.rules import normalise_code
+from survey_app.models import KioskDevice, Response
+from survey_app.services.dossiers import invitations
 from survey_app.services.ingest import ratelimit, responses
 from survey_app.services.org import CounterInfo
 
@@ -80,23 +75,18 @@ def accepted_questionnaire(info: CounterInfo, wanted: object) -> Questionnaire:
     return questionnaire(info)
 
 
-def dossier_for_code(counter: CounterInfo, code: str) -> Dossier | None:
-    """The dossier a typed code may verify a rating for, or ``None``: the code normalised,
-    a dossier received in the counter's unit subtree, not yet answered (no response holds
-    it, its invitation not used).  The integrator will merge this with the invitations."""
-    wanted = normalise_code(code or "")
-    if not wanted or len(wanted) > CODE_MAX:
+def dossier_for_code(counter: CounterInfo, code: str) -> responses.Verified | None:
+    """What a typed code verifies a rating for, or ``None``: the same rule as "Tôi có mã hồ
+    sơ" on the counter's form (:func:`.invitations.find_for_counter` — a dossier received in
+    the counter's unit subtree, not yet rated, its invitation neither revoked nor expired).
+    The rating belongs to this tablet's counter, with the dossier's procedure."""
+    if not code or len(code) > CODE_MAX:
         return None
-    dossier = db.session.scalar(select(Dossier).where(Dossier.code == wanted))
-    if dossier is None or dossier.receiving_unit_id not in org.subtree_ids([counter.unit_id]):
+    link = invitations.find_for_counter(code, counter)
+    if link is None:
         return None
-    answered = db.session.scalar(select(Response.id).where(Response.dossier_id == dossier.id))
-    used = db.session.scalar(
-        select(Invitation.id).where(
-            Invitation.dossier_id == dossier.id, Invitation.used_at.is_not(None)
-        )
-    )
-    return None if answered is not None or used is not None else dossier
+    verified = invitations.context(link.invitation).verified
+    return replace(verified, counter_id=counter.counter_id)
 
 
 def _moment(raw: object) -> datetime | None:
@@ -140,51 +130,29 @@ def submit(device: KioskDevice, info: CounterInfo, rating: Rating) -> Result:
     if not rating.idempotency_key:
         raise responses.SubmissionError({"idempotency_key": NO_KEY})
     q = accepted_questionnaire(info, rating.questionnaire)
-    dossier = dossier_for_code(info, rating.dossier_code) if rating.dossier_code else None
+    verified = dossier_for_code(info, rating.dossier_code) if rating.dossier_code else None
     sub = responses.Submission(
         answers=rating.answers,
         comment=rating.comment,
         idempotency_key=rating.idempotency_key,
         source="kiosk",
         submitted_at=_moment(rating.submitted_at),
-        dossier_id=dossier.id if dossier else None,
         device_id=device.id,
     )
     try:
-        stored = responses.submit(info, q, sub)
-    except (IntegrityError, sqlite3.IntegrityError):
-        if dossier is None:
-            raise
+        stored = responses.submit(info, q, sub, verified)
+    except responses.AlreadyRated:
         # Another answer took the dossier meanwhile: keep this rating as an open one.
         db.session.rollback()
-        stored = responses.submit(info, q, _open(sub))
-        dossier = None
+        stored = responses.submit(info, q, sub)
+        verified = None
     if not rating.dossier_code:
         return Result(stored.response_id, stored.created, None)
     if not stored.created:  # a resend: say what the first sending stored
         first = db.session.get(Response, stored.response_id)
-        verified = first is not None and first.dossier_id is not None
-        return Result(stored.response_id, False, "verified" if verified else "not_used")
-    if dossier is None:
-        return Result(stored.response_id, True, "not_used")
-    db.session.execute(
-        update(Invitation)
-        .where(Invitation.dossier_id == dossier.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    db.session.commit()
-    return Result(stored.response_id, True, "verified")
-
-
-def _open(sub: responses.Submission) -> responses.Submission:
-    return responses.Submission(
-        answers=sub.answers,
-        comment=sub.comment,
-        idempotency_key=sub.idempotency_key,
-        source=sub.source,
-        submitted_at=sub.submitted_at,
-        device_id=sub.device_id,
-    )
+        was_verified = first is not None and first.dossier_id is not None
+        return Result(stored.response_id, False, "verified" if was_verified else "not_used")
+    return Result(stored.response_id, True, "not_used" if verified is None else "verified")
 
 
 def kiosk_config(
