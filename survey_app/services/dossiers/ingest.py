@@ -29,8 +29,7 @@ bounded chunks yet stores all or nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -41,24 +40,38 @@ from sqlalchemy.exc import OperationalError
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit
 from survey_app.models.dossiers import CHANNELS, OUTCOMES
-from survey_app.services.dossiers.rules import code_matches, normalise_code
+from survey_app.services.dossiers.results import (
+    DatabaseBusy,
+    DossiersRefused,
+    IngestResult,
+    OutsideUnits,
+    Problem,
+)
+from survey_app.services.dossiers.rules import (
+    VN_FIXED,
+    code_matches,
+    local_ordinal,
+    normalise_code,
+    utc_text,
+)
 from survey_app.services.dossiers.store import Store
-from survey_app.services.errors import InputError
 from survey_app.services.storage.engine import is_unavailable
 
-FIELDS = (
-    "code",
-    "procedure_code",
-    "receiving_unit",
-    "receiving_counter",
-    "resolving_unit",
-    "channel",
-    "received_at",
-    "due_date",
-    "returned_at",
-    "outcome",
-    "supplements",
-    "apology_sent",
+__all__ = [
+    "FIELDS",
+    "Checker",
+    "DatabaseBusy",
+    "DossiersRefused",
+    "IngestResult",
+    "OutsideUnits",
+    "Problem",
+    "ingest",
+]
+
+# The fields of a dossier, in the file's and the template's order.
+FIELDS = tuple(
+    "code procedure_code receiving_unit receiving_counter resolving_unit channel received_at "
+    "due_date returned_at outcome supplements apology_sent".split()
 )
 REQUIRED = ("code", "procedure_code", "receiving_unit", "resolving_unit", "received_at")
 REQUIRED_COLUMNS = (*REQUIRED, "due_date", "outcome")
@@ -78,63 +91,6 @@ _KNOWN = frozenset(FIELDS)
 Row = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One bad value: ``line`` (a file's line, 1 = header; the API's 0-based position),
-    ``column`` (the field) and ``message`` (already in the reader's language)."""
-
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.column:
-            return _(
-                "dòng %(line)s, cột %(column)s: %(message)s",
-                line=self.line,
-                column=self.column,
-                message=self.message,
-            )
-        return _("dòng %(line)s: %(message)s", line=self.line, message=self.message)
-
-
-class DossiersRefused(InputError):
-    """The batch was refused; nothing was stored. ``problems`` lists the first problems (in
-    row order), ``more`` counts the rest."""
-
-    def __init__(self, problems: list[Problem], more: int = 0) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
-        self.more = more
-        super().__init__("\n".join(str(p) for p in self.problems[:50]))
-
-    @property
-    def total(self) -> int:
-        return len(self.problems) + self.more
-
-
-class OutsideUnits(DossiersRefused):
-    """Some dossier names a unit outside the units allowed (an integration key's subtree:
-    HTTP 403); ``problems`` lists those dossiers."""
-
-
-class DatabaseBusy(Exception):  # noqa: N818 - a state: send again later
-    """The database was busy or unreachable; nothing was stored."""
-
-
-@dataclass
-class IngestResult:
-    """What a batch did (or, with ``dry_run``, would do)."""
-
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    dry_run: bool = False
-
-    def counts(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
-
-
 # --- the validator ------------------------------------------------------------------------
 
 
@@ -148,28 +104,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-_VN = timezone(timedelta(hours=7))  # Vietnam: UTC+7 all year since 1975 (years ≥ 2000 here)
-
-
-_EPOCH = date(1970, 1, 1).toordinal()
-_DAY_SECONDS = 86_400
-_VN_SECONDS = 7 * 3600
-
-
-def _utc_text(moment: datetime) -> str:
-    """An aware moment as stored: naive UTC text with microseconds, as SQLAlchemy writes it
-    on SQLite (built from ``isoformat()``: the fastest of datetime's formatters)."""
-    iso = moment.astimezone(UTC).isoformat()  # 2026-10-08T01:30:00[.123456]+00:00
-    if iso[19] == ".":
-        return iso[:10] + " " + iso[11:26]
-    return iso[:10] + " " + iso[11:19] + ".000000"
-
-
-def _local_ordinal(moment: datetime) -> int:
-    """The ordinal of the Vietnamese day of an aware moment."""
-    return int((moment.timestamp() + _VN_SECONDS) // _DAY_SECONDS) + _EPOCH
 
 
 class Checker:
@@ -198,7 +132,7 @@ class Checker:
         }
         self.procedures = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
         self.pattern = str(current_app.config["DOSSIER_CODE_PATTERN"])
-        self.latest = _utc_text(datetime.now(UTC) + FUTURE_SLACK)
+        self.latest = utc_text(datetime.now(UTC) + FUTURE_SLACK)
         # due date text → (ISO day, ordinal) (None: not a day); ordinal → ISO day
         self.days: dict[str, tuple[str, int] | None] = {}
         self.iso: dict[int, str] = {}
@@ -234,8 +168,8 @@ class Checker:
         try:
             moment = datetime.fromisoformat(raw)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=_VN)
-            text = _utc_text(moment)
+                moment = moment.replace(tzinfo=VN_FIXED)
+            text = utc_text(moment)
         except (ValueError, OverflowError):
             self.problem(
                 line,
@@ -373,7 +307,7 @@ class Checker:
                     value=texts["due_date"][:40],
                 ),
             )
-        elif received is not None and due[1] < _local_ordinal(received[1]):
+        elif received is not None and due[1] < local_ordinal(received[1]):
             bad(line, "due_date", _("ngày hẹn trả trước ngày tiếp nhận"))
         returned = returned_day = None
         if texts["returned_at"]:
@@ -388,7 +322,7 @@ class Checker:
                 elif received is not None and found[0] < received[0]:
                     bad(line, "returned_at", _("thời điểm trả trước thời điểm tiếp nhận"))
                 returned = found[0]
-                returned_day = self._iso(_local_ordinal(found[1]))
+                returned_day = self._iso(local_ordinal(found[1]))
         elif outcome in CLOSED:
             bad(
                 line,
