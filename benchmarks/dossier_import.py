@@ -106,17 +106,20 @@ def make_file(path: Path, dossiers: int, units: int, seed: int = 1) -> None:
         fh.writelines(lines)
 
 
-# A wrapper whose only child is the import: its children's max RSS is the import's peak.
+# A wrapper whose only child is the import: its children's max RSS is the import's peak,
+# their user + system time its CPU time (the figure a loaded machine changes least).
 PEAK = r"""
 import resource, subprocess, sys
 done = subprocess.run(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(use.ru_utime + use.ru_stime, use.ru_maxrss, file=sys.stderr)
 sys.exit(done.returncode)
 """
 
 
-def timed_import(path: Path, env: dict[str, str]) -> tuple[str, float, float]:
-    """``sipas dossiers import PATH`` in its own process: (its output, seconds, peak MB)."""
+def timed_import(path: Path, env: dict[str, str]) -> tuple[str, float, float, float]:
+    """``sipas dossiers import PATH`` in its own process: (its output, seconds, CPU
+    seconds, peak MB)."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK, _bench.sipas_exe(), "dossiers", "import", str(path)],
@@ -129,8 +132,8 @@ def timed_import(path: Path, env: dict[str, str]) -> tuple[str, float, float]:
     seconds = time.perf_counter() - start
     if done.returncode:
         sys.exit(f"sipas dossiers import failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    peak_kib = int(done.stderr.strip().splitlines()[-1])
-    return done.stdout.strip(), seconds, peak_kib / 1024
+    cpu, peak_kib = done.stderr.strip().splitlines()[-1].split()
+    return done.stdout.strip(), seconds, float(cpu), int(peak_kib) / 1024
 
 
 def uptime() -> str:
@@ -161,15 +164,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{time.perf_counter() - t0:.1f} s (not timed)"
         )
         print(f"before: {uptime()}")
-        first, seconds, peak = timed_import(data, env)
+        first, seconds, cpu, peak = timed_import(data, env)
         print(first)
         print(
             f"sipas dossiers import: {seconds:.1f} s, {args.dossiers / seconds:,.0f} rows/s, "
-            f"peak memory {peak:,.0f} MB"
+            f"CPU {cpu:.1f} s, peak memory {peak:,.0f} MB"
         )
         print(f"after:  {uptime()}")
-        again, again_s, again_peak = timed_import(data, env)
-        print(f"the same file again: {again} ({again_s:.1f} s, peak memory {again_peak:,.0f} MB)")
+        again, again_s, again_cpu, again_peak = timed_import(data, env)
+        print(
+            f"the same file again: {again} ({again_s:.1f} s, CPU {again_cpu:.1f} s, "
+            f"peak memory {again_peak:,.0f} MB)"
+        )
         print(f"after:  {uptime()}")
     limit = 60 * max(args.dossiers, 1) / 1_000_000
     return _bench.verdict(

@@ -378,13 +378,14 @@ def ingest(
     problems listed too), :class:`DossiersRefused` for any other problem (nothing stored),
     :class:`DatabaseBusy` when the database is busy or unreachable."""
     cap = int(max_problems or current_app.config["IMPORT_MAX_PROBLEMS"])
-    checker = Checker(allowed, cap, check_keys)
     result = IngestResult(dry_run=dry_run)
     big = preload and db.engine.dialect.name == "sqlite"
-    if big:  # the indexes a large load updates fit in a bigger page cache
-        cache = db.session.execute(text("PRAGMA cache_size")).scalar()
-        db.session.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
+    cache = None
     try:
+        if big:  # the indexes a large load updates fit in a bigger page cache
+            cache = db.session.execute(text("PRAGMA cache_size")).scalar()
+            db.session.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
+        checker = Checker(allowed, cap, check_keys)
         store = Store(preload, dry_run)
         seen: dict[str, int] = {}
         chunk: list[Row] = []
@@ -433,7 +434,7 @@ def ingest(
             raise DatabaseBusy() from exc
         raise
     finally:
-        if big:
+        if big and cache is not None:
             db.session.execute(text(f"PRAGMA cache_size = {int(cache or -2000)}"))
             db.session.commit()
     return result
