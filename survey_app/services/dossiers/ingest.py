@@ -79,7 +79,7 @@ CLOSED = frozenset(("da_tra", "tu_choi", "rut"))
 MAX_SUPPLEMENTS = 999
 FUTURE_SLACK = timedelta(days=1)  # clocks differ; later than that is a typo
 YEARS = (2000, 2100)
-CHUNK = 20_000  # rows checked, compared and written at a time
+CHUNK = 50_000  # rows checked, compared and written at a time
 SQLITE_CACHE_KIB = 256 * 1024  # SQLite page cache during a file import, in KiB
 TRUE = frozenset(("1", "true", "có", "co", "x", "yes"))
 FALSE = frozenset(("", "0", "false", "không", "khong", "no"))
