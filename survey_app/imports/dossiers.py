@@ -84,6 +84,9 @@ def upload_dossiers() -> tuple[str, int]:
     except DossiersRefused as refused:
         uploads.remove(saved)
         return _page(400, refused=refused, name=saved.name)
+    except DatabaseBusy:
+        uploads.remove(saved)
+        return _page(503, error=_("Hệ thống đang bận; chưa lưu gì. Vui lòng thử lại sau ít phút."))
     if not (result.created or result.updated):
         uploads.remove(saved)  # nothing to confirm
     return _page(200, preview=result, upload=saved)

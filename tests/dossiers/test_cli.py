@@ -5,6 +5,7 @@ Vietnamese or English by the locale."""
 from __future__ import annotations
 
 import csv
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +133,18 @@ def test_template_filled_and_imported(
     book = load_workbook(out)
     sheet = book.worksheets[0]
     assert [c.value for c in sheet[1]] == list(FIELDS) and sheet.max_row == 1
-    row = dossier(1)
+    row = dossier(1, supplements=2, apology_sent=1)
+    sheet.append([row[f] for f in FIELDS])
+    # date and time cells as Excel holds them (a day is a moment at midnight; no zone)
+    row = dossier(2, received_at=datetime(2026, 10, 8, 8, 30), due_date=date(2026, 10, 22))
     sheet.append([row[f] for f in FIELDS])
     book.save(out)
     result = runner.invoke(args=["dossiers", "import", str(out)])
     assert result.exit_code == 0, result.output
-    assert count() == 1
+    one, two = db.session.scalars(select(Dossier).order_by(Dossier.code)).all()
+    assert one.supplements == 2 and one.apology_sent is True
+    assert two.received_at == one.received_at  # 08:30 Vietnam time, both ways
+    assert two.due_date == date(2026, 10, 22)
 
 
 def test_english_with_an_english_locale(

@@ -122,14 +122,17 @@ def test_each_bad_field_is_named(
     assert count() == 0
 
 
-def test_every_bad_row_in_one_round_and_nothing_stored(units: dict[str, Unit]) -> None:
-    rows = [dossier(i) for i in range(1, 30_002)]  # more than one chunk is written first
-    rows[25_000]["due_date"] = "x"
-    rows[29_000]["outcome"] = "x"
-    rows[29_999]["code"] = rows[3]["code"]
+def test_every_bad_row_in_one_round_and_nothing_stored(
+    units: dict[str, Unit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "CHUNK", 1000)  # chunks are written before the bad rows
+    rows = [dossier(i) for i in range(1, 3_002)]
+    rows[2_500]["due_date"] = "x"
+    rows[2_900]["outcome"] = "x"
+    rows[2_999]["code"] = rows[3]["code"]
     found = refused(rows)
-    assert set(found) == {(25_001, "due_date"), (29_001, "outcome"), (30_000, "code")}
-    assert "dòng 4" in found[(30_000, "code")]
+    assert set(found) == {(2_501, "due_date"), (2_901, "outcome"), (3_000, "code")}
+    assert "dòng 4" in found[(3_000, "code")]
     assert count() == 0
 
 

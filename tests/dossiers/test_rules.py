@@ -59,3 +59,17 @@ def test_returned_before_is_early() -> None:
 def test_open_dossier_is_late_only_after_its_due_day() -> None:
     assert timing(DUE, None, date(2026, 10, 22)) == "on_time"
     assert timing(DUE, None, date(2026, 10, 23)) == "late"
+
+
+def test_fast_forms_agree_with_the_zone_and_sqlalchemy() -> None:
+    from datetime import timedelta
+
+    from survey_app.services.clock import VN_TZ, local_day
+    from survey_app.services.dossiers.rules import local_ordinal, utc_text
+
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    for hours in range(0, 24 * 365 * 100, 24 * 97 + 5):
+        moment = start + timedelta(hours=hours, microseconds=hours % 3)
+        assert local_ordinal(moment) == local_day(moment).toordinal()
+        naive = moment.replace(tzinfo=None)
+        assert utc_text(moment.astimezone(VN_TZ)) == naive.isoformat(" ", "microseconds")

@@ -94,19 +94,18 @@ def _rows(
         raise DossiersRefused(problems)
     width = len(header)
     for line, cells in records:
-        if not any(c.strip() for c in cells):
+        joined = "".join(cells)
+        if not joined or joined.isspace():
             continue
-        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+        if len(cells) > width and not "".join(cells[width:]).strip():
             cells = cells[:width]
         elif len(cells) < width and not csv_cells:  # a workbook row ends at its last cell
             cells = cells + [""] * (width - len(cells))
         if len(cells) != width:
-            yield (
-                line,
-                Problem(line, "", _("có %(got)s ô, cần %(need)s", got=len(cells), need=width)),
-            )
+            message = _("có %(got)s ô, cần %(need)s", got=len(cells), need=width)
+            yield line, Problem(line, "", message)
             continue
-        if csv_cells:  # undo the formula guard of CSV files sipas writes
+        if csv_cells and "'" in joined:  # undo the formula guard of CSV files sipas writes
             cells = [spreadsheet_value(c) if c[:1] == "'" else c for c in cells]
         yield line, dict(zip(header, cells, strict=True))
 
@@ -135,6 +134,7 @@ def import_file(
             allowed=allowed,
             dry_run=dry_run,
             preload=True,
+            check_keys=False,
             before_commit=before_commit,
         )
     except ImportRefused as refused:

@@ -29,37 +29,49 @@ bounded chunks yet stores all or nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit
 from survey_app.models.dossiers import CHANNELS, OUTCOMES
-from survey_app.services.clock import VN_TZ
-from survey_app.services.dossiers.rules import code_matches, normalise_code
+from survey_app.services.dossiers.results import (
+    DatabaseBusy,
+    DossiersRefused,
+    IngestResult,
+    OutsideUnits,
+    Problem,
+)
+from survey_app.services.dossiers.rules import (
+    VN_FIXED,
+    code_matches,
+    local_ordinal,
+    normalise_code,
+    utc_text,
+)
 from survey_app.services.dossiers.store import Store
-from survey_app.services.errors import InputError
 from survey_app.services.storage.engine import is_unavailable
 
-FIELDS = (
-    "code",
-    "procedure_code",
-    "receiving_unit",
-    "receiving_counter",
-    "resolving_unit",
-    "channel",
-    "received_at",
-    "due_date",
-    "returned_at",
-    "outcome",
-    "supplements",
-    "apology_sent",
+__all__ = [
+    "FIELDS",
+    "Checker",
+    "DatabaseBusy",
+    "DossiersRefused",
+    "IngestResult",
+    "OutsideUnits",
+    "Problem",
+    "ingest",
+]
+
+# The fields of a dossier, in the file's and the template's order.
+FIELDS = tuple(
+    "code procedure_code receiving_unit receiving_counter resolving_unit channel received_at "
+    "due_date returned_at outcome supplements apology_sent".split()
 )
 REQUIRED = ("code", "procedure_code", "receiving_unit", "resolving_unit", "received_at")
 REQUIRED_COLUMNS = (*REQUIRED, "due_date", "outcome")
@@ -67,7 +79,8 @@ CLOSED = frozenset(("da_tra", "tu_choi", "rut"))
 MAX_SUPPLEMENTS = 999
 FUTURE_SLACK = timedelta(days=1)  # clocks differ; later than that is a typo
 YEARS = (2000, 2100)
-CHUNK = 20_000  # rows checked, compared and written at a time
+CHUNK = 50_000  # rows checked, compared and written at a time
+SQLITE_CACHE_KIB = 256 * 1024  # SQLite page cache during a file import, in KiB
 TRUE = frozenset(("1", "true", "có", "co", "x", "yes"))
 FALSE = frozenset(("", "0", "false", "không", "khong", "no"))
 _KNOWN = frozenset(FIELDS)
@@ -76,63 +89,6 @@ _KNOWN = frozenset(FIELDS)
 #  resolving_unit_id, channel, received_at, due_date, returned_at, returned_day, outcome,
 #  supplements, apology_sent) — the values as stored, moments aware UTC.
 Row = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One bad value: ``line`` (a file's line, 1 = header; the API's 0-based position),
-    ``column`` (the field) and ``message`` (already in the reader's language)."""
-
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.column:
-            return _(
-                "dòng %(line)s, cột %(column)s: %(message)s",
-                line=self.line,
-                column=self.column,
-                message=self.message,
-            )
-        return _("dòng %(line)s: %(message)s", line=self.line, message=self.message)
-
-
-class DossiersRefused(InputError):
-    """The batch was refused; nothing was stored. ``problems`` lists the first problems (in
-    row order), ``more`` counts the rest."""
-
-    def __init__(self, problems: list[Problem], more: int = 0) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
-        self.more = more
-        super().__init__("\n".join(str(p) for p in self.problems[:50]))
-
-    @property
-    def total(self) -> int:
-        return len(self.problems) + self.more
-
-
-class OutsideUnits(DossiersRefused):
-    """Some dossier names a unit outside the units allowed (an integration key's subtree:
-    HTTP 403); ``problems`` lists those dossiers."""
-
-
-class DatabaseBusy(Exception):  # noqa: N818 - a state: send again later
-    """The database was busy or unreachable; nothing was stored."""
-
-
-@dataclass
-class IngestResult:
-    """What a batch did (or, with ``dry_run``, would do)."""
-
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    dry_run: bool = False
-
-    def counts(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
 # --- the validator ------------------------------------------------------------------------
@@ -152,11 +108,20 @@ def _text(value: Any) -> str | None:
 
 class Checker:
     """Checks and normalises rows against the catalogue as it is now (units, counters,
-    procedures read once); ``allowed``: the unit ids rows may name (``None``: every unit)."""
+    procedures read once); ``allowed``: the unit ids rows may name (``None``: every unit);
+    ``check_keys``: refuse fields that are not :data:`FIELDS` (an API object; a file's
+    header is checked once instead).
 
-    def __init__(self, allowed: set[int] | None, max_problems: int) -> None:
+    A checked row holds its values as stored, in a canonical text form (moments as naive
+    UTC text, days ISO, the apology 0/1) so that the fingerprint and the SQLite insert use
+    them as they are (:mod:`.store`)."""
+
+    def __init__(
+        self, allowed: set[int] | None, max_problems: int, check_keys: bool = True
+    ) -> None:
         self.allowed = allowed
         self.cap = max_problems
+        self.check_keys = check_keys
         self.problems: list[Problem] = []
         self.more = 0
         self.outside: list[Problem] = []
@@ -167,7 +132,10 @@ class Checker:
         }
         self.procedures = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
         self.pattern = str(current_app.config["DOSSIER_CODE_PATTERN"])
-        self.latest = datetime.now(UTC) + FUTURE_SLACK
+        self.latest = utc_text(datetime.now(UTC) + FUTURE_SLACK)
+        # due date text → (ISO day, ordinal) (None: not a day); ordinal → ISO day
+        self.days: dict[str, tuple[str, int] | None] = {}
+        self.iso: dict[int, str] = {}
 
     def problem(self, line: int, column: str, message: str) -> None:
         if len(self.problems) < self.cap:
@@ -178,6 +146,10 @@ class Checker:
     @property
     def failed(self) -> bool:
         return bool(self.problems) or self.more > 0
+
+    @property
+    def count(self) -> int:
+        return len(self.problems) + self.more
 
     def _unit(self, line: int, column: str, raw: str) -> int:
         uid = self.units.get(raw)
@@ -191,12 +163,13 @@ class Checker:
             return 0
         return uid
 
-    def _moment(self, line: int, column: str, raw: str) -> datetime | None:
+    def _moment(self, line: int, column: str, raw: str) -> tuple[str, datetime] | None:
+        """(stored text, aware UTC moment) of an ISO 8601 moment (no offset: Vietnam)."""
         try:
             moment = datetime.fromisoformat(raw)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=VN_TZ)
-            moment = moment.astimezone(UTC)
+                moment = moment.replace(tzinfo=VN_FIXED)
+            text = utc_text(moment)
         except (ValueError, OverflowError):
             self.problem(
                 line,
@@ -210,14 +183,31 @@ class Checker:
         if not YEARS[0] <= moment.year <= YEARS[1]:
             self.problem(line, column, _("năm phải trong khoảng 2000–2100"))
             return None
-        if moment > self.latest:
+        if text > self.latest:
             self.problem(line, column, _("thời điểm ở tương lai"))
             return None
-        return moment
+        return text, moment
 
-    @property
-    def count(self) -> int:
-        return len(self.problems) + self.more
+    def _day(self, raw: str) -> tuple[str, int] | None:
+        if raw in self.days:
+            return self.days[raw]
+        text = raw[:10] if raw.endswith(("T00:00:00", " 00:00:00")) else raw  # a workbook's
+        try:
+            day = date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            day = None
+        value = None
+        if day is not None and YEARS[0] <= day.year <= YEARS[1]:
+            value = (day.isoformat(), day.toordinal())
+        if len(self.days) < 100_000:
+            self.days[raw] = value
+        return value
+
+    def _iso(self, ordinal: int) -> str:
+        found = self.iso.get(ordinal)
+        if found is None:
+            found = self.iso[ordinal] = date.fromordinal(ordinal).isoformat()
+        return found
 
     def row(self, line: int, source: Any) -> Row | None:
         """The row's stored values, or ``None`` after recording its problems. ``source``: a
@@ -230,20 +220,26 @@ class Checker:
             bad(line, "", _("mỗi hồ sơ phải là một đối tượng JSON"))
             return None
         start = self.count
-        for name in source:
-            if name not in _KNOWN:
-                bad(line, str(name)[:40], _("trường không được hỗ trợ"))
+        if self.check_keys:
+            for name in source:
+                if name not in _KNOWN:
+                    bad(line, str(name)[:40], _("trường không được hỗ trợ"))
         texts: dict[str, str] = {}
+        get = source.get
         for name in FIELDS:
-            raw = source.get(name)
-            value = _text(raw)
-            if value is None:
-                if name == "apology_sent" and isinstance(raw, bool):
-                    value = "1" if raw else "0"
-                else:
-                    bad(line, name, _("phải là chuỗi ký tự"))
-                    value = ""
-            elif not value and name in REQUIRED_COLUMNS:
+            raw = get(name)
+            value: str | None
+            if type(raw) is str:
+                value = raw.strip()
+            else:
+                value = _text(raw)
+                if value is None:
+                    if name == "apology_sent" and isinstance(raw, bool):
+                        value = "1" if raw else "0"
+                    else:
+                        bad(line, name, _("phải là chuỗi ký tự"))
+                        value = ""
+            if not value and name in REQUIRED_COLUMNS:
                 bad(line, name, _("bắt buộc, không được để trống"))
             texts[name] = value
         if self.count > start:  # a missing or unreadable value: nothing more to say
@@ -301,39 +297,32 @@ class Checker:
                 ),
             )
         received = self._moment(line, "received_at", texts["received_at"])
-        due = None
-        raw_due = texts["due_date"]
-        if raw_due.endswith(("T00:00:00", " 00:00:00")):  # a workbook's date cell
-            raw_due = raw_due[:10]
-        try:
-            if len(raw_due) != 10:
-                raise ValueError(raw_due)
-            due = date.fromisoformat(raw_due)
-        except ValueError:
+        due = self._day(texts["due_date"])
+        if due is None:
             bad(
                 line,
                 "due_date",
-                _("“%(value)s” không phải ngày dạng YYYY-MM-DD", value=raw_due[:40]),
+                _(
+                    "“%(value)s” không phải ngày dạng YYYY-MM-DD (năm 2000–2100)",
+                    value=texts["due_date"][:40],
+                ),
             )
-        if due is not None and not YEARS[0] <= due.year <= YEARS[1]:
-            bad(line, "due_date", _("năm phải trong khoảng 2000–2100"))
-            due = None
-        if due is not None and received is not None and due < received.astimezone(VN_TZ).date():
+        elif received is not None and due[1] < local_ordinal(received[1]):
             bad(line, "due_date", _("ngày hẹn trả trước ngày tiếp nhận"))
-        returned = None
-        returned_day = None
+        returned = returned_day = None
         if texts["returned_at"]:
-            returned = self._moment(line, "returned_at", texts["returned_at"])
-            if returned is not None:
+            found = self._moment(line, "returned_at", texts["returned_at"])
+            if found is not None:
                 if outcome == "dang_xu_ly":
                     bad(
                         line,
                         "returned_at",
                         _("hồ sơ đang xử lý (dang_xu_ly) không có thời điểm trả"),
                     )
-                elif received is not None and returned < received:
+                elif received is not None and found[0] < received[0]:
                     bad(line, "returned_at", _("thời điểm trả trước thời điểm tiếp nhận"))
-                returned_day = returned.astimezone(VN_TZ).date()
+                returned = found[0]
+                returned_day = self._iso(local_ordinal(found[1]))
         elif outcome in CLOSED:
             bad(
                 line,
@@ -344,15 +333,15 @@ class Checker:
                 ),
             )
         raw = texts["supplements"]
-        supplements = int(raw) if raw.isascii() and raw.isdigit() else -1
-        if not raw:
-            supplements = 0
-        elif not 0 <= supplements <= MAX_SUPPLEMENTS:
-            bad(line, "supplements", _("số lần yêu cầu bổ sung phải là số nguyên 0–999"))
+        supplements = 0
+        if raw:
+            supplements = int(raw) if raw.isascii() and raw.isdigit() else -1
+            if not 0 <= supplements <= MAX_SUPPLEMENTS:
+                bad(line, "supplements", _("số lần yêu cầu bổ sung phải là số nguyên 0–999"))
         answer = texts["apology_sent"].lower()
         if answer not in TRUE and answer not in FALSE:
             bad(line, "apology_sent", _("chỉ nhận 1/0, true/false hoặc có/không"))
-        if self.count > start:
+        if self.count > start or received is None or due is None:
             return None
         return (
             code,
@@ -362,13 +351,13 @@ class Checker:
             counter_id,
             resolving,
             channel,
-            received,
-            due,
+            received[0],
+            due[0],
             returned,
             returned_day,
             outcome,
             supplements,
-            answer in TRUE,
+            1 if answer in TRUE else 0,
         )
 
 
@@ -379,6 +368,7 @@ def ingest(
     dry_run: bool = False,
     preload: bool = False,
     max_problems: int | None = None,
+    check_keys: bool = True,
     before_commit: Callable[[IngestResult], None] | None = None,
 ) -> IngestResult:
     """Check and upsert ``records`` — (row number, mapping of field → raw value) — all or
@@ -388,9 +378,14 @@ def ingest(
     problems listed too), :class:`DossiersRefused` for any other problem (nothing stored),
     :class:`DatabaseBusy` when the database is busy or unreachable."""
     cap = int(max_problems or current_app.config["IMPORT_MAX_PROBLEMS"])
-    checker = Checker(allowed, cap)
     result = IngestResult(dry_run=dry_run)
+    big = preload and db.engine.dialect.name == "sqlite"
+    cache = None
     try:
+        if big:  # the indexes a large load updates fit in a bigger page cache
+            cache = db.session.execute(text("PRAGMA cache_size")).scalar()
+            db.session.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
+        checker = Checker(allowed, cap, check_keys)
         store = Store(preload, dry_run)
         seen: dict[str, int] = {}
         chunk: list[Row] = []
@@ -438,4 +433,8 @@ def ingest(
         if type(exc).__module__ == "sqlite3" and is_unavailable(exc):
             raise DatabaseBusy() from exc
         raise
+    finally:
+        if big and cache is not None:
+            db.session.execute(text(f"PRAGMA cache_size = {int(cache or -2000)}"))
+            db.session.commit()
     return result

@@ -5,8 +5,8 @@ SQLAlchemy Core on PostgreSQL; no ORM object per row, all in the caller's transa
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from hashlib import blake2b
 from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, select, update
@@ -42,16 +42,9 @@ class Tally(Protocol):
 
 
 def fingerprint(row: Row) -> str:
-    """A digest of the values a dossier is stored with (unchanged ⇔ the same digest)."""
-    parts = []
-    for value in row:
-        if value is None:
-            parts.append("")
-        elif isinstance(value, datetime):
-            parts.append(value.isoformat())
-        else:
-            parts.append(str(value))
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    """A digest of the values a dossier is stored with, in their canonical text form
+    (unchanged ⇔ the same digest; the same on SQLite and PostgreSQL)."""
+    return blake2b("\x1f".join(map(str, row)).encode(), digest_size=16).hexdigest()
 
 
 # --- storing --------------------------------------------------------------------------------
@@ -84,95 +77,96 @@ class Store:
 
     def write(self, rows: list[Row], result: Tally) -> None:
         stored = self._lookup([r[0] for r in rows])
-        new: list[tuple[Row, str]] = []
-        changed: list[tuple[Row, str]] = []
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        get = stored.get
         for row in rows:
             print_ = fingerprint(row)
-            old = stored.get(row[0])
+            old = get(row[0])
             if old is None:
-                new.append((row, print_))
+                new.append((*row, print_))
             elif old != print_:
-                changed.append((row, print_))
+                changed.append((*row, print_))
         result.created += len(new)
         result.updated += len(changed)
         result.unchanged += len(rows) - len(new) - len(changed)
         if self.dry_run or not (new or changed):
             return
         if self.sqlite:
+            new.sort()  # by code: the unique index's pages are met in order (≈ 25 % faster)
             self._sqlite(new, changed)
         else:
             self._core(new, changed)
 
-    def _sqlite(self, new: list[tuple[Row, str]], changed: list[tuple[Row, str]]) -> None:
+    def _sqlite(self, new: list[tuple[Any, ...]], changed: list[tuple[Any, ...]]) -> None:
         """One raw ``executemany`` per kind on the session's connection (its transaction):
-        moments as SQLAlchemy's SQLite text (naive UTC), days ISO, booleans 0/1."""
-        now = _sqlite_moment(self.now)
-
-        def values(row: Row, print_: str) -> list[Any]:
-            out = list(row)
-            out[7] = _sqlite_moment(row[7])
-            out[8] = row[8].isoformat()
-            out[9] = _sqlite_moment(row[9]) if row[9] is not None else None
-            out[10] = row[10].isoformat() if row[10] is not None else None
-            out[13] = int(row[13])
-            out.append(print_)
-            return out
-
-        cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        the rows' canonical texts are SQLite's storage formats as SQLAlchemy writes them."""
+        now = self.now.replace(tzinfo=None).isoformat(" ", "microseconds")
+        connection = db.session.connection().connection.dbapi_connection
+        assert connection is not None  # noqa: S101 - a live session's connection, for mypy
+        cursor = connection.cursor()
         try:
             if new:
                 names = ", ".join((*_STORED, "fingerprint", "created_at", "changed_at"))
                 marks = ", ".join("?" * (len(_STORED) + 3))
                 cursor.executemany(
                     f"INSERT INTO dossiers ({names}) VALUES ({marks})",  # noqa: S608 - fixed names
-                    [(*values(r, p), now, now) for r, p in new],
+                    [(*r, now, now) for r in new],
                 )
             if changed:
                 sets = ", ".join(f"{n} = ?" for n in (*_STORED[1:], "fingerprint", "changed_at"))
                 cursor.executemany(
                     f"UPDATE dossiers SET {sets} WHERE code = ?",  # noqa: S608 - fixed names
-                    [(*values(r, p)[1:], now, r[0]) for r, p in changed],
+                    [(*r[1:], now, r[0]) for r in changed],
                 )
         finally:
             cursor.close()
 
-    def _core(self, new: list[tuple[Row, str]], changed: list[tuple[Row, str]]) -> None:
-        """PostgreSQL: SQLAlchemy Core executemany (no ORM objects)."""
+    def _core(self, new: list[tuple[Any, ...]], changed: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: SQLAlchemy Core executemany (no ORM objects), the texts as values."""
         table = Dossier.__table__
         assert isinstance(table, Table)  # noqa: S101 - a mapped class's table, for mypy
+        names = (*_STORED, "fingerprint")
         if new:
             db.session.execute(
                 table.insert(),
                 [
                     {
-                        **dict(zip(_STORED, r, strict=True)),
-                        "fingerprint": p,
+                        **_values(dict(zip(names, r, strict=True))),
                         "created_at": self.now,
                         "changed_at": self.now,
                     }
-                    for r, p in new
+                    for r in new
                 ],
             )
         if changed:
             statement = (
                 update(table)
                 .where(table.c.code == bindparam("b_code"))
-                .values(
-                    {n: bindparam(f"b_{n}") for n in (*_STORED[1:], "fingerprint", "changed_at")}
-                )
+                .values({n: bindparam(f"b_{n}") for n in (*names[1:], "changed_at")})
             )
             db.session.connection().execute(
                 statement,
                 [
                     {
-                        **{f"b_{n}": v for n, v in zip(_STORED, r, strict=True)},
-                        "b_fingerprint": p,
+                        **{
+                            f"b_{n}": v
+                            for n, v in _values(dict(zip(names, r, strict=True))).items()
+                        },
                         "b_changed_at": self.now,
                     }
-                    for r, p in changed
+                    for r in changed
                 ],
             )
 
 
-def _sqlite_moment(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+def _values(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's canonical texts as the columns' Python values (moments aware UTC, days)."""
+    for name in ("received_at", "returned_at"):
+        if row[name] is not None:
+            row[name] = datetime.fromisoformat(row[name]).replace(tzinfo=UTC)
+    for name in ("due_date", "returned_day"):
+        if row[name] is not None:
+            row[name] = date.fromisoformat(row[name])
+    row["apology_sent"] = bool(row["apology_sent"])
+    return row
