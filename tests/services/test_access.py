@@ -36,6 +36,7 @@ admin_accounts               .        .         .        .        x
 mark_complaints              x        x         .        .        .
 manage_complaints            .        x         .        .        .
 see_conduct_complaints       .        x         x        x        x
+see_dossier_link             .        x         .        x        .
 """
 COLUMNS = ("staff", "unit_head", "office", "inspector", "admin")
 

@@ -25,6 +25,7 @@ ADMIN_ACCOUNTS           admin
 MARK_COMPLAINTS          staff, unit_head
 MANAGE_COMPLAINTS        unit_head
 SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
+SEE_DOSSIER_LINK         unit_head, inspector
 =======================  =======================================================
 """
 
@@ -63,6 +64,11 @@ class Capability(StrEnum):
     be assigned a conduct (``thai_do``) complaint."""
     SEE_CONDUCT_COMPLAINTS = "see_conduct_complaints"
     """See conduct (``thai_do``) complaints of the units the role covers."""
+    SEE_DOSSIER_LINK = "see_dossier_link"
+    """See the dossier behind a verified response on the page of a complaint marked on it,
+    to call back or send the apology letter (issue 13): a unit head covering the complaint's
+    unit, or for a conduct complaint an inspector covering it too; every view is audited
+    (``dossier.view``).  Never counter staff (the ``staff`` role)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -78,6 +84,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.MARK_COMPLAINTS: frozenset({"staff", "unit_head"}),
         Capability.MANAGE_COMPLAINTS: frozenset({"unit_head"}),
         Capability.SEE_CONDUCT_COMPLAINTS: frozenset({"unit_head", "office", "inspector", "admin"}),
+        Capability.SEE_DOSSIER_LINK: frozenset({"unit_head", "inspector"}),
     }
 )
 

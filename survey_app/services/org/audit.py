@@ -53,6 +53,7 @@ ACTIONS = {
     "account.unlock": _l("Mở khoá"),
     "key.add": _l("Tạo khoá tích hợp"),
     "key.revoke": _l("Thu hồi khoá tích hợp"),
+    "dossier.view": _l("Xem hồ sơ của đánh giá (khi xử lý phản ánh)"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -68,6 +69,7 @@ KEYS = {
     "target_group": _l("nhóm đối tượng"),
     "questionnaire": _l("bộ phiếu"),
     "form_start": _l("phiếu mở khi quét mã QR"),
+    "open_qr": _l("nhận đánh giá mở qua mã QR quầy"),
     "field": _l("lĩnh vực"),
     "username": _l("tên đăng nhập"),
     "roles": _l("vai trò"),
@@ -82,6 +84,7 @@ KEYS = {
     "links": _l("liên kết mới"),
     "by": _l("thực hiện qua"),
     "key": _l("khoá"),
+    "complaint": _l("phản ánh"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -91,6 +94,7 @@ TARGETS = {
     "procedures": _l("Danh sách thủ tục (CSV)"),
     "file": _l("Tệp"),
     "key": _l("Khoá tích hợp"),
+    "dossier": _l("Hồ sơ"),
 }
 # Values that are words of the code rather than data.
 VALUES = {
