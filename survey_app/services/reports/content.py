@@ -700,7 +700,9 @@ def _build_report(
         trend=trend,
         profile=_profile(root, now, unit_ids, start, end, cutoff),
         comments=comments,
-        methods=(*_methods(previous.label(), total, whole.n if whole else 0), _split(spec, whole)),
+        methods=_with_split(
+            _methods(previous.label(), total, whole.n if whole else 0), spec, whole
+        ),
         sources=sources,
     )
     step(1.0, N_("Xong"))
@@ -907,6 +909,13 @@ def _profile(
         return None
     weakest = min(children, key=lambda u: (now[u.code].sipas.index or 0.0, u.code))
     return Profile(weakest.name, root.name, values(now[weakest.code]), values(now[root.code]))
+
+
+def _with_split(
+    methods: tuple[str, ...], spec: ReportSpec, whole: ScoredGroup | None
+) -> tuple[str, ...]:
+    """The methods note with the verified/open line before its last one (the sources)."""
+    return (*methods[:-1], _split(spec, whole), *methods[-1:])
 
 
 def _split(spec: ReportSpec, whole: ScoredGroup | None) -> str:
