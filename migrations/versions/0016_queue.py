@@ -32,7 +32,8 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('low_share', 'integrity', 'silent', 'digest', 'digest_weekly')", name=op.f("ck_alert_rules_kind")
+            "kind IN ('low_share', 'integrity', 'silent', 'digest', 'digest_weekly')",
+            name=op.f("ck_alert_rules_kind"),
         ),
         sa.ForeignKeyConstraint(
             ["unit_id"], ["units.id"], name=op.f("fk_alert_rules_unit_id_units")

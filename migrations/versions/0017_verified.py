@@ -26,9 +26,7 @@ depends_on = None
 def upgrade():
     op.execute("DELETE FROM stats_buckets")
     with op.batch_alter_table("stats_buckets") as batch:
-        batch.add_column(
-            sa.Column("n_verified", sa.Integer(), server_default="0", nullable=False)
-        )
+        batch.add_column(sa.Column("n_verified", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade():

@@ -26,6 +26,7 @@ NEW_UNIT = {
     "target_group": "chung",
     "questionnaire": "sipas-2024-dv",
     "form_start": "nhanh",
+    "open_qr": "1",
 }
 
 

@@ -110,6 +110,7 @@ def detail(complaint_id: int) -> str:
         if complaints.may_undo(current_user, complaint)
         else None,
         may_withdraw=complaints.may_withdraw(current_user, complaint),
+        dossier=complaints.dossier_link(current_user, complaint),  # audited when shown
     )
 
 

@@ -23,7 +23,7 @@ bp = Blueprint("office", __name__, url_prefix="/van-phong")
 
 
 # The other filters a period page keeps when it shows its period picker again.
-KEPT = ("nhom", "hinh_thuc", "thu_tuc", "sap_xep", "chieu")
+KEPT = ("nhom", "hinh_thuc", "thu_tuc", "phieu", "sap_xep", "chieu")
 
 
 @bp.errorhandler(OverviewError)

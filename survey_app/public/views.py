@@ -35,6 +35,9 @@ def index() -> str:
 @bp.route("/f/<token>", methods=["GET", "POST"])
 def form(token: str) -> ResponseReturnValue:
     counter = _counter_or_404(token)
+    if not counter.open_qr:  # the unit rates through its dossiers' invitations only
+        locale = str(get_locale() or "vi")
+        return render_template("public/closed_qr.html", counter=counter, locale=locale)
     shown = responses.public_form(counter, request.args.get("phieu") == MORE)
     q = shown.questionnaire
     locale = str(get_locale() or "vi")

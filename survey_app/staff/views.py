@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import lazy_loader as lazy
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,6 +27,10 @@ else:
     scoring = lazy.load("scoring")  # numpy, scipy: loaded on first use, not at start-up
 
 bp = Blueprint("staff", __name__)
+
+
+# ``phieu``: the indices of every response, of verified or of open ones only (issue 13)
+PHIEU = {"": "all", "xac_thuc": "verified", "mo": "open"}
 
 
 class BadDay(ValueError):
@@ -69,7 +73,10 @@ def _seen() -> int | None:
 @staff_required
 def home() -> str:
     shown = _day()
-    today = analytics.staff.today(current_user, shown)
+    phieu = request.args.get("phieu", "").strip()
+    if phieu not in PHIEU:
+        abort(400)
+    today = analytics.staff.today(current_user, shown, responses=PHIEU[phieu])
     is_today = shown == local_day(utcnow())
     seen = _seen()
     return render_template(
@@ -86,6 +93,7 @@ def home() -> str:
         ),
         silent_minutes=int(current_app.config["KIOSK_SILENT_MINUTES"]),
         alerts=alerts.unacknowledged(current_user),
+        phieu=phieu or None,
     )
 
 

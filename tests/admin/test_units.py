@@ -161,6 +161,7 @@ def test_add_unit(admin: FlaskClient, tree: dict[str, Unit]) -> None:
         "target_group": "dat_dai_xay_dung_dau_tu",
         "questionnaire": "sipas-2024-nhanh",
         "form_start": "nhanh",  # a new unit's card opens the quick form first
+        "open_qr": True,  # and takes open ratings (issue 13)
         "active": True,
     }
     assert entry.actor is not None and entry.actor.username == "quan.tri"

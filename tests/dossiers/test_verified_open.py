@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import StatsBucket
+from survey_app.models import StatsBucket, Unit
 from survey_app.services.analytics import filescore, halfmonths, scores
 from survey_app.services.analytics.slices import RESPONSES, Slice
 from survey_app.services.clock import VN_TZ
@@ -23,7 +23,7 @@ from survey_app.services.storage import bulkload, daystats
 from survey_app.services.storage.buckets import half_month, half_month_end
 
 from .. import daystats_check
-from ..factories import make_counter, make_unit, seed_questionnaires
+from ..factories import login_as, make_counter, make_unit, seed_questionnaires
 from .helpers import make_dossier
 
 N = 400
@@ -175,3 +175,61 @@ def test_score_command_restricts_and_counts(loaded: dict[str, Any], runner: Flas
 def test_warm_stores_the_verified_breakdown(loaded: dict[str, Any]) -> None:
     done = halfmonths.warm()
     assert "verified" in done.dimensions
+
+
+def test_the_office_overview_restricts_and_shows_both_counts(
+    loaded: dict[str, Any], client: FlaskClient
+) -> None:
+    login_as(client, "office", _unit("P"))
+    today = loaded["today"]
+    period = f"{today - timedelta(days=44)}..{today}"
+    n_verified = len(loaded["verified"])
+    every = client.get("/van-phong", query_string={"ky": period}).get_data(as_text=True)
+    assert f"{n_verified} / {N - n_verified}" in every  # the parent's row: verified / open
+    only = client.get("/van-phong", query_string={"ky": period, "phieu": "xac_thuc"})
+    html = only.get_data(as_text=True)
+    assert only.status_code == 200 and f"{n_verified} / 0" in html
+    assert 'value="xac_thuc" selected' in html and "phieu=xac_thuc" in html  # links keep it
+    unit = client.get("/van-phong/don-vi/P.U1", query_string={"ky": period, "phieu": "mo"})
+    assert unit.status_code == 200 and "xác thực 0 ·" in unit.get_data(as_text=True)
+    bad = client.get("/van-phong", query_string={"ky": period, "phieu": "x"})
+    assert bad.status_code == 400 and "phieu" in bad.get_data(as_text=True)
+
+
+def test_the_staff_home_restricts_its_indices_and_shows_both_counts(
+    loaded: dict[str, Any], client: FlaskClient
+) -> None:
+    login_as(client, "unit_head", _unit("P"))
+    today_verified = loaded["verified"].count(loaded["today"])
+    today_all = sum(1 for i in range(N) if i % 45 == 0)
+    page = client.get("/nhan-vien").get_data(as_text=True)
+    assert f"{today_all}, trong đó xác thực (qua lời mời của hồ sơ) {today_verified}" in page
+    only = client.get("/nhan-vien", query_string={"phieu": "xac_thuc"})
+    assert only.status_code == 200
+    assert f"{today_verified}, trong đó xác thực" in only.get_data(as_text=True)
+    assert "phieu=xac_thuc" in only.get_data(as_text=True)  # the refresh keeps it
+    assert client.get("/nhan-vien", query_string={"phieu": "x"}).status_code == 400
+
+
+def test_a_report_counts_the_responses_its_spec_names(loaded: dict[str, Any]) -> None:
+    from survey_app.services.reports.content import build_report
+    from survey_app.services.reports.spec import ReportSpec
+
+    today = loaded["today"]
+    period = f"{today - timedelta(days=44)}..{today}"
+    n_verified = len(loaded["verified"])
+    every = build_report(ReportSpec(period), None, None)
+    only = build_report(ReportSpec(period, responses="verified"), None, None)
+    (line,) = [m for m in every.methods if m.startswith("Phiếu được tính")]
+    assert f"{n_verified} người trả lời qua lời mời" in line
+    assert f"{N - n_verified} người trả lời mở" in line
+    (line,) = [m for m in only.methods if m.startswith("Phiếu được tính")]
+    assert "chỉ phiếu xác thực" in line and "0 người trả lời mở" in line
+    with pytest.raises(ValueError, match="verified"):
+        ReportSpec(period, responses="some").validate()
+
+
+def _unit(code: str) -> Unit:
+    found = db.session.scalar(select(Unit).where(Unit.code == code))
+    assert found is not None
+    return found

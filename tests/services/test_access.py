@@ -38,6 +38,7 @@ manage_complaints            .        x         .        .        .
 see_conduct_complaints       .        x         x        x        x
 manage_kiosks                .        x         .        .        x
 manage_alerts                .        x         .        .        x
+see_dossier_link             .        x         .        x        .
 """
 COLUMNS = ("staff", "unit_head", "office", "inspector", "admin")
 

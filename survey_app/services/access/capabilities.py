@@ -27,6 +27,7 @@ MANAGE_COMPLAINTS        unit_head
 SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
 MANAGE_KIOSKS            unit_head, admin
 MANAGE_ALERTS            unit_head, admin
+SEE_DOSSIER_LINK         unit_head, inspector
 =======================  =======================================================
 """
 
@@ -70,6 +71,11 @@ class Capability(StrEnum):
     MANAGE_ALERTS = "manage_alerts"
     """``/canh-bao/quy-tac``, ``/canh-bao/gui``: alert rules, webhooks and the delivery log of
     the units the role covers (who *sees* an alert is ``services.alerts.visible_filter``)."""
+    SEE_DOSSIER_LINK = "see_dossier_link"
+    """See the dossier behind a verified response on the page of a complaint marked on it,
+    to call back or send the apology letter (issue 13): a unit head covering the complaint's
+    unit, or for a conduct complaint an inspector covering it too; every view is audited
+    (``dossier.view``).  Never counter staff (the ``staff`` role)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -87,6 +93,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.SEE_CONDUCT_COMPLAINTS: frozenset({"unit_head", "office", "inspector", "admin"}),
         Capability.MANAGE_KIOSKS: frozenset({"unit_head", "admin"}),
         Capability.MANAGE_ALERTS: frozenset({"unit_head", "admin"}),
+        Capability.SEE_DOSSIER_LINK: frozenset({"unit_head", "inspector"}),
     }
 )
 

@@ -38,12 +38,15 @@ from survey_app.services.analytics import tree
 from survey_app.services.analytics.periods import PeriodChoice, period_dates, previous_period
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored
+from survey_app.services.analytics.slices import RESPONSES
 from survey_app.services.clock import today_local
 from survey_app.services.errors import OverviewError, PeriodError
 from survey_app.services.org import subtree_ids
 
 FACTORS = ("A", "B", "C", "D", "E")
 CUTOFFS = {"lich": Cutoff.CALENDAR, "bao_cao": Cutoff.REPORT}
+# ``phieu``: which responses (issue 13) → the slice's choice (analytics.slices.RESPONSES)
+RESPONSE_CHOICES = {"xac_thuc": "verified", "mo": "open"}
 TARGET_GROUPS = ("chung", "dat_dai_xay_dung_dau_tu")
 SORT_KEYS = ("ten", "hang", "n", "sipas", *FACTORS, "muc_tieu", "danh_gia", "thay_doi")
 DIRECTIONS = ("tang", "giam")
@@ -105,6 +108,7 @@ class Filters:
     nhom: str = ""
     hinh_thuc: str = ""
     thu_tuc: str = ""
+    phieu: str = ""  # "" every response, "xac_thuc" verified only, "mo" open only (issue 13)
     start: date = field(default=date.min, compare=False)
     end: date = field(default=date.min, compare=False)
 
@@ -120,6 +124,7 @@ class Filters:
             "nhom": self.nhom,
             "hinh_thuc": self.hinh_thuc,
             "thu_tuc": self.thu_tuc,
+            "phieu": self.phieu,
         }
         return {k: v for k, v in out.items() if v and not (k == "moc" and v == "lich")}
 
@@ -173,8 +178,18 @@ def parse_filters(args: Any) -> Filters:
     thu_tuc = args.get("thu_tuc", "")
     if len(thu_tuc) > 40:
         raise OverviewError("thu_tuc")
+    phieu = args.get("phieu", "")
+    if phieu and phieu not in RESPONSE_CHOICES:
+        raise OverviewError("phieu")
     return Filters(
-        ky=ky, moc=moc, nhom=nhom, hinh_thuc=hinh_thuc, thu_tuc=thu_tuc, start=start, end=end
+        ky=ky,
+        moc=moc,
+        nhom=nhom,
+        hinh_thuc=hinh_thuc,
+        thu_tuc=thu_tuc,
+        phieu=phieu,
+        start=start,
+        end=end,
     )
 
 
@@ -233,7 +248,10 @@ def _score(
         cutoff=filters.cutoff,
         unit_code=unit_code,
         aggregate=aggregate,
-        where=tuple((dim, wanted[dim]) for dim in filters.dimensions),
+        where=(
+            *((dim, wanted[dim]) for dim in filters.dimensions),
+            *RESPONSES[RESPONSE_CHOICES.get(filters.phieu, "all")],
+        ),
     )
     return score_stored(query)
 
@@ -279,6 +297,14 @@ class Row:
     @property
     def n(self) -> int:
         return self.score.n if self.score else 0
+
+    @property
+    def n_verified(self) -> int:
+        return self.score.n_verified if self.score else 0
+
+    @property
+    def n_open(self) -> int:
+        return self.score.n_open if self.score else 0
 
     def index(self, key: str) -> float | None:
         """SIPAS (``"sipas"``) or a factor's index."""

@@ -200,7 +200,7 @@ def score_stored_each(
 
     def add(block: daystats.Block) -> None:
         if block.n:
-            rows = _block_rows(block, units, union)
+            rows = _block_rows(block, units, (*union, *dict(query.where))).matching(query.where)
             acc.add_rows(rows, group_rows(rows, union, query.cutoff, groups))
 
     open_day, today = daystats.first_open_day(), today_local()

@@ -29,6 +29,7 @@ from survey_app.services.access.scope import response_filter
 from survey_app.services.analytics.lowratings import LowItem, low_items, low_words
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored_scope
+from survey_app.services.analytics.slices import RESPONSES
 from survey_app.services.clock import VN_TZ, local_day
 from survey_app.services.complaints import conduct_hidden
 from survey_app.services.formatting import masked
@@ -221,22 +222,26 @@ def today(
     *,
     place_vi: str = "Nơi làm thủ tục",
     place_en: str = "The office",
+    responses: str = "all",
 ) -> Today:
     """Responses of one local day (default today) within the user's scope, with scores.
 
     The indices come from the day's statistics (:func:`~.scores.score_stored_scope`: stored for a
     closed day, kept per process for the open one), so no answer is read for them; the
-    comments and low ratings read the newest responses only, until enough are found."""
+    comments and low ratings read the newest responses only, until enough are found.
+    ``responses`` (``all``, ``verified``, ``open``) restricts the indices (issue 13); the
+    comments and low ratings are every response's, so that no single response's kind shows."""
     day = day or local_day(utcnow())
     unit_ids, counter_ids = scope_ids(user)
-    whole = score_stored_scope(Slice(start=day, end=day, by=()), unit_ids, counter_ids)
+    where = RESPONSES[responses]
+    whole = score_stored_scope(Slice(start=day, end=day, by=(), where=where), unit_ids, counter_ids)
     scores = whole[0] if whole else None
     counters: list[CounterScore] = []
     qids: list[str] = []
     total = last_id = 0
     if scores is not None:
         per_counter = score_stored_scope(
-            Slice(start=day, end=day, by=("counter",)), unit_ids, counter_ids
+            Slice(start=day, end=day, by=("counter",), where=where), unit_ids, counter_ids
         )
         units = {
             u.code: u

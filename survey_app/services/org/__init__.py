@@ -66,6 +66,9 @@ class CounterInfo:
     target_group: str  # of responses that name no procedure
     form_start: str  # "nhanh": the quick form first, "day_du": the unit's questionnaire
     procedures: tuple[ProcedureInfo, ...]  # the unit's active procedures, by code
+    # The unit takes open ratings through its counters' QR cards (issue 13); when off, only
+    # the form at /f/<token> is closed — the kiosk and the API still submit.
+    open_qr: bool = True
 
 
 class _TokenCache:
@@ -182,6 +185,7 @@ def _load_counter(token: str) -> CounterInfo | None:
             Unit.questionnaire_id,
             Unit.target_group,
             Unit.form_start,
+            Unit.open_qr,
         )
         .join(CounterToken, CounterToken.counter_id == Counter.id)
         .join(Unit, Unit.id == Counter.unit_id)
@@ -203,9 +207,20 @@ def _load_counter(token: str) -> CounterInfo | None:
             .order_by(Procedure.code)
         )
     )
-    (cid, ccode, cname, uid, ucode, uname, place, qid, group, start) = row
+    (cid, ccode, cname, uid, ucode, uname, place, qid, group, start, open_qr) = row
     return CounterInfo(
-        cid, ccode, cname, uid, ucode, uname, place, qid, group, start, procedures=procedures
+        cid,
+        ccode,
+        cname,
+        uid,
+        ucode,
+        uname,
+        place,
+        qid,
+        group,
+        start,
+        procedures=procedures,
+        open_qr=bool(open_qr),
     )
 
 

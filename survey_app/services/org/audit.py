@@ -62,6 +62,7 @@ ACTIONS = {
     "webhook.add": _l("Thêm webhook"),
     "alert.acknowledge": _l("Xác nhận đã xem cảnh báo"),
     "delivery.resend": _l("Gửi lại cảnh báo"),
+    "dossier.view": _l("Xem hồ sơ của đánh giá (khi xử lý phản ánh)"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -77,6 +78,7 @@ KEYS = {
     "target_group": _l("nhóm đối tượng"),
     "questionnaire": _l("bộ phiếu"),
     "form_start": _l("phiếu mở khi quét mã QR"),
+    "open_qr": _l("nhận đánh giá mở qua mã QR quầy"),
     "field": _l("lĩnh vực"),
     "username": _l("tên đăng nhập"),
     "roles": _l("vai trò"),
@@ -102,6 +104,7 @@ KEYS = {
     "alert": _l("cảnh báo"),
     "status": _l("trạng thái"),
     "attempts": _l("số lần thử"),
+    "complaint": _l("phản ánh"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -114,6 +117,7 @@ TARGETS = {
     "device": _l("Máy tính bảng"),
     "alert": _l("Cảnh báo"),
     "delivery": _l("Lần gửi cảnh báo"),
+    "dossier": _l("Hồ sơ"),
 }
 # Values that are words of the code rather than data.
 VALUES = {

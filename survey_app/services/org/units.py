@@ -34,6 +34,7 @@ FIELDS = (
     "target_group",
     "questionnaire",
     "form_start",
+    "open_qr",
 )
 
 
@@ -110,6 +111,7 @@ def _state(unit: Unit) -> dict[str, Any]:
         "target_group": unit.target_group,
         "questionnaire": unit.questionnaire_id,
         "form_start": unit.form_start,
+        "open_qr": unit.open_qr,
         "active": unit.active,
     }
 
@@ -144,6 +146,8 @@ def _check(values: dict[str, str], unit: Unit | None) -> Unit | None:
         raise OrgError(_("Bộ phiếu %(id)s chưa được đăng ký.", id=values["questionnaire"]))
     if values["form_start"] not in ("", *FORM_STARTS):
         raise OrgError(_("Hãy chọn phiếu mở khi quét mã QR: phiếu nhanh hoặc phiếu đầy đủ."))
+    if values["open_qr"] not in ("", "1", "0"):
+        raise OrgError(_("Hãy chọn có hoặc không nhận đánh giá mở qua mã QR quầy."))
     if not values["parent"]:
         return None
     parent = db.session.scalar(select(Unit).where(Unit.code == values["parent"]))
@@ -173,6 +177,8 @@ def _apply(unit: Unit, values: dict[str, str], parent: Unit | None) -> None:
     unit.target_group, unit.questionnaire_id = values["target_group"], values["questionnaire"]
     # Not sent (an older form, a script): the unit keeps its setting, a new unit the default.
     unit.form_start = values["form_start"] or unit.form_start or FORM_STARTS[0]
+    if values["open_qr"] or unit.id is None:  # not sent: kept (a new unit: on)
+        unit.open_qr = values["open_qr"] != "0"
 
 
 def _commit() -> None:
@@ -242,6 +248,7 @@ def form_of(unit: Unit) -> dict[str, str]:
         "target_group": unit.target_group,
         "questionnaire": unit.questionnaire_id,
         "form_start": unit.form_start,
+        "open_qr": "1" if unit.open_qr else "0",
     }
 
 

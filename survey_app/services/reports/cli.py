@@ -40,19 +40,38 @@ SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
     help="Include the integrity rates (Q5, Q6): inspector reports only.",
 )
 @click.option(
+    "--responses",
+    type=click.Choice(["all", "verified", "open"]),
+    default="all",
+    show_default=True,
+    help="Count every response, only verified ones (through a dossier's invitation) or only "
+    "open ones (QR card, kiosk, API, file).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="FILE.xlsx, FILE.pdf, or FILE.zip (XLSX, PDF and a CSV of each table).",
 )
 @with_appcontext
-def report(period: str, cutoff: str, unit_code: str | None, integrity: bool, out: Path) -> None:
+def report(
+    period: str,
+    cutoff: str,
+    unit_code: str | None,
+    integrity: bool,
+    responses: str,
+    out: Path,
+) -> None:
     """Write the periodic SIPAS report (tables, charts, methods note) for a period."""
     fmt = SUFFIXES.get(out.suffix.lower())
     if fmt is None:
         raise click.BadParameter(_("tệp phải có đuôi .xlsx, .pdf hoặc .zip"), param_hint="--out")
     spec = reports.ReportSpec(
-        period=period, cutoff=cutoff, unit_code=unit_code, integrity=integrity
+        period=period,
+        cutoff=cutoff,
+        unit_code=unit_code,
+        integrity=integrity,
+        responses=responses,
     )
     try:
         spec.validate()

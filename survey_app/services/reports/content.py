@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from survey_app.services.analytics.office import change
 from survey_app.services.analytics.output import FLAG_LABELS
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import score_stored, score_stored_each
-from survey_app.services.analytics.slices import LAND, ScoreError, Slice
+from survey_app.services.analytics.slices import LAND, RESPONSES, ScoreError, Slice
 from survey_app.services.formatting import MASKED, masked
 from survey_app.services.org import subtree_ids
 from survey_app.services.reports.errors import N_, ReportError
@@ -89,6 +90,11 @@ REDACTED = MASKED
 Progress = Callable[[float, str], None]
 
 
+# Which responses the report being built counts (``ReportSpec.responses``, issue 13): set
+# by :func:`build_report` for its build, read by every score it asks for.
+_RESPONSES: ContextVar[str] = ContextVar("report_responses", default="all")
+
+
 def _quiet(_fraction: float, _message: str) -> None:
     return None
 
@@ -135,6 +141,7 @@ def _score(
                 unit_code=unit.code if unit else None,
                 min_n=MIN_N,
                 aggregate=aggregate,
+                where=RESPONSES[_RESPONSES.get()],
             )
         )
     except ScoreError as exc:  # pragma: no cover - the spec is validated before
@@ -479,6 +486,16 @@ def source_name(source: str) -> str:
 
 def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progress | None) -> Report:
     spec.validate()
+    token = _RESPONSES.set(spec.responses)  # every score of this build counts these
+    try:
+        return _build_report(spec, unit_ids, progress)
+    finally:
+        _RESPONSES.reset(token)
+
+
+def _build_report(
+    spec: ReportSpec, unit_ids: list[int] | None, progress: Progress | None
+) -> Report:
     step = progress or _quiet
     step(0.0, N_("Đang chuẩn bị"))
     start, end = spec.dates()
@@ -550,6 +567,7 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
             cutoff=Cutoff(cutoff),
             unit_code=root.code if root else None,
             min_n=MIN_N,
+            where=RESPONSES[_RESPONSES.get()],
         ),
         (("channel",), ("procedure",)),
     )
@@ -683,7 +701,9 @@ def build_report(spec: ReportSpec, unit_ids: list[int] | None, progress: Progres
         trend=trend,
         profile=_profile(root, now, unit_ids, start, end, cutoff),
         comments=comments,
-        methods=_methods(previous.label(), total, whole.n if whole else 0),
+        methods=_with_split(
+            _methods(previous.label(), total, whole.n if whole else 0), spec, whole
+        ),
         sources=sources,
     )
     step(1.0, N_("Xong"))
@@ -890,6 +910,27 @@ def _profile(
         return None
     weakest = min(children, key=lambda u: (now[u.code].sipas.index or 0.0, u.code))
     return Profile(weakest.name, root.name, values(now[weakest.code]), values(now[root.code]))
+
+
+def _with_split(
+    methods: tuple[str, ...], spec: ReportSpec, whole: ScoredGroup | None
+) -> tuple[str, ...]:
+    """The methods note with the verified/open line before its last one (the sources)."""
+    return (*methods[:-1], _split(spec, whole), *methods[-1:])
+
+
+def _split(spec: ReportSpec, whole: ScoredGroup | None) -> str:
+    """Which responses the report counts, and its verified and open respondents (issue 13)."""
+    counted = {
+        "all": "mọi phiếu",
+        "verified": "chỉ phiếu xác thực (gửi qua lời mời của hồ sơ)",
+        "open": "chỉ phiếu mở (mã QR quầy, kiosk, API, tệp)",
+    }[spec.responses]
+    verified, opened = (whole.n_verified, whole.n_open) if whole else (0, 0)
+    return (
+        f"Phiếu được tính: {counted}. Trong kỳ: {_dots(verified)} người trả lời qua lời mời "
+        f"của hồ sơ (xác thực), {_dots(opened)} người trả lời mở."
+    )
 
 
 def _methods(previous_label: str, stored: int, respondents: int) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from survey_app.services.analytics.periods import (
 __all__ = ["CUTOFFS", "ReportSpec", "period_dates", "previous_period", "short_label", "vn_date"]
 
 CUTOFFS = ("calendar", "report")
+RESPONSES = ("all", "verified", "open")  # ReportSpec.responses (issue 13)
 TREND_PERIODS = 4  # the report's trend: this period and the three before it
 
 
@@ -33,13 +34,16 @@ class ReportSpec:
     days, inclusive); ``cutoff``: ``"calendar"`` or ``"report"`` (the 15th–14th periods of
     METHOD §5; ignored for a custom range); ``unit_code``: the root of the report (``None``:
     every unit the caller may see);
-    ``integrity``: include the integrity rates (Q5, Q6) — inspector-scoped reports only.
+    ``integrity``: include the integrity rates (Q5, Q6) — inspector-scoped reports only;
+    ``responses``: ``"all"``, ``"verified"`` (made through a dossier's invitation) or
+    ``"open"`` (QR card, kiosk, API, file) — which responses every figure counts (issue 13).
     """
 
     period: str
     cutoff: str = "calendar"
     unit_code: str | None = None
     integrity: bool = False
+    responses: str = "all"
 
     def validate(self) -> None:
         """Raise :class:`ValueError` with a Vietnamese message when the request is unusable."""
@@ -57,6 +61,8 @@ class ReportSpec:
                 period_dates(period, self.cutoff)
             except ValueError:
                 raise ValueError(out_of_range(self.period)) from None
+        if self.responses not in RESPONSES:
+            raise ValueError("Loại phiếu phải là “all” (tất cả), “verified” hoặc “open”.")
         if self.unit_code is not None and not (0 < len(self.unit_code) <= 40):
             raise ValueError("Mã đơn vị không hợp lệ.")
 
@@ -97,4 +103,10 @@ class ReportSpec:
 
     def previous(self) -> ReportSpec:
         """The period of the same kind just before this one."""
-        return ReportSpec(previous_period(self.period), self.cutoff, self.unit_code, self.integrity)
+        return ReportSpec(
+            previous_period(self.period),
+            self.cutoff,
+            self.unit_code,
+            self.integrity,
+            self.responses,
+        )
