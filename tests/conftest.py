@@ -3,7 +3,9 @@
 Each test process runs the real migrations once per database: on SQLite into a template file
 that every test gets a copy of, on PostgreSQL into the process's own database, which is put
 back to its migrated state after each test.  (``tests/test_migrations.py`` moves the schema
-down and up on both.)
+down and up on both.)  A dataset several tests of a module read is built once per module
+and database kind and copied into each test's database (:class:`BuiltDatabase`); passwords
+are hashed at the lowest argon2 cost (see ``FAST_PASSWORD_HASHER``).
 
 PostgreSQL tests use ``SIPAS_TEST_POSTGRES_URL`` (default: the local server at
 127.0.0.1:5432, user postgres).  Without a reachable server they skip and say why — except
