@@ -29,7 +29,9 @@ python3 -m venv .venv
 export SIPAS_TEST_POSTGRES_URL="${SIPAS_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 
 rm -f .coverage
-.venv/bin/pytest -n 2 --cov=survey_app --cov=scoring --cov=forms --cov-branch --cov-report=term "$@"
+# --dist worksteal: a worker that runs out of tests takes half of the other's queue (the
+# slowest tests, reports and demo data, would otherwise leave one core idle at the end).
+.venv/bin/pytest -n 2 --dist worksteal --cov=survey_app --cov=scoring --cov=forms --cov-branch --cov-report=term "$@"
 # The floor, checked again on the combined data (pytest-cov's own check printed FAIL and still
 # exited 0 in a full run); skipped when the run measured nothing (--no-cov).
 if [ -f .coverage ]; then

@@ -18,13 +18,30 @@ from survey_app.models import Counter, Procedure, Response, Unit
 from survey_app.services.exchange import csvfile as exchange
 
 from .. import daystats_check
+from ..conftest import BuiltDatabase
 from ..factories import all_responses
 
 
-@pytest.fixture
-def demo(runner: FlaskCliRunner) -> FlaskCliRunner:
-    result = runner.invoke(args=["demo", "--responses", "600", "--seed", "7"])
+def _build_demo(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", "600", "--seed", "7"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def demo_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltDatabase:
+    """``sipas demo --responses 600 --seed 7`` run once per module and database kind."""
+    return BuiltDatabase(request, tmp_path_factory, _build_demo)
+
+
+@pytest.fixture
+def demo(
+    request: pytest.FixtureRequest, db_url: str, demo_database: BuiltDatabase
+) -> FlaskCliRunner:
+    """A runner on a fresh copy of the demo province (600 responses, seed 7)."""
+    demo_database.copy_into(db_url)
+    runner: FlaskCliRunner = request.getfixturevalue("runner")
     return runner
 
 

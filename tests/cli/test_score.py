@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
@@ -17,6 +18,8 @@ from survey_app.models import StatsBucket
 from survey_app.services import demo
 from survey_app.services.analytics import scores
 from survey_app.services.exchange import csvfile as exchange
+
+from ..conftest import BuiltDatabase
 
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "survey_app" / "schemas" / "score.schema.json").read_text(
@@ -177,10 +180,26 @@ def test_malformed_file_names_line_and_column(runner: FlaskCliRunner, tmp_path: 
 # --- the database ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def demo_db(runner: FlaskCliRunner) -> FlaskCliRunner:
+def _build_demo_db(app: Flask) -> None:
     demo.create_organisation()
     demo.generate_responses(1500, seed=11)
+
+
+@pytest.fixture(scope="module")
+def demo_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltDatabase:
+    """The demo organisation with 1,500 responses (seed 11), built once per module and kind."""
+    return BuiltDatabase(request, tmp_path_factory, _build_demo_db)
+
+
+@pytest.fixture
+def demo_db(
+    request: pytest.FixtureRequest, db_url: str, demo_database: BuiltDatabase
+) -> FlaskCliRunner:
+    """A runner on a fresh copy of the demo organisation with 1,500 responses (seed 11)."""
+    demo_database.copy_into(db_url)
+    runner: FlaskCliRunner = request.getfixturevalue("runner")
     return runner
 
 

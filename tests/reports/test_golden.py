@@ -19,6 +19,7 @@ from flask import Flask, render_template
 
 from survey_app.services.reports import Report, ReportSpec, build, write
 
+from ..conftest import database_kind
 from . import golden
 from .golden import Q1, Q4, SUBTREE, Dataset
 
@@ -31,9 +32,22 @@ def data(app: Flask) -> Dataset:
     return golden.build()
 
 
+@pytest.fixture(scope="module")
+def built_reports() -> dict[str, Report]:
+    return {}
+
+
 @pytest.fixture
-def report(data: Dataset) -> Report:
-    return build(ReportSpec("2026-Q1"))
+def report(
+    request: pytest.FixtureRequest, data: Dataset, built_reports: dict[str, Report]
+) -> Report:
+    """The 2026-Q1 report of the dataset.  A report is frozen data and the tests only read it
+    (write it to files, render it): built once per module and database kind from the same
+    seeded dataset (``data``, stored again for each test)."""
+    kind = database_kind(request)
+    if kind not in built_reports:
+        built_reports[kind] = build(ReportSpec("2026-Q1"))
+    return built_reports[kind]
 
 
 def sheet(book: Any, key: str) -> list[dict[str, Any]]:

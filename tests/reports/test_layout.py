@@ -29,14 +29,29 @@ from survey_app.services.reports.pdf import (
     fonts,
 )
 
+from ..conftest import database_kind
 from ..factories import make_counter, make_unit, token_of
 
 MARCH = datetime(2026, 3, 10, 3, tzinfo=UTC)
 LONG_NAME = "Bộ phận Tiếp nhận và Trả kết quả giải quyết thủ tục hành chính phường Bến Hải Thượng"
 
 
+@pytest.fixture(scope="module")
+def built_reports() -> dict[str, object]:
+    return {}
+
+
 @pytest.fixture
-def report(app: Flask) -> object:
+def report(request: pytest.FixtureRequest, app: Flask, built_reports: dict[str, object]) -> object:
+    """March's report of two units (one with a long name), 31 responses each: frozen data the
+    tests only read, built once per module and database kind."""
+    kind = database_kind(request)
+    if kind not in built_reports:
+        built_reports[kind] = _build_report()
+    return built_reports[kind]
+
+
+def _build_report() -> object:
     root = make_unit("R", "Tỉnh Thử")
     for code, name in (("A", LONG_NAME), ("B", "Trung tâm B")):
         counter = make_counter(make_unit(code, name, parent=root))

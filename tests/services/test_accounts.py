@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import Type, extract_parameters
 from flask import Flask
 
 from survey_app.extensions import db
@@ -12,14 +13,31 @@ from survey_app.models import utcnow
 from survey_app.services import accounts
 from survey_app.services.access import scope
 
+from ..conftest import FAST_PASSWORD_HASHER
 from ..factories import PASSWORD, make_counter, make_unit, make_user
 
 
+@pytest.mark.production_password_cost
 def test_password_is_hashed_with_argon2(app: Flask) -> None:
     user = make_user(unit=make_unit())
     assert user.password_hash.startswith("$argon2")
     assert PASSWORD not in user.password_hash
     assert user.must_change_password is False
+
+
+@pytest.mark.production_password_cost
+def test_production_hashes_are_argon2id_at_full_cost(app: Flask) -> None:
+    """The rest of the suite hashes at the lowest cost (tests/conftest.py): the production
+    parameters are pinned here, and a cheaper hash is replaced at the next sign-in."""
+    unit = make_unit()
+    params = extract_parameters(make_user(unit=unit).password_hash)
+    assert params.type is Type.ID
+    assert params.time_cost >= 3 and params.memory_cost >= 65536 and params.parallelism >= 4
+    cheap = make_user("nv.re", unit=unit)
+    cheap.password_hash = FAST_PASSWORD_HASHER.hash(PASSWORD)
+    db.session.commit()
+    assert accounts.authenticate("nv.re", PASSWORD).id == cheap.id
+    assert extract_parameters(cheap.password_hash) == params
 
 
 @pytest.mark.parametrize(
