@@ -4,7 +4,7 @@ with JavaScript on and off (issue 13).
 The slip is printed by the real ``sipas invitations slip`` command, rasterised with pdftoppm
 and its QR code decoded with zbarimg; chromium opens the decoded link, the citizen answers and
 sees the thank-you; the same link opened again says "already rated"; the stored response
-carries the dossier, and ``sipas export`` has its row (source ``invitation``).
+carries the dossier, and ``sipas export`` has its row (source ``invitation``, ``verified`` 1).
 """
 
 from __future__ import annotations
@@ -155,11 +155,14 @@ def test_slip_to_verified_response(
     after = _export_rows(live_server, tmp_path, "after.csv")
     assert len(after) == len(before) + 1
     [new] = [row for row in after if row["response_id"] == str(stored.id)]
-    assert (new["source"], new["counter_code"], new["procedure_code"]) == (
+    assert (new["source"], new["counter_code"], new["procedure_code"], new["verified"]) == (
         "invitation",
         counter,
         PROCEDURE,
+        "1",
     )
+    verified_rows = [row for row in after if row["verified"] == "1"]
+    assert len(verified_rows) == sum(row["verified"] == "1" for row in before) + 1
     assert code not in (tmp_path / "after.csv").read_text(encoding="utf-8-sig")
 
 
