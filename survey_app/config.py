@@ -243,6 +243,10 @@ def parse_opening_hours(value: str) -> tuple[list[int], time, time]:
 
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
+    config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
+    config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
+    config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
+    config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     for name in (
         "KIOSK_SILENT_MINUTES",
         "KIOSK_RESPONSE_INTERVAL_SECONDS",
@@ -258,10 +262,6 @@ def check_settings(config: Any) -> None:
             "không phải %(value)r",
             value=config.get("KIOSK_OPENING_HOURS"),
         ) from None
-    config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
-    config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
-    config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
-    config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     config["SESSION_IDLE_MINUTES"] = positive_int(config, "SESSION_IDLE_MINUTES")
     config["SESSION_MAX_HOURS"] = positive_int(config, "SESSION_MAX_HOURS")
     config["REPORT_JOB_ATTEMPTS"] = positive_int(config, "REPORT_JOB_ATTEMPTS")

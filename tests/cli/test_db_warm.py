@@ -66,7 +66,7 @@ def test_warm_packs_days_and_stores_half_months_with_breakdowns(
             select(StatsBucket.dimension).where(StatsBucket.unit_id == 0)
         )
     }
-    assert kinds == {"", "channel", "procedure"}
+    assert kinds == {"", "channel", "procedure", "verified"}
     assert " ngày đóng gói lần này" in result.output and "channel" in result.output
 
     def refuse(*_args: Any, **_kwargs: Any) -> Any:

@@ -43,7 +43,7 @@ def dossier(n: int = 1, **changes: Any) -> dict[str, Any]:
     return row
 
 
-CODE = "H15.50.05.13-261008-0975"  # the national shape {agency}-{yyMMdd}-{sequence}
+CODE = "H15.50.05.13-260917-0975"  # the national shape {agency}-{yyMMdd}-{sequence}
 
 
 def make_dossier(unit: Unit, code: str = CODE, **kw: Any) -> Dossier:
