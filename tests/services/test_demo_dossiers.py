@@ -336,3 +336,43 @@ def test_no_dossiers_for_a_large_plain_load(app: Flask) -> None:
     assert "Hồ sơ mẫu" not in result.output
     assert demo.dossier_counts() == {"dossiers": 0, "open": 0, "invitations": 0, "verified": 0}
     assert demo.response_count() == 200
+
+
+def test_a_reimport_of_the_demo_dossiers_finds_them_unchanged(demo_app: Flask) -> None:
+    """The demo fingerprints its dossiers with the ingest's function (one canonical form):
+    the same values sent again — as the API or an exported file carries them — are all
+    ``unchanged``; one changed value is an update."""
+    from survey_app.services.dossiers.ingest import ingest
+
+    units = {u.id: u.code for u in db.session.scalars(select(Unit))}
+    counters = {c.id: c.code for c in db.session.scalars(select(Counter))}
+
+    def iso(moment: datetime | None) -> str:
+        return "" if moment is None else moment.astimezone(VN_TZ).isoformat()
+
+    records = [
+        (
+            k,
+            {
+                "code": d.code.lower(),  # codes are normalised: the same dossier
+                "procedure_code": d.procedure_code,
+                "receiving_unit": units[d.receiving_unit_id],
+                "receiving_counter": counters.get(d.receiving_counter_id or 0, ""),
+                "resolving_unit": units[d.resolving_unit_id],
+                "channel": d.channel or "",
+                "received_at": iso(d.received_at),
+                "due_date": d.due_date.isoformat(),
+                "returned_at": iso(d.returned_at),
+                "outcome": d.outcome,
+                "supplements": str(d.supplements),
+                "apology_sent": "có" if d.apology_sent else "không",
+            },
+        )
+        for k, d in enumerate(db.session.scalars(select(Dossier).order_by(Dossier.id)), 1)
+    ]
+    assert len(records) > 100
+    result = ingest(records, dry_run=True, preload=True)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, len(records))
+    records[0][1]["supplements"] = str(int(records[0][1]["supplements"]) + 1)
+    result = ingest(records, dry_run=True)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, len(records) - 1)

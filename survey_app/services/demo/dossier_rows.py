@@ -4,7 +4,6 @@ write on the DB-API connection (``executemany`` on SQLite, ``COPY`` on PostgreSQ
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any, Protocol
 
@@ -15,6 +14,7 @@ from sqlalchemy import Connection, text
 from survey_app.extensions import db
 from survey_app.models import Counter
 from survey_app.models.dossiers import CHANNELS
+from survey_app.services.dossiers.store import fingerprint as fingerprint_of
 
 BASE58 = np.array(list("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"))
 TOKEN_LENGTH = 10
@@ -42,13 +42,6 @@ DOSSIER_COLUMNS = (
 INVITATION_COLUMNS = ("dossier_id", "token", "created_at", "expires_at", "revoked_at", "used_at")
 
 
-def demo_fingerprint(fields: list[str]) -> str:
-    """The digest of a dossier's fields (32 hex characters, BLAKE2b) — the demo's own, until
-    the dossier ingest's function exists; the integrator points this at that one, so that a
-    re-import of the demo's dossiers finds them unchanged."""
-    return hashlib.blake2b("\x1f".join(fields).encode("utf-8"), digest_size=16).hexdigest()
-
-
 class Organisation(Protocol):
     """The demo organisation by position (:class:`.dossiers.World`)."""
 
@@ -71,18 +64,11 @@ def dossier_rows(world: Organisation, **c: NDArray[Any]) -> list[list[Any]]:
     returned_day = _daytexts(c["returned_day"], "%Y-%m-%d")
     received_at = texts(c["received_at"], conn)
     returned_at = texts(c["returned_at"], conn)
-    iso_received = np.datetime_as_string(c["received_at"], unit="s").tolist()
-    iso_returned = [
-        None if missing else t
-        for t, missing in zip(
-            np.datetime_as_string(c["returned_at"], unit="s").tolist(),
-            np.isnat(c["returned_at"]).tolist(),
-            strict=True,
-        )
-    ]
+    # the moments as the ingest's fingerprint writes them (SQLite's naive UTC text)
+    plain_received = _canonical(received_at)
+    plain_returned = _canonical(returned_at)
     counter_ids = [c.id for c in world.counters]  # read once: no ORM attribute per row
     unit_ids = [c.unit.id for c in world.counters]
-    names = [(c.unit.code, c.code) for c in world.counters]
     code: list[str] = []
     proc_code: list[str] = []
     proc_id: list[int] = []
@@ -110,21 +96,24 @@ def dossier_rows(world: Organisation, **c: NDArray[Any]) -> list[list[Any]]:
         counter_id.append(counter_ids[counter])
         recv_unit.append(unit_ids[counter])
         resolve_unit.append(int(world.unit_ids[resolving]))
-        fingerprint.append(
-            demo_fingerprint(
-                [
+        fingerprint.append(  # the ingest's: a re-import of these values finds them unchanged
+            fingerprint_of(
+                (
                     code[-1],
                     proc_code[-1],
-                    *names[counter],
-                    world.unit_codes[resolving],
+                    proc_id[-1],
+                    recv_unit[-1],
+                    counter_id[-1],
+                    resolve_unit[-1],
                     channels[k],
-                    iso_received[k],
-                    due[k] or "",
-                    iso_returned[k] or "",
+                    plain_received[k],
+                    due[k],
+                    plain_returned[k],
+                    returned_day[k],
                     outcome[k],
-                    str(supplements[k]),
-                    "1" if apology[k] else "0",
-                ]
+                    int(supplements[k]),
+                    1 if apology[k] else 0,
+                )
             )
         )
     changed = [r if r is not None else s for r, s in zip(returned_at, received_at, strict=True)]
@@ -160,6 +149,11 @@ def texts(moments: NDArray[np.datetime64], conn: Connection) -> list[str | None]
         None if missing else f"{t[:10]} {t[11:]}{suffix}"
         for t, missing in zip(out.tolist(), nat.tolist(), strict=True)
     ]
+
+
+def _canonical(moments: list[str | None]) -> list[str | None]:
+    """Bulk moment texts (:func:`texts`) without PostgreSQL's ``+00``."""
+    return [t[:26] if t is not None else None for t in moments]
 
 
 def _daytexts(days: NDArray[np.int64], fmt: str) -> list[str | None]:

@@ -25,6 +25,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from survey_app.models.dossiers import CHANNELS, OUTCOMES
+from survey_app.services.dossiers.columns import Columns, read_table
 from survey_app.services.dossiers.ingest import (
     FIELDS,
     REQUIRED_COLUMNS,
@@ -32,6 +33,7 @@ from survey_app.services.dossiers.ingest import (
     IngestResult,
     Problem,
     ingest,
+    run,
 )
 from survey_app.services.exchange.csvfile import FileProblem
 from survey_app.services.exchange.filecheck import (
@@ -68,15 +70,10 @@ def _csv_records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             ) from None
 
 
-def _rows(
-    records: Iterator[tuple[int, list[str]]], csv_cells: bool
-) -> Iterator[tuple[int, dict[str, str] | Problem]]:
-    """The data rows as field → cell; the header checked first (missing, unknown or repeated
-    columns refuse the file at line 1)."""
-    first = next(records, None)
-    if first is None:
-        raise DossiersRefused([Problem(1, "", _("tệp trống, thiếu dòng tiêu đề"))])
-    header = [h.strip().lstrip("\ufeff") for h in first[1]]
+def _header(cells: list[str]) -> list[str]:
+    """The header's column names; refuses the file at line 1 for missing, unknown or
+    repeated columns."""
+    header = [h.strip().lstrip("\ufeff") for h in cells]
     while header and not header[-1]:
         header.pop()
     problems = [Problem(1, c, _("thiếu cột bắt buộc")) for c in REQUIRED_COLUMNS if c not in header]
@@ -92,6 +89,18 @@ def _rows(
     ]
     if problems:
         raise DossiersRefused(problems)
+    return header
+
+
+def _rows(
+    records: Iterator[tuple[int, list[str]]], csv_cells: bool
+) -> Iterator[tuple[int, dict[str, str] | Problem]]:
+    """The data rows as field → cell; the header checked first (missing, unknown or repeated
+    columns refuse the file at line 1)."""
+    first = next(records, None)
+    if first is None:
+        raise DossiersRefused([Problem(1, "", _("tệp trống, thiếu dòng tiêu đề"))])
+    header = _header(first[1])
     width = len(header)
     for line, cells in records:
         joined = "".join(cells)
@@ -126,6 +135,17 @@ def import_file(
             records = _rows(xlsx_records(path, limits), csv_cells=False)
         elif suffix == ".csv":
             delimiter = check_csv_bytes(path)
+            table = read_table(path, delimiter)
+            if table is not None:
+                _header(table[0])  # the header's problems refuse the file at line 1
+                return run(
+                    Columns(*table),
+                    allowed=allowed,
+                    dry_run=dry_run,
+                    preload=True,
+                    check_keys=False,
+                    before_commit=before_commit,
+                )
             records = _rows(_csv_records(path, delimiter), csv_cells=True)
         else:
             raise DossiersRefused([Problem(0, "", _("chỉ nhận tệp .csv hoặc .xlsx"))])

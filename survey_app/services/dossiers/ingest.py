@@ -143,6 +143,11 @@ class Checker:
         else:
             self.more += 1
 
+    def duplicate(self, line: int, code: str, first: int) -> None:
+        self.problem(
+            line, "code", _("mã hồ sơ %(code)s đã có ở dòng %(first)s", code=code, first=first)
+        )
+
     @property
     def failed(self) -> bool:
         return bool(self.problems) or self.more > 0
@@ -361,6 +366,9 @@ class Checker:
         )
 
 
+Feed = Callable[["Checker", Store, IngestResult], None]
+
+
 def ingest(
     records: Iterable[tuple[int, Any]],
     *,
@@ -377,6 +385,52 @@ def ingest(
     Raises :class:`OutsideUnits` when a row names a unit outside ``allowed`` (the other
     problems listed too), :class:`DossiersRefused` for any other problem (nothing stored),
     :class:`DatabaseBusy` when the database is busy or unreachable."""
+
+    def feed(checker: Checker, store: Store, result: IngestResult) -> None:
+        seen: dict[str, int] = {}
+        chunk: list[Row] = []
+        for line, get in records:
+            result.rows += 1
+            row = checker.row(line, get)
+            if row is None:
+                continue
+            first = seen.setdefault(row[0], line)
+            if first != line:
+                checker.duplicate(line, row[0], first)
+                continue
+            if checker.failed:
+                continue  # nothing will be stored: keep checking, write nothing
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                store.write(chunk, result)
+                chunk = []
+        if chunk and not checker.failed:
+            store.write(chunk, result)
+
+    return run(
+        feed,
+        allowed=allowed,
+        dry_run=dry_run,
+        preload=preload,
+        max_problems=max_problems,
+        check_keys=check_keys,
+        before_commit=before_commit,
+    )
+
+
+def run(
+    feed: Feed,
+    *,
+    allowed: set[int] | None = None,
+    dry_run: bool = False,
+    preload: bool = False,
+    max_problems: int | None = None,
+    check_keys: bool = True,
+    before_commit: Callable[[IngestResult], None] | None = None,
+) -> IngestResult:
+    """The all-or-nothing frame of an ingest: ``feed`` checks the rows with the checker,
+    counts them in the result and writes them through the store (nothing once the checker
+    has failed); then refuse (roll back), or commit (``dry_run``: roll back)."""
     cap = int(max_problems or current_app.config["IMPORT_MAX_PROBLEMS"])
     result = IngestResult(dry_run=dry_run)
     big = preload and db.engine.dialect.name == "sqlite"
@@ -387,27 +441,7 @@ def ingest(
             db.session.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
         checker = Checker(allowed, cap, check_keys)
         store = Store(preload, dry_run)
-        seen: dict[str, int] = {}
-        chunk: list[Row] = []
-        for line, get in records:
-            result.rows += 1
-            row = checker.row(line, get)
-            if row is None:
-                continue
-            first = seen.setdefault(row[0], line)
-            if first != line:
-                checker.problem(
-                    line,
-                    "code",
-                    _("mã hồ sơ %(code)s đã có ở dòng %(first)s", code=row[0], first=first),
-                )
-                continue
-            if checker.failed:
-                continue  # nothing will be stored: keep checking, write nothing
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                store.write(chunk, result)
-                chunk = []
+        feed(checker, store, result)
         if result.rows == 0:
             checker.problem(0, "", _("không có hồ sơ nào"))
         if checker.failed:
@@ -415,8 +449,7 @@ def ingest(
             if checker.outside:
                 raise OutsideUnits(checker.problems, checker.more)
             raise DossiersRefused(checker.problems, checker.more)
-        if chunk:
-            store.write(chunk, result)
+        store.finish()
         if dry_run:
             db.session.rollback()
             return result

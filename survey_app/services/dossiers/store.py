@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from hashlib import blake2b
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Index, Table, bindparam, select, update
 
 from survey_app.extensions import db
 from survey_app.models import Dossier
@@ -59,14 +59,30 @@ class Store:
     def __init__(self, preload: bool, dry_run: bool) -> None:
         self.dry_run = dry_run
         self.sqlite = db.engine.dialect.name == "sqlite"
-        self.stored: dict[str, str] | None = None
+        # (code, fingerprint) of every stored dossier when preloaded (raw rows: a million)
+        self.pairs: list[tuple[str, str]] | None = None
+        self._stored: dict[str, str] | None = None
         if preload:
-            self.stored = dict(db.session.execute(select(Dossier.code, Dossier.fingerprint)).all())
+            cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute("SELECT code, fingerprint FROM dossiers")
+                self.pairs = list(cursor.fetchall())
+            finally:
+                cursor.close()
+        # an empty table filled by a file on SQLite: secondary indexes built after the load
+        self.empty = preload and not self.pairs and not dry_run
+        self.dropped = False
         self.now = datetime.now(UTC)
 
+    @property
+    def stored(self) -> dict[str, str] | None:
+        if self._stored is None and self.pairs is not None:
+            self._stored = dict(self.pairs)
+        return self._stored
+
     def _lookup(self, codes: list[str]) -> dict[str, str]:
-        if self.stored is not None:
-            stored = self.stored
+        stored = self.stored
+        if stored is not None:
             return {c: stored[c] for c in codes if c in stored}
         found: dict[str, str] = {}
         for start in range(0, len(codes), _IN):
@@ -76,27 +92,71 @@ class Store:
         return found
 
     def write(self, rows: list[Row], result: Tally) -> None:
-        stored = self._lookup([r[0] for r in rows])
-        new: list[tuple[Any, ...]] = []
-        changed: list[tuple[Any, ...]] = []
+        """Compare checked rows with the stored dossiers and write the new and changed."""
+        prints = [fingerprint(row) for row in rows]
+        new, changed = self.classify([r[0] for r in rows], prints)
+        self.put(
+            [(*rows[i], prints[i]) for i in new],
+            [(*rows[i], prints[i]) for i in changed],
+            len(rows) - len(new) - len(changed),
+            result,
+        )
+
+    def classify(self, codes: list[str], prints: list[str]) -> tuple[list[int], list[int]]:
+        """The positions of the new and of the changed dossiers among ``codes``."""
+        stored = self._lookup(codes)
+        new: list[int] = []
+        changed: list[int] = []
         get = stored.get
-        for row in rows:
-            print_ = fingerprint(row)
-            old = get(row[0])
+        for i, (code, print_) in enumerate(zip(codes, prints, strict=True)):
+            old = get(code)
             if old is None:
-                new.append((*row, print_))
+                new.append(i)
             elif old != print_:
-                changed.append((*row, print_))
+                changed.append(i)
+        return new, changed
+
+    def put(
+        self,
+        new: list[tuple[Any, ...]],
+        changed: list[tuple[Any, ...]],
+        unchanged: int,
+        result: Tally,
+    ) -> None:
+        """Count and write rows (their values and fingerprint) known to be new or changed."""
         result.created += len(new)
         result.updated += len(changed)
-        result.unchanged += len(rows) - len(new) - len(changed)
+        result.unchanged += unchanged
         if self.dry_run or not (new or changed):
             return
         if self.sqlite:
             new.sort()  # by code: the unique index's pages are met in order (≈ 25 % faster)
+            if new and self.empty and not self.dropped:
+                self._drop_indexes()
             self._sqlite(new, changed)
         else:
             self._core(new, changed)
+
+    def _indexes(self) -> list[Index]:
+        table = Dossier.__table__
+        assert isinstance(table, Table)  # noqa: S101 - a mapped class's table, for mypy
+        return sorted(table.indexes, key=lambda i: str(i.name))
+
+    def _drop_indexes(self) -> None:
+        """An empty table being filled: its secondary indexes are built once at the end
+        (:meth:`finish`), in the same transaction, rather than updated row by row."""
+        connection = db.session.connection()
+        for index in self._indexes():
+            index.drop(bind=connection)
+        self.dropped = True
+
+    def finish(self) -> None:
+        """Rebuild what :meth:`put` set aside (before the commit, in its transaction)."""
+        if self.dropped:
+            connection = db.session.connection()
+            for index in self._indexes():
+                index.create(bind=connection)
+            self.dropped = False
 
     def _sqlite(self, new: list[tuple[Any, ...]], changed: list[tuple[Any, ...]]) -> None:
         """One raw ``executemany`` per kind on the session's connection (its transaction):
@@ -108,10 +168,10 @@ class Store:
         try:
             if new:
                 names = ", ".join((*_STORED, "fingerprint", "created_at", "changed_at"))
-                marks = ", ".join("?" * (len(_STORED) + 3))
+                marks = ", ".join("?" * (len(_STORED) + 1))
                 cursor.executemany(
-                    f"INSERT INTO dossiers ({names}) VALUES ({marks})",  # noqa: S608 - fixed names
-                    [(*r, now, now) for r in new],
+                    f"INSERT INTO dossiers ({names}) VALUES ({marks}, '{now}', '{now}')",  # noqa: S608 - fixed names, a moment's text
+                    new,
                 )
             if changed:
                 sets = ", ".join(f"{n} = ?" for n in (*_STORED[1:], "fingerprint", "changed_at"))
