@@ -1,5 +1,10 @@
 """Dossiers in: one validator for a dossier row, and the all-or-nothing upsert of a batch.
 
+Why this module is long: the row validator is the one place that says what a dossier field
+may hold, with a message for each way it can be wrong (the API, the CSV and workbook
+imports and the columnar fast path all fall back to it); splitting it by field would scatter
+that contract over several files.
+
 The same :class:`Checker` reads a row of ``POST /api/v1/dossiers``, of a CSV file and of a
 workbook (:mod:`.files`): every bad row is named with its row (the file's line, or the
 dossier's position in the API's list), its field and the reason, in the language of the
