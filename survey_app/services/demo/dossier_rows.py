@@ -14,31 +14,14 @@ from sqlalchemy import Connection, text
 from survey_app.extensions import db
 from survey_app.models import Counter
 from survey_app.models.dossiers import CHANNELS
+from survey_app.services.dossiers.invitations import BASE58 as BASE58_TEXT
+from survey_app.services.dossiers.invitations import TOKEN_LENGTH
+from survey_app.services.dossiers.store import STORED
 from survey_app.services.dossiers.store import fingerprint as fingerprint_of
 
-BASE58 = np.array(list("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"))
-TOKEN_LENGTH = 10
+BASE58 = np.array(list(BASE58_TEXT))  # the invitations' alphabet, drawn in bulk
 
-DOSSIER_COLUMNS = (
-    "id",
-    "code",
-    "procedure_code",
-    "procedure_id",
-    "receiving_unit_id",
-    "receiving_counter_id",
-    "resolving_unit_id",
-    "channel",
-    "received_at",
-    "due_date",
-    "returned_at",
-    "returned_day",
-    "outcome",
-    "supplements",
-    "apology_sent",
-    "fingerprint",
-    "created_at",
-    "changed_at",
-)
+DOSSIER_COLUMNS = ("id", *STORED, "fingerprint", "created_at", "changed_at")
 INVITATION_COLUMNS = ("dossier_id", "token", "created_at", "expires_at", "revoked_at", "used_at")
 
 

@@ -16,8 +16,9 @@ from survey_app.models import Dossier
 
 _IN = 900  # codes per IN (…) list
 Row = tuple[Any, ...]
-# The columns of a checked row (:meth:`.ingest.Checker.row`), in its order.
-_STORED = (
+# The columns of a checked row (:meth:`.ingest.Checker.row`), in its order (the demo writes
+# its dossiers with the same columns).
+STORED = (
     "code",
     "procedure_code",
     "procedure_id",
@@ -167,14 +168,14 @@ class Store:
         cursor = connection.cursor()
         try:
             if new:
-                names = ", ".join((*_STORED, "fingerprint", "created_at", "changed_at"))
-                marks = ", ".join("?" * (len(_STORED) + 1))
+                names = ", ".join((*STORED, "fingerprint", "created_at", "changed_at"))
+                marks = ", ".join("?" * (len(STORED) + 1))
                 cursor.executemany(
                     f"INSERT INTO dossiers ({names}) VALUES ({marks}, '{now}', '{now}')",  # noqa: S608 - fixed names, a moment's text
                     new,
                 )
             if changed:
-                sets = ", ".join(f"{n} = ?" for n in (*_STORED[1:], "fingerprint", "changed_at"))
+                sets = ", ".join(f"{n} = ?" for n in (*STORED[1:], "fingerprint", "changed_at"))
                 cursor.executemany(
                     f"UPDATE dossiers SET {sets} WHERE code = ?",  # noqa: S608 - fixed names
                     [(*r[1:], now, r[0]) for r in changed],
@@ -186,7 +187,7 @@ class Store:
         """PostgreSQL: SQLAlchemy Core executemany (no ORM objects), the texts as values."""
         table = Dossier.__table__
         assert isinstance(table, Table)  # noqa: S101 - a mapped class's table, for mypy
-        names = (*_STORED, "fingerprint")
+        names = (*STORED, "fingerprint")
         if new:
             db.session.execute(
                 table.insert(),
