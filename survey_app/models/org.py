@@ -56,6 +56,8 @@ class Unit(Base):
     # Whether the unit's counter QR cards still take open (unverified) ratings; a unit that
     # invites every dossier may switch them off (issue 13).
     open_qr: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # "1-5 07:30-17:00" (ISO weekdays, Vietnam time); empty: the setting KIOSK_OPENING_HOURS
+    opening_hours: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,18 +1,24 @@
 """Vietnamese working days: Monday to Friday, minus the public holidays kept as data.
 
 The holidays ship in ``survey_app/data/holidays.json`` (2026, and 2027 provisional until the
-Government's yearly notice); :func:`load` reads any file of that shape. Pure date arithmetic,
-for complaint deadlines (issue 16, point 5): not yet used by the complaint workflow, and the
-admin page that edits the holidays is not built yet.
+Government's yearly notice); :func:`load` reads any file of that shape. Pure date arithmetic
+for complaint deadlines (issue 16, point 5), and the units' opening hours: a unit's own
+(``units.opening_hours``) or the setting ``KIOSK_OPENING_HOURS``, on working days only
+(silent tablets, submissions outside opening hours).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Protocol
+
+from survey_app.config import parse_opening_hours
+from survey_app.services.clock import VN_TZ
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "holidays.json"
 
@@ -61,3 +67,56 @@ def working_days_between(first: date, last: date, holidays: Iterable[date] | Non
         day += timedelta(days=1)
         count += is_working_day(day, off)
     return count
+
+
+# --- opening hours ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When a unit is open, Vietnam time: these ISO weekdays (1 = Monday), from ``start`` to
+    ``end``, on working days only (a public holiday is closed whatever its weekday)."""
+
+    days: frozenset[int]
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> OpeningHours:
+        """``"1-5 07:30-17:00"`` → Monday to Friday, 07:30–17:00; ``ValueError`` otherwise."""
+        days, start, end = parse_opening_hours(text)
+        return cls(frozenset(days), start, end)
+
+    def __str__(self) -> str:
+        days = sorted(self.days)
+        if len(days) > 1 and days == list(range(days[0], days[-1] + 1)):
+            part = f"{days[0]}-{days[-1]}"
+        else:
+            part = ",".join(str(d) for d in days)
+        return f"{part} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def open_at(self, moment: datetime, holidays: Iterable[date] | None = None) -> bool:
+        """Whether ``moment`` (aware) falls inside these hours on a day that is not a holiday."""
+        local = moment.astimezone(VN_TZ)
+        off = load() if holidays is None else holidays
+        return (
+            local.isoweekday() in self.days
+            and local.date() not in off
+            and self.start <= local.time() < self.end
+        )
+
+
+class _HasHours(Protocol):
+    opening_hours: str | None
+
+
+def unit_opening_hours(unit: _HasHours | None, default: str) -> OpeningHours:
+    """A unit's own opening hours, else ``default`` (the setting ``KIOSK_OPENING_HOURS``).
+    A unit value that no longer parses falls back to the default (it is checked when saved)."""
+    own = getattr(unit, "opening_hours", None) if unit is not None else None
+    if own:
+        try:
+            return OpeningHours.parse(own)
+        except ValueError:
+            pass
+    return OpeningHours.parse(default)

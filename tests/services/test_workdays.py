@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -46,3 +47,42 @@ def test_an_edited_holidays_file_is_read_and_checked(tmp_path: Path) -> None:
     path.write_text(json.dumps({"2028": ["2029-01-01"]}), encoding="utf-8")
     with pytest.raises(ValueError, match="listed under 2028"):
         workdays.load.__wrapped__(str(path))
+
+
+# --- opening hours ---------------------------------------------------------------------------
+
+
+def test_opening_hours_parse_and_print_the_setting_shape() -> None:
+    hours = workdays.OpeningHours.parse("1-5 07:30-17:00")
+    assert hours.days == frozenset({1, 2, 3, 4, 5})
+    assert str(hours) == "1-5 07:30-17:00"
+    assert str(workdays.OpeningHours.parse("1,3,6 08:00-11:30")) == "1,3,6 08:00-11:30"
+    for bad in ("", "1-5", "8 07:00-08:00", "1-5 17:00-07:30", "thứ hai 7h"):
+        with pytest.raises(ValueError):
+            workdays.OpeningHours.parse(bad)
+
+
+def test_open_only_inside_the_hours_on_working_days() -> None:
+    hours = workdays.OpeningHours.parse("1-5 07:30-17:00")
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert hours.open_at(datetime(2026, 12, 3, 7, 30, tzinfo=vn))  # a Thursday
+    assert not hours.open_at(datetime(2026, 12, 3, 7, 29, tzinfo=vn))
+    assert not hours.open_at(datetime(2026, 12, 3, 17, 0, tzinfo=vn))
+    assert not hours.open_at(datetime(2026, 12, 5, 9, 0, tzinfo=vn))  # Saturday
+    # 02:00 UTC is 09:00 in Vietnam
+    assert hours.open_at(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+    # Tết 2027: a Monday, closed whatever the hours say
+    assert not hours.open_at(datetime(2027, 2, 8, 9, 0, tzinfo=vn))
+    assert hours.open_at(datetime(2027, 2, 8, 9, 0, tzinfo=vn), holidays=())
+
+
+def test_a_unit_has_its_own_hours_or_the_setting() -> None:
+    class Unit:
+        def __init__(self, hours: str | None) -> None:
+            self.opening_hours = hours
+
+    default = "1-5 07:30-17:00"
+    assert str(workdays.unit_opening_hours(Unit("1-6 07:00-11:00"), default)) == "1-6 07:00-11:00"
+    assert str(workdays.unit_opening_hours(Unit(None), default)) == default
+    assert str(workdays.unit_opening_hours(Unit("hỏng"), default)) == default
+    assert str(workdays.unit_opening_hours(None, default)) == default

@@ -13,21 +13,20 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from survey_app.config import parse_opening_hours
 from survey_app.extensions import db
 from survey_app.models import Counter, KioskDevice, KioskEnrolment, Unit, User
 from survey_app.models.base import utcnow
 from survey_app.services import text
-from survey_app.services.clock import VN_TZ
 from survey_app.services.errors import InputError
 from survey_app.services.org import audit
+from survey_app.services.workdays import OpeningHours, unit_opening_hours
 
 ENROL_MINUTES = 15
 CODE_LENGTH = 12
@@ -257,24 +256,9 @@ def labels(ids: list[str]) -> dict[str, str]:
 # --- the staff home: is a tablet silent? ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OpeningHours:
-    """When the units are open (one rule for all: the setting ``KIOSK_OPENING_HOURS``, by
-    default Monday to Friday 07:30–17:00, Vietnam time)."""
-
-    days: frozenset[int]  # ISO weekdays, 1 = Monday
-    start: time
-    end: time
-
-    def open_at(self, moment: datetime) -> bool:
-        local = moment.astimezone(VN_TZ)
-        return local.isoweekday() in self.days and self.start <= local.time() < self.end
-
-
-def opening_hours() -> OpeningHours:
-    """The setting ``KIOSK_OPENING_HOURS`` (checked at start-up by ``config``)."""
-    days, start, end = parse_opening_hours(str(current_app.config["KIOSK_OPENING_HOURS"]))
-    return OpeningHours(frozenset(days), start, end)
+def opening_hours(unit: Unit | None = None) -> OpeningHours:
+    """A unit's opening hours (its own, else the setting ``KIOSK_OPENING_HOURS``)."""
+    return unit_opening_hours(unit, str(current_app.config["KIOSK_OPENING_HOURS"]))
 
 
 @dataclass(frozen=True)
@@ -289,7 +273,6 @@ def tablets(unit_ids: set[int] | None, now: datetime | None = None) -> list[Tabl
     """The live tablets of these units (``None``: all), by unit and counter code."""
     now = now or utcnow()
     limit = timedelta(minutes=int(current_app.config["KIOSK_SILENT_MINUTES"]))
-    is_open = opening_hours().open_at(now)
     query = (
         select(KioskDevice, Counter, Unit)
         .join(Counter, Counter.id == KioskDevice.counter_id)
@@ -302,9 +285,12 @@ def tablets(unit_ids: set[int] | None, now: datetime | None = None) -> list[Tabl
             return []
         query = query.where(Unit.id.in_(unit_ids))
     out = []
+    open_now: dict[int, bool] = {}
     for device, counter, unit in db.session.execute(query):
+        if unit.id not in open_now:
+            open_now[unit.id] = opening_hours(unit).open_at(now)
         seen = device.last_seen_at or device.enrolled_at
-        out.append(Tablet(device, counter, unit, is_open and now - seen > limit))
+        out.append(Tablet(device, counter, unit, open_now[unit.id] and now - seen > limit))
     return out
 
 
