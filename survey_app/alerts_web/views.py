@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -14,6 +23,8 @@ from survey_app.services import alerts
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, units_among
 from survey_app.services.alerts import delivery
+from survey_app.services.kiosk import devices
+from survey_app.services.org import units
 
 bp = Blueprint("alerts_web", __name__, url_prefix="/canh-bao")
 
@@ -49,7 +60,9 @@ def acknowledge(alert_id: int) -> WerkzeugResponse:
     return redirect(url_for("staff.home") if back == "nhan-vien" else url_for(".index"), 303)
 
 
-def _rules_page(unit: Unit, status: int = 200, error: str | None = None) -> tuple[str, int]:
+def _rules_page(
+    unit: Unit, status: int = 200, error: str | None = None, hours_value: str | None = None
+) -> tuple[str, int]:
     units = units_among(_managed())
     return render_template(
         "alerts/rules.html",
@@ -57,6 +70,10 @@ def _rules_page(unit: Unit, status: int = 200, error: str | None = None) -> tupl
         units=units,
         rules=alerts.rules_of(unit.id),
         defaults=alerts.DEFAULTS,
+        silent_minutes=current_app.config["KIOSK_SILENT_MINUTES"],
+        hours=str(devices.opening_hours(unit)),
+        default_hours=current_app.config["KIOSK_OPENING_HOURS"],
+        hours_value=unit.opening_hours or "" if hours_value is None else hours_value,
         webhooks=alerts.webhooks_of(unit.id),
         error=error,
     ), status
@@ -101,6 +118,22 @@ def save_rule() -> WerkzeugResponse | tuple[str, int]:
     return redirect(url_for(".rules", don_vi=unit.code), 303)
 
 
+@bp.post("/gio-lam-viec")
+@requires(Capability.MANAGE_ALERTS)
+def save_opening_hours() -> WerkzeugResponse | tuple[str, int]:
+    """The unit's opening hours (when a silent tablet counts), for its head and admins."""
+    unit = _unit(request.form.get("don_vi", ""))
+    value = request.form.get("gio", "")[:500]
+    try:
+        changed = units.set_opening_hours(current_user, unit, value)
+    except units.OrgError as error:
+        db.session.rollback()
+        return _rules_page(unit, 400, str(error), hours_value=value)
+    if changed:
+        flash(_("Đã lưu giờ làm việc của đơn vị."))
+    return redirect(url_for(".rules", don_vi=unit.code), 303)
+
+
 @bp.post("/webhook")
 @requires(Capability.MANAGE_ALERTS)
 def add_webhook() -> WerkzeugResponse | tuple[str, int]:
@@ -131,7 +164,7 @@ def deliveries() -> str:
 def send_again(delivery_id: int) -> WerkzeugResponse:
     row = db.session.get(Delivery, delivery_id)
     ids = _managed()
-    if row is None or (ids is not None and row.alert.unit_id not in ids):
+    if row is None or (ids is not None and row.unit_id not in ids):
         abort(404)
     try:
         delivery.send_again(current_user, row)

@@ -1,12 +1,12 @@
 """Typed SQLAlchemy 2 models. Import models from here."""
 
 from survey_app.models.accounts import ROLES, RoleAssignment, User
-from survey_app.models.alerts import Alert, AlertRule, Delivery, Webhook
+from survey_app.models.alerts import Alert, AlertRule, Delivery, DigestMail, Webhook
 from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.complaints import Complaint, ComplaintEvent
 from survey_app.models.dossiers import Dossier, IntegrationKey, Invitation
-from survey_app.models.kiosk import KioskDevice, KioskEnrolment
+from survey_app.models.kiosk import KioskDevice, KioskEnrolment, KioskSilence
 from survey_app.models.org import (
     CacheGeneration,
     Counter,
@@ -22,6 +22,7 @@ __all__ = [
     "Alert",
     "AlertRule",
     "Delivery",
+    "DigestMail",
     "Webhook",
     "Base",
     "CacheGeneration",
@@ -33,6 +34,7 @@ __all__ = [
     "Invitation",
     "KioskDevice",
     "KioskEnrolment",
+    "KioskSilence",
     "CounterToken",
     "Procedure",
     "ROLES",

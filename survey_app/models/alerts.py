@@ -8,13 +8,14 @@ with their attempts and last error, retried by the queue.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -30,8 +31,8 @@ from survey_app.models.base import Base, UTCDateTime, utcnow
 from survey_app.models.org import Counter, Unit
 
 # low_share: share of low ratings over a window; integrity: any Q5/Q6 answer 2–3;
-# silent: a counter tablet silent during opening hours (defined; evaluated once the kiosk
-# reports its heartbeats).
+# silent: a counter tablet silent during opening hours (services.kiosk.silence, every few
+# minutes; window_minutes is how long a tablet may be silent).
 # digest / digest_weekly: not alerts but the daily (17:00) and weekly (Monday 08:00) e-mails
 # to the rule's addresses (services.digests).
 RULE_KINDS = ("low_share", "integrity", "silent", "digest", "digest_weekly")
@@ -105,11 +106,35 @@ class Webhook(Base):
     unit: Mapped[Unit] = relationship()
 
 
+class DigestMail(Base):
+    """A digest as it was written when it was due (daily or weekly, one per rule and period):
+    its deliveries send exactly this text, also when sent again from the log."""
+
+    __tablename__ = "digest_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # digest / digest_weekly
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (UniqueConstraint("rule_id", "first_day", "last_day"),)
+
+
 class Delivery(Base):
+    """One e-mail or webhook call: of an alert, or of a digest (exactly one of the two)."""
+
     __tablename__ = "alert_deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digest_mails.id"), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(String(500))  # the address, or the webhook's URL
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"))
@@ -119,10 +144,20 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    alert: Mapped[Alert] = relationship()
+    alert: Mapped[Alert | None] = relationship()
+    digest: Mapped[DigestMail | None] = relationship()
     webhook: Mapped[Webhook | None] = relationship()
 
     __table_args__ = (
         CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
         CheckConstraint(f"status IN {DELIVERY_STATUSES}", name="status"),
+        CheckConstraint("(alert_id IS NULL) <> (digest_id IS NULL)", name="what"),
     )
+
+    @property
+    def unit_id(self) -> int:
+        """The unit whose alert or digest this is (who may see it in the log)."""
+        if self.alert is not None:
+            return self.alert.unit_id
+        assert self.digest is not None
+        return self.digest.unit_id

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.models.accounts import User
@@ -56,3 +56,27 @@ class KioskEnrolment(Base):
 
     counter: Mapped[Counter] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class KioskSilence(Base):
+    """A tablet silent during its unit's opening hours (``services.kiosk.silence``): from
+    ``since`` (its last sign of life, or the opening of the day if later) until it is heard
+    again, revoked, or the unit closes (``ended_at``). ``alert_id``: the alert it fired, if
+    the unit's ``silent`` rule is on. The digests list these."""
+
+    __tablename__ = "kiosk_silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("kiosk_devices.id"), index=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was noticed
+    noticed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+
+    device: Mapped[KioskDevice] = relationship()
+    counter: Mapped[Counter] = relationship()
+
+    __table_args__ = (Index("ix_kiosk_silences_unit_since", "unit_id", "since"),)

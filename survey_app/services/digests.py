@@ -5,8 +5,14 @@ to the addresses of each unit's active ``digest`` rule (its unit heads), and eve
 What one says, for a unit and its subtree over a range of local days: the number of
 responses, SIPAS with its 95 % interval (from :mod:`.analytics.scores`, i.e. the scoring
 library), the low ratings (1–2) per item with the item's text, new complaints and overdue
-ones. Silent tablets join once the kiosk reports (another branch). Short lines: it is read
-on a phone.
+ones, and the counter tablets silent during opening hours (:mod:`.kiosk.silence`). Short
+lines: it is read on a phone.
+
+:func:`send` writes each digest once (a :class:`~survey_app.models.DigestMail`, unique per
+rule and period, so a retried task writes no second one) and gives it one
+:class:`~survey_app.models.Delivery` per address: sent by the queue's ``alerts.deliver``
+like an alert's e-mail, retried the same way, listed in the delivery log with its status and
+last error, and sent again from there.
 """
 
 from __future__ import annotations
@@ -14,17 +20,17 @@ from __future__ import annotations
 from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
 
 import forms
 from forms.model import SectionKind
 from survey_app.extensions import db
-from survey_app.models import AlertRule, Complaint, Response, Unit
-from survey_app.services import analytics
-from survey_app.services.alerts import delivery
+from survey_app.models import AlertRule, Complaint, Delivery, DigestMail, Response, Unit
+from survey_app.services import alerts, analytics, queue
+from survey_app.services.kiosk import silence
 from survey_app.services.clock import VN_TZ
 from survey_app.services.formatting import day as day_text
 from survey_app.services.org import subtree_ids
@@ -40,6 +46,7 @@ class Digest:
     low_items: list[tuple[str, str, int]]  # code, text, count
     new_complaints: int
     overdue_complaints: int
+    silent: tuple[silence.SilenceLine, ...] = ()
 
 
 def build(unit: Unit, first: date, last: date) -> Digest:
@@ -99,6 +106,7 @@ def build(unit: Unit, first: date, last: date) -> Digest:
         low_items=[(c, texts[c], n) for c, n in tally.most_common()],
         new_complaints=int(new or 0),
         overdue_complaints=int(overdue or 0),
+        silent=tuple(silence.silences(ids, first, last)),
     )
 
 
@@ -138,31 +146,79 @@ def text(digest: Digest) -> str:
         "",
         f"Phản ánh mới: {digest.new_complaints}",
         f"Phản ánh quá hạn chưa trả lời: {digest.overdue_complaints}",
+        "",
     ]
+    lines += silent_lines(digest)
     return "\n".join(lines)
 
 
+SILENT_SHOWN = 10
+
+
+def silent_lines(digest: Digest) -> list[str]:
+    """"Máy tính bảng không gửi tín hiệu": each silence, the day too over several days."""
+    if not digest.silent:
+        return ["Máy tính bảng tại quầy: không có máy nào im lặng trong giờ làm việc."]
+    lines = [f"Máy tính bảng im lặng trong giờ làm việc: {len(digest.silent)} lần"]
+    several = digest.first != digest.last
+    for line in digest.silent[:SILENT_SHOWN]:
+        when = f"{line.since:%d/%m} " if several else ""
+        if line.until is None:
+            span = f"từ {line.since:%H:%M}, chưa hoạt động lại"
+        else:
+            span = f"{line.since:%H:%M}–{line.until:%H:%M} ({line.minutes} phút)"
+        lines.append(f"- {when}{line.counter}, {line.device}: {span}")
+    if len(digest.silent) > SILENT_SHOWN:
+        lines.append(f"- … và {len(digest.silent) - SILENT_SHOWN} lần khác")
+    return lines
+
+
 def send(kind: str, first: date, last: date) -> int:
-    """E-mail the digest of every unit with an active rule of ``kind`` (``digest`` or
-    ``digest_weekly``); returns how many e-mails went out. A failure raises (the queue
-    retries the task)."""
+    """Write the digest of every unit with an active rule of ``kind`` (``digest`` or
+    ``digest_weekly``) and addresses, and queue its e-mails; returns how many digests were
+    written (a period already written for a rule is skipped: its deliveries go on by
+    themselves)."""
     rules = db.session.scalars(
-        select(AlertRule).where(AlertRule.kind == kind, AlertRule.active.is_(True))
+        select(AlertRule)
+        .where(AlertRule.kind == kind, AlertRule.active.is_(True))
+        .order_by(AlertRule.id)
     ).all()
-    sent = 0
+    written = 0
     for rule in rules:
         if not rule.email_list:
             continue
-        body = text(build(rule.unit, first, last))
-        message = EmailMessage()
+        done = db.session.scalar(
+            select(DigestMail.id).where(
+                DigestMail.rule_id == rule.id,
+                DigestMail.first_day == first,
+                DigestMail.last_day == last,
+            )
+        )
+        if done is not None:
+            continue
         period = "tuần" if kind == "digest_weekly" else "ngày"
-        message["Subject"] = f"[SIPAS] Tổng hợp {period}: {rule.unit.name}"
-        message["From"] = str(current_app.config.get("MAIL_FROM") or "sipas@localhost")
-        message["To"] = ", ".join(rule.email_list)
-        message.set_content(body)
-        delivery.send_message(message)
-        sent += 1
-    return sent
+        mail = DigestMail(
+            rule_id=rule.id,
+            unit_id=rule.unit_id,
+            kind=kind,
+            first_day=first,
+            last_day=last,
+            subject=f"[SIPAS] Tổng hợp {period}: {rule.unit.name}"[:300],
+            body=text(build(rule.unit, first, last)),
+        )
+        db.session.add(mail)
+        try:
+            db.session.flush()
+        except IntegrityError:  # another worker wrote it meanwhile
+            db.session.rollback()
+            continue
+        rows = [Delivery(digest_id=mail.id, channel="email", target=a) for a in rule.email_list]
+        db.session.add_all(rows)
+        db.session.commit()
+        for row in rows:
+            queue.enqueue_quietly(alerts.DELIVER, row.id)  # the sweep sends what is missed
+        written += 1
+    return written
 
 
 def today_local() -> date:

@@ -1,24 +1,42 @@
 """The daily digest: a plain-Vietnamese e-mail through a real local SMTP server, with the
-day's responses, SIPAS and its interval, low ratings with their item texts and complaints;
-scheduled at 17:00 Vietnam time (10:00 UTC), the weekly one Monday 08:00 (01:00 UTC)."""
+day's responses, SIPAS and its interval, low ratings with their item texts, complaints and
+the tablets silent during opening hours; scheduled at 17:00 Vietnam time (10:00 UTC), the
+weekly one Monday 08:00 (01:00 UTC). Each digest's e-mails are deliveries: in the log with
+status and last error, retried, sent again from the log — the same text, once per period."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
+from flask import Flask, g
+from sqlalchemy import select
 
 import forms
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, Delivery
 from survey_app.services import alerts, digests, org, queue
+from survey_app.services.clock import VN_TZ
+from survey_app.services.kiosk import silence
 from survey_app.services.ingest.responses import Submission, submit
 from survey_app.services.tasks import DAILY_DIGEST, WEEKLY_DIGEST
 
-from ..factories import make_counter, make_unit, make_user, seed_questionnaires, token_of
+from ..factories import (
+    csrf_of,
+    login,
+    make_counter,
+    make_unit,
+    make_user,
+    seed_questionnaires,
+    token_of,
+)
+from ..kiosk.helpers import enrolled, make_world
+from ..queue_helpers import InlineWorker
 from .processes import HOST, free_port
 
 
@@ -38,7 +56,14 @@ def smtp_port() -> int:
 
 @pytest.fixture
 def app_config(smtp_port: int) -> dict[str, Any]:
-    return {"MAIL_SERVER": HOST, "MAIL_PORT": smtp_port}
+    return {
+        "QUEUE_IMMEDIATE": True,  # the digest's e-mails are deliveries, sent by the queue
+        "MAIL_SERVER": HOST,
+        "MAIL_PORT": smtp_port,
+        "MAIL_TIMEOUT_SECONDS": 2,
+        "DELIVERY_RETRY_SECONDS": 1,
+        "KIOSK_OPENING_HOURS": "1-5 07:30-17:00",
+    }
 
 
 def test_the_daily_digest_arrives_in_plain_vietnamese(app: Flask, smtp_port: int) -> None:
@@ -81,3 +106,133 @@ def test_digests_are_scheduled_in_vietnam_time(app: Flask) -> None:
     assert not daily.validate_datetime(datetime(2026, 12, 3, 17, 0))
     assert weekly.validate_datetime(datetime(2026, 12, 7, 1, 0))  # Monday 08:00 in Hà Nội
     assert not weekly.validate_datetime(datetime(2026, 12, 8, 1, 0))  # a Tuesday
+
+
+def vn(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VN_TZ).astimezone(UTC)
+
+
+def silent_world() -> tuple[Any, Any, Any]:
+    """A unit (with a sub-unit's tablet), its head with a daily and a weekly digest, and two
+    silences on Tuesday 1 December 2026: 09:30–10:06 and from 16:00 on."""
+    world = make_world()  # P (Tỉnh thử) ⊃ IN (Trung tâm bên trong) with counter Q1
+    head = make_user("truong", "unit_head", world.unit.parent)
+    for kind in ("digest", "digest_weekly"):
+        alerts.save_rule(
+            head, world.unit.parent.id, alerts.RuleInput(kind=kind, active=True, emails="a@ubnd.vn")
+        )
+    device, _ = enrolled(world, "Máy 1")
+    device.last_seen_at = vn(2026, 12, 1, 9, 30)
+    db.session.commit()
+    silence.check(vn(2026, 12, 1, 10, 5))
+    device.last_seen_at = vn(2026, 12, 1, 10, 6)
+    db.session.commit()
+    silence.check(vn(2026, 12, 1, 10, 7))
+    device.last_seen_at = vn(2026, 12, 1, 16, 0)
+    db.session.commit()
+    silence.check(vn(2026, 12, 1, 16, 45))
+    return world, head, device
+
+
+def test_the_digest_lists_the_tablets_silent_that_day(app: Flask, smtp_port: int) -> None:
+    silent_world()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname=HOST, port=smtp_port)
+    controller.start()
+    try:
+        tuesday = date(2026, 12, 1)
+        assert digests.send("digest", tuesday, tuesday) == 1
+        wednesday = tuesday + timedelta(days=1)
+        assert digests.send("digest", wednesday, wednesday) == 1
+        assert digests.send("digest_weekly", date(2026, 11, 30), date(2026, 12, 6)) == 1
+    finally:
+        controller.stop()
+    daily, quiet, weekly = (m.get_content() for m in inbox.messages)  # type: ignore[attr-defined]
+    assert "Máy tính bảng im lặng trong giờ làm việc: 2 lần" in daily
+    assert "- Quầy số 1 (Q1), Máy 1: 09:30–10:06 (36 phút)" in daily
+    assert "- Quầy số 1 (Q1), Máy 1: từ 16:00, chưa hoạt động lại" in daily
+    assert "không có máy nào im lặng" in quiet  # Wednesday: none
+    assert "- 01/12 Quầy số 1 (Q1), Máy 1: 09:30–10:06 (36 phút)" in weekly
+    assert "Tổng hợp tuần" in inbox.messages[2]["Subject"]
+
+
+def test_a_digest_is_logged_retried_and_sent_again_with_the_same_text(
+    app: Flask, smtp_port: int
+) -> None:
+    _world, head, _device = silent_world()
+    app.config["DELIVERY_TRIES"] = 1  # nobody listens: the one try fails at once
+    tuesday = date(2026, 12, 1)
+    assert digests.send("digest", tuesday, tuesday) == 1
+    assert digests.send("digest", tuesday, tuesday) == 0  # a retried task writes no second one
+    (row,) = db.session.scalars(select(Delivery)).all()
+    assert row.digest is not None and row.alert is None
+    assert row.status == "failed" and "Connection refused" in (row.last_error or "")
+
+    client = app.test_client()
+    g.pop("_login_user", None)
+    assert login(client, "truong").status_code == 303
+    page = client.get("/canh-bao/gui").get_data(as_text=True)
+    assert "Thư tổng hợp ngày" in page and "a@ubnd.vn" in page and "không gửi được" in page
+    other = make_user("khac", "unit_head", make_unit("U9", "Đơn vị khác"))
+    assert other.id
+    inbox = Inbox()
+    controller = Controller(inbox, hostname=HOST, port=smtp_port)
+    controller.start()
+    try:
+        g.pop("_login_user", None)
+        token = csrf_of(client, "/canh-bao/gui")
+        resp = client.post(f"/canh-bao/gui/{row.id}/gui-lai", data={"csrf_token": token})
+        assert resp.status_code == 303
+    finally:
+        controller.stop()
+    db.session.expire_all()
+    sent = db.session.get(Delivery, row.id)
+    assert sent is not None and sent.status == "sent" and sent.attempts == 1
+    (mail,) = inbox.messages
+    assert mail.get_content() == row.digest.body + "\n"  # type: ignore[attr-defined]
+    assert "09:30–10:06" in mail.get_content()  # type: ignore[attr-defined]
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert "delivery.resend" in actions
+
+    stranger = app.test_client()
+    g.pop("_login_user", None)
+    assert login(stranger, "khac").status_code == 303
+    assert "a@ubnd.vn" not in stranger.get("/canh-bao/gui").get_data(as_text=True)
+    g.pop("_login_user", None)
+    token = csrf_of(stranger, "/canh-bao/gui")
+    assert (
+        stranger.post(f"/canh-bao/gui/{row.id}/gui-lai", data={"csrf_token": token}).status_code
+        == 404
+    )
+
+
+def test_a_digest_waits_while_the_mail_server_is_down_and_goes_out_after(
+    app: Flask, smtp_port: int
+) -> None:
+    silent_world()
+    tuesday = date(2026, 12, 1)
+    with InlineWorker(app) as worker:
+        assert digests.send("digest", tuesday, tuesday) == 1
+        deadline = time.monotonic() + 20
+
+        def row() -> Delivery:
+            db.session.expire_all()
+            found: Delivery = db.session.scalars(select(Delivery)).one()
+            return found
+
+        while row().attempts < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert row().status == "pending"
+        inbox = Inbox()
+        controller = Controller(inbox, hostname=HOST, port=smtp_port)
+        controller.start()
+        try:
+            deadline = time.monotonic() + 30
+            while row().status != "sent":
+                assert time.monotonic() < deadline, (row().status, row().last_error)
+                time.sleep(0.1)
+            assert worker.wait_idle(20)
+        finally:
+            controller.stop()
+    assert len(inbox.messages) == 1

@@ -6,8 +6,10 @@
 - ``integrity``: any answer 2 or 3 to Q5 or Q6 (harassment, informal payment). Seen by the
   unit's inspectors (``VIEW_INTEGRITY``) only — never by the counter's staff or the unit head
   — and sent by e-mail to the rule's addresses only, never to the unit's webhooks.
-- ``silent``: a counter tablet silent during opening hours — defined here; evaluated once the
-  kiosk sends its heartbeats (another branch).
+- ``silent``: a counter tablet silent longer than ``window_minutes`` (default the setting
+  ``KIOSK_SILENT_MINUTES``) during its unit's opening hours — evaluated every few minutes by
+  :mod:`survey_app.services.kiosk.silence` (the queue's ``kiosk.silent``), which calls
+  :func:`fire`.
 
 :func:`evaluate` runs on the queue (``alerts.evaluate``, enqueued by the response service
 after its commit). A rule fires at most once per window per counter: no alert of the rule
@@ -222,12 +224,16 @@ def _low_share(rule: AlertRule, response: Response, now: datetime) -> dict[str, 
 def _fire(
     rule: AlertRule, response: Response, now: datetime, details: dict[str, Any]
 ) -> Alert | None:
+    return fire(rule, response.unit_id, response.counter_id, now, details)
+
+
+def fire(
+    rule: AlertRule, unit_id: int, counter_id: int | None, now: datetime, details: dict[str, Any]
+) -> Alert | None:
+    """Fire the rule for this counter (``None``: the unit), unless it fired within its
+    window; the alert's deliveries are queued. ``None`` when it did not fire."""
     since = now - timedelta(minutes=rule.window_minutes)
-    counter = (
-        Alert.counter_id.is_(None)
-        if response.counter_id is None
-        else (Alert.counter_id == response.counter_id)
-    )
+    counter = Alert.counter_id.is_(None) if counter_id is None else (Alert.counter_id == counter_id)
     recent = db.session.scalar(
         select(Alert.id).where(Alert.rule_id == rule.id, counter, Alert.fired_at > since).limit(1)
     )
@@ -235,8 +241,8 @@ def _fire(
         return None  # once per window per counter
     alert = Alert(
         rule_id=rule.id,
-        unit_id=response.unit_id,
-        counter_id=response.counter_id,
+        unit_id=unit_id,
+        counter_id=counter_id,
         kind=rule.kind,
         slot=_slot(now, rule.window_minutes),
         fired_at=now,

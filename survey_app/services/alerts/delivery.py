@@ -7,7 +7,8 @@ queue tries again later with a growing delay (``DELIVERY_TRIES`` tries, the firs
 ``DELIVERY_RETRY_SECONDS``, each delay twice the one before: with the defaults 7 tries over
 63 minutes). A mail server or receiver that is down loses nothing: the delivery waits.
 :func:`sweep` (every 5 minutes) queues deliveries that were never queued (the queue was down
-when the alert fired); :func:`send_again` is the log page's button.
+when the alert fired); :func:`send_again` is the log page's button. A digest's e-mails
+(:mod:`survey_app.services.digests`) are deliveries too, sent, retried and logged the same way.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 import forms
 from survey_app.extensions import db
-from survey_app.models import Alert, Delivery, User
+from survey_app.models import Alert, Delivery, DigestMail, User
 from survey_app.models.base import utcnow
 from survey_app.services import queue
 from survey_app.services.org import audit
@@ -38,7 +39,7 @@ ERROR_LENGTH = 500
 KIND_NAMES = {
     "low_share": "Tỉ lệ đánh giá thấp cao",
     "integrity": "Phản ánh về liêm chính (Q5/Q6)",
-    "silent": "Máy tính bảng tại quầy không gửi phản hồi",
+    "silent": "Máy tính bảng tại quầy im lặng trong giờ làm việc",
 }
 
 
@@ -99,7 +100,16 @@ def email_message(alert: Alert, to: str) -> EmailMessage:
     message["Message-ID"] = make_msgid("sipas-alert")
     lines = [f"Cảnh báo: {data['kind_text']}", f"Nơi: {where}", f"Lúc: {data['fired_at']} (UTC)"]
     details = data["details"]
-    if alert.kind == "low_share":
+    if alert.kind == "silent":
+        lines.append(
+            f"Máy tính bảng không gửi tín hiệu quá {details.get('minutes')} phút trong giờ "
+            "làm việc:"
+        )
+        lines += [
+            f"- {d.get('name')}: im lặng từ {d.get('since')} ({d.get('silent_minutes')} phút)"
+            for d in details.get("devices", [])
+        ]
+    elif alert.kind == "low_share":
         lines.append(
             f"{details.get('low')} trên {details.get('n')} phản hồi trong "
             f"{details.get('window')} phút qua có đánh giá 1–2 ({details.get('share')} %, "
@@ -108,13 +118,29 @@ def email_message(alert: Alert, to: str) -> EmailMessage:
         lines.append("Các câu bị đánh giá thấp (số lượt):")
     else:
         lines.append("Câu trả lời:")
-    lines += [f"- {i['code']}: {i['text']} ({i['count_or_answer']})" for i in data["items"]]
+    if alert.kind != "silent":
+        lines += [f"- {i['code']}: {i['text']} ({i['count_or_answer']})" for i in data["items"]]
     lines += ["", f"Xem và xác nhận đã xem: {data['url']}"]
     message.set_content("\n".join(lines))
     return message
 
 
+def digest_message(digest: DigestMail, to: str) -> EmailMessage:
+    """A digest's e-mail: the text written when it was due (the same when sent again)."""
+    message = EmailMessage()
+    message["Subject"] = digest.subject
+    message["From"] = str(current_app.config.get("MAIL_FROM") or "sipas@localhost")
+    message["To"] = to
+    message["Message-ID"] = make_msgid("sipas-digest")
+    message.set_content(digest.body)
+    return message
+
+
 def _send_email(delivery: Delivery) -> None:
+    if delivery.digest is not None:
+        send_message(digest_message(delivery.digest, delivery.target))
+        return
+    assert delivery.alert is not None
     send_message(email_message(delivery.alert, delivery.target))
 
 
@@ -141,7 +167,7 @@ def send_message(message: EmailMessage) -> None:
 
 def _send_webhook(delivery: Delivery) -> None:
     hook = delivery.webhook
-    if hook is None or not hook.active:
+    if hook is None or not hook.active or delivery.alert is None:
         raise DeliveryFailed("webhook đã bị xoá hoặc ngừng")
     body = json.dumps(payload(delivery.alert), ensure_ascii=False, sort_keys=True).encode()
     request = urllib.request.Request(  # noqa: S310 - an https/http URL checked when it was set
@@ -204,9 +230,20 @@ def sweep() -> int:
 
 
 def log(unit_ids: set[int] | None, limit: int = 200) -> list[Delivery]:
-    query = select(Delivery).join(Alert).order_by(Delivery.id.desc()).limit(limit)
+    """The newest deliveries, of alerts and of digests, of these units (``None``: all)."""
+    query = (
+        select(Delivery)
+        .outerjoin(Alert, Alert.id == Delivery.alert_id)
+        .outerjoin(DigestMail, DigestMail.id == Delivery.digest_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
     if unit_ids is not None:
-        query = query.where(Alert.unit_id.in_(unit_ids))
+        query = query.where(
+            or_(Alert.unit_id.in_(unit_ids), DigestMail.unit_id.in_(unit_ids))
+            if unit_ids
+            else false()
+        )
     return list(db.session.scalars(query))
 
 

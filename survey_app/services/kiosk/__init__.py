@@ -6,5 +6,7 @@ as a digest only, never the counter's QR token), records its heartbeat, renames 
 it — each administrative step audited in the same transaction — and says which tablets of a
 unit have gone silent.  :mod:`.ratings` stores what a tablet sends through
 ``ingest.responses.submit`` (source ``kiosk``, the device, the tablet's own allowance) and
-resolves a typed dossier code (:func:`.ratings.dossier_for_code`).
+resolves a typed dossier code (:func:`.ratings.dossier_for_code`).  :mod:`.silence` notices
+the tablets silent during their unit's opening hours (every few minutes, on the queue) and
+fires the unit's ``silent`` alert rule.
 """

@@ -24,6 +24,7 @@ from survey_app.extensions import db
 from survey_app.models import Counter, KioskDevice, KioskEnrolment, Unit, User
 from survey_app.models.base import utcnow
 from survey_app.services import text
+from survey_app.services.clock import VN_TZ
 from survey_app.services.errors import InputError
 from survey_app.services.org import audit
 from survey_app.services.workdays import OpeningHours, unit_opening_hours
@@ -261,6 +262,16 @@ def opening_hours(unit: Unit | None = None) -> OpeningHours:
     return unit_opening_hours(unit, str(current_app.config["KIOSK_OPENING_HOURS"]))
 
 
+def silent_since(device: KioskDevice, hours: OpeningHours, now: datetime) -> datetime:
+    """Since when the tablet counts as silent at ``now``: its last sign of life, or the start
+    of today's opening hours if that is later (a tablet switched off overnight is not silent
+    the moment the unit opens)."""
+    seen = device.last_seen_at or device.enrolled_at
+    local = now.astimezone(VN_TZ)
+    opened = datetime.combine(local.date(), hours.start, tzinfo=VN_TZ)
+    return max(seen, opened) if opened <= now else seen
+
+
 @dataclass(frozen=True)
 class Tablet:
     device: KioskDevice
@@ -286,11 +297,13 @@ def tablets(unit_ids: set[int] | None, now: datetime | None = None) -> list[Tabl
         query = query.where(Unit.id.in_(unit_ids))
     out = []
     open_now: dict[int, bool] = {}
+    hours_of: dict[int, OpeningHours] = {}
     for device, counter, unit in db.session.execute(query):
-        if unit.id not in open_now:
-            open_now[unit.id] = opening_hours(unit).open_at(now)
-        seen = device.last_seen_at or device.enrolled_at
-        out.append(Tablet(device, counter, unit, open_now[unit.id] and now - seen > limit))
+        if unit.id not in hours_of:
+            hours_of[unit.id] = opening_hours(unit)
+            open_now[unit.id] = hours_of[unit.id].open_at(now)
+        since = silent_since(device, hours_of[unit.id], now)
+        out.append(Tablet(device, counter, unit, open_now[unit.id] and now - since > limit))
     return out
 
 

@@ -22,6 +22,7 @@ from survey_app.services import org
 from survey_app.services.errors import InputError
 from survey_app.services.org import audit
 from survey_app.services.text import clean as clean_text
+from survey_app.services.workdays import OpeningHours
 
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 NAME_MAX, KIND_MAX = 300, 80
@@ -257,3 +258,41 @@ def labels(unit_ids: list[str]) -> dict[str, str]:
     ids = [int(i) for i in unit_ids if i.isdigit()]
     rows = db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids)))
     return {str(uid): f"{code} – {name}" for uid, code, name in rows}
+
+
+OPENING_HOURS_MAX = 60
+
+
+def set_opening_hours(actor: User, unit: Unit, value: str) -> bool:
+    """Set the unit's own opening hours (empty: the setting ``KIOSK_OPENING_HOURS``),
+    checked with :meth:`OpeningHours.parse` and stored in its plain form; audited. Returns
+    whether anything changed; :class:`OrgError` for a value that is not opening hours."""
+    raw = " ".join(clean_text(value or "").split())
+    new: str | None = None
+    if raw:
+        try:
+            if len(raw) > OPENING_HOURS_MAX:
+                raise ValueError(raw)
+            new = str(OpeningHours.parse(raw))
+        except ValueError:
+            raise OrgError(
+                _(
+                    "Giờ làm việc “%(value)s” không hợp lệ. Hãy viết các ngày trong tuần "
+                    "(1 = thứ Hai … 7 = Chủ nhật), một dấu cách, rồi giờ mở và giờ đóng cửa, "
+                    "ví dụ “1-5 07:30-17:00” hoặc “1,2,3,4,5,6 07:00-11:30”.",
+                    value=raw[:OPENING_HOURS_MAX],
+                )
+            ) from None
+    if new == unit.opening_hours:
+        return False
+    audit.record(
+        actor,
+        "unit.opening_hours",
+        "unit",
+        unit.id,
+        {"opening_hours": unit.opening_hours or ""},
+        {"opening_hours": new or ""},
+    )
+    unit.opening_hours = new
+    _commit()
+    return True

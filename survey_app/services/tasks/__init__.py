@@ -2,7 +2,8 @@
 
 The functions here are thin: each opens the application's context and calls a service
 (:mod:`~survey_app.services.reports.jobs`, :mod:`~survey_app.services.alerts` and its
-:mod:`~survey_app.services.alerts.delivery`). The web app registers them too,
+:mod:`~survey_app.services.alerts.delivery`, :mod:`~survey_app.services.kiosk.silence`,
+:mod:`~survey_app.services.digests`). The web app registers them too,
 so that it can enqueue by name; only ``sipas worker`` (:mod:`.cli`) runs them, periodic tasks
 included.
 """
@@ -18,6 +19,7 @@ from huey import crontab
 
 from survey_app.services import alerts, digests, queue
 from survey_app.services.alerts import delivery
+from survey_app.services.kiosk import silence
 from survey_app.services.reports import jobs as report_jobs
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,17 @@ def register(app: Flask) -> queue.Queue:
             delivery.sweep()
 
     add(SWEEP_DELIVERIES, huey.periodic_task(crontab(minute="*/5"), name=SWEEP_DELIVERIES)(sweep))
+
+    def silent_tablets() -> None:
+        with app.app_context():
+            silence.check()
+
+    add(
+        silence.TASK,
+        huey.periodic_task(crontab(minute=f"*/{silence.EVERY_MINUTES}"), name=silence.TASK)(
+            silent_tablets
+        ),
+    )
 
     # The queue keeps UTC: 17:00 in Vietnam (UTC+7, no summer time) is 10:00 UTC, and
     # Monday 08:00 is Monday 01:00 UTC.
