@@ -40,7 +40,10 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_digest_mails")),
         sa.UniqueConstraint(
-            "rule_id", "first_day", "last_day", name=op.f("uq_digest_mails_rule_id_first_day_last_day")
+            "rule_id",
+            "first_day",
+            "last_day",
+            name=op.f("uq_digest_mails_rule_id_first_day_last_day"),
         ),
     )
     op.create_table(
@@ -87,9 +90,7 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_alert_deliveries_digest_id"), ["digest_id"], unique=False
         )
-        batch_op.create_check_constraint(
-            "what", "(alert_id IS NULL) <> (digest_id IS NULL)"
-        )
+        batch_op.create_check_constraint("what", "(alert_id IS NULL) <> (digest_id IS NULL)")
 
 
 def downgrade():

@@ -30,9 +30,9 @@ from forms.model import SectionKind
 from survey_app.extensions import db
 from survey_app.models import AlertRule, Complaint, Delivery, DigestMail, Response, Unit
 from survey_app.services import alerts, analytics, queue
-from survey_app.services.kiosk import silence
 from survey_app.services.clock import VN_TZ
 from survey_app.services.formatting import day as day_text
+from survey_app.services.kiosk import silence
 from survey_app.services.org import subtree_ids
 
 
@@ -156,7 +156,7 @@ SILENT_SHOWN = 10
 
 
 def silent_lines(digest: Digest) -> list[str]:
-    """"Máy tính bảng không gửi tín hiệu": each silence, the day too over several days."""
+    """ "Máy tính bảng không gửi tín hiệu": each silence, the day too over several days."""
     if not digest.silent:
         return ["Máy tính bảng tại quầy: không có máy nào im lặng trong giờ làm việc."]
     lines = [f"Máy tính bảng im lặng trong giờ làm việc: {len(digest.silent)} lần"]

@@ -26,7 +26,7 @@ def world(app: Flask) -> dict[str, Any]:
     unit = make_unit("U1", "Trung tâm thử")
     other = make_unit("U2", "Đơn vị khác")
     make_user("truong", "unit_head", unit)
-    make_user("nv", "staff", unit)
+    make_user("nv.q1", "staff", unit)
     make_user("quantri", "admin", None)
     return {"unit": unit, "other": other}
 
@@ -97,7 +97,7 @@ def test_who_may_set_opening_hours(app: Flask, world: dict[str, Any]) -> None:
     head = signed_in(app, "truong")
     assert save(head, "U2", "1-5 08:00-16:00").status_code == 404  # not their unit
     assert hours_of("U2") is None
-    staff = signed_in(app, "nv")
+    staff = signed_in(app, "nv.q1")
     g.pop("_login_user", None)
     token = csrf_of(staff, "/nhan-vien")  # the menu's sign-out form
     resp = staff.post(SAVE, data={"don_vi": "U1", "gio": "1-5 08:00-16:00", "csrf_token": token})
