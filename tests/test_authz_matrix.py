@@ -506,6 +506,22 @@ RULES: dict[str, list[Case]] = {
         Case("POST", lambda w: "/canh-bao/webhook", ALERT_BAD_IN, "inside", {"don_vi": "IN"}),
         Case("POST", lambda w: "/canh-bao/webhook", ALERT_BAD_OUT, "outside", {"don_vi": "OUT"}),
     ],
+    "alerts_web.save_opening_hours": [
+        Case(
+            "POST",
+            lambda w: "/canh-bao/gio-lam-viec",
+            ALERT_BAD_IN,
+            "inside",
+            {"don_vi": "IN", "gio": "x"},
+        ),
+        Case(
+            "POST",
+            lambda w: "/canh-bao/gio-lam-viec",
+            ALERT_BAD_OUT,
+            "outside",
+            {"don_vi": "OUT", "gio": "x"},
+        ),
+    ],
     "alerts_web.deliveries": [Case("GET", lambda w: "/canh-bao/gui", ALERT_LOG)],
     "alerts_web.send_again": [
         Case("POST", lambda w: "/canh-bao/gui/999999/gui-lai", ALERT_NO_DELIVERY)
