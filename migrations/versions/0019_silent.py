@@ -77,6 +77,14 @@ def upgrade():
         op.f("ix_kiosk_silences_device_id"), "kiosk_silences", ["device_id"], unique=False
     )
     op.create_index("ix_kiosk_silences_unit_since", "kiosk_silences", ["unit_id", "since"])
+    op.create_index(
+        "uq_kiosk_silences_open",
+        "kiosk_silences",
+        ["device_id"],
+        unique=True,
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    )
     # Nothing points at alert_deliveries: a batch copy on SQLite is safe here.
     with op.batch_alter_table("alert_deliveries", schema=None) as batch_op:
         batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=True)
@@ -102,6 +110,7 @@ def downgrade():
         )
         batch_op.drop_column("digest_id")
         batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=False)
+    op.drop_index("uq_kiosk_silences_open", table_name="kiosk_silences")
     op.drop_index("ix_kiosk_silences_unit_since", table_name="kiosk_silences")
     op.drop_index(op.f("ix_kiosk_silences_device_id"), table_name="kiosk_silences")
     op.drop_table("kiosk_silences")

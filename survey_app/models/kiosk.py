@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.models.accounts import User
@@ -79,4 +79,14 @@ class KioskSilence(Base):
     device: Mapped[KioskDevice] = relationship()
     counter: Mapped[Counter] = relationship()
 
-    __table_args__ = (Index("ix_kiosk_silences_unit_since", "unit_id", "since"),)
+    __table_args__ = (
+        Index("ix_kiosk_silences_unit_since", "unit_id", "since"),
+        # One open silence per tablet, even with two workers checking at once.
+        Index(
+            "uq_kiosk_silences_open",
+            "device_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )

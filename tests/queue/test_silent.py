@@ -23,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask, g
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
 from survey_app.models import Alert, Delivery, KioskDevice, KioskSilence
@@ -164,6 +165,26 @@ def test_a_silent_tablet_fires_once_per_window_by_e_mail_and_webhook(
     assert len(all_alerts()) == 2 and len(inbox.messages) == 2
     sent = db.session.scalars(select(Delivery.status)).all()
     assert sent == ["sent"] * 4  # two alerts, each an e-mail and a webhook call
+
+
+def test_one_open_silence_per_tablet_even_with_two_workers(app: Flask, world: World) -> None:
+    device, _ = enrolled(world)
+    seen(device, vn(*TUESDAY, 9, 0))
+    (first,) = silence.check(vn(*TUESDAY, 9, 30)).noticed
+    twin = KioskSilence(
+        device_id=device.id,
+        counter_id=first.counter_id,
+        unit_id=first.unit_id,
+        since=first.since,
+        noticed_at=first.noticed_at,
+    )
+    db.session.add(twin)
+    with pytest.raises(IntegrityError):  # what a second worker's round would have done
+        db.session.commit()
+    db.session.rollback()
+    seen(device, vn(*TUESDAY, 9, 40))
+    silence.check(vn(*TUESDAY, 9, 41))  # ended: a new one may open later
+    assert len(silence.check(vn(*TUESDAY, 10, 30)).noticed) == 1
 
 
 def test_silence_counts_from_the_opening_of_the_day(app: Flask, world: World) -> None:

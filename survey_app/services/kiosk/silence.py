@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
 from survey_app.models import AlertRule, Counter, KioskDevice, KioskSilence, Unit
@@ -94,6 +95,7 @@ def check(now: datetime | None = None) -> Checked:
     """One round (see the module's docstring); safe to run at any time, any number of times."""
     now = now or utcnow()
     ended = _end_over(now)
+    db.session.commit()
     rules = silent_rules()
     open_ids = {
         s.device_id
@@ -122,7 +124,11 @@ def check(now: datetime | None = None) -> Checked:
         db.session.add(silence)
         noticed.append(silence)
         by_counter[tablet.counter.id].append((silence, tablet.device))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker noticed them in the same moment: its round
+        db.session.rollback()
+        return Checked(ended, [], 0)
     fired = 0
     for counter_id, found in by_counter.items():
         unit_id = found[0][0].unit_id
