@@ -12,3 +12,4 @@ from . import scores as scores
 from . import slices as slices
 from . import staff as staff
 from . import tree as tree
+from . import trust as trust

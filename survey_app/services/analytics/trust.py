@@ -1,0 +1,439 @@
+"""Trust signals per counter and day for inspectors, and their exclusions (issue 14).
+
+The figures (``scoring.trust``): open responses per dossier served (over 1 is suspicious),
+bursts of one client hash (``TRUST_BURST_MIN`` submissions within ``TRUST_BURST_SECONDS``),
+the share of top ratings in bursts against outside them, submissions outside the unit's
+opening hours (``units.opening_hours`` or ``KIOSK_OPENING_HOURS``; closed on holidays) and
+the open − verified SIPAS gap with its 95 % interval (the stored scores, by counter and day).
+
+An inspector may exclude the open responses of a counter-day, or one burst, from every index
+(:func:`exclude`), and restore them (:func:`restore`): the responses get (or lose)
+``exclusion_id``, and the day blocks and half-months of that day are forgotten in the same
+transaction (``storage.buckets.forget``), so every score — ``sipas score``, the office and
+staff pages, reports — is computed again without them.  Verified responses are never
+excluded: each is tied to a dossier served.  :func:`excluded_count` is the "N responses
+excluded" every score output states.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+import forms
+from scoring import Estimate
+from scoring.trust import SUSPICIOUS_RATIO, Gap, TopShares, find_bursts, gap, open_per_served
+from scoring.trust import top_shares as make_top_shares
+from survey_app.extensions import db
+from survey_app.models import Counter, Dossier, Response, Unit, User
+from survey_app.models.trust import Exclusion
+from survey_app.services.access.capabilities import Capability, roles_with
+from survey_app.services.access.scope import role_unit_ids, units_among
+from survey_app.services.analytics.office import Filters
+from survey_app.services.analytics.scores import Slice, score_stored
+from survey_app.services.analytics.slices import RESPONSES
+from survey_app.services.errors import InputError
+from survey_app.services.org import audit
+from survey_app.services.storage import buckets
+from survey_app.services.workdays import unit_opening_hours
+
+TOP = 5
+ROW_LIMIT = 500
+REASON_MAX = 500
+NO_REASON = _l("Cần ghi lý do.")
+LONG_REASON = _l("Lý do quá dài.")
+NO_COUNTER = _l("Không tìm thấy quầy.")
+BAD_BURST = _l("Đợt gửi không hợp lệ.")
+NOTHING = _l("Không có phiếu nào để loại.")
+NO_EXCLUSION = _l("Không tìm thấy lần loại phiếu này.")
+RESTORED = _l("Lần loại phiếu này đã được khôi phục.")
+
+
+class ExclusionError(InputError):
+    """An exclusion that cannot be made or restored (the message says why)."""
+
+
+def settings() -> tuple[int, float]:
+    """(``TRUST_BURST_MIN``, ``TRUST_BURST_SECONDS``)."""
+    config = current_app.config
+    return int(config["TRUST_BURST_MIN"]), float(config["TRUST_BURST_SECONDS"])
+
+
+def _scope(user: User) -> set[int] | None:
+    return role_unit_ids(user, roles_with(Capability.VIEW_INTEGRITY))
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BurstLine:
+    client: str  # the client hash (shown shortened)
+    first_at: datetime
+    last_at: datetime
+    size: int
+    top: int
+    exclusion_id: int | None  # the active exclusion covering it
+
+
+@dataclass(frozen=True)
+class CounterDay:
+    unit_code: str
+    unit_name: str
+    counter_id: int
+    counter_code: str
+    counter_name: str
+    day: date
+    served: int
+    open: int
+    verified: int
+    excluded: int
+    ratio: float | None
+    bursts: tuple[BurstLine, ...]
+    top: TopShares
+    outside_hours: int
+    gap: Gap | None
+    exclusion_id: int | None  # an active counter-day exclusion
+
+    @property
+    def in_bursts(self) -> int:
+        return sum(b.size for b in self.bursts)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why it is suspicious: ``ratio``, ``bursts``, ``hours`` (empty: nothing seen)."""
+        out = []
+        if self.ratio is not None and self.ratio > SUSPICIOUS_RATIO:
+            out.append("ratio")
+        if self.bursts:
+            out.append("bursts")
+        if self.outside_hours:
+            out.append("hours")
+        return tuple(out)
+
+    @property
+    def suspicious(self) -> bool:
+        return bool(self.reasons)
+
+
+def _top_codes() -> dict[str, tuple[str, ...]]:
+    return {
+        q.id: tuple(c for codes in q.factors.values() for c in codes)
+        for q in forms.load_all().values()
+    }
+
+
+def is_top(answers: Mapping[str, int], codes: Iterable[str]) -> bool:
+    """Every factor item answered is 5 (at least one answered)."""
+    given = [answers[c] for c in codes if answers.get(c) is not None]
+    return bool(given) and all(v == TOP for v in given)
+
+
+def _gaps(filters: Filters, roots: list[str] | None) -> dict[tuple[str, str, str], Gap]:
+    """(unit code, counter code, ISO day) → open − verified SIPAS gap."""
+
+    def groups(kind: str) -> dict[tuple[str, str, str], Estimate]:
+        out: dict[tuple[str, str, str], Estimate] = {}
+        for root in roots if roots is not None else [None]:
+            for g in score_stored(
+                Slice(
+                    start=filters.start,
+                    end=filters.end,
+                    by=("counter", "day"),
+                    unit_code=root,
+                    where=RESPONSES[kind],
+                )
+            ):
+                out[(g.key["unit"], g.key["counter"], str(g.key["day"]))] = g.sipas
+        return out
+
+    verified, open_ = groups("verified"), groups("open")
+    return {k: gap(verified[k], open_[k]) for k in verified.keys() & open_.keys()}
+
+
+def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[CounterDay]:
+    """Every counter-day of the inspector's scope in the period with responses, suspicious
+    first (then by open per served, highest first), at most ``limit``."""
+    ids = _scope(user)
+    units = {u.id: u for u in units_among(ids)}
+    if not units:
+        return []
+    burst_min, burst_seconds = settings()
+    default_hours = str(current_app.config["KIOSK_OPENING_HOURS"])
+    hours = {uid: unit_opening_hours(u, default_hours) for uid, u in units.items()}
+    top_codes = _top_codes()
+    r = Response.__table__.c
+    query = select(
+        r.id,
+        r.unit_id,
+        r.counter_id,
+        r.local_day,
+        r.submitted_at,
+        r.client_hash,
+        r.dossier_id,
+        r.exclusion_id,
+        r.questionnaire_id,
+        r.answers,
+    ).where(
+        r.local_day >= filters.start, r.local_day <= filters.end, r.counter_id.is_not(None)
+    )
+    if ids is not None:
+        query = query.where(r.unit_id.in_(ids))
+    cells: dict[tuple[int, date], list[Any]] = defaultdict(list)
+    for row in db.session.execute(query.order_by(r.submitted_at, r.id)):
+        cells[(row.counter_id, row.local_day)].append(row)
+    served = _served(ids, filters)
+    exclusions = _active(ids, filters)
+    counters = {
+        c.id: c
+        for c in db.session.scalars(select(Counter).where(Counter.id.in_({k[0] for k in cells})))
+    }
+    roots = None if ids is None else [u.code for u in units.values() if u.parent_id not in ids]
+    gaps = _gaps(filters, roots)
+    out = []
+    for (counter_id, day), rows in cells.items():
+        counter = counters[counter_id]
+        unit = units.get(counter.unit_id) or units[rows[0].unit_id]
+        open_rows = [x for x in rows if x.dossier_id is None]
+        tops = {
+            x.id: is_top(_answers(x.answers), top_codes.get(x.questionnaire_id, ()))
+            for x in open_rows
+        }
+        by_client: dict[str, list[Any]] = defaultdict(list)
+        for x in open_rows:
+            if x.client_hash:
+                by_client[x.client_hash].append(x)
+        bursts, in_burst = [], set()
+        for client, mine in sorted(by_client.items()):
+            times = [_utc(x.submitted_at).timestamp() for x in mine]
+            for b in find_bursts(times, burst_min, burst_seconds):
+                part = mine[b.first : b.last + 1]
+                in_burst.update(x.id for x in part)
+                marks = {x.exclusion_id for x in part}
+                bursts.append(
+                    BurstLine(
+                        client,
+                        _utc(part[0].submitted_at),
+                        _utc(part[-1].submitted_at),
+                        b.size,
+                        sum(tops[x.id] for x in part),
+                        marks.pop() if len(marks) == 1 else None,
+                    )
+                )
+        top_in = sum(tops[i] for i in in_burst)
+        top_out = sum(v for i, v in tops.items() if i not in in_burst)
+        n_served = served.get((counter_id, day), 0)
+        out.append(
+            CounterDay(
+                unit_code=unit.code,
+                unit_name=unit.name,
+                counter_id=counter_id,
+                counter_code=counter.code,
+                counter_name=counter.name,
+                day=day,
+                served=n_served,
+                open=len(open_rows),
+                verified=len(rows) - len(open_rows),
+                excluded=sum(1 for x in rows if x.exclusion_id is not None),
+                ratio=open_per_served(len(open_rows), n_served),
+                bursts=tuple(bursts),
+                top=make_top_shares(
+                    top_in, len(in_burst), top_out, len(open_rows) - len(in_burst)
+                ),
+                outside_hours=sum(
+                    1 for x in rows if not hours[unit.id].open_at(_utc(x.submitted_at))
+                ),
+                gap=gaps.get((unit.code, counter.code, day.isoformat())),
+                exclusion_id=exclusions.get((counter_id, day)),
+            )
+        )
+    out.sort(
+        key=lambda c: (
+            not c.suspicious,
+            -(c.ratio if c.ratio is not None else -1.0),
+            -c.in_bursts,
+            -c.outside_hours,
+            c.unit_code,
+            c.counter_code,
+            c.day,
+        )
+    )
+    return out[:limit]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _answers(raw: Any) -> dict[str, int]:
+    return json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+
+
+def _served(ids: set[int] | None, filters: Filters) -> dict[tuple[int, date], int]:
+    """(receiving counter, returned day) → dossiers returned."""
+    query = (
+        select(Dossier.receiving_counter_id, Dossier.returned_day, func.count(Dossier.id))
+        .where(
+            Dossier.returned_day >= filters.start,
+            Dossier.returned_day <= filters.end,
+            Dossier.receiving_counter_id.is_not(None),
+        )
+        .group_by(Dossier.receiving_counter_id, Dossier.returned_day)
+    )
+    if ids is not None:
+        query = query.where(Dossier.receiving_unit_id.in_(ids))
+    return {(c, d): int(n) for c, d, n in db.session.execute(query)}
+
+
+def _active(ids: set[int] | None, filters: Filters) -> dict[tuple[int, date], int]:
+    """(counter, day) → the active counter-day exclusion."""
+    query = select(Exclusion.counter_id, Exclusion.day, Exclusion.id).where(
+        Exclusion.kind == "quay_ngay",
+        Exclusion.restored_at.is_(None),
+        Exclusion.day >= filters.start,
+        Exclusion.day <= filters.end,
+    )
+    if ids is not None:
+        query = query.where(Exclusion.unit_id.in_(ids))
+    return {(c, d): i for c, d, i in db.session.execute(query) if c is not None}
+
+
+def exclusions(user: User, filters: Filters) -> list[Exclusion]:
+    """The exclusions of the scope whose day is in the period (active and restored), newest
+    first."""
+    ids = _scope(user)
+    query = select(Exclusion).where(Exclusion.day >= filters.start, Exclusion.day <= filters.end)
+    if ids is not None:
+        query = query.where(Exclusion.unit_id.in_(ids))
+    return list(db.session.scalars(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc())))
+
+
+def excluded_count(unit_ids: Iterable[int] | None, first: date | None, last: date | None) -> int:
+    """Responses of the units (``None``: all) and local days that an exclusion covers."""
+    r = Response.__table__.c
+    query = select(func.count(r.id)).where(r.exclusion_id.is_not(None))
+    if first is not None:
+        query = query.where(r.local_day >= first)
+    if last is not None:
+        query = query.where(r.local_day <= last)
+    if unit_ids is not None:
+        query = query.where(r.unit_id.in_(list(unit_ids)))
+    return int(db.session.scalar(query) or 0)
+
+
+# --- exclude and restore --------------------------------------------------------------------
+
+
+def _reason(text: str | None) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise ExclusionError(NO_REASON)
+    if len(reason) > REASON_MAX:
+        raise ExclusionError(LONG_REASON)
+    return reason
+
+
+def _counter_in_scope(user: User, counter_id: int) -> Counter:
+    counter = db.session.get(Counter, counter_id)
+    ids = _scope(user)
+    if counter is None or (ids is not None and counter.unit_id not in ids):
+        raise ExclusionError(NO_COUNTER)
+    return counter
+
+
+def exclude(
+    user: User,
+    counter_id: int,
+    day: date,
+    reason: str | None,
+    client: str | None = None,
+    first_at: datetime | None = None,
+    last_at: datetime | None = None,
+) -> Exclusion:
+    """Exclude the open responses of a counter-day (``client`` ``None``) or of one burst
+    (``client`` and its ``first_at``–``last_at``) not excluded yet; audited, committed."""
+    text = _reason(reason)
+    counter = _counter_in_scope(user, counter_id)
+    r = Response.__table__.c
+    where = [
+        r.counter_id == counter.id,
+        r.local_day == day,
+        r.dossier_id.is_(None),
+        r.exclusion_id.is_(None),
+    ]
+    kind = "quay_ngay"
+    if client is not None:
+        if first_at is None or last_at is None or first_at > last_at:
+            raise ExclusionError(BAD_BURST)
+        kind = "dot"
+        where += [r.client_hash == client, r.submitted_at >= first_at, r.submitted_at <= last_at]
+    ids = list(db.session.scalars(select(r.id).where(*where)))
+    if not ids:
+        raise ExclusionError(NOTHING)
+    entry = Exclusion(
+        kind=kind,
+        unit_id=counter.unit_id,
+        counter_id=counter.id,
+        day=day,
+        client_hash=client,
+        first_at=first_at,
+        last_at=last_at,
+        n=len(ids),
+        reason=text,
+        created_by=user,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    db.session.execute(update(Response).where(Response.id.in_(ids)).values(exclusion_id=entry.id))
+    buckets.forget([day])
+    audit.record(
+        user,
+        "trust.exclude",
+        "exclusion",
+        entry.id,
+        None,
+        {"kind": kind, "counter": counter.code, "day": day.isoformat(), "n": len(ids), "reason": text},
+    )
+    db.session.commit()
+    return entry
+
+
+def restore(user: User, exclusion_id: int, reason: str | None) -> Exclusion:
+    """Put an exclusion's responses back into the indices; audited, committed."""
+    text = _reason(reason)
+    entry = db.session.get(Exclusion, exclusion_id)
+    ids = _scope(user)
+    if entry is None or (ids is not None and entry.unit_id not in ids):
+        raise ExclusionError(NO_EXCLUSION)
+    if entry.restored_at is not None:
+        raise ExclusionError(RESTORED)
+    db.session.execute(
+        update(Response).where(Response.exclusion_id == entry.id).values(exclusion_id=None)
+    )
+    entry.restored_at = datetime.now(UTC)
+    entry.restored_by = user
+    entry.restore_reason = text
+    buckets.forget([entry.day])
+    audit.record(
+        user,
+        "trust.restore",
+        "exclusion",
+        entry.id,
+        {"n": entry.n},
+        {"restored": True, "reason": text},
+    )
+    db.session.commit()
+    return entry
+
+
+def unit_name_of(unit_id: int) -> str:
+    unit = db.session.get(Unit, unit_id)
+    return unit.name if unit else ""
