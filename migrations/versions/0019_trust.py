@@ -14,7 +14,6 @@ Create Date: 2026-12-03 19:20:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0019_trust"
 down_revision = "0018"
 branch_labels = None
@@ -39,9 +38,7 @@ def upgrade():
         sa.Column("restored_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("restored_by_id", sa.Integer(), nullable=True),
         sa.Column("restore_reason", sa.Text(), nullable=True),
-        sa.CheckConstraint(
-            "kind IN ('quay_ngay', 'dot')", name=op.f("ck_trust_exclusions_kind")
-        ),
+        sa.CheckConstraint("kind IN ('quay_ngay', 'dot')", name=op.f("ck_trust_exclusions_kind")),
         sa.ForeignKeyConstraint(
             ["counter_id"], ["counters.id"], name=op.f("fk_trust_exclusions_counter_id_counters")
         ),

@@ -120,7 +120,7 @@ def trust() -> str:
 
 
 def _back(error: str = "") -> ResponseReturnValue:
-    params = {k: v for k, v in request.form.items() if k in _PERIOD_KEYS and v}
+    params: dict[str, Any] = {k: v for k, v in request.form.items() if k in _PERIOD_KEYS and v}
     if error:
         params["loi"] = error
     return redirect(url_for("inspector.trust", **params), code=303)

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from survey_app.public.formbuilder import answers_of, build_form_class
 from survey_app.services import org
-from survey_app.services.ingest import responses
 from survey_app.services.clock import today_local
+from survey_app.services.ingest import responses
 from survey_app.services.ingest.ratelimit import day_client_key, hit, retry_after
 
 bp = Blueprint("public", __name__)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 import forms
 from survey_app.extensions import db
-from survey_app.models import AuditEntry, Counter, Response, Unit, User
+from survey_app.models import AuditEntry, Counter, Invitation, Response, Unit, User
 from survey_app.models.trust import Exclusion
 from survey_app.services import org
 from survey_app.services.analytics import trust
@@ -24,7 +24,15 @@ from survey_app.services.formatting import percent
 from survey_app.services.ingest import responses
 from survey_app.services.reports import ReportSpec, build
 
-from ..factories import csrf_of, login_as, make_counter, make_dossier, make_unit, make_user, token_of
+from ..factories import (
+    csrf_of,
+    login_as,
+    make_counter,
+    make_dossier,
+    make_unit,
+    make_user,
+    token_of,
+)
 
 DAY = date(2026, 3, 10)  # a Tuesday, not a holiday; Vietnam is UTC+7
 
@@ -44,7 +52,15 @@ def _submit(
     info = org.counter_by_token(token_of(counter))
     assert info is not None
     sub = responses.Submission(answers={"C1": c1}, submitted_at=when, client_hash=client)
-    verified = responses.Verified(dossier_id, counter.id, None) if dossier_id else None
+    verified = None
+    if dossier_id:
+        db.session.add(
+            Invitation(
+                dossier_id=dossier_id, token=f"t{dossier_id}", expires_at=when + timedelta(days=30)
+            )
+        )
+        db.session.commit()
+        verified = responses.Verified(dossier_id, counter.id, None)
     return responses.submit(info, forms.get(info.questionnaire_id), sub, verified).response_id
 
 
@@ -128,7 +144,7 @@ def test_the_burst_size_is_a_setting(world: dict[str, object]) -> None:
 
 
 def _score(app: Flask, *args: str) -> tuple[list[dict[str, object]], str]:
-    result = app.test_cli_runner(mix_stderr=False).invoke(
+    result = app.test_cli_runner().invoke(
         args=["score", "--from", "2026-03-10", "--to", "2026-03-10", "--format", "json", *args]
     )
     assert result.exit_code == 0, result.output
@@ -137,8 +153,10 @@ def _score(app: Flask, *args: str) -> tuple[list[dict[str, object]], str]:
 
 def _sipas(groups: list[dict[str, object]], **key: str) -> tuple[int, float]:
     for g in groups:
-        if all(g.get(k) == v for k, v in key.items()):
-            return int(g["n"]), float(g["sipas"]["index"])  # type: ignore[index,call-overload,arg-type]
+        group, sipas = g["group"], g["sipas"]
+        assert isinstance(group, dict) and isinstance(sipas, dict)
+        if all(group.get(k) == v for k, v in key.items()):
+            return int(g["n"]), float(sipas["index"])  # type: ignore[call-overload]
     raise AssertionError(key)
 
 
@@ -213,9 +231,10 @@ def test_excluding_a_burst_changes_every_index_alike_and_restoring_undoes_it(
     assert _sipas(restored, counter="Q1") == _sipas(before, counter="Q1")
     assert "Đã loại 0 phiếu" in note
     assert build(ReportSpec("2026-03")).summary.respondents == 8
-    assert db.session.scalar(
-        select(func.count(Response.id)).where(Response.exclusion_id.is_not(None))
-    ) == 0
+    assert (
+        db.session.scalar(select(func.count(Response.id)).where(Response.exclusion_id.is_not(None)))
+        == 0
+    )
     assert "trust.restore" in db.session.scalars(select(AuditEntry.action)).all()
 
 
@@ -248,13 +267,13 @@ def test_only_inspectors_exclude_and_only_their_units(
     q1 = world["q1"]
     assert isinstance(q1, Counter)
     other = make_unit("B", "Trung tâm B")
-    login_as(client, "admin", None, "qt")
+    login_as(client, "admin", None, "quan.tri")
     assert client.get("/thanh-tra/tin-cay?ky=2026-03").status_code == 200  # sees, may not act
     token = csrf_of(client, "/thanh-tra/tin-cay?ky=2026-03")
     data = {"csrf_token": token, "quay": str(q1.id), "ngay": "2026-03-10", "ly_do": "x"}
     assert client.post("/thanh-tra/tin-cay/loai", data=data).status_code == 403
     client.post("/dang-xuat", data={"csrf_token": token})
-    login_as(client, "office", world["a"], "vp")  # type: ignore[arg-type]
+    login_as(client, "office", world["a"], "van.phong")  # type: ignore[arg-type]
     assert client.get("/thanh-tra/tin-cay?ky=2026-03").status_code == 403
     client.post("/dang-xuat", data={"csrf_token": csrf_of(client, "/van-phong")})
     login_as(client, "inspector", other, "tt.b")

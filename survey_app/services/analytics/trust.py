@@ -126,7 +126,7 @@ class CounterDay:
 
 def _top_codes() -> dict[str, tuple[str, ...]]:
     return {
-        q.id: tuple(c for codes in q.factors.values() for c in codes)
+        q.id: tuple(c for codes in q.factors().values() for c in codes)
         for q in forms.load_all().values()
     }
 
@@ -182,9 +182,7 @@ def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[C
         r.exclusion_id,
         r.questionnaire_id,
         r.answers,
-    ).where(
-        r.local_day >= filters.start, r.local_day <= filters.end, r.counter_id.is_not(None)
-    )
+    ).where(r.local_day >= filters.start, r.local_day <= filters.end, r.counter_id.is_not(None))
     if ids is not None:
         query = query.where(r.unit_id.in_(ids))
     cells: dict[tuple[int, date], list[Any]] = defaultdict(list)
@@ -211,7 +209,8 @@ def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[C
         for x in open_rows:
             if x.client_hash:
                 by_client[x.client_hash].append(x)
-        bursts, in_burst = [], set()
+        bursts: list[BurstLine] = []
+        in_burst: set[int] = set()
         for client, mine in sorted(by_client.items()):
             times = [_utc(x.submitted_at).timestamp() for x in mine]
             for b in find_bursts(times, burst_min, burst_seconds):
@@ -245,9 +244,7 @@ def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[C
                 excluded=sum(1 for x in rows if x.exclusion_id is not None),
                 ratio=open_per_served(len(open_rows), n_served),
                 bursts=tuple(bursts),
-                top=make_top_shares(
-                    top_in, len(in_burst), top_out, len(open_rows) - len(in_burst)
-                ),
+                top=make_top_shares(top_in, len(in_burst), top_out, len(open_rows) - len(in_burst)),
                 outside_hours=sum(
                     1 for x in rows if not hours[unit.id].open_at(_utc(x.submitted_at))
                 ),
@@ -290,7 +287,11 @@ def _served(ids: set[int] | None, filters: Filters) -> dict[tuple[int, date], in
     )
     if ids is not None:
         query = query.where(Dossier.receiving_unit_id.in_(ids))
-    return {(c, d): int(n) for c, d, n in db.session.execute(query)}
+    return {
+        (int(c), d): int(n)
+        for c, d, n in db.session.execute(query)
+        if c is not None and d is not None
+    }
 
 
 def _active(ids: set[int] | None, filters: Filters) -> dict[tuple[int, date], int]:
@@ -313,7 +314,9 @@ def exclusions(user: User, filters: Filters) -> list[Exclusion]:
     query = select(Exclusion).where(Exclusion.day >= filters.start, Exclusion.day <= filters.end)
     if ids is not None:
         query = query.where(Exclusion.unit_id.in_(ids))
-    return list(db.session.scalars(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc())))
+    return list(
+        db.session.scalars(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()))
+    )
 
 
 def excluded_count(unit_ids: Iterable[int] | None, first: date | None, last: date | None) -> int:
@@ -400,7 +403,13 @@ def exclude(
         "exclusion",
         entry.id,
         None,
-        {"kind": kind, "counter": counter.code, "day": day.isoformat(), "n": len(ids), "reason": text},
+        {
+            "kind": kind,
+            "counter": counter.code,
+            "day": day.isoformat(),
+            "n": len(ids),
+            "reason": text,
+        },
     )
     db.session.commit()
     return entry

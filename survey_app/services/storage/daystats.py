@@ -667,9 +667,7 @@ def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[
     cache: dict[date, _OpenDay] = current_app.extensions.setdefault("sipas.open_days", {})
     r = Response.__table__.c
     n, last_id = db.session.execute(
-        select(func.count(r.id), func.max(r.id)).where(
-            r.local_day == day, r.exclusion_id.is_(None)
-        )
+        select(func.count(r.id), func.max(r.id)).where(r.local_day == day, r.exclusion_id.is_(None))
     ).one()
     n, last_id = int(n), int(last_id or 0)
     with _open_lock:
