@@ -89,6 +89,15 @@ def open_per_served(open_n: int, served: int) -> float | None:
     return None if served == 0 else open_n / served
 
 
+def more_open_than_served(open_n: int, served: int, dossiers_known: bool = True) -> bool:
+    """Open responses over 1 per dossier served: ``open_n > served`` — also a day with open
+    responses and no dossier returned, when the counter's dossiers are known (it returned
+    some in the period); with no dossier data at all nothing can be said."""
+    if not dossiers_known:
+        return False
+    return open_n > served
+
+
 @dataclass(frozen=True)
 class Share:
     """``k`` of ``n`` in percent with its Wilson 95 % interval (``None`` when ``n`` is 0)."""

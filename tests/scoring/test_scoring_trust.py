@@ -8,7 +8,15 @@ import math
 import pytest
 
 from scoring import Estimate
-from scoring.trust import Burst, find_bursts, gap, open_per_served, share, top_shares
+from scoring.trust import (
+    Burst,
+    find_bursts,
+    gap,
+    more_open_than_served,
+    open_per_served,
+    share,
+    top_shares,
+)
 
 Z = 1.959963984540054
 
@@ -75,3 +83,11 @@ def test_the_gap_is_open_minus_verified_with_the_mover_interval() -> None:
     assert found.change.ci_low == pytest.approx(-10 - math.hypot(4, 3))
     assert found.change.ci_high == pytest.approx(-10 + math.hypot(4, 3))
     assert found.significant
+
+
+def test_more_open_responses_than_dossiers_served() -> None:
+    assert more_open_than_served(5, 2)
+    assert not more_open_than_served(2, 2)  # exactly 1 per dossier is not over 1
+    assert more_open_than_served(3, 0)  # open responses, no dossier returned that day
+    assert not more_open_than_served(0, 0)
+    assert not more_open_than_served(3, 0, dossiers_known=False)  # no dossier data at all

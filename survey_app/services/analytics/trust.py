@@ -30,7 +30,14 @@ from sqlalchemy import func, select, update
 
 import forms
 from scoring import Estimate
-from scoring.trust import SUSPICIOUS_RATIO, Gap, TopShares, find_bursts, gap, open_per_served
+from scoring.trust import (
+    Gap,
+    TopShares,
+    find_bursts,
+    gap,
+    more_open_than_served,
+    open_per_served,
+)
 from scoring.trust import top_shares as make_top_shares
 from survey_app.extensions import db
 from survey_app.models import Counter, Dossier, Response, Unit, User
@@ -102,6 +109,7 @@ class CounterDay:
     outside_hours: int
     gap: Gap | None
     exclusion_id: int | None  # an active counter-day exclusion
+    dossiers_known: bool = True  # the counter returned dossiers in the period
 
     @property
     def in_bursts(self) -> int:
@@ -111,7 +119,7 @@ class CounterDay:
     def reasons(self) -> tuple[str, ...]:
         """Why it is suspicious: ``ratio``, ``bursts``, ``hours`` (empty: nothing seen)."""
         out = []
-        if self.ratio is not None and self.ratio > SUSPICIOUS_RATIO:
+        if more_open_than_served(self.open, self.served, self.dossiers_known):
             out.append("ratio")
         if self.bursts:
             out.append("bursts")
@@ -189,6 +197,7 @@ def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[C
     for row in db.session.execute(query.order_by(r.submitted_at, r.id)):
         cells[(row.counter_id, row.local_day)].append(row)
     served = _served(ids, filters)
+    with_dossiers = {c for c, _day in served}
     exclusions = _active(ids, filters)
     counters = {
         c.id: c
@@ -250,12 +259,13 @@ def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[C
                 ),
                 gap=gaps.get((unit.code, counter.code, day.isoformat())),
                 exclusion_id=exclusions.get((counter_id, day)),
+                dossiers_known=counter_id in with_dossiers,
             )
         )
     out.sort(
         key=lambda c: (
             not c.suspicious,
-            -(c.ratio if c.ratio is not None else -1.0),
+            -(c.ratio if c.ratio is not None else (float("inf") if c.open else -1.0)),
             -c.in_bursts,
             -c.outside_hours,
             c.unit_code,
