@@ -678,10 +678,14 @@ def score(
     else:
         names = None if input_file is not None else org.unit_names()
         click.echo(analytics.output.as_table(groups, dims, names), nl=False)
-    if input_file is None:
-        # Responses an inspector excluded (issue 14): on the table's last line, on standard
-        # error for JSON and CSV (their standard output stays one document).
-        excluded = analytics.trust.excluded_count(_unit_ids(unit_code), first, last)
+    excluded = (
+        0
+        if input_file is not None
+        else analytics.exclusions.excluded_count(_unit_ids(unit_code), first, last)
+    )
+    if excluded:
+        # Responses an inspector excluded (issue 14): after the table, on standard error for
+        # JSON and CSV (their standard output stays one document).
         click.echo(
             _("Đã loại %(n)s phiếu khỏi các chỉ số (thanh tra).", n=formatting.number(excluded)),
             err=fmt != "table",

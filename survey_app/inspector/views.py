@@ -113,8 +113,8 @@ def trust() -> str:
         limit=analytics.trust.ROW_LIMIT,
         burst_min=burst_min,
         burst_seconds=int(burst_seconds),
-        exclusions=analytics.trust.exclusions(current_user, filters),
-        excluded=analytics.trust.excluded_count(ids, filters.start, filters.end),
+        exclusions=analytics.exclusions.exclusions(current_user, filters),
+        excluded=analytics.exclusions.excluded_count(ids, filters.start, filters.end),
         error=request.args.get("loi", ""),
     )
 
@@ -156,7 +156,7 @@ def exclude() -> ResponseReturnValue:
         raise OverviewError("ngay") from None
     client = request.form.get("khach") or None
     try:
-        analytics.trust.exclude(
+        analytics.exclusions.exclude(
             current_user,
             _form_int("quay"),
             day,
@@ -165,7 +165,7 @@ def exclude() -> ResponseReturnValue:
             first_at=_form_moment("tu_luc"),
             last_at=_form_moment("den_luc"),
         )
-    except analytics.trust.ExclusionError as exc:
+    except analytics.exclusions.ExclusionError as exc:
         return _back(str(exc))
     return _back()
 
@@ -174,7 +174,7 @@ def exclude() -> ResponseReturnValue:
 @requires(Capability.EXCLUDE_RESPONSES)
 def restore(exclusion_id: int) -> ResponseReturnValue:
     try:
-        analytics.trust.restore(current_user, exclusion_id, request.form.get("ly_do"))
-    except analytics.trust.ExclusionError as exc:
+        analytics.exclusions.restore(current_user, exclusion_id, request.form.get("ly_do"))
+    except analytics.exclusions.ExclusionError as exc:
         return _back(str(exc))
     return _back()

@@ -58,7 +58,7 @@ def _page(template: str, **context: Any) -> str:
         factors=analytics.office.FACTORS,
         channel_labels=CHANNEL_LABELS,
         params=filters.params(),
-        excluded=analytics.trust.excluded_count(ids, filters.start, filters.end),
+        excluded=analytics.exclusions.excluded_count(ids, filters.start, filters.end),
         **context,
     )
 

@@ -18,7 +18,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEntry, Counter, Invitation, Response, Unit, User
 from survey_app.models.trust import Exclusion
 from survey_app.services import org
-from survey_app.services.analytics import trust
+from survey_app.services.analytics import exclusions, trust
 from survey_app.services.analytics.office import parse_filters
 from survey_app.services.formatting import percent
 from survey_app.services.ingest import responses
@@ -173,7 +173,7 @@ def test_excluding_a_burst_changes_every_index_alike_and_restoring_undoes_it(
     before, note = _score(app, "--by", "counter")
     # Q1: C1 answers 5 (verified), 5, 5, 5, 3, 4 → 5 of 6 are 4–5: 83.33 %.
     assert _sipas(before, counter="Q1") == (6, pytest.approx(500 / 6))
-    assert "0" in note
+    assert note == ""  # nothing excluded: nothing said
     report_before = build(ReportSpec("2026-03"))
     assert report_before.summary.respondents == 8
 
@@ -204,7 +204,7 @@ def test_excluding_a_burst_changes_every_index_alike_and_restoring_undoes_it(
     # Q1 without the burst: 5 (verified), 3, 4 → 2 of 3: 66.67 %.
     assert _sipas(after, counter="Q1") == (3, pytest.approx(200 / 3))
     assert _sipas(after, counter="Q2") == _sipas(before, counter="Q2")
-    assert "3" in note
+    assert "Đã loại 3 phiếu" in note
     unit_after = _sipas(_score(app, "--by", "unit")[0], unit="A")
     assert unit_after[0] == 5  # 8 responses, 3 excluded
     # The same figure in a report of the month and on the office page, with the count.
@@ -226,10 +226,10 @@ def test_excluding_a_burst_changes_every_index_alike_and_restoring_undoes_it(
     # Restore (as the inspector): every figure is back.
     inspector = world["inspector"]
     assert isinstance(inspector, User)
-    trust.restore(inspector, entry.id, "Đã xác minh: một gia đình")
+    exclusions.restore(inspector, entry.id, "Đã xác minh: một gia đình")
     restored, note = _score(app, "--by", "counter")
     assert _sipas(restored, counter="Q1") == _sipas(before, counter="Q1")
-    assert "Đã loại 0 phiếu" in note
+    assert note == ""
     assert build(ReportSpec("2026-03")).summary.respondents == 8
     assert (
         db.session.scalar(select(func.count(Response.id)).where(Response.exclusion_id.is_not(None)))
@@ -245,19 +245,19 @@ def test_excluding_a_counter_day_leaves_its_verified_responses(
     assert isinstance(q1, Counter)
     inspector = world["inspector"]
     assert isinstance(inspector, User)
-    entry = trust.exclude(inspector, q1.id, DAY, "Quầy có nhiều phiếu hơn hồ sơ")
+    entry = exclusions.exclude(inspector, q1.id, DAY, "Quầy có nhiều phiếu hơn hồ sơ")
     assert entry.n == 5
     groups, note = _score(app, "--by", "counter")
     assert _sipas(groups, counter="Q1") == (1, pytest.approx(100.0))
-    assert "5" in note
+    assert "Đã loại 5 phiếu" in note
     row = _rows(inspector)[0]
     assert row.excluded == 5 and row.exclusion_id == entry.id
     # Twice is refused (nothing left to exclude); a restore twice too.
-    with pytest.raises(trust.ExclusionError):
-        trust.exclude(inspector, q1.id, DAY, "lại")
-    trust.restore(inspector, entry.id, "nhầm")
-    with pytest.raises(trust.ExclusionError):
-        trust.restore(inspector, entry.id, "nhầm")
+    with pytest.raises(exclusions.ExclusionError):
+        exclusions.exclude(inspector, q1.id, DAY, "lại")
+    exclusions.restore(inspector, entry.id, "nhầm")
+    with pytest.raises(exclusions.ExclusionError):
+        exclusions.restore(inspector, entry.id, "nhầm")
     assert _sipas(_score(app, "--by", "counter")[0], counter="Q1")[0] == 6
 
 

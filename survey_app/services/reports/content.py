@@ -23,7 +23,7 @@ import forms
 from scoring import Cutoff, Estimate
 from survey_app.extensions import db
 from survey_app.models import Procedure, Response, Unit
-from survey_app.services.analytics import tree, trust
+from survey_app.services.analytics import exclusions, tree
 from survey_app.services.analytics.office import change
 from survey_app.services.analytics.output import FLAG_LABELS
 from survey_app.services.analytics.results import ScoredGroup
@@ -705,7 +705,7 @@ def _build_report(
             _methods(previous.label(), total, whole.n if whole else 0),
             spec,
             whole,
-            trust.excluded_count(ids, start, end),
+            exclusions.excluded_count(ids, start, end),
         ),
         sources=sources,
     )
