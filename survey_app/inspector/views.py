@@ -72,6 +72,9 @@ def index() -> str:
         threshold=threshold,
         complaints=analytics.integrity.conduct_complaints(current_user, filters),
         limit=analytics.integrity.COMPLAINT_LIMIT,
+        excluded=analytics.exclusions.excluded_count(
+            analytics.integrity.inspector_unit_ids(current_user), filters.start, filters.end
+        ),
     )
 
 

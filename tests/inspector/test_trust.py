@@ -212,6 +212,8 @@ def test_excluding_a_burst_changes_every_index_alike_and_restoring_undoes_it(
     assert report_after.summary.respondents == 5
     assert report_after.summary.sipas == pytest.approx(unit_after[1])
     assert any("Phiếu bị loại: 3 phiếu" in line for line in report_after.methods)
+    for path in ("/thanh-tra?ky=2026-03", "/thanh-tra/tin-cay?ky=2026-03"):
+        assert "Đã loại 3 phiếu" in client.get(path).get_data(as_text=True)
     client.post("/dang-xuat", data={"csrf_token": csrf_of(client, "/thanh-tra")})
     login_as(client, "office", world["a"], "vp.web")  # type: ignore[arg-type]
     office = _office_sipas(client)
@@ -283,6 +285,10 @@ def test_only_inspectors_exclude_and_only_their_units(
     out = client.post("/thanh-tra/tin-cay/loai", data={**data, "csrf_token": token})
     assert out.status_code == 303 and "loi=" in out.headers["Location"]
     assert db.session.scalar(select(func.count(Exclusion.id))) == 0
+    # The service refuses an admin too (the view's capability is not the only guard).
+    admin = db.session.scalars(select(User).where(User.username == "quan.tri")).one()
+    with pytest.raises(exclusions.ExclusionError):
+        exclusions.exclude(admin, q1.id, DAY, "x")
     # Without the CSRF token: refused.
     assert client.post("/thanh-tra/tin-cay/loai", data={**data}).status_code == 400
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from survey_app.extensions import db
 from survey_app.models import Counter, Response, User
 from survey_app.models.trust import Exclusion
-from survey_app.services.access.capabilities import Capability, roles_with
+from survey_app.services.access.capabilities import Capability, can, roles_with
 from survey_app.services.access.scope import role_unit_ids
 from survey_app.services.analytics.office import Filters
 from survey_app.services.errors import InputError
@@ -43,7 +43,16 @@ class ExclusionError(InputError):
 
 
 def _scope(user: User) -> set[int] | None:
+    """The units whose exclusions the user sees (the inspector pages' scope)."""
     return role_unit_ids(user, roles_with(Capability.VIEW_INTEGRITY))
+
+
+def _acting_scope(user: User) -> set[int] | None:
+    """The units where the user may exclude and restore (``EXCLUDE_RESPONSES``: inspectors
+    only, at and below their unit); nothing for anyone else."""
+    if not can(user, Capability.EXCLUDE_RESPONSES):
+        return set()
+    return role_unit_ids(user, roles_with(Capability.EXCLUDE_RESPONSES))
 
 
 def exclusions(user: User, filters: Filters) -> list[Exclusion]:
@@ -85,7 +94,7 @@ def _reason(text: str | None) -> str:
 
 def _counter_in_scope(user: User, counter_id: int) -> Counter:
     counter = db.session.get(Counter, counter_id)
-    ids = _scope(user)
+    ids = _acting_scope(user)
     if counter is None or (ids is not None and counter.unit_id not in ids):
         raise ExclusionError(NO_COUNTER)
     return counter
@@ -158,7 +167,7 @@ def restore(user: User, exclusion_id: int, reason: str | None) -> Exclusion:
     """Put an exclusion's responses back into the indices; audited, committed."""
     text = _reason(reason)
     entry = db.session.get(Exclusion, exclusion_id)
-    ids = _scope(user)
+    ids = _acting_scope(user)
     if entry is None or (ids is not None and entry.unit_id not in ids):
         raise ExclusionError(NO_EXCLUSION)
     if entry.restored_at is not None:
