@@ -252,6 +252,8 @@ def test_excluding_a_counter_day_leaves_its_verified_responses(
     groups, note = _score(app, "--by", "counter")
     assert _sipas(groups, counter="Q1") == (1, pytest.approx(100.0))
     assert "Đã loại 5 phiếu" in note
+    table = app.test_cli_runner().invoke(args=["score", "--period", "2026-03", "--by", "counter"])
+    assert table.stdout.rstrip().splitlines()[-1].startswith("Đã loại 5 phiếu")
     row = _rows(inspector)[0]
     assert row.excluded == 5 and row.exclusion_id == entry.id
     # Twice is refused (nothing left to exclude); a restore twice too.
