@@ -37,7 +37,6 @@ from .intervals import wilson_interval
 
 DEFAULT_BURST_MIN = 3
 DEFAULT_BURST_SECONDS = 120.0
-SUSPICIOUS_RATIO = 1.0
 
 
 @dataclass(frozen=True)
