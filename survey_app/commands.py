@@ -32,7 +32,7 @@ from survey_app.imports.commands import import_command
 from survey_app.imports.dossiercommands import dossiers_group
 from survey_app.models import ROLES
 from survey_app.public.commands import invitations_command
-from survey_app.services import accounts, analytics, org, storage
+from survey_app.services import accounts, analytics, formatting, org, storage
 from survey_app.services.errors import InputError
 from survey_app.services.exchange import csvfile as exchange
 from survey_app.services.reports.cli import report
@@ -678,6 +678,18 @@ def score(
     else:
         names = None if input_file is not None else org.unit_names()
         click.echo(analytics.output.as_table(groups, dims, names), nl=False)
+    excluded = (
+        0
+        if input_file is not None
+        else analytics.exclusions.excluded_count(_unit_ids(unit_code), first, last)
+    )
+    if excluded:
+        # Responses an inspector excluded (issue 14): after the table, on standard error for
+        # JSON and CSV (their standard output stays one document).
+        click.echo(
+            _("Đã loại %(n)s phiếu khỏi các chỉ số (thanh tra).", n=formatting.number(excluded)),
+            err=fmt != "table",
+        )
 
 
 COMMANDS = tuple(

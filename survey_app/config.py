@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     # Inspector triage: an integrity rate (Q5, Q6) is flagged when the lower bound of its
     # 95 % interval reaches this percentage (or when it rose significantly).
     "INTEGRITY_FLAG_PERCENT": 5.0,
+    # Trust signals (issue 14): a burst is TRUST_BURST_MIN or more open submissions of one
+    # client (a day-keyed hash of its address) at one counter within TRUST_BURST_SECONDS.
+    "TRUST_BURST_MIN": 3,
+    "TRUST_BURST_SECONDS": 120,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
     # Minutes during which whoever marked a comment as a complaint may undo it (positive).
@@ -245,6 +249,10 @@ def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
+    config["TRUST_BURST_MIN"] = positive_int(config, "TRUST_BURST_MIN")
+    config["TRUST_BURST_SECONDS"] = positive_int(config, "TRUST_BURST_SECONDS")
+    if config["TRUST_BURST_MIN"] < 2:
+        raise ConfigurationError("SIPAS_TRUST_BURST_MIN must be 2 or more")
     config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     for name in (

@@ -102,6 +102,8 @@ ACCOUNTS_BAD = gate(Capability.ADMIN_ACCOUNTS, 400)
 # Integrity signals: inspectors (their subtree) and the admin; never staff, unit heads, office.
 INSPECT_IN = gate(Capability.VIEW_INTEGRITY, 200)
 INSPECT_OUT = gate_outside(Capability.VIEW_INTEGRITY, 200)
+EXCLUDE_BAD = gate(Capability.EXCLUDE_RESPONSES, 400)
+EXCLUDE_BACK = gate(Capability.EXCLUDE_RESPONSES, 303)
 # Import of response files: the office (rows of its own units only) and the admin.
 IMPORT_GET = gate(Capability.IMPORT_DATA, 200)
 IMPORT_NO_FILE = gate(Capability.IMPORT_DATA, 400)
@@ -265,6 +267,12 @@ RULES: dict[str, list[Case]] = {
         Case("POST", lambda w: f"/phan-anh/{w['complaint_out']}/rut-lai", MANAGE_OUT, "outside"),
     ],
     "inspector.index": [Case("GET", lambda w: "/thanh-tra", INSPECT_IN)],
+    "inspector.trust": [Case("GET", lambda w: "/thanh-tra/tin-cay", INSPECT_IN)],
+    # Exclusions: inspectors only (no day given: 400; no such exclusion: back to the page).
+    "inspector.exclude": [Case("POST", lambda w: "/thanh-tra/tin-cay/loai", EXCLUDE_BAD)],
+    "inspector.restore": [
+        Case("POST", lambda w: "/thanh-tra/tin-cay/khoi-phuc/999999", EXCLUDE_BACK)
+    ],
     "inspector.unit": [
         Case("GET", lambda w: "/thanh-tra/don-vi/IN", INSPECT_IN, "inside"),
         Case("GET", lambda w: "/thanh-tra/don-vi/OUT", INSPECT_OUT, "outside"),

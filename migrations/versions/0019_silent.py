@@ -5,7 +5,7 @@ and the alert it fired (the ``silent`` rule); the digests list them.  ``digest_m
 digest as written when due; ``alert_deliveries`` now carry an alert or a digest (exactly
 one), so a digest's e-mails are logged, retried and sent again like an alert's.
 
-Revision ID: 0019_silent
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-03 19:20:00
 
@@ -14,7 +14,7 @@ Create Date: 2026-12-03 19:20:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_silent"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None

@@ -1,4 +1,5 @@
-"""Inspector views: thin, read-only (GET only).
+"""Inspector views: thin; read-only but for the trust page's exclude and restore (POST,
+CSRF, ``EXCLUDE_RESPONSES``: inspectors only, audited).
 
 Access: the ``inspector`` role (its unit and the units below) and ``admin`` (every unit); any
 other signed-in user gets 403 — counter staff, unit heads and the office never see integrity
@@ -7,9 +8,11 @@ signals — and a unit outside the scope 404.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from survey_app.auth import requires
@@ -69,6 +72,9 @@ def index() -> str:
         threshold=threshold,
         complaints=analytics.integrity.conduct_complaints(current_user, filters),
         limit=analytics.integrity.COMPLAINT_LIMIT,
+        excluded=analytics.exclusions.excluded_count(
+            analytics.integrity.inspector_unit_ids(current_user), filters.start, filters.end
+        ),
     )
 
 
@@ -90,3 +96,88 @@ def unit(code: str) -> str:
         complaints=analytics.integrity.conduct_complaints(current_user, filters, found),
         limit=analytics.integrity.COMPLAINT_LIMIT,
     )
+
+
+# --- trust signals (issue 14) ---------------------------------------------------------------
+
+
+@bp.get("/tin-cay")
+@requires(Capability.VIEW_INTEGRITY)
+def trust() -> str:
+    filters = _filters()
+    burst_min, burst_seconds = analytics.trust.settings()
+    rows = analytics.trust.counter_days(current_user, filters)
+    ids = analytics.integrity.inspector_unit_ids(current_user)
+    return render_template(
+        "inspector/trust.html",
+        filters=filters,
+        params=filters.params(),
+        rows=rows,
+        limit=analytics.trust.ROW_LIMIT,
+        burst_min=burst_min,
+        burst_seconds=int(burst_seconds),
+        exclusions=analytics.exclusions.exclusions(current_user, filters),
+        excluded=analytics.exclusions.excluded_count(ids, filters.start, filters.end),
+        error=request.args.get("loi", ""),
+    )
+
+
+def _back(error: str = "") -> ResponseReturnValue:
+    params: dict[str, Any] = {k: v for k, v in request.form.items() if k in _PERIOD_KEYS and v}
+    if error:
+        params["loi"] = error
+    return redirect(url_for("inspector.trust", **params), code=303)
+
+
+_PERIOD_KEYS = ("ky", "moc", "loai", "nam", "thang", "quy", "nua", "tu", "den")
+
+
+def _form_int(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise OverviewError(name) from None
+
+
+def _form_moment(name: str) -> datetime | None:
+    raw = request.form.get(name, "")
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise OverviewError(name) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@bp.post("/tin-cay/loai")
+@requires(Capability.EXCLUDE_RESPONSES)
+def exclude() -> ResponseReturnValue:
+    try:
+        day = date.fromisoformat(request.form.get("ngay", ""))
+    except ValueError:
+        raise OverviewError("ngay") from None
+    client = request.form.get("khach") or None
+    try:
+        analytics.exclusions.exclude(
+            current_user,
+            _form_int("quay"),
+            day,
+            request.form.get("ly_do"),
+            client=client,
+            first_at=_form_moment("tu_luc"),
+            last_at=_form_moment("den_luc"),
+        )
+    except analytics.exclusions.ExclusionError as exc:
+        return _back(str(exc))
+    return _back()
+
+
+@bp.post("/tin-cay/khoi-phuc/<int:exclusion_id>")
+@requires(Capability.EXCLUDE_RESPONSES)
+def restore(exclusion_id: int) -> ResponseReturnValue:
+    try:
+        analytics.exclusions.restore(current_user, exclusion_id, request.form.get("ly_do"))
+    except analytics.exclusions.ExclusionError as exc:
+        return _back(str(exc))
+    return _back()

@@ -17,6 +17,7 @@ from survey_app.models.org import (
 )
 from survey_app.models.reports import ReportJob as ReportJob
 from survey_app.models.responses import QuestionnaireVersion, Response, StatsBucket
+from survey_app.models.trust import Exclusion
 
 __all__ = [
     "Alert",
@@ -30,6 +31,7 @@ __all__ = [
     "ComplaintEvent",
     "Counter",
     "Dossier",
+    "Exclusion",
     "IntegrationKey",
     "Invitation",
     "KioskDevice",

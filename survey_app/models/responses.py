@@ -66,6 +66,11 @@ class Response(Base):
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
     # The counter tablet that sent it (source ``kiosk``, issue 15).
     device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_devices.id"))
+    # A keyed hash of the client's address for this local day (open QR form only, issue 14):
+    # bursts from one client are found by it; it cannot be linked across days or reversed.
+    client_hash: Mapped[str | None] = mapped_column(String(32))
+    # Set while an inspector's exclusion covers it: left out of every index (issue 14).
+    exclusion_id: Mapped[int | None] = mapped_column(ForeignKey("trust_exclusions.id"))
 
     unit: Mapped[Unit] = relationship()
     counter: Mapped[Counter | None] = relationship()
@@ -77,6 +82,7 @@ class Response(Base):
         Index("ix_responses_unit_day", "unit_id", "local_day"),
         Index("ix_responses_local_day", "local_day"),
         Index("uq_responses_dossier_id", "dossier_id", unique=True),
+        Index("ix_responses_exclusion_id", "exclusion_id"),
     )
 
     @property

@@ -58,6 +58,7 @@ def _page(template: str, **context: Any) -> str:
         factors=analytics.office.FACTORS,
         channel_labels=CHANNEL_LABELS,
         params=filters.params(),
+        excluded=analytics.exclusions.excluded_count(ids, filters.start, filters.end),
         **context,
     )
 

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 
 from survey_app.public.formbuilder import answers_of, build_form_class
 from survey_app.services import org
+from survey_app.services.clock import today_local
 from survey_app.services.ingest import responses
-from survey_app.services.ingest.ratelimit import hit, retry_after
+from survey_app.services.ingest.ratelimit import day_client_key, hit, retry_after
 
 bp = Blueprint("public", __name__)
 
@@ -56,6 +57,7 @@ def form(token: str) -> ResponseReturnValue:
             transaction_ref=form.transaction_ref.data,
             idempotency_key=form.idempotency_key.data,
             source="qr",
+            client_hash=day_client_key(today_local()),
         )
         try:
             responses.submit(counter, q, sub)

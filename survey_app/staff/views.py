@@ -94,6 +94,9 @@ def home() -> str:
         silent_minutes=int(current_app.config["KIOSK_SILENT_MINUTES"]),
         alerts=alerts.unacknowledged(current_user),
         phieu=phieu or None,
+        excluded=analytics.exclusions.excluded_count(
+            scope.visible_unit_ids(current_user), shown, shown
+        ),
     )
 
 

@@ -1,4 +1,5 @@
 from . import charts as charts
+from . import exclusions as exclusions
 from . import filescore as filescore
 from . import groups as groups
 from . import halfmonths as halfmonths
@@ -12,3 +13,4 @@ from . import scores as scores
 from . import slices as slices
 from . import staff as staff
 from . import tree as tree
+from . import trust as trust

@@ -103,7 +103,7 @@ def _raw_rows(
             .join(Unit, Unit.id == r.unit_id)
             .outerjoin(Counter, Counter.id == r.counter_id)
             .outerjoin(Procedure, Procedure.id == r.procedure_id)
-            .where(r.local_day >= first, r.local_day <= last)
+            .where(r.local_day >= first, r.local_day <= last, r.exclusion_id.is_(None))
         )
         if unit_ids is not None:
             query = query.where(

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import math
 import time
+from datetime import date
 
 from flask import Flask, current_app, request
 from limits import parse_many
@@ -63,6 +64,14 @@ def client_key() -> str:
     ``TRUSTED_PROXIES`` says how many proxies to trust (werkzeug's ProxyFix).
     """
     return keyed_hash("client", request.remote_addr or "unknown")[:32]
+
+
+def day_client_key(day: date) -> str:
+    """The requesting client for one local day, as stored on an open QR response
+    (``responses.client_hash``, issue 14): a keyed hash of the day and the address, so that
+    submissions of one client on one day can be grouped (bursts) but neither reversed nor
+    linked across days."""
+    return keyed_hash("client-day", f"{day.isoformat()}|{request.remote_addr or 'unknown'}")[:32]
 
 
 def hit(scope: str, counter_id: int) -> bool:

@@ -77,6 +77,9 @@ class Submission:
     # The counter tablet that sent it (issue 15); a verified response's dossier comes as
     # :class:`Verified`, never in the submission.
     device_id: int | None = None
+    # The open QR form's client as a keyed hash for the day (``ratelimit.day_client_key``):
+    # bursts from one client are a trust signal for inspectors (issue 14).
+    client_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ def submit(
         "receipt_hash": clean.receipt_hash,
         "dossier_id": verified.dossier_id if verified else None,
         "device_id": sub.device_id,
+        "client_hash": sub.client_hash,
     }
     try:
         response_id = _store_verified(row, moment) if verified else _store(row)

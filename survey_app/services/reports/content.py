@@ -23,7 +23,7 @@ import forms
 from scoring import Cutoff, Estimate
 from survey_app.extensions import db
 from survey_app.models import Procedure, Response, Unit
-from survey_app.services.analytics import tree
+from survey_app.services.analytics import exclusions, tree
 from survey_app.services.analytics.office import change
 from survey_app.services.analytics.output import FLAG_LABELS
 from survey_app.services.analytics.results import ScoredGroup
@@ -702,7 +702,10 @@ def _build_report(
         profile=_profile(root, now, unit_ids, start, end, cutoff),
         comments=comments,
         methods=_with_split(
-            _methods(previous.label(), total, whole.n if whole else 0), spec, whole
+            _methods(previous.label(), total, whole.n if whole else 0),
+            spec,
+            whole,
+            exclusions.excluded_count(ids, start, end),
         ),
         sources=sources,
     )
@@ -913,10 +916,19 @@ def _profile(
 
 
 def _with_split(
-    methods: tuple[str, ...], spec: ReportSpec, whole: ScoredGroup | None
+    methods: tuple[str, ...], spec: ReportSpec, whole: ScoredGroup | None, excluded: int = 0
 ) -> tuple[str, ...]:
-    """The methods note with the verified/open line before its last one (the sources)."""
-    return (*methods[:-1], _split(spec, whole), *methods[-1:])
+    """The methods note with the verified/open line and the responses an inspector excluded
+    (issue 14) before its last line (the sources)."""
+    return (*methods[:-1], _split(spec, whole), _excluded(excluded), *methods[-1:])
+
+
+def _excluded(n: int) -> str:
+    return (
+        f"Phiếu bị loại: {_dots(n)} phiếu mở do thanh tra loại khỏi mọi chỉ số (dấu hiệu "
+        "bất thường theo quầy và ngày, có ghi lý do, có thể khôi phục); các số liệu trong "
+        "báo cáo không tính các phiếu này."
+    )
 
 
 def _split(spec: ReportSpec, whole: ScoredGroup | None) -> str:

@@ -529,7 +529,8 @@ def ensure(first: date, last: date) -> list[date]:
 
 
 def _responses(*where: Any) -> Block:
-    """The responses matching ``where``, as a block (the answers' JSON parsed)."""
+    """The responses matching ``where``, as a block (the answers' JSON parsed); a response
+    an inspector excluded (``exclusion_id`` set, issue 14) is never packed nor read."""
     r = Response.__table__.c
     rows = [
         {
@@ -567,7 +568,7 @@ def _responses(*where: Any) -> Block:
                 r.questionnaire_id,
                 r.answers,
                 r.dossier_id,
-            ).where(*where)
+            ).where(r.exclusion_id.is_(None), *where)
         )
     ]
     return Block.of_rows(rows)
@@ -666,7 +667,7 @@ def open_block(day: date, unit_ids: Iterable[int] | None, counter_ids: Iterable[
     cache: dict[date, _OpenDay] = current_app.extensions.setdefault("sipas.open_days", {})
     r = Response.__table__.c
     n, last_id = db.session.execute(
-        select(func.count(r.id), func.max(r.id)).where(r.local_day == day)
+        select(func.count(r.id), func.max(r.id)).where(r.local_day == day, r.exclusion_id.is_(None))
     ).one()
     n, last_id = int(n), int(last_id or 0)
     with _open_lock:
