@@ -16,8 +16,8 @@ document, Nghị định 30/2020/NĐ-CP (Phụ lục I), that an office edits, n
 Tables are generic: every :class:`~.model.Table` of the report, in its order, with the
 same columns as the XLSX (an interval in one cell, "88,1–91,2", where the XLSX has its two
 bounds) and the cells as :func:`~.model.cell_text` prints them — a table added to the model
-appears here with no change to this module. The table XML is written in one piece (a
-thousand-unit table in well under a second; python-docx's cell-by-cell API is far slower).
+appears here with no change to this module. The table XML is written in one piece
+(:mod:`.docx_tables`; python-docx's cell-by-cell API is far slower).
 
 The document is Vietnamese whatever the reader's language, like the PDF and the XLSX: its
 form is the Vietnamese administrative one and the model's tables are Vietnamese.
@@ -28,7 +28,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -39,37 +38,35 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.section import Section
-from docx.shared import Emu, Mm, Pt
+from docx.shared import Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from survey_app.services.reports.charts import TITLES, render
+from survey_app.services.reports.docx_tables import TABLE_PT, TWIPS_PER_MM, table_xml
 from survey_app.services.reports.formatting import moment, number
 from survey_app.services.reports.letterhead import (
     DEFAULT_RECIPIENTS,
     DEFAULT_SIGNER_TITLE,
     Letterhead,
 )
-from survey_app.services.reports.model import Report, Table, cell_text, is_numeric
+from survey_app.services.reports.model import Report, Table
 from survey_app.services.text import clean
 
 FONT = "Times New Roman"
 BODY_PT = 14
-TABLE_PT = 10
 PAGE = (210, 297)  # A4, mm
 TOP, BOTTOM, LEFT, RIGHT = 20, 20, 30, 15  # NĐ 30: 20–25, 20–25, 30–35, 15–20 mm
 TEXT_WIDTH = PAGE[0] - LEFT - RIGHT  # 165 mm
 WIDE_WIDTH = PAGE[1] - LEFT - RIGHT  # landscape: the binding edge stays on the left
 HEAD_LEFT, HEAD_RIGHT = 63, 102  # the header's two columns, mm (the Quốc hiệu: 95 mm)
 WIDE_COLUMNS = 10
-LONGEST_WORD = 12
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 TIEU_NGU_MM = 61  # its width in Times New Roman bold 14 pt (measured): the rule under it
 SIGN_NOTE = "(Ký, ghi rõ họ tên, đóng dấu)"
 NO_DATA = "Không có dữ liệu trong kỳ."
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-TWIPS_PER_MM = 1440 / 25.4
 ROMAN = ("I", "II", "III", "IV", "V")
 
 
@@ -385,89 +382,6 @@ def _charts(doc: DocumentObject, report: Report) -> None:
 # --- the tables -------------------------------------------------------------------------------
 
 
-def _width(word: str) -> float:
-    """A word's width in ems of Times New Roman bold (an estimate on the wide side)."""
-    return sum(0.75 if ch.isupper() else 0.52 for ch in word)
-
-
-def column_widths(table: Table, total: float) -> list[float]:
-    """Widths in mm, proportional to the columns' weights, each at least as wide as the
-    longest word of its title (a header wraps at spaces only) and of its cells, up to
-    :data:`LONGEST_WORD` characters (a day or a number is never broken)."""
-    em = TABLE_PT * 25.4 / 72  # mm
-    least = []
-    for c, column in enumerate(table.columns):
-        words = column.title.split()
-        for row in table.rows:
-            words += [w[:LONGEST_WORD] for w in cell_text(column, row[c]).split()]
-        least.append(max((_width(w) for w in words), default=1.0) * em + 2.4)
-    weights = [c.width for c in table.columns]
-    widths = [total * w / sum(weights) for w in weights]
-    for _ in range(len(widths)):
-        short = sum(max(0.0, m - w) for w, m in zip(widths, least, strict=True))
-        spare = sum(max(0.0, w - m) for w, m in zip(widths, least, strict=True))
-        if short <= 1e-6 or spare <= 0:
-            break
-        take = min(1.0, short / spare)
-        widths = [m if w < m else w - (w - m) * take for w, m in zip(widths, least, strict=True)]
-    return widths
-
-
-def _runs(text: str) -> str:
-    """A cell's text as runs (a line break where the text has one)."""
-    lines = clean(text).split("\n")
-    return "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
-
-
-def table_xml(table: Table, total: float) -> str:
-    """The whole ``w:tbl`` of ``table``, ``total`` mm wide: thin borders, a grey header row
-    repeated on each page, rows that do not break across pages, numbers on the right and
-    the unit tree indented by level."""
-    twips = [round(w * TWIPS_PER_MM) for w in column_widths(table, total)]
-    numeric = [is_numeric(c) for c in table.columns]
-    tree = [c.key == "don_vi" for c in table.columns]
-    border = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
-    out = [
-        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
-        '<w:tblLayout w:type="fixed"/><w:tblBorders>'
-        + "".join(
-            f"<w:{side} {border}/>"
-            for side in ("top", "left", "bottom", "right", "insideH", "insideV")
-        )
-        + '</w:tblBorders><w:tblCellMar><w:left w:w="57" w:type="dxa"/>'
-        '<w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr><w:tblGrid>'
-        + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips)
-        + "</w:tblGrid><w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
-    ]
-    for column, width in zip(table.columns, twips, strict=True):
-        out.append(
-            f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:shd w:val="clear" '
-            'w:color="auto" w:fill="E6E6E6"/><w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr>'
-            f'<w:pStyle w:val="SipasTableHead"/></w:pPr><w:r>{_runs(column.title)}</w:r></w:p>'
-            "</w:tc>"
-        )
-    out.append("</w:tr>")
-    cell_open = [
-        f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr><w:p><w:pPr>'
-        '<w:pStyle w:val="SipasTable"/>'
-        for w in twips
-    ]
-    for r, row in enumerate(table.rows):
-        out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
-        depth = table.depth(r)
-        for c, (column, value) in enumerate(zip(table.columns, row, strict=True)):
-            extra = '<w:jc w:val="right"/>' if numeric[c] else ""
-            if tree[c] and depth:
-                extra += f'<w:ind w:left="{227 * depth}"/>'
-            out.append(
-                f"{cell_open[c]}{extra}</w:pPr><w:r>{_runs(cell_text(column, value))}</w:r>"
-                "</w:p></w:tc>"
-            )
-        out.append("</w:tr>")
-    out.append("</w:tbl>")
-    return "".join(out)
-
-
 def _table(doc: DocumentObject, table: Table, k: int, width: float) -> None:
     caption = doc.add_paragraph()
     caption.paragraph_format.space_before = Pt(6)
@@ -481,8 +395,3 @@ def _table(doc: DocumentObject, table: Table, k: int, width: float) -> None:
     after.paragraph_format.space_before = Pt(3)
     after.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     _text(after, " ".join(notes), 12, italic=True)
-
-
-def emu_to_mm(value: int) -> float:
-    """For the tests: a python-docx length (EMU) in mm."""
-    return float(Emu(value).mm)
