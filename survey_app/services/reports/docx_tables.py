@@ -25,16 +25,30 @@ def _width(word: str) -> float:
     return sum(0.75 if ch.isupper() else 0.52 for ch in word)
 
 
-def column_widths(table: Table, total: float) -> list[float]:
+def cell_texts(table: Table) -> list[list[str]]:
+    """Every cell as printed, once (the shared number formatter is the costly part)."""
+    return [
+        [cell_text(column, value) for column, value in zip(table.columns, row, strict=True)]
+        for row in table.rows
+    ]
+
+
+def column_widths(table: Table, total: float, texts: list[list[str]] | None = None) -> list[float]:
     """Widths in mm, proportional to the columns' weights, each at least as wide as the
-    longest word of its title (a header wraps at spaces only) and of its cells, up to
-    :data:`LONGEST_WORD` characters (a day or a number is never broken)."""
+    longest word of its title (a header wraps at spaces only) and of its cells (``texts``,
+    :func:`cell_texts`), up to :data:`LONGEST_WORD` characters (a day or a number is never
+    broken)."""
     em = TABLE_PT * 25.4 / 72  # mm
+    texts = cell_texts(table) if texts is None else texts
     least = []
     for c, column in enumerate(table.columns):
         words = column.title.split()
-        for row in table.rows:
-            words += [w[:LONGEST_WORD] for w in cell_text(column, row[c]).split()]
+        longest: dict[int, str] = {}  # a word per length: the widest of each is enough
+        for row in texts:
+            for w in row[c].split():
+                w = w[:LONGEST_WORD]
+                longest.setdefault(len(w), w)
+        words += list(longest.values())
         least.append(max((_width(w) for w in words), default=1.0) * em + 2.4)
     weights = [c.width for c in table.columns]
     widths = [total * w / sum(weights) for w in weights]
@@ -58,7 +72,8 @@ def table_xml(table: Table, total: float) -> str:
     """The whole ``w:tbl`` of ``table``, ``total`` mm wide: thin borders, a grey header row
     repeated on each page, rows that do not break across pages, numbers on the right and
     the unit tree indented by level."""
-    twips = [round(w * TWIPS_PER_MM) for w in column_widths(table, total)]
+    texts = cell_texts(table)
+    twips = [round(w * TWIPS_PER_MM) for w in column_widths(table, total, texts)]
     numeric = [is_numeric(c) for c in table.columns]
     tree = [c.key == "don_vi" for c in table.columns]
     border = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
@@ -87,17 +102,14 @@ def table_xml(table: Table, total: float) -> str:
         '<w:pStyle w:val="SipasTable"/>'
         for w in twips
     ]
-    for r, row in enumerate(table.rows):
+    for r, row in enumerate(texts):
         out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         depth = table.depth(r)
-        for c, (column, value) in enumerate(zip(table.columns, row, strict=True)):
+        for c, text in enumerate(row):
             extra = '<w:jc w:val="right"/>' if numeric[c] else ""
             if tree[c] and depth:
                 extra += f'<w:ind w:left="{227 * depth}"/>'
-            out.append(
-                f"{cell_open[c]}{extra}</w:pPr><w:r>{_runs(cell_text(column, value))}</w:r>"
-                "</w:p></w:tc>"
-            )
+            out.append(f"{cell_open[c]}{extra}</w:pPr><w:r>{_runs(text)}</w:r></w:p></w:tc>")
         out.append("</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)
