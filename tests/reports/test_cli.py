@@ -81,9 +81,7 @@ def test_bad_input_exits_2(
 
 
 def test_unknown_format_exits_2(runner: FlaskCliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(
-        args=["report", "--period", "2026-Q1", "--out", str(tmp_path / "x.odt")]
-    )
+    result = runner.invoke(args=["report", "--period", "2026-Q1", "--out", str(tmp_path / "x.odt")])
     assert result.exit_code == 2 and ".xlsx, .pdf, .docx hoặc .zip" in result.output
 
 
