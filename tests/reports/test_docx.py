@@ -8,6 +8,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from docx.document import Document
 from docx.shared import Emu, Pt
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from lxml import etree
 from PIL import Image
 
 from survey_app.services.reports import Letterhead, Report, ReportSpec, build, write
@@ -371,3 +373,41 @@ def test_libreoffice_renders_the_docx(files: tuple[Path, Path], tmp_path: Path) 
             grey = image.convert("L")
             dark = sum(grey.histogram()[:128])
         assert dark > 200, page.name  # not blank
+
+
+# The order of the children the writer uses, from the WordprocessingML schema (ECMA-376
+# Part 1, 17.3.1.26 pPr, 17.3.2.28 rPr, 17.4.60 tblPr, 17.4.70 tcPr): Word refuses a file
+# whose children are out of order, where LibreOffice and python-docx read it anyway.
+SCHEMA_ORDER = {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+    "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
+    "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
+    "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+    "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss "
+    "imprint noProof snapToGrid vanish webHidden color spacing w kern position sz szCs "
+    "highlight u effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish "
+    "oMath",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize "
+    "tblW jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
+    "tblDescription",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+    "tcFitText vAlign hideMark",
+}
+
+
+def test_the_docx_elements_follow_the_schema_order(files: tuple[Path, Path]) -> None:
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    with zipfile.ZipFile(files[0]) as archive:
+        parts = [archive.read(name) for name in ("word/document.xml", "word/styles.xml")]
+    checked = 0
+    for part in parts:
+        root = etree.fromstring(part)
+        for parent, order in SCHEMA_ORDER.items():
+            rank = {name: k for k, name in enumerate(order.split())}
+            for element in root.iter(w + parent):
+                names = [etree.QName(c).localname for c in element]
+                known = [rank[n] for n in names if n in rank]
+                assert known == sorted(known), f"{parent}: {names}"
+                checked += 1
+    assert checked > 1000

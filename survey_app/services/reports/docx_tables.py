@@ -71,7 +71,8 @@ def _runs(text: str) -> str:
 def table_xml(table: Table, total: float) -> str:
     """The whole ``w:tbl`` of ``table``, ``total`` mm wide: thin borders, a grey header row
     repeated on each page, rows that do not break across pages, numbers on the right and
-    the unit tree indented by level."""
+    the unit tree indented by level. Elements in the order of the schema (Word refuses a
+    document whose ``w:tblPr`` or ``w:pPr`` children are out of order)."""
     texts = cell_texts(table)
     twips = [round(w * TWIPS_PER_MM) for w in column_widths(table, total, texts)]
     numeric = [is_numeric(c) for c in table.columns]
@@ -79,12 +80,13 @@ def table_xml(table: Table, total: float) -> str:
     border = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
     out = [
         f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
-        '<w:tblLayout w:type="fixed"/><w:tblBorders>'
+        "<w:tblBorders>"
         + "".join(
             f"<w:{side} {border}/>"
             for side in ("top", "left", "bottom", "right", "insideH", "insideV")
         )
-        + '</w:tblBorders><w:tblCellMar><w:left w:w="57" w:type="dxa"/>'
+        + '</w:tblBorders><w:tblLayout w:type="fixed"/><w:tblCellMar>'
+        '<w:left w:w="57" w:type="dxa"/>'
         '<w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr><w:tblGrid>'
         + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips)
         + "</w:tblGrid><w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
@@ -106,9 +108,10 @@ def table_xml(table: Table, total: float) -> str:
         out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         depth = table.depth(r)
         for c, text in enumerate(row):
-            extra = '<w:jc w:val="right"/>' if numeric[c] else ""
-            if tree[c] and depth:
-                extra += f'<w:ind w:left="{227 * depth}"/>'
+            # Schema order in w:pPr: the indent before the alignment.
+            extra = f'<w:ind w:left="{227 * depth}"/>' if tree[c] and depth else ""
+            if numeric[c]:
+                extra += '<w:jc w:val="right"/>'
             out.append(f"{cell_open[c]}{extra}</w:pPr><w:r>{_runs(text)}</w:r></w:p></w:tc>")
         out.append("</w:tr>")
     out.append("</w:tbl>")
