@@ -110,6 +110,17 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_IMMEDIATE": False,
     # Runs of a report job whose worker died (the worker queues it again until then).
     "REPORT_JOB_ATTEMPTS": 2,
+    # The DOCX report's letterhead (Nghị định 30/2020/NĐ-CP; services/reports/letterhead.py):
+    # governing and issuing agency ("" = the report's unit), the abbreviation in "Số: …/BC-…"
+    # ("" = the unit's code), the place before the date, "Nơi nhận" (lines separated by ";"
+    # or a JSON list), the signer's title (lines separated by ";") and name ("" = blanks).
+    "REPORT_PARENT_AGENCY": "",
+    "REPORT_AGENCY": "",
+    "REPORT_SYMBOL": "",
+    "REPORT_PLACE": "",
+    "REPORT_RECIPIENTS": "",
+    "REPORT_SIGNER_TITLE": "",
+    "REPORT_SIGNER_NAME": "",
     # Alert e-mails (issue 16): the SMTP server ("" = no e-mail; the deliveries fail with
     # that reason), its port, login, TLS (STARTTLS, or SSL from the start) and the sender.
     "MAIL_SERVER": "",

@@ -39,6 +39,7 @@ bp = Blueprint("reports_web", __name__, url_prefix="/bao-cao")
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "zip": "application/zip",
 }
 REFRESH_SECONDS = 3  # the job page reloads itself this often without JavaScript

@@ -81,10 +81,8 @@ def test_bad_input_exits_2(
 
 
 def test_unknown_format_exits_2(runner: FlaskCliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(
-        args=["report", "--period", "2026-Q1", "--out", str(tmp_path / "x.docx")]
-    )
-    assert result.exit_code == 2 and ".xlsx, .pdf hoặc .zip" in result.output
+    result = runner.invoke(args=["report", "--period", "2026-Q1", "--out", str(tmp_path / "x.odt")])
+    assert result.exit_code == 2 and ".xlsx, .pdf, .docx hoặc .zip" in result.output
 
 
 def test_report_command_starts_without_the_heavy_libraries() -> None:
@@ -92,7 +90,7 @@ def test_report_command_starts_without_the_heavy_libraries() -> None:
         "import sys, survey_app.cli as c; app = c.create_app({'SECRET_KEY': 's', "
         "'HASH_KEY': 'h'}); assert 'report' in app.cli.commands; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', "
-        "'matplotlib', 'reportlab', 'openpyxl', 'PIL'}))"
+        "'matplotlib', 'reportlab', 'openpyxl', 'PIL', 'docx', 'lxml'}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT

@@ -71,7 +71,12 @@ class FakeEngine:
         return out
 
     def write_pack(
-        self, report: FakeReport, folder: Path, names: dict[str, str], step: Any = None
+        self,
+        report: FakeReport,
+        folder: Path,
+        names: dict[str, str],
+        step: Any = None,
+        letterhead: Any = None,
     ) -> dict[str, Path]:
         out = {}
         for fmt, name in names.items():

@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import datetime
 
+import docx
 import openpyxl
 from flask.testing import FlaskClient
 
@@ -42,6 +43,9 @@ def test_a_year_of_demo_data_becomes_a_report_pack(client: FlaskClient) -> None:
     ]
     assert numbers, "the workbook holds real numbers"
     assert fetch(f"/bao-cao/{new}/tai/pdf").startswith(b"%PDF")
+    word = docx.Document(io.BytesIO(fetch(f"/bao-cao/{new}/tai/docx")))
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in word.tables[0].cell(0, 1).text
+    assert len(word.tables) == len(book.sheetnames) - 2 + 2  # + the header and the closing
     with zipfile.ZipFile(io.BytesIO(fetch(f"/bao-cao/{new}/tai/zip"))) as pack:
         names = pack.namelist()
     assert any(n.endswith(".xlsx") for n in names) and any(n.endswith(".pdf") for n in names)

@@ -87,7 +87,7 @@ def test_a_job_runs_in_the_background_and_offers_its_files(
     assert finished and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", finished.group(1)), page[
         page.find("Xong lúc") :
     ][:80]
-    for fmt in ("xlsx", "pdf", "zip"):
+    for fmt in ("xlsx", "pdf", "docx", "zip"):
         assert f"/bao-cao/{new}/tai/{fmt}" in page
         resp = client.get(f"/bao-cao/{new}/tai/{fmt}")
         body = resp.data

@@ -8,6 +8,9 @@ from . import (
     content as content,
 )
 from . import (
+    docx as docx,
+)
+from . import (
     engine as engine,
 )
 from . import (
@@ -18,6 +21,9 @@ from . import (
 )
 from . import (
     jobs as jobs,
+)
+from . import (
+    letterhead as letterhead,
 )
 from . import (
     model as model,
@@ -57,6 +63,7 @@ from .engine import (
 )
 from .errors import N_ as N_
 from .errors import ReportError as ReportError
+from .letterhead import Letterhead as Letterhead
 from .model import (
     Column as Column,
 )

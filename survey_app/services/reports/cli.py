@@ -5,14 +5,27 @@ command runs, through the package's lazily-loaded attributes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from survey_app.services import reports
 
-SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
+SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".docx": "docx", ".zip": "zip"}
+# The DOCX's letterhead options (over the settings SIPAS_REPORT_AGENCY…): option → field.
+LETTERHEAD_OPTIONS = {
+    "parent_agency": "--parent-agency",
+    "agency": "--agency",
+    "symbol": "--symbol",
+    "number": "--number",
+    "place": "--place",
+    "recipients": "--recipient",
+    "signer_title": "--signer-title",
+    "signer_name": "--signer-name",
+}
 
 
 @click.command("report")
@@ -51,8 +64,31 @@ SUFFIXES = {".xlsx": "xlsx", ".pdf": "pdf", ".zip": "zip"}
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="FILE.xlsx, FILE.pdf, or FILE.zip (XLSX, PDF and a CSV of each table).",
+    help="FILE.xlsx, FILE.pdf, FILE.docx (the administrative document of Decree "
+    "30/2020/ND-CP, to edit and sign), or FILE.zip (XLSX, PDF and a CSV of each table).",
 )
+@click.option(
+    "--format",
+    "fmt_option",
+    type=click.Choice(["xlsx", "pdf", "docx", "zip"]),
+    help="The file's format (default: from the --out file's extension, which must match).",
+)
+@click.option("--parent-agency", help="DOCX: the governing agency (SIPAS_REPORT_PARENT_AGENCY).")
+@click.option("--agency", help="DOCX: the issuing agency (SIPAS_REPORT_AGENCY; default: the unit).")
+@click.option("--symbol", help="DOCX: the agency's abbreviation in “Số: …/BC-SYMBOL”.")
+@click.option("--number", help="DOCX: the register number (default: blank, for the clerk).")
+@click.option("--place", help="DOCX: the place name before the date (SIPAS_REPORT_PLACE).")
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    help="DOCX: a line of “Nơi nhận” (repeat the option; SIPAS_REPORT_RECIPIENTS).",
+)
+@click.option(
+    "--signer-title",
+    help="DOCX: the signer's title; lines separated by “;” (“KT. GIÁM ĐỐC; PHÓ GIÁM ĐỐC”).",
+)
+@click.option("--signer-name", help="DOCX: the signer's name (default: a blank to fill in).")
 @with_appcontext
 def report(
     period: str,
@@ -61,11 +97,20 @@ def report(
     integrity: bool,
     responses: str,
     out: Path,
+    fmt_option: str | None,
+    **letterhead_options: Any,
 ) -> None:
     """Write the periodic SIPAS report (tables, charts, methods note) for a period."""
     fmt = SUFFIXES.get(out.suffix.lower())
     if fmt is None:
-        raise click.BadParameter(_("tệp phải có đuôi .xlsx, .pdf hoặc .zip"), param_hint="--out")
+        raise click.BadParameter(
+            _("tệp phải có đuôi .xlsx, .pdf, .docx hoặc .zip"), param_hint="--out"
+        )
+    if fmt_option is not None and fmt_option != fmt:
+        raise click.BadParameter(
+            _("định dạng %(fmt)s cần tệp có đuôi .%(fmt)s", fmt=fmt_option), param_hint="--out"
+        )
+    letterhead = _letterhead(fmt, letterhead_options)
     spec = reports.ReportSpec(
         period=period,
         cutoff=cutoff,
@@ -81,7 +126,7 @@ def report(
         content = reports.build(spec)
     except reports.ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--unit") from None
-    reports.write(content, out, fmt)  # an OSError is one line from survey_app/cli.py
+    reports.write(content, out, fmt, letterhead)  # an OSError: one line from survey_app/cli.py
     s = content.summary
     click.echo(
         _(
@@ -93,3 +138,23 @@ def report(
             tables=len(content.tables),
         )
     )
+
+
+def _letterhead(fmt: str, options: dict[str, Any]) -> Any:
+    """The DOCX's letterhead: the settings, then the options given; the options with
+    another format, or a bad value, exit 2 with the reason."""
+    given = [LETTERHEAD_OPTIONS[k] for k, v in options.items() if v not in (None, ())]
+    if fmt != "docx":
+        if given:
+            raise click.BadParameter(
+                _("chỉ dùng với tệp .docx (văn bản hành chính)"), param_hint=given[0]
+            )
+        return None
+    letterhead = reports.letterhead.from_config(current_app.config, **options)
+    try:
+        letterhead.validate()
+    except ValueError as exc:
+        raise click.BadParameter(
+            str(exc), param_hint=", ".join(given) or "SIPAS_REPORT_*"
+        ) from None
+    return letterhead

@@ -945,8 +945,35 @@ def _split(spec: ReportSpec, whole: ScoredGroup | None) -> str:
     )
 
 
+# What the figures are, said first in every format's methods note (issue 14): the office's
+# own measurement at the counter, how its responses were collected, how far they cover.
+SELF_MEASUREMENT = (
+    "Đây là kết quả tự đo lường của cơ quan: ý kiến của người dân, tổ chức được thu ngay tại "
+    "nơi giải quyết thủ tục (phản hồi tại quầy). Đây không phải Chỉ số SIPAS quốc gia do Bộ "
+    "Nội vụ đo lường hằng năm bằng điều tra xã hội học theo mẫu hộ gia đình, và không thay "
+    "thế chỉ số đó."
+)
+COLLECTION = (
+    "Cách thu phiếu: người dân quét mã QR tại quầy bằng điện thoại, chấm trên máy tính bảng "
+    "(ki-ốt) đặt tại quầy, trả lời qua lời mời gửi theo hồ sơ đã trả kết quả (tin nhắn hoặc "
+    "phiếu in có mã riêng), hoặc phiếu được nhập từ phần mềm một cửa (API) và từ phiếu giấy. "
+    "Phiếu qua lời mời là phiếu xác thực: gắn với một hồ sơ, mỗi hồ sơ một phiếu. Các phiếu "
+    "khác là phiếu mở: không biết người trả lời có phải người được phục vụ hay không, và một "
+    "người có thể gửi nhiều lần."
+)
+COVERAGE = (
+    "Độ bao phủ: số người trả lời so với số hồ sơ đã trả kết quả (tỉ lệ phản hồi) cho biết "
+    "kết quả đại diện đến đâu; nhóm có tỉ lệ phản hồi quá thấp hoặc chưa đủ cỡ mẫu tối thiểu "
+    "thì chưa đại diện, chỉ để tham khảo. Mọi chỉ số trong báo cáo kèm khoảng tin cậy 95 % "
+    "(KTC): ít phiếu thì khoảng rộng, hai đơn vị có KTC chồng nhau chưa chắc khác nhau."
+)
+
+
 def _methods(previous_label: str, stored: int, respondents: int) -> tuple[str, ...]:
     return (
+        SELF_MEASUREMENT,
+        COLLECTION,
+        COVERAGE,
         "Chỉ số thành phần (từng câu hỏi) = 100 × số câu trả lời “Hài lòng” hoặc “Rất hài "
         "lòng” ÷ số câu trả lời từ 1 đến 5; câu “Không có ý kiến” không tính vào mẫu số "
         "(Quyết định 1001/QĐ-BNV).",

@@ -1,22 +1,24 @@
 """The report engine's public interface: build a report, write it, draw its charts.
 
-Loads numpy, scipy, matplotlib, reportlab and openpyxl: reach it through the package
+Loads numpy, scipy, matplotlib, reportlab, openpyxl and python-docx: reach it through the package
 (``reports.build``, ``reports.write``…), which loads this module on first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from survey_app.services.reports.charts import render_all
 from survey_app.services.reports.content import build_report
+from survey_app.services.reports.letterhead import Letterhead
 from survey_app.services.reports.model import Report
 from survey_app.services.reports.spec import ReportSpec
-from survey_app.services.reports.writers import write_format
+from survey_app.services.reports.writers import _docx, write_format
 from survey_app.services.reports.writers import write_pack as _write_pack
 
-FORMATS = ("xlsx", "pdf", "csv", "zip")
+FORMATS = ("xlsx", "pdf", "docx", "csv", "zip")
 CHART_KEYS = ("xep_hang", "xu_huong", "ho_so")
 
 # ``progress(fraction, message)``: the message is a Vietnamese gettext msgid marked with
@@ -38,21 +40,28 @@ def build(
     return build_report(spec, unit_ids, progress)
 
 
-def write(report: Report, out: Path, fmt: str) -> Path:
-    """Write ``report`` to ``out`` in ``fmt`` (``xlsx``, ``pdf``, ``csv`` = zip of CSVs,
-    ``zip`` = everything); returns ``out``."""
+def write(report: Report, out: Path, fmt: str, letterhead: Letterhead | None = None) -> Path:
+    """Write ``report`` to ``out`` in ``fmt`` (``xlsx``, ``pdf``, ``docx`` = the Nghị định 30
+    document with ``letterhead``, ``csv`` = zip of CSVs, ``zip`` = XLSX, PDF and CSVs);
+    returns ``out``."""
     if fmt not in FORMATS:
         raise ValueError(f"Định dạng “{fmt}” không hỗ trợ: dùng {', '.join(FORMATS)}.")
+    if fmt == "docx":
+        return write_format(report, Path(out), fmt, partial(_docx, letterhead=letterhead))
     return write_format(report, Path(out), fmt)
 
 
 def write_pack(
-    report: Report, folder: Path, names: dict[str, str], step: Callable[[str], None] | None = None
+    report: Report,
+    folder: Path,
+    names: dict[str, str],
+    step: Callable[[str], None] | None = None,
+    letterhead: Letterhead | None = None,
 ) -> dict[str, Path]:
-    """Write the formats ``names`` (``xlsx``, ``pdf``, ``zip`` → file name) into
+    """Write the formats ``names`` (``xlsx``, ``pdf``, ``docx``, ``zip`` → file name) into
     ``folder``, rendering the XLSX and the PDF once each: the zip holds those same files
     (and a CSV of each table). ``step(fmt)`` is called before each file."""
-    return _write_pack(report, Path(folder), names, step)
+    return _write_pack(report, Path(folder), names, step, letterhead)
 
 
 def charts_svg(report: Report) -> dict[str, str]:

@@ -7,7 +7,7 @@ retried or failed, pruning — works on one shared state (the ``ReportJob`` row)
 ``start`` records a :class:`~survey_app.models.ReportJob`, puts a ``report.run`` task on the
 queue (:mod:`survey_app.services.queue`) and returns at once; ``sipas worker`` runs it
 (:func:`run`): it claims the row, builds the report (:mod:`survey_app.services.reports`),
-writes the XLSX, PDF and ZIP files, the charts and the rendered HTML content into
+writes the XLSX, PDF, DOCX and ZIP files, the charts and the rendered HTML content into
 ``<REPORTS_DIR>/<job id>/`` and writes its progress to the row (at most about once a
 second) with a heartbeat every few seconds. Any server process answers a poll from the row
 alone, so a job survives a restart of the web server.
@@ -54,8 +54,13 @@ from survey_app.services.org import subtree_ids
 log = logging.getLogger(__name__)
 
 # What the job page offers, in this order; the file names on disk are fixed.
-DOWNLOADS = ("xlsx", "pdf", "zip")
-FILE_NAMES = {"xlsx": "bao-cao.xlsx", "pdf": "bao-cao.pdf", "zip": "bao-cao.zip"}
+DOWNLOADS = ("xlsx", "pdf", "docx", "zip")
+FILE_NAMES = {
+    "xlsx": "bao-cao.xlsx",
+    "pdf": "bao-cao.pdf",
+    "docx": "bao-cao.docx",
+    "zip": "bao-cao.zip",
+}
 CONTENT_FILE = "noi-dung.html"
 CHARTS_DIR = "bieu-do"
 KEEP_PER_USER = 10  # older finished jobs of a user are deleted with their files
@@ -593,7 +598,9 @@ def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) 
         reporter.set(0.70 + 0.30 * next(written, steps - 1) / steps, MSG_WRITING, force=True)
 
     # The XLSX and the PDF are rendered once each; the zip holds those same files.
-    reports.write_pack(report, folder, {fmt: FILE_NAMES[fmt] for fmt in DOWNLOADS}, step)
+    reports.write_pack(
+        report, folder, {fmt: FILE_NAMES[fmt] for fmt in DOWNLOADS}, step, _letterhead(app)
+    )
     db.session.execute(
         update(ReportJob)
         .where(ReportJob.id == job_id)
@@ -609,6 +616,18 @@ def _execute(app: Flask, job_id: int, request: JobRequest, reporter: _Reporter) 
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def _letterhead(app: Flask) -> Any:
+    """The DOCX's letterhead from the settings (``SIPAS_REPORT_AGENCY``…); settings that
+    fail its checks are logged and the defaults used: the office edits them in Word."""
+    letterhead = reports.letterhead.from_config(app.config)
+    try:
+        letterhead.validate()
+    except ValueError as exc:
+        log.warning("SIPAS_REPORT_* settings ignored in the DOCX: %s", exc)
+        return reports.Letterhead()
+    return letterhead
 
 
 def _write_html(app: Flask, reports: Any, report: Any, folder: Path, request: JobRequest) -> None:

@@ -1,6 +1,7 @@
-"""Write a :class:`~.model.Report` as XLSX (openpyxl), PDF (reportlab), a zip of CSVs, or a
-zip of everything. Files are written next to ``out`` and moved into place when complete,
-so a reader never sees half a file.
+"""Write a :class:`~.model.Report` as XLSX (openpyxl), PDF (reportlab), DOCX (python-docx, the
+Nghị định 30 layout), a zip of CSVs, or a zip of the XLSX, the PDF and the CSVs. Files are
+written next to ``out`` and moved into place when complete, so a reader never sees half a
+file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from functools import partial
 from pathlib import Path
 
 from survey_app.services.formatting import spreadsheet_text
+from survey_app.services.reports.docx import write_docx
+from survey_app.services.reports.letterhead import Letterhead
 from survey_app.services.reports.model import Report, Table, csv_header
 from survey_app.services.reports.pdf import write_pdf
 from survey_app.services.reports.xlsx import write_xlsx
@@ -26,7 +29,12 @@ def write_format(
 ) -> Path:
     """Write ``report`` as ``fmt`` to ``out`` through a temporary file in the same folder
     (``writer``: how, when not the format's own writer)."""
-    writer = writer or {"xlsx": _xlsx, "pdf": _pdf, "csv": write_csv_zip, "zip": write_bundle}[fmt]
+    writer = (
+        writer
+        or {"xlsx": _xlsx, "pdf": _pdf, "docx": _docx, "csv": write_csv_zip, "zip": write_bundle}[
+            fmt
+        ]
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(handle)
@@ -48,6 +56,10 @@ def _xlsx(report: Report, out: Path) -> None:
 
 def _pdf(report: Report, out: Path) -> None:
     write_pdf(report, out)
+
+
+def _docx(report: Report, out: Path, letterhead: Letterhead | None = None) -> None:
+    write_docx(report, out, letterhead)
 
 
 def csv_text(table: Table) -> str:
@@ -104,12 +116,17 @@ def _zip_files(report: Report, xlsx: Path, pdf: Path, out: Path) -> None:
 
 
 def write_pack(
-    report: Report, folder: Path, names: dict[str, str], step: Callable[[str], None] | None = None
+    report: Report,
+    folder: Path,
+    names: dict[str, str],
+    step: Callable[[str], None] | None = None,
+    letterhead: Letterhead | None = None,
 ) -> dict[str, Path]:
     """Write the XLSX and the PDF once each into ``folder`` (file names ``names[fmt]``) and,
     when ``names`` has ``zip``, the zip of those very files and the CSVs — not a second
-    rendering of each. ``step(fmt)`` is called before each file. Returns fmt → path."""
-    unknown = set(names) - {"xlsx", "pdf", "zip"}
+    rendering of each; the DOCX (with ``letterhead``) when ``names`` has ``docx``.
+    ``step(fmt)`` is called before each file. Returns fmt → path."""
+    unknown = set(names) - {"xlsx", "pdf", "docx", "zip"}
     if unknown:
         raise ValueError(f"write_pack: unknown formats {sorted(unknown)}")
     done: dict[str, Path] = {}
@@ -139,6 +156,12 @@ def write_pack(
                     partial(_copy, own[fmt]),
                 )
                 done[fmt] = folder / names[fmt]
+    if "docx" in names:
+        if step:
+            step("docx")
+        done["docx"] = write_format(
+            report, folder / names["docx"], "docx", partial(_docx, letterhead=letterhead)
+        )
     return done
 
 
