@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # Inspector triage: an integrity rate (Q5, Q6) is flagged when the lower bound of its
     # 95 % interval reaches this percentage (or when it rose significantly).
     "INTEGRITY_FLAG_PERCENT": 5.0,
+    # Coverage (issue 14): a group whose response rate (verified responses per dossier
+    # served, percent) is under this is not representative: listed, not ranked.
+    "COVERAGE_MIN_RATE": 5.0,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
     # Minutes during which whoever marked a comment as a complaint may undo it (positive).
@@ -244,6 +247,7 @@ def parse_opening_hours(value: str) -> tuple[list[int], time, time]:
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
+    config["COVERAGE_MIN_RATE"] = percentage(config, "COVERAGE_MIN_RATE")
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
     config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")

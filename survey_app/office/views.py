@@ -58,6 +58,7 @@ def _page(template: str, **context: Any) -> str:
         factors=analytics.office.FACTORS,
         channel_labels=CHANNEL_LABELS,
         params=filters.params(),
+        min_rate=analytics.coverage.min_rate(),
         **context,
     )
 
@@ -101,6 +102,7 @@ def unit(code: str) -> str:
             analytics.office.sub_unit_rows(found, filters), key, descending
         ),
         score=score,
+        coverage=analytics.office.unit_coverage(found, filters, score),
         items=analytics.office.item_lines(score, found, _locale()),
         sort_key=key,
         descending=descending,
