@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -211,7 +210,9 @@ def _dossiers(
     open_ = rng.random(rest) < OPEN_SHARE
     day_of = rng.integers(len(days), size=rest)
     channel = rng.integers(len(CHANNELS), size=rest)
-    for w, o, d, ch in zip(which.tolist(), open_.tolist(), day_of.tolist(), channel.tolist()):
+    for w, o, d, ch in zip(
+        which.tolist(), open_.tolist(), day_of.tolist(), channel.tolist(), strict=True
+    ):
         counter_id, unit_id, _qid, _group, procedures = counters[w]
         proc = procedures[int(rng.integers(len(procedures)))][0] if procedures else None
         add(unit_id, counter_id, proc, CHANNELS[ch], None if o else days[d], False)
@@ -270,7 +271,10 @@ def main() -> int:
             build(db_path, size, size, args.units)
         app = web_speed.make_app(db_path)
         cold, warm = coverage_alone(app)
-        print(f"coverage counts of 2025-Q4 by unit (pooled + own): cold {cold:.2f} s, warm {warm:.3f} s")
+        print(
+            "coverage counts of 2025-Q4 by unit (pooled + own): "
+            f"cold {cold:.2f} s, warm {warm:.3f} s"
+        )
         client = web_speed.signed_in(app, USER)
         first, median, p90 = web_speed.measure(client, "/van-phong?ky=2025-Q4", args.requests)
         page = client.get("/van-phong?ky=2025-Q4").get_data(as_text=True)

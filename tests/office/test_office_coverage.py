@@ -37,7 +37,9 @@ def _coverage_cells(row: str) -> list[str]:
     return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
 
 
-def test_overview_shows_served_answered_and_rate(world: dict[str, Any], client: FlaskClient) -> None:
+def test_overview_shows_served_answered_and_rate(
+    world: dict[str, Any], client: FlaskClient
+) -> None:
     html = client.get(f"/van-phong?ky={PERIOD}").get_data(as_text=True)
     # A: 400 served, 40 answered, 10.0 % (7.4–13.3); P pooled: 1,400, 70, 5.0 % (4.0–6.3)
     assert _coverage_cells(_row(html, "data-unit", "A")) == ["400", "40", "10,0 7,4–13,3"]

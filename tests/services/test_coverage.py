@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from scoring import Cutoff
-from survey_app.config import ConfigurationError, check_settings
+from survey_app.config import DEFAULTS, ConfigurationError, check_settings
 from survey_app.extensions import db
 from survey_app.services.analytics import coverage
 from survey_app.services.analytics.slices import Slice
@@ -112,7 +112,10 @@ def test_the_minimum_rate_is_a_setting(world: dict[str, Any], app: Flask) -> Non
 
 def test_the_setting_is_checked_at_start_up() -> None:
     with pytest.raises(ConfigurationError, match="SIPAS_COVERAGE_MIN_RATE"):
-        check_settings({"COVERAGE_MIN_RATE": "abc"})
+        check_settings({**DEFAULTS, "COVERAGE_MIN_RATE": "abc"})
+    settings = {**DEFAULTS, "COVERAGE_MIN_RATE": "2.5"}
+    check_settings(settings)
+    assert settings["COVERAGE_MIN_RATE"] == 2.5
 
 
 def test_cached_counts_follow_the_data(world: dict[str, Any]) -> None:

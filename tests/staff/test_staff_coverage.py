@@ -26,9 +26,7 @@ def world(app: Flask) -> dict[str, Any]:
 
 
 def _sign_in(client: FlaskClient, username: str, unit: str, counter: str = "") -> None:
-    accounts.create_user(
-        username, PASSWORD, "staff", unit, must_change=False, counter_code=counter
-    )
+    accounts.create_user(username, PASSWORD, "staff", unit, must_change=False, counter_code=counter)
     assert login(client, username).status_code == 303
 
 

@@ -118,9 +118,12 @@ def _grouped(
 ) -> list[tuple[Any, ...]]:
     """(unit id, [counter id], [procedure id], [channel], [day], served, invited, answered);
     ``dims``: which of counter, procedure, channel and day to group by besides the unit."""
-    d = Dossier.__table__.c
-    inv = Invitation.__table__.c
-    resp = Response.__table__.c
+    dossiers, invitations, responses = (
+        Dossier.__table__,
+        Invitation.__table__,
+        Response.__table__,
+    )
+    d, inv, resp = dossiers.c, invitations.c, responses.c
     columns = [d.receiving_unit_id]
     if "counter" in dims:
         columns.append(d.receiving_counter_id)
@@ -133,8 +136,8 @@ def _grouped(
     query = (
         select(*columns, func.count(), func.count(inv.id), func.count(resp.id))
         .select_from(
-            Dossier.__table__.outerjoin(inv, inv.dossier_id == d.id).outerjoin(
-                resp, resp.dossier_id == d.id
+            dossiers.outerjoin(invitations, inv.dossier_id == d.id).outerjoin(
+                responses, resp.dossier_id == d.id
             )
         )
         .where(d.returned_day >= start, d.returned_day <= end)
@@ -259,7 +262,7 @@ def counts(
             if dim in dims:
                 parts[dim] = row[at]
                 at += 1
-        day = row[at] if set(PERIODS) & set(dims) else None
+        day: Any = row[at] if set(PERIODS) & set(dims) else None
         fixed: dict[str, str] = {}
         if "counter" in dims:
             fixed["counter"] = counters.get(parts["counter"], "")
@@ -336,4 +339,3 @@ def attach(
         )
         for g in groups
     )
-

@@ -76,9 +76,7 @@ def coverage_table(
         return (c.served, c.invited, c.answered, c.open, c.rate, (c.rate_ci_low, c.rate_ci_high))
 
     first = cover.coverage_for(all_of, whole.n_open if whole else 0, min_n)
-    rows: list[tuple[Cell, ...]] = [
-        ("", root.name if root else "Tất cả đơn vị", *cells(first), "")
-    ]
+    rows: list[tuple[Cell, ...]] = [("", root.name if root else "Tất cả đơn vị", *cells(first), "")]
     depths = [0]
     for node in nodes:
         counted = pooled.get((node.code,))
