@@ -218,7 +218,10 @@ def counts(
     dims = query.dimensions
     if not set(dims) <= COVERED or {"target_group", "questionnaire"} & dict(query.where).keys():
         return None
-    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    # plain rows (id, code, parent id), not ORM objects: a province has a thousand units
+    units = {
+        u.id: u for u in db.session.connection().execute(select(Unit.id, Unit.code, Unit.parent_id))
+    }
     if query.unit_code is not None and unit_ids is None:
         root = next((u for u in units.values() if u.code == query.unit_code), None)
         if root is None:
@@ -293,7 +296,7 @@ def counts(
     )
 
 
-def _subtree(units: Mapping[int, Unit], root: int) -> list[int]:
+def _subtree(units: Mapping[int, Any], root: int) -> list[int]:
     children: dict[int | None, list[int]] = {}
     for u in units.values():
         children.setdefault(u.parent_id, []).append(u.id)
