@@ -8,8 +8,9 @@ recomputes an index.
 
 Why this module is long: it is the office pages' one service, in the order a request uses
 it — the scope, the request's parameters (period, filters, sort, levels), the scores of the
-period and the previous one, and the rows (units as a tree, with their ranks; a unit's sub-units
-and counters; items).  The tree's own rules are in :mod:`.tree`.
+period and the previous one, and the rows (units as a tree, with their ranks and coverage — the
+dossiers served, answered and the rate, :mod:`.coverage`; a unit's sub-units and counters;
+items).  The tree's own rules are in :mod:`.tree`.
 
 Scope: the units below the user's ``office`` and ``unit_head`` roles (``admin``: every
 unit) — a ``staff`` or ``inspector`` role gives no access to these pages (403), a unit
