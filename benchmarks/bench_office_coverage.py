@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -277,6 +278,16 @@ def main() -> int:
         )
         client = web_speed.signed_in(app, USER)
         first, median, p90 = web_speed.measure(client, "/van-phong?ky=2025-Q4", args.requests)
+        cpu = []
+        for _ in range(args.requests):
+            began = time.process_time()
+            client.get("/van-phong?ky=2025-Q4").get_data()
+            cpu.append(time.process_time() - began)
+        print(
+            f"  CPU time of this process per warm request: median {statistics.median(cpu):.3f} s "
+            f"(wall time is CPU time plus waiting for a CPU: load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} CPUs)"
+        )
         page = client.get("/van-phong?ky=2025-Q4").get_data(as_text=True)
         served = page.count('class="num coverage served"')
         print(

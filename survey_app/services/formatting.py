@@ -131,7 +131,7 @@ def signed(
     if change is None or not math.isfinite(change):
         return DASH
     rounded = _rounded(change, digits)
-    text = format_decimal(abs(rounded), _pattern(digits), locale=current_locale(locale))
+    text = _formatted(abs(rounded), digits, current_locale(locale))
     return ("-" if rounded < 0 else "+") + text
 
 
