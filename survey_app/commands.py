@@ -657,7 +657,7 @@ def score(
             rows = analytics.filescore.rows_from_file(input_file)
             groups = analytics.filescore.score_columns(rows, query)
         else:
-            groups = analytics.scores.score_stored(query)
+            groups = analytics.coverage.attach(analytics.scores.score_stored(query), query)
     except analytics.slices.ScoreError as exc:
         raise click.UsageError(str(exc)) from None
     except exchange.ResponseFileError as exc:

@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     # client (a day-keyed hash of its address) at one counter within TRUST_BURST_SECONDS.
     "TRUST_BURST_MIN": 3,
     "TRUST_BURST_SECONDS": 120,
+    # Coverage (issue 14): a group whose response rate (verified responses per dossier
+    # served, percent) is under this is not representative: listed, not ranked.
+    "COVERAGE_MIN_RATE": 5.0,
     # Days after which a complaint without an answer counts as overdue (positive integer).
     "COMPLAINT_DUE_DAYS": 7,
     # Minutes during which whoever marked a comment as a complaint may undo it (positive).
@@ -259,6 +262,7 @@ def parse_opening_hours(value: str) -> tuple[list[int], time, time]:
 def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
+    config["COVERAGE_MIN_RATE"] = percentage(config, "COVERAGE_MIN_RATE")
     config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
     config["TRUST_BURST_MIN"] = positive_int(config, "TRUST_BURST_MIN")
     config["TRUST_BURST_SECONDS"] = positive_int(config, "TRUST_BURST_SECONDS")

@@ -73,6 +73,8 @@ class Dossier(Base):
         CheckConstraint("supplements >= 0", name="supplements"),
         Index("ix_dossiers_resolving_returned", "resolving_unit_id", "returned_day"),
         Index("ix_dossiers_receiving_returned", "receiving_unit_id", "returned_day"),
+        # the newest change: when cached coverage counts are stale (migration 0019)
+        Index("ix_dossiers_changed_at", "changed_at"),
     )
 
 
@@ -97,6 +99,9 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     dossier: Mapped[Dossier] = relationship()
+
+    # the newest use: when cached coverage counts are stale (migration 0019)
+    __table_args__ = (Index("ix_invitations_used_at", "used_at"),)
 
 
 class IntegrationKey(Base):

@@ -59,6 +59,7 @@ def _page(template: str, **context: Any) -> str:
         channel_labels=CHANNEL_LABELS,
         params=filters.params(),
         excluded=analytics.exclusions.excluded_count(ids, filters.start, filters.end),
+        min_rate=analytics.coverage.min_rate(),
         **context,
     )
 
@@ -102,6 +103,7 @@ def unit(code: str) -> str:
             analytics.office.sub_unit_rows(found, filters), key, descending
         ),
         score=score,
+        coverage=analytics.office.unit_coverage(found, filters, score),
         items=analytics.office.item_lines(score, found, _locale()),
         sort_key=key,
         descending=descending,

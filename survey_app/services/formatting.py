@@ -28,6 +28,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -101,11 +102,18 @@ def _pattern(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits > 0 else "")
 
 
+@lru_cache(maxsize=65536)
+def _formatted(rounded: Decimal, digits: int, locale: str) -> str:
+    """Babel's formatting of an already rounded figure, kept: a page of a thousand units
+    formats some twenty thousand figures, most of them seen before (issue 14's overview)."""
+    return format_decimal(rounded, _pattern(digits), locale=locale)
+
+
 def decimal(value: float | int | Decimal | None, digits: int = 1, locale: str | None = None) -> str:
     """A figure with exactly ``digits`` decimals: ``decimal(2.25, 1)`` → "2,3" (vi)."""
     if value is None or not math.isfinite(value):
         return DASH
-    return format_decimal(_rounded(value, digits), _pattern(digits), locale=current_locale(locale))
+    return _formatted(_rounded(value, digits), digits, current_locale(locale))
 
 
 def percent(
@@ -123,7 +131,7 @@ def signed(
     if change is None or not math.isfinite(change):
         return DASH
     rounded = _rounded(change, digits)
-    text = format_decimal(abs(rounded), _pattern(digits), locale=current_locale(locale))
+    text = _formatted(abs(rounded), digits, current_locale(locale))
     return ("-" if rounded < 0 else "+") + text
 
 

@@ -1,4 +1,5 @@
 from . import charts as charts
+from . import coverage as coverage
 from . import exclusions as exclusions
 from . import filescore as filescore
 from . import groups as groups

@@ -8,8 +8,9 @@ recomputes an index.
 
 Why this module is long: it is the office pages' one service, in the order a request uses
 it — the scope, the request's parameters (period, filters, sort, levels), the scores of the
-period and the previous one, and the rows (units as a tree, with their ranks; a unit's sub-units
-and counters; items).  The tree's own rules are in :mod:`.tree`.
+period and the previous one, and the rows (units as a tree, with their ranks and coverage — the
+dossiers served, answered and the rate, :mod:`.coverage`; a unit's sub-units and counters;
+items).  The tree's own rules are in :mod:`.tree`.
 
 Scope: the units below the user's ``office`` and ``unit_head`` roles (``admin``: every
 unit) — a ``staff`` or ``inspector`` role gives no access to these pages (403), a unit
@@ -29,11 +30,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import forms
-from scoring import DEFAULT_MIN_N, Change, Cutoff, Flag, compare, period_label
+from scoring import DEFAULT_MIN_N, Change, Coverage, Cutoff, Flag, compare, period_label
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
+from survey_app.services.analytics import coverage as cover
 from survey_app.services.analytics import tree
 from survey_app.services.analytics.periods import PeriodChoice, period_dates, previous_period
 from survey_app.services.analytics.results import ScoredGroup
@@ -240,8 +242,14 @@ def _score(
 ) -> tuple[ScoredGroup, ...]:
     """Groups of ``score_stored`` for the filters' period, of the responses matching the
     chosen filters."""
+    return score_stored(_slice(filters, by, unit_code, aggregate))
+
+
+def _slice(
+    filters: Filters, by: tuple[str, ...], unit_code: str | None, aggregate: str = "pool"
+) -> Slice:
     wanted = filters.wanted()
-    query = Slice(
+    return Slice(
         start=filters.start,
         end=filters.end,
         by=by,
@@ -253,7 +261,28 @@ def _score(
             *RESPONSES[RESPONSE_CHOICES.get(filters.phieu, "all")],
         ),
     )
-    return score_stored(query)
+
+
+def _coverage(
+    filters: Filters,
+    by: tuple[str, ...],
+    groups: Iterable[ScoredGroup],
+    unit_ids: set[int] | None = None,
+    unit_code: str | None = None,
+    aggregate: str = "pool",
+) -> dict[str, Coverage]:
+    """The last key (unit or counter code) → coverage of the period's dossiers (issue 14),
+    with each group's open respondents from ``groups``."""
+    found = cover.counts(_slice(filters, by, unit_code, aggregate), unit_ids)
+    if not found:
+        return {}
+    n_open = {tuple(g.key.values())[-1]: g.n_open for g in groups}
+    out = {}
+    for key, counted in found.items():
+        c = cover.coverage_for(counted, n_open.get(key[-1], 0), DEFAULT_MIN_N)
+        if c is not None:
+            out[key[-1]] = c
+    return out
 
 
 def _score_roots(
@@ -293,6 +322,10 @@ class Row:
     subtotal: bool = False
     serving: bool = True
     rank: int | None = None
+    coverage: Coverage | None = None  # the row's dossiers (issue 14; None: no dossier)
+    # A serving unit whose own coverage is under the minimum (rate or verified n): listed
+    # apart, not ranked (docs/method.md §7.3).
+    unrepresentative: bool = False
 
     @property
     def n(self) -> int:
@@ -373,12 +406,21 @@ def _tree_rows(
     now: dict[str, ScoredGroup],
     before: dict[str, ScoredGroup],
     own: Iterable[ScoredGroup],
+    pooled: dict[str, Coverage] | None = None,
+    own_coverage: dict[str, Coverage] | None = None,
 ) -> list[Row]:
     """Rows in tree order: each unit pooled over its subtree, ranked when it serves
-    citizens (on its ``own`` responses)."""
+    citizens (on its ``own`` responses) and its own coverage, if it has dossiers, is
+    representative (``pooled``: each row's coverage)."""
     mine = tree.own_scores(own)
     nodes = tree.with_own_responses(nodes, mine)
-    ranks = {n.code: k for k, n in tree.ranked_units(nodes, mine, DEFAULT_MIN_N)}
+    own_coverage = own_coverage or {}
+    pooled = pooled or {}
+    apart = {
+        n.code for n in nodes if n.serving and cover.not_representative(own_coverage.get(n.code))
+    }
+    rankable = {code: g for code, g in mine.items() if code not in apart}
+    ranks = {n.code: k for k, n in tree.ranked_units(nodes, rankable, DEFAULT_MIN_N)}
     return [
         Row(
             n.code,
@@ -390,6 +432,8 @@ def _tree_rows(
             subtotal=n.subtotal,
             serving=n.serving,
             rank=ranks.get(n.code),
+            coverage=pooled.get(n.code),
+            unrepresentative=n.code in apart,
         )
         for n in nodes
     ]
@@ -408,7 +452,9 @@ def unit_rows(user: User, filters: Filters) -> list[Row]:
     now = _by_key(_score_roots(filters, ("unit",), ids, units), pick)
     before = _by_key(_score_roots(filters.previous(), ("unit",), ids, units), pick)
     own = _score_roots(filters, ("unit",), ids, units, aggregate="own")
-    return _tree_rows(tree.tree_order(units), now, before, own)
+    pooled = _coverage(filters, ("unit",), now.values(), ids)
+    own_coverage = _coverage(filters, ("unit",), own, ids, aggregate="own")
+    return _tree_rows(tree.tree_order(units), now, before, own, pooled, own_coverage)
 
 
 def sub_unit_rows(unit: Unit, filters: Filters) -> list[Row]:
@@ -427,7 +473,9 @@ def sub_unit_rows(unit: Unit, filters: Filters) -> list[Row]:
     own = [
         g for g in _score(filters, ("unit",), unit.code, aggregate="own") if g.key["unit"] in codes
     ]
-    return _tree_rows(tree.tree_order(below), now, before, own)
+    pooled = _coverage(filters, ("unit",), now.values(), unit_code=unit.code)
+    own_coverage = _coverage(filters, ("unit",), own, unit_code=unit.code, aggregate="own")
+    return _tree_rows(tree.tree_order(below), now, before, own, pooled, own_coverage)
 
 
 def row_sort_value(key: str) -> Callable[[Row], Any]:
@@ -460,7 +508,8 @@ def counter_rows(unit: Unit, filters: Filters) -> list[Row]:
     rows = _rows(names.items(), now, before)
     if "" in now:
         rows.append(Row("", "", now[""], change(before.get(""), now[""])))
-    return rows
+    covered = _coverage(filters, ("counter",), now.values(), {unit.id})
+    return [replace(r, coverage=covered.get(r.code)) for r in rows]
 
 
 def unit_score(unit: Unit, filters: Filters) -> ScoredGroup | None:
@@ -468,8 +517,15 @@ def unit_score(unit: Unit, filters: Filters) -> ScoredGroup | None:
     return next((g for g in groups if g.key["unit"] == unit.code), None)
 
 
+def unit_coverage(unit: Unit, filters: Filters, score: ScoredGroup | None) -> Coverage | None:
+    """The unit's dossiers over its subtree (``score``: its score, for the open responses)."""
+    found = _coverage(filters, ("unit",), [score] if score else [], unit_code=unit.code)
+    return found.get(unit.code)
+
+
 def counter_score(unit: Unit, counter: Counter, filters: Filters) -> ScoredGroup | None:
-    groups = _score(filters, ("counter",), unit.code)
+    query = _slice(filters, ("counter",), unit.code)
+    groups = cover.attach(score_stored(query), query, {unit.id})
     return next(
         (g for g in groups if g.key["unit"] == unit.code and g.key["counter"] == counter.code),
         None,

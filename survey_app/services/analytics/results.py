@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from scoring import Estimate, Flag, GroupScore, flag_for, to_json_dict
+from scoring import Coverage, Estimate, Flag, GroupScore, flag_for, to_json_dict
 
 __all__ = ["ScoredGroup", "to_json"]
 
@@ -37,6 +37,9 @@ class ScoredGroup:
     target: float | None  # None: no target set in force for the group's period
     min_n: int
     n_verified: int = 0  # respondents who answered through a dossier's invitation (issue 13)
+    # The group's dossiers served, invited and answered (issue 14; ``None``: the group has
+    # no dossier, or coverage was not asked for) — :mod:`.coverage` attaches it.
+    coverage: Coverage | None = None
 
     @property
     def n(self) -> int:
@@ -92,7 +95,8 @@ class ScoredGroup:
 
     def to_json(self) -> dict[str, Any]:
         """The group as a JSON-ready ``dict``: ``{"group": key, **scoring.to_json_dict}``,
-        with ``n_verified`` and ``n_open`` (verified and open respondents) after ``n``."""
+        with ``n_verified`` and ``n_open`` (verified and open respondents) after ``n`` and
+        ``coverage`` (:meth:`scoring.Coverage.to_json`, ``null`` without dossiers) last."""
         body = to_json_dict(self.result, target=self.target, min_n=self.min_n)
         return {
             "group": dict(self.key),
@@ -100,6 +104,7 @@ class ScoredGroup:
             "n_verified": self.n_verified,
             "n_open": self.n_open,
             **body,
+            "coverage": None if self.coverage is None else self.coverage.to_json(),
         }
 
     def __getitem__(self, name: str) -> Any:

@@ -21,11 +21,13 @@ from sqlalchemy import Row, case, func, null, select
 
 import forms
 from forms import SectionKind
-from scoring import DEFAULT_MIN_N, Estimate
+from scoring import DEFAULT_MIN_N, Coverage, Estimate
 from survey_app.extensions import db
 from survey_app.models import Counter, Procedure, Response, Unit, User, utcnow
 from survey_app.services.access.capabilities import Capability, can
 from survey_app.services.access.scope import response_filter
+from survey_app.services.analytics.coverage import attach as with_coverage
+from survey_app.services.analytics.coverage import counts, coverage_for
 from survey_app.services.analytics.lowratings import LowItem, low_items, low_words
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored_scope
@@ -49,6 +51,7 @@ class CounterScore:
     counter_name: str | None  # None: responses that name no counter
     n: int
     sipas: Estimate | None
+    coverage: Coverage | None = None  # the counter's dossiers of the day (issue 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,7 @@ class Today:
     weakest: list[WeakItem]
     comments: list[Comment]
     low: list[LowRating]
+    coverage: Coverage | None = None  # the scope's dossiers returned that day (issue 14)
 
 
 def _scoped_day(
@@ -234,14 +238,20 @@ def today(
     day = day or local_day(utcnow())
     unit_ids, counter_ids = scope_ids(user)
     where = RESPONSES[responses]
-    whole = score_stored_scope(Slice(start=day, end=day, by=(), where=where), unit_ids, counter_ids)
+    whole_query = Slice(start=day, end=day, by=(), where=where)
+    whole = score_stored_scope(whole_query, unit_ids, counter_ids)
     scores = whole[0] if whole else None
+    coverage = _day_coverage(whole_query, scores, unit_ids, counter_ids)
     counters: list[CounterScore] = []
     qids: list[str] = []
     total = last_id = 0
     if scores is not None:
-        per_counter = score_stored_scope(
-            Slice(start=day, end=day, by=("counter",), where=where), unit_ids, counter_ids
+        counter_query = Slice(start=day, end=day, by=("counter",), where=where)
+        per_counter = with_coverage(
+            score_stored_scope(counter_query, unit_ids, counter_ids),
+            counter_query,
+            unit_ids,
+            counter_ids,
         )
         units = {
             u.code: u
@@ -270,6 +280,7 @@ def today(
                         names.get(key) if key[1] else None,
                         g.n,
                         g.sipas,
+                        g.coverage,
                     ),
                 )
             )
@@ -317,7 +328,21 @@ def today(
         weakest=weakest,
         comments=comments,
         low=low,
+        coverage=coverage,
     )
+
+
+def _day_coverage(
+    query: Slice,
+    scores: ScoredGroup | None,
+    unit_ids: set[int] | None,
+    counter_ids: set[int],
+) -> Coverage | None:
+    """The scope's coverage of the day: dossiers returned at its units and counters, and
+    of them the answered ones (``None``: no dossier returned)."""
+    found = counts(query, unit_ids, counter_ids)
+    n_open = scores.n_open if scores is not None else 0
+    return coverage_for(None if found is None else found.get(()), n_open, MIN_N)
 
 
 def new_low(day: Today, seen: int | None) -> int:

@@ -8,6 +8,9 @@ from . import (
     content as content,
 )
 from . import (
+    coverage as coverage,
+)
+from . import (
     docx as docx,
 )
 from . import (

@@ -31,6 +31,7 @@ from survey_app.services.analytics.scores import score_stored, score_stored_each
 from survey_app.services.analytics.slices import LAND, RESPONSES, ScoreError, Slice
 from survey_app.services.formatting import MASKED, masked
 from survey_app.services.org import subtree_ids
+from survey_app.services.reports import coverage
 from survey_app.services.reports.errors import N_, ReportError
 from survey_app.services.reports.formatting import day as day_text
 from survey_app.services.reports.formatting import number
@@ -220,6 +221,7 @@ def _ranking_table(
     before: tuple[dict[str, ScoredGroup], dict[str, ScoredGroup]],
     previous: str,
     note: str,
+    apart: frozenset[str] = frozenset(),
 ) -> Table:
     """The report's unit pooled first (its whole subtree), then the units that serve
     citizens (:mod:`~survey_app.services.analytics.tree`), each once on its own responses:
@@ -227,7 +229,7 @@ def _ranking_table(
     ``before``: (pooled, own) scores by unit code."""
     (pooled, own), (pooled_before, own_before) = now, before
     first = [n for n in nodes if root is not None and n.code == root.code and n.code in pooled]
-    ranks, rest = _ranked_nodes(root, nodes, own)
+    ranks, rest = _ranked_nodes(root, nodes, own, apart)
     ranked = [n for _k, n in ranks]
     rows = []
     positions = {n.code: k for k, n in ranks}
@@ -266,7 +268,10 @@ def _ranking_table(
 
 
 def _ranked_nodes(
-    root: Unit | None, nodes: list[tree.Node], own: dict[str, ScoredGroup]
+    root: Unit | None,
+    nodes: list[tree.Node],
+    own: dict[str, ScoredGroup],
+    apart: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[int, tree.Node]], list[tree.Node]]:
     """The serving units of a ranking: (rank, node) of those with the minimum sample, then
     the others with responses, by code.  A report on one desk without sub-units: its
@@ -274,7 +279,8 @@ def _ranked_nodes(
     candidates = [
         n for n in nodes if not (root is not None and n.code == root.code and not n.subtotal)
     ]
-    ranks = tree.ranked_units(candidates, own, MIN_N)
+    # not representative by coverage (issue 14): listed with the rest, not ranked
+    ranks = tree.ranked_units([n for n in candidates if n.code not in apart], own, MIN_N)
     placed = {n.code for _k, n in ranks}
     rest = sorted(
         (n for n in candidates if n.serving and n.code not in placed and n.code in own),
@@ -555,6 +561,7 @@ def _build_report(
     land_own_now = own_of(start, end, land=True)
     land_own_before = own_of(p_start, p_end, land=True)
     nodes = tree.with_own_responses(tree.tree_order(in_scope), own_now)
+    apart = coverage.unrepresentative_units(start, end, root, cutoff, MIN_N)
 
     step(0.45, N_("Đang tính xu hướng các kỳ trước"))
     trend = _trend(spec, root, whole, whole_before)
@@ -592,7 +599,9 @@ def _build_report(
         previous_name,
         f"Dòng đầu: toàn bộ đơn vị báo cáo. Xếp hạng các đơn vị trực tiếp phục vụ người dân "
         f"(đơn vị có quầy) có ít nhất {MIN_N} phiếu, mỗi đơn vị một lần, theo phiếu của chính "
-        "đơn vị; đơn vị cấp trên là tổng gộp, xem bảng “Các đơn vị theo cây tổ chức”.",
+        "đơn vị; đơn vị cấp trên là tổng gộp, xem bảng “Các đơn vị theo cây tổ chức”. Đơn vị "
+        "chưa đại diện theo độ bao phủ hồ sơ được liệt kê, không xếp hạng.",
+        apart,
     )
     tables.append(ranking_table)
     tables.append(
@@ -609,6 +618,7 @@ def _build_report(
         )
     )
     tables.append(_tree_table(nodes, now))
+    tables.append(coverage.coverage_table(start, end, root, cutoff, nodes, now, whole, MIN_N))
     tables.append(
         Table(
             "xu_huong",
@@ -682,7 +692,7 @@ def _build_report(
     )
 
     step(0.9, N_("Đang hoàn tất"))
-    ranking, ranking_note = _ranking_bars(root, nodes, own_now)
+    ranking, ranking_note = _ranking_bars(root, nodes, own_now, apart)
     unit_name = root.name if root else "Tất cả đơn vị"
     report = Report(
         spec=spec,
@@ -860,12 +870,15 @@ def _trend(
 
 
 def _ranking_bars(
-    root: Unit | None, nodes: list[tree.Node], own: dict[str, ScoredGroup]
+    root: Unit | None,
+    nodes: list[tree.Node],
+    own: dict[str, ScoredGroup],
+    apart: frozenset[str] = frozenset(),
 ) -> tuple[tuple[UnitBar, ...], str]:
     """The ranking table's units (:func:`_ranked_nodes`, without its pooled first row) as
     bars, highest SIPAS first: chart and table show the same units; the lowest
     :data:`CHART_UNITS` when there are more (the note says so)."""
-    ranks, rest = _ranked_nodes(root, nodes, own)
+    ranks, rest = _ranked_nodes(root, nodes, own, apart)
     level = [n for _k, n in ranks] + rest
     level.sort(key=lambda n: (own[n.code].sipas.index or 0.0, n.code))
     note = ""

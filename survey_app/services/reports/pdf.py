@@ -49,6 +49,7 @@ PDF_HIDE = {
     "thu_tuc": {"linh_vuc"},
     "y_kien": {"yeu_to"},
     "cay_don_vi": {"ma", "cap"},
+    "do_bao_phu": {"ma"},
 }
 INDENT = "\u00a0\u00a0\u00a0"  # one level of the unit tree (no-break spaces: kept as typed)
 
@@ -295,6 +296,7 @@ def write_pdf(report: Report, out: Path) -> None:
         *_table(report.table("xep_hang"), styles),
         *_table(report.table("dat_dai"), styles),
         *_table(report.table("cay_don_vi"), styles),
+        *_table(report.table("do_bao_phu"), styles),
         Paragraph("3. Xu hướng và các yếu tố", styles["h"]),
         KeepTogether([_chart(report, "xu_huong", WIDTH * 0.9)]),
         *_table(report.table("xu_huong"), styles),
