@@ -4,6 +4,7 @@ from survey_app.models.accounts import ROLES, RoleAssignment, User
 from survey_app.models.alerts import Alert, AlertRule, Delivery, Webhook
 from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
+from survey_app.models.calendar import Holiday
 from survey_app.models.complaints import Complaint, ComplaintEvent
 from survey_app.models.dossiers import Dossier, IntegrationKey, Invitation
 from survey_app.models.kiosk import KioskDevice, KioskEnrolment
@@ -29,6 +30,7 @@ __all__ = [
     "ComplaintEvent",
     "Counter",
     "Dossier",
+    "Holiday",
     "IntegrationKey",
     "Invitation",
     "KioskDevice",

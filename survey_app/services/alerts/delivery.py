@@ -39,6 +39,8 @@ KIND_NAMES = {
     "low_share": "Tỉ lệ đánh giá thấp cao",
     "integrity": "Phản ánh về liêm chính (Q5/Q6)",
     "silent": "Máy tính bảng tại quầy không gửi phản hồi",
+    "complaint_head": "Phản ánh chưa có người nhận xử lý",
+    "complaint_office": "Phản ánh quá hạn trả lời",
 }
 
 
@@ -106,6 +108,12 @@ def email_message(alert: Alert, to: str) -> EmailMessage:
             f"ngưỡng {details.get('threshold')} %)."
         )
         lines.append("Các câu bị đánh giá thấp (số lượt):")
+    elif alert.kind in ("complaint_head", "complaint_office"):
+        kind = "về thái độ cán bộ" if details.get("kind") == "thai_do" else "về phục vụ"
+        number = details.get("complaint")
+        lines.append(f"Phản ánh số {number} ({kind}), hạn trả lời {details.get('due')}.")
+        base = data["url"].removesuffix("/canh-bao")
+        lines += ["", f"Xem phản ánh: {base}/phan-anh/{number}"]
     else:
         lines.append("Câu trả lời:")
     lines += [f"- {i['code']}: {i['text']} ({i['count_or_answer']})" for i in data["items"]]
