@@ -58,7 +58,7 @@ from survey_app.services.complaints.deadlines import (
     escalate,
 )
 from survey_app.services.complaints.dossier import DossierLink, dossier_link, may_see_dossier
-from survey_app.services.complaints.stats import OnTime, on_time
+from survey_app.services.complaints.stats import OnTime, on_time, on_time_for
 from survey_app.services.complaints.times import HandlingTimes, due_days_setting, handling_times
 from survey_app.services.complaints.workflow import (
     answer,
@@ -114,6 +114,7 @@ __all__ = [
     "may_undo",
     "may_withdraw",
     "on_time",
+    "on_time_for",
     "open_complaint",
     "open_for",
     "reopen",

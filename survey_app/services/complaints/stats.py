@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Complaint, utcnow
-from survey_app.services.complaints.access import WITHDRAWN
+from survey_app.models import Complaint, Unit, User, utcnow
+from survey_app.services.access.capabilities import Capability, can
+from survey_app.services.access.scope import role_unit_ids, units_among
+from survey_app.services.clock import VN_TZ
+from survey_app.services.complaints.access import CONDUCT_ROLES, WITHDRAWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +80,19 @@ def on_time(
         )
         for u, c in counts.items()
     }
+
+
+def on_time_for(
+    user: User, first: date, last: date, now: datetime | None = None
+) -> list[tuple[Unit, OnTime]]:
+    """The complaints page's table: :func:`on_time` over the local days ``first``–``last``
+    for the units where ``user`` sees conduct complaints too (unit heads, office, inspectors,
+    admin — counts include conduct complaints, so ``staff`` alone sees none), units with
+    something due only, by code."""
+    if not can(user, Capability.SEE_CONDUCT_COMPLAINTS):
+        return []
+    units = units_among(role_unit_ids(user, CONDUCT_ROLES))
+    start = datetime.combine(first, time(0), tzinfo=VN_TZ)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=VN_TZ)
+    found = on_time([u.id for u in units], start, end, now)
+    return [(u, found[u.id]) for u in units if found[u.id].due]

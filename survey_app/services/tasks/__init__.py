@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from huey import crontab
 
-from survey_app.services import alerts, digests, queue
+from survey_app.services import alerts, complaints, digests, queue
 from survey_app.services.alerts import delivery
 from survey_app.services.reports import jobs as report_jobs
 
@@ -53,6 +53,7 @@ def register(app: Flask) -> queue.Queue:
     def evaluate_alerts(response_id: int) -> None:
         with app.app_context():
             alerts.evaluate(response_id)
+            complaints.open_for(response_id)  # the unit's setting auto_complaints
 
     add(alerts.EVALUATE, huey.task(name=alerts.EVALUATE)(evaluate_alerts))
 
@@ -76,6 +77,19 @@ def register(app: Flask) -> queue.Queue:
             delivery.sweep()
 
     add(SWEEP_DELIVERIES, huey.periodic_task(crontab(minute="*/5"), name=SWEEP_DELIVERIES)(sweep))
+
+    def escalate_complaints() -> None:
+        with app.app_context():
+            done = complaints.escalate()
+            if done.head or done.office:
+                log.info("complaints escalated: head %s, office %s", done.head, done.office)
+
+    add(
+        complaints.ESCALATE,
+        huey.periodic_task(crontab(minute="*/15"), name=complaints.ESCALATE)(
+            escalate_complaints
+        ),
+    )
 
     # The queue keeps UTC: 17:00 in Vietnam (UTC+7, no summer time) is 10:00 UTC, and
     # Monday 08:00 is Monday 01:00 UTC.
