@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey_app.auth import requires, staff_required
 from survey_app.extensions import db
 from survey_app.models import Delivery, Unit
-from survey_app.services import alerts
+from survey_app.services import alerts, complaints
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, units_among
 from survey_app.services.alerts import delivery
@@ -58,6 +58,7 @@ def _rules_page(unit: Unit, status: int = 200, error: str | None = None) -> tupl
         rules=alerts.rules_of(unit.id),
         defaults=alerts.DEFAULTS,
         webhooks=alerts.webhooks_of(unit.id),
+        ack_hours=complaints.ack_working_hours(),
         error=error,
     ), status
 
@@ -98,6 +99,15 @@ def save_rule() -> WerkzeugResponse | tuple[str, int]:
         db.session.rollback()
         return _rules_page(unit, 400, _("Ngưỡng, số phút và số phản hồi phải là số."))
     flash(_("Đã lưu quy tắc cảnh báo."))
+    return redirect(url_for(".rules", don_vi=unit.code), 303)
+
+
+@bp.post("/phan-anh-tu-dong")
+@requires(Capability.MANAGE_ALERTS)
+def save_auto_complaints() -> WerkzeugResponse:
+    unit = _unit(request.form.get("don_vi", ""))
+    complaints.set_auto(current_user, unit, request.form.get("bat") == "1")
+    flash(_("Đã lưu cài đặt tự động mở phản ánh."))
     return redirect(url_for(".rules", don_vi=unit.code), 303)
 
 

@@ -28,6 +28,7 @@ SEE_CONDUCT_COMPLAINTS   unit_head, office, inspector, admin
 MANAGE_KIOSKS            unit_head, admin
 MANAGE_ALERTS            unit_head, admin
 SEE_DOSSIER_LINK         unit_head, inspector
+EDIT_HOLIDAYS            admin
 =======================  =======================================================
 """
 
@@ -76,6 +77,9 @@ class Capability(StrEnum):
     to call back or send the apology letter (issue 13): a unit head covering the complaint's
     unit, or for a conduct complaint an inspector covering it too; every view is audited
     (``dossier.view``).  Never counter staff (the ``staff`` role)."""
+    EDIT_HOLIDAYS = "edit_holidays"
+    """``/quan-tri/ngay-nghi``: the days off and make-up working days that complaint deadlines
+    count in (issue 16)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -94,6 +98,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.MANAGE_KIOSKS: frozenset({"unit_head", "admin"}),
         Capability.MANAGE_ALERTS: frozenset({"unit_head", "admin"}),
         Capability.SEE_DOSSIER_LINK: frozenset({"unit_head", "inspector"}),
+        Capability.EDIT_HOLIDAYS: frozenset({"admin"}),
     }
 )
 

@@ -48,7 +48,7 @@ from survey_app.services.complaints.access import (
     may_mark,
     visible_filter,
 )
-from survey_app.services.complaints.auto import kind_for, open_for
+from survey_app.services.complaints.auto import kind_for, open_for, set_auto
 from survey_app.services.complaints.deadlines import (
     ESCALATE,
     Escalated,
@@ -118,6 +118,7 @@ __all__ = [
     "open_complaint",
     "open_for",
     "reopen",
+    "set_auto",
     "undo_minutes_setting",
     "undo_until",
     "visible_filter",

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 import forms
 from forms.model import SectionKind
 from survey_app.extensions import db
-from survey_app.models import Complaint, Response, Unit, utcnow
+from survey_app.models import Complaint, Response, Unit, User, utcnow
 from survey_app.services.complaints.workflow import open_complaint
+from survey_app.services.org import audit
 
 LOW = (1, 2)
 INTEGRITY_BAD = (2, 3)
@@ -64,3 +65,11 @@ def open_for(response_id: int, now: datetime | None = None) -> Complaint | None:
         db.session.rollback()
         return None
     return complaint
+
+
+def set_auto(actor: User, unit: Unit, on: bool) -> None:
+    """Turn the unit's setting on or off (audited; the page checks who may)."""
+    before = {"auto_complaints": unit.auto_complaints}
+    unit.auto_complaints = on
+    audit.record(actor, "unit.auto_complaints", "unit", unit.id, before, {"auto_complaints": on})
+    db.session.commit()

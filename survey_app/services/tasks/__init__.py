@@ -86,9 +86,7 @@ def register(app: Flask) -> queue.Queue:
 
     add(
         complaints.ESCALATE,
-        huey.periodic_task(crontab(minute="*/15"), name=complaints.ESCALATE)(
-            escalate_complaints
-        ),
+        huey.periodic_task(crontab(minute="*/15"), name=complaints.ESCALATE)(escalate_complaints),
     )
 
     # The queue keeps UTC: 17:00 in Vietnam (UTC+7, no summer time) is 10:00 UTC, and
