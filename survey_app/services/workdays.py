@@ -160,15 +160,17 @@ class OpeningHours:
             part = ",".join(str(d) for d in days)
         return f"{part} {self.start:%H:%M}-{self.end:%H:%M}"
 
-    def open_at(self, moment: datetime, holidays: Iterable[date] | None = None) -> bool:
-        """Whether ``moment`` (aware) falls inside these hours on a day that is not a holiday."""
+    def open_at(
+        self, moment: datetime, holidays: Iterable[date] | None = None, make_up: Iterable[date] = ()
+    ) -> bool:
+        """Whether ``moment`` (aware) falls inside these hours on a day that is not a holiday
+        (or on a make-up working day, whatever its weekday)."""
         local = moment.astimezone(VN_TZ)
         off = load() if holidays is None else holidays
-        return (
-            local.isoweekday() in self.days
-            and local.date() not in off
-            and self.start <= local.time() < self.end
+        day_open = local.date() in make_up or (
+            local.isoweekday() in self.days and local.date() not in off
         )
+        return day_open and self.start <= local.time() < self.end
 
 
 class _HasHours(Protocol):

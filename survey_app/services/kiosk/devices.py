@@ -25,7 +25,7 @@ from survey_app.models import Counter, KioskDevice, KioskEnrolment, Unit, User
 from survey_app.models.base import utcnow
 from survey_app.services import text
 from survey_app.services.errors import InputError
-from survey_app.services.org import audit
+from survey_app.services.org import audit, holidays
 from survey_app.services.workdays import OpeningHours, unit_opening_hours
 
 ENROL_MINUTES = 15
@@ -286,9 +286,10 @@ def tablets(unit_ids: set[int] | None, now: datetime | None = None) -> list[Tabl
         query = query.where(Unit.id.in_(unit_ids))
     out = []
     open_now: dict[int, bool] = {}
+    calendar = holidays.calendar()  # the admin's days off and make-up days
     for device, counter, unit in db.session.execute(query):
         if unit.id not in open_now:
-            open_now[unit.id] = opening_hours(unit).open_at(now)
+            open_now[unit.id] = opening_hours(unit).open_at(now, calendar.off, calendar.make_up)
         seen = device.last_seen_at or device.enrolled_at
         out.append(Tablet(device, counter, unit, open_now[unit.id] and now - seen > limit))
     return out
