@@ -289,6 +289,19 @@ def test_past_due_goes_to_the_office_once_and_conduct_never_to_a_relay(
     assert alerts.visible(clerk, alert.id) is None  # never the counter's staff
 
 
+def test_the_alerts_page_links_the_escalated_complaint(
+    app: Flask, counter: Counter, client: FlaskClient
+) -> None:
+    head = login_as(client, "unit_head", counter.unit, "truong")
+    c = complaints.mark(_respond(counter, {"A1": 2}), "phuc_vu", head, now=MON_1_FEB_2027)
+    complaints.escalate(MON_1_FEB_2027 + timedelta(days=30))
+    html = client.get("/canh-bao").get_data(as_text=True)
+    assert "Phản ánh quá hạn trả lời" in html and "Phản ánh chưa có người nhận xử lý" in html
+    assert f'href="/phan-anh/{c.id}"' in html
+    detail = client.get(f"/phan-anh/{c.id}").get_data(as_text=True)
+    assert "quá hạn trả lời, chuyển lên văn phòng" in detail and "hệ thống" in detail
+
+
 def test_an_answered_complaint_is_not_escalated(app: Flask, addressed: Counter) -> None:
     head = make_user("truong", "unit_head", addressed.unit)
     c = complaints.mark(_respond(addressed, {"A1": 2}), "phuc_vu", head, now=MON_1_FEB_2027)
