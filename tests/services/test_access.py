@@ -39,6 +39,7 @@ see_conduct_complaints       .        x         x        x        x
 manage_kiosks                .        x         .        .        x
 manage_alerts                .        x         .        .        x
 see_dossier_link             .        x         .        x        .
+edit_holidays                .        .         .        .        x
 """
 COLUMNS = ("staff", "unit_head", "office", "inspector", "admin")
 
