@@ -10,6 +10,7 @@ Every setting is documented in README.md (a test checks that).  Environment vari
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 from collections.abc import Mapping
@@ -71,8 +72,15 @@ DEFAULTS: dict[str, Any] = {
     # Coverage (issue 14): a group whose response rate (verified responses per dossier
     # served, percent) is under this is not representative: listed, not ranked.
     "COVERAGE_MIN_RATE": 5.0,
-    # Days after which a complaint without an answer counts as overdue (positive integer).
-    "COMPLAINT_DUE_DAYS": 7,
+    # Working days (Monday–Friday minus the holidays table) a complaint has for its answer;
+    # due at the end of the N-th working day after marking (positive integer).
+    "COMPLAINT_DUE_WORKING_DAYS": 5,
+    # The old name (calendar days before issue 16): when set and the new one is not, its
+    # value is read as working days.
+    "COMPLAINT_DUE_DAYS": None,
+    # Working hours (inside the unit's opening hours, on working days) before a complaint
+    # nobody took up escalates to the unit head (positive integer).
+    "COMPLAINT_ACK_WORKING_HOURS": 8,
     # Minutes during which whoever marked a comment as a complaint may undo it (positive).
     "COMPLAINT_UNDO_MINUTES": 10,
     # SQLite: how long (ms) a write waits for another writer (a long import holds the
@@ -263,11 +271,16 @@ def check_settings(config: Any) -> None:
     """Fail at start-up on a setting that cannot work (the message names the variable)."""
     config["INTEGRITY_FLAG_PERCENT"] = percentage(config, "INTEGRITY_FLAG_PERCENT")
     config["COVERAGE_MIN_RATE"] = percentage(config, "COVERAGE_MIN_RATE")
-    config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
     config["TRUST_BURST_MIN"] = positive_int(config, "TRUST_BURST_MIN")
     config["TRUST_BURST_SECONDS"] = positive_int(config, "TRUST_BURST_SECONDS")
     if config["TRUST_BURST_MIN"] < 2:
         raise ConfigurationError("SIPAS_TRUST_BURST_MIN must be 2 or more")
+    if config.get("COMPLAINT_DUE_DAYS") is not None:
+        config["COMPLAINT_DUE_DAYS"] = positive_int(config, "COMPLAINT_DUE_DAYS")
+        if "SIPAS_COMPLAINT_DUE_WORKING_DAYS" not in os.environ:
+            config["COMPLAINT_DUE_WORKING_DAYS"] = config["COMPLAINT_DUE_DAYS"]
+    config["COMPLAINT_DUE_WORKING_DAYS"] = positive_int(config, "COMPLAINT_DUE_WORKING_DAYS")
+    config["COMPLAINT_ACK_WORKING_HOURS"] = positive_int(config, "COMPLAINT_ACK_WORKING_HOURS")
     config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     for name in (

@@ -122,6 +122,16 @@ class _PostgresDatabase:
                 for table in tables:
                     if table.name in self.seed_rows:
                         conn.execute(table.insert(), self.seed_rows[table.name])
+                        if "id" in table.c and isinstance(table.c.id.type, sa.Integer):
+                            # seeded rows (the holidays of migration 0019) keep their ids:
+                            # the next row is numbered after them
+                            conn.execute(
+                                sa.text(
+                                    "SELECT setval(pg_get_serial_sequence(:t, 'id')::regclass, "
+                                    f'(SELECT max(id) FROM "{table.name}"))'
+                                ),
+                                {"t": table.name},
+                            )
         except Exception:
             self.drop()
             raise

@@ -530,6 +530,41 @@ RULES: dict[str, list[Case]] = {
             {"don_vi": "OUT", "gio": "x"},
         ),
     ],
+    # The unit's automatic complaints (issue 16): no "bat" field = switched off (303).
+    "alerts_web.save_auto_complaints": [
+        Case(
+            "POST",
+            lambda w: "/canh-bao/phan-anh-tu-dong",
+            gate(Capability.MANAGE_ALERTS, 303),
+            "inside",
+            {"don_vi": "IN"},
+        ),
+        Case(
+            "POST",
+            lambda w: "/canh-bao/phan-anh-tu-dong",
+            gate_outside(Capability.MANAGE_ALERTS, 303),
+            "outside",
+            {"don_vi": "OUT"},
+        ),
+    ],
+    # Holidays (issue 16): the admin; a bad date answers 400, no such day 404.
+    "admin.holidays_page": [
+        Case("GET", lambda w: "/quan-tri/ngay-nghi", gate(Capability.EDIT_HOLIDAYS, 200))
+    ],
+    "admin.add_holiday": [
+        Case(
+            "POST",
+            lambda w: "/quan-tri/ngay-nghi",
+            gate(Capability.EDIT_HOLIDAYS, 400),
+            "",
+            {"ngay": "x", "ten": "x", "loai": "nghi"},
+        )
+    ],
+    "admin.remove_holiday": [
+        Case(
+            "POST", lambda w: "/quan-tri/ngay-nghi/999999/xoa", gate(Capability.EDIT_HOLIDAYS, 404)
+        )
+    ],
     "alerts_web.deliveries": [Case("GET", lambda w: "/canh-bao/gui", ALERT_LOG)],
     "alerts_web.send_again": [
         Case("POST", lambda w: "/canh-bao/gui/999999/gui-lai", ALERT_NO_DELIVERY)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey_app.auth import requires, staff_required
 from survey_app.extensions import db
 from survey_app.models import Delivery, Unit
-from survey_app.services import alerts
+from survey_app.services import alerts, complaints
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, units_among
 from survey_app.services.alerts import delivery
@@ -75,6 +75,7 @@ def _rules_page(
         default_hours=current_app.config["KIOSK_OPENING_HOURS"],
         hours_value=unit.opening_hours or "" if hours_value is None else hours_value,
         webhooks=alerts.webhooks_of(unit.id),
+        ack_hours=complaints.ack_working_hours(),
         error=error,
     ), status
 
@@ -131,6 +132,15 @@ def save_opening_hours() -> WerkzeugResponse | tuple[str, int]:
         return _rules_page(unit, 400, str(error), hours_value=value)
     if changed:
         flash(_("Đã lưu giờ làm việc của đơn vị."))
+    return redirect(url_for(".rules", don_vi=unit.code), 303)
+
+
+@bp.post("/phan-anh-tu-dong")
+@requires(Capability.MANAGE_ALERTS)
+def save_auto_complaints() -> WerkzeugResponse:
+    unit = _unit(request.form.get("don_vi", ""))
+    complaints.set_auto(current_user, unit, request.form.get("bat") == "1")
+    flash(_("Đã lưu cài đặt tự động mở phản ánh."))
     return redirect(url_for(".rules", don_vi=unit.code), 303)
 
 

@@ -82,6 +82,14 @@ ADMIN_SECTIONS: tuple[Entry, ...] = (
         _l("Khoá để hệ thống một cửa gửi hồ sơ qua API: tạo, xem lần dùng, thu hồi."),
     ),
     Entry(
+        "admin.holidays_page",
+        _l("Ngày nghỉ lễ"),
+        Capability.EDIT_HOLIDAYS,
+        "/quan-tri/ngay-nghi",
+        "admin-holidays",
+        _l("Ngày nghỉ lễ và ngày làm bù, dùng để tính hạn trả lời phản ánh theo ngày làm việc."),
+    ),
+    Entry(
         "admin.log",
         _l("Nhật ký thay đổi"),
         Capability.ADMIN_ORG,

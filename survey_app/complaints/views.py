@@ -7,7 +7,7 @@ the complaint's state does not allow answers 400.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,6 +21,7 @@ from survey_app.extensions import db
 from survey_app.models import Complaint, Response, User, utcnow
 from survey_app.models.complaints import KINDS
 from survey_app.services import complaints, formatting
+from survey_app.services.analytics.periods import PeriodChoice, period_dates
 from survey_app.services.clock import VN_TZ
 from survey_app.services.complaints import ComplaintError, NotAllowed
 
@@ -73,16 +74,29 @@ def _to_detail(complaint: Complaint) -> WerkzeugResponse:
     return redirect(url_for("complaints.detail", complaint_id=complaint.id), 303)
 
 
+def _period() -> tuple[PeriodChoice, tuple[date, date] | None, str | None]:
+    """The period picker's choice (default: this quarter) and its days, or the error."""
+    if PeriodChoice.picked(request.args):
+        choice = PeriodChoice.from_data(request.args)
+    else:
+        today = datetime.now(VN_TZ).date()
+        choice = PeriodChoice(nam=str(today.year), quy=str((today.month - 1) // 3 + 1))
+    try:
+        return choice, period_dates(choice.label(), choice.cutoff), None
+    except ValueError as error:
+        return choice, None, str(error)
+
+
 @bp.get("")
 @staff_required
-def index() -> str:
+def index() -> tuple[str, int]:
     status = request.args.get("trang_thai", "").strip() or None
     rows = complaints.list_visible(current_user, status)
     now = utcnow()
     due_days = complaints.due_days_setting()
-    times = complaints.handling_times(
-        current_user, now - timedelta(days=PERIOD_DAYS), now, now, due_days
-    )
+    times = complaints.handling_times(current_user, now - timedelta(days=PERIOD_DAYS), now, now)
+    choice, days, error = _period()
+    on_time = complaints.on_time_for(current_user, *days, now) if days else []
     return render_template(
         "complaints/list.html",
         rows=rows,
@@ -90,7 +104,11 @@ def index() -> str:
         times=times,
         period_days=PERIOD_DAYS,
         due_days=due_days,
-    )
+        choice=choice,
+        days=days,
+        period_error=error,
+        on_time=on_time,
+    ), (400 if error else 200)
 
 
 @bp.get("/<int:complaint_id>")
@@ -111,6 +129,7 @@ def detail(complaint_id: int) -> str:
         else None,
         may_withdraw=complaints.may_withdraw(current_user, complaint),
         dossier=complaints.dossier_link(current_user, complaint),  # audited when shown
+        now=utcnow(),
     )
 
 

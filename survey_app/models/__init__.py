@@ -4,6 +4,7 @@ from survey_app.models.accounts import ROLES, RoleAssignment, User
 from survey_app.models.alerts import Alert, AlertRule, Delivery, DigestMail, Webhook
 from survey_app.models.audit import AuditEntry as AuditEntry
 from survey_app.models.base import Base, UTCDateTime, utcnow
+from survey_app.models.calendar import Holiday
 from survey_app.models.complaints import Complaint, ComplaintEvent
 from survey_app.models.dossiers import Dossier, IntegrationKey, Invitation
 from survey_app.models.kiosk import KioskDevice, KioskEnrolment, KioskSilence
@@ -32,6 +33,7 @@ __all__ = [
     "Counter",
     "Dossier",
     "Exclusion",
+    "Holiday",
     "IntegrationKey",
     "Invitation",
     "KioskDevice",

@@ -22,7 +22,9 @@ from survey_app.models.responses import Response
 STATUSES = ("moi", "da_giao", "da_tra_loi", "da_dong", "da_rut")
 # ``thai_do``: about the conduct of an official — an integrity signal, never shown to ``staff``.
 KINDS = ("phuc_vu", "thai_do")
-ACTIONS = ("danh_dau", "giao", "tra_loi", "dong", "mo_lai", "rut")
+# ``leo_thang``: escalated by the deadline task (no actor): ``note`` says to whom —
+# ``lanh_dao`` (not acknowledged in time: the unit head) or ``van_phong`` (past due: the office).
+ACTIONS = ("danh_dau", "giao", "tra_loi", "dong", "mo_lai", "rut", "leo_thang")
 
 
 class Complaint(Base):
@@ -41,6 +43,11 @@ class Complaint(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline: the end (Vietnam midnight) of the SIPAS_COMPLAINT_DUE_WORKING_DAYS-th
+    # working day after marking (services.complaints.deadlines); answered by then = on time.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    escalated_head_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_office_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     response: Mapped[Response] = relationship()
     assignee: Mapped[User | None] = relationship()
@@ -61,12 +68,13 @@ class ComplaintEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # ``None``: the system (a complaint opened automatically, an escalation).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     action: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
-    actor: Mapped[User] = relationship()
+    actor: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint(f"action IN {ACTIONS}", name="action"),)

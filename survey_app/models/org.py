@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,6 +59,8 @@ class Unit(Base):
     open_qr: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     # "1-5 07:30-17:00" (ISO weekdays, Vietnam time); empty: the setting KIOSK_OPENING_HOURS
     opening_hours: Mapped[str | None] = mapped_column(String(60))
+    # A low rating or an integrity answer with a comment opens a complaint by itself (issue 16).
+    auto_complaints: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

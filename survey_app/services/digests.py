@@ -21,7 +21,6 @@ from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -79,9 +78,6 @@ def build(unit: Unit, first: date, last: date) -> Digest:
                 texts.setdefault(code, q.item(code).text.vi)
     start = _utc(first)
     end = _utc(last + timedelta(days=1))
-    due = _utc(last + timedelta(days=1)) - timedelta(
-        days=int(current_app.config["COMPLAINT_DUE_DAYS"])
-    )
     new = db.session.scalar(
         select(func.count()).where(
             Complaint.unit_id.in_(ids), Complaint.created_at >= start, Complaint.created_at < end
@@ -91,9 +87,8 @@ def build(unit: Unit, first: date, last: date) -> Digest:
         select(func.count()).where(
             and_(
                 Complaint.unit_id.in_(ids),
-                Complaint.answered_at.is_(None),
-                Complaint.closed_at.is_(None),
-                Complaint.created_at < due,
+                Complaint.status.in_(("moi", "da_giao")),
+                Complaint.due_at < end,
             )
         )
     )

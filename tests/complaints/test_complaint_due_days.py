@@ -1,4 +1,5 @@
-"""SIPAS_COMPLAINT_DUE_DAYS: when an unanswered complaint counts as overdue."""
+"""SIPAS_COMPLAINT_DUE_WORKING_DAYS (formerly SIPAS_COMPLAINT_DUE_DAYS): when an unanswered
+complaint counts as overdue — its due date, set when marked, in working days."""
 
 from __future__ import annotations
 
@@ -39,38 +40,40 @@ def _mark_days_ago(days: float, head: object, counter: object) -> None:
 def test_the_setting_decides_what_is_overdue(app: Flask, client: FlaskClient) -> None:
     counter = make_counter(make_unit("U1", "Đơn vị Một"))
     head = make_user("truong", "unit_head", counter.unit)
-    for days in (2, 5, 9):  # unanswered for 2, 5 and 9 days
-        _mark_days_ago(days, head, counter)
-    now, start = utcnow(), utcnow() - timedelta(days=30)
-    assert app.config["COMPLAINT_DUE_DAYS"] == 7
+    assert app.config["COMPLAINT_DUE_WORKING_DAYS"] == 5
+    _mark_days_ago(30, head, counter)  # due long ago whatever the setting
+    app.config["COMPLAINT_DUE_WORKING_DAYS"] = 100
+    _mark_days_ago(29, head, counter)  # due in 100 working days: not yet
+    now, start = utcnow(), utcnow() - timedelta(days=60)
     assert complaints.handling_times(head, start, now, now)[0].overdue == 1
-    app.config["COMPLAINT_DUE_DAYS"] = 3
-    assert complaints.handling_times(head, start, now, now)[0].overdue == 2
     login_as(client, "unit_head", counter.unit, "truong.hai")
     html = client.get("/phan-anh").get_data(as_text=True)
-    assert "chưa trả lời sau 3 ngày" in html
-    assert '<td class="num overdue" data-label="Quá hạn">2</td>' in html
-    app.config["COMPLAINT_DUE_DAYS"] = 1
-    html = client.get("/phan-anh").get_data(as_text=True)
-    assert '<td class="num overdue" data-label="Quá hạn">3</td>' in html
+    assert "chưa trả lời sau 100 ngày làm việc" in html
+    assert '<td class="num overdue" data-label="Quá hạn">1</td>' in html
 
 
 def test_the_environment_variable_sets_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
-    monkeypatch.setenv("SIPAS_COMPLAINT_DUE_DAYS", "14")
+    monkeypatch.setenv("SIPAS_COMPLAINT_DUE_WORKING_DAYS", "14")
     app = make_app(f"sqlite:///{tmp_path}/x.sqlite")
-    assert app.config["COMPLAINT_DUE_DAYS"] == 14
+    assert app.config["COMPLAINT_DUE_WORKING_DAYS"] == 14
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SIPAS_COMPLAINT_DUE_WORKING_DAYS",
+        "SIPAS_COMPLAINT_DUE_DAYS",
+        "SIPAS_COMPLAINT_ACK_WORKING_HOURS",
+    ],
+)
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "1.5", "true", "", "٣"])
 def test_a_bad_value_stops_the_start_up(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object, value: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, value: str, name: str
 ) -> None:
-    monkeypatch.setenv("SIPAS_COMPLAINT_DUE_DAYS", value)
-    with pytest.raises(
-        ConfigurationError, match="SIPAS_COMPLAINT_DUE_DAYS phải là một số nguyên dương"
-    ):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"{name} phải là một số nguyên dương"):
         make_app(f"sqlite:///{tmp_path}/x.sqlite")
 
 

@@ -40,6 +40,7 @@ manage_kiosks                .        x         .        .        x
 manage_alerts                .        x         .        .        x
 see_dossier_link             .        x         .        x        .
 exclude_responses            .        .         .        x        .
+edit_holidays                .        .         .        .        x
 """
 COLUMNS = ("staff", "unit_head", "office", "inspector", "admin")
 

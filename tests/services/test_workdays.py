@@ -86,3 +86,56 @@ def test_a_unit_has_its_own_hours_or_the_setting() -> None:
     assert str(workdays.unit_opening_hours(Unit(None), default)) == default
     assert str(workdays.unit_opening_hours(Unit("hỏng"), default)) == default
     assert str(workdays.unit_opening_hours(None, default)) == default
+
+
+# --- make-up days, deadlines and working hours (issue 16, point 5) -------------------------
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+TET_2027 = workdays.Calendar(workdays.load())
+
+
+def test_a_make_up_saturday_is_a_working_day() -> None:
+    saturday = date(2027, 2, 13)
+    with_make_up = workdays.Calendar(workdays.load(), frozenset({saturday}))
+    assert not TET_2027.is_working_day(saturday)
+    assert with_make_up.is_working_day(saturday)
+    # Wednesday 3 February + 3 working days: 11, 12 and Monday 15 — or Saturday 13 if worked.
+    assert TET_2027.add_working_days(date(2027, 2, 3), 3) == date(2027, 2, 15)
+    assert with_make_up.add_working_days(date(2027, 2, 3), 3) == date(2027, 2, 13)
+    assert workdays.working_days_between(date(2027, 2, 12), date(2027, 2, 15)) == 1
+    assert (
+        workdays.working_days_between(date(2027, 2, 12), date(2027, 2, 15), None, {saturday}) == 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("marked", "n", "due_local"),
+    [
+        # Monday 1 February 2027 + 5 working days: 2, 3, 11, 12, 15 → due at the end of the 15th.
+        (datetime(2027, 2, 1, 9, 0, tzinfo=VN), 5, datetime(2027, 2, 16, 0, 0, tzinfo=VN)),
+        # Marked on Saturday late at night: the day of marking never counts.
+        (datetime(2026, 12, 5, 23, 30, tzinfo=VN), 1, datetime(2026, 12, 8, 0, 0, tzinfo=VN)),
+        # 23:30 UTC on Friday is already Saturday in Vietnam.
+        (datetime(2026, 12, 4, 17, 30, tzinfo=UTC), 1, datetime(2026, 12, 8, 0, 0, tzinfo=VN)),
+    ],
+)
+def test_due_at_is_the_end_of_the_nth_working_day(
+    marked: datetime, n: int, due_local: datetime
+) -> None:
+    assert TET_2027.due_at(marked, n) == due_local
+
+
+def test_working_seconds_count_opening_hours_on_working_days_only() -> None:
+    hours = workdays.OpeningHours.parse("1-5 07:30-17:00")  # 9.5 hours a day
+    # Wednesday 3 February 2027, 15:00 → Thursday 11 February 10:00: 2 h on the 3rd, Tết and
+    # the weekend count nothing, 2.5 h on the 11th.
+    start = datetime(2027, 2, 3, 15, 0, tzinfo=VN)
+    end = datetime(2027, 2, 11, 10, 0, tzinfo=VN)
+    assert TET_2027.working_seconds(start, end, hours) == 4.5 * 3600
+    # Friday 16:00 → Monday 09:00: 1 h + 1.5 h; with Saturday worked (make-up): + 9.5 h.
+    friday = datetime(2026, 12, 4, 16, 0, tzinfo=VN)
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=VN)
+    assert TET_2027.working_seconds(friday, monday, hours) == 2.5 * 3600
+    make_up = workdays.Calendar(workdays.load(), frozenset({date(2026, 12, 5)}))
+    assert make_up.working_seconds(friday, monday, hours) == 12 * 3600
+    assert TET_2027.working_seconds(monday, friday, hours) == 0

@@ -29,6 +29,7 @@ MANAGE_KIOSKS            unit_head, admin
 MANAGE_ALERTS            unit_head, admin
 SEE_DOSSIER_LINK         unit_head, inspector
 EXCLUDE_RESPONSES        inspector
+EDIT_HOLIDAYS            admin
 =======================  =======================================================
 """
 
@@ -80,6 +81,9 @@ class Capability(StrEnum):
     EXCLUDE_RESPONSES = "exclude_responses"
     """``/thanh-tra/tin-cay``: exclude a counter-day's open responses or a burst from every
     index, and restore them (reason required, audited; issue 14)."""
+    EDIT_HOLIDAYS = "edit_holidays"
+    """``/quan-tri/ngay-nghi``: the days off and make-up working days that complaint deadlines
+    count in (issue 16)."""
 
 
 TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
@@ -99,6 +103,7 @@ TABLE: Mapping[Capability, frozenset[str]] = MappingProxyType(
         Capability.MANAGE_ALERTS: frozenset({"unit_head", "admin"}),
         Capability.SEE_DOSSIER_LINK: frozenset({"unit_head", "inspector"}),
         Capability.EXCLUDE_RESPONSES: frozenset({"inspector"}),
+        Capability.EDIT_HOLIDAYS: frozenset({"admin"}),
     }
 )
 

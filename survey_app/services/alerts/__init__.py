@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 import forms
 from forms.model import SectionKind
 from survey_app.extensions import db
-from survey_app.models import Alert, AlertRule, Delivery, Response, User, Webhook
+from survey_app.models import Alert, AlertRule, Delivery, Response, Unit, User, Webhook
 from survey_app.models.alerts import RULE_KINDS
 from survey_app.models.base import utcnow
 from survey_app.services import queue
@@ -45,6 +45,10 @@ from survey_app.services.org import audit, subtree_ids
 
 log = logging.getLogger(__name__)
 
+# Escalations of complaints (services.complaints.deadlines): addressed through the unit's
+# ``digest`` rule (its unit heads) or ``digest_weekly`` rule (the office) — of the unit or
+# the nearest unit above that has one. Seen by roles that see conduct complaints only.
+ESCALATION_KINDS = ("complaint_head", "complaint_office")
 EVALUATE = "alerts.evaluate"
 DELIVER = "alerts.deliver"
 DEFAULTS = {"threshold_percent": 40.0, "window_minutes": 60, "min_responses": 5}
@@ -268,6 +272,59 @@ def fire(
     return alert
 
 
+def _rule_above(unit_id: int, kind: str) -> AlertRule:
+    """The ``kind`` rule of the unit or the nearest unit above with one (created inactive and
+    without addresses at the unit when there is none: the alert is still shown)."""
+    current: int | None = unit_id
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        rule = rules_of(current)[kind]
+        if rule is not None:
+            return rule
+        unit = db.session.get(Unit, current)
+        current = unit.parent_id if unit is not None else None
+    rule = AlertRule(unit_id=unit_id, kind=kind, active=False, emails="")
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def escalate(
+    unit_id: int, kind: str, slot: int, now: datetime, details: dict[str, Any], relay: bool
+) -> Alert:
+    """An escalation alert (``kind`` in :data:`ESCALATION_KINDS`) with its deliveries: the
+    e-mail addresses of the unit's ``digest`` (head) or ``digest_weekly`` (office) rule, and
+    the unit's webhooks when ``relay`` (never for a conduct complaint). Not committed; the
+    caller commits, then :func:`queue_deliveries`."""
+    rule = _rule_above(unit_id, "digest" if kind == "complaint_head" else "digest_weekly")
+    alert = Alert(
+        rule_id=rule.id,
+        unit_id=unit_id,
+        counter_id=None,
+        kind=kind,
+        slot=slot,
+        fired_at=now,
+        details=details,
+    )
+    db.session.add(alert)
+    db.session.flush()
+    deliveries = [Delivery(alert_id=alert.id, channel="email", target=a) for a in rule.email_list]
+    if relay:
+        deliveries += [
+            Delivery(alert_id=alert.id, channel="webhook", target=h.url, webhook_id=h.id)
+            for h in webhooks_of(unit_id)
+            if h.active
+        ]
+    db.session.add_all(deliveries)
+    return alert
+
+
+def queue_deliveries(alert: Alert) -> None:
+    for row in db.session.scalars(select(Delivery.id).where(Delivery.alert_id == alert.id)):
+        queue.enqueue_quietly(DELIVER, row)
+
+
 # --- who sees which alert ---------------------------------------------------------------------
 
 
@@ -287,7 +344,14 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     )
     inspect_ids = role_unit_ids(user, roles_with(Capability.VIEW_INTEGRITY))
     integrity = Alert.unit_id.in_(inspect_ids) if inspect_ids else false()
-    return or_(and_(Alert.kind != "integrity", service), and_(Alert.kind == "integrity", integrity))
+    conduct_ids = role_unit_ids(user, roles_with(Capability.SEE_CONDUCT_COMPLAINTS))
+    escalation = Alert.unit_id.in_(conduct_ids) if conduct_ids else false()
+    special = ("integrity", *ESCALATION_KINDS)
+    return or_(
+        and_(Alert.kind.not_in(special), service),
+        and_(Alert.kind == "integrity", integrity),
+        and_(Alert.kind.in_(ESCALATION_KINDS), escalation),
+    )
 
 
 def unacknowledged(user: User, limit: int = 20) -> list[Alert]:

@@ -40,6 +40,8 @@ KIND_NAMES = {
     "low_share": "Tỉ lệ đánh giá thấp cao",
     "integrity": "Phản ánh về liêm chính (Q5/Q6)",
     "silent": "Máy tính bảng tại quầy im lặng trong giờ làm việc",
+    "complaint_head": "Phản ánh chưa có người nhận xử lý",
+    "complaint_office": "Phản ánh quá hạn trả lời",
 }
 
 
@@ -116,6 +118,12 @@ def email_message(alert: Alert, to: str) -> EmailMessage:
             f"ngưỡng {details.get('threshold')} %)."
         )
         lines.append("Các câu bị đánh giá thấp (số lượt):")
+    elif alert.kind in ("complaint_head", "complaint_office"):
+        kind = "về thái độ cán bộ" if details.get("kind") == "thai_do" else "về phục vụ"
+        number = details.get("complaint")
+        lines.append(f"Phản ánh số {number} ({kind}), hạn trả lời {details.get('due')}.")
+        base = data["url"].removesuffix("/canh-bao")
+        lines += ["", f"Xem phản ánh: {base}/phan-anh/{number}"]
     else:
         lines.append("Câu trả lời:")
     if alert.kind != "silent":

@@ -41,6 +41,7 @@ from survey_app.services.access.scope import role_unit_ids, units_among
 from survey_app.services.analytics.office import Filters
 from survey_app.services.analytics.scores import Slice, score_stored
 from survey_app.services.analytics.slices import RESPONSES
+from survey_app.services.org import holidays as org_holidays
 from survey_app.services.workdays import unit_opening_hours
 
 TOP = 5
@@ -155,7 +156,11 @@ def counter_days(user: User, filters: Filters, limit: int = ROW_LIMIT) -> list[C
         return []
     burst_min, burst_seconds = settings()
     default_hours = str(current_app.config["KIOSK_OPENING_HOURS"])
-    hours = {uid: unit_opening_hours(u, default_hours) for uid, u in units.items()}
+    calendar = org_holidays.calendar()  # the admin's days off and make-up days
+    hours = {
+        uid: unit_opening_hours(u, default_hours).on(calendar.off, calendar.make_up)
+        for uid, u in units.items()
+    }
     top_codes = _top_codes()
     r = Response.__table__.c
     query = select(

@@ -26,7 +26,7 @@ from survey_app.models.base import utcnow
 from survey_app.services import text
 from survey_app.services.clock import VN_TZ
 from survey_app.services.errors import InputError
-from survey_app.services.org import audit
+from survey_app.services.org import audit, holidays
 from survey_app.services.workdays import OpeningHours, unit_opening_hours
 
 ENROL_MINUTES = 15
@@ -258,8 +258,11 @@ def labels(ids: list[str]) -> dict[str, str]:
 
 
 def opening_hours(unit: Unit | None = None) -> OpeningHours:
-    """A unit's opening hours (its own, else the setting ``KIOSK_OPENING_HOURS``)."""
-    return unit_opening_hours(unit, str(current_app.config["KIOSK_OPENING_HOURS"]))
+    """A unit's opening hours (its own, else the setting ``KIOSK_OPENING_HOURS``), read
+    against the admin's holidays table."""
+    calendar = holidays.calendar()
+    hours = unit_opening_hours(unit, str(current_app.config["KIOSK_OPENING_HOURS"]))
+    return hours.on(calendar.off, calendar.make_up)
 
 
 def silent_since(device: KioskDevice, hours: OpeningHours, now: datetime) -> datetime:

@@ -64,6 +64,9 @@ ACTIONS = {
     "alert.acknowledge": _l("Xác nhận đã xem cảnh báo"),
     "delivery.resend": _l("Gửi lại cảnh báo"),
     "dossier.view": _l("Xem hồ sơ của đánh giá (khi xử lý phản ánh)"),
+    "holiday.add": _l("Thêm ngày nghỉ lễ hoặc ngày làm bù"),
+    "holiday.remove": _l("Xoá ngày nghỉ lễ hoặc ngày làm bù"),
+    "unit.auto_complaints": _l("Bật hoặc tắt tự động mở phản ánh"),
 }
 KEYS = {
     "token": _l("mã QR"),
@@ -107,6 +110,8 @@ KEYS = {
     "status": _l("trạng thái"),
     "attempts": _l("số lần thử"),
     "complaint": _l("phản ánh"),
+    "day": _l("ngày"),
+    "auto_complaints": _l("tự động mở phản ánh"),
 }
 TARGETS = {
     "counter": _l("Quầy"),
@@ -120,11 +125,14 @@ TARGETS = {
     "alert": _l("Cảnh báo"),
     "delivery": _l("Lần gửi cảnh báo"),
     "dossier": _l("Hồ sơ"),
+    "holiday": _l("Ngày nghỉ lễ"),
 }
 # Values that are words of the code rather than data.
 VALUES = {
     "command_line": _l("dòng lệnh sipas"),
     "nhanh": _l("phiếu nhanh trước"),
+    "nghi": _l("ngày nghỉ"),
+    "lam_bu": _l("ngày làm bù"),
     "day_du": _l("bộ phiếu của đơn vị"),
 }
 

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from huey import crontab
 
-from survey_app.services import alerts, digests, queue
+from survey_app.services import alerts, complaints, digests, queue
 from survey_app.services.alerts import delivery
 from survey_app.services.kiosk import silence
 from survey_app.services.reports import jobs as report_jobs
@@ -55,6 +55,7 @@ def register(app: Flask) -> queue.Queue:
     def evaluate_alerts(response_id: int) -> None:
         with app.app_context():
             alerts.evaluate(response_id)
+            complaints.open_for(response_id)  # the unit's setting auto_complaints
 
     add(alerts.EVALUATE, huey.task(name=alerts.EVALUATE)(evaluate_alerts))
 
@@ -88,6 +89,17 @@ def register(app: Flask) -> queue.Queue:
         huey.periodic_task(crontab(minute=f"*/{silence.EVERY_MINUTES}"), name=silence.TASK)(
             silent_tablets
         ),
+    )
+
+    def escalate_complaints() -> None:
+        with app.app_context():
+            done = complaints.escalate()
+            if done.head or done.office:
+                log.info("complaints escalated: head %s, office %s", done.head, done.office)
+
+    add(
+        complaints.ESCALATE,
+        huey.periodic_task(crontab(minute="*/15"), name=complaints.ESCALATE)(escalate_complaints),
     )
 
     # The queue keeps UTC: 17:00 in Vietnam (UTC+7, no summer time) is 10:00 UTC, and
