@@ -122,3 +122,17 @@ def counter(code: str, counter: str) -> str:
         score=score,
         items=analytics.office.item_lines(score, found, _locale()),
     )
+
+
+@bp.get("/chi-so-ho-so")
+@requires(Capability.VIEW_OFFICE)
+def indicators() -> str:
+    """Indicators 5.4 and 5.2 (Quyết định 766/QĐ-TTg) of the user's units, per resolving
+    unit, the units that cost the most points first (services/indicators)."""
+    from survey_app.services.indicators import measures
+
+    filters = analytics.office.parse_filters(request.args)
+    result = measures.compute(
+        filters.start, filters.end, "unit", analytics.office.office_unit_ids(current_user)
+    )
+    return render_template("office/indicators.html", filters=filters, result=result)
