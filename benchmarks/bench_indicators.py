@@ -172,6 +172,20 @@ def load(db_path: Path, dossiers: int, units: int, share: float, seed: int = 1) 
     print(f"  {complaints:,} complaints", flush=True)
 
 
+INSIDE = r"""
+import sys, time
+from datetime import date
+from survey_app import create_app
+from survey_app.services.indicators import measures
+app = create_app()
+with app.app_context():
+    for by in ("unit", "unit", "unit", "procedure", "counter"):
+        started = time.perf_counter()
+        measures.compute(date(2025, 10, 1), date(2025, 12, 31), by)
+        print(by, f"{time.perf_counter() - started:.3f}", flush=True)
+"""
+
+
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
@@ -215,6 +229,16 @@ def main(argv: list[str] | None = None) -> int:
         for by in ("procedure", "counter"):
             seconds, _out = timed([*period, "--by", by, "--format", "json"], env)
             print(f"--by {by}: {seconds:.2f} s")
+        inside = subprocess.run(
+            [sys.executable, "-c", INSIDE], env=env, check=True, cwd=_bench.ROOT,
+            capture_output=True, text=True,
+        ).stdout.split()
+        print(
+            "the service alone (one process, after start-up): "
+            + ", ".join(f"--by {by} {s} s" for by, s in zip(inside[::2], inside[1::2], strict=True))
+        )
+        with open("/proc/loadavg") as loadavg:
+            print(f"load average: {loadavg.read().split()[:3]}")
         ok = median <= target
     return _bench.verdict("indicators --by unit", ok, f"{median:.2f} s", f"≤ {target:.1f} s")
 
