@@ -129,10 +129,10 @@ def counter(code: str, counter: str) -> str:
 def indicators() -> str:
     """Indicators 5.4 and 5.2 (Quyết định 766/QĐ-TTg) of the user's units, per resolving
     unit, the units that cost the most points first (services/indicators)."""
-    from survey_app.services.indicators import measures
+    from survey_app.services.indicators import late, measures
 
     filters = analytics.office.parse_filters(request.args)
-    result = measures.compute(
-        filters.start, filters.end, "unit", analytics.office.office_unit_ids(current_user)
-    )
-    return render_template("office/indicators.html", filters=filters, result=result)
+    ids = analytics.office.office_unit_ids(current_user)
+    result = measures.compute(filters.start, filters.end, "unit", ids)
+    gaps = late.late_gaps(filters.start, filters.end, ids, filters.cutoff)
+    return render_template("office/indicators.html", filters=filters, result=result, gaps=gaps)

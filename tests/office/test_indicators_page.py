@@ -87,3 +87,16 @@ def test_staff_may_not_and_a_bad_period_is_400(app: Flask, client: FlaskClient) 
     bad = client2.get("/van-phong/chi-so-ho-so?ky=2025-Q9")
     assert bad.status_code == 400
     assert "Traceback" not in bad.get_data(as_text=True)
+
+
+def test_late_against_on_time_table(app: Flask, client: FlaskClient) -> None:
+    units = fixture.build()
+    login_as(client, "office", units["P"])
+    html = client.get(URL).get_data(as_text=True)
+    # the fixture's verified responses of A: late dossiers A-0108 (answers 1, 2) and B-0075
+    # (1, 2, 3): nobody satisfied → 0; on time or early: 8 respondents
+    row = re.search(r'<tr id="tre-han-toan-bo">(.*?)</tr>', html, re.S)
+    assert row, html
+    cells = _cells(row.group(1))
+    assert cells[0].startswith("0,0") and "n=2" in cells[0]
+    assert "n=8" in cells[1]

@@ -39,8 +39,16 @@ from flask_babel import gettext as _
     default="table",
     show_default=True,
 )
+@click.option(
+    "--late",
+    is_flag=True,
+    help="Instead: SIPAS of verified respondents whose dossier was late against on time, "
+    "per unit, with the difference, its 95 % interval and whether it is significant.",
+)
 @with_appcontext
-def indicators(period: str, cutoff: str, by: str, unit_code: str | None, fmt: str) -> None:
+def indicators(
+    period: str, cutoff: str, by: str, unit_code: str | None, fmt: str, late: bool
+) -> None:
     """Dossiers returned, early, on time, late, with a complaint; apology letters;
     indicators 5.4 and 5.2 with their points (Quyết định 766/QĐ-TTg group 5), the units
     that cost the most points first."""
@@ -59,6 +67,14 @@ def indicators(period: str, cutoff: str, by: str, unit_code: str | None, fmt: st
             raise click.BadParameter(
                 _("không có đơn vị mã %(code)r", code=unit_code), param_hint="--unit"
             )
+    if late:
+        from scoring import Cutoff
+        from survey_app.services.indicators.late import late_gaps
+
+        gaps = late_gaps(start, end, scope, Cutoff(cutoff))
+        writer = {"json": output.late_json, "csv": output.late_csv}.get(fmt, output.late_table)
+        click.echo(writer(gaps), nl=fmt == "json")
+        return
     result = measures.compute(start, end, by, scope)
     if fmt == "json":
         click.echo(output.as_json(result))

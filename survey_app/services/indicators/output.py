@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from survey_app.services.formatting import spreadsheet_text
+from survey_app.services.indicators.late import LateGap
 from survey_app.services.indicators.measures import Indicators, IndicatorRow
 
 FIELDS = (
@@ -148,3 +149,88 @@ def as_table(result: Indicators) -> str:
         )
     )
     return "\n".join(text) + "\n"
+
+
+# --- late against on time (``sipas indicators --late``) ------------------------------------
+
+LATE_FIELDS = (
+    "unit",
+    "n_tre_han",
+    "sipas_tre_han",
+    "n_dung_han",
+    "sipas_dung_han",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "significant",
+)
+
+
+def _late_values(gap: LateGap) -> dict[str, Any]:
+    d = gap.as_dict()
+    return {
+        "unit": gap.unit or "*",
+        "n_tre_han": d["tre_han"]["n"],
+        "sipas_tre_han": d["tre_han"]["sipas"],
+        "n_dung_han": d["dung_han"]["n"],
+        "sipas_dung_han": d["dung_han"]["sipas"],
+        "difference": gap.sipas.difference,
+        "ci_low": gap.sipas.ci_low,
+        "ci_high": gap.sipas.ci_high,
+        "significant": gap.sipas.significant,
+    }
+
+
+def late_json(gaps: tuple[LateGap, ...]) -> str:
+    return json.dumps([g.as_dict() for g in gaps], ensure_ascii=False, indent=2)
+
+
+def late_csv(gaps: tuple[LateGap, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LATE_FIELDS)
+    for gap in gaps:
+        values = _late_values(gap)
+        writer.writerow([_csv_cell(values[f]) for f in LATE_FIELDS])
+    return out.getvalue()
+
+
+def late_table(gaps: tuple[LateGap, ...]) -> str:
+    head = [
+        _("Đơn vị"),
+        _("n trễ hạn"),
+        _("SIPAS trễ hạn"),
+        _("n đúng hạn"),
+        _("SIPAS đúng hạn"),
+        _("Chênh lệch"),
+        _("Khoảng tin cậy 95%"),
+    ]
+    lines = [head]
+    for gap in gaps:
+        v = _late_values(gap)
+        ci = "–" if v["ci_low"] is None else f"{v['ci_low']:+.1f}…{v['ci_high']:+.1f}"
+        diff = "–" if v["difference"] is None else f"{v['difference']:+.1f}"
+        lines.append(
+            [
+                _("Toàn bộ") if v["unit"] == "*" else v["unit"],
+                str(v["n_tre_han"]),
+                _pct1(v["sipas_tre_han"]),
+                str(v["n_dung_han"]),
+                _pct1(v["sipas_dung_han"]),
+                diff + (" *" if v["significant"] else ""),
+                ci,
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    text = [
+        "  ".join(
+            [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)]
+        ).rstrip()
+        for line in lines
+    ]
+    text.append(_("Phiếu xác thực; chênh lệch = trễ hạn − đúng hạn; * có ý nghĩa thống kê."))
+    return "\n".join(text) + "\n"
+
+
+def _pct1(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
