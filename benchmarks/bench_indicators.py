@@ -32,9 +32,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
-
 import _bench
+import numpy as np
 
 SETUP = r"""
 import sys
@@ -152,7 +151,9 @@ def load(db_path: Path, dossiers: int, units: int, share: float, seed: int = 1) 
                     "invitation",
                     next_id + int(i),
                 )
-                for i, d, a in zip(picked.tolist(), dislike.tolist(), answered.tolist(), strict=True)
+                for i, d, a in zip(
+                    picked.tolist(), dislike.tolist(), answered.tolist(), strict=True
+                )
             ],
         )
         verified_total += picked.size
@@ -230,8 +231,12 @@ def main(argv: list[str] | None = None) -> int:
             seconds, _out = timed([*period, "--by", by, "--format", "json"], env)
             print(f"--by {by}: {seconds:.2f} s")
         inside = subprocess.run(
-            [sys.executable, "-c", INSIDE], env=env, check=True, cwd=_bench.ROOT,
-            capture_output=True, text=True,
+            [sys.executable, "-c", INSIDE],
+            env=env,
+            check=True,
+            cwd=_bench.ROOT,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         print(
             "the service alone (one process, after start-up): "

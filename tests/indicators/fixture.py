@@ -137,7 +137,9 @@ def build() -> dict[str, Any]:
 
     marked = datetime(2025, 11, 1, 3, 0, tzinfo=UTC)
     # A: complaints on an early, an on-time and a late dossier; the late one also a dislike
-    complain(respond("A-0000", {"A1": 4, "A2": 5}), "da_tra_loi", marked, marked + timedelta(days=2))
+    complain(
+        respond("A-0000", {"A1": 4, "A2": 5}), "da_tra_loi", marked, marked + timedelta(days=2)
+    )
     complain(respond("A-0030", {"A1": 3}), "da_tra_loi", marked, marked + timedelta(days=9))
     complain(respond("A-0108", {"A1": 1, "A2": 2}), "moi", marked, None)
     respond("A-0001", {"A1": 2, "A2": 2})  # dislike: mean 2

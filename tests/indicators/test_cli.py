@@ -68,7 +68,9 @@ def test_csv_and_table(app: Flask, runner: FlaskCliRunner) -> None:
 
 def test_the_unit_option(app: Flask, runner: FlaskCliRunner) -> None:
     fixture.build()
-    result = runner.invoke(args=["indicators", "--period", "2025-Q4", "--unit", "B", "--format", "json"])
+    result = runner.invoke(
+        args=["indicators", "--period", "2025-Q4", "--unit", "B", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert [g["code"] for g in json.loads(result.output)["groups"]] == ["B"]
 

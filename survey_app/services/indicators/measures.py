@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from functools import cache
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -132,9 +132,7 @@ def is_dislike(qid: str, answers: Mapping[str, Any]) -> bool:
     """A "dislike" (766's "không hài lòng"): the mean of the respondent's satisfaction
     answers (1–5, factor items) is under 2.5 — it rounds to 1 or 2; a single rating of 1 or
     2 (a kiosk's quick questionnaire) is one, a 3 is not. No satisfaction answer: not one."""
-    values = [
-        v for code in _satisfaction(qid) if isinstance(v := answers.get(code), int) and v > 0
-    ]
+    values = [v for code in _satisfaction(qid) if isinstance(v := answers.get(code), int) and v > 0]
     return bool(values) and sum(values) / len(values) < DISLIKE_BELOW
 
 
@@ -211,7 +209,7 @@ def _dislike_clause() -> Any:
         func.coalesce(func.nullif(answers[code].as_integer(), 0) * 2 - 5, 0)
         for code in _all_satisfaction_codes()
     ]
-    total = terms[0]
+    total: Any = terms[0]
     for term in terms[1:]:
         total = total + term
     return and_(low, total < 0)
@@ -324,8 +322,12 @@ def compute(
         max_points=max_52,
     )
     whole = IndicatorRow(
-        "", "", "", whole_measure, whole_complaints, 100.0 - whole_measure.rate
-        if whole_measure.rate is not None else None
+        "",
+        "",
+        "",
+        whole_measure,
+        whole_complaints,
+        100.0 - whole_measure.rate if whole_measure.rate is not None else None,
     )
     return Indicators(start, end, by, tuple(rows), whole)
 

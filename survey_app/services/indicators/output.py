@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from survey_app.services.formatting import spreadsheet_text
 from survey_app.services.indicators.late import LateGap
-from survey_app.services.indicators.measures import Indicators, IndicatorRow
+from survey_app.services.indicators.measures import IndicatorRow, Indicators
 
 FIELDS = (
     "code",
@@ -116,13 +116,13 @@ def as_table(result: Indicators) -> str:
         _("Trước hạn"),
         _("Đúng hạn"),
         _("Trễ hạn"),
-        _("% trễ"),
+        _("Trễ (%)"),
         _("PAKN/không hài lòng"),
-        _("% PAKN"),
-        _("% xin lỗi"),
+        _("PAKN (%)"),
+        _("Xin lỗi (%)"),
         "5.4 (%)",
         _("Điểm 5.4"),
-        _("Điểm % mất"),
+        _("Làm giảm"),
         _("PAKN đúng hạn"),
         "5.2 (%)",
         _("Điểm 5.2"),
@@ -138,14 +138,16 @@ def as_table(result: Indicators) -> str:
         cells = [line[0].ljust(widths[0])]
         cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
         text.append("  ".join(cells).rstrip())
-    m = result.whole.measure
+    complaints = result.whole.complaints
+    max54 = f"{result.whole.measure.max_points:g}"
+    max52 = f"{complaints.max_points:g}" if complaints else "–"
     text.append(
         _(
             "Kỳ %(start)s – %(end)s. Điểm tối đa 5.4: %(max54)s; 5.2: %(max52)s.",
             start=result.start.isoformat(),
             end=result.end.isoformat(),
-            max54=f"{m.max_points:g}",
-            max52=f"{result.whole.complaints.max_points:g}" if result.whole.complaints else "–",
+            max54=max54,
+            max52=max52,
         )
     )
     return "\n".join(text) + "\n"
@@ -224,7 +226,8 @@ def late_table(gaps: tuple[LateGap, ...]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = [
         "  ".join(
-            [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)]
+            [line[0].ljust(widths[0])]
+            + [c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)]
         ).rstrip()
         for line in lines
     ]
