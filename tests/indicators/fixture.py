@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from survey_app.extensions import db
-from survey_app.models import Dossier, Response
+from survey_app.models import Dossier, Procedure, Response
 from survey_app.models.complaints import Complaint
 
 from ..factories import make_counter, make_procedure, make_unit
@@ -85,7 +85,9 @@ def build() -> dict[str, Any]:
     a = make_unit("A", "Trung tâm A", parent=p)
     b = make_unit("B", "Sở B", parent=p)
     q1 = make_counter(a)
-    proc = make_procedure(a)
+    # (the browser tests' world already has this procedure: it is reused)
+    proc = db.session.scalar(select(Procedure).where(Procedure.code == "1.004227"))
+    proc = proc or make_procedure(a)
     a_kinds = (
         [("early", False)] * 30
         + [("on_time", False)] * 78

@@ -94,7 +94,8 @@ def test_staff_may_not_and_a_bad_period_is_400(app: Flask, client: FlaskClient) 
 def test_late_against_on_time_table(app: Flask, client: FlaskClient) -> None:
     units = fixture.build()
     login_as(client, "office", units["P"])
-    html = client.get(URL).get_data(as_text=True)
+    assert 'id="tre-han-toan-bo"' not in client.get(URL).get_data(as_text=True)  # on request
+    html = client.get(URL + "&tre_han=1").get_data(as_text=True)
     # the fixture's verified responses of A: late dossiers A-0108 (answers 1, 2) and B-0075
     # (1, 2, 3): nobody satisfied → 0; on time or early: 8 respondents
     row = re.search(r'<tr id="tre-han-toan-bo">(.*?)</tr>', html, re.S)

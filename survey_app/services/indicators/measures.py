@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Text, and_, case, cast, func, or_, select
 
 import forms
@@ -290,7 +291,7 @@ def compute(
     days, inclusive) per ``by`` group, within the units ``scope`` (``None``: every unit),
     the groups that cost the whole the most points of 5.4 first."""
     if by not in BY:
-        raise IndicatorError(f"--by: {by!r}; dùng một trong {', '.join(BY)}")
+        raise IndicatorError(_("--by: dùng một trong %(names)s", names=", ".join(BY)))
     max_54, max_52 = max_points()
     counts = _dossier_counts(start, end, by, scope)
     flagged = _flagged(start, end, by, scope)
