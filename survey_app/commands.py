@@ -35,6 +35,7 @@ from survey_app.public.commands import invitations_command
 from survey_app.services import accounts, analytics, formatting, org, storage
 from survey_app.services.errors import InputError
 from survey_app.services.exchange import csvfile as exchange
+from survey_app.services.indicators.cli import indicators
 from survey_app.services.reports.cli import report
 from survey_app.services.tasks.cli import worker
 
@@ -704,6 +705,7 @@ COMMANDS = tuple(
         import_command,
         score,
         report,
+        indicators,
         users,
         db_group,
         keys_group,

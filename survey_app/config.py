@@ -83,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     "COMPLAINT_ACK_WORKING_HOURS": 8,
     # Minutes during which whoever marked a comment as a complaint may undo it (positive).
     "COMPLAINT_UNDO_MINUTES": 10,
+    # Quyết định 766/QĐ-TTg group 5: the maximum points of indicators 5.4 and 5.2 (issue 14;
+    # sources disagree on 5.1–5.3, 5.4 is 6). Numbers above 0, at most 100.
+    "INDICATOR_5_4_MAX_POINTS": 6.0,
+    "INDICATOR_5_2_MAX_POINTS": 6.0,
     # SQLite: how long (ms) a write waits for another writer (a long import holds the
     # database) before the citizen is asked to send again (HTTP 503, nothing lost).
     "SQLITE_BUSY_TIMEOUT_MS": 10000,
@@ -282,6 +286,10 @@ def check_settings(config: Any) -> None:
     config["COMPLAINT_DUE_WORKING_DAYS"] = positive_int(config, "COMPLAINT_DUE_WORKING_DAYS")
     config["COMPLAINT_ACK_WORKING_HOURS"] = positive_int(config, "COMPLAINT_ACK_WORKING_HOURS")
     config["COMPLAINT_UNDO_MINUTES"] = positive_int(config, "COMPLAINT_UNDO_MINUTES")
+    for name in ("INDICATOR_5_4_MAX_POINTS", "INDICATOR_5_2_MAX_POINTS"):
+        config[name] = percentage(config, name)
+        if not config[name] > 0:
+            raise ConfigurationError(f"SIPAS_{name} must be a number above 0, got 0")
     config["SQLITE_BUSY_TIMEOUT_MS"] = positive_int(config, "SQLITE_BUSY_TIMEOUT_MS")
     for name in (
         "KIOSK_SILENT_MINUTES",

@@ -179,6 +179,7 @@ RULES: dict[str, list[Case]] = {
     "staff.news": [Case("GET", lambda w: "/nhan-vien/moi", SIGNED_IN_200)],
     "staff.trend_chart": [Case("GET", lambda w: "/nhan-vien/xu-huong.svg", SIGNED_IN_200)],
     "office.index": [Case("GET", lambda w: "/van-phong", OFFICE_IN)],
+    "office.indicators": [Case("GET", lambda w: "/van-phong/chi-so-ho-so", OFFICE_IN)],
     "office.unit": [
         Case("GET", lambda w: "/van-phong/don-vi/IN", OFFICE_IN, "inside"),
         Case("GET", lambda w: "/van-phong/don-vi/OUT", OFFICE_OUT, "outside"),

@@ -48,7 +48,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "survey_app.services.dossiers",
         "survey_app.services.alerts",
     ),
-    ("survey_app.services.analytics", "survey_app.services.kiosk"),
+    (
+        "survey_app.services.analytics",
+        "survey_app.services.kiosk",
+        "survey_app.services.indicators",
+    ),
     ("survey_app.services.reports", "survey_app.services.digests"),
     ("survey_app.services.demo", "survey_app.services.tasks"),
     ("survey_app.services",),  # the package's own docstring: the rule for heavy packages

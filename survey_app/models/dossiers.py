@@ -71,7 +71,14 @@ class Dossier(Base):
     __table_args__ = (
         CheckConstraint(f"outcome IN {OUTCOMES}", name="outcome"),
         CheckConstraint("supplements >= 0", name="supplements"),
-        Index("ix_dossiers_resolving_returned", "resolving_unit_id", "returned_day"),
+        # Covers the 766 measures' count per resolving unit (services/indicators).
+        Index(
+            "ix_dossiers_resolving_returned_due",
+            "resolving_unit_id",
+            "returned_day",
+            "due_date",
+            "apology_sent",
+        ),
         Index("ix_dossiers_receiving_returned", "receiving_unit_id", "returned_day"),
         # the newest change: when cached coverage counts are stale (migration 0019)
         Index("ix_dossiers_changed_at", "changed_at"),

@@ -125,3 +125,22 @@ def counter(code: str, counter: str) -> str:
         score=score,
         items=analytics.office.item_lines(score, found, _locale()),
     )
+
+
+@bp.get("/chi-so-ho-so")
+@requires(Capability.VIEW_OFFICE)
+def indicators() -> str:
+    """Indicators 5.4 and 5.2 (Quyết định 766/QĐ-TTg) of the user's units, per resolving
+    unit, the units that cost the most points first (services/indicators)."""
+    from survey_app.services.indicators import late, measures
+
+    filters = analytics.office.parse_filters(request.args)
+    ids = analytics.office.office_unit_ids(current_user)
+    result = measures.compute(filters.start, filters.end, "unit", ids)
+    # Late against on time reads the period's verified responses row by row: on request.
+    gaps = (
+        late.late_gaps(filters.start, filters.end, ids, filters.cutoff)
+        if request.args.get("tre_han") == "1"
+        else None
+    )
+    return render_template("office/indicators.html", filters=filters, result=result, gaps=gaps)

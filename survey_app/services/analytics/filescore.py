@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from flask_babel import gettext as _
 
 from survey_app.services.analytics.groups import Accumulator, Groups, group_rows, score_groups
 from survey_app.services.analytics.results import ScoredGroup, to_json
-from survey_app.services.analytics.slices import EPOCH, Rows, Slice
+from survey_app.services.analytics.slices import EPOCH, Rows, ScoreError, Slice
 
 
 def score_columns(rows: Rows, query: Slice) -> tuple[ScoredGroup, ...]:
     """Score responses given as columns (a response file): no unit tree, no database."""
+    if "late" in query.dimensions:
+        raise ScoreError(_("--by late cần hồ sơ trong cơ sở dữ liệu; tệp phản hồi không có"))
     mask = np.ones(rows.n, dtype=bool)
     if query.start is not None:
         mask &= rows.day >= (query.start - EPOCH).days

@@ -29,6 +29,7 @@ DIMENSION_LABELS = {
     "day": "Ngày",
     "month": "Tháng",
     "quarter": "Quý",
+    "late": "Hạn hồ sơ",
 }
 FACTORS = ("A", "B", "C", "D", "E")
 

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sqlalchemy import or_, select
 
 from survey_app.extensions import db
-from survey_app.models import Counter, Procedure, Response, Unit
+from survey_app.models import Counter, Dossier, Procedure, Response, Unit
 from survey_app.services.analytics import halfmonths
 from survey_app.services.analytics.groups import (
     Accumulator,
@@ -41,6 +41,7 @@ from survey_app.services.analytics.slices import (
     BUCKET_DIMENSIONS,
     DAY_DIMENSIONS,
     EPOCH,
+    LATE_LABELS,
     VERIFIED_LABELS,
     Rows,
     ScoreError,
@@ -48,6 +49,7 @@ from survey_app.services.analytics.slices import (
     rows_from_records,
 )
 from survey_app.services.clock import today_local
+from survey_app.services.dossiers.rules import timing
 from survey_app.services.storage import daystats
 from survey_app.services.storage.buckets import half_month_end, half_months
 
@@ -83,9 +85,15 @@ def _unit_tree(root_code: str | None) -> tuple[dict[int, Unit], list[int] | None
 
 
 def _raw_rows(
-    ranges: list[tuple[date, date]], unit_ids: list[int] | None, counter_ids: Sequence[int] = ()
+    ranges: list[tuple[date, date]],
+    unit_ids: list[int] | None,
+    counter_ids: Sequence[int] = (),
+    late: bool = False,
 ) -> Rows:
+    """The responses of ``ranges`` read row by row; with ``late`` only the verified ones,
+    each labelled with its dossier's timing (``late``: :data:`.slices.LATE_LABELS`)."""
     r = Response.__table__.c
+    d = Dossier.__table__.c
     records: list[Any] = []
     for first, last in ranges:
         query = (
@@ -99,12 +107,15 @@ def _raw_rows(
                 r.questionnaire_id,
                 r.answers,
                 r.dossier_id,
+                *((d.due_date, d.returned_at) if late else ()),
             )
             .join(Unit, Unit.id == r.unit_id)
             .outerjoin(Counter, Counter.id == r.counter_id)
             .outerjoin(Procedure, Procedure.id == r.procedure_id)
             .where(r.local_day >= first, r.local_day <= last, r.exclusion_id.is_(None))
         )
+        if late:  # the verified responses only: one join on the dossiers' primary key
+            query = query.join(Dossier.__table__, d.id == r.dossier_id)
         if unit_ids is not None:
             query = query.where(
                 or_(r.unit_id.in_(unit_ids), r.counter_id.in_(counter_ids))
@@ -112,7 +123,7 @@ def _raw_rows(
                 else r.unit_id.in_(unit_ids)
             )
         records.extend(db.session.execute(query.execution_options(yield_per=10000)))
-    return rows_from_records(
+    rows = rows_from_records(
         (
             (
                 day,
@@ -124,10 +135,20 @@ def _raw_rows(
                 qid,
                 json.loads(answers) if isinstance(answers, str) else answers,
             )
-            for day, unit, counter, proc, group, channel, qid, answers, _dossier in records
+            for day, unit, counter, proc, group, channel, qid, answers, _dossier, *_ in records
         ),
         [record[8] is not None for record in records],
     )
+    if late:
+        today = today_local()
+        rows.text["late"] = (
+            np.array(
+                [2 if timing(rec[9], rec[10], today) == "late" else 1 for rec in records],
+                dtype=np.int32,
+            ),
+            LATE_LABELS,
+        )
+    return rows
 
 
 def _block_rows(block: daystats.Block, units: dict[int, Unit], by: Sequence[str]) -> Rows:
@@ -291,7 +312,7 @@ def _score_stored(
                 day += timedelta(days=1)
         raw_ranges = []
     if raw_ranges:
-        rows = _raw_rows(raw_ranges, scope, counter_ids).matching(query.where)
+        rows = _raw_rows(raw_ranges, scope, counter_ids, "late" in by).matching(query.where)
         acc.add_rows(rows, group_rows(rows, by, query.cutoff, groups))
     if stored:
         halfmonths.add_buckets(acc, groups, stored, by, query, units, scope, *breakdown)

@@ -24,7 +24,20 @@ from scoring import TARGETS_90_85, TARGETS_2030, Cutoff, Structure
 from survey_app.services.errors import InputError
 from survey_app.services.storage import daystats
 
-DIMENSIONS = ("unit", "counter", "procedure", "target_group", "channel", "day", "month", "quarter")
+DIMENSIONS = (
+    "unit",
+    "counter",
+    "procedure",
+    "target_group",
+    "channel",
+    "day",
+    "month",
+    "quarter",
+    "late",
+)
+# ``late`` (issue 14): a verified response's dossier was late ("tre_han") or not ("dung_han":
+# early or on time); open responses have no dossier and are left out of such a grouping.
+LATE_LABELS = ("", "dung_han", "tre_han")
 PERIODS = ("day", "month", "quarter")
 BUCKET_DIMENSIONS = frozenset({"unit", "target_group", "month", "quarter"})
 # a half-month bucket may be broken down by one of these ("verified": "1" or "", issue 13)
@@ -93,6 +106,8 @@ class Slice:
             raise ScoreError(f"where: filter once each by {', '.join(WHERE_DIMENSIONS)}")
         if dict(self.where).get("verified", "") not in ("", "1"):
             raise ScoreError("where: verified is '1' or ''")
+        if "late" in self.by and dict(self.where).get("verified") == "":
+            raise ScoreError(_("--by late: chỉ phiếu xác thực có hồ sơ; không dùng với phiếu mở"))
 
     @property
     def responses(self) -> str:

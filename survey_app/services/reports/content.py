@@ -35,6 +35,7 @@ from survey_app.services.reports import coverage
 from survey_app.services.reports.errors import N_, ReportError
 from survey_app.services.reports.formatting import day as day_text
 from survey_app.services.reports.formatting import number
+from survey_app.services.reports.indicators import indicators_table
 from survey_app.services.reports.model import (
     Column,
     CommentGroup,
@@ -675,6 +676,9 @@ def _build_report(
         )
     )
     tables.append(_procedure_table(procedures))
+    dossier_table = indicators_table(start, end, wanted)  # 766 group 5, when there are dossiers
+    if len(dossier_table.rows) > 1:
+        tables.append(dossier_table)
     tables.append(_comments_table(comments, comments_read, comments_total))
     total = sum(n for _s, n in sources)
     tables.append(
