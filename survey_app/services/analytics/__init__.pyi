@@ -15,3 +15,4 @@ from . import slices as slices
 from . import staff as staff
 from . import tree as tree
 from . import trust as trust
+from . import overview_cache as overview_cache

@@ -3,3 +3,4 @@ from . import bulkload as bulkload
 from . import daystats as daystats
 from . import engine as engine
 from . import schema as schema
+from . import generations as generations
