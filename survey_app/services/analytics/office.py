@@ -36,8 +36,7 @@ from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
 from survey_app.services.analytics import coverage as cover
-from survey_app.services.analytics import overview_cache
-from survey_app.services.analytics import tree
+from survey_app.services.analytics import overview_cache, tree
 from survey_app.services.analytics.periods import PeriodChoice, period_dates, previous_period
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored

@@ -43,7 +43,8 @@ def half_months(start: date, end: date) -> list[date]:
 def forget(days: Iterable[date], keep_days: bool = False) -> None:
     """Drop the stored statistics of the half-months containing ``days`` and the blocks of
     the days themselves, so they are computed again (call in the transaction that adds
-    responses to past days); raises the shared ``scores`` generation.  ``keep_days``: the caller keeps the day blocks right itself
+    responses to past days), and raise the shared ``scores`` generation (every process's
+    cached office overview).  ``keep_days``: the caller keeps the day blocks right itself
     (the bulk loader merges into them)."""
     days = sorted(set(days))
     periods = sorted({half_month(d) for d in days})
