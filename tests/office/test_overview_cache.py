@@ -99,8 +99,12 @@ def test_a_dossier_change_is_seen(world: dict[str, Any], client: FlaskClient) ->
 
 def test_an_exclusion_is_seen(world: dict[str, Any], client: FlaskClient) -> None:
     assert _cells(client, "A")[0] == "57"
+    html = client.get(f"/van-phong?ky={PERIOD}").get_data(as_text=True)
+    assert re.search(r'id="excluded">[^<]*\b0\b', html)
     before = generations.read(generations.SCORES)
     inspector = make_user("tt.mot", "inspector", world["P"])
     exclusions.exclude(inspector, world["Q2"].id, DAY, "Phiếu thử")
     assert generations.read(generations.SCORES) == before + 1
     assert _cells(client, "A")[0] == "52"  # Q2's 5 open responses excluded
+    html = client.get(f"/van-phong?ky={PERIOD}").get_data(as_text=True)
+    assert re.search(r'id="excluded">[^<]*\b5\b', html)  # the count, kept too
