@@ -49,6 +49,16 @@ def _locale() -> str:
     return str(get_locale() or "vi")
 
 
+def _excluded(ids: set[int] | None, filters: Any) -> int:
+    """The scope's excluded responses in the period, kept while the data are the same (a
+    count over the period's responses: seconds for a province's quarter)."""
+    scope = None if ids is None else frozenset(ids)
+    return analytics.overview_cache.cached(
+        ("excluded", scope, filters.start, filters.end),
+        lambda: analytics.exclusions.excluded_count(ids, filters.start, filters.end),
+    )
+
+
 def _page(template: str, **context: Any) -> str:
     filters = context["filters"]
     ids = analytics.office.office_unit_ids(current_user)
@@ -58,7 +68,7 @@ def _page(template: str, **context: Any) -> str:
         factors=analytics.office.FACTORS,
         channel_labels=CHANNEL_LABELS,
         params=filters.params(),
-        excluded=analytics.exclusions.excluded_count(ids, filters.start, filters.end),
+        excluded=_excluded(ids, filters),
         min_rate=analytics.coverage.min_rate(),
         **context,
     )

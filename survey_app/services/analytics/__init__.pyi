@@ -8,6 +8,7 @@ from . import integrity as integrity
 from . import lowratings as lowratings
 from . import office as office
 from . import output as output
+from . import overview_cache as overview_cache
 from . import periods as periods
 from . import results as results
 from . import scores as scores

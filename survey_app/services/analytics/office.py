@@ -36,7 +36,7 @@ from survey_app.models import Counter, Procedure, Unit, User, unit_procedures
 from survey_app.services.access.capabilities import Capability, roles_with
 from survey_app.services.access.scope import role_unit_ids, unit_among, units_among
 from survey_app.services.analytics import coverage as cover
-from survey_app.services.analytics import tree
+from survey_app.services.analytics import overview_cache, tree
 from survey_app.services.analytics.periods import PeriodChoice, period_dates, previous_period
 from survey_app.services.analytics.results import ScoredGroup
 from survey_app.services.analytics.scores import Slice, score_stored
@@ -441,8 +441,15 @@ def _tree_rows(
 
 def unit_rows(user: User, filters: Filters) -> list[Row]:
     """Every unit in the user's scope as a tree: pooled over its subtree, with the change
-    and the serving units' ranks."""
+    and the serving units' ranks — kept per process while the data are the same
+    (:mod:`.overview_cache`)."""
     ids = office_unit_ids(user)
+    scope = None if ids is None else frozenset(ids)
+    key = ("unit_rows", scope, filters, filters.start, cover.min_rate())
+    return list(overview_cache.cached(key, lambda: _unit_rows(ids, filters)))
+
+
+def _unit_rows(ids: set[int] | None, filters: Filters) -> list[Row]:
     units = units_in_scope(ids)
     codes = {u.code for u in units}
 

@@ -29,6 +29,7 @@ from survey_app.models import (
     Unit,
     unit_procedures,
 )
+from survey_app.services.storage import generations
 from survey_app.services.storage.engine import is_unavailable
 
 if TYPE_CHECKING:
@@ -246,6 +247,7 @@ def forget_cached_counters() -> None:
     """Call after committing a change to a counter, unit or procedure: every server process
     re-reads them at its next request (the shared generation is raised and committed)."""
     _raise_generation()
+    generations.bump(generations.SCORES)  # names and the tree of the office overview
     db.session.commit()
     _cache().clear()
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete
 from survey_app.extensions import db
 from survey_app.models import StatsBucket
 from survey_app.models.responses import DayBlock
+from survey_app.services.storage import generations
 
 
 def half_month(day: date) -> date:
@@ -42,7 +43,8 @@ def half_months(start: date, end: date) -> list[date]:
 def forget(days: Iterable[date], keep_days: bool = False) -> None:
     """Drop the stored statistics of the half-months containing ``days`` and the blocks of
     the days themselves, so they are computed again (call in the transaction that adds
-    responses to past days).  ``keep_days``: the caller keeps the day blocks right itself
+    responses to past days), and raise the shared ``scores`` generation (every process's
+    cached office overview).  ``keep_days``: the caller keeps the day blocks right itself
     (the bulk loader merges into them)."""
     days = sorted(set(days))
     periods = sorted({half_month(d) for d in days})
@@ -50,3 +52,5 @@ def forget(days: Iterable[date], keep_days: bool = False) -> None:
         db.session.execute(delete(StatsBucket).where(StatsBucket.period_start.in_(periods)))
     if days and not keep_days:
         db.session.execute(delete(DayBlock).where(DayBlock.day.in_(days)))
+    if days:  # every process's cached overview is computed again (analytics.overview)
+        generations.bump(generations.SCORES)
