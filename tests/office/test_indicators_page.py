@@ -116,3 +116,14 @@ def test_language_switch_keeps_the_page_parameters(app: Flask, client: FlaskClie
     assert switch.group(1) == "?ky=2025-Q4&amp;tre_han=1&amp;lang=en"
     page = client.get("/van-phong/chi-so-ho-so" + switch.group(1).replace("&amp;", "&"))
     assert 'id="tre-han"' in page.get_data(as_text=True)  # the late-vs-on-time view is kept
+
+
+def test_no_complaint_due_is_said_in_words(app: Flask, client: FlaskClient) -> None:
+    # A period without any complaint due reads as a sentence, not as "– · 0 / 0 …".
+    units = fixture.build()
+    login_as(client, "office", units["P"])
+    html = client.get("/van-phong/chi-so-ho-so?ky=2020-Q1").get_data(as_text=True)
+    assert 'id="no-complaints-5-2"' in html
+    assert "0 / 0 phản ánh" not in html
+    html = client.get(URL).get_data(as_text=True)
+    assert 'id="no-complaints-5-2"' not in html  # the fixture's period has complaints due
