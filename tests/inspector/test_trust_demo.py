@@ -38,6 +38,9 @@ def test_the_demo_s_stuffed_counter_is_suspicious(app: Flask, client: FlaskClien
     per_counter = Counter((r.unit_code, r.counter_code) for r in rows if "ratio" in r.reasons)
     assert per_counter.most_common(1)[0] == (STUFFED_COUNTER, len(flagged))
     assert all(n <= len(flagged) / 3 for c, n in per_counter.items() if c != STUFFED_COUNTER)
+    # Saturdays are opening days in the demo: no honest counter is flagged for its hours.
+    hours = {(r.unit_code, r.counter_code) for r in rows if "hours" in r.reasons}
+    assert hours <= {STUFFED_COUNTER}, hours
     # Suspicious counter-days come first on the page.
     order = [r.suspicious for r in rows]
     assert order == sorted(order, reverse=True)

@@ -4,6 +4,7 @@ tests/coverage_data.py — today at A / Q1: 10 returned, 10 invited, 3 answered,
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -49,3 +50,17 @@ def test_no_dossier_returned_today_no_rate(world: dict[str, Any], client: FlaskC
     _sign_in(client, "nv.b", "B")
     html = client.get("/nhan-vien").get_data(as_text=True)
     assert 'id="coverage"' not in html
+
+
+def test_a_past_day_is_not_called_today(app: Flask, client: FlaskClient) -> None:
+    # Looking back at a day (the date picker), the rate line names that day, not "today".
+    coverage.clear_cache()
+    day = local_day(utcnow()) - timedelta(days=2)
+    coverage_data.build(today=day)
+    _sign_in(client, "nv.quay1", "A", "Q1")
+    html = client.get(f"/nhan-vien?ngay={day.isoformat()}").get_data(as_text=True)
+    line = re.search(r'<p class="coverage" id="coverage">(.*?)</p>', html, re.S)
+    assert line is not None
+    text = " ".join(line.group(1).split())
+    assert text.startswith("Tỷ lệ trả lời trong ngày: 3 trên 10 hồ sơ"), text
+    assert "hôm nay" not in text

@@ -138,6 +138,9 @@ def exists() -> bool:
     return db.session.scalar(select(Unit.id).where(Unit.code == DEMO_ROOT)) is not None
 
 
+DEMO_OPENING_HOURS = "1-6 07:30-17:00"
+
+
 def create_organisation() -> dict[str, Unit]:
     """Create the demo units, counters (each with a token) and procedures."""
     procs = {
@@ -157,6 +160,10 @@ def create_organisation() -> dict[str, Unit]:
             questionnaire_id="sipas-2024-nhanh"
             if spec.code == "MC.AT.MC"
             else forms.DEFAULT_VERSION,
+            # The demo's offices serve Monday to Saturday (the ratings and dossiers below are
+            # made on those days): without this the trust page would flag every Saturday
+            # "outside working hours" against the default Monday-to-Friday.
+            opening_hours=DEMO_OPENING_HOURS,
         )
         unit.procedures = [procs[c] for c in spec.procedures]
         for n in range(1, spec.counters + 1):
