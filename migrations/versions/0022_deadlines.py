@@ -14,6 +14,7 @@ Create Date: 2026-12-03 19:20:00
 
 """
 
+import importlib.util
 import json
 import os
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -27,7 +28,9 @@ down_revision = "0021"
 branch_labels = None
 depends_on = None
 
-HOLIDAYS = Path(__file__).resolve().parents[2] / "survey_app" / "data" / "holidays.json"
+# The package's own data file (the migrations sit beside the package in a checkout and inside
+# it in an installed wheel, so the path is taken from the package, not from this file).
+HOLIDAYS = Path(importlib.util.find_spec("survey_app").origin).parent / "data" / "holidays.json"
 VN = timezone(timedelta(hours=7))
 OLD_ACTIONS = "('danh_dau', 'giao', 'tra_loi', 'dong', 'mo_lai', 'rut')"
 NEW_ACTIONS = "('danh_dau', 'giao', 'tra_loi', 'dong', 'mo_lai', 'rut', 'leo_thang')"

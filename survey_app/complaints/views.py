@@ -20,8 +20,7 @@ from survey_app.auth.confirm import ask, confirmed
 from survey_app.extensions import db
 from survey_app.models import Complaint, Response, User, utcnow
 from survey_app.models.complaints import KINDS
-from survey_app.services import complaints, formatting
-from survey_app.services.analytics.periods import PeriodChoice, period_dates
+from survey_app.services import analytics, complaints, formatting
 from survey_app.services.clock import VN_TZ
 from survey_app.services.complaints import ComplaintError, NotAllowed
 
@@ -74,15 +73,17 @@ def _to_detail(complaint: Complaint) -> WerkzeugResponse:
     return redirect(url_for("complaints.detail", complaint_id=complaint.id), 303)
 
 
-def _period() -> tuple[PeriodChoice, tuple[date, date] | None, str | None]:
+def _period() -> tuple[analytics.periods.PeriodChoice, tuple[date, date] | None, str | None]:
     """The period picker's choice (default: this quarter) and its days, or the error."""
-    if PeriodChoice.picked(request.args):
-        choice = PeriodChoice.from_data(request.args)
+    # analytics is reached lazily (the numeric stack stays out of every command's start-up)
+    periods = analytics.periods
+    if periods.PeriodChoice.picked(request.args):
+        choice = periods.PeriodChoice.from_data(request.args)
     else:
         today = datetime.now(VN_TZ).date()
-        choice = PeriodChoice(nam=str(today.year), quy=str((today.month - 1) // 3 + 1))
+        choice = periods.PeriodChoice(nam=str(today.year), quy=str((today.month - 1) // 3 + 1))
     try:
-        return choice, period_dates(choice.label(), choice.cutoff), None
+        return choice, periods.period_dates(choice.label(), choice.cutoff), None
     except ValueError as error:
         return choice, None, str(error)
 

@@ -39,6 +39,8 @@ ACTIONS = {
     "unit.deactivate": _l("Ngừng đơn vị"),
     "unit.activate": _l("Mở lại đơn vị"),
     "unit.opening_hours": _l("Đổi giờ làm việc của đơn vị"),
+    "trust.exclude": _l("Loại phiếu khỏi các chỉ số"),
+    "trust.restore": _l("Đưa phiếu trở lại các chỉ số"),
     "procedure.add": _l("Thêm thủ tục"),
     "procedure.edit": _l("Sửa thủ tục"),
     "procedure.deactivate": _l("Ngừng thủ tục"),

@@ -35,7 +35,7 @@ from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import parse_xml
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.section import Section
 from docx.shared import Mm, Pt
@@ -326,6 +326,9 @@ def _closing(doc: DocumentObject, head: Letterhead) -> None:
     spacer = doc.add_paragraph()
     spacer.paragraph_format.keep_with_next = True
     recipients, signature = _borderless(doc, (80, TEXT_WIDTH - 80), 1)
+    # Nơi nhận and the signature block stay together on one page (never split across two).
+    row_pr = recipients._tc.getparent().get_or_add_trPr()
+    row_pr.append(OxmlElement("w:cantSplit"))
     first = recipients.paragraphs[0]
     _text(first, "Nơi nhận:", 12, bold=True, italic=True)
     names = head.recipients or DEFAULT_RECIPIENTS
