@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_request_context, request, session
@@ -66,19 +65,9 @@ def select_locale() -> str:
     return str(current_app.config.get("DEFAULT_LOCALE", "vi"))
 
 
-def lang_switch_query(lang: str) -> str:
-    """The query string of this page in another language: ``?…&lang=en``.
-
-    The switch keeps the page's other parameters (period, unit, filters), so a reader who
-    changes language sees the same figures rather than the page's defaults."""
-    pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return "?" + urlencode([*pairs, ("lang", lang)])
-
-
-def inject_locale() -> dict[str, object]:
-    """Templates get ``locale`` (for ``<html lang>`` and the language switch) and
-    ``lang_query(lang)``, the switch's link that keeps the page's parameters."""
-    return {"locale": str(get_locale() or "vi"), "lang_query": lang_switch_query}
+def inject_locale() -> dict[str, str]:
+    """Templates get ``locale`` (for ``<html lang>`` and the language switch)."""
+    return {"locale": str(get_locale() or "vi")}
 
 
 # The one way templates write numbers and dates (services/formatting.py): {{ x|percent }},

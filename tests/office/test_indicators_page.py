@@ -105,19 +105,6 @@ def test_late_against_on_time_table(app: Flask, client: FlaskClient) -> None:
     assert "n=8" in cells[1]
 
 
-def test_language_switch_keeps_the_page_parameters(app: Flask, client: FlaskClient) -> None:
-    # Switching to English on the late-vs-on-time view must keep the period and the view,
-    # not fall back to the page's defaults (the switch used to be a bare "?lang=en").
-    units = fixture.build()
-    login_as(client, "office", units["P"])
-    html = client.get(URL + "&tre_han=1&lang=vi").get_data(as_text=True)
-    switch = re.search(r'<p class="lang"><a href="([^"]+)" lang="en">', html)
-    assert switch, html
-    assert switch.group(1) == "?ky=2025-Q4&amp;tre_han=1&amp;lang=en"
-    page = client.get("/van-phong/chi-so-ho-so" + switch.group(1).replace("&amp;", "&"))
-    assert 'id="tre-han"' in page.get_data(as_text=True)  # the late-vs-on-time view is kept
-
-
 def test_no_complaint_due_is_said_in_words(app: Flask, client: FlaskClient) -> None:
     # A period without any complaint due reads as a sentence, not as "– · 0 / 0 …".
     units = fixture.build()
